@@ -1,0 +1,37 @@
+# Quick start: `make demo` runs the whole system on embedded services; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: demo test lint bench install clean
+
+# Reinstall only when the project's dependency list changes; editable install keeps code live.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/wrenchlight demo $(ARGS)
+
+# pytest exits 5 when it collects nothing; treat that as the failure it is.
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/wrenchlight bench all $(ARGS)
+
+clean:
+	rm -rf $(VENV) .wrenchlight .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+"""The v1 batch: one device, one sequence number, several signals sampled over a window."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from telemetry.errors import InvalidBatch
+from telemetry.signals import by_name
+
+DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# ISO 3779: 17 characters, no I, O or Q. An empty VIN means "not read yet" (EVs, odd ECUs).
+VIN_RE = re.compile(r"^([A-HJ-NPR-Z0-9]{17})?$")
+MAX_SEQ = 2**63 - 1
+# Base times outside 2000-01-01 .. 2100-01-01 are a broken clock, not data.
+MIN_BASE_TIME_MS = 946_684_800_000
+MAX_BASE_TIME_MS = 4_102_444_800_000
+# A batch spans at most one hour; agents flush far more often than that.
+MAX_WINDOW_MS = 3_600_000
+MAX_SAMPLES = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Samples of one signal: offsets in ms from the batch base time, and values."""
+
+    signal: str
+    offsets_ms: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A validated telemetry batch; construction raises InvalidBatch on any inconsistency."""
+
+    device_id: str
+    seq: int
+    vin: str
+    base_time_ms: int
+    series: tuple[Series, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.device_id, str) or not DEVICE_ID_RE.match(self.device_id):
+            raise InvalidBatch(f"device_id {self.device_id!r} is not 1-64 of [A-Za-z0-9_.-]")
+        if not isinstance(self.seq, int) or isinstance(self.seq, bool) or not 0 <= self.seq <= MAX_SEQ:
+            raise InvalidBatch(f"seq {self.seq!r} is not an integer in 0..2^63-1")
+        if not isinstance(self.vin, str) or not VIN_RE.match(self.vin):
+            raise InvalidBatch(f"vin {self.vin!r} is not 17 characters of A-Z0-9 without I, O, Q")
+        if not isinstance(self.base_time_ms, int) or not (
+            MIN_BASE_TIME_MS <= self.base_time_ms <= MAX_BASE_TIME_MS
+        ):
+            raise InvalidBatch(f"base_time_ms {self.base_time_ms!r} is not between 2000 and 2100")
+        seen: set[str] = set()
+        total = 0
+        for s in self.series:
+            _check_series(s)
+            if s.signal in seen:
+                raise InvalidBatch(f"signal {s.signal!r} appears twice")
+            seen.add(s.signal)
+            total += len(s.values)
+        if total > MAX_SAMPLES:
+            raise InvalidBatch(f"{total} samples exceed the limit of {MAX_SAMPLES} per batch")
+
+    @property
+    def sample_count(self) -> int:
+        """Number of samples over all signals."""
+        return sum(len(s.values) for s in self.series)
+
+    def samples(self) -> Iterator[tuple[int, str, float]]:
+        """Every sample as (unix time ms, signal name, value)."""
+        for s in self.series:
+            for off, value in zip(s.offsets_ms, s.values, strict=True):
+                yield self.base_time_ms + off, s.signal, value
+
+
+def _check_series(s: Series) -> None:
+    if by_name(s.signal) is None:
+        raise InvalidBatch(f"unknown signal {s.signal!r}")
+    if len(s.offsets_ms) != len(s.values):
+        raise InvalidBatch(f"signal {s.signal!r}: {len(s.offsets_ms)} times but {len(s.values)} values")
+    previous = 0
+    for off in s.offsets_ms:
+        if not isinstance(off, int) or isinstance(off, bool):
+            raise InvalidBatch(f"signal {s.signal!r}: offset {off!r} is not an integer")
+        if off < previous or off > MAX_WINDOW_MS:
+            raise InvalidBatch(f"signal {s.signal!r}: offsets must rise within 0..{MAX_WINDOW_MS} ms")
+        previous = off
+    for value in s.values:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise InvalidBatch(f"signal {s.signal!r}: value {value!r} is not a finite number")

@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: MIT
+"""Codecs for v1 batches: compact binary (default) and JSON (for people with mosquitto_pub).
+
+Binary layout, all integers little-endian::
+
+    b"WL" | version u8 = 1 | flags u8 (bit 0: body is zlib-compressed)
+    body:
+      device_id  u8 length + UTF-8
+      vin        u8 length + ASCII
+      seq        u64
+      base_time  u64 unix ms
+      n_series   u16
+      n_series x (signal id u16, sample count u32)
+      then per series: time deltas   (count x i64, ms since the previous sample, first since base)
+                       value deltas  (count x i64, signal counts at native OBD resolution)
+
+Columnar delta encoding turns slowly changing signals into runs of small numbers that zlib
+squeezes to a few bits a sample; fixed-width arrays keep both directions in C (``array``,
+``itertools.accumulate``) so the codec stays fast without any dependency. We write this by hand
+because no general-purpose serialisation library stores quantised, delta-coded columns.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+import zlib
+from array import array
+from itertools import accumulate
+from typing import Any, Literal
+
+from telemetry.batch import Batch, Series
+from telemetry.errors import DecodeError, InvalidBatch, TelemetryError
+from telemetry.signals import by_id, by_name
+
+__all__ = ["DecodeError", "TelemetryError", "decode", "encode"]
+
+MAGIC = b"WL"
+VERSION = 1
+FLAG_ZLIB = 0x01
+# A decompression bomb is rejected instead of filling memory.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+_HEADER = struct.Struct("<2sBB")
+_FIXED = struct.Struct("<QQH")
+_SERIES = struct.Struct("<HI")
+_BIG_ENDIAN = sys.byteorder == "big"
+
+Format = Literal["binary", "json"]
+
+
+def encode(batch: Batch, fmt: Format = "binary", *, compress: bool = True) -> bytes:
+    """Serialise a batch; values are rounded to their signal's native resolution."""
+    if fmt == "json":
+        return _encode_json(batch)
+    if fmt != "binary":
+        raise ValueError(f"unknown format {fmt!r}")
+    return _encode_binary(batch, compress)
+
+
+def decode(payload: bytes) -> Batch:
+    """Parse a binary or JSON payload into a valid Batch, or raise DecodeError (nothing else)."""
+    try:
+        if not isinstance(payload, bytes | bytearray | memoryview):
+            raise DecodeError(f"payload must be bytes, not {type(payload).__name__}")
+        data = bytes(payload)
+        if data[:2] == MAGIC:
+            return _decode_binary(data)
+        if data.lstrip()[:1] == b"{":
+            return _decode_json(data)
+        raise DecodeError("payload is neither a binary v1 batch (b'WL') nor a JSON object")
+    except DecodeError:
+        raise
+    except InvalidBatch:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, struct.error, zlib.error,
+            RecursionError, MemoryError, AttributeError) as exc:
+        raise DecodeError(f"malformed payload: {type(exc).__name__}: {exc}") from exc
+
+
+def _encode_binary(batch: Batch, compress: bool) -> bytes:
+    dev = batch.device_id.encode()
+    vin = batch.vin.encode("ascii")
+    parts = [bytes([len(dev)]), dev, bytes([len(vin)]), vin,
+             _FIXED.pack(batch.seq, batch.base_time_ms, len(batch.series))]
+    columns: list[bytes] = []
+    for s in batch.series:
+        sig = by_name(s.signal)
+        assert sig is not None  # Batch validated it
+        parts.append(_SERIES.pack(sig.id, len(s.values)))
+        counts = [sig.to_counts(v) for v in s.values]
+        columns.append(_pack(_deltas(list(s.offsets_ms))))
+        columns.append(_pack(_deltas(counts)))
+    body = b"".join(parts + columns)
+    flags = 0
+    if compress:
+        body = zlib.compress(body, 6)
+        flags |= FLAG_ZLIB
+    return _HEADER.pack(MAGIC, VERSION, flags) + body
+
+
+def _decode_binary(data: bytes) -> Batch:
+    if len(data) < _HEADER.size:
+        raise DecodeError("binary payload shorter than its header")
+    _, version, flags = _HEADER.unpack_from(data)
+    if version != VERSION:
+        raise DecodeError(f"unsupported binary version {version} (this decoder reads {VERSION})")
+    if flags & ~FLAG_ZLIB:
+        raise DecodeError(f"unknown flags 0x{flags:02x}")
+    body = data[_HEADER.size:]
+    if flags & FLAG_ZLIB:
+        inflater = zlib.decompressobj()
+        body = inflater.decompress(body, MAX_BODY_BYTES)
+        if inflater.unconsumed_tail:
+            raise DecodeError(f"body inflates beyond {MAX_BODY_BYTES} bytes")
+        if not inflater.eof:
+            raise DecodeError("compressed body is truncated")
+    reader = _Reader(body)
+    device_id = reader.text(reader.u8(), "utf-8")
+    vin = reader.text(reader.u8(), "ascii")
+    seq, base_time_ms, n_series = reader.unpack(_FIXED)
+    heads = [reader.unpack(_SERIES) for _ in range(n_series)]
+    series = []
+    for signal_id, count in heads:
+        sig = by_id(signal_id)
+        if sig is None:
+            raise DecodeError(f"unknown signal id 0x{signal_id:02x}")
+        offsets = tuple(accumulate(reader.i64s(count)))
+        values = tuple(sig.from_counts(c) for c in accumulate(reader.i64s(count)))
+        series.append(Series(sig.name, offsets, values))
+    if reader.remaining:
+        raise DecodeError(f"{reader.remaining} trailing bytes after the last series")
+    return Batch(device_id, seq, vin, base_time_ms, tuple(series))
+
+
+def _encode_json(batch: Batch) -> bytes:
+    signals = {}
+    for s in batch.series:
+        sig = by_name(s.signal)
+        assert sig is not None
+        signals[s.signal] = {"t": list(s.offsets_ms),
+                             "v": [sig.from_counts(sig.to_counts(v)) for v in s.values]}
+    doc = {"v": VERSION, "device_id": batch.device_id, "seq": batch.seq, "vin": batch.vin,
+           "base_time_ms": batch.base_time_ms, "signals": signals}
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _decode_json(data: bytes) -> Batch:
+    if len(data) > MAX_BODY_BYTES:
+        raise DecodeError(f"JSON payload larger than {MAX_BODY_BYTES} bytes")
+    doc: Any = json.loads(data)
+    if not isinstance(doc, dict):
+        raise DecodeError("JSON payload must be an object")
+    if doc.get("v") != VERSION:
+        raise DecodeError(f"JSON field 'v' must be {VERSION}")
+    missing = {"device_id", "seq", "vin", "base_time_ms", "signals"} - doc.keys()
+    if missing:
+        raise DecodeError(f"JSON batch lacks {', '.join(sorted(missing))}")
+    signals = doc["signals"]
+    if not isinstance(signals, dict):
+        raise DecodeError("JSON field 'signals' must be an object of {name: {t: [...], v: [...]}}")
+    series = []
+    for name, col in signals.items():
+        if not isinstance(col, dict) or not isinstance(col.get("t"), list) or not isinstance(
+            col.get("v"), list
+        ):
+            raise DecodeError(f"signal {name!r} must be an object with lists 't' and 'v'")
+        series.append(Series(name, tuple(col["t"]), tuple(col["v"])))
+    return Batch(doc["device_id"], doc["seq"], doc["vin"], doc["base_time_ms"], tuple(series))
+
+
+def _deltas(values: list[int]) -> list[int]:
+    return [b - a for a, b in zip([0, *values], values, strict=False)]
+
+
+def _pack(values: list[int]) -> bytes:
+    arr = array("q", values)
+    if _BIG_ENDIAN:
+        arr.byteswap()
+    return arr.tobytes()
+
+
+class _Reader:
+    """Bounds-checked cursor over the body."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.pos = 0
+
+    @property
+    def remaining(self) -> int:
+        return len(self.body) - self.pos
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or n > self.remaining:
+            raise DecodeError(f"payload truncated: need {n} bytes at offset {self.pos}")
+        chunk = self.body[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def u8(self) -> int:
+        return self.take(1)[0]
+
+    def text(self, n: int, encoding: str) -> str:
+        return self.take(n).decode(encoding)
+
+    def unpack(self, st: struct.Struct) -> tuple[Any, ...]:
+        return st.unpack(self.take(st.size))
+
+    def i64s(self, count: int) -> array[int]:
+        arr = array("q")
+        arr.frombytes(self.take(count * 8))
+        if _BIG_ENDIAN:
+            arr.byteswap()
+        return arr

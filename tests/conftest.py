@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: MIT
+"""Shared fixtures: real PostgreSQL and a real MQTT broker.
+
+``TEST_DATABASE_URL`` / ``TEST_MQTT_URL`` point at running services (CI sets them to the
+machine's PostgreSQL and Mosquitto). When unset, the suite starts the same embedded services
+the demo uses, so ``make test`` passes on a machine with nothing running. Each test session
+gets its own freshly migrated database; each test that asks for ``db_url`` starts from empty
+tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+import db
+from db.migrate import with_database
+from wrenchlight.embedded import EmbeddedBroker, EmbeddedPostgres
+
+# Tables whose rows tests create; truncated before each test that uses the database.
+DATA_TABLES = (
+    "service_order_events", "service_orders", "alerts", "predictions", "dtc_events",
+    "vehicle_state", "batches", "readings", "readings_1m", "readings_1h", "dead_letters",
+    "devices", "vehicles", "fleets", "shops", "signals",
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a PostgreSQL server's maintenance database (given, or embedded)."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data")
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server_url: str) -> Iterator[str]:
+    """A database of our own on that server, migrated to head, dropped at the end."""
+    name = f"wl_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_database(postgres_server_url, name)
+    db.upgrade(url)
+    yield url
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def db_url(database_url: str) -> str:
+    """The test database with every data table emptied."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE " + ", ".join(DATA_TABLES) + " RESTART IDENTITY CASCADE")
+    return database_url
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection]:
+    """A connection to the emptied test database (autocommit)."""
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def mqtt_url() -> Iterator[str]:
+    """URL of an MQTT 5 broker (given, or embedded)."""
+    given = os.environ.get("TEST_MQTT_URL")
+    if given:
+        yield given
+        return
+    broker = EmbeddedBroker()
+    yield broker.start()
+    broker.stop()
+
+
+@pytest.fixture
+def unique_id() -> str:
+    """A short id unique to this test, for device ids and topics that must not collide."""
+    return f"t{uuid.uuid4().hex[:12]}"

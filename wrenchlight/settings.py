@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: MIT
+"""Settings from ``WRENCHLIGHT_*`` environment variables and a ``.env`` file.
+
+Built once in ``main()`` and passed down; no module reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; unset service URLs mean 'start embedded ones'."""
+
+    model_config = SettingsConfigDict(env_prefix="WRENCHLIGHT_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(None, description="libpq URL of PostgreSQL/TimescaleDB")
+    mqtt_url: str | None = Field(None, description="mqtt[s]://user:pass@host:port of the broker")
+    data_dir: Path = Field(Path(".wrenchlight"), description="embedded services keep data here")
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=0, le=65535)
+    log_level: str = "INFO"
+    oil_alert_pct: float = Field(15.0, gt=0, lt=100, description="raise an oil alert at or below")
+    pad_alert_mm: float = Field(4.0, gt=0, lt=12, description="raise a brake alert at or below")
