@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+"""Vehicles and devices: the rows every other table hangs off."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+
+def create_vehicle(
+    conn: psycopg.Connection,
+    *,
+    vin: str,
+    fuel_type: str = "petrol",
+    make: str | None = None,
+    model: str | None = None,
+    model_year: int | None = None,
+    mass_kg: float = 1400.0,
+    owner_name: str | None = None,
+    owner_email: str | None = None,
+    home_lat: float | None = None,
+    home_lon: float | None = None,
+    fleet_id: int | None = None,
+    oil_changed_at: datetime | None = None,
+    oil_changed_odometer_km: float | None = None,
+    pads_measured_at: datetime | None = None,
+    pads_measured_odometer_km: float | None = None,
+    pad_front_mm: float = 12.0,
+    pad_rear_mm: float = 12.0,
+) -> int:
+    """Insert a vehicle (or return the existing one with this VIN) and return its id."""
+    fields: dict[str, Any] = {k: v for k, v in locals().items() if k != "conn"}
+    cols = ", ".join(fields)
+    params = ", ".join(f"%({k})s" for k in fields)
+    row = conn.execute(
+        f"INSERT INTO vehicles ({cols}) VALUES ({params}) "
+        "ON CONFLICT (vin) DO UPDATE SET vin = EXCLUDED.vin RETURNING vehicle_id",
+        fields,
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def register_device(
+    conn: psycopg.Connection, *, device_id: str, vehicle_id: int, firmware: str | None = None
+) -> None:
+    """Attach a device to a vehicle (re-attaching moves it)."""
+    conn.execute(
+        "INSERT INTO devices (device_id, vehicle_id, firmware) VALUES (%s, %s, %s) "
+        "ON CONFLICT (device_id) DO UPDATE SET vehicle_id = EXCLUDED.vehicle_id, "
+        "firmware = COALESCE(EXCLUDED.firmware, devices.firmware)",
+        (device_id, vehicle_id, firmware),
+    )
+
+
+def device_vehicle(conn: psycopg.Connection, device_id: str) -> tuple[int, str] | None:
+    """(vehicle_id, vin) of the vehicle a device is attached to, or None for unknown devices."""
+    row = conn.execute(
+        "SELECT v.vehicle_id, v.vin FROM devices d JOIN vehicles v USING (vehicle_id) "
+        "WHERE d.device_id = %s",
+        (device_id,),
+    ).fetchone()
+    return (int(row[0]), str(row[1])) if row else None
