@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: MIT
+"""The polling loop: read signals on their schedule, batch them, hand batches to the publisher."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from edge_agent.batcher import Batcher
+from edge_agent.errors import AdapterError
+from edge_agent.obd_link import ObdLink
+from edge_agent.publisher import Publisher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Which signals to poll how often."""
+
+    # Speed, rpm and load change within a second and drive the braking and oil models; the
+    # temperatures, fuel and odometer move over minutes, so polling them every 10 s frees
+    # the slow adapter link for the fast ones.
+    fast: tuple[str, ...] = ("speed_kmh", "engine_rpm", "engine_load_pct", "throttle_pct")
+    slow: tuple[str, ...] = ("coolant_temp_c", "oil_temp_c", "ambient_temp_c", "fuel_level_pct",
+                             "module_voltage_v", "odometer_km")
+    fast_period_s: float = 1.0
+    slow_period_s: float = 10.0
+
+
+@dataclass
+class AgentStats:
+    """Counters for the status line and --json output."""
+
+    polls: int = 0
+    samples: int = 0
+    batches: int = 0
+    vin: str | None = None
+    signals: tuple[str, ...] = ()
+
+
+class EdgeAgent:
+    """Reads one vehicle through one adapter and publishes its batches."""
+
+    def __init__(self, *, link: ObdLink, publisher: Publisher, device_id: str,
+                 schedule: Schedule | None = None, batch_window_s: float = 60.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.link = link
+        self.publisher = publisher
+        self.device_id = device_id
+        self.schedule = schedule or Schedule()
+        self.batch_window_s = batch_window_s
+        self.clock = clock
+        self.stats = AgentStats()
+
+    def _connect(self, stop: threading.Event) -> None:
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                self.link.connect()
+                return
+            except AdapterError as exc:
+                # Ignition off or adapter unplugged: back off up to a minute, then retry.
+                log.warning("%s; retrying in %.0f s", exc, delay)
+                stop.wait(delay)
+                delay = min(delay * 2, 60.0)
+
+    def run(self, stop: threading.Event) -> AgentStats:
+        """Poll until ``stop`` is set; flush what is pending and return the counters."""
+        self._connect(stop)
+        if stop.is_set():
+            return self.stats
+        vin = self.link.read_vin() or ""
+        supported = set(self.link.supported_signals())
+        fast = [s for s in self.schedule.fast if s in supported]
+        slow = [s for s in self.schedule.slow if s in supported]
+        self.stats.vin, self.stats.signals = vin, tuple(fast + slow)
+        self.publisher.signals = list(self.stats.signals)
+        log.info("vehicle %s: polling %s fast, %s slow", vin or "(no VIN)", fast, slow)
+        batcher = Batcher(device_id=self.device_id, vin=vin,
+                          max_window_ms=int(self.batch_window_s * 1000))
+        next_slow = 0.0
+        while not stop.is_set():
+            started = self.clock()
+            names = fast + (slow if started >= next_slow else [])
+            if started >= next_slow:
+                next_slow = started + self.schedule.slow_period_s
+            try:
+                values = self.link.read(names)
+            except Exception as exc:  # python-OBD raises serial errors on unplug
+                log.warning("read failed (%s); reconnecting", exc)
+                self.link.close()
+                self._connect(stop)
+                continue
+            now_ms = int(self.clock() * 1000)
+            for name, value in values.items():
+                batcher.add(name, now_ms, value)
+            self.stats.polls += 1
+            self.stats.samples += len(values)
+            if batcher.due(now_ms):
+                self._flush(batcher)
+            stop.wait(max(0.0, self.schedule.fast_period_s - (self.clock() - started)))
+        self._flush(batcher)
+        return self.stats
+
+    def _flush(self, batcher: Batcher) -> None:
+        batch = batcher.cut(seq=0)
+        if batch is not None:
+            self.publisher.send(batch)
+            self.stats.batches += 1

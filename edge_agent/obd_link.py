@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: MIT
+"""The adapter link: python-OBD over serial, Bluetooth RFCOMM or TCP, mapped to our signals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import obd
+from obd import OBDCommand, OBDStatus
+from obd.protocols import ECU
+
+from edge_agent.errors import AdapterError
+from edge_agent.vin import decode_vin
+
+log = logging.getLogger(__name__)
+
+
+def _odometer(messages: list[Any]) -> float | None:
+    data = messages[0].data[2:]
+    return int.from_bytes(data[:4], "big") / 10.0 if len(data) >= 4 else None
+
+
+def _bitmap(messages: list[Any]) -> list[bool] | None:
+    data = messages[0].data[2:6]
+    if len(data) < 4:
+        return None
+    bits = int.from_bytes(data, "big")
+    return [bool(bits >> (31 - i) & 1) for i in range(32)]
+
+
+def _raw_frames(messages: list[Any]) -> list[bytes]:
+    return [bytes(m.data) for m in messages]
+
+
+# python-OBD 0.7.3 has no odometer command (PID 0xA6, SAE J1979 2019) nor its support bitmap (PID 0xA0), and its VIN decoder
+# mangles VINs (see edge_agent.vin), so both are defined here.
+ODOMETER = OBDCommand("ODOMETER", "Odometer", b"01A6", 6, _odometer, ECU.ENGINE, True)
+PIDS_A0 = OBDCommand("PIDS_A0", "Supported PIDs [A1-C0]", b"01A0", 6, _bitmap, ECU.ENGINE, True)
+VIN_RAW = OBDCommand("VIN_RAW", "VIN, raw frames", b"0902", 0, _raw_frames, ECU.ENGINE, False)
+
+# Our signal name -> (python-OBD command, unit to convert its pint quantity to).
+SIGNAL_COMMANDS: dict[str, tuple[OBDCommand, str | None]] = {
+    "speed_kmh": (obd.commands.SPEED, "kph"),
+    "engine_rpm": (obd.commands.RPM, "rpm"),
+    "engine_load_pct": (obd.commands.ENGINE_LOAD, "percent"),
+    "throttle_pct": (obd.commands.THROTTLE_POS, "percent"),
+    "coolant_temp_c": (obd.commands.COOLANT_TEMP, "degC"),
+    "oil_temp_c": (obd.commands.OIL_TEMP, "degC"),
+    "ambient_temp_c": (obd.commands.AMBIANT_AIR_TEMP, "degC"),
+    "fuel_level_pct": (obd.commands.FUEL_LEVEL, "percent"),
+    "module_voltage_v": (obd.commands.CONTROL_MODULE_VOLTAGE, "volt"),
+    "odometer_km": (ODOMETER, None),
+}
+
+
+class ObdLink:
+    """One python-OBD connection to an ELM327 adapter."""
+
+    def __init__(self, port: str, *, baudrate: int | None = 38400, timeout_s: float = 2.0) -> None:
+        # A pseudo-terminal or TCP socket has no real baud rate, and python-OBD's automatic
+        # baud search fails on sockets; an explicit rate is required there and harmless here.
+        self.port = port
+        self.baudrate = baudrate
+        self.timeout_s = timeout_s
+        self._conn: obd.OBD | None = None
+
+    def connect(self) -> None:
+        """Open the adapter and reach the car; AdapterError when either fails."""
+        conn = obd.OBD(self.port, baudrate=self.baudrate, fast=False, timeout=self.timeout_s,
+                       check_voltage=False)
+        if conn.status() != OBDStatus.CAR_CONNECTED:
+            status = conn.status()
+            conn.close()
+            raise AdapterError(f"adapter on {self.port}: {status}")
+        log.info("connected to %s, protocol %s", self.port, conn.protocol_name())
+        self._conn = conn
+
+    @property
+    def conn(self) -> obd.OBD:
+        if self._conn is None:
+            raise AdapterError("not connected")
+        return self._conn
+
+    def supported_signals(self) -> list[str]:
+        """Our signals the car says it supports (from the service-01 support bitmaps)."""
+        names = [n for n, (cmd, _) in SIGNAL_COMMANDS.items() if self.conn.supports(cmd)]
+        if self._supports_odometer():
+            names.append("odometer_km")
+        return sorted(set(names))
+
+    def _supports_odometer(self) -> bool:
+        response = self.conn.query(PIDS_A0, force=True)
+        if response.is_null() or response.value is None:
+            return False
+        bits = response.value  # 32 booleans, PID 0xA1 first
+        return bool(bits[0xA6 - 0xA1])
+
+    def read_vin(self) -> str | None:
+        """The VIN from service 09, decoded from the raw frames."""
+        response = self.conn.query(VIN_RAW, force=True)
+        return None if response.is_null() else decode_vin(response.value)
+
+    def read(self, names: Iterable[str]) -> dict[str, float]:
+        """Current values of the named signals; a signal without a value is left out."""
+        values: dict[str, float] = {}
+        for name in names:
+            cmd, unit = SIGNAL_COMMANDS[name]
+            response = self.conn.query(cmd, force=True)
+            if response.is_null() or response.value is None:
+                continue
+            value = response.value
+            values[name] = float(value.to(unit).magnitude if unit else value)
+        return values
+
+    def close(self) -> None:
+        """Close the adapter."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: MIT
+"""MQTT side of the agent: birth and last will, QoS 1 publishing from the outbox, acks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import threading
+import time
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from edge_agent.outbox import Outbox
+from telemetry import Batch, encode, topics
+from telemetry.mqtt_url import MqttUrl
+
+log = logging.getLogger(__name__)
+FIRMWARE = "wrenchlight-edge/0.1.0"
+
+
+class Publisher:
+    """Publishes batches for one device; every batch passes through the outbox first."""
+
+    def __init__(self, *, mqtt_url: str, device_id: str, outbox: Outbox,
+                 signals: list[str] | None = None, max_inflight: int = 50) -> None:
+        self.url = MqttUrl.parse(mqtt_url)
+        self.device_id = device_id
+        self.outbox = outbox
+        self.signals = signals or []
+        self._inflight: dict[int, int] = {}  # mid -> seq
+        self._inflight_seqs: set[int] = set()
+        self._early_acks: set[int] = set()
+        self._status_mids: set[int] = set()
+        self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self.published = 0
+        self.acked = 0
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"edge-{device_id}",
+                             protocol=mqtt.MQTTv5)
+        if self.url.username:
+            client.username_pw_set(self.url.username, self.url.password)
+        if self.url.tls:
+            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        client.max_inflight_messages_set(max_inflight)
+        client.max_queued_messages_set(0)
+        client.will_set(topics.topic(device_id, "status"), self._status("offline"), qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        self.client = client
+
+    def _status(self, state: str) -> bytes:
+        return json.dumps({"state": state, "firmware": FIRMWARE, "signals": self.signals,
+                           "time_ms": int(time.time() * 1000),
+                           "buffer_dropped": self.outbox.dropped}).encode()
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Connect in the background; wait up to ``timeout`` s for the first connection."""
+        self.client.connect_async(self.url.host, self.url.port, keepalive=30)
+        self.client.loop_start()
+        if not self._connected.wait(timeout):
+            log.warning("broker %s not reachable yet; buffering to disk", self.url)
+
+    def stop(self) -> None:
+        """Publish 'offline', disconnect cleanly and stop the network thread."""
+        if self._connected.is_set():
+            self._publish_status("offline").wait_for_publish(timeout=5)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _publish_status(self, state: str) -> mqtt.MQTTMessageInfo:
+        info = self.client.publish(topics.topic(self.device_id, "status"), self._status(state),
+                                   qos=1, retain=True)
+        with self._lock:
+            if info.mid in self._early_acks:
+                self._early_acks.discard(info.mid)
+            else:
+                self._status_mids.add(info.mid)
+        return info
+
+    def send(self, batch: Batch) -> int:
+        """Store the batch durably, then publish it; returns its sequence number."""
+        # The batcher's seq is a placeholder: the outbox owns the counter, so rebuild with it.
+        seq, payload = self.outbox.enqueue(lambda s: encode(Batch(
+            batch.device_id, s, batch.vin, batch.base_time_ms, batch.series)))
+        if self._connected.is_set():
+            self._publish(seq, payload)
+        return seq
+
+    def _publish(self, seq: int, payload: bytes) -> None:
+        # Never hold our lock while calling into paho: paho runs on_publish with its own
+        # message lock held, so nesting the two in opposite orders deadlocks.
+        with self._lock:
+            if seq in self._inflight_seqs:
+                return
+            self._inflight_seqs.add(seq)
+        info = self.client.publish(topics.topic(self.device_id, "telemetry"), payload, qos=1)
+        acked_early = False
+        with self._lock:
+            if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                self._inflight_seqs.discard(seq)
+                return
+            self.published += 1
+            if info.mid in self._early_acks:
+                self._early_acks.discard(info.mid)
+                self._inflight_seqs.discard(seq)
+                acked_early = True
+            else:
+                self._inflight[info.mid] = seq
+        if acked_early:
+            self._acked(seq)
+
+    def wait_drained(self, timeout: float = 30.0) -> bool:
+        """Block until the outbox is empty (every batch acknowledged) or the timeout passes."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.outbox) == 0:
+                return True
+            time.sleep(0.05)
+        return len(self.outbox) == 0
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
+                    properties: Any = None) -> None:
+        if reason.is_failure:
+            log.error("broker %s refused the connection: %s", self.url, reason)
+            return
+        log.info("connected to %s as %s", self.url, self.device_id)
+        self._publish_status("online")
+        self._connected.set()
+        # Replay the backlog in sequence order. Messages paho already holds are re-sent by
+        # paho itself after a reconnect and are skipped here, so each seq is in flight once.
+        for seq, payload in self.outbox.pending(limit=100_000):
+            self._publish(seq, payload)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
+                       properties: Any = None) -> None:
+        self._connected.clear()
+        log.warning("disconnected from %s (%s); batches stay buffered", self.url, reason)
+
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode,
+                    properties: Any = None) -> None:
+        if reason.is_failure:
+            log.error("broker rejected message %d: %s", mid, reason)
+            return
+        with self._lock:
+            if mid in self._status_mids:
+                self._status_mids.discard(mid)
+                return
+            seq = self._inflight.pop(mid, None)
+            if seq is None:
+                # The ack overtook publish() returning; _publish settles it.
+                self._early_acks.add(mid)
+                return
+            self._inflight_seqs.discard(seq)
+        self._acked(seq)
+
+    def _acked(self, seq: int) -> None:
+        self.outbox.ack(seq)
+        self.acked += 1

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: MIT
+"""Vehicle identification numbers: ISO 3779 check digit and random valid VINs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+_VIN_VALUES = dict(
+    zip(
+        "ABCDEFGHJKLMNPRSTUVWXYZ",
+        [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9],
+        strict=True,
+    )
+)
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def vin_check_digit(vin: str) -> str:
+    """ISO 3779 / FMVSS 115 check digit (position 9) of a 17-character VIN."""
+    total = sum(
+        (int(c) if c.isdigit() else _VIN_VALUES[c]) * w
+        for c, w in zip(vin.upper(), _VIN_WEIGHTS, strict=True)
+    )
+    r = total % 11
+    return "X" if r == 10 else str(r)
+
+
+def make_vin(rng: np.random.Generator, wmi: str = "WLS") -> str:
+    """A random VIN with a valid check digit."""
+    body = "".join(rng.choice(list(VIN_ALPHABET), size=13))
+    vin = wmi + body[:5] + "0" + body[5:]  # "0" placeholder for the check digit
+    return vin[:8] + vin_check_digit(vin) + vin[9:]

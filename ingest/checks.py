@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: MIT
+"""The handlers that decide whether a message may be stored: topic, payload, device, VIN,
+value ranges and timestamps. Each rejects with a reason a person can act on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+
+from ingest.message import Item
+from telemetry import DecodeError, by_name, decode, topics
+
+# A device clock a little ahead of ours is normal (no NTP yet, skew); more is a broken clock.
+MAX_FUTURE = timedelta(minutes=5)
+# Older than the readings retention (400 days) would be dropped by the database anyway, and a
+# device that buffered that long has a clock problem rather than a backlog.
+MAX_AGE = timedelta(days=400)
+
+
+def parse_topic(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """Take the device id from the topic; only telemetry topics carry batches."""
+    for item in items:
+        try:
+            device_id, kind = topics.parse(item.message.topic)
+        except DecodeError as exc:
+            item.reject(f"bad topic: {exc}")
+            continue
+        if kind != "telemetry":
+            item.reject(f"bad topic: kind {kind!r} is not telemetry")
+            continue
+        item.device_id = device_id
+
+
+def decode_payload(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """Decode the payload; the batch must come from the device whose topic it was sent on."""
+    for item in items:
+        try:
+            batch = decode(item.message.payload)
+        except DecodeError as exc:
+            item.reject(f"undecodable payload: {exc}")
+            continue
+        # The broker's access list ties a device to its own topics, so the topic is the
+        # authenticated identity; a payload naming another device is spoofed or misrouted.
+        if batch.device_id != item.device_id:
+            item.reject(
+                f"device mismatch: batch says {batch.device_id!r}, topic says {item.device_id!r}"
+            )
+            continue
+        item.batch = batch
+
+
+def match_device(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """Find each device's vehicle in one query; unknown devices are rejected."""
+    device_ids = sorted({item.device_id for item in items if item.device_id})
+    rows = conn.execute(
+        "SELECT d.device_id, v.vehicle_id, v.vin FROM devices d JOIN vehicles v USING (vehicle_id) "
+        "WHERE d.device_id = ANY(%s)",
+        (device_ids,),
+    ).fetchall()
+    known = {row[0]: (int(row[1]), str(row[2])) for row in rows}
+    for item in items:
+        found = known.get(item.device_id or "")
+        if found is None:
+            item.reject(f"unknown device {item.device_id!r}")
+        else:
+            item.vehicle_id, item.vin = found
+
+
+def check_vin(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """A batch that names a VIN must name its vehicle's; an empty VIN means 'not read yet'."""
+    for item in items:
+        assert item.batch is not None
+        if item.batch.vin and item.batch.vin != item.vin:
+            item.reject(
+                f"vin mismatch: batch says {item.batch.vin}, device {item.device_id!r} "
+                f"belongs to {item.vin}"
+            )
+
+
+def check_values(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """Every value must lie within its signal's physical range."""
+    for item in items:
+        assert item.batch is not None
+        for series in item.batch.series:
+            signal = by_name(series.signal)
+            assert signal is not None  # Batch validated the name
+            # min()/max() run in C; the per-value search below runs only for a rejected batch.
+            if series.values and (
+                min(series.values) < signal.min or max(series.values) > signal.max
+            ):
+                bad = next(v for v in series.values if not signal.min <= v <= signal.max)
+                item.reject(
+                    f"out of range: {series.signal} = {bad} {signal.unit} is outside "
+                    f"{signal.min}..{signal.max}"
+                )
+                break
+
+
+def check_times(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """Samples may be at most MAX_FUTURE ahead of arrival and at most MAX_AGE behind it."""
+    for item in items:
+        batch = item.batch
+        assert batch is not None
+        first_ms, last_ms = time_span_ms(item)
+        received_ms = int(item.message.received_at.timestamp() * 1000)
+        if last_ms > received_ms + MAX_FUTURE / timedelta(milliseconds=1):
+            ahead = timedelta(milliseconds=last_ms - received_ms)
+            item.reject(f"future timestamp: a sample is {ahead} ahead of arrival")
+        elif first_ms < received_ms - MAX_AGE / timedelta(milliseconds=1):
+            behind = timedelta(milliseconds=received_ms - first_ms)
+            item.reject(f"stale timestamp: a sample is {behind} older than arrival")
+
+
+def time_span_ms(item: Item) -> tuple[int, int]:
+    """(first, last) sample time in unix ms; the base time for a batch without samples."""
+    batch = item.batch
+    assert batch is not None
+    # Offsets rise within a series (the Batch checked it), so the ends are the extremes.
+    starts = [s.offsets_ms[0] for s in batch.series if s.offsets_ms]
+    ends = [s.offsets_ms[-1] for s in batch.series if s.offsets_ms]
+    if not starts:
+        return batch.base_time_ms, batch.base_time_ms
+    return batch.base_time_ms + min(starts), batch.base_time_ms + max(ends)

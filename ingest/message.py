@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: MIT
+"""What flows through the pipeline: a received message, its working state, and the outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from telemetry import Batch
+
+Status = Literal["pending", "stored", "duplicate", "dead_letter"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One MQTT message as received: topic, raw payload and the time it arrived."""
+
+    topic: str
+    payload: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one message."""
+
+    status: Literal["stored", "duplicate", "dead_letter"]
+    vehicle_id: int | None = None
+    device_id: str | None = None
+    seq: int | None = None
+    samples: int = 0  # readings written; 0 unless stored
+    reason: str | None = None  # why it was dead-lettered
+
+
+@dataclass(slots=True)
+class Item:
+    """A message on its way through the handlers; each handler fills in or rejects it."""
+
+    message: Message
+    device_id: str | None = None  # from the topic
+    batch: Batch | None = None
+    vehicle_id: int | None = None
+    vin: str | None = None
+    status: Status = "pending"
+    reason: str | None = None
+
+    def reject(self, reason: str) -> None:
+        """Mark the message for the dead-letter table; later handlers skip it."""
+        self.status = "dead_letter"
+        self.reason = reason
+
+    def outcome(self) -> Outcome:
+        """The final outcome; pending items that passed every handler were stored."""
+        batch = self.batch
+        status = "stored" if self.status == "pending" else self.status
+        return Outcome(
+            status=status,
+            vehicle_id=self.vehicle_id,
+            device_id=batch.device_id if batch else self.device_id,
+            seq=batch.seq if batch else None,
+            samples=batch.sample_count if batch and status == "stored" else 0,
+            reason=self.reason,
+        )

@@ -1,0 +1,196 @@
+# SPDX-License-Identifier: MIT
+"""The handlers that write: de-duplicate, copy readings, update vehicle state, notify; plus the
+dead-letter table and the catalogue and partition upkeep done at worker start."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from ingest.checks import time_span_ms
+from ingest.message import Item, Message
+from telemetry import SIGNALS, by_name
+
+log = logging.getLogger(__name__)
+
+# The predictive evaluator LISTENs here; the payload is the vehicle id. PostgreSQL folds
+# identical notifications within one transaction, so a flush sends each vehicle once.
+NOTIFY_CHANNEL = "wl_vehicle_data"
+# Dead letters keep enough of the payload to debug it without letting a flood of huge
+# messages fill the disk; payload_size records what was cut.
+MAX_DEAD_LETTER_BYTES = 64 * 1024
+MAX_REASON_CHARS = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_datetime(unix_ms: int) -> datetime:
+    """Unix milliseconds → an aware UTC datetime, exactly (no float rounding)."""
+    return _EPOCH + timedelta(milliseconds=unix_ms)
+
+
+def deduplicate(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """Claim (device, seq) in ``batches``; a batch already there is a duplicate."""
+    # A fixed order keeps two workers that got the same redelivered pair from deadlocking.
+    ordered = sorted(items, key=lambda i: (i.batch.device_id, i.batch.seq))  # type: ignore[union-attr]
+    rows = []
+    for item in ordered:
+        assert item.batch is not None and item.vehicle_id is not None
+        first_ms, last_ms = time_span_ms(item)
+        rows.append(
+            (
+                item.batch.device_id,
+                item.batch.seq,
+                item.vehicle_id,
+                item.message.received_at,
+                to_datetime(first_ms),
+                to_datetime(last_ms),
+                item.batch.sample_count,
+            )
+        )
+    inserted = conn.execute(
+        "INSERT INTO batches (device_id, seq, vehicle_id, received_at, first_time, last_time, "
+        "n_samples) SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], "
+        "%s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::int[]) "
+        "ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq",
+        [list(column) for column in zip(*rows, strict=True)],
+    ).fetchall()
+    fresh = {(row[0], int(row[1])) for row in inserted}
+    for item in items:
+        assert item.batch is not None
+        key = (item.batch.device_id, item.batch.seq)
+        if key in fresh:
+            fresh.discard(key)  # a second copy within the same flush is a duplicate too
+        else:
+            item.status = "duplicate"
+
+
+def write_readings(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """Copy every sample into ``readings`` with one binary COPY."""
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY readings (time, vehicle_id, signal_id, value) FROM STDIN (FORMAT BINARY)"
+        ) as copy,
+    ):
+        copy.set_types(["timestamptz", "int8", "int2", "float8"])
+        write_row = copy.write_row
+        for item in items:
+            batch = item.batch
+            assert batch is not None
+            vehicle_id = item.vehicle_id
+            # Signals of one batch are usually sampled at the same offsets: convert each once.
+            times: dict[int, datetime] = {}
+            for series in batch.series:
+                signal = by_name(series.signal)
+                assert signal is not None
+                for offset, value in zip(series.offsets_ms, series.values, strict=True):
+                    time = times.get(offset)
+                    if time is None:
+                        time = times[offset] = to_datetime(batch.base_time_ms + offset)
+                    write_row((time, vehicle_id, signal.id, value))
+
+
+def update_state(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """Upsert ``vehicle_state``: last seen, odometer and the latest value of each signal."""
+    per_vehicle: dict[int, tuple[int, dict[str, tuple[int, float]]]] = {}
+    for item in items:
+        batch = item.batch
+        assert batch is not None and item.vehicle_id is not None
+        last_seen, latest = per_vehicle.get(item.vehicle_id, (0, {}))
+        last_seen = max(last_seen, time_span_ms(item)[1])
+        for series in batch.series:
+            if series.values:
+                at = batch.base_time_ms + series.offsets_ms[-1]
+                if series.signal not in latest or at >= latest[series.signal][0]:
+                    latest[series.signal] = (at, series.values[-1])
+        per_vehicle[item.vehicle_id] = (last_seen, latest)
+    rows = []
+    for vehicle_id in sorted(per_vehicle):  # fixed lock order across concurrent workers
+        last_seen, latest = per_vehicle[vehicle_id]
+        odometer = latest.get("odometer_km")
+        rows.append(
+            (
+                vehicle_id,
+                to_datetime(last_seen),
+                odometer[1] if odometer else None,
+                Jsonb({name: value for name, (_, value) in latest.items()}),
+            )
+        )
+    # A batch older than the stored state (a device emptying its disk buffer) only fills in
+    # signals the state lacks; it never overwrites newer values.
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO vehicle_state AS s (vehicle_id, last_seen, odometer_km, latest) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (vehicle_id) DO UPDATE SET "
+            "last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen), "
+            "odometer_km = CASE WHEN EXCLUDED.last_seen >= s.last_seen "
+            "  THEN COALESCE(EXCLUDED.odometer_km, s.odometer_km) "
+            "  ELSE COALESCE(s.odometer_km, EXCLUDED.odometer_km) END, "
+            "latest = CASE WHEN EXCLUDED.last_seen >= s.last_seen "
+            "  THEN s.latest || EXCLUDED.latest ELSE EXCLUDED.latest || s.latest END, "
+            "updated_at = now()",
+            rows,
+        )
+
+
+def notify(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """Tell listeners (the predictive evaluator) which vehicles have new data, at commit."""
+    vehicles = sorted({item.vehicle_id for item in items if item.vehicle_id is not None})
+    conn.execute(
+        "SELECT pg_notify(%s, v::text) FROM unnest(%s::bigint[]) AS v", (NOTIFY_CHANNEL, vehicles)
+    )
+
+
+def write_dead_letters(*, conn: psycopg.Connection, rejected: list[tuple[Message, str]]) -> None:
+    """Keep rejected messages with their reason, payload capped at MAX_DEAD_LETTER_BYTES."""
+    if not rejected:
+        return
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO dead_letters (received_at, topic, reason, payload, payload_size) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [
+                (
+                    m.received_at,
+                    m.topic,
+                    reason[:MAX_REASON_CHARS],
+                    bytes(m.payload[:MAX_DEAD_LETTER_BYTES]),
+                    len(m.payload),
+                )
+                for m, reason in rejected
+            ],
+        )
+    for message, reason in rejected:
+        log.warning(
+            "dead letter from %s (%d bytes): %s", message.topic, len(message.payload), reason
+        )
+
+
+def sync_signals(*, conn: psycopg.Connection) -> None:
+    """Upsert the ``signals`` table from the telemetry catalogue."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO signals (signal_id, name, unit) VALUES (%s, %s, %s) "
+            "ON CONFLICT (signal_id) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit",
+            [(s.id, s.name, s.unit) for s in SIGNALS],
+        )
+
+
+def ensure_partitions(*, conn: psycopg.Connection) -> int:
+    """On plain PostgreSQL, create the monthly readings partitions ingest will need; 0 on
+    TimescaleDB, which makes its chunks itself."""
+    exists = conn.execute(
+        "SELECT to_regprocedure('wl_ensure_partitions(timestamptz, timestamptz)') IS NOT NULL"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    # The accepted window (400 days back, 5 minutes ahead) plus three months of lead, so a
+    # worker that runs for weeks never writes into the default partition.
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT wl_ensure_partitions(now() - INTERVAL '400 days', now() + INTERVAL '3 months')"
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: MIT
+"""The writer thread: takes received messages in flushes, commits, then acknowledges."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+import db
+from ingest.message import Message
+from ingest.pipeline import prepare, process_messages
+from ingest.stats import Stats
+
+log = logging.getLogger(__name__)
+
+# A flush ends at FLUSH_MESSAGES messages or FLUSH_INTERVAL_S after its first message,
+# whichever comes first. 500 batches of a typical agent (a few hundred samples each) make one
+# COPY of ~100k rows, which amortises the commit; 0.2 s bounds the latency a quiet fleet adds.
+FLUSH_MESSAGES = 500
+FLUSH_INTERVAL_S = 0.2
+# Database trouble is retried forever (the broker holds the messages meanwhile), backing off
+# from RETRY_MIN_S to RETRY_MAX_S so a restarting database is not hammered.
+RETRY_MIN_S = 0.5
+RETRY_MAX_S = 30.0
+# Partitions ahead of the clock and the signal catalogue are refreshed this often.
+UPKEEP_INTERVAL_S = 6 * 3600
+# The counters go to the log at INFO this often while messages flow: a heartbeat for operators
+# without flooding the log at thousands of flushes a minute.
+REPORT_INTERVAL_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message and what is needed to acknowledge it."""
+
+    message: Message
+    mid: int
+    qos: int
+
+
+class Writer:
+    """Drains a queue of received messages into the database on its own thread."""
+
+    def __init__(
+        self,
+        database_url: str,
+        inbox: queue.Queue[Received],
+        *,
+        ack: Callable[[int, int], object],
+        stats: Stats,
+        flush_messages: int = FLUSH_MESSAGES,
+        flush_interval_s: float = FLUSH_INTERVAL_S,
+        name: str = "ingest-writer",
+    ) -> None:
+        self._url = database_url
+        self._inbox = inbox
+        self._ack = ack
+        self._stats = stats
+        self._flush_messages = flush_messages
+        self._flush_interval_s = flush_interval_s
+        self._conn: psycopg.Connection | None = None
+        self._stopping = threading.Event()
+        self._abandon = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._upkeep_at = 0.0
+        self._report_at = time.monotonic() + REPORT_INTERVAL_S
+
+    def start(self) -> None:
+        """Connect, prepare the database, and start the thread; database errors raise here."""
+        self._connection()
+        self._thread.start()
+
+    def stop(self, *, timeout_s: float) -> bool:
+        """Write what is queued and stop; False if that did not finish within ``timeout_s``."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            self._abandon.set()  # give up retrying; unacknowledged messages are redelivered
+            self._thread.join(5)
+            return False
+        return True
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = db.connect(self._url, autocommit=True)
+        if time.monotonic() >= self._upkeep_at:
+            prepare(self._conn)
+            self._upkeep_at = time.monotonic() + UPKEEP_INTERVAL_S
+        return self._conn
+
+    def _run(self) -> None:
+        try:
+            while not self._abandon.is_set():
+                flush = self._collect()
+                if flush:
+                    self._write(flush)
+                elif self._stopping.is_set():
+                    break
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+
+    def _collect(self) -> list[Received]:
+        """Up to FLUSH_MESSAGES messages, waiting at most FLUSH_INTERVAL_S after the first."""
+        try:
+            flush = [self._inbox.get(timeout=0.05)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self._flush_interval_s
+        while len(flush) < self._flush_messages:
+            # Once stopping, take what is queued without waiting for more.
+            wait = 0.0 if self._stopping.is_set() else deadline - time.monotonic()
+            try:
+                item = self._inbox.get(timeout=wait) if wait > 0 else self._inbox.get_nowait()
+                flush.append(item)
+            except queue.Empty:
+                break
+        return flush
+
+    def _write(self, flush: list[Received]) -> None:
+        """Commit the flush (retrying database errors), then acknowledge every message in it."""
+        delay = RETRY_MIN_S
+        while True:
+            try:
+                outcomes = process_messages(self._connection(), messages=[r.message for r in flush])
+                break
+            except psycopg.Error as exc:
+                if self._abandon.is_set():
+                    return  # not acknowledged: the broker redelivers
+                log.warning(
+                    "database error on a flush of %d messages, retrying in %.1f s: %s",
+                    len(flush),
+                    delay,
+                    exc,
+                )
+                self._stats.add(retries=1)
+                if self._conn is not None and self._conn.broken:
+                    self._conn.close()
+                self._abandon.wait(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+        for received in flush:
+            self._ack(received.mid, received.qos)
+        stored = [o for o in outcomes if o.status == "stored"]
+        self._stats.add(
+            commits=1,
+            batches=len(stored),
+            samples=sum(o.samples for o in stored),
+            duplicates=sum(o.status == "duplicate" for o in outcomes),
+            dead_letters=sum(o.status == "dead_letter" for o in outcomes),
+        )
+        log.debug("committed %d messages (%d stored)", len(flush), len(stored))
+        if time.monotonic() >= self._report_at:
+            self._report_at = time.monotonic() + REPORT_INTERVAL_S
+            log.info("%s: %s", self._thread.name, self._stats.snapshot())

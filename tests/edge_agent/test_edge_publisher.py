@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+"""The publisher against a real broker: batches arrive once, in order, and leave the outbox."""
+
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge_agent.batcher import Batcher
+from edge_agent.outbox import Outbox
+from edge_agent.publisher import Publisher
+from telemetry import decode, topics
+from telemetry.mqtt_url import MqttUrl
+
+
+def _subscriber(mqtt_url, topic_filter):
+    url = MqttUrl.parse(mqtt_url)
+    got, subscribed = [], threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_message = lambda c, u, m: got.append((m.topic, m.payload, m.retain))
+    client.on_subscribe = lambda *a: subscribed.set()
+    client.on_connect = lambda c, *a: c.subscribe(topic_filter, qos=1)
+    client.connect(url.host, url.port)
+    client.loop_start()
+    assert subscribed.wait(10)
+    return client, got
+
+
+def _wait(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_batches_published_in_order_and_acked(mqtt_url, unique_id, tmp_path):
+    sub, got = _subscriber(mqtt_url, f"wl/v1/{unique_id}/#")
+    outbox = Outbox(tmp_path / "out.db")
+    pub = Publisher(mqtt_url=mqtt_url, device_id=unique_id, outbox=outbox, signals=["speed_kmh"])
+    # Batches sent before the connection exists wait in the outbox and go out on connect.
+    for i in range(3):
+        b = Batcher(device_id=unique_id, vin="")
+        b.add("speed_kmh", 1_763_700_000_000 + i, float(i))
+        pub.send(b.cut(seq=0))
+    pub.start()
+    for i in range(3, 10):
+        b = Batcher(device_id=unique_id, vin="")
+        b.add("speed_kmh", 1_763_700_000_000 + i, float(i))
+        pub.send(b.cut(seq=0))
+    assert pub.wait_drained(15)
+    telemetry = lambda: [p for t, p, _ in got if t == topics.topic(unique_id, "telemetry")]  # noqa: E731
+    assert _wait(lambda: len(telemetry()) >= 10)
+    assert [decode(p).seq for p in telemetry()] == list(range(10))
+    assert [decode(p).series[0].values[0] for p in telemetry()] == [float(i) for i in range(10)]
+    statuses = [p for t, p, _ in got if t == topics.topic(unique_id, "status")]
+    assert statuses and b'"online"' in statuses[0]
+    pub.stop()
+    assert _wait(lambda: any(b'"offline"' in p for t, p, _ in got if t.endswith("/status")))
+    sub.disconnect()
+    sub.loop_stop()
+    assert len(outbox) == 0

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: MIT
+"""Helpers for ingest tests: registered devices and batches built around now."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+
+from db import registry
+from telemetry import Batch, Series
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device registered to a vehicle of its own."""
+
+    device_id: str
+    vehicle_id: int
+    vin: str
+
+
+def new_vin() -> str:
+    """A VIN nobody else uses (hex digits are valid VIN characters)."""
+    return "WL" + uuid.uuid4().hex[:15].upper()
+
+
+def register(conn: psycopg.Connection, device_id: str) -> Device:
+    """Create a vehicle and attach ``device_id`` to it."""
+    vin = new_vin()
+    vehicle_id = registry.create_vehicle(conn, vin=vin)
+    registry.register_device(conn, device_id=device_id, vehicle_id=vehicle_id)
+    return Device(device_id, vehicle_id, vin)
+
+
+def make_batch(
+    device_id: str,
+    seq: int,
+    *,
+    vin: str = "",
+    base_time_ms: int | None = None,
+    n: int = 10,
+    odometer_km: float = 12345.6,
+) -> Batch:
+    """A batch of ``n`` one-second samples of speed, rpm, coolant and odometer ending ~now."""
+    base = base_time_ms if base_time_ms is not None else int(time.time() * 1000) - n * 1000
+    offsets = tuple(i * 1000 for i in range(n))
+    return Batch(
+        device_id,
+        seq,
+        vin,
+        base,
+        (
+            Series("speed_kmh", offsets, tuple(float(i % 120) for i in range(n))),
+            Series("engine_rpm", offsets, tuple(800.0 + 10.25 * i for i in range(n))),
+            Series("coolant_temp_c", offsets, tuple(80.0 + i % 10 for i in range(n))),
+            Series(
+                "odometer_km", offsets, tuple(round(odometer_km + 0.1 * i, 1) for i in range(n))
+            ),
+        ),
+    )

@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: MIT
+"""The ``wrenchlight`` command: one subcommand per part.
+
+Heavy imports (FastAPI, scikit-learn, psycopg) happen inside the commands that need them, so
+``wrenchlight --help`` and the device-side commands start quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from wrenchlight.settings import Settings
+
+app = typer.Typer(
+    help="Wrenchlight: OBD-II telematics that books the service before the warning light comes on.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+telemetry_app = typer.Typer(help="Inspect wire payloads.", no_args_is_help=True)
+predictive_app = typer.Typer(help="Oil-life and brake-wear models.", no_args_is_help=True)
+orders_app = typer.Typer(help="Service orders and the shop directory.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(telemetry_app, name="telemetry")
+app.add_typer(predictive_app, name="predictive")
+app.add_typer(orders_app, name="orders")
+
+err = Console(stderr=True)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _require_db(settings: Settings) -> str:
+    if not settings.database_url:
+        err.print("[red]WRENCHLIGHT_DATABASE_URL is not set[/] (or run `wrenchlight demo`, "
+                  "which starts an embedded database)")
+        raise typer.Exit(2)
+    return settings.database_url
+
+
+def _require_mqtt(settings: Settings) -> str:
+    if not settings.mqtt_url:
+        err.print("[red]WRENCHLIGHT_MQTT_URL is not set[/] (e.g. mqtt://127.0.0.1:1883)")
+        raise typer.Exit(2)
+    return settings.mqtt_url
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Settings come from WRENCHLIGHT_* environment variables and a .env file."""
+    settings = Settings()
+    level = "DEBUG" if verbose else settings.log_level
+    logging.basicConfig(level=level, format="%(name)s: %(message)s", datefmt="[%X]",
+                        handlers=[RichHandler(console=err, show_path=False)], force=True)
+    ctx.obj = settings
+
+
+@db_app.command("migrate")
+def db_migrate(ctx: typer.Context, revision: str = "head") -> None:
+    """Apply schema migrations up to REVISION (default: the newest)."""
+    import db
+
+    url = _require_db(_settings(ctx))
+    db.upgrade(url, revision)
+    typer.echo(f"database at revision {db.current_revision(url)}")
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Print the schema revision the database is at."""
+    import db
+
+    typer.echo(db.current_revision(_require_db(_settings(ctx))) or "(not migrated)")
+
+
+@telemetry_app.command("decode")
+def telemetry_decode(
+    pretty: Annotated[bool, typer.Option(help="Indent the JSON.")] = True,
+) -> None:
+    """Read one payload (binary or JSON) on stdin and print it as JSON; exit 1 if invalid."""
+    from telemetry import DecodeError, decode, encode
+
+    try:
+        batch = decode(sys.stdin.buffer.read())
+    except DecodeError as exc:
+        err.print(f"[red]invalid payload:[/] {exc}")
+        raise typer.Exit(1) from exc
+    doc = json.loads(encode(batch, "json"))
+    typer.echo(json.dumps(doc, indent=2 if pretty else None))
+
+
+@app.command("edge")
+def edge(
+    ctx: typer.Context,
+    adapter: Annotated[str, typer.Option(help="Serial device, rfcomm device or socket://host:port.")],
+    device_id: Annotated[str, typer.Option(help="This device's id (its MQTT topic tree).")],
+    mqtt: Annotated[str | None, typer.Option(help="mqtt[s]://user:pass@host:port "
+                                             "(default: WRENCHLIGHT_MQTT_URL).")] = None,
+    buffer: Annotated[Path, typer.Option(help="SQLite file holding unacknowledged batches.")] = Path(
+        "wrenchlight-edge.db"),
+    baudrate: Annotated[int, typer.Option(help="Adapter baud rate.")] = 38400,
+    batch_window_s: Annotated[float, typer.Option(help="Seconds of samples per batch.")] = 60.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print counters as JSON at exit.")] = False,
+) -> None:
+    """Read a vehicle through an ELM327 adapter and publish its data until interrupted."""
+    import signal as sig
+
+    from edge_agent.agent import EdgeAgent
+    from edge_agent.obd_link import ObdLink
+    from edge_agent.outbox import Outbox
+    from edge_agent.publisher import Publisher
+
+    url = mqtt or _require_mqtt(_settings(ctx))
+    outbox = Outbox(buffer)
+    publisher = Publisher(mqtt_url=url, device_id=device_id, outbox=outbox)
+    stop = threading.Event()
+    for s in (sig.SIGINT, sig.SIGTERM):
+        sig.signal(s, lambda *_: stop.set())
+    publisher.start()
+    agent = EdgeAgent(link=ObdLink(adapter, baudrate=baudrate), publisher=publisher,
+                      device_id=device_id, batch_window_s=batch_window_s)
+    stats = agent.run(stop)
+    publisher.wait_drained(timeout=10)
+    publisher.stop()
+    summary = {"device_id": device_id, "vin": stats.vin, "polls": stats.polls,
+               "samples": stats.samples, "batches": stats.batches,
+               "unacknowledged": len(outbox), "dropped": outbox.dropped}
+    outbox.close()
+    typer.echo(json.dumps(summary) if as_json else
+               "  ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    from wrenchlight import commands  # noqa: F401  (registers the cloud and demo commands)
+
+    app()
