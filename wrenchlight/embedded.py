@@ -68,6 +68,13 @@ class EmbeddedPostgres:
                 conn.execute(f'CREATE DATABASE "{name}"')
         return str(self._server.get_uri(database=name))
 
+    def drop_database(self, name: str) -> None:
+        """Drop a database if it exists, disconnecting its sessions."""
+        import psycopg
+
+        with psycopg.connect(self._server.get_uri(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def stop(self) -> None:
         """Stop the server (data stays)."""
         if self._server is not None:

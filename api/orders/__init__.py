@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Service orders: listing with filters and cursor pagination."""

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: MIT
+"""Problem details (RFC 9457) for the errors this API raises itself.
+
+Validation errors (422) stay FastAPI's own, which clients and generated SDKs already know.
+
+Exceptions::
+
+    ProblemError
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+MEDIA_TYPE = "application/problem+json"
+# Relative URIs: they identify the problem type and resolve against our documentation.
+TYPE_BASE = "/problems/"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details body."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "/problems/vehicle-not-found",
+                    "title": "Vehicle not found",
+                    "status": 404,
+                    "detail": "No vehicle with id 42.",
+                }
+            ]
+        }
+    )
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+
+
+class ProblemError(Exception):
+    """Raise to answer with a problem details body."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str | None = None) -> None:
+        super().__init__(detail or title)
+        self.problem = Problem(type=TYPE_BASE + slug, title=title, status=status, detail=detail)
+
+
+def problem_response(status: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entry documenting a problem details answer."""
+    return {status: {"model": Problem, "content": {MEDIA_TYPE: {}}}}
+
+
+async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
+    """Exception handler turning ProblemError into its JSON body."""
+    assert isinstance(exc, ProblemError)
+    return JSONResponse(
+        exc.problem.model_dump(), status_code=exc.problem.status, media_type=MEDIA_TYPE
+    )

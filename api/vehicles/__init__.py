@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Vehicles: health of one vehicle."""

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: MIT
+"""Response models of the vehicles domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Band = Literal["good", "due_soon", "overdue"]
+
+
+class OilHealth(BaseModel):
+    """Latest oil-life prediction."""
+
+    oil_life_pct: float = Field(description="Remaining oil life, 100 just after a change")
+    remaining_km: float | None = Field(description="Projected km until 0 % at the recent rate")
+    band: Band
+    as_of: datetime = Field(description="When the prediction was made")
+
+
+class BrakeHealth(BaseModel):
+    """Latest brake-pad prediction."""
+
+    pad_front_mm: float
+    pad_rear_mm: float
+    remaining_km: float | None = Field(description="Projected km until the first axle hits 3 mm")
+    band: Band
+    as_of: datetime
+
+
+class AlertOut(BaseModel):
+    """An alert that is not resolved yet."""
+
+    alert_id: int
+    kind: Literal["oil_change", "brake_pads", "trouble_code"]
+    severity: Literal["info", "warning", "critical"]
+    message: str
+    status: Literal["open", "acknowledged"]
+    created_at: datetime
+
+
+class VehicleHealth(BaseModel):
+    """Everything a fleet manager looks at first for one vehicle."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vehicle_id": 7,
+                    "vin": "WVWZZZ1JZXW000001",
+                    "odometer_km": 48213.4,
+                    "last_seen": "2026-11-21T08:15:00Z",
+                    "oil": {
+                        "oil_life_pct": 14.2,
+                        "remaining_km": 610.0,
+                        "band": "due_soon",
+                        "as_of": "2026-11-21T08:16:00Z",
+                    },
+                    "brake_pads": {
+                        "pad_front_mm": 6.1,
+                        "pad_rear_mm": 8.3,
+                        "remaining_km": 19800.0,
+                        "band": "good",
+                        "as_of": "2026-11-21T08:16:00Z",
+                    },
+                    "open_alerts": [
+                        {
+                            "alert_id": 3,
+                            "kind": "oil_change",
+                            "severity": "warning",
+                            "message": "Oil life 14 %, about 600 km left",
+                            "status": "open",
+                            "created_at": "2026-11-21T08:16:00Z",
+                        }
+                    ],
+                    "latest": {"speed_kmh": 0.0, "coolant_temp_c": 88.0},
+                }
+            ]
+        }
+    )
+
+    vehicle_id: int
+    vin: str
+    odometer_km: float | None
+    last_seen: datetime | None
+    oil: OilHealth | None = Field(description="Null until the first evaluation")
+    brake_pads: BrakeHealth | None = Field(description="Null until the first evaluation")
+    open_alerts: list[AlertOut]
+    latest: dict[str, Any] = Field(description="Latest value of each signal, as ingest keeps it")

@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: MIT
+"""Service orders: one pre-filled order per alert, matched to the nearest capable shop.
+
+Exceptions::
+
+    OrdersError
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from orders.jobs import job_for
+from orders.matching import nearest_shop
+from predictive.health import PREDICTION_COLUMNS, prediction_from_row
+
+# A sanity cap for callers inside the platform; the API pages at most 200 at a time.
+MAX_LIMIT = 1000
+
+
+class OrdersError(Exception):
+    """Base of this package's errors."""
+
+
+@dataclass(frozen=True)
+class Order:
+    """A service order as the API and shops see it."""
+
+    order_id: int
+    vehicle_id: int
+    alert_id: int | None
+    status: str
+    vin: str
+    odometer_km: float | None
+    issue: str
+    evidence: dict[str, Any]
+    job_code: str
+    job_description: str
+    parts: list[dict[str, Any]]
+    shop_id: int | None
+    shop_name: str | None
+    distance_km: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any]:
+    alert_id, vehicle_id, kind, message, prediction_id = alert[:5]
+    evidence: dict[str, Any] = {"alert_id": alert_id, "alert_kind": kind, "alert": message}
+    if prediction_id is not None:
+        row = conn.execute(
+            f"SELECT {PREDICTION_COLUMNS} FROM predictions WHERE prediction_id = %s",
+            (prediction_id,),
+        ).fetchone()
+        if row is not None:
+            pred = prediction_from_row(row)
+            # The running state is the model's bookkeeping, not evidence a mechanic can use.
+            evidence["prediction"] = {
+                "model": pred.model,
+                "model_version": pred.model_version,
+                "time": pred.time.isoformat(),
+                "value": pred.value,
+                "unit": pred.unit,
+                "remaining_km": pred.remaining_km,
+                **pred.summary(),
+            }
+    if kind == "trouble_code":
+        rows = conn.execute(
+            "SELECT code FROM (SELECT DISTINCT ON (code) code, event FROM dtc_events "
+            "WHERE vehicle_id = %s ORDER BY code, time DESC, id DESC) d WHERE event = 'appeared' "
+            "ORDER BY code",
+            (vehicle_id,),
+        ).fetchall()
+        evidence["trouble_codes"] = [r[0] for r in rows]
+    return evidence
+
+
+def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | None:
+    """Create the pre-filled order for an alert (idempotent); None if the alert is unknown or
+    resolved without an order."""
+    with conn.transaction():
+        existing = conn.execute(
+            "SELECT order_id FROM service_orders WHERE alert_id = %s", (alert_id,)
+        ).fetchone()
+        if existing is not None:
+            return int(existing[0])
+        alert = conn.execute(
+            "SELECT a.alert_id, a.vehicle_id, a.kind, a.message, a.prediction_id, v.vin, "
+            "v.home_lat, v.home_lon, s.odometer_km FROM alerts a "
+            "JOIN vehicles v USING (vehicle_id) LEFT JOIN vehicle_state s USING (vehicle_id) "
+            "WHERE a.alert_id = %s AND a.status <> 'resolved'",
+            (alert_id,),
+        ).fetchone()
+        if alert is None:
+            return None
+        evidence = _evidence(conn, alert)
+        job = job_for(alert[2], evidence.get("prediction"))
+        lat, lon = alert[6], alert[7]
+        # Without a home position there is nothing to measure from; the order waits for a
+        # shop to be chosen by hand.
+        shop = (
+            None
+            if lat is None or lon is None
+            else nearest_shop(conn=conn, lat=lat, lon=lon, capability=job.capability)
+        )
+        row = conn.execute(
+            "INSERT INTO service_orders (vehicle_id, alert_id, shop_id, status, vin, odometer_km, "
+            "issue, evidence, job_code, job_description, parts, distance_km) "
+            "VALUES (%s, %s, %s, 'proposed', %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (alert_id) DO NOTHING RETURNING order_id",
+            (
+                alert[1],
+                alert_id,
+                shop and shop.shop_id,
+                alert[5],
+                alert[8],
+                alert[3],
+                Jsonb(evidence),
+                job.job_code,
+                job.description,
+                Jsonb(job.parts_json()),
+                shop and round(shop.distance_km, 3),
+            ),
+        ).fetchone()
+        if row is None:  # a concurrent dispatcher won the race; its order stands
+            again = conn.execute(
+                "SELECT order_id FROM service_orders WHERE alert_id = %s", (alert_id,)
+            ).fetchone()
+            return None if again is None else int(again[0])
+        note = (
+            f"matched {shop.name} at {shop.distance_km:.1f} km"
+            if shop
+            else f"no shop with {job.capability} found"
+        )
+        conn.execute(
+            "INSERT INTO service_order_events (order_id, status, actor, note) "
+            "VALUES (%s, 'proposed', 'system', %s)",
+            (row[0], note),
+        )
+        return int(row[0])
+
+
+def dispatch_open_alerts(*, conn: psycopg.Connection) -> list[int]:
+    """Create orders for every open alert that has none; return the new orders' ids."""
+    rows = conn.execute(
+        "SELECT a.alert_id FROM alerts a LEFT JOIN service_orders o USING (alert_id) "
+        "WHERE a.status = 'open' AND o.order_id IS NULL ORDER BY a.alert_id"
+    ).fetchall()
+    created = []
+    for (alert_id,) in rows:
+        order_id = create_order_for_alert(conn=conn, alert_id=int(alert_id))
+        if order_id is not None:
+            created.append(order_id)
+    return created
+
+
+ORDER_SELECT = (
+    "SELECT o.order_id, o.vehicle_id, o.alert_id, o.status, o.vin, o.odometer_km, o.issue, "
+    "o.evidence, o.job_code, o.job_description, o.parts, o.shop_id, s.name, o.distance_km, "
+    "o.created_at, o.updated_at FROM service_orders o LEFT JOIN shops s USING (shop_id) "
+)
+
+
+def list_orders(
+    *,
+    conn: psycopg.Connection,
+    status: str | None = None,
+    vehicle_id: int | None = None,
+    shop_id: int | None = None,
+    limit: int = 50,
+    after_id: int | None = None,
+) -> list[Order]:
+    """Orders newest first, filtered; ``after_id`` continues after that order (keyset)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise OrdersError(f"limit must be between 1 and {MAX_LIMIT}")
+    rows = conn.execute(
+        ORDER_SELECT + "WHERE (%(status)s::text IS NULL OR o.status = %(status)s) "
+        "AND (%(vehicle_id)s::bigint IS NULL OR o.vehicle_id = %(vehicle_id)s) "
+        "AND (%(shop_id)s::bigint IS NULL OR o.shop_id = %(shop_id)s) "
+        "AND (%(after_id)s::bigint IS NULL OR o.order_id < %(after_id)s) "
+        "ORDER BY o.order_id DESC LIMIT %(limit)s",
+        {
+            "status": status,
+            "vehicle_id": vehicle_id,
+            "shop_id": shop_id,
+            "after_id": after_id,
+            "limit": limit,
+        },
+    ).fetchall()
+    return [Order(*row) for row in rows]

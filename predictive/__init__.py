@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: MIT
+"""Oil-life and brake-wear models, and the evaluator that turns readings into alerts."""
+
+from predictive.evaluator import evaluate_pending, evaluate_vehicle
+from predictive.health import (
+    BRAKE_MODEL,
+    OIL_MODEL,
+    Prediction,
+    PredictiveError,
+    VehicleNotFound,
+    latest_predictions,
+    oil_band,
+    pad_band,
+)
+from predictive.worker import run_evaluator
+
+__all__ = [
+    "BRAKE_MODEL",
+    "OIL_MODEL",
+    "Prediction",
+    "PredictiveError",
+    "VehicleNotFound",
+    "evaluate_pending",
+    "evaluate_vehicle",
+    "latest_predictions",
+    "oil_band",
+    "pad_band",
+    "run_evaluator",
+]

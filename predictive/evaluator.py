@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: MIT
+"""Turn new readings into predictions, and predictions past a threshold into alerts.
+
+Evaluation is incremental. Each prediction's evidence carries the model's running totals
+(``state``) and the time of the last reading they include (``through_s``); the next
+evaluation reads only readings after that time and continues from the totals.
+
+Two edge cases, and what we do about them:
+
+* Equal timestamps. A reading with the same timestamp as the last one we consumed, arriving
+  after we consumed it, would be skipped by ``time > through``. So the newest timestamp group
+  is held back until it is ``settle_s`` old: we never consume the latest instant while more
+  samples of that instant could still be on their way.
+* Late, out-of-order data (older than ``through``; e.g. a device replaying a disk buffer
+  after a newer batch from the same car was evaluated) is not in the running totals. Ingest
+  delivers each device's batches in order, so this is rare; ``rebuild=True`` recomputes from
+  the last service and picks it up. A change of the service baseline (oil changed, pads
+  measured) also starts that model from scratch.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from predictive.health import (
+    BRAKE_MODEL,
+    OIL_DUE_SOON_PCT,
+    OIL_MODEL,
+    PAD_DUE_SOON_MM,
+    Prediction,
+    PredictiveError,
+    VehicleNotFound,
+    latest_predictions,
+)
+from predictive.publish import BRAKE_VERSION, OIL_VERSION, brake_prediction, oil_prediction
+from predictive.totals import BrakeTotals, OilTotals, Series, advance_brakes, advance_oil
+from telemetry.signals import by_name
+
+log = logging.getLogger(__name__)
+
+# How long the newest timestamp group is held back (see the module docstring). Ingest commits
+# a batch's samples together within a second or two; a minute leaves ample margin.
+SETTLE_S = 60.0
+# Readings are read in pages of this many rows, so rebuilding a vehicle with months of 1 Hz
+# data since its last service does not hold it all in memory; the totals compose exactly.
+PAGE_ROWS = 200_000
+
+
+def _signal_id(name: str) -> int:
+    signal = by_name(name)
+    assert signal is not None, name
+    return signal.id
+
+
+OIL_SIGNALS = RPM, OIL_TEMP, COOLANT, SPEED = tuple(
+    _signal_id(n) for n in ("engine_rpm", "oil_temp_c", "coolant_temp_c", "speed_kmh")
+)
+
+
+ODOMETER = _signal_id("odometer_km")
+
+
+def _epoch(ts: datetime | None) -> float | None:
+    return None if ts is None else ts.timestamp()
+
+
+def _state(pred: Prediction | None, baseline_s: float | None, rebuild: bool) -> dict[str, Any]:
+    if rebuild or pred is None or pred.model_version not in (OIL_VERSION, BRAKE_VERSION):
+        return {}
+    if pred.evidence.get("baseline_s") != baseline_s:
+        return {}
+    state: dict[str, Any] = pred.evidence.get("state") or {}
+    return state
+
+
+def _unobserved_km(
+    conn: psycopg.Connection, vehicle_id: int, since_s: float | None, at_km: float | None
+) -> float:
+    """Km between a service (at odometer ``at_km``) and the first odometer reading after it."""
+    if at_km is None:
+        return 0.0
+    row = conn.execute(
+        "SELECT value FROM readings WHERE vehicle_id = %s AND signal_id = %s "
+        "AND time >= COALESCE(to_timestamp(%s), '-infinity') ORDER BY time LIMIT 1",
+        (vehicle_id, ODOMETER, since_s),
+    ).fetchone()
+    return 0.0 if row is None else max(0.0, float(row[0]) - float(at_km))
+
+
+def _read(
+    conn: psycopg.Connection, vehicle_id: int, since_s: float | None, now: datetime, limit: int
+) -> np.ndarray:
+    rows = conn.execute(
+        "SELECT extract(epoch FROM time)::float8, signal_id, value FROM readings "
+        "WHERE vehicle_id = %s AND signal_id = ANY(%s) AND time <= %s "
+        "AND (%s::float8 IS NULL OR time > to_timestamp(%s::float8)) ORDER BY time LIMIT %s",
+        (vehicle_id, [*OIL_SIGNALS], now, since_s, since_s, limit),
+    ).fetchall()
+    return np.array(rows, dtype=np.float64).reshape(-1, 3)
+
+
+def _series(rows: np.ndarray, signal_id: int, since_s: float | None) -> Series:
+    mask = rows[:, 1] == signal_id
+    if since_s is not None:
+        mask &= rows[:, 0] > since_s
+    return rows[mask, 0], rows[mask, 2]
+
+
+def evaluate_vehicle(
+    *,
+    conn: psycopg.Connection,
+    vehicle_id: int,
+    now: datetime,
+    oil_alert_pct: float = OIL_DUE_SOON_PCT,
+    pad_alert_mm: float = PAD_DUE_SOON_MM,
+    settle_s: float = SETTLE_S,
+    rebuild: bool = False,
+) -> list[Prediction]:
+    """Advance both models with the vehicle's new readings; return the predictions written."""
+    with conn.transaction():
+        # Row lock: two evaluators on one vehicle would both continue from the same totals.
+        vehicle = conn.execute(
+            "SELECT mass_kg, oil_changed_at, pads_measured_at, pad_front_mm, pad_rear_mm, "
+            "oil_changed_odometer_km, pads_measured_odometer_km "
+            "FROM vehicles WHERE vehicle_id = %s FOR UPDATE",
+            (vehicle_id,),
+        ).fetchone()
+        if vehicle is None:
+            raise VehicleNotFound(vehicle_id)
+        mass_kg, oil_base, pad_base = float(vehicle[0]), _epoch(vehicle[1]), _epoch(vehicle[2])
+        latest = latest_predictions(conn=conn, vehicle_id=vehicle_id)
+        oil_t = OilTotals.from_json(_state(latest.get(OIL_MODEL), oil_base, rebuild))
+        brake_t = BrakeTotals.from_json(_state(latest.get(BRAKE_MODEL), pad_base, rebuild))
+        if oil_t.through_s is None:
+            oil_t.unobserved_km = _unobserved_km(conn, vehicle_id, oil_base, vehicle[5])
+        if brake_t.through_s is None:
+            brake_t.unobserved_km = _unobserved_km(conn, vehicle_id, pad_base, vehicle[6])
+        oil_since = oil_t.through_s if oil_t.through_s is not None else oil_base
+        brake_since = brake_t.through_s if brake_t.through_s is not None else pad_base
+        oil_new = brake_new = False
+        cursor = None if oil_since is None or brake_since is None else min(oil_since, brake_since)
+        settled_s = (now - timedelta(seconds=settle_s)).timestamp()
+        while True:
+            rows = _read(conn, vehicle_id, cursor, now, PAGE_ROWS)
+            full = len(rows) == PAGE_ROWS
+            # Hold back the newest timestamp group: on a full page because the next page
+            # continues with ``time > cursor``, otherwise until it has settled.
+            if rows.size and (full or rows[-1, 0] > settled_s):
+                held = rows[rows[:, 0] < rows[-1, 0]]
+                rows = held if held.size or not full else rows  # a page of one instant: take it
+            if rows.size == 0:
+                break
+            cursor = float(rows[-1, 0])
+            oil_series = {sid: _series(rows, sid, oil_since) for sid in OIL_SIGNALS}
+            if any(series[0].size for series in oil_series.values()):
+                oil_since = max(float(s[0][-1]) for s in oil_series.values() if s[0].size)
+                oil_t = advance_oil(
+                    oil_t,
+                    rpm=oil_series[RPM],
+                    oil_temp=oil_series[OIL_TEMP],
+                    coolant_temp=oil_series[COOLANT],
+                    speed=oil_series[SPEED],
+                    through_s=oil_since,
+                )
+                oil_new = True
+            speed = _series(rows, SPEED, brake_since)
+            if speed[0].size:
+                brake_since = float(speed[0][-1])
+                brake_t = advance_brakes(
+                    brake_t, speed=speed, mass_kg=mass_kg, through_s=brake_since
+                )
+                brake_new = True
+            if not full:
+                break
+
+        written: list[Prediction] = []
+        if oil_new:
+            written.append(
+                oil_prediction(
+                    conn=conn,
+                    vehicle_id=vehicle_id,
+                    now=now,
+                    t=oil_t,
+                    baseline_s=oil_base,
+                    alert_pct=oil_alert_pct,
+                )
+            )
+        if brake_new:
+            measured = (float(vehicle[3]), float(vehicle[4]))
+            written.append(
+                brake_prediction(
+                    conn=conn,
+                    vehicle_id=vehicle_id,
+                    now=now,
+                    t=brake_t,
+                    baseline_s=pad_base,
+                    measured_mm=measured,
+                    alert_mm=pad_alert_mm,
+                )
+            )
+        return written
+
+
+def evaluate_pending(
+    *, conn: psycopg.Connection, now: datetime, limit: int = 1000, **thresholds: Any
+) -> list[int]:
+    """Evaluate every vehicle whose state changed since its latest prediction; return their ids.
+
+    ``conn`` should be in autocommit mode so each vehicle commits on its own.
+    """
+    rows = conn.execute(
+        "SELECT s.vehicle_id FROM vehicle_state s "
+        "LEFT JOIN LATERAL (SELECT max(created_at) AS at FROM predictions p "
+        "                   WHERE p.vehicle_id = s.vehicle_id) p ON true "
+        "WHERE p.at IS NULL OR s.updated_at > p.at ORDER BY s.vehicle_id LIMIT %s",
+        (limit,),
+    ).fetchall()
+    ids = []
+    for (vehicle_id,) in rows:
+        try:
+            evaluate_vehicle(conn=conn, vehicle_id=int(vehicle_id), now=now, **thresholds)
+        except (PredictiveError, psycopg.DataError) as exc:
+            # One vehicle's bad data must not stop the others from being evaluated.
+            log.warning("evaluating vehicle %s failed: %s", vehicle_id, exc)
+            continue
+        ids.append(int(vehicle_id))
+    return ids

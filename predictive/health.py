@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: MIT
+"""Reading the models' latest predictions back, and the bands people see.
+
+Exceptions::
+
+    PredictiveError
+     └── VehicleNotFound
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import psycopg
+
+from predictive import brakes
+
+OIL_MODEL = "oil_life"
+BRAKE_MODEL = "brake_pads"
+
+# Oil life at or below this is "due soon" (and raises an alert by default); at 0 it is overdue.
+OIL_DUE_SOON_PCT = 15.0
+# Pads at or below this are "due soon"; at the 3 mm minimum they are overdue.
+PAD_DUE_SOON_MM = 4.0
+
+Band = Literal["good", "due_soon", "overdue"]
+
+
+class PredictiveError(Exception):
+    """Base of this package's errors."""
+
+
+class VehicleNotFound(PredictiveError):
+    """No vehicle with this id."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One stored prediction."""
+
+    prediction_id: int
+    vehicle_id: int
+    model: str
+    model_version: str
+    time: datetime
+    value: float
+    unit: str
+    remaining_km: float | None
+    evidence: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        """The evidence without the model's internal running state."""
+        return {k: v for k, v in self.evidence.items() if k != "state"}
+
+
+PREDICTION_COLUMNS = (
+    "prediction_id, vehicle_id, model, model_version, time, value, unit, remaining_km, evidence"
+)
+
+
+def prediction_from_row(row: tuple[Any, ...]) -> Prediction:
+    """Build a Prediction from a row selected with PREDICTION_COLUMNS."""
+    return Prediction(
+        int(row[0]),
+        int(row[1]),
+        row[2],
+        row[3],
+        row[4],
+        float(row[5]),
+        row[6],
+        None if row[7] is None else float(row[7]),
+        row[8],
+    )
+
+
+def latest_predictions(*, conn: psycopg.Connection, vehicle_id: int) -> dict[str, Prediction]:
+    """The newest prediction of each model for a vehicle, keyed by model name."""
+    rows = conn.execute(
+        f"SELECT DISTINCT ON (model) {PREDICTION_COLUMNS} FROM predictions "
+        "WHERE vehicle_id = %s ORDER BY model, prediction_id DESC",
+        (vehicle_id,),
+    ).fetchall()
+    return {row[2]: prediction_from_row(row) for row in rows}
+
+
+def oil_band(oil_life_pct: float, due_soon_pct: float = OIL_DUE_SOON_PCT) -> Band:
+    """good / due_soon / overdue for an oil life."""
+    if oil_life_pct <= 0.0:
+        return "overdue"
+    return "due_soon" if oil_life_pct <= due_soon_pct else "good"
+
+
+def pad_band(pad_mm: float, due_soon_mm: float = PAD_DUE_SOON_MM) -> Band:
+    """good / due_soon / overdue for the thinner pad."""
+    if pad_mm <= brakes.MIN_PAD_MM:
+        return "overdue"
+    return "due_soon" if pad_mm <= due_soon_mm else "good"

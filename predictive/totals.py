@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: MIT
+"""Running totals of the models, advanced chunk by chunk of readings.
+
+Each model keeps what it has integrated since the last service plus the last sample of every
+signal it uses, so the interval that straddles two chunks is counted exactly once and
+evaluating in pieces gives the same totals as evaluating all at once (up to float rounding).
+
+The "recent" wear rate is a ratio of two sums decayed by the same factor per second of
+reading time, ``exp(-age / RECENT_TAU_S)``. A common factor cancels in the ratio, so a car
+parked for a month keeps its rate, and the decay composes exactly across chunks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from predictive import brakes, oil
+
+FloatArray = npt.NDArray[np.float64]
+Series = tuple[FloatArray, FloatArray]  # (epoch seconds, values), sorted by time
+Sample = tuple[float, float] | None
+
+# About a month of calendar time weights the rate towards how the car is driven now.
+RECENT_TAU_S = 30 * 86400.0
+# Below this many recent km the wear rate per km is mostly noise (idling, parking manoeuvres).
+MIN_RATE_KM = 5.0
+
+
+def _with_carry(carry: Sample, series: Series) -> Series:
+    if carry is None:
+        return series
+    return np.concatenate(([carry[0]], series[0])), np.concatenate(([carry[1]], series[1]))
+
+
+def _last(series: Series, carry: Sample) -> Sample:
+    if series[0].size == 0:
+        return carry
+    return float(series[0][-1]), float(series[1][-1])
+
+
+def _decayed(values: FloatArray, end_t_s: FloatArray, anchor_s: float) -> float:
+    return float(np.sum(values * np.exp(-(anchor_s - end_t_s) / RECENT_TAU_S)))
+
+
+@dataclass
+class OilTotals:
+    """What the oil model has integrated since the last oil change."""
+
+    through_s: float | None = None
+    effective_revs: float = 0.0
+    unobserved_km: float = 0.0
+    revolutions: float = 0.0
+    km: float = 0.0
+    recent_effective_revs: float = 0.0
+    recent_km: float = 0.0
+    last_rpm: Sample = None
+    last_oil_temp: Sample = None
+    last_coolant_temp: Sample = None
+    last_speed: Sample = None
+
+    def revs_per_km(self) -> float | None:
+        """Recent effective revolutions per km, or None before enough driving."""
+        if self.recent_km <= 0 or self.km < MIN_RATE_KM:
+            return None
+        return self.recent_effective_revs / self.recent_km
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-JSON form for a prediction's evidence."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OilTotals:
+        """Inverse of ``to_json``."""
+        return _from_json(cls, data)
+
+
+@dataclass
+class BrakeTotals:
+    """What the brake model has integrated since the pads were last measured."""
+
+    through_s: float | None = None
+    braking_mj: float = 0.0
+    unobserved_km: float = 0.0
+    km: float = 0.0
+    recent_braking_mj: float = 0.0
+    recent_km: float = 0.0
+    last_speed: Sample = None
+
+    def mj_per_km(self) -> float | None:
+        """Recent braking energy per km, or None before enough driving."""
+        if self.recent_km <= 0 or self.km < MIN_RATE_KM:
+            return None
+        return self.recent_braking_mj / self.recent_km
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-JSON form for a prediction's evidence."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BrakeTotals:
+        """Inverse of ``to_json``."""
+        return _from_json(cls, data)
+
+
+def _from_json(cls: Any, data: dict[str, Any]) -> Any:
+    known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+    for key, value in known.items():
+        if key.startswith("last_") and value is not None:
+            known[key] = (float(value[0]), float(value[1]))
+    return cls(**known)
+
+
+def _decay(total: float, old_anchor: float | None, new_anchor: float) -> float:
+    if old_anchor is None:
+        return total
+    return total * math.exp(-(new_anchor - old_anchor) / RECENT_TAU_S)
+
+
+def advance_oil(
+    totals: OilTotals,
+    *,
+    rpm: Series,
+    oil_temp: Series,
+    coolant_temp: Series,
+    speed: Series,
+    through_s: float,
+) -> OilTotals:
+    """Totals after integrating one chunk of new samples that ends at ``through_s``."""
+    rpm_t, rpm_v = _with_carry(totals.last_rpm, rpm)
+    # Oil temperature where the car reports it, else coolant (it tracks oil once warm and
+    # errs on the cold side while warming up), else assume the normal range.
+    temp = oil_temp if totals.last_oil_temp or oil_temp[0].size else coolant_temp
+    temp_carry = totals.last_oil_temp if temp is oil_temp else totals.last_coolant_temp
+    temp_t, temp_v = _with_carry(temp_carry, temp)
+    temp_at_rpm = oil.hold_values(rpm_t, temp_t, temp_v, oil.DEFAULT_OIL_TEMP_C)
+    revs = oil.interval_revolutions(rpm_t, rpm_v)
+    eff = oil.effective_revolutions(rpm_t, rpm_v, temp_at_rpm)
+    speed_t, speed_v = _with_carry(totals.last_speed, speed)
+    km = brakes.distance_km(speed_t, speed_v)
+    return OilTotals(
+        through_s=through_s,
+        effective_revs=totals.effective_revs + float(eff.sum()),
+        unobserved_km=totals.unobserved_km,
+        revolutions=totals.revolutions + float(revs.sum()),
+        km=totals.km + float(km.sum()),
+        recent_effective_revs=_decay(totals.recent_effective_revs, totals.through_s, through_s)
+        + _decayed(eff, rpm_t[1:], through_s),
+        recent_km=_decay(totals.recent_km, totals.through_s, through_s)
+        + _decayed(km, speed_t[1:], through_s),
+        last_rpm=_last(rpm, totals.last_rpm),
+        last_oil_temp=_last(oil_temp, totals.last_oil_temp),
+        last_coolant_temp=_last(coolant_temp, totals.last_coolant_temp),
+        last_speed=_last(speed, totals.last_speed),
+    )
+
+
+def advance_brakes(
+    totals: BrakeTotals, *, speed: Series, mass_kg: float, through_s: float
+) -> BrakeTotals:
+    """Totals after integrating one chunk of new speed samples that ends at ``through_s``."""
+    speed_t, speed_v = _with_carry(totals.last_speed, speed)
+    mj = brakes.braking_energy_j(speed_t, speed_v, mass_kg=mass_kg) / 1e6
+    km = brakes.distance_km(speed_t, speed_v)
+    return BrakeTotals(
+        through_s=through_s,
+        braking_mj=totals.braking_mj + float(mj.sum()),
+        unobserved_km=totals.unobserved_km,
+        km=totals.km + float(km.sum()),
+        recent_braking_mj=_decay(totals.recent_braking_mj, totals.through_s, through_s)
+        + _decayed(mj, speed_t[1:], through_s),
+        recent_km=_decay(totals.recent_km, totals.through_s, through_s)
+        + _decayed(km, speed_t[1:], through_s),
+        last_speed=_last(speed, totals.last_speed),
+    )

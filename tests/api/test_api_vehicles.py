@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: MIT
+"""GET /vehicles/{id}/health and /healthz on the real database."""
+
+from datetime import UTC, datetime
+
+import pytest
+from psycopg.types.json import Jsonb
+
+from db.registry import create_vehicle
+
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+def _predict(conn, vehicle_id, model, value, unit, remaining_km, evidence):
+    return conn.execute(
+        "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
+        "remaining_km, evidence) VALUES (%s, %s, 'test', %s, %s, %s, %s, %s) "
+        "RETURNING prediction_id",
+        (vehicle_id, model, NOW, value, unit, remaining_km, Jsonb(evidence)),
+    ).fetchone()[0]
+
+
+def test_health_of_a_seeded_vehicle(conn, client):
+    vehicle_id = create_vehicle(conn, vin="WLAP1000000000001")
+    conn.execute(
+        "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km, latest) "
+        "VALUES (%s, %s, 48213.4, %s)",
+        (vehicle_id, NOW, Jsonb({"speed_kmh": 0.0, "coolant_temp_c": 88.0})),
+    )
+    _predict(conn, vehicle_id, "oil_life", 80.0, "%", 9000, {})  # superseded below
+    oil_id = _predict(conn, vehicle_id, "oil_life", 14.2, "%", 610.0, {"state": {}})
+    _predict(
+        conn,
+        vehicle_id,
+        "brake_pads",
+        6.1,
+        "mm",
+        19800.0,
+        {"pad_front_mm": 6.1, "pad_rear_mm": 8.3},
+    )
+    conn.execute(
+        "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id) "
+        "VALUES (%s, 'oil_change', 'warning', 'Oil life 14 %%, about 600 km left', %s)",
+        (vehicle_id, oil_id),
+    )
+    conn.execute(
+        "INSERT INTO alerts (vehicle_id, kind, severity, message, status) "
+        "VALUES (%s, 'brake_pads', 'warning', 'old', 'resolved')",
+        (vehicle_id,),
+    )
+
+    response = client.get(f"/vehicles/{vehicle_id}/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["vin"] == "WLAP1000000000001" and body["odometer_km"] == 48213.4
+    assert datetime.fromisoformat(body["last_seen"]) == NOW
+    assert body["oil"] == {
+        "oil_life_pct": 14.2,
+        "remaining_km": 610.0,
+        "band": "due_soon",
+        "as_of": body["oil"]["as_of"],
+    }
+    assert body["brake_pads"]["pad_rear_mm"] == 8.3 and body["brake_pads"]["band"] == "good"
+    assert [a["message"] for a in body["open_alerts"]] == ["Oil life 14 %, about 600 km left"]
+    assert body["latest"] == {"speed_kmh": 0.0, "coolant_temp_c": 88.0}
+
+
+def test_health_before_any_data(conn, client):
+    vehicle_id = create_vehicle(conn, vin="WLAP1000000000002")
+    body = client.get(f"/vehicles/{vehicle_id}/health").json()
+    assert body["oil"] is None and body["brake_pads"] is None and body["last_seen"] is None
+    assert body["open_alerts"] == [] and body["latest"] == {}
+
+
+def test_unknown_vehicle_is_a_problem_details_404(client):
+    response = client.get("/vehicles/4242/health")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "/problems/vehicle-not-found",
+        "title": "Vehicle not found",
+        "status": 404,
+        "detail": "No vehicle with id 4242.",
+    }
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-3"])
+def test_bad_vehicle_id_is_fastapis_422(client, bad):
+    response = client.get(f"/vehicles/{bad}/health")
+    assert response.status_code == 422
+    assert "detail" in response.json() and response.headers["content-type"] == "application/json"
+
+
+def test_healthz_and_openapi(client):
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    spec = client.get("/openapi.json").json()
+    health = spec["paths"]["/vehicles/{vehicle_id}/health"]["get"]["responses"]
+    assert "application/problem+json" in health["404"]["content"]
+    assert spec["components"]["schemas"]["VehicleHealth"]["examples"]
+    assert client.get("/docs").status_code == 200

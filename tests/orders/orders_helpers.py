@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: MIT
+"""Vehicles with predictions and alerts, written directly (shared by the tests here)."""
+
+from datetime import UTC, datetime
+from math import asin, cos, radians, sin, sqrt
+
+from psycopg.types.json import Jsonb
+
+from db.registry import create_vehicle
+
+BERLIN = (52.52, 13.405)
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def haversine_km(a, b):
+    """Great-circle distance, spelled out independently of the SQL under test."""
+    (lat1, lon1), (lat2, lon2) = (map(radians, a), map(radians, b))
+    h = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * asin(sqrt(h))
+
+
+def vehicle_with_alert(
+    conn, *, vin, kind="oil_change", home=BERLIN, odometer_km=23_456.7, evidence=None
+):
+    """A vehicle, its state, one prediction and an open alert; returns (vehicle_id, alert_id)."""
+    vehicle_id = create_vehicle(conn, vin=vin, home_lat=home and home[0], home_lon=home and home[1])
+    conn.execute(
+        "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km) VALUES (%s, %s, %s)",
+        (vehicle_id, NOW, odometer_km),
+    )
+    model, unit, value = (
+        ("oil_life", "%", 12.0) if kind == "oil_change" else ("brake_pads", "mm", 3.9)
+    )
+    evidence = evidence or {"oil_life_pct": 12.0, "state": {"effective_revs": 1.0}}
+    prediction_id = conn.execute(
+        "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
+        "remaining_km, evidence) VALUES (%s, %s, 'test', %s, %s, %s, 640, %s) "
+        "RETURNING prediction_id",
+        (vehicle_id, model, NOW, value, unit, Jsonb(evidence)),
+    ).fetchone()[0]
+    alert_id = conn.execute(
+        "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id) "
+        "VALUES (%s, %s, 'warning', 'Oil life 12 %%, about 640 km left', %s) RETURNING alert_id",
+        (vehicle_id, kind, prediction_id),
+    ).fetchone()[0]
+    return vehicle_id, alert_id

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: MIT
+"""Cloud-side and demo subcommands of ``wrenchlight`` (registered on import)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from firmware_sim.cli import app as sim_app
+from wrenchlight.cli import _require_db, _require_mqtt, _settings, app, orders_app, predictive_app
+
+app.add_typer(sim_app, name="sim", help="Simulated vehicles and an ELM327-compatible dongle.")
+
+
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    vehicles: Annotated[int, typer.Option(min=1, max=500, help="Simulated vehicles.")] = 20,
+    days: Annotated[int, typer.Option(min=1, max=730, help="Simulated days of driving.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed of the fleet.")] = 7,
+    exit_after: Annotated[bool, typer.Option("--exit", help="Stop after the run instead of "
+                                             "serving the API.")] = False,
+    live: Annotated[bool, typer.Option(help="Also run one vehicle on the real serial path "
+                                       "(pty → python-OBD).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON summary line.")] = False,
+) -> None:
+    """Run every part together on a simulated fleet (embedded services unless configured)."""
+    from wrenchlight.demo import DemoOptions, run_demo
+
+    console = Console(stderr=as_json)
+    summary = run_demo(_settings(ctx), DemoOptions(vehicles=vehicles, days=days, seed=seed, live=live),
+                       console=console, serve_forever=not exit_after)
+    if as_json:
+        typer.echo(json.dumps(summary))
+
+
+@app.command("ingest")
+def ingest_cmd(
+    ctx: typer.Context,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Consumer-group members.")] = 1,
+) -> None:
+    """Consume device telemetry from MQTT into the database until interrupted."""
+    from ingest import run
+
+    settings = _settings(ctx)
+    run(_require_db(settings), _require_mqtt(settings), workers=workers)
+
+
+@predictive_app.command("run")
+def predictive_run(ctx: typer.Context) -> None:
+    """Evaluate vehicles as their data arrives (LISTEN wl_vehicle_data) until interrupted."""
+    import signal
+
+    from predictive.worker import run_evaluator
+
+    settings = _settings(ctx)
+    stop = threading.Event()
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, lambda *_: stop.set())
+    run_evaluator(_require_db(settings), stop_event=stop, oil_alert_pct=settings.oil_alert_pct,
+                  pad_alert_mm=settings.pad_alert_mm)
+
+
+@predictive_app.command("evaluate")
+def predictive_evaluate(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Evaluate every vehicle with new data once and print what changed."""
+    import db
+    from predictive.evaluator import evaluate_pending
+
+    settings = _settings(ctx)
+    with db.connect(_require_db(settings), autocommit=True) as conn:
+        ids = evaluate_pending(conn=conn, now=dt.datetime.now(dt.UTC),
+                               oil_alert_pct=settings.oil_alert_pct,
+                               pad_alert_mm=settings.pad_alert_mm)
+    typer.echo(json.dumps({"evaluated": ids}) if as_json else f"evaluated {len(ids)} vehicles")
+
+
+@orders_app.command("dispatch")
+def orders_dispatch(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create a pre-filled service order for every open alert that has none."""
+    import db
+    from orders.service import dispatch_open_alerts
+
+    with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
+        created = dispatch_open_alerts(conn=conn)
+    typer.echo(json.dumps({"created": created}) if as_json else f"created {len(created)} orders")
+
+
+@orders_app.command("seed-shops")
+def orders_seed_shops(
+    ctx: typer.Context,
+    lat: Annotated[float, typer.Option(help="Centre latitude.")] = 41.8781,
+    lon: Annotated[float, typer.Option(help="Centre longitude.")] = -87.6298,
+    count: Annotated[int, typer.Option(min=1, max=1000)] = 12,
+) -> None:
+    """Seed a directory of repair shops around a centre point."""
+    import db
+    from orders.shops import seed_shops
+
+    with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
+        ids = seed_shops(conn=conn, center_lat=lat, center_lon=lon, count=count)
+    typer.echo(f"{len(ids)} shops")
+
+
+@app.command("api")
+def api_cmd(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+) -> None:
+    """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
+    from api.main import serve
+
+    settings = _settings(ctx)
+    serve(_require_db(settings), host or settings.api_host, port or settings.api_port)
