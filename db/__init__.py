@@ -5,4 +5,11 @@ from db.connect import DatabaseError, connect, make_pool
 from db.migrate import current_revision, upgrade
 from db.timescale import has_timescaledb
 
-__all__ = ["DatabaseError", "connect", "current_revision", "has_timescaledb", "make_pool", "upgrade"]
+__all__ = [
+    "DatabaseError",
+    "connect",
+    "current_revision",
+    "has_timescaledb",
+    "make_pool",
+    "upgrade",
+]

@@ -1,2 +1,2 @@
 # SPDX-License-Identifier: MIT
-"""The dongle agent: reads OBD-II through python-OBD, batches, buffers on disk, publishes over MQTT."""
+"""The dongle agent: reads OBD-II via python-OBD, batches, buffers on disk, publishes over MQTT."""

@@ -25,8 +25,14 @@ class Schedule:
     # temperatures, fuel and odometer move over minutes, so polling them every 10 s frees
     # the slow adapter link for the fast ones.
     fast: tuple[str, ...] = ("speed_kmh", "engine_rpm", "engine_load_pct", "throttle_pct")
-    slow: tuple[str, ...] = ("coolant_temp_c", "oil_temp_c", "ambient_temp_c", "fuel_level_pct",
-                             "module_voltage_v", "odometer_km")
+    slow: tuple[str, ...] = (
+        "coolant_temp_c",
+        "oil_temp_c",
+        "ambient_temp_c",
+        "fuel_level_pct",
+        "module_voltage_v",
+        "odometer_km",
+    )
     fast_period_s: float = 1.0
     slow_period_s: float = 10.0
 
@@ -45,9 +51,16 @@ class AgentStats:
 class EdgeAgent:
     """Reads one vehicle through one adapter and publishes its batches."""
 
-    def __init__(self, *, link: ObdLink, publisher: Publisher, device_id: str,
-                 schedule: Schedule | None = None, batch_window_s: float = 60.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        link: ObdLink,
+        publisher: Publisher,
+        device_id: str,
+        schedule: Schedule | None = None,
+        batch_window_s: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.link = link
         self.publisher = publisher
         self.device_id = device_id
@@ -80,8 +93,9 @@ class EdgeAgent:
         self.stats.vin, self.stats.signals = vin, tuple(fast + slow)
         self.publisher.signals = list(self.stats.signals)
         log.info("vehicle %s: polling %s fast, %s slow", vin or "(no VIN)", fast, slow)
-        batcher = Batcher(device_id=self.device_id, vin=vin,
-                          max_window_ms=int(self.batch_window_s * 1000))
+        batcher = Batcher(
+            device_id=self.device_id, vin=vin, max_window_ms=int(self.batch_window_s * 1000)
+        )
         next_slow = 0.0
         while not stop.is_set():
             started = self.clock()

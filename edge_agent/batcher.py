@@ -11,8 +11,9 @@ from telemetry import Batch, Series
 class Batcher:
     """Accumulates samples for one device; ``cut`` returns a batch when there is one."""
 
-    def __init__(self, *, device_id: str, vin: str, max_samples: int = 2_000,
-                 max_window_ms: int = 60_000) -> None:
+    def __init__(
+        self, *, device_id: str, vin: str, max_samples: int = 2_000, max_window_ms: int = 60_000
+    ) -> None:
         # 60 s windows keep the latency from road to database around a minute on live links
         # while a batch of ~10 signals stays a few hundred bytes compressed; 2,000 samples
         # caps a batch well under the broker's payload limit even at fast polling rates.
@@ -45,8 +46,9 @@ class Batcher:
         series = []
         for signal, samples in self._samples.items():
             samples.sort()
-            series.append(Series(signal, tuple(t - base for t, _ in samples),
-                                 tuple(v for _, v in samples)))
+            series.append(
+                Series(signal, tuple(t - base for t, _ in samples), tuple(v for _, v in samples))
+            )
         self._samples.clear()
         self._count = 0
         self._first_ms = None

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Errors of the edge agent.
 
-    EdgeError
-    ├── AdapterError     the ELM327 adapter cannot be opened or does not reach the car
-    └── BufferError_     the on-disk buffer cannot be written
+EdgeError
+├── AdapterError     the ELM327 adapter cannot be opened or does not reach the car
+└── BufferError_     the on-disk buffer cannot be written
 """
 
 

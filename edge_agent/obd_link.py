@@ -34,8 +34,8 @@ def _raw_frames(messages: list[Any]) -> list[bytes]:
     return [bytes(m.data) for m in messages]
 
 
-# python-OBD 0.7.3 has no odometer command (PID 0xA6, SAE J1979 2019) nor its support bitmap (PID 0xA0), and its VIN decoder
-# mangles VINs (see edge_agent.vin), so both are defined here.
+# python-OBD 0.7.3 has no odometer command (PID 0xA6, SAE J1979 2019) nor its support bitmap
+# (PID 0xA0), and its VIN decoder mangles VINs (see edge_agent.vin); all three are defined here.
 ODOMETER = OBDCommand("ODOMETER", "Odometer", b"01A6", 6, _odometer, ECU.ENGINE, True)
 PIDS_A0 = OBDCommand("PIDS_A0", "Supported PIDs [A1-C0]", b"01A0", 6, _bitmap, ECU.ENGINE, True)
 VIN_RAW = OBDCommand("VIN_RAW", "VIN, raw frames", b"0902", 0, _raw_frames, ECU.ENGINE, False)
@@ -68,8 +68,13 @@ class ObdLink:
 
     def connect(self) -> None:
         """Open the adapter and reach the car; AdapterError when either fails."""
-        conn = obd.OBD(self.port, baudrate=self.baudrate, fast=False, timeout=self.timeout_s,
-                       check_voltage=False)
+        conn = obd.OBD(
+            self.port,
+            baudrate=self.baudrate,
+            fast=False,
+            timeout=self.timeout_s,
+            check_voltage=False,
+        )
         if conn.status() != OBDStatus.CAR_CONNECTED:
             status = conn.status()
             conn.close()

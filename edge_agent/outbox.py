@@ -23,7 +23,9 @@ INSERT OR IGNORE INTO meta VALUES ('next_seq', 0), ('dropped', 0);
 class Outbox:
     """Durable FIFO of encoded batches keyed by sequence number; bounded, dropping oldest."""
 
-    def __init__(self, path: str | Path = ":memory:", *, max_bytes: int = 256 * 1024 * 1024) -> None:
+    def __init__(
+        self, path: str | Path = ":memory:", *, max_bytes: int = 256 * 1024 * 1024
+    ) -> None:
         # 256 MiB holds days of a car's data at typical rates on a small SD card.
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
@@ -31,15 +33,18 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
-        self._bytes = int(self._db.execute("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox")
-                          .fetchone()[0])
+        self._bytes = int(
+            self._db.execute("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox").fetchone()[0]
+        )
 
     def enqueue(self, build: Callable[[int], bytes]) -> tuple[int, bytes]:
         """Allocate the next sequence number, build the payload for it, and store both."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                seq = int(self._db.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()[0])
+                seq = int(
+                    self._db.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()[0]
+                )
                 payload = build(seq)
                 self._db.execute("INSERT INTO outbox VALUES (?, ?)", (seq, payload))
                 self._db.execute("UPDATE meta SET value = ? WHERE key='next_seq'", (seq + 1,))
@@ -53,7 +58,9 @@ class Outbox:
 
     def _evict(self) -> None:
         while self._bytes > self.max_bytes:
-            row = self._db.execute("SELECT seq, length(payload) FROM outbox ORDER BY seq LIMIT 1").fetchone()
+            row = self._db.execute(
+                "SELECT seq, length(payload) FROM outbox ORDER BY seq LIMIT 1"
+            ).fetchone()
             if row is None:
                 break
             self._db.execute("DELETE FROM outbox WHERE seq = ?", (row[0],))
@@ -63,7 +70,9 @@ class Outbox:
     def ack(self, seq: int) -> None:
         """The broker has the batch: forget it."""
         with self._lock:
-            cur = self._db.execute("DELETE FROM outbox WHERE seq = ? RETURNING length(payload)", (seq,))
+            cur = self._db.execute(
+                "DELETE FROM outbox WHERE seq = ? RETURNING length(payload)", (seq,)
+            )
             row = cur.fetchone()
             if row is not None:
                 self._bytes -= int(row[0])
@@ -71,8 +80,9 @@ class Outbox:
     def pending(self, limit: int = 1000) -> list[tuple[int, bytes]]:
         """The oldest unacknowledged batches, in sequence order."""
         with self._lock:
-            return list(self._db.execute(
-                "SELECT seq, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)))
+            return list(
+                self._db.execute("SELECT seq, payload FROM outbox ORDER BY seq LIMIT ?", (limit,))
+            )
 
     def __len__(self) -> int:
         with self._lock:

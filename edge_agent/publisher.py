@@ -25,8 +25,15 @@ FIRMWARE = "wrenchlight-edge/0.1.0"
 class Publisher:
     """Publishes batches for one device; every batch passes through the outbox first."""
 
-    def __init__(self, *, mqtt_url: str, device_id: str, outbox: Outbox,
-                 signals: list[str] | None = None, max_inflight: int = 50) -> None:
+    def __init__(
+        self,
+        *,
+        mqtt_url: str,
+        device_id: str,
+        outbox: Outbox,
+        signals: list[str] | None = None,
+        max_inflight: int = 50,
+    ) -> None:
         self.url = MqttUrl.parse(mqtt_url)
         self.device_id = device_id
         self.outbox = outbox
@@ -39,15 +46,18 @@ class Publisher:
         self._connected = threading.Event()
         self.published = 0
         self.acked = 0
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"edge-{device_id}",
-                             protocol=mqtt.MQTTv5)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"edge-{device_id}", protocol=mqtt.MQTTv5
+        )
         if self.url.username:
             client.username_pw_set(self.url.username, self.url.password)
         if self.url.tls:
             client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         client.max_inflight_messages_set(max_inflight)
         client.max_queued_messages_set(0)
-        client.will_set(topics.topic(device_id, "status"), self._status("offline"), qos=1, retain=True)
+        client.will_set(
+            topics.topic(device_id, "status"), self._status("offline"), qos=1, retain=True
+        )
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -55,9 +65,15 @@ class Publisher:
         self.client = client
 
     def _status(self, state: str) -> bytes:
-        return json.dumps({"state": state, "firmware": FIRMWARE, "signals": self.signals,
-                           "time_ms": int(time.time() * 1000),
-                           "buffer_dropped": self.outbox.dropped}).encode()
+        return json.dumps(
+            {
+                "state": state,
+                "firmware": FIRMWARE,
+                "signals": self.signals,
+                "time_ms": int(time.time() * 1000),
+                "buffer_dropped": self.outbox.dropped,
+            }
+        ).encode()
 
     def start(self, timeout: float = 10.0) -> None:
         """Connect in the background; wait up to ``timeout`` s for the first connection."""
@@ -74,8 +90,9 @@ class Publisher:
         self.client.loop_stop()
 
     def _publish_status(self, state: str) -> mqtt.MQTTMessageInfo:
-        info = self.client.publish(topics.topic(self.device_id, "status"), self._status(state),
-                                   qos=1, retain=True)
+        info = self.client.publish(
+            topics.topic(self.device_id, "status"), self._status(state), qos=1, retain=True
+        )
         with self._lock:
             if info.mid in self._early_acks:
                 self._early_acks.discard(info.mid)
@@ -86,8 +103,9 @@ class Publisher:
     def send(self, batch: Batch) -> int:
         """Store the batch durably, then publish it; returns its sequence number."""
         # The batcher's seq is a placeholder: the outbox owns the counter, so rebuild with it.
-        seq, payload = self.outbox.enqueue(lambda s: encode(Batch(
-            batch.device_id, s, batch.vin, batch.base_time_ms, batch.series)))
+        seq, payload = self.outbox.enqueue(
+            lambda s: encode(Batch(batch.device_id, s, batch.vin, batch.base_time_ms, batch.series))
+        )
         if self._connected.is_set():
             self._publish(seq, payload)
         return seq
@@ -124,8 +142,14 @@ class Publisher:
             time.sleep(0.05)
         return len(self.outbox) == 0
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
-                    properties: Any = None) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: Any,
+        reason: ReasonCode,
+        properties: Any = None,
+    ) -> None:
         if reason.is_failure:
             log.error("broker %s refused the connection: %s", self.url, reason)
             return
@@ -137,13 +161,28 @@ class Publisher:
         for seq, payload in self.outbox.pending(limit=100_000):
             self._publish(seq, payload)
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
-                       properties: Any = None) -> None:
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: Any,
+        reason: ReasonCode,
+        properties: Any = None,
+    ) -> None:
         self._connected.clear()
-        log.warning("disconnected from %s (%s); batches stay buffered", self.url, reason)
+        if reason.is_failure:
+            log.warning("disconnected from %s (%s); batches stay buffered", self.url, reason)
+        else:
+            log.info("disconnected from %s", self.url)
 
-    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode,
-                    properties: Any = None) -> None:
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason: ReasonCode,
+        properties: Any = None,
+    ) -> None:
         if reason.is_failure:
             log.error("broker rejected message %d: %s", mid, reason)
             return

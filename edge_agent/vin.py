@@ -24,7 +24,5 @@ def decode_vin(data_frames: list[bytes]) -> str | None:
         # send several 7-byte messages whose third byte is a sequence number. Either way the
         # text itself is ASCII and the padding is NUL (0x00) bytes.
         chars.extend(b for b in body if 0x20 < b < 0x7F)
-    match = None
-    for match in _VIN.finditer(bytes(chars[-17:])):
-        pass
+    match = _VIN.fullmatch(bytes(chars[-17:]))
     return match.group().decode("ascii") if match else None

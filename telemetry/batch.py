@@ -45,7 +45,11 @@ class Batch:
     def __post_init__(self) -> None:
         if not isinstance(self.device_id, str) or not DEVICE_ID_RE.match(self.device_id):
             raise InvalidBatch(f"device_id {self.device_id!r} is not 1-64 of [A-Za-z0-9_.-]")
-        if not isinstance(self.seq, int) or isinstance(self.seq, bool) or not 0 <= self.seq <= MAX_SEQ:
+        if (
+            not isinstance(self.seq, int)
+            or isinstance(self.seq, bool)
+            or not 0 <= self.seq <= MAX_SEQ
+        ):
             raise InvalidBatch(f"seq {self.seq!r} is not an integer in 0..2^63-1")
         if not isinstance(self.vin, str) or not VIN_RE.match(self.vin):
             raise InvalidBatch(f"vin {self.vin!r} is not 17 characters of A-Z0-9 without I, O, Q")
@@ -80,14 +84,22 @@ def _check_series(s: Series) -> None:
     if by_name(s.signal) is None:
         raise InvalidBatch(f"unknown signal {s.signal!r}")
     if len(s.offsets_ms) != len(s.values):
-        raise InvalidBatch(f"signal {s.signal!r}: {len(s.offsets_ms)} times but {len(s.values)} values")
+        raise InvalidBatch(
+            f"signal {s.signal!r}: {len(s.offsets_ms)} times but {len(s.values)} values"
+        )
     previous = 0
     for off in s.offsets_ms:
         if not isinstance(off, int) or isinstance(off, bool):
             raise InvalidBatch(f"signal {s.signal!r}: offset {off!r} is not an integer")
         if off < previous or off > MAX_WINDOW_MS:
-            raise InvalidBatch(f"signal {s.signal!r}: offsets must rise within 0..{MAX_WINDOW_MS} ms")
+            raise InvalidBatch(
+                f"signal {s.signal!r}: offsets must rise within 0..{MAX_WINDOW_MS} ms"
+            )
         previous = off
     for value in s.values:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise InvalidBatch(f"signal {s.signal!r}: value {value!r} is not a finite number")

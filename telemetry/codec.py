@@ -73,16 +73,31 @@ def decode(payload: bytes) -> Batch:
         raise
     except InvalidBatch:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError, struct.error, zlib.error,
-            RecursionError, MemoryError, AttributeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        struct.error,
+        zlib.error,
+        RecursionError,
+        MemoryError,
+        AttributeError,
+    ) as exc:
         raise DecodeError(f"malformed payload: {type(exc).__name__}: {exc}") from exc
 
 
 def _encode_binary(batch: Batch, compress: bool) -> bytes:
     dev = batch.device_id.encode()
     vin = batch.vin.encode("ascii")
-    parts = [bytes([len(dev)]), dev, bytes([len(vin)]), vin,
-             _FIXED.pack(batch.seq, batch.base_time_ms, len(batch.series))]
+    parts = [
+        bytes([len(dev)]),
+        dev,
+        bytes([len(vin)]),
+        vin,
+        _FIXED.pack(batch.seq, batch.base_time_ms, len(batch.series)),
+    ]
     columns: list[bytes] = []
     for s in batch.series:
         sig = by_name(s.signal)
@@ -107,7 +122,7 @@ def _decode_binary(data: bytes) -> Batch:
         raise DecodeError(f"unsupported binary version {version} (this decoder reads {VERSION})")
     if flags & ~FLAG_ZLIB:
         raise DecodeError(f"unknown flags 0x{flags:02x}")
-    body = data[_HEADER.size:]
+    body = data[_HEADER.size :]
     if flags & FLAG_ZLIB:
         inflater = zlib.decompressobj()
         body = inflater.decompress(body, MAX_BODY_BYTES)
@@ -138,10 +153,18 @@ def _encode_json(batch: Batch) -> bytes:
     for s in batch.series:
         sig = by_name(s.signal)
         assert sig is not None
-        signals[s.signal] = {"t": list(s.offsets_ms),
-                             "v": [sig.from_counts(sig.to_counts(v)) for v in s.values]}
-    doc = {"v": VERSION, "device_id": batch.device_id, "seq": batch.seq, "vin": batch.vin,
-           "base_time_ms": batch.base_time_ms, "signals": signals}
+        signals[s.signal] = {
+            "t": list(s.offsets_ms),
+            "v": [sig.from_counts(sig.to_counts(v)) for v in s.values],
+        }
+    doc = {
+        "v": VERSION,
+        "device_id": batch.device_id,
+        "seq": batch.seq,
+        "vin": batch.vin,
+        "base_time_ms": batch.base_time_ms,
+        "signals": signals,
+    }
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
@@ -161,8 +184,10 @@ def _decode_json(data: bytes) -> Batch:
         raise DecodeError("JSON field 'signals' must be an object of {name: {t: [...], v: [...]}}")
     series = []
     for name, col in signals.items():
-        if not isinstance(col, dict) or not isinstance(col.get("t"), list) or not isinstance(
-            col.get("v"), list
+        if (
+            not isinstance(col, dict)
+            or not isinstance(col.get("t"), list)
+            or not isinstance(col.get("v"), list)
         ):
             raise DecodeError(f"signal {name!r} must be an object with lists 't' and 'v'")
         series.append(Series(name, tuple(col["t"]), tuple(col["v"])))

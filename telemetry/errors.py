@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Errors of the wire contract.
 
-    TelemetryError
-    └── DecodeError          bytes that are not a valid batch (the only error decode raises)
-        └── InvalidBatch     well-formed but inconsistent content (bad id, unknown signal, ...)
+TelemetryError
+└── DecodeError          bytes that are not a valid batch (the only error decode raises)
+    └── InvalidBatch     well-formed but inconsistent content (bad id, unknown signal, ...)
 """
 
 

@@ -37,14 +37,36 @@ class Signal:
 
 _PT = "Vehicle.Powertrain"
 SIGNALS: tuple[Signal, ...] = (
-    Signal(0x04, "engine_load_pct", "%", 100 / 255, 0.0, 100.0, 0x04, f"{_PT}.CombustionEngine.EngineLoad"),
+    Signal(
+        0x04,
+        "engine_load_pct",
+        "%",
+        100 / 255,
+        0.0,
+        100.0,
+        0x04,
+        f"{_PT}.CombustionEngine.EngineLoad",
+    ),
     Signal(0x05, "coolant_temp_c", "°C", 1.0, -40.0, 215.0, 0x05, f"{_PT}.CombustionEngine.ECT"),
     Signal(0x0C, "engine_rpm", "rpm", 0.25, 0.0, 16383.75, 0x0C, f"{_PT}.CombustionEngine.Speed"),
     Signal(0x0D, "speed_kmh", "km/h", 1.0, 0.0, 255.0, 0x0D, "Vehicle.Speed"),
     Signal(0x11, "throttle_pct", "%", 100 / 255, 0.0, 100.0, 0x11, "Vehicle.OBD.ThrottlePosition"),
-    Signal(0x2F, "fuel_level_pct", "%", 100 / 255, 0.0, 100.0, 0x2F, f"{_PT}.FuelSystem.RelativeLevel"),
-    Signal(0x42, "module_voltage_v", "V", 0.001, 0.0, 65.535, 0x42, "Vehicle.LowVoltageBattery.CurrentVoltage"),
-    Signal(0x46, "ambient_temp_c", "°C", 1.0, -40.0, 215.0, 0x46, "Vehicle.Exterior.AirTemperature"),
+    Signal(
+        0x2F, "fuel_level_pct", "%", 100 / 255, 0.0, 100.0, 0x2F, f"{_PT}.FuelSystem.RelativeLevel"
+    ),
+    Signal(
+        0x42,
+        "module_voltage_v",
+        "V",
+        0.001,
+        0.0,
+        65.535,
+        0x42,
+        "Vehicle.LowVoltageBattery.CurrentVoltage",
+    ),
+    Signal(
+        0x46, "ambient_temp_c", "°C", 1.0, -40.0, 215.0, 0x46, "Vehicle.Exterior.AirTemperature"
+    ),
     Signal(0x5C, "oil_temp_c", "°C", 1.0, -40.0, 210.0, 0x5C, f"{_PT}.CombustionEngine.EOT"),
     Signal(0xA6, "odometer_km", "km", 0.1, 0.0, 429496729.5, 0xA6, "Vehicle.TraveledDistance"),
 )

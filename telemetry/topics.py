@@ -27,6 +27,11 @@ def shared(kind: Kind, group: str = INGEST_GROUP) -> str:
 def parse(name: str) -> tuple[str, str]:
     """Split a topic into (device_id, kind) or raise DecodeError."""
     parts = name.split("/")
-    if len(parts) != 4 or f"{parts[0]}/{parts[1]}" != PREFIX or parts[3] not in KINDS or not parts[2]:
+    if (
+        len(parts) != 4
+        or f"{parts[0]}/{parts[1]}" != PREFIX
+        or parts[3] not in KINDS
+        or not parts[2]
+    ):
         raise DecodeError(f"topic {name!r} is not {PREFIX}/<device>/<kind>")
     return parts[2], parts[3]

@@ -25,9 +25,22 @@ from wrenchlight.embedded import EmbeddedBroker, EmbeddedPostgres
 
 # Tables whose rows tests create; truncated before each test that uses the database.
 DATA_TABLES = (
-    "service_order_events", "service_orders", "alerts", "predictions", "dtc_events",
-    "vehicle_state", "batches", "readings", "readings_1m", "readings_1h", "dead_letters",
-    "devices", "vehicles", "fleets", "shops", "signals",
+    "service_order_events",
+    "service_orders",
+    "alerts",
+    "predictions",
+    "dtc_events",
+    "vehicle_state",
+    "batches",
+    "readings",
+    "readings_1m",
+    "readings_1h",
+    "dead_letters",
+    "devices",
+    "vehicles",
+    "fleets",
+    "shops",
+    "signals",
 )
 
 
@@ -53,7 +66,9 @@ def database_url(postgres_server_url: str) -> Iterator[str]:
     db.upgrade(url)
     yield url
     with psycopg.connect(postgres_server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture

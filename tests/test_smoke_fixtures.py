@@ -6,7 +6,9 @@ from telemetry.mqtt_url import MqttUrl
 
 
 def test_database_is_migrated(conn):
-    tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+    tables = {
+        r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+    }
     assert {"readings_1m", "vehicles", "service_orders", "dead_letters"} <= tables
     assert conn.execute("SELECT version_num FROM alembic_version").fetchone() is not None
 

@@ -25,8 +25,13 @@ class ApiServer:
     def start(self, timeout_s: float = 20.0) -> str:
         """Start serving; returns the base URL."""
         port = self.port if self.port and _port_free(self.host, self.port) else free_port()
-        config = uvicorn.Config(create_app(self.database_url), host=self.host, port=port,
-                                log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            create_app(self.database_url),
+            host=self.host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
         self._thread.start()

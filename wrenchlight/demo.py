@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,11 +57,16 @@ class DemoOptions:
     seed: int = 7
     live: bool = True
     min_live_s: float = 15.0
-    sampling: Sampling = Sampling()
+    sampling: Sampling = field(default_factory=Sampling)
 
 
-def _seed_fleet(conn: Any, fleet: list[FleetMember], first_day: dt.date, rng: np.random.Generator,
-                oil_km_per_day: float = 45.0) -> list[str]:
+def _seed_fleet(
+    conn: Any,
+    fleet: list[FleetMember],
+    first_day: dt.date,
+    rng: np.random.Generator,
+    oil_km_per_day: float = 45.0,
+) -> list[str]:
     """Vehicles, their service records and devices; returns the device ids."""
     start = dt.datetime.combine(first_day, dt.time(), tzinfo=dt.UTC)
     devices = []
@@ -69,20 +74,33 @@ def _seed_fleet(conn: Any, fleet: list[FleetMember], first_day: dt.date, rng: np
         spec = member.vehicle.spec
         oil_km = (100.0 - spec.initial_oil_life_pct) / 100.0 * NOMINAL_OIL_KM
         vehicle_id = create_vehicle(
-            conn, vin=spec.vin, fuel_type=spec.kind, mass_kg=spec.mass_kg,
-            make="Wrenchlight Sim", model=f"{member.profile.name} {spec.kind}", model_year=2021,
-            owner_name=f"Driver {i + 1}", owner_email=f"driver{i + 1}@example.com",
+            conn,
+            vin=spec.vin,
+            fuel_type=spec.kind,
+            mass_kg=spec.mass_kg,
+            make="Wrenchlight Sim",
+            model=f"{member.profile.name} {spec.kind}",
+            model_year=2021,
+            owner_name=f"Driver {i + 1}",
+            owner_email=f"driver{i + 1}@example.com",
             home_lat=CENTER_LAT + float(rng.normal(0, 0.08)),
             home_lon=CENTER_LON + float(rng.normal(0, 0.10)),
             oil_changed_at=start - dt.timedelta(days=oil_km / oil_km_per_day),
             oil_changed_odometer_km=spec.initial_odometer_km - oil_km,
-            pads_measured_at=start, pads_measured_odometer_km=spec.initial_odometer_km,
-            pad_front_mm=spec.initial_pad_front_mm, pad_rear_mm=spec.initial_pad_rear_mm,
+            pads_measured_at=start,
+            pads_measured_odometer_km=spec.initial_odometer_km,
+            pad_front_mm=spec.initial_pad_front_mm,
+            pad_rear_mm=spec.initial_pad_rear_mm,
         )
         device_id = f"sim-{i:03d}"
         register_device(conn, device_id=device_id, vehicle_id=vehicle_id, firmware="sim")
         devices.append(device_id)
     return devices
+
+
+def _join_all(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(timeout=10)
 
 
 def _dispatcher(database_url: str, stop: threading.Event, every_s: float = 1.0) -> None:
@@ -95,33 +113,51 @@ def _counts(conn: Any) -> dict[str, int]:
     row = conn.execute(
         "SELECT (SELECT COALESCE(sum(n_samples), 0) FROM batches), (SELECT count(*) FROM batches),"
         " (SELECT count(*) FROM alerts), (SELECT count(*) FROM service_orders),"
-        " (SELECT count(*) FROM dead_letters), (SELECT count(*) FROM predictions)").fetchone()
-    keys = ("samples_ingested", "batches", "alerts", "service_orders", "dead_letters", "predictions")
+        " (SELECT count(*) FROM dead_letters), (SELECT count(*) FROM predictions)"
+    ).fetchone()
+    keys = (
+        "samples_ingested",
+        "batches",
+        "alerts",
+        "service_orders",
+        "dead_letters",
+        "predictions",
+    )
     return dict(zip(keys, (int(v) for v in row), strict=True))
 
 
-def run_demo(settings: Settings, options: DemoOptions, *, console: Console,
-             serve_forever: bool = False) -> dict[str, Any]:
+def run_demo(
+    settings: Settings, options: DemoOptions, *, console: Console, serve_forever: bool = False
+) -> dict[str, Any]:
     """Run the whole system once; returns the summary (and serves the API if asked)."""
     t0 = time.monotonic()
     with ExitStack() as stack:
         services = start_services(settings, stack)
-        console.log(f"database {'embedded' if services.embedded_database else 'configured'}, "
-                    f"broker {'embedded' if services.embedded_broker else 'configured'} "
-                    f"at {services.mqtt_url}")
+        console.log(
+            f"database {'embedded' if services.embedded_database else 'configured'}, "
+            f"broker {'embedded' if services.embedded_broker else 'configured'} "
+            f"at {services.mqtt_url}"
+        )
         db.upgrade(services.database_url)
         rng = np.random.default_rng(options.seed)
         today = dt.datetime.now(dt.UTC).date()
         first_day = today - dt.timedelta(days=options.days)
         fleet = make_fleet(options.vehicles, seed=options.seed)
         with db.connect(services.database_url, autocommit=True) as conn:
-            shops = seed_shops(conn=conn, center_lat=CENTER_LAT, center_lon=CENTER_LON, count=12,
-                               seed=options.seed)
+            shops = seed_shops(
+                conn=conn, center_lat=CENTER_LAT, center_lon=CENTER_LON, count=12, seed=options.seed
+            )
             devices = _seed_fleet(conn, fleet, first_day, rng)
             live_spec = VehicleSpec(vin=make_vin(rng, wmi="WLL"), initial_odometer_km=31_000.0)
-            live_vehicle_id = create_vehicle(conn, vin=live_spec.vin, make="Wrenchlight Sim",
-                                             model="live pty", model_year=2022,
-                                             home_lat=CENTER_LAT, home_lon=CENTER_LON)
+            live_vehicle_id = create_vehicle(
+                conn,
+                vin=live_spec.vin,
+                make="Wrenchlight Sim",
+                model="live pty",
+                model_year=2022,
+                home_lat=CENTER_LAT,
+                home_lon=CENTER_LON,
+            )
             register_device(conn, device_id="live-000", vehicle_id=live_vehicle_id, firmware="edge")
         console.log(f"seeded {len(shops)} shops and {len(fleet) + 1} vehicles")
 
@@ -129,15 +165,21 @@ def run_demo(settings: Settings, options: DemoOptions, *, console: Console,
         helpers: list[threading.Thread] = []
         # Registered before the workers start, so at exit it runs after they stop: the
         # evaluator and dispatcher finish before the database goes away.
-        stack.callback(lambda: [t.join(timeout=10) for t in helpers])
+        stack.callback(_join_all, helpers)
         stack.callback(stop.set)
         worker = IngestWorker(services.database_url, services.mqtt_url, client_id="wl-demo-ingest")
         worker.start()
         stack.callback(worker.stop)
-        thresholds = {"oil_alert_pct": settings.oil_alert_pct, "pad_alert_mm": settings.pad_alert_mm}
+        thresholds = {
+            "oil_alert_pct": settings.oil_alert_pct,
+            "pad_alert_mm": settings.pad_alert_mm,
+        }
         for target, args, kwargs in (
-            (run_evaluator, (services.database_url,),
-             {"stop_event": stop, "poll_interval_s": 2.0, **thresholds}),
+            (
+                run_evaluator,
+                (services.database_url,),
+                {"stop_event": stop, "poll_interval_s": 2.0, **thresholds},
+            ),
             (_dispatcher, (services.database_url, stop), {}),
         ):
             thread = threading.Thread(target=target, args=args, kwargs=kwargs, daemon=True)
@@ -155,8 +197,9 @@ def run_demo(settings: Settings, options: DemoOptions, *, console: Console,
             stack.callback(live.stop)
             console.log(f"live vehicle {live_spec.vin}: ELM327 on {pty} → python-OBD → MQTT")
 
-        published = _drive_fleet(fleet, devices, first_day, options, services.mqtt_url, console,
-                                 stack)
+        published = _drive_fleet(
+            fleet, devices, first_day, options, services.mqtt_url, console, stack
+        )
         while live is not None and time.monotonic() - t0 < options.min_live_s:
             time.sleep(0.2)
         if live is not None:
@@ -165,21 +208,34 @@ def run_demo(settings: Settings, options: DemoOptions, *, console: Console,
         _wait_for_ingest(services.database_url, published, console)
 
         with db.connect(services.database_url, autocommit=True) as conn:
-            evaluate_pending(conn=conn, now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
-                             **thresholds)
+            evaluate_pending(
+                conn=conn,
+                now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+                oil_alert_pct=settings.oil_alert_pct,
+                pad_alert_mm=settings.pad_alert_mm,
+            )
             dispatch_open_alerts(conn=conn)
-            summary = _counts(conn)
+            summary: dict[str, Any] = dict(_counts(conn))
             orders = conn.execute(
                 "SELECT o.vin, o.issue, s.name, o.distance_km FROM service_orders o "
-                "LEFT JOIN shops s USING (shop_id) ORDER BY o.order_id").fetchall()
+                "LEFT JOIN shops s USING (shop_id) ORDER BY o.order_id"
+            ).fetchall()
             accuracy = _oil_accuracy(conn, fleet)
-        summary.update(vehicles=len(fleet) + (1 if live else 0), days=options.days,
-                       batches_published=published, api_url=api_url,
-                       live_vehicle=None if live is None else {
-                           "vin_read_via_obd": live.agent_stats.vin, "samples": live.agent_stats.samples,
-                           "batches": live.agent_stats.batches},
-                       oil_life_mean_abs_error_pct=accuracy,
-                       elapsed_s=round(time.monotonic() - t0, 1))
+        summary.update(
+            vehicles=len(fleet) + (1 if live else 0),
+            days=options.days,
+            batches_published=published,
+            api_url=api_url,
+            live_vehicle=None
+            if live is None
+            else {
+                "vin_read_via_obd": live.agent_stats.vin,
+                "samples": live.agent_stats.samples,
+                "batches": live.agent_stats.batches,
+            },
+            oil_life_mean_abs_error_pct=accuracy,
+            elapsed_s=round(time.monotonic() - t0, 1),
+        )
         _print_summary(console, summary, orders)
         if serve_forever:
             console.print(f"\nServing the API at {api_url} — press Ctrl-C to stop.")
@@ -191,8 +247,15 @@ def run_demo(settings: Settings, options: DemoOptions, *, console: Console,
     return summary
 
 
-def _drive_fleet(fleet: list[FleetMember], devices: list[str], first_day: dt.date,
-                 options: DemoOptions, mqtt_url: str, console: Console, stack: ExitStack) -> int:
+def _drive_fleet(
+    fleet: list[FleetMember],
+    devices: list[str],
+    first_day: dt.date,
+    options: DemoOptions,
+    mqtt_url: str,
+    console: Console,
+    stack: ExitStack,
+) -> int:
     publishers = []
     for device_id in devices:
         # In memory: the accelerated feed has no power cuts to survive; the live vehicle and
@@ -203,17 +266,24 @@ def _drive_fleet(fleet: list[FleetMember], devices: list[str], first_day: dt.dat
         publishers.append(pub)
     rng = np.random.default_rng(options.seed + 1)
     published = 0
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[batches]} batches"), TimeElapsedColumn())
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[batches]} batches"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("driving the fleet (simulated days)", total=options.days,
-                                 batches=0)
+        task = progress.add_task(
+            "driving the fleet (simulated days)", total=options.days, batches=0
+        )
         for d in range(options.days):
             day = first_day + dt.timedelta(days=d)
             for member, pub in zip(fleet, publishers, strict=True):
                 for trace in simulate_day(member.vehicle, member.profile, day, rng):
-                    for batch in trace_batches(trace, device_id=pub.device_id,
-                                               sampling=options.sampling):
+                    for batch in trace_batches(
+                        trace, device_id=pub.device_id, sampling=options.sampling
+                    ):
                         pub.send(batch)
                         published += 1
             progress.update(task, advance=1, batches=published)
@@ -223,10 +293,13 @@ def _drive_fleet(fleet: list[FleetMember], devices: list[str], first_day: dt.dat
     return published
 
 
-def _wait_for_ingest(database_url: str, expected: int, console: Console,
-                     timeout_s: float = 300.0) -> None:
-    with db.connect(database_url, autocommit=True) as conn, console.status(
-            "waiting for ingest to commit every batch") as status:
+def _wait_for_ingest(
+    database_url: str, expected: int, console: Console, timeout_s: float = 300.0
+) -> None:
+    with (
+        db.connect(database_url, autocommit=True) as conn,
+        console.status("waiting for ingest to commit every batch") as status,
+    ):
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             stored = _counts(conn)
@@ -245,7 +318,8 @@ def _oil_accuracy(conn: Any, fleet: list[FleetMember]) -> float | None:
         row = conn.execute(
             "SELECT p.value FROM predictions p JOIN vehicles v USING (vehicle_id) "
             "WHERE v.vin = %s AND p.model = 'oil_life' ORDER BY p.prediction_id DESC LIMIT 1",
-            (member.vehicle.spec.vin,)).fetchone()
+            (member.vehicle.spec.vin,),
+        ).fetchone()
         if row is not None:
             errors.append(abs(float(row[0]) - member.vehicle.truth.oil_life_pct))
     return round(float(np.mean(errors)), 2) if errors else None
@@ -264,5 +338,7 @@ def _print_summary(console: Console, summary: dict[str, Any], orders: list[Any])
         f"[bold]{summary['samples_ingested']:,}[/] samples in {summary['batches']:,} batches, "
         f"{summary['predictions']:,} predictions, [bold]{summary['alerts']}[/] alerts, "
         f"[bold]{summary['service_orders']}[/] service orders, {summary['dead_letters']} dead "
-        f"letters; oil-life error vs hidden truth {summary['oil_life_mean_abs_error_pct']} pct-pts; "
-        f"{summary['elapsed_s']} s")
+        f"letters; oil-life error vs hidden truth "
+        f"{summary['oil_life_mean_abs_error_pct']} pct-pts; "
+        f"{summary['elapsed_s']} s"
+    )

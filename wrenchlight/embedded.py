@@ -64,7 +64,10 @@ class EmbeddedPostgres:
         import psycopg
 
         with psycopg.connect(self._server.get_uri(), autocommit=True) as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            if (
+                conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+                is None
+            ):
                 conn.execute(f'CREATE DATABASE "{name}"')
         return str(self._server.get_uri(database=name))
 

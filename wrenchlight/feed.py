@@ -16,8 +16,14 @@ import numpy as np
 from telemetry import Batch, Series
 
 FAST = ("speed_kmh", "engine_rpm", "engine_load_pct", "throttle_pct")
-SLOW = ("coolant_temp_c", "oil_temp_c", "ambient_temp_c", "fuel_level_pct", "module_voltage_v",
-        "odometer_km")
+SLOW = (
+    "coolant_temp_c",
+    "oil_temp_c",
+    "ambient_temp_c",
+    "fuel_level_pct",
+    "module_voltage_v",
+    "odometer_km",
+)
 
 
 @dataclass(frozen=True)
@@ -33,9 +39,13 @@ class Sampling:
     window_s: int = 300
 
 
-def _series(name: str, t_s: np.ndarray, values: np.ndarray, idx: np.ndarray, base_s: float) -> Series:
+def _series(
+    name: str, t_s: np.ndarray, values: np.ndarray, idx: np.ndarray, base_s: float
+) -> Series:
     offsets = np.round((t_s[idx] - base_s) * 1000).astype(np.int64)
-    return Series(name, tuple(offsets.tolist()), tuple(np.asarray(values)[idx].astype(float).tolist()))
+    return Series(
+        name, tuple(offsets.tolist()), tuple(np.asarray(values)[idx].astype(float).tolist())
+    )
 
 
 def trace_batches(trace, *, device_id: str, sampling: Sampling) -> Iterator[Batch]:
@@ -62,4 +72,4 @@ def trace_batches(trace, *, device_id: str, sampling: Sampling) -> Iterator[Batc
             if idx.size:
                 series.append(_series(name, t_s, values, idx, float(w0)))
         if series:
-            yield Batch(device_id, 0, trace.vin, start_ms + int(round(w0 * 1000)), tuple(series))
+            yield Batch(device_id, 0, trace.vin, start_ms + round(float(w0) * 1000), tuple(series))

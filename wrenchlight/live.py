@@ -41,10 +41,20 @@ class LiveVehicle:
         outbox = Outbox(self.buffer_path)
         publisher = Publisher(mqtt_url=self.mqtt_url, device_id=self.device_id, outbox=outbox)
         publisher.start()
-        agent = EdgeAgent(link=ObdLink(dongle.path), publisher=publisher, device_id=self.device_id,
-                          schedule=Schedule(slow_period_s=5.0), batch_window_s=self.batch_window_s)
-        self._parts = {"driver": driver, "dongle": dongle, "publisher": publisher, "agent": agent,
-                       "outbox": outbox}
+        agent = EdgeAgent(
+            link=ObdLink(dongle.path),
+            publisher=publisher,
+            device_id=self.device_id,
+            schedule=Schedule(slow_period_s=5.0),
+            batch_window_s=self.batch_window_s,
+        )
+        self._parts = {
+            "driver": driver,
+            "dongle": dongle,
+            "publisher": publisher,
+            "agent": agent,
+            "outbox": outbox,
+        }
         thread = threading.Thread(target=self._run, name="live-vehicle", daemon=True)
         thread.start()
         self._threads.append(thread)

@@ -5,6 +5,8 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 url = context.config.get_main_option("sqlalchemy.url")
+if not url:
+    raise RuntimeError("alembic config lacks sqlalchemy.url; run migrations through db.upgrade()")
 engine = create_engine(url, poolclass=pool.NullPool)
 with engine.connect() as connection:
     context.configure(connection=connection, transaction_per_migration=False)

@@ -1,19 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""An API client on the real test database.
-
-Starlette's test client now prefers the ``httpx2`` package and warns (an error here, since
-warnings are errors) when it falls back to ``httpx``, which is what the project installs today.
-The fallback works; we silence exactly that warning at import until ``httpx2`` joins the dev
-dependencies.
-"""
-
-import warnings
+"""An API client on the real test database."""
 
 import pytest
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient
 
 from api import create_app
 

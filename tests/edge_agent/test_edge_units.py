@@ -25,7 +25,7 @@ def test_vin_keeps_leading_and_trailing_digits_python_obd_strips(vin):
 def test_vin_from_legacy_protocol_messages_with_padding():
     vin = "1G1JC5444R7252367"
     padded = b"\x00\x00\x00" + vin.encode()
-    frames = [bytes([0x49, 0x02, i + 1]) + padded[i * 4:(i + 1) * 4] for i in range(5)]
+    frames = [bytes([0x49, 0x02, i + 1]) + padded[i * 4 : (i + 1) * 4] for i in range(5)]
     assert decode_vin(frames) == vin
 
 
@@ -43,8 +43,14 @@ def test_batcher_cuts_on_window_and_keeps_every_sample():
     assert b.due(1_763_700_000_000 + 10_000)
     batch = b.cut(seq=3)
     assert batch is not None and batch.seq == 3 and batch.sample_count == 50
-    speeds = dict(zip(*[(s.offsets_ms, s.values) for s in batch.series if s.signal == "speed_kmh"][0],
-                      strict=True))
+    speed = next(s for s in batch.series if s.signal == "speed_kmh")
+    speeds = dict(
+        zip(
+            speed.offsets_ms,
+            speed.values,
+            strict=True,
+        )
+    )
     assert speeds[24_000] == 24.0
     assert b.cut(seq=4) is None and len(b) == 0
 

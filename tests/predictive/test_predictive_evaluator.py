@@ -154,3 +154,36 @@ def test_paged_reading_gives_the_same_totals(conn, vehicle, monkeypatch):
     for a, b in zip(whole, paged, strict=True):
         assert a.model == b.model
         _assert_same_state(a.evidence["state"], b.evidence["state"])
+
+
+def _write_odometer(conn, vehicle_id, km, at):
+    conn.execute(
+        "INSERT INTO readings (time, vehicle_id, signal_id, value) VALUES (%s, %s, %s, %s)",
+        (at, vehicle_id, by_name("odometer_km").id, km),
+    )
+
+
+def test_km_before_the_first_reading_are_charged_at_the_nominal_rate(conn, vehicle):
+    # Serviced at 10,000 km (the fixture); the dongle arrives 6,000 km later.
+    write_drive(conn, vehicle, hours=1)
+    _write_odometer(conn, vehicle, 16_000.0, START + timedelta(seconds=1))
+    preds = evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=START + timedelta(hours=3))
+    by_model = {p.model: p for p in preds}
+    oil, pads = by_model[OIL_MODEL], by_model[BRAKE_MODEL]
+    assert oil.evidence["km_before_first_reading"] == pytest.approx(6_000.0)
+    observed = evaluate_vehicle(
+        conn=conn, vehicle_id=vehicle, now=START + timedelta(hours=3), rebuild=True
+    )
+    assert {p.model: p.value for p in observed}[OIL_MODEL] == pytest.approx(oil.value)
+    # 6,000 km at the nominal 2,500 effective revolutions/km is half the 30 M budget.
+    conn.execute("DELETE FROM readings WHERE signal_id = %s", (by_name("odometer_km").id,))
+    fresh = {
+        p.model: p
+        for p in evaluate_vehicle(
+            conn=conn, vehicle_id=vehicle, now=START + timedelta(hours=3), rebuild=True
+        )
+    }
+    assert fresh[OIL_MODEL].value - oil.value == pytest.approx(50.0, abs=0.01)
+    # 6,000 km x 0.112 MJ/km x 0.0023 mm/MJ x 70 % on the front axle.
+    front_drop = fresh[BRAKE_MODEL].evidence["pad_front_mm"] - pads.evidence["pad_front_mm"]
+    assert front_drop == pytest.approx(6_000 * 0.112 * 0.0023 * 0.7, abs=0.02)
