@@ -37,15 +37,21 @@ def demo(
     ] = False,
 ) -> None:
     """Run every part together on a simulated fleet (embedded services unless configured)."""
-    from wrenchlight.demo import DemoOptions, run_demo
+    from wrenchlight.demo import DemoError, DemoOptions, run_demo
 
     console = Console(stderr=as_json)
-    summary = run_demo(
-        _settings(ctx),
-        DemoOptions(vehicles=vehicles, days=days, seed=seed, live=live, min_live_s=live_seconds),
-        console=console,
-        serve_forever=not exit_after,
-    )
+    try:
+        summary = run_demo(
+            _settings(ctx),
+            DemoOptions(
+                vehicles=vehicles, days=days, seed=seed, live=live, min_live_s=live_seconds
+            ),
+            console=console,
+            serve_forever=not exit_after,
+        )
+    except DemoError as exc:
+        Console(stderr=True).print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(summary))
 

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,10 @@ CENTER_LAT, CENTER_LON = 41.8781, -87.6298
 NOMINAL_OIL_KM = 12_000.0
 
 
+class DemoError(Exception):
+    """The demo cannot run as asked; the message says what to change."""
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     """What the demo runs."""
@@ -68,6 +73,13 @@ def _seed_fleet(
     oil_km_per_day: float = 45.0,
 ) -> list[str]:
     """Vehicles, their service records and devices; returns the device ids."""
+    vins = [m.vehicle.spec.vin for m in fleet]
+    if conn.execute("SELECT 1 FROM vehicles WHERE vin = ANY(%s)", (vins,)).fetchone():
+        # Re-driving the same simulated cars over the same days would double their history.
+        raise DemoError(
+            "this database already holds the demo fleet of this seed; "
+            "run with another --seed or point WRENCHLIGHT_DATABASE_URL at an empty database"
+        )
     start = dt.datetime.combine(first_day, dt.time(), tzinfo=dt.UTC)
     devices = []
     for i, member in enumerate(fleet):
@@ -131,6 +143,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the whole system once; returns the summary (and serves the API if asked)."""
     t0 = time.monotonic()
+    run_id = uuid.uuid4().hex[:8]
     with ExitStack() as stack:
         services = start_services(settings, stack)
         console.log(
@@ -167,7 +180,16 @@ def run_demo(
         # evaluator and dispatcher finish before the database goes away.
         stack.callback(_join_all, helpers)
         stack.callback(stop.set)
-        worker = IngestWorker(services.database_url, services.mqtt_url, client_id="wl-demo-ingest")
+        # The demo's ingest gets a consumer group of its own and no lasting session, so it
+        # neither competes with a production ingest on a configured broker nor leaves a
+        # session queueing messages after it exits.
+        worker = IngestWorker(
+            services.database_url,
+            services.mqtt_url,
+            client_id=f"wl-demo-ingest-{run_id}",
+            group=f"demo-{run_id}",
+            session_expiry_s=0,
+        )
         worker.start()
         stack.callback(worker.stop)
         thresholds = {

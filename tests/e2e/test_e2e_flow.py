@@ -53,7 +53,11 @@ def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, uniq
     register_device(conn, device_id=unique_id, vehicle_id=vehicle_id)
     seed_shops(conn=conn, center_lat=CHICAGO[0], center_lon=CHICAGO[1], count=8, seed=3)
 
-    worker = IngestWorker(db_url, mqtt_url, client_id=f"e2e-{unique_id}")
+    # A group and session of its own: a shared broker must not hand this test's messages to
+    # another test's (or an earlier run's) ingest session.
+    worker = IngestWorker(
+        db_url, mqtt_url, client_id=f"e2e-{unique_id}", group=unique_id, session_expiry_s=0
+    )
     worker.start()
     live = LiveVehicle(
         spec=VehicleSpec(vin=VIN, initial_odometer_km=ODOMETER_KM),

@@ -77,7 +77,8 @@ def test_sim_dongle_prints_pty_path_first_and_answers_obd():
             os.close(fd)
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
 
 
 @pytest.mark.e2e
