@@ -98,18 +98,10 @@ def bench_ingest(ctx: typer.Context) -> None:
     """Ingest pipeline (batched) vs one message per transaction vs a bare binary COPY."""
     import db
     from ingest.bench import main as ingest_bench
-    from wrenchlight.embedded import EmbeddedPostgres
+    from wrenchlight.services import database
 
-    settings = _settings(ctx)
     with ExitStack() as stack:
-        if settings.database_url:
-            url = settings.database_url
-        else:
-            pg = EmbeddedPostgres(settings.data_dir / "postgres")
-            pg.start()
-            stack.callback(pg.stop)
-            pg.drop_database("wrenchlight_bench")
-            url = pg.create_database("wrenchlight_bench")
+        url = database(_settings(ctx), stack, "wrenchlight_bench", fresh=True)
         db.upgrade(url)
         ingest_bench(url)
 

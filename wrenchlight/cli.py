@@ -177,6 +177,8 @@ def main() -> None:
     """Entry point of the console script."""
     # Registering these imports the simulator and the cloud parts; kept out of import time
     # of this module so the device-side commands above stay light.
+    # python-OBD's unit registry warns about redefining 'percent' on import; it is harmless.
+    logging.getLogger("pint").setLevel(logging.ERROR)
     from wrenchlight import bench, commands  # noqa: F401
 
     app()

@@ -243,10 +243,13 @@ def run_demo(
                 "LEFT JOIN shops s USING (shop_id) ORDER BY o.order_id"
             ).fetchall()
             accuracy = _oil_accuracy(conn, fleet)
+            kinds = conn.execute("SELECT kind, count(*) FROM alerts GROUP BY kind").fetchall()
+            by_kind = {str(kind): int(n) for kind, n in kinds}
         summary.update(
             vehicles=len(fleet) + (1 if live else 0),
             days=options.days,
             batches_published=published,
+            alerts_by_kind=by_kind,
             api_url=api_url,
             live_vehicle=None
             if live is None

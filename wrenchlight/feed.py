@@ -13,17 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_agent.agent import Schedule
 from telemetry import Batch, Series
 
-FAST = ("speed_kmh", "engine_rpm", "engine_load_pct", "throttle_pct")
-SLOW = (
-    "coolant_temp_c",
-    "oil_temp_c",
-    "ambient_temp_c",
-    "fuel_level_pct",
-    "module_voltage_v",
-    "odometer_km",
-)
+# The same split into fast and slow signals as the real agent's schedule.
+FAST = Schedule().fast
+SLOW = Schedule().slow
 
 
 @dataclass(frozen=True)

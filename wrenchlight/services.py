@@ -24,22 +24,26 @@ class Services:
     embedded_broker: bool
 
 
+def database(settings: Settings, stack: ExitStack, name: str, *, fresh: bool) -> str:
+    """The configured database, or database ``name`` on an embedded server ``stack`` stops."""
+    if settings.database_url:
+        return settings.database_url
+    pg = EmbeddedPostgres(settings.data_dir / "postgres")
+    pg.start()
+    stack.callback(pg.stop)
+    if fresh:
+        pg.drop_database(name)
+    log.info("embedded PostgreSQL in %s", settings.data_dir / "postgres")
+    return pg.create_database(name)
+
+
 def start_services(settings: Settings, stack: ExitStack, *, fresh: bool = True) -> Services:
     """Use the configured services, or start embedded ones whose shutdown ``stack`` owns.
 
     With an embedded database and ``fresh``, the demo database is recreated so every run starts
     from the same state; a configured database is never dropped.
     """
-    if settings.database_url:
-        database_url = settings.database_url
-    else:
-        pg = EmbeddedPostgres(settings.data_dir / "postgres")
-        pg.start()
-        stack.callback(pg.stop)
-        if fresh:
-            pg.drop_database(DEMO_DATABASE)
-        database_url = pg.create_database(DEMO_DATABASE)
-        log.info("embedded PostgreSQL in %s", settings.data_dir / "postgres")
+    database_url = database(settings, stack, DEMO_DATABASE, fresh=fresh)
     if settings.mqtt_url:
         mqtt_url = settings.mqtt_url
     else:
