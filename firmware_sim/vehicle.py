@@ -113,7 +113,17 @@ class EcuSnapshot:
     vin: str
     state: VehicleState
     supports_odometer_pid: bool
-    dtcs: tuple[str, ...]
+    dtcs: tuple[str, ...]  # stored codes (service 03); the MIL is on when any is present
+    pending_dtcs: tuple[str, ...] = ()  # service 07
+    permanent_dtcs: tuple[str, ...] = ()  # service 0A
+    # Service 02: the state captured when the first stored code was set, and that code.
+    freeze_frame: VehicleState | None = None
+    freeze_frame_dtc: str | None = None
+    kind: str = "petrol"  # petrol | diesel | hybrid | electric (EVs answer few PIDs)
+    protocol: str = "6"  # the car's bus: "6" CAN 11/500, "7" CAN 29/500, "3" ISO 9141-2
+    has_transmission_ecu: bool = False  # a second ECU (7E9 / 18DAF118 / 0x18) answers
+    calibration_id: str = "WLSIM00000000001"  # service 09 PID 04, up to 16 characters
+    dropped_pids: frozenset[int] = frozenset()  # sensors currently dropping out → NO DATA
 
 
 @dataclass
