@@ -11,6 +11,7 @@ import obd
 from obd import OBDCommand, OBDStatus
 from obd.protocols import ECU
 
+from edge_agent import pids
 from edge_agent.errors import AdapterError
 from edge_agent.vin import decode_vin
 
@@ -55,16 +56,37 @@ SIGNAL_COMMANDS: dict[str, tuple[OBDCommand, str | None]] = {
 }
 
 
+# ISO 15765-4 protocol numbers as the ELM327 reports them (DPN): CAN lets one request carry
+# up to six PIDs; the legacy protocols answer one PID per request.
+CAN_PROTOCOLS = frozenset("6789")
+
+
+def _multi_command(pid_list: tuple[int, ...]) -> OBDCommand:
+    name = "MULTI_" + "_".join(f"{p:02X}" for p in pid_list)
+    return OBDCommand(
+        name, "Several PIDs", pids.request(list(pid_list)), 0, _raw_frames, ECU.ENGINE, False
+    )
+
+
 class ObdLink:
     """One python-OBD connection to an ELM327 adapter."""
 
-    def __init__(self, port: str, *, baudrate: int | None = 38400, timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        port: str,
+        *,
+        baudrate: int | None = 38400,
+        timeout_s: float = 2.0,
+        multi_pid: bool = True,
+    ) -> None:
         # A pseudo-terminal or TCP socket has no real baud rate, and python-OBD's automatic
         # baud search fails on sockets; an explicit rate is required there and harmless here.
         self.port = port
         self.baudrate = baudrate
         self.timeout_s = timeout_s
+        self.multi_pid = multi_pid
         self._conn: obd.OBD | None = None
+        self._multi_commands: dict[tuple[int, ...], OBDCommand] = {}
 
     def connect(self) -> None:
         """Open the adapter and reach the car; AdapterError when either fails."""
@@ -107,8 +129,19 @@ class ObdLink:
         response = self.conn.query(VIN_RAW, force=True)
         return None if response.is_null() else decode_vin(response.value)
 
+    @property
+    def is_can(self) -> bool:
+        """True when the car speaks ISO 15765-4 CAN."""
+        return str(self.conn.protocol_id()) in CAN_PROTOCOLS
+
     def read(self, names: Iterable[str]) -> dict[str, float]:
         """Current values of the named signals; a signal without a value is left out."""
+        wanted = list(names)
+        if self.multi_pid and self.is_can:
+            return self._read_multi(wanted)
+        return self._read_each(wanted)
+
+    def _read_each(self, names: list[str]) -> dict[str, float]:
         values: dict[str, float] = {}
         for name in names:
             cmd, unit = SIGNAL_COMMANDS[name]
@@ -117,6 +150,25 @@ class ObdLink:
                 continue
             value = response.value
             values[name] = float(value.to(unit).magnitude if unit else value)
+        return values
+
+    def _read_multi(self, names: list[str]) -> dict[str, float]:
+        by_pid = {SIGNAL_COMMANDS[n][0].pid: n for n in names}
+        pid_list = list(by_pid)
+        values: dict[str, float] = {}
+        for start in range(0, len(pid_list), pids.MAX_PIDS_PER_REQUEST):
+            chunk = tuple(pid_list[start : start + pids.MAX_PIDS_PER_REQUEST])
+            cmd = self._multi_commands.get(chunk)
+            if cmd is None:
+                cmd = self._multi_commands[chunk] = _multi_command(chunk)
+            response = self.conn.query(cmd, force=True)
+            frames = [] if response.is_null() or response.value is None else response.value
+            for data in frames:
+                for pid, value in pids.parse_reply(data).items():
+                    if pid in chunk and by_pid[pid] not in values:
+                        values[by_pid[pid]] = value
+        # A PID the ECU left out of a combined reply (unsupported right now) is simply absent,
+        # exactly as a NO DATA to a single request would be.
         return values
 
     def close(self) -> None:
