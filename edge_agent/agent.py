@@ -7,9 +7,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from edge_agent.batcher import Batcher
+from edge_agent.config import ConfigError, parse_config
 from edge_agent.errors import AdapterError
 from edge_agent.obd_link import ObdLink
 from edge_agent.publisher import Publisher
@@ -68,6 +69,9 @@ class EdgeAgent:
         self.batch_window_s = batch_window_s
         self.clock = clock
         self.stats = AgentStats()
+        self._supported: set[str] = set()
+        self._reconfigured = threading.Event()
+        publisher.on_config = self.apply_config
 
     def _connect(self, stop: threading.Event) -> None:
         delay = 1.0
@@ -87,9 +91,8 @@ class EdgeAgent:
         if stop.is_set():
             return self.stats
         vin = self.link.read_vin() or ""
-        supported = set(self.link.supported_signals())
-        fast = [s for s in self.schedule.fast if s in supported]
-        slow = [s for s in self.schedule.slow if s in supported]
+        self._supported = set(self.link.supported_signals())
+        fast, slow = self._polled()
         self.stats.vin, self.stats.signals = vin, tuple(fast + slow)
         self.publisher.signals = list(self.stats.signals)
         log.info("vehicle %s: polling %s fast, %s slow", vin or "(no VIN)", fast, slow)
@@ -99,6 +102,9 @@ class EdgeAgent:
         next_slow = 0.0
         while not stop.is_set():
             started = self.clock()
+            # Re-read every cycle: a remote configuration may have replaced the schedule.
+            fast, slow = self._polled()
+            batcher.max_window_ms = int(self.batch_window_s * 1000)
             names = fast + (slow if started >= next_slow else [])
             if started >= next_slow:
                 next_slow = started + self.schedule.slow_period_s
@@ -116,9 +122,47 @@ class EdgeAgent:
             self.stats.samples += len(values)
             if batcher.due(now_ms):
                 self._flush(batcher)
-            stop.wait(max(0.0, self.schedule.fast_period_s - (self.clock() - started)))
+            self._sleep(stop, self.schedule.fast_period_s - (self.clock() - started))
         self._flush(batcher)
         return self.stats
+
+    def _sleep(self, stop: threading.Event, seconds: float) -> None:
+        # A new configuration cuts the current wait short, so a faster period applies at once.
+        deadline = time.monotonic() + max(0.0, seconds)
+        while not stop.is_set() and not self._reconfigured.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            stop.wait(min(remaining, 0.05))
+        self._reconfigured.clear()
+
+    def _polled(self) -> tuple[list[str], list[str]]:
+        schedule = self.schedule
+        return (
+            [s for s in schedule.fast if s in self._supported],
+            [s for s in schedule.slow if s in self._supported],
+        )
+
+    def apply_config(self, payload: bytes) -> bool:
+        """Apply a remote configuration message, or reject it whole and report why."""
+        try:
+            config = parse_config(payload)
+        except ConfigError as exc:
+            log.warning("%s", exc)
+            self.publisher.report(config_error=str(exc))
+            return False
+        changes = {
+            k: v
+            for k, v in config.model_dump(exclude={"version", "batch_window_s"}).items()
+            if v is not None
+        }
+        self.schedule = replace(self.schedule, **changes)
+        if config.batch_window_s is not None:
+            self.batch_window_s = config.batch_window_s
+        self._reconfigured.set()
+        log.info("configuration %d applied: %s", config.version, self.schedule)
+        self.publisher.report(config_version=config.version, config_error=None)
+        return True
 
     def _flush(self, batcher: Batcher) -> None:
         batch = batcher.cut(seq=0)

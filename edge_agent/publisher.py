@@ -8,6 +8,7 @@ import logging
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -38,6 +39,9 @@ class Publisher:
         self.device_id = device_id
         self.outbox = outbox
         self.signals = signals or []
+        self.status_extra: dict[str, Any] = {}
+        # Called with the raw payload of every (retained) configuration message.
+        self.on_config: Callable[[bytes], object] | None = None
         self._inflight: dict[int, int] = {}  # mid -> seq
         self._inflight_seqs: set[int] = set()
         self._early_acks: set[int] = set()
@@ -62,6 +66,7 @@ class Publisher:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.message_callback_add(topics.topic(device_id, "config"), self._on_config)
         self.client = client
 
     def _status(self, state: str) -> bytes:
@@ -72,8 +77,16 @@ class Publisher:
                 "signals": self.signals,
                 "time_ms": int(time.time() * 1000),
                 "buffer_dropped": self.outbox.dropped,
+                "buffer_pending": len(self.outbox),
+                **self.status_extra,
             }
         ).encode()
+
+    def report(self, **fields: Any) -> None:
+        """Add fields to the status message and republish it (retained) when connected."""
+        self.status_extra.update(fields)
+        if self._connected.is_set():
+            self._publish_status("online")
 
     def start(self, timeout: float = 10.0) -> None:
         """Connect in the background; wait up to ``timeout`` s for the first connection."""
@@ -155,6 +168,9 @@ class Publisher:
             return
         log.info("connected to %s as %s", self.url, self.device_id)
         self._publish_status("online")
+        # Subscribing after every connect: the retained configuration is delivered each time,
+        # so a change made while the car was offline takes effect on its next connection.
+        client.subscribe(topics.topic(self.device_id, "config"), qos=1)
         self._connected.set()
         # Replay the backlog in sequence order. Messages paho already holds are re-sent by
         # paho itself after a reconnect and are skipped here, so each seq is in flight once.
@@ -174,6 +190,10 @@ class Publisher:
             log.warning("disconnected from %s (%s); batches stay buffered", self.url, reason)
         else:
             log.info("disconnected from %s", self.url)
+
+    def _on_config(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if self.on_config is not None:
+            self.on_config(bytes(message.payload))
 
     def _on_publish(
         self,
