@@ -13,9 +13,11 @@ from edge_agent.batcher import Batcher
 from edge_agent.config import ConfigError, parse_config
 from edge_agent.errors import AdapterError
 from edge_agent.obd_link import ObdLink
+from edge_agent.odometer import OdometerEstimate
 from edge_agent.publisher import Publisher
 
 log = logging.getLogger(__name__)
+ODOMETER_KEY = "odometer_m"  # the integrated odometer, in the outbox's meta table
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class EdgeAgent:
         self.stats = AgentStats()
         self._supported: set[str] = set()
         self._reconfigured = threading.Event()
+        stored_m = publisher.outbox.get_meta(ODOMETER_KEY)
+        self.odometer = OdometerEstimate(None if stored_m is None else stored_m / 1000)
         publisher.on_config = self.apply_config
 
     def _connect(self, stop: threading.Event) -> None:
@@ -116,6 +120,7 @@ class EdgeAgent:
                 self._connect(stop)
                 continue
             now_ms = int(self.clock() * 1000)
+            self._estimate_odometer(values, now_ms, slow_due=bool(slow) and len(names) > len(fast))
             for name, value in values.items():
                 batcher.add(name, now_ms, value)
             self.stats.polls += 1
@@ -125,6 +130,15 @@ class EdgeAgent:
             self._sleep(stop, self.schedule.fast_period_s - (self.clock() - started))
         self._flush(batcher)
         return self.stats
+
+    def _estimate_odometer(self, values: dict[str, float], now_ms: int, *, slow_due: bool) -> None:
+        """Integrate speed into odometer_km when the car has no PID 0xA6."""
+        if "odometer_km" in self._supported or "speed_kmh" not in values:
+            return
+        km = self.odometer.advance(now_ms / 1000, values["speed_kmh"])
+        if km is not None and slow_due:
+            values["odometer_km"] = round(km, 1)
+            self.publisher.outbox.set_meta(ODOMETER_KEY, round(km * 1000))
 
     def _sleep(self, stop: threading.Event, seconds: float) -> None:
         # A new configuration cuts the current wait short, so a faster period applies at once.
@@ -153,9 +167,14 @@ class EdgeAgent:
             return False
         changes = {
             k: v
-            for k, v in config.model_dump(exclude={"version", "batch_window_s"}).items()
+            for k, v in config.model_dump(
+                exclude={"version", "batch_window_s", "odometer_km"}
+            ).items()
             if v is not None
         }
+        if config.odometer_km is not None:
+            self.odometer.reset(config.odometer_km)
+            self.publisher.outbox.set_meta(ODOMETER_KEY, round(config.odometer_km * 1000))
         self.schedule = replace(self.schedule, **changes)
         if config.batch_window_s is not None:
             self.batch_window_s = config.batch_window_s

@@ -88,6 +88,17 @@ class Outbox:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
+    def get_meta(self, key: str) -> int | None:
+        """A named integer kept with the buffer (e.g. the integrated odometer), or None."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def set_meta(self, key: str, value: int) -> None:
+        """Store a named integer durably."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     @property
     def dropped(self) -> int:
         """Batches evicted because the buffer was full."""
