@@ -83,4 +83,4 @@ def test_agent_reports_an_integrated_odometer_for_cars_without_pid_a6(tmp_path):
     values = [v for _, v in sorted(readings)]
     assert values == sorted(values) and values[0] >= 1000.0
     assert values[-1] > 1000.0  # the car moved at highway speed for several seconds
-    assert outbox.get_meta("odometer_m") == round(values[-1] * 1000)
+    assert abs(outbox.get_meta("odometer_m") - values[-1] * 1000) <= 50  # codec keeps 0.1 km
