@@ -34,6 +34,8 @@ class Publisher:
         outbox: Outbox,
         signals: list[str] | None = None,
         max_inflight: int = 50,
+        drain_batches_per_s: float = 20.0,
+        reconnect_delay_s: tuple[float, float] = (1.0, 30.0),
     ) -> None:
         self.url = MqttUrl.parse(mqtt_url)
         self.device_id = device_id
@@ -50,6 +52,15 @@ class Publisher:
         self._connected = threading.Event()
         self.published = 0
         self.acked = 0
+        self.max_inflight = max_inflight
+        # After an outage the backlog goes out at this pace in the background, so a day of
+        # buffered batches neither floods a cellular link nor delays the live ones.
+        self.drain_batches_per_s = drain_batches_per_s
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._drainer = threading.Thread(
+            target=self._drain_loop, name=f"drain-{device_id}", daemon=True
+        )
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"edge-{device_id}", protocol=mqtt.MQTTv5
         )
@@ -62,7 +73,9 @@ class Publisher:
         client.will_set(
             topics.topic(device_id, "status"), self._status("offline"), qos=1, retain=True
         )
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.reconnect_delay_set(
+            min_delay=int(max(1, reconnect_delay_s[0])), max_delay=int(reconnect_delay_s[1])
+        )
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -92,11 +105,16 @@ class Publisher:
         """Connect in the background; wait up to ``timeout`` s for the first connection."""
         self.client.connect_async(self.url.host, self.url.port, keepalive=30)
         self.client.loop_start()
+        self._drainer.start()
         if not self._connected.wait(timeout):
             log.warning("broker %s not reachable yet; buffering to disk", self.url)
 
     def stop(self) -> None:
         """Publish 'offline', disconnect cleanly and stop the network thread."""
+        self._stopping.set()
+        self._wake.set()
+        if self._drainer.is_alive():
+            self._drainer.join(timeout=5)
         if self._connected.is_set():
             self._publish_status("offline").wait_for_publish(timeout=5)
         self.client.disconnect()
@@ -172,10 +190,32 @@ class Publisher:
         # so a change made while the car was offline takes effect on its next connection.
         client.subscribe(topics.topic(self.device_id, "config"), qos=1)
         self._connected.set()
-        # Replay the backlog in sequence order. Messages paho already holds are re-sent by
-        # paho itself after a reconnect and are skipped here, so each seq is in flight once.
-        for seq, payload in self.outbox.pending(limit=100_000):
-            self._publish(seq, payload)
+        self._wake.set()
+
+    def _drain_loop(self) -> None:
+        """Publish the backlog oldest first at ``drain_batches_per_s`` while connected.
+
+        Messages paho already holds are re-sent by paho itself after a reconnect and are
+        skipped here, so each sequence number is in flight once.
+        """
+        interval = 1.0 / self.drain_batches_per_s
+        while not self._stopping.is_set():
+            with self._lock:
+                busy = set(self._inflight_seqs)
+            room = self.max_inflight - len(busy)
+            backlog = []
+            if self._connected.is_set() and room > 0:
+                candidates = self.outbox.pending(limit=room + len(busy))
+                backlog = [(s, p) for s, p in candidates if s not in busy][:room]
+            if not backlog:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            for seq, payload in backlog:
+                if self._stopping.is_set() or not self._connected.is_set():
+                    break
+                self._publish(seq, payload)
+                self._stopping.wait(interval)
 
     def _on_disconnect(
         self,
