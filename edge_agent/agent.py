@@ -17,6 +17,7 @@ from edge_agent.odometer import OdometerEstimate
 from edge_agent.publisher import Publisher
 
 log = logging.getLogger(__name__)
+SILENT_POLLS = 5
 ODOMETER_KEY = "odometer_m"  # the integrated odometer, in the outbox's meta table
 
 
@@ -47,6 +48,7 @@ class AgentStats:
     polls: int = 0
     samples: int = 0
     batches: int = 0
+    reconnects: int = 0
     vin: str | None = None
     signals: tuple[str, ...] = ()
 
@@ -104,6 +106,7 @@ class EdgeAgent:
             device_id=self.device_id, vin=vin, max_window_ms=int(self.batch_window_s * 1000)
         )
         next_slow = 0.0
+        silent = 0
         while not stop.is_set():
             started = self.clock()
             # Re-read every cycle: a remote configuration may have replaced the schedule.
@@ -116,8 +119,16 @@ class EdgeAgent:
                 values = self.link.read(names)
             except Exception as exc:  # python-OBD raises serial errors on unplug
                 log.warning("read failed (%s); reconnecting", exc)
-                self.link.close()
-                self._connect(stop)
+                self._reconnect(stop)
+                silent = 0
+                continue
+            # python-OBD turns a vanished adapter into empty answers rather than an error; a
+            # run of polls with no value at all means the link is gone, so start over.
+            silent = 0 if values else silent + 1
+            if silent >= SILENT_POLLS:
+                log.warning("adapter silent for %d polls; reconnecting", silent)
+                self._reconnect(stop)
+                silent = 0
                 continue
             now_ms = int(self.clock() * 1000)
             self._estimate_odometer(values, now_ms, slow_due=bool(slow) and len(names) > len(fast))
@@ -130,6 +141,11 @@ class EdgeAgent:
             self._sleep(stop, self.schedule.fast_period_s - (self.clock() - started))
         self._flush(batcher)
         return self.stats
+
+    def _reconnect(self, stop: threading.Event) -> None:
+        self.link.close()
+        self._connect(stop)
+        self.stats.reconnects += 1
 
     def _estimate_odometer(self, values: dict[str, float], now_ms: int, *, slow_due: bool) -> None:
         """Integrate speed into odometer_km when the car has no PID 0xA6."""

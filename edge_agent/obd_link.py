@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import obd
+import serial
 from obd import OBDCommand, OBDStatus
 from obd.protocols import ECU
 
@@ -68,6 +71,58 @@ def _multi_command(pid_list: tuple[int, ...]) -> OBDCommand:
     )
 
 
+_CAPTURE_LOCK = threading.Lock()
+
+
+@contextmanager
+def _capture_port() -> Iterator[list[Any]]:
+    """Record the pyserial port python-OBD opens, which it forgets when the link breaks.
+
+    python-OBD drops its only reference to the port on a read error, so without this the
+    socket of a hung-up Wi-Fi adapter could never be closed (see ``_close``).
+    """
+    opened: list[Any] = []
+    original = serial.serial_for_url
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        port = original(*args, **kwargs)
+        # Hold the socket too: pyserial forgets it on a failed close, and it must stay
+        # reachable until we close it ourselves.
+        opened.append((port, getattr(port, "_socket", None)))
+        return port
+
+    with _CAPTURE_LOCK:
+        serial.serial_for_url = recording
+        try:
+            yield opened
+        finally:
+            serial.serial_for_url = original
+
+
+def _port_of(conn: obd.OBD) -> Any:
+    return getattr(conn.interface, "_ELM327__port", None) if conn.interface else None
+
+
+def _close(conn: obd.OBD, opened: tuple[Any, Any] | None = None) -> None:
+    """Close a python-OBD connection and, whatever happens, its port and socket.
+
+    Two leaks are closed here. python-OBD's close() writes ATZ first and skips closing the port
+    when that write fails on a broken link. And pyserial's ``socket://`` close() shuts the
+    socket down before closing it, in one try block: when the adapter already hung up, the
+    shutdown fails and the socket stays open. Both would leak a descriptor per reconnect.
+    """
+    port, sock = opened or (_port_of(conn), None)
+    try:
+        conn.close()
+    except Exception as exc:  # the link is gone; closing is all that is left to do
+        log.debug("closing a broken adapter link: %s", exc)
+    finally:
+        if port is not None:
+            port.close()
+        if sock is not None:
+            sock.close()
+
+
 class ObdLink:
     """One python-OBD connection to an ELM327 adapter."""
 
@@ -86,20 +141,23 @@ class ObdLink:
         self.timeout_s = timeout_s
         self.multi_pid = multi_pid
         self._conn: obd.OBD | None = None
+        self._port: Any = None
         self._multi_commands: dict[tuple[int, ...], OBDCommand] = {}
 
     def connect(self) -> None:
         """Open the adapter and reach the car; AdapterError when either fails."""
-        conn = obd.OBD(
-            self.port,
-            baudrate=self.baudrate,
-            fast=False,
-            timeout=self.timeout_s,
-            check_voltage=False,
-        )
+        with _capture_port() as opened:
+            conn = obd.OBD(
+                self.port,
+                baudrate=self.baudrate,
+                fast=False,
+                timeout=self.timeout_s,
+                check_voltage=False,
+            )
+        self._port = opened[0] if opened else None
         if conn.status() != OBDStatus.CAR_CONNECTED:
             status = conn.status()
-            conn.close()
+            _close(conn, self._port)
             raise AdapterError(f"adapter on {self.port}: {status}")
         log.info("connected to %s, protocol %s", self.port, conn.protocol_name())
         self._conn = conn
@@ -174,5 +232,6 @@ class ObdLink:
     def close(self) -> None:
         """Close the adapter."""
         if self._conn is not None:
-            self._conn.close()
+            _close(self._conn, self._port)
             self._conn = None
+            self._port = None
