@@ -35,6 +35,7 @@ app.add_typer(predictive_app, name="predictive")
 app.add_typer(orders_app, name="orders")
 
 err = Console(stderr=True)
+DEVICE_COMMANDS = frozenset({"edge", "telemetry"})
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -137,6 +138,10 @@ def edge(
     """Read a vehicle through an ELM327 adapter and publish its data until interrupted."""
     import signal as sig
 
+    if "numpy" not in sys.modules:
+        # python-OBD's unit library (pint) loads numpy when it is installed, some 20 MB of
+        # memory the agent never uses; pint works without it.
+        sys.modules["numpy"] = None  # type: ignore[assignment]
     from edge_agent.agent import EdgeAgent
     from edge_agent.obd_link import ObdLink
     from edge_agent.outbox import Outbox
@@ -179,6 +184,8 @@ def main() -> None:
     # of this module so the device-side commands above stay light.
     # python-OBD's unit registry warns about redefining 'percent' on import; it is harmless.
     logging.getLogger("pint").setLevel(logging.ERROR)
-    from wrenchlight import bench, commands  # noqa: F401
-
+    # The agent runs on small computers: its process loads neither the simulator nor the cloud
+    # parts (numpy, FastAPI, psycopg), which the other commands register on import.
+    if len(sys.argv) < 2 or sys.argv[1] not in DEVICE_COMMANDS:
+        from wrenchlight import bench, bench_edge, commands  # noqa: F401
     app()
