@@ -18,6 +18,11 @@ from edge_agent.publisher import Publisher
 
 log = logging.getLogger(__name__)
 SILENT_POLLS = 5
+MAX_RETRY_DELAY_S = 60.0
+# Below this a parked car's 12 V battery is low (about 50 % charge); a dongle polling every
+# minute would flatten it over a few weeks, so it waits up to 15 minutes between attempts.
+LOW_BATTERY_V = 12.2
+LOW_BATTERY_MAX_DELAY_S = 900.0
 ODOMETER_KEY = "odometer_m"  # the integrated odometer, in the outbox's meta table
 
 
@@ -49,6 +54,7 @@ class AgentStats:
     samples: int = 0
     batches: int = 0
     reconnects: int = 0
+    connect_failures: int = 0
     vin: str | None = None
     signals: tuple[str, ...] = ()
 
@@ -80,16 +86,23 @@ class EdgeAgent:
         publisher.on_config = self.apply_config
 
     def _connect(self, stop: threading.Event) -> None:
+        """Reach the car, backing off while it is off; sleep longer on a weak battery."""
         delay = 1.0
         while not stop.is_set():
             try:
                 self.link.connect()
                 return
             except AdapterError as exc:
-                # Ignition off or adapter unplugged: back off up to a minute, then retry.
-                log.warning("%s; retrying in %.0f s", exc, delay)
+                # Ignition off or adapter unplugged: retry with exponential backoff. A parked
+                # car's battery below LOW_BATTERY_V gets polled rarely, so the dongle does not
+                # finish draining it; the ignition coming on is seen at the next attempt.
+                low = exc.battery_v is not None and exc.battery_v < LOW_BATTERY_V
+                ceiling = LOW_BATTERY_MAX_DELAY_S if low else MAX_RETRY_DELAY_S
+                self.stats.connect_failures += 1
+                battery = f" (battery {exc.battery_v:.1f} V)" if exc.battery_v else ""
+                log.warning("%s%s; retrying in %.0f s", exc, battery, delay)
                 stop.wait(delay)
-                delay = min(delay * 2, 60.0)
+                delay = min(delay * 2, ceiling)
 
     def run(self, stop: threading.Event) -> AgentStats:
         """Poll until ``stop`` is set; flush what is pending and return the counters."""

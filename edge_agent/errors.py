@@ -3,7 +3,8 @@
 
 EdgeError
 ├── AdapterError     the ELM327 adapter cannot be opened or does not reach the car
-└── BufferError_     the on-disk buffer cannot be written
+├── BufferFull       the on-disk buffer refused a batch
+└── ConfigError      a remote configuration was rejected (edge_agent.config)
 """
 
 
@@ -13,6 +14,11 @@ class EdgeError(Exception):
 
 class AdapterError(EdgeError):
     """The adapter is absent, silent, or cannot talk to the vehicle."""
+
+    def __init__(self, message: str, *, battery_v: float | None = None) -> None:
+        super().__init__(message)
+        # Battery voltage the adapter measured while the car did not answer, if it could.
+        self.battery_v = battery_v
 
 
 class BufferFull(EdgeError):

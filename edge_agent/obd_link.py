@@ -157,8 +157,15 @@ class ObdLink:
         self._port = opened[0] if opened else None
         if conn.status() != OBDStatus.CAR_CONNECTED:
             status = conn.status()
+            battery_v = None
+            if status in (OBDStatus.ELM_CONNECTED, OBDStatus.OBD_CONNECTED):
+                # The adapter answers but the car does not (ignition off): the adapter still
+                # measures the battery on pin 16, which tells a parked car from a flat one.
+                reply = conn.query(obd.commands.ELM_VOLTAGE, force=True)
+                if not reply.is_null() and reply.value is not None:
+                    battery_v = float(reply.value.to("volt").magnitude)
             _close(conn, self._port)
-            raise AdapterError(f"adapter on {self.port}: {status}")
+            raise AdapterError(f"adapter on {self.port}: {status}", battery_v=battery_v)
         log.info("connected to %s, protocol %s", self.port, conn.protocol_name())
         self._conn = conn
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
-from firmware_sim import cycles
-from firmware_sim.vehicle import Trace, Vehicle, VehicleSpec
-from firmware_sim.vin import make_vin
+from firmware_sim import catalogue, cycles
+from firmware_sim.faults import FaultSchedule
+from firmware_sim.vehicle import Trace, Vehicle
 
 # A first trip of the day after an unknown rest starts from a fully cold engine.
 OVERNIGHT_PARK_S = 12 * 3600.0
@@ -96,32 +96,35 @@ PROFILES: dict[str, DriverProfile] = {
 
 
 @lru_cache(maxsize=16)
-def _pieces(pool: tuple[str, ...], use_real: bool) -> tuple[np.ndarray, ...]:
-    """Stop-to-stop pieces of the pool's cycles (and real trips), building blocks of trips."""
+def _pieces(pool: tuple[str, ...], use_real: bool) -> tuple[tuple[np.ndarray, ...], list[float]]:
+    """Stop-to-stop pieces of the pool's cycles (and real trips) and their lengths in km."""
     out: list[np.ndarray] = []
     for name in pool:
         out.extend(cycles.micro_trips(cycles.load_cycle(name)))
     if use_real:
         for trip in cycles.real_trips():
             out.extend(cycles.micro_trips(trip))
-    return tuple(p for p in out if cycles.distance_km(p) > 0.05)
+    kept = tuple(p for p in out if cycles.distance_km(p) > 0.05)
+    for p in kept:
+        p.setflags(write=False)  # shared by every composed trip
+    return kept, [cycles.distance_km(p) for p in kept]
 
 
 def compose_trip(profile: DriverProfile, target_km: float, rng: np.random.Generator) -> np.ndarray:
     """Chain random stop-to-stop pieces with short idles until ``target_km`` is reached."""
-    pieces = _pieces(profile.pool, profile.use_real_trips)
+    pieces, piece_km = _pieces(profile.pool, profile.use_real_trips)
     parts: list[np.ndarray] = [np.zeros(int(rng.integers(5, 30)))]
     km = 0.0
     while km < target_km:
-        piece = pieces[int(rng.integers(len(pieces)))]
+        k = int(rng.integers(len(pieces)))
         # Avoid overshooting the target by much: retry a few times for a piece that fits.
         for _ in range(20):
-            if km + cycles.distance_km(piece) <= target_km * 1.15 or km == 0.0:
+            if km + piece_km[k] <= target_km * 1.15 or km == 0.0:
                 break
-            piece = pieces[int(rng.integers(len(pieces)))]
-        parts.append(piece)
+            k = int(rng.integers(len(pieces)))
+        parts.append(pieces[k])
         parts.append(np.zeros(int(rng.integers(3, 45))))  # traffic light or junction
-        km += cycles.distance_km(piece)
+        km += piece_km[k]
     return np.concatenate(parts)
 
 
@@ -149,33 +152,58 @@ def day_trips(
     return out
 
 
-def ambient_c(base_c: float, when: dt.datetime) -> float:
+def ambient_c(base_c: float, when: dt.datetime, swing_c: float = 9.0) -> float:
     """Outside temperature: base, plus a seasonal swing (peak in July) and a daily one."""
     doy = when.timetuple().tm_yday
     hour = when.hour + when.minute / 60.0
-    seasonal = 9.0 * math.cos(2 * math.pi * (doy - 200) / 365.0)
+    seasonal = swing_c * math.cos(2 * math.pi * (doy - 200) / 365.0)
     daily = 4.0 * math.cos(2 * math.pi * (hour - 15.0) / 24.0)
     return base_c + seasonal + daily
 
 
+DEFAULT_FAULTS = FaultSchedule()
+
+
+def begin_trip(vehicle: Vehicle, start: dt.datetime) -> None:
+    """Everything between two trips: parking, weather, refuelling, turning the key."""
+    spec = vehicle.spec
+    parked_at = vehicle.parked_at
+    parked_s = OVERNIGHT_PARK_S if parked_at is None else (start - parked_at).total_seconds()
+    vehicle.set_ambient(ambient_c(spec.ambient_c, start, spec.ambient_swing_c))
+    vehicle.park(parked_s)
+    if vehicle.state.fuel_level_pct < REFUEL_BELOW_PCT:
+        vehicle.refuel()
+    vehicle.ignition(True)
+
+
+def end_trip(
+    vehicle: Vehicle,
+    trace: Trace,
+    rng: np.random.Generator,
+    faults: FaultSchedule | None = DEFAULT_FAULTS,
+) -> None:
+    """After a trip: latent faults act, the key goes off, the car is parked."""
+    if faults is not None:
+        faults.after_trip(vehicle, trace, rng)
+    vehicle.ignition(False)
+    assert trace.start is not None
+    vehicle.parked_at = trace.start + dt.timedelta(seconds=float(len(trace)))
+
+
 def simulate_day(
-    vehicle: Vehicle, profile: DriverProfile | str, day: dt.date, rng: np.random.Generator
+    vehicle: Vehicle,
+    profile: DriverProfile | str,
+    day: dt.date,
+    rng: np.random.Generator,
+    faults: FaultSchedule | None = DEFAULT_FAULTS,
 ) -> list[Trace]:
     """Drive one day of trips, cooling the engine while parked in between."""
     traces = []
     for start, speeds in day_trips(profile, day, rng):
-        parked_s = (
-            OVERNIGHT_PARK_S
-            if vehicle.parked_at is None
-            else (start - vehicle.parked_at).total_seconds()
-        )
-        vehicle.set_ambient(ambient_c(vehicle.spec.ambient_c, start))
-        vehicle.park(parked_s)
-        if vehicle.state.fuel_level_pct < REFUEL_BELOW_PCT:
-            vehicle.refuel()
-        traces.append(vehicle.drive(speeds, start=start))
-        vehicle.ignition(False)
-        vehicle.parked_at = start + dt.timedelta(seconds=len(speeds))
+        begin_trip(vehicle, start)
+        trace = vehicle.drive(speeds, start=start)
+        end_trip(vehicle, trace, rng, faults)
+        traces.append(trace)
     return traces
 
 
@@ -188,34 +216,29 @@ class FleetMember:
 
 
 def make_fleet(n_vehicles: int, seed: int = 0) -> list[FleetMember]:
-    """A mixed fleet: profiles in rotation, petrol and diesel, varied odometers and wear."""
+    """A mixed fleet of every fuel type: profiles in rotation, homes, models, wear and faults."""
     rng = np.random.default_rng(seed)
     names = list(PROFILES)
     fleet = []
     for i in range(n_vehicles):
-        diesel = bool(rng.random() < 0.3)
-        spec = VehicleSpec(
-            vin=make_vin(rng),
-            kind="diesel" if diesel else "petrol",
-            mass_kg=float(rng.uniform(1150, 1700)) + (150.0 if diesel else 0.0),
-            idle_rpm=800.0 if diesel else 750.0,
-            upshift_rpm=1500.0 if diesel else 1700.0,
-            peak_torque_nm=320.0 if diesel else 200.0,
-            supports_odometer_pid=bool(rng.random() < 0.5),
-            initial_odometer_km=float(rng.uniform(5_000, 150_000)),
-            initial_oil_life_pct=float(rng.uniform(40, 100)),
-            initial_pad_front_mm=float(rng.uniform(5, 12)),
-            initial_pad_rear_mm=float(rng.uniform(6, 12)),
-            ambient_c=float(rng.uniform(5, 18)),
-        )
-        fleet.append(FleetMember(Vehicle(spec, seed=seed * 1000 + i), PROFILES[names[i % 5]]))
+        spec = catalogue.make_spec(rng)
+        profile = PROFILES[names[i % len(names)]]
+        latent: list[str] = []
+        # Hard driving finds worn ignition parts; a few cars carry a tired 12 V battery.
+        if spec.has_engine and profile.name == "aggressive" and rng.random() < 0.5:
+            latent.append("misfire")
+        if rng.random() < 0.1:
+            latent.append("weak_battery")
+            spec = replace(spec, initial_battery_health_pct=float(rng.uniform(45, 60)))
+        spec = replace(spec, latent_faults=tuple(latent))
+        fleet.append(FleetMember(Vehicle(spec, seed=seed * 1000 + i), profile))
     return fleet
 
 
 def simulate_fleet(
     fleet: list[FleetMember], first_day: dt.date, days: int, seed: int = 0
 ) -> Iterator[Trace]:
-    """Every trip of every vehicle, day by day."""
+    """Every trip of every vehicle, day by day (one vehicle at a time; see fleetsim)."""
     rng = np.random.default_rng(seed)
     for d in range(days):
         day = first_day + dt.timedelta(days=d)

@@ -1,143 +1,61 @@
 # SPDX-License-Identifier: MIT
 """A simulated vehicle: what its ECU reports (``state``) and the hidden wear (``truth``).
 
-``Vehicle.drive`` simulates a whole trip with numpy (see ``physics``); ``step``
-advances by one tick for the real-time dongle; ``park`` cools the engine down.
+``Vehicle.drive`` simulates a whole trip with numpy (see ``powertrain``); ``step``
+advances by one tick for the real-time dongle; ``park`` cools the engine and brakes down.
+The data classes live in ``model`` and the hidden wear in ``truth``; both are re-exported
+here because the dongle and the rest of the project import them from this module.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
-import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
 
-from firmware_sim import physics
-
-SIGNALS = (
-    "speed_kmh",
-    "engine_rpm",
-    "engine_load_pct",
-    "throttle_pct",
-    "coolant_temp_c",
-    "oil_temp_c",
-    "ambient_temp_c",
-    "fuel_level_pct",
-    "odometer_km",
-    "module_voltage_v",
+from firmware_sim import physics, powertrain, truth
+from firmware_sim.faults import DtcMemory, DtcStatus
+from firmware_sim.model import (
+    ALTERNATOR_V,
+    BATTERY_REST_V,
+    CRANKING_V,
+    DCDC_V,
+    SIGNALS,
+    EcuSnapshot,
+    Trace,
+    VehicleSpec,
+    VehicleState,
 )
+from firmware_sim.truth import PAD_NEW_MM, GroundTruth, WearTraits
 
-BATTERY_REST_V = 12.4
-ALTERNATOR_V = 14.2
-CRANKING_V = 10.3
-PAD_NEW_MM = 12.0
-# Calibrated so mixed driving (see tests) empties the oil in ~12,000 km and takes
-# ~9 mm off the front pads in ~50,000 km.
-OIL_BUDGET_WEIGHTED_REVS = 40.0e6
-PAD_FRONT_MM_PER_MJ = 0.0025
-PAD_REAR_MM_PER_MJ = 0.0036
-FRONT_BRAKE_SHARE = 0.7
-DRIVETRAIN_EFFICIENCY = 0.9
-ENGINE_EFFICIENCY = 0.38
-ACCESSORY_W = 600.0
-
-
-@dataclass(frozen=True)
-class VehicleSpec:
-    """Static description of a vehicle; defaults describe a petrol compact car."""
-
-    vin: str
-    kind: Literal["petrol", "diesel"] = "petrol"
-    mass_kg: float = 1350.0
-    gear_ratios: tuple[float, ...] = (3.6, 2.1, 1.4, 1.05, 0.85, 0.7)
-    final_drive: float = 3.9
-    tyre_radius_m: float = 0.31
-    idle_rpm: float = 750.0
-    upshift_rpm: float = 1700.0
-    peak_torque_nm: float = 200.0
-    crr: float = 0.011
-    cda_m2: float = 0.68
-    tank_l: float = 50.0
-    supports_odometer_pid: bool = True
-    initial_odometer_km: float = 20_000.0
-    initial_oil_life_pct: float = 100.0
-    initial_pad_front_mm: float = PAD_NEW_MM
-    initial_pad_rear_mm: float = PAD_NEW_MM
-    ambient_c: float = 15.0
-    initial_dtcs: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if len(self.vin) != 17:
-            raise ValueError(f"VIN must have 17 characters, got {len(self.vin)}")
-        if self.kind not in ("petrol", "diesel"):
-            raise ValueError(f"kind must be 'petrol' or 'diesel', got {self.kind!r}")
+__all__ = [
+    "ALTERNATOR_V",
+    "BATTERY_REST_V",
+    "CRANKING_V",
+    "PAD_NEW_MM",
+    "SIGNALS",
+    "EcuSnapshot",
+    "GroundTruth",
+    "Trace",
+    "Vehicle",
+    "VehicleSpec",
+    "VehicleState",
+]
 
 
-@dataclass
-class VehicleState:
-    """What the ECUs can report right now."""
-
-    speed_kmh: float = 0.0
-    engine_rpm: float = 0.0
-    engine_load_pct: float = 0.0
-    throttle_pct: float = 0.0
-    coolant_temp_c: float = 15.0
-    oil_temp_c: float = 15.0
-    ambient_temp_c: float = 15.0
-    fuel_level_pct: float = 70.0
-    odometer_km: float = 0.0
-    module_voltage_v: float = BATTERY_REST_V
-    ignition_on: bool = False
-    engine_on: bool = False
+def rest_voltage_v(battery_health_pct: float) -> float:
+    """Open-circuit battery voltage: 12.4 V healthy, ~11.8 V at half health."""
+    return BATTERY_REST_V - 0.012 * (100.0 - battery_health_pct)
 
 
-@dataclass
-class GroundTruth:
-    """Hidden wear the predictive models must estimate; never sent over OBD."""
-
-    oil_life_pct: float
-    pad_front_mm: float
-    pad_rear_mm: float
-    total_revolutions: float = 0.0
-    total_braking_energy_j: float = 0.0
-    total_kinetic_shed_j: float = 0.0
-
-
-@dataclass(frozen=True)
-class EcuSnapshot:
-    """A consistent copy of everything the dongle may read."""
-
-    vin: str
-    state: VehicleState
-    supports_odometer_pid: bool
-    dtcs: tuple[str, ...]  # stored codes (service 03); the MIL is on when any is present
-    pending_dtcs: tuple[str, ...] = ()  # service 07
-    permanent_dtcs: tuple[str, ...] = ()  # service 0A
-    # Service 02: the state captured when the first stored code was set, and that code.
-    freeze_frame: VehicleState | None = None
-    freeze_frame_dtc: str | None = None
-    kind: str = "petrol"  # petrol | diesel | hybrid | electric (EVs answer few PIDs)
-    protocol: str = "6"  # the car's bus: "6" CAN 11/500, "7" CAN 29/500, "3" ISO 9141-2
-    has_transmission_ecu: bool = False  # a second ECU (7E9 / 18DAF118 / 0x18) answers
-    calibration_id: str = "WLSIM00000000001"  # service 09 PID 04, up to 16 characters
-    dropped_pids: frozenset[int] = frozenset()  # sensors currently dropping out → NO DATA
-
-
-@dataclass
-class Trace:
-    """One trip: time in seconds from ``start`` and one array per signal in SIGNALS."""
-
-    vin: str
-    start: dt.datetime | None
-    t_s: np.ndarray
-    signals: dict[str, np.ndarray]
-    truth: GroundTruth = field(repr=False, default_factory=lambda: GroundTruth(0, 0, 0))
-
-    def __len__(self) -> int:
-        return int(self.t_s.size)
+def cranking_voltage_v(battery_health_pct: float, ambient_c: float) -> float:
+    """Lowest voltage while the starter turns: deeper with a weak battery and in the cold."""
+    cold = max(0.0, 10.0 - ambient_c) * 0.03
+    return CRANKING_V - 0.035 * (100.0 - battery_health_pct) - cold
 
 
 class Vehicle:
@@ -145,76 +63,133 @@ class Vehicle:
 
     def __init__(self, spec: VehicleSpec, seed: int = 0) -> None:
         self.spec = spec
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
+        self.traits = WearTraits.draw(seed)
+        amb = spec.ambient_c
         self.state = VehicleState(
-            coolant_temp_c=spec.ambient_c,
-            oil_temp_c=spec.ambient_c,
-            ambient_temp_c=spec.ambient_c,
+            coolant_temp_c=amb,
+            oil_temp_c=amb,
+            ambient_temp_c=amb,
             odometer_km=spec.initial_odometer_km,
         )
         self.truth = GroundTruth(
-            oil_life_pct=spec.initial_oil_life_pct,
+            oil_life_pct=spec.initial_oil_life_pct if spec.has_engine else 100.0,
             pad_front_mm=spec.initial_pad_front_mm,
             pad_rear_mm=spec.initial_pad_rear_mm,
+            battery_health_pct=spec.initial_battery_health_pct,
+            disc_front_c=amb,
+            disc_rear_c=amb,
+            max_disc_c=amb,
         )
-        self.dtcs: list[str] = list(spec.initial_dtcs)
+        self.state.module_voltage_v = rest_voltage_v(self.truth.battery_health_pct)
+        self.faults = DtcMemory()
+        self.faults.set_stored(spec.initial_dtcs, self.state)
         # Set by fleet scheduling: when the car was last switched off (UTC).
         self.parked_at: dt.datetime | None = None
-        self._ratios = np.asarray(spec.gear_ratios, dtype=float)
-        self._fuel_mj_per_l = (
-            physics.PETROL_MJ_PER_L if spec.kind == "petrol" else physics.DIESEL_MJ_PER_L
-        )
-        # Friction and pumping losses at idle, as fuel power (~0.7 L/h petrol).
-        self._idle_fuel_w = 6_000.0 if spec.kind == "petrol" else 4_500.0
-        self._closed_throttle_pct = 14.0 if spec.kind == "petrol" else 0.0
+        self.clock_s = 0.0  # simulated seconds since creation: dropouts expire on it
+        self._params = powertrain.Params.from_specs([spec])
+        self._cold_start = False
 
-    # -- ignition and parking ------------------------------------------------
+    # -- trouble codes ---------------------------------------------------------
+    @property
+    def dtcs(self) -> list[str]:
+        """Stored trouble codes (service 03); assigning replaces them."""
+        return self.faults.stored
+
+    @dtcs.setter
+    def dtcs(self, codes: Iterable[str]) -> None:
+        self.faults.set_stored(codes, self.state)
+
+    def inject_dtc(self, code: str, status: DtcStatus = "stored") -> None:
+        """Set a trouble code as pending, stored, or stored and permanent."""
+        self.faults.inject(code, status, self.state)
+
+    def drop_pids(self, pids: Iterable[int], duration_s: float) -> None:
+        """Let these sensors drop out (NO DATA) for ``duration_s`` of vehicle time."""
+        self.faults.drop(pids, self.clock_s + duration_s)
+
+    def snapshot(self) -> EcuSnapshot:
+        """A copy of what the dongle may read (never the hidden truth)."""
+        f, spec = self.faults, self.spec
+        f.capture(self.state)  # codes appended to the list directly get their frame now
+        return EcuSnapshot(
+            vin=spec.vin,
+            state=copy.copy(self.state),
+            supports_odometer_pid=spec.supports_odometer_pid,
+            dtcs=tuple(f.stored),
+            pending_dtcs=tuple(f.pending),
+            permanent_dtcs=tuple(f.permanent),
+            freeze_frame=copy.copy(f.freeze_frame),
+            freeze_frame_dtc=f.freeze_frame_dtc,
+            kind=spec.kind,
+            protocol=spec.protocol,
+            has_transmission_ecu=spec.has_transmission_ecu,
+            calibration_id=spec.calibration_id,
+            dropped_pids=f.dropped(self.clock_s),
+        )
+
+    def clear_dtcs(self) -> None:
+        """Service 04: clear stored and pending codes and the freeze frame (not permanent)."""
+        self.faults.clear()
+
+    # -- ignition, parking and the workshop -------------------------------------
     def ignition(self, on: bool) -> None:
-        """Turn the key: on starts the engine (with a cranking voltage dip), off stops it."""
-        s = self.state
-        if on and not s.engine_on:
-            s.ignition_on = s.engine_on = True
-            s.engine_rpm = self.spec.idle_rpm
-            s.module_voltage_v = CRANKING_V
-        elif not on:
+        """Turn the key: on starts the engine (with a cranking dip), off ends the drive cycle."""
+        s, spec, t = self.state, self.spec, self.truth
+        if on and not s.ignition_on:
+            s.ignition_on = True
+            self._cold_start = s.coolant_temp_c < powertrain.HYBRID_COLD_BELOW_C
+            if spec.has_engine:
+                truth.apply_cold_start(t, s.oil_temp_c, self.traits)
+            if spec.kind in ("petrol", "diesel"):
+                s.engine_on = True
+                s.engine_rpm = spec.idle_rpm
+                s.module_voltage_v = cranking_voltage_v(t.battery_health_pct, s.ambient_temp_c)
+            else:
+                s.module_voltage_v = DCDC_V  # no starter motor: the DC-DC converter takes over
+        elif not on and s.ignition_on:
             s.ignition_on = s.engine_on = False
-            s.speed_kmh = s.engine_rpm = s.engine_load_pct = 0.0
-            s.throttle_pct = 0.0
-            s.module_voltage_v = BATTERY_REST_V
+            s.speed_kmh = s.engine_rpm = s.engine_load_pct = s.throttle_pct = 0.0
+            s.module_voltage_v = rest_voltage_v(t.battery_health_pct)
+            self.faults.end_drive_cycle()
 
     def park(self, duration_s: float) -> None:
         """Switch off and stand for ``duration_s``: temperatures decay toward ambient."""
         self.ignition(False)
-        s = self.state
+        s, t, amb = self.state, self.truth, self.state.ambient_temp_c
         s.coolant_temp_c = physics.parked_temperature(
-            s.coolant_temp_c, s.ambient_temp_c, duration_s, physics.PARKED_COOLANT_TAU_S
+            s.coolant_temp_c, amb, duration_s, physics.PARKED_COOLANT_TAU_S
         )
         s.oil_temp_c = physics.parked_temperature(
-            s.oil_temp_c, s.ambient_temp_c, duration_s, physics.PARKED_OIL_TAU_S
+            s.oil_temp_c, amb, duration_s, physics.PARKED_OIL_TAU_S
         )
+        t.disc_front_c = physics.parked_disc_c(t.disc_front_c, amb, duration_s, front=True)
+        t.disc_rear_c = physics.parked_disc_c(t.disc_rear_c, amb, duration_s, front=False)
+        self.clock_s += max(duration_s, 0.0)
 
     def set_ambient(self, ambient_c: float) -> None:
         """Change the outside air temperature (weather, season)."""
         self.state.ambient_temp_c = float(ambient_c)
 
     def refuel(self) -> None:
-        """Fill the tank."""
+        """Fill the tank (or charge the battery of an EV)."""
         self.state.fuel_level_pct = 100.0
 
-    def snapshot(self) -> EcuSnapshot:
-        """A copy of what the dongle may read."""
-        return EcuSnapshot(
-            self.spec.vin, copy.copy(self.state), self.spec.supports_odometer_pid, tuple(self.dtcs)
-        )
-
-    def clear_dtcs(self) -> None:
-        """Service 04: forget stored trouble codes."""
-        self.dtcs.clear()
+    def service(
+        self,
+        *,
+        oil_change: bool = False,
+        pads: Literal["front", "rear", "both"] | None = None,
+        battery: bool = False,
+    ) -> None:
+        """A workshop visit: resets the hidden truth of what was serviced."""
+        truth.service(self.truth, oil_change=oil_change, pads=pads, battery=battery)
 
     # -- driving ---------------------------------------------------------------
     def step(self, dt_s: float, target_speed_kmh: float) -> None:
         """Advance ``dt_s`` seconds reaching ``target_speed_kmh``."""
-        if not self.state.engine_on:
+        if not self.state.ignition_on:
             self.ignition(True)
         self._advance(np.array([max(float(target_speed_kmh), 0.0)]), float(dt_s))
 
@@ -223,95 +198,66 @@ class Vehicle:
     ) -> Trace:
         """Drive a whole trip following ``speeds_kmh`` (one target per step); return its Trace."""
         speeds = np.clip(np.asarray(speeds_kmh, dtype=float), 0.0, None)
-        if not self.state.engine_on:
+        if not self.state.ignition_on:
             self.ignition(True)
         signals = self._advance(speeds, float(dt_s))
         t_s = np.arange(speeds.size) * float(dt_s)
-        return Trace(self.spec.vin, start, t_s, signals, copy.copy(self.truth))
+        return Trace(self.spec.vin, start, t_s, signals, dataclasses.replace(self.truth))
+
+    def start_values(self) -> tuple[float, ...]:
+        """The powertrain's starting state for a trip beginning now, in ``Start`` field order."""
+        s, t = self.state, self.truth
+        charge = ALTERNATOR_V if self.spec.kind in ("petrol", "diesel") else DCDC_V
+        # The cranking dip set by ignition() shows on the first step, then the charger takes over.
+        first_v = s.module_voltage_v if s.module_voltage_v < charge - 1.0 else charge
+        return (
+            s.speed_kmh,
+            s.coolant_temp_c,
+            s.oil_temp_c,
+            s.fuel_level_pct,
+            s.odometer_km,
+            s.ambient_temp_c,
+            t.disc_front_c,
+            t.disc_rear_c,
+            first_v,
+            charge,
+            float(self._cold_start),
+        )
 
     def _advance(self, speeds_kmh: np.ndarray, dt_s: float) -> dict[str, np.ndarray]:
-        """Vectorised core shared by step and drive; updates state and truth."""
-        spec, s, n = self.spec, self.state, speeds_kmh.size
-        if n == 0:
-            return {name: np.empty(0) for name in SIGNALS}
-        v = speeds_kmh / 3.6
-        v_prev = np.concatenate(([s.speed_kmh / 3.6], v[:-1]))
-        accel = (v - v_prev) / dt_s
-        v_mean = 0.5 * (v + v_prev)
-        dist_m = v_mean * dt_s
+        """Simulate ``speeds_kmh`` as one segment; update state and truth."""
+        names = self.spec.signals
+        if speeds_kmh.size == 0:
+            return {name: np.empty(0) for name in names}
+        seg = physics.Segments(np.array([speeds_kmh.size]))
+        start = powertrain.Start.stack([self.start_values()])
+        res = powertrain.simulate(speeds_kmh.copy(), seg, self._params, start, dt_s, self.rng)
+        self.absorb({k: float(v[0]) for k, v in res.sums.items()})
+        self.set_state_from({k: float(v[-1]) for k, v in res.signals.items()})
+        self.clock_s += speeds_kmh.size * dt_s
+        return {name: res.signals[name] for name in names}
 
-        gear = physics.choose_gears(
-            v, accel, self._ratios, spec.final_drive, spec.tyre_radius_m, spec.upshift_rpm
+    def absorb(self, sums: dict[str, float]) -> None:
+        """Add one trip's wear sums (from ``powertrain.simulate``) to the hidden truth."""
+        traits = self.traits
+        wear = truth.TripWear(
+            revolutions=sums["revolutions"],
+            oil_weighted_revs=sums["oil_weighted_revs"],
+            kinetic_shed_j=sums["kinetic_shed_j"],
+            friction_j=sums["friction_j"],
+            regen_j=sums["regen_j"],
+            pad_front_mm=sums["front_wear_mj"] * traits.pad_front_mm_per_mj,
+            pad_rear_mm=sums["rear_wear_mj"] * traits.pad_rear_mm_per_mj,
+            disc_front_end_c=sums["disc_front_end_c"],
+            disc_rear_end_c=sums["disc_rear_end_c"],
+            max_disc_c=sums["max_disc_c"],
         )
-        rpm = physics.engine_rpm(
-            v, gear, self._ratios, spec.final_drive, spec.tyre_radius_m, spec.idle_rpm
-        )
-        rpm += self.rng.normal(0.0, 8.0, n)
-        road_n = physics.road_force_n(v_mean, spec.mass_kg, spec.crr, spec.cda_m2)
-        wheel_w = (spec.mass_kg * accel + road_n) * v_mean
-        engine_w = np.maximum(wheel_w, 0.0) / DRIVETRAIN_EFFICIENCY + ACCESSORY_W
-        omega = rpm * (2.0 * math.pi / 60.0)
-        t_max = physics.max_torque_nm(rpm, spec.peak_torque_nm, spec.idle_rpm)
-        friction_nm = 0.12 * spec.peak_torque_nm
-        load = np.clip((engine_w / omega + friction_nm) / t_max * 100.0, 0.0, 100.0)
-        # Overrun fuel cut: coasting above ~1100 rpm burns nothing and reads zero load.
-        overrun = (wheel_w < 0.0) & (rpm > 1100.0)
-        load[overrun] = 0.0
-        throttle = self._closed_throttle_pct + (100.0 - self._closed_throttle_pct) * 0.8 * (
-            load / 100.0
-        )
-        throttle[overrun] = self._closed_throttle_pct
-        fuel_w = (
-            self._idle_fuel_w * (0.5 + 0.5 * rpm / spec.idle_rpm) + engine_w / ENGINE_EFFICIENCY
-        )
-        fuel_w[overrun] = 0.0
+        truth.apply_trip(self.truth, wear, traits)
+        self._cold_start = False
 
-        coolant, oil = physics.integrate_thermal(
-            fuel_w, load, s.ambient_temp_c, s.coolant_temp_c, s.oil_temp_c, dt_s
-        )
-        fuel_l = np.cumsum(fuel_w) * dt_s / (self._fuel_mj_per_l * 1e6)
-        fuel_pct = np.maximum(s.fuel_level_pct - fuel_l / spec.tank_l * 100.0, 0.0)
-        odo = s.odometer_km + np.cumsum(dist_m) / 1000.0
-        volts = ALTERNATOR_V + self.rng.normal(0.0, 0.03, n)
-        if s.module_voltage_v < BATTERY_REST_V - 1.0:
-            volts[0] = s.module_voltage_v  # the cranking dip is still visible this tick
-
-        # Ground truth: wear from revolutions weighted by oil temperature ...
-        revs = rpm * dt_s / 60.0
-        weighted = float(np.dot(revs, physics.oil_wear_factor(oil)))
-        # ... and from the kinetic energy the friction brakes turned into heat.
-        shed_j = 0.5 * spec.mass_kg * np.maximum(v_prev**2 - v**2, 0.0)
-        brake_j = float(np.maximum(shed_j - road_n * dist_m, 0.0).sum())
-        t = self.truth
-        t.total_revolutions += float(revs.sum())
-        t.total_kinetic_shed_j += float(shed_j.sum())
-        t.total_braking_energy_j += brake_j
-        t.oil_life_pct = max(t.oil_life_pct - weighted / OIL_BUDGET_WEIGHTED_REVS * 100.0, 0.0)
-        t.pad_front_mm = max(
-            t.pad_front_mm - FRONT_BRAKE_SHARE * brake_j / 1e6 * PAD_FRONT_MM_PER_MJ, 0.0
-        )
-        t.pad_rear_mm = max(
-            t.pad_rear_mm - (1 - FRONT_BRAKE_SHARE) * brake_j / 1e6 * PAD_REAR_MM_PER_MJ, 0.0
-        )
-
-        s.speed_kmh = float(speeds_kmh[-1])
-        s.engine_rpm = float(rpm[-1])
-        s.engine_load_pct = float(load[-1])
-        s.throttle_pct = float(throttle[-1])
-        s.coolant_temp_c = float(coolant[-1])
-        s.oil_temp_c = float(oil[-1])
-        s.fuel_level_pct = float(fuel_pct[-1])
-        s.odometer_km = float(odo[-1])
-        s.module_voltage_v = float(volts[-1])
-        return {
-            "speed_kmh": speeds_kmh.copy(),
-            "engine_rpm": rpm,
-            "engine_load_pct": load,
-            "throttle_pct": throttle,
-            "coolant_temp_c": coolant,
-            "oil_temp_c": oil,
-            "ambient_temp_c": np.full(n, s.ambient_temp_c),
-            "fuel_level_pct": fuel_pct,
-            "odometer_km": odo,
-            "module_voltage_v": volts,
-        }
+    def set_state_from(self, last: dict[str, float]) -> None:
+        """Copy the last step's signal values into the reportable state."""
+        s = self.state
+        for name in SIGNALS:
+            setattr(s, name, last[name])
+        s.engine_on = s.engine_rpm > 0.0

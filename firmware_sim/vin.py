@@ -26,8 +26,19 @@ def vin_check_digit(vin: str) -> str:
     return "X" if r == 10 else str(r)
 
 
-def make_vin(rng: np.random.Generator, wmi: str = "WLS") -> str:
-    """A random VIN with a valid check digit."""
+# Position 10 encodes the model year in a 30-year cycle (no I, O, Q, U, Z or 0).
+_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
+
+
+def model_year_code(year: int) -> str:
+    """The VIN's 10th character for a model year (2010 -> 'A', 2024 -> 'R')."""
+    return _YEAR_CODES[(year - 1980) % 30]
+
+
+def make_vin(rng: np.random.Generator, wmi: str = "WLS", model_year: int | None = None) -> str:
+    """A random VIN with a valid check digit (and the model-year code when given)."""
     body = "".join(rng.choice(list(VIN_ALPHABET), size=13))
     vin = wmi + body[:5] + "0" + body[5:]  # "0" placeholder for the check digit
+    if model_year is not None:
+        vin = vin[:9] + model_year_code(model_year) + vin[10:]
     return vin[:8] + vin_check_digit(vin) + vin[9:]

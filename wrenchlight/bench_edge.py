@@ -98,17 +98,16 @@ def _ours(path: str, baud: int, seconds: float) -> float:
 def _wire_bytes() -> dict[str, float]:
     from firmware_sim.static_reader import running_state
     from telemetry import Batch, Series, encode
-    from telemetry.signals import by_name
+    from telemetry.signals import SIGNALS
 
+    resolution = {s.name: s.resolution for s in SIGNALS}
     state = running_state()
     t0 = 1_763_700_000_000
     series = tuple(
         Series(
             name,
             tuple(i * 1000 for i in range(10)),
-            tuple(
-                float(getattr(state, name)) + 0.5 * i * by_name(name).resolution for i in range(10)
-            ),
+            tuple(float(getattr(state, name)) + 0.5 * i * resolution[name] for i in range(10)),
         )
         for name in ALL_SIGNALS
     )

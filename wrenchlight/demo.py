@@ -20,14 +20,11 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import db
 from db.registry import create_vehicle, register_device
-from edge_agent.outbox import Outbox
-from edge_agent.publisher import Publisher
-from firmware_sim.fleet import FleetMember, make_fleet, simulate_day
+from firmware_sim.fleet import FleetMember, make_fleet
 from firmware_sim.vehicle import VehicleSpec
 from firmware_sim.vin import make_vin
 from ingest import IngestWorker
@@ -36,7 +33,7 @@ from orders.shops import seed_shops
 from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
 from wrenchlight.apiserver import ApiServer
-from wrenchlight.feed import Sampling, trace_batches
+from wrenchlight.feed import Sampling, drive_fleet
 from wrenchlight.live import LiveVehicle
 from wrenchlight.services import start_services
 from wrenchlight.settings import Settings
@@ -219,9 +216,17 @@ def run_demo(
             stack.callback(live.stop)
             console.log(f"live vehicle {live_spec.vin}: ELM327 on {pty} → python-OBD → MQTT")
 
-        published = _drive_fleet(
-            fleet, devices, first_day, options, services.mqtt_url, console, stack
-        )
+        published = drive_fleet(
+            fleet,
+            devices,
+            first_day,
+            options.days,
+            mqtt_url=services.mqtt_url,
+            seed=options.seed + 1,
+            sampling=options.sampling,
+            console=console,
+            stack=stack,
+        ).batches_published
         while live is not None and time.monotonic() - t0 < options.min_live_s:
             time.sleep(0.2)
         if live is not None:
@@ -270,52 +275,6 @@ def run_demo(
             except KeyboardInterrupt:
                 pass
     return summary
-
-
-def _drive_fleet(
-    fleet: list[FleetMember],
-    devices: list[str],
-    first_day: dt.date,
-    options: DemoOptions,
-    mqtt_url: str,
-    console: Console,
-    stack: ExitStack,
-) -> int:
-    publishers = []
-    for device_id in devices:
-        # In memory: the accelerated feed has no power cuts to survive; the live vehicle and
-        # the real agent buffer on disk.
-        pub = Publisher(mqtt_url=mqtt_url, device_id=device_id, outbox=Outbox(":memory:"))
-        pub.start()
-        stack.callback(pub.stop)
-        publishers.append(pub)
-    rng = np.random.default_rng(options.seed + 1)
-    published = 0
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[batches]} batches"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(
-            "driving the fleet (simulated days)", total=options.days, batches=0
-        )
-        for d in range(options.days):
-            day = first_day + dt.timedelta(days=d)
-            for member, pub in zip(fleet, publishers, strict=True):
-                for trace in simulate_day(member.vehicle, member.profile, day, rng):
-                    for batch in trace_batches(
-                        trace, device_id=pub.device_id, sampling=options.sampling
-                    ):
-                        pub.send(batch)
-                        published += 1
-            progress.update(task, advance=1, batches=published)
-    for pub in publishers:
-        if not pub.wait_drained(120):
-            log.warning("%s still has %d unacknowledged batches", pub.device_id, len(pub.outbox))
-    return published
 
 
 def _wait_for_ingest(

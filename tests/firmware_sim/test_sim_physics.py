@@ -111,3 +111,52 @@ def test_braking_energy_matches_nrel_kinetic_regen() -> None:
         assert 0.3 < friction_share < 0.95
         checked += 1
     assert checked == 13
+
+
+def test_udds_distance_within_one_percent_of_regulation() -> None:
+    # EPA: the UDDS is 7.45 mi = 11.99 km; the odometer integrates the simulated speed.
+    v = fresh(initial_odometer_km=0.0)
+    v.drive(cycles.load_cycle("udds"))
+    assert v.state.odometer_km == pytest.approx(11.99, rel=0.01)
+
+
+def test_warm_up_time_plausible_and_cold_weather_slower() -> None:
+    def minutes_to_70c(ambient_c: float) -> float:
+        v = Vehicle(VehicleSpec(vin=VIN, ambient_c=ambient_c), seed=1)
+        coolant = v.drive(np.tile(cycles.load_cycle("udds"), 2)).signals["coolant_temp_c"]
+        return float(np.argmax(coolant >= 70.0)) / 60.0
+
+    mild, cold = minutes_to_70c(15.0), minutes_to_70c(-10.0)
+    # Published warm-up times of compact petrol cars in town: ~5-15 minutes.
+    assert 4.0 < mild < 15.0
+    assert cold > mild * 1.2
+
+
+def test_short_trips_in_the_cold_never_warm_up() -> None:
+    v = Vehicle(VehicleSpec(vin=VIN, ambient_c=-5.0), seed=1)
+    hop = cycles.load_cycle("wltc_class3_low3")[:300]
+    for _ in range(4):  # four five-minute hops with half an hour parked between
+        trace = v.drive(hop)
+        v.park(1800)
+        assert trace.signals["coolant_temp_c"].max() < 60.0
+        assert trace.signals["oil_temp_c"].max() < 40.0
+
+
+@pytest.mark.parametrize("kind", ["petrol", "diesel", "hybrid", "electric"])
+def test_friction_braking_never_exceeds_kinetic_energy_shed(kind: str) -> None:
+    from firmware_sim import physics, powertrain
+
+    rng = np.random.default_rng(11)
+    # Random speed traces with brutal accelerations and stops, plus real cycles.
+    traces = [np.clip(np.cumsum(rng.normal(0, 6, 900)), 0, 160) for _ in range(5)]
+    traces += [cycles.load_cycle("us06"), cycles.load_cycle("udds")]
+    for speeds in traces:
+        v = Vehicle(VehicleSpec(vin=VIN, kind=kind), seed=3)  # type: ignore[arg-type]
+        seg = physics.Segments(np.array([speeds.size]))
+        start = powertrain.Start.stack([v.start_values()])
+        res = powertrain.simulate(speeds, seg, v._params, start, 1.0, rng)
+        friction, shed = res.detail["friction_j"], res.detail["shed_j"]
+        assert (friction >= 0).all() and (friction <= shed + 1e-6).all()
+        assert (res.detail["regen_j"] + friction <= shed + 1e-6).all()
+        v.drive(speeds)
+        assert v.truth.total_braking_energy_j <= v.truth.total_kinetic_shed_j
