@@ -29,6 +29,10 @@ MAX_DT_S = 30.0
 # Kilometres driven between the last pad measurement and the first reading we see are charged
 # at the braking energy of typical mixed driving (UDDS/HWFET 55/45 by distance).
 NOMINAL_MJ_PER_KM = 0.112
+# Hybrids and battery-electric cars recover most braking energy in the motor; measured on
+# simulated UDDS/HWFET driving, their friction brakes take about a quarter of what a
+# combustion car's take, so the pad model scales their braking energy by this share.
+REGEN_FRICTION_SHARE = {"hybrid": 0.25, "electric": 0.25}
 
 # Weight transfer puts most of the braking on the front axle; ~70 % is the usual design split.
 FRONT_SHARE = 0.70

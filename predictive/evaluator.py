@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
+from predictive import brakes
 from predictive.health import (
     BRAKE_MODEL,
     OIL_DUE_SOON_PCT,
@@ -126,13 +127,15 @@ def evaluate_vehicle(
         # Row lock: two evaluators on one vehicle would both continue from the same totals.
         vehicle = conn.execute(
             "SELECT mass_kg, oil_changed_at, pads_measured_at, pad_front_mm, pad_rear_mm, "
-            "oil_changed_odometer_km, pads_measured_odometer_km "
+            "oil_changed_odometer_km, pads_measured_odometer_km, fuel_type "
             "FROM vehicles WHERE vehicle_id = %s FOR UPDATE",
             (vehicle_id,),
         ).fetchone()
         if vehicle is None:
             raise VehicleNotFound(vehicle_id)
         mass_kg, oil_base, pad_base = float(vehicle[0]), _epoch(vehicle[1]), _epoch(vehicle[2])
+        has_engine = vehicle[7] != "electric"
+        friction_share = brakes.REGEN_FRICTION_SHARE.get(vehicle[7], 1.0)
         latest = latest_predictions(conn=conn, vehicle_id=vehicle_id)
         oil_t = OilTotals.from_json(_state(latest.get(OIL_MODEL), oil_base, rebuild))
         brake_t = BrakeTotals.from_json(_state(latest.get(BRAKE_MODEL), pad_base, rebuild))
@@ -157,7 +160,8 @@ def evaluate_vehicle(
                 break
             cursor = float(rows[-1, 0])
             oil_series = {sid: _series(rows, sid, oil_since) for sid in OIL_SIGNALS}
-            if any(series[0].size for series in oil_series.values()):
+            # A battery-electric car has no engine oil to model.
+            if has_engine and any(series[0].size for series in oil_series.values()):
                 oil_since = max(float(s[0][-1]) for s in oil_series.values() if s[0].size)
                 oil_t = advance_oil(
                     oil_t,
@@ -172,7 +176,11 @@ def evaluate_vehicle(
             if speed[0].size:
                 brake_since = float(speed[0][-1])
                 brake_t = advance_brakes(
-                    brake_t, speed=speed, mass_kg=mass_kg, through_s=brake_since
+                    brake_t,
+                    speed=speed,
+                    mass_kg=mass_kg,
+                    through_s=brake_since,
+                    friction_share=friction_share,
                 )
                 brake_new = True
             if not full:

@@ -160,11 +160,16 @@ def advance_oil(
 
 
 def advance_brakes(
-    totals: BrakeTotals, *, speed: Series, mass_kg: float, through_s: float
+    totals: BrakeTotals,
+    *,
+    speed: Series,
+    mass_kg: float,
+    through_s: float,
+    friction_share: float = 1.0,
 ) -> BrakeTotals:
     """Totals after integrating one chunk of new speed samples that ends at ``through_s``."""
     speed_t, speed_v = _with_carry(totals.last_speed, speed)
-    mj = brakes.braking_energy_j(speed_t, speed_v, mass_kg=mass_kg) / 1e6
+    mj = brakes.braking_energy_j(speed_t, speed_v, mass_kg=mass_kg) * friction_share / 1e6
     km = brakes.distance_km(speed_t, speed_v)
     return BrakeTotals(
         through_s=through_s,

@@ -187,3 +187,48 @@ def test_km_before_the_first_reading_are_charged_at_the_nominal_rate(conn, vehic
     # 6,000 km x 0.112 MJ/km x 0.0023 mm/MJ x 70 % on the front axle.
     front_drop = fresh[BRAKE_MODEL].evidence["pad_front_mm"] - pads.evidence["pad_front_mm"]
     assert front_drop == pytest.approx(6_000 * 0.112 * 0.0023 * 0.7, abs=0.02)
+
+
+def test_battery_electric_cars_get_no_oil_prediction(conn):
+    from db.registry import create_vehicle
+
+    ev = create_vehicle(
+        conn,
+        vin="WLTEST00000000EV1",
+        fuel_type="electric",
+        oil_changed_at=START,
+        oil_changed_odometer_km=0.0,
+        pads_measured_at=START,
+        pads_measured_odometer_km=0.0,
+    )
+    write_drive(conn, ev, hours=2)
+    _write_odometer(conn, ev, 30_000.0, START + timedelta(seconds=1))
+    models = {
+        p.model for p in evaluate_vehicle(conn=conn, vehicle_id=ev, now=START + timedelta(hours=3))
+    }
+    assert models == {BRAKE_MODEL}
+    assert [a for a in _alerts(conn, ev) if a[0] == "oil_change"] == []
+
+
+def test_regenerating_cars_wear_pads_a_quarter_as_fast(conn, vehicle):
+    from db.registry import create_vehicle
+
+    hybrid = create_vehicle(
+        conn,
+        vin="WLTEST000000HYB01",
+        fuel_type="hybrid",
+        mass_kg=1400,
+        pads_measured_at=START,
+        pads_measured_odometer_km=10_000.0,
+        pad_front_mm=4.6,
+        pad_rear_mm=6.0,
+    )
+    for vid in (vehicle, hybrid):
+        write_drive(conn, vid, hours=2)
+    later = START + timedelta(hours=3)
+    wear = {}
+    for vid in (vehicle, hybrid):
+        preds = {p.model: p for p in evaluate_vehicle(conn=conn, vehicle_id=vid, now=later)}
+        wear[vid] = 4.6 - preds[BRAKE_MODEL].evidence["pad_front_mm"]
+    assert wear[vehicle] > 0
+    assert wear[hybrid] == pytest.approx(0.25 * wear[vehicle], rel=0.01)
