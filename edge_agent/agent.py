@@ -15,6 +15,7 @@ from edge_agent.errors import AdapterError
 from edge_agent.obd_link import ObdLink
 from edge_agent.odometer import OdometerEstimate
 from edge_agent.publisher import Publisher
+from telemetry.dtc import DtcSnapshot
 
 log = logging.getLogger(__name__)
 SILENT_POLLS = 5
@@ -44,6 +45,9 @@ class Schedule:
     )
     fast_period_s: float = 1.0
     slow_period_s: float = 10.0
+    # Trouble codes change rarely and cost three requests; once a minute finds a new one well
+    # before anyone could act on it.
+    dtc_period_s: float = 60.0
 
 
 @dataclass
@@ -81,6 +85,7 @@ class EdgeAgent:
         self.stats = AgentStats()
         self._supported: set[str] = set()
         self._reconfigured = threading.Event()
+        self._last_dtcs: dict[str, tuple[str, ...]] | None = None
         stored_m = publisher.outbox.get_meta(ODOMETER_KEY)
         self.odometer = OdometerEstimate(None if stored_m is None else stored_m / 1000)
         publisher.on_config = self.apply_config
@@ -118,7 +123,7 @@ class EdgeAgent:
         batcher = Batcher(
             device_id=self.device_id, vin=vin, max_window_ms=int(self.batch_window_s * 1000)
         )
-        next_slow = 0.0
+        next_slow = next_dtc = 0.0
         silent = 0
         while not stop.is_set():
             started = self.clock()
@@ -143,6 +148,9 @@ class EdgeAgent:
                 self._reconnect(stop)
                 silent = 0
                 continue
+            if started >= next_dtc:
+                next_dtc = started + self.schedule.dtc_period_s
+                self._check_dtcs(vin)
             now_ms = int(self.clock() * 1000)
             self._estimate_odometer(values, now_ms, slow_due=bool(slow) and len(names) > len(fast))
             for name, value in values.items():
@@ -154,6 +162,20 @@ class EdgeAgent:
             self._sleep(stop, self.schedule.fast_period_s - (self.clock() - started))
         self._flush(batcher)
         return self.stats
+
+    def _check_dtcs(self, vin: str) -> None:
+        """Read the trouble codes and send a snapshot when they differ from the last one."""
+        try:
+            codes = self.link.read_dtcs()
+        except Exception as exc:  # a failed read is retried next period, not fatal
+            log.warning("reading trouble codes failed: %s", exc)
+            return
+        if codes == self._last_dtcs:
+            return
+        self._last_dtcs = codes
+        snapshot = DtcSnapshot(self.device_id, vin, int(self.clock() * 1000), **codes)
+        log.info("trouble codes now %s", codes)
+        self.publisher.send_dtc(snapshot)
 
     def _reconnect(self, stop: threading.Event) -> None:
         self.link.close()

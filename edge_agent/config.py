@@ -32,6 +32,7 @@ class AgentConfig(BaseModel):
     fast_period_s: float | None = Field(None, ge=0.1, le=60)
     slow_period_s: float | None = Field(None, ge=1, le=3600)
     batch_window_s: float | None = Field(None, ge=1, le=3600)
+    dtc_period_s: float | None = Field(None, ge=5, le=86_400)
     # The dashboard reading, for cars without PID 0xA6 whose odometer the agent integrates.
     odometer_km: float | None = Field(None, ge=0, le=2_000_000)
 

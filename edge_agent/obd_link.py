@@ -41,6 +41,13 @@ def _raw_frames(messages: list[Any]) -> list[bytes]:
 # python-OBD 0.7.3 has no odometer command (PID 0xA6, SAE J1979 2019) nor its support bitmap
 # (PID 0xA0), and its VIN decoder mangles VINs (see edge_agent.vin); all three are defined here.
 ODOMETER = OBDCommand("ODOMETER", "Odometer", b"01A6", 6, _odometer, ECU.ENGINE, True)
+# Trouble codes as raw frames: python-OBD has no service 0A (permanent codes), and its
+# descriptions table is of no use on the device.
+DTC_COMMANDS = {
+    kind: OBDCommand(f"DTC_{kind.upper()}_RAW", f"{kind} trouble codes", mode, 0, _raw_frames,
+                     ECU.ALL, False)
+    for kind, mode in (("stored", b"03"), ("pending", b"07"), ("permanent", b"0A"))
+}  # fmt: skip
 PIDS_A0 = OBDCommand("PIDS_A0", "Supported PIDs [A1-C0]", b"01A0", 6, _bitmap, ECU.ENGINE, True)
 VIN_RAW = OBDCommand("VIN_RAW", "VIN, raw frames", b"0902", 0, _raw_frames, ECU.ENGINE, False)
 
@@ -235,6 +242,22 @@ class ObdLink:
         # A PID the ECU left out of a combined reply (unsupported right now) is simply absent,
         # exactly as a NO DATA to a single request would be.
         return values
+
+    def read_dtcs(self) -> dict[str, tuple[str, ...]]:
+        """Stored, pending and permanent trouble codes of every ECU that answers."""
+        # On CAN the reply carries a count byte after the mode byte. Legacy protocols have
+        # none, but python-OBD joins their messages and inserts a 0x00 in its place, so the
+        # codes start at byte 2 either way.
+        skip = 2
+        result: dict[str, tuple[str, ...]] = {}
+        for kind, cmd in DTC_COMMANDS.items():
+            response = self.conn.query(cmd, force=True)
+            codes: list[str] = []
+            if not response.is_null() and response.value is not None:
+                for data in response.value:
+                    codes.extend(pids.dtc_codes(data[skip:]))
+            result[kind] = tuple(dict.fromkeys(codes))  # one ECU may repeat another's code
+        return result
 
     def close(self) -> None:
         """Close the adapter."""

@@ -53,3 +53,14 @@ def parse_reply(data: bytes) -> dict[int, float]:
         values[pid] = formula(chunk)
         i += 1 + length
     return values
+
+
+def dtc_codes(body: bytes) -> list[str]:
+    """Trouble codes from the 2-byte pairs of a service 03/07/0A reply body (00 00 is padding)."""
+    codes = []
+    for i in range(0, len(body) - 1, 2):
+        a, b = body[i], body[i + 1]
+        if a == 0 and b == 0:
+            continue
+        codes.append(f"{'PCBU'[a >> 6]}{(a >> 4) & 0x3}{a & 0xF:X}{b:02X}")
+    return codes

@@ -17,7 +17,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge_agent.outbox import Outbox
 from telemetry import Batch, encode, topics
+from telemetry.dtc import DtcSnapshot, encode_dtc
 from telemetry.mqtt_url import MqttUrl
+from telemetry.topics import Kind
 
 log = logging.getLogger(__name__)
 FIRMWARE = "wrenchlight-edge/0.1.0"
@@ -47,7 +49,8 @@ class Publisher:
         self._inflight: dict[int, int] = {}  # mid -> seq
         self._inflight_seqs: set[int] = set()
         self._early_acks: set[int] = set()
-        self._status_mids: set[int] = set()
+        self._other_mids: set[int] = set()
+        self._pending_dtc: bytes | None = None
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self.published = 0
@@ -120,15 +123,37 @@ class Publisher:
         self.client.disconnect()
         self.client.loop_stop()
 
+    def send_dtc(self, snapshot: DtcSnapshot) -> None:
+        """Publish a trouble-code snapshot now, or on the next connection if offline.
+
+        Only the latest snapshot matters, so an offline period keeps just that one instead of
+        queueing every change.
+        """
+        payload = encode_dtc(snapshot)
+        with self._lock:
+            self._pending_dtc = payload
+        if self._connected.is_set():
+            self._flush_dtc()
+
+    def _flush_dtc(self) -> None:
+        with self._lock:
+            payload, self._pending_dtc = self._pending_dtc, None
+        if payload is not None:
+            self._publish_other("dtc", payload, retain=False)
+
     def _publish_status(self, state: str) -> mqtt.MQTTMessageInfo:
+        return self._publish_other("status", self._status(state), retain=True)
+
+    def _publish_other(self, kind: Kind, payload: bytes, *, retain: bool) -> mqtt.MQTTMessageInfo:
+        """Publish a message that is not a buffered batch; its ack never touches the outbox."""
         info = self.client.publish(
-            topics.topic(self.device_id, "status"), self._status(state), qos=1, retain=True
+            topics.topic(self.device_id, kind), payload, qos=1, retain=retain
         )
         with self._lock:
             if info.mid in self._early_acks:
                 self._early_acks.discard(info.mid)
             else:
-                self._status_mids.add(info.mid)
+                self._other_mids.add(info.mid)
         return info
 
     def send(self, batch: Batch) -> int:
@@ -190,6 +215,7 @@ class Publisher:
         # so a change made while the car was offline takes effect on its next connection.
         client.subscribe(topics.topic(self.device_id, "config"), qos=1)
         self._connected.set()
+        self._flush_dtc()
         self._wake.set()
 
     def _drain_loop(self) -> None:
@@ -247,8 +273,8 @@ class Publisher:
             log.error("broker rejected message %d: %s", mid, reason)
             return
         with self._lock:
-            if mid in self._status_mids:
-                self._status_mids.discard(mid)
+            if mid in self._other_mids:
+                self._other_mids.discard(mid)
                 return
             seq = self._inflight.pop(mid, None)
             if seq is None:
