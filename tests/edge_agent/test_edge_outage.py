@@ -45,7 +45,13 @@ def test_broker_outage_loses_nothing_and_backlog_covers_it(tmp_path):
     url = broker.start()
     received: dict[int, object] = {}
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="outage-watch", protocol=mqtt.MQTTv5)
-    sub.on_connect = lambda c, *a: c.subscribe(topics.topic("car-out", "telemetry"), qos=1)
+    connects = []
+
+    def on_connect(client, *args):
+        client.subscribe(topics.topic("car-out", "telemetry"), qos=1)
+        connects.append(time.monotonic())
+
+    sub.on_connect = on_connect
     sub.on_message = lambda c, u, m: received.setdefault(decode(m.payload).seq, decode(m.payload))
     sub.reconnect_delay_set(min_delay=1, max_delay=1)
     sub.connect("127.0.0.1", broker.port)
@@ -55,14 +61,14 @@ def test_broker_outage_loses_nothing_and_backlog_covers_it(tmp_path):
     driver.start()
     dongle = PtyDongle(Elm327(driver))
     outbox = Outbox(tmp_path / "buffer.db")
-    # The agent reconnects a little later than the watcher, so the watcher is subscribed again
+    # The agent retries every 8 s, the watcher every second, so the watcher is subscribed again
     # before the backlog starts to flow (the embedded broker keeps no sessions across restarts).
     publisher = Publisher(
         mqtt_url=url,
         device_id="car-out",
         outbox=outbox,
         drain_batches_per_s=50,
-        reconnect_delay_s=(3, 3),
+        reconnect_delay_s=(8, 8),
     )
     agent = EdgeAgent(
         link=ObdLink(dongle.path),
@@ -77,6 +83,11 @@ def test_broker_outage_loses_nothing_and_backlog_covers_it(tmp_path):
     thread.start()
     try:
         _wait(lambda: len(received) >= 3, 30, "batches before the outage")
+        # Stop the broker when nothing is in flight: a batch the broker acknowledged but had
+        # not yet forwarded would die with it (this broker keeps nothing on disk), which
+        # would be the broker's loss, not the agent's.
+        made = lambda: outbox.get_meta("next_seq")  # noqa: E731
+        _wait(lambda: len(outbox) == 0 and len(received) == made(), 30, "a quiet moment")
         down_at = time.time()
         broker.stop()
         time.sleep(OUTAGE_S)
@@ -84,6 +95,7 @@ def test_broker_outage_loses_nothing_and_backlog_covers_it(tmp_path):
         assert len(outbox) >= OUTAGE_S * 0.5  # about one batch a second piled up on disk
         broker = EmbeddedBroker(port=broker.port)
         broker.start()
+        _wait(lambda: len(connects) >= 2, 15, "the watcher to resubscribe")
         _wait(lambda: agent.stats.batches > 0 and len(outbox) == 0, 120, "the backlog to drain")
         stop.set()
         thread.join(timeout=15)
