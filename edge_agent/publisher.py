@@ -38,6 +38,9 @@ class Publisher:
         max_inflight: int = 50,
         drain_batches_per_s: float = 20.0,
         reconnect_delay_s: tuple[float, float] = (1.0, 30.0),
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
     ) -> None:
         self.url = MqttUrl.parse(mqtt_url)
         self.device_id = device_id
@@ -70,7 +73,15 @@ class Publisher:
         if self.url.username:
             client.username_pw_set(self.url.username, self.url.password)
         if self.url.tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            # The broker's certificate is always verified (against ca_file, or the system's
+            # CAs); a client certificate, when given, identifies the device instead of a password.
+            client.tls_set(
+                ca_certs=ca_file,
+                certfile=cert_file,
+                keyfile=key_file,
+                cert_reqs=ssl.CERT_REQUIRED,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
         client.max_inflight_messages_set(max_inflight)
         client.max_queued_messages_set(0)
         client.will_set(

@@ -130,6 +130,11 @@ def edge(
         Path, typer.Option(help="SQLite file holding unacknowledged batches.")
     ] = Path("wrenchlight-edge.db"),
     baudrate: Annotated[int, typer.Option(help="Adapter baud rate.")] = 38400,
+    ca_file: Annotated[
+        Path | None, typer.Option(help="CA certificate to verify an mqtts:// broker with.")
+    ] = None,
+    cert: Annotated[Path | None, typer.Option(help="Device client certificate (mqtts).")] = None,
+    key: Annotated[Path | None, typer.Option(help="Private key of --cert.")] = None,
     batch_window_s: Annotated[float, typer.Option(help="Seconds of samples per batch.")] = 60.0,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print counters as JSON at exit.")
@@ -149,7 +154,14 @@ def edge(
 
     url = mqtt or _require_mqtt(_settings(ctx))
     outbox = Outbox(buffer)
-    publisher = Publisher(mqtt_url=url, device_id=device_id, outbox=outbox)
+    publisher = Publisher(
+        mqtt_url=url,
+        device_id=device_id,
+        outbox=outbox,
+        ca_file=str(ca_file) if ca_file else None,
+        cert_file=str(cert) if cert else None,
+        key_file=str(key) if key else None,
+    )
     stop = threading.Event()
     for s in (sig.SIGINT, sig.SIGTERM):
         sig.signal(s, lambda *_: stop.set())
