@@ -59,6 +59,10 @@ class AgentStats:
     batches: int = 0
     reconnects: int = 0
     connect_failures: int = 0
+    # Measured time one poll of the fast signals takes (moving average), and the polling
+    # period that results: the configured one, or longer when the adapter cannot keep up.
+    read_s: float = 0.0
+    fast_period_effective_s: float = 0.0
     vin: str | None = None
     signals: tuple[str, ...] = ()
 
@@ -135,6 +139,7 @@ class EdgeAgent:
                 next_slow = started + self.schedule.slow_period_s
             try:
                 values = self.link.read(names)
+                self._measure(self.clock() - started, with_slow=len(names) > len(fast))
             except Exception as exc:  # python-OBD raises serial errors on unplug
                 log.warning("read failed (%s); reconnecting", exc)
                 self._reconnect(stop)
@@ -162,6 +167,22 @@ class EdgeAgent:
             self._sleep(stop, self.schedule.fast_period_s - (self.clock() - started))
         self._flush(batcher)
         return self.stats
+
+    def _measure(self, elapsed_s: float, *, with_slow: bool) -> None:
+        """Track how long the adapter takes, and report when the achievable period shifts."""
+        if with_slow:
+            return  # polls that also carry the slow signals would overstate the fast cost
+        stats = self.stats
+        stats.read_s = elapsed_s if stats.read_s == 0 else 0.8 * stats.read_s + 0.2 * elapsed_s
+        effective = max(self.schedule.fast_period_s, stats.read_s)
+        previous = stats.fast_period_effective_s
+        stats.fast_period_effective_s = effective
+        if previous == 0 or abs(effective - previous) > 0.1 * previous:
+            # A slow adapter stretches the period instead of queueing requests it cannot
+            # serve; the cloud sees the achieved rate in the status message.
+            self.publisher.report(
+                adapter_read_s=round(stats.read_s, 3), fast_period_s=round(effective, 3)
+            )
 
     def _check_dtcs(self, vin: str) -> None:
         """Read the trouble codes and send a snapshot when they differ from the last one."""

@@ -12,6 +12,9 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
+
+WhenFull = Literal["drop_oldest", "drop_newest"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, payload BLOB NOT NULL);
@@ -21,13 +24,20 @@ INSERT OR IGNORE INTO meta VALUES ('next_seq', 0), ('dropped', 0);
 
 
 class Outbox:
-    """Durable FIFO of encoded batches keyed by sequence number; bounded, dropping oldest."""
+    """Durable FIFO of encoded batches keyed by sequence number, bounded in bytes."""
 
     def __init__(
-        self, path: str | Path = ":memory:", *, max_bytes: int = 256 * 1024 * 1024
+        self,
+        path: str | Path = ":memory:",
+        *,
+        max_bytes: int = 256 * 1024 * 1024,
+        when_full: WhenFull = "drop_oldest",
     ) -> None:
-        # 256 MiB holds days of a car's data at typical rates on a small SD card.
+        # 256 MiB holds weeks of a car's data at typical rates on a small SD card.
+        if when_full not in ("drop_oldest", "drop_newest"):
+            raise ValueError(f"when_full must be drop_oldest or drop_newest, not {when_full!r}")
         self.max_bytes = max_bytes
+        self.when_full = when_full
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -57,9 +67,12 @@ class Outbox:
         return seq, payload
 
     def _evict(self) -> None:
+        # drop_oldest keeps the freshest picture of the car; drop_newest keeps an unbroken
+        # history from the start of an outage. Either way every loss is counted and reported.
+        order = "ASC" if self.when_full == "drop_oldest" else "DESC"
         while self._bytes > self.max_bytes:
             row = self._db.execute(
-                "SELECT seq, length(payload) FROM outbox ORDER BY seq LIMIT 1"
+                f"SELECT seq, length(payload) FROM outbox ORDER BY seq {order} LIMIT 1"
             ).fetchone()
             if row is None:
                 break

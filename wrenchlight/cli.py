@@ -12,7 +12,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
@@ -130,6 +130,12 @@ def edge(
         Path, typer.Option(help="SQLite file holding unacknowledged batches.")
     ] = Path("wrenchlight-edge.db"),
     baudrate: Annotated[int, typer.Option(help="Adapter baud rate.")] = 38400,
+    buffer_max_mb: Annotated[
+        float, typer.Option(min=1, help="Size limit of the on-disk buffer.")
+    ] = 256.0,
+    when_full: Annotated[
+        str, typer.Option(help="drop_oldest (default) or drop_newest when the buffer is full.")
+    ] = "drop_oldest",
     ca_file: Annotated[
         Path | None, typer.Option(help="CA certificate to verify an mqtts:// broker with.")
     ] = None,
@@ -149,11 +155,16 @@ def edge(
         sys.modules["numpy"] = None  # type: ignore[assignment]
     from edge_agent.agent import EdgeAgent
     from edge_agent.obd_link import ObdLink
-    from edge_agent.outbox import Outbox
+    from edge_agent.outbox import Outbox, WhenFull
     from edge_agent.publisher import Publisher
 
     url = mqtt or _require_mqtt(_settings(ctx))
-    outbox = Outbox(buffer)
+    if when_full not in ("drop_oldest", "drop_newest"):
+        err.print(f"[red]--when-full must be drop_oldest or drop_newest, not {when_full!r}[/]")
+        raise typer.Exit(2)
+    outbox = Outbox(
+        buffer, max_bytes=int(buffer_max_mb * 2**20), when_full=cast(WhenFull, when_full)
+    )
     publisher = Publisher(
         mqtt_url=url,
         device_id=device_id,

@@ -107,3 +107,13 @@ def test_batch_built_by_batcher_is_valid_on_the_wire():
     from telemetry import encode
 
     assert decode(encode(batch)) == batch
+
+
+def test_outbox_can_keep_the_oldest_instead(tmp_path):
+    box = Outbox(tmp_path / "keep-old.db", max_bytes=1000, when_full="drop_newest")
+    for _ in range(30):
+        box.enqueue(lambda s: b"y" * 100)
+    assert [s for s, _ in box.pending()] == list(range(10))
+    assert box.dropped == 20
+    with pytest.raises(ValueError):
+        Outbox(when_full="drop_everything")
