@@ -73,8 +73,11 @@ CAN_PROTOCOLS = frozenset("6789")
 
 def _multi_command(pid_list: tuple[int, ...]) -> OBDCommand:
     name = "MULTI_" + "_".join(f"{p:02X}" for p in pid_list)
+    # fast=True lets python-OBD append the number of reply frames it saw the first time
+    # (e.g. "010C0D0405112"), so the adapter returns at once instead of waiting out its
+    # timeout for ECUs that will never answer.
     return OBDCommand(
-        name, "Several PIDs", pids.request(list(pid_list)), 0, _raw_frames, ECU.ENGINE, False
+        name, "Several PIDs", pids.request(list(pid_list)), 0, _raw_frames, ECU.ENGINE, True
     )
 
 
@@ -140,6 +143,7 @@ class ObdLink:
         baudrate: int | None = 38400,
         timeout_s: float = 2.0,
         multi_pid: bool = True,
+        response_count: bool = True,
     ) -> None:
         # A pseudo-terminal or TCP socket has no real baud rate, and python-OBD's automatic
         # baud search fails on sockets; an explicit rate is required there and harmless here.
@@ -147,6 +151,8 @@ class ObdLink:
         self.baudrate = baudrate
         self.timeout_s = timeout_s
         self.multi_pid = multi_pid
+        # Append the expected-response count to requests python-OBD has seen answered once.
+        self.response_count = response_count
         self._conn: obd.OBD | None = None
         self._port: Any = None
         self._multi_commands: dict[tuple[int, ...], OBDCommand] = {}
@@ -157,7 +163,7 @@ class ObdLink:
             conn = obd.OBD(
                 self.port,
                 baudrate=self.baudrate,
-                fast=False,
+                fast=self.response_count,
                 timeout=self.timeout_s,
                 check_voltage=False,
             )

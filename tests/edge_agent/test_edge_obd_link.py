@@ -48,3 +48,28 @@ def test_multi_pid_needs_fewer_adapter_round_trips(link, monkeypatch):
     )
     link.read(list(SIGNAL_COMMANDS))
     assert len(sent) == 2  # ten signals in requests of at most six PIDs
+
+
+def test_repeated_requests_carry_the_expected_response_count():
+    vehicle = Vehicle(VehicleSpec(vin=VIN))
+    vehicle.ignition(True)
+    elm = Elm327(vehicle)
+    seen = []
+    handle = elm.handle
+    elm.handle = lambda cmd, **kw: seen.append(cmd.strip()) or handle(cmd, **kw)
+    with PtyDongle(elm) as dongle:
+        obd_link = ObdLink(dongle.path)
+        obd_link.connect()
+        try:
+            for names in (
+                ["speed_kmh", "engine_rpm"],
+                ["coolant_temp_c"],
+                ["speed_kmh", "engine_rpm"],
+            ):
+                assert obd_link.read(names)
+        finally:
+            obd_link.close()
+    requests = [c for c in seen if c.startswith("01")]
+    # The first time python-OBD learns how many frames answer; afterwards it tells the adapter.
+    assert "010D0C" in requests
+    assert "010D0C1" in requests
