@@ -4,6 +4,8 @@
 import threading
 import time
 
+from harness import eventually
+
 from edge_agent.agent import EdgeAgent, Schedule
 from edge_agent.obd_link import ObdLink
 from edge_agent.outbox import Outbox
@@ -12,13 +14,6 @@ from firmware_sim.adapter_faults import AdapterFaults
 from firmware_sim.elm327 import Elm327
 from firmware_sim.transport import TcpDongle
 from firmware_sim.vehicle import Vehicle, VehicleSpec
-
-
-def _wait(predicate, timeout_s):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_adapter_dropout_and_return_is_survived(tmp_path):
@@ -39,11 +34,11 @@ def test_adapter_dropout_and_return_is_survived(tmp_path):
     thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        assert _wait(lambda: agent.stats.samples > 20, 30)
+        assert eventually(lambda: agent.stats.samples > 20, 30)
         faults.disconnect(duration_s=4.0)
         time.sleep(4.5)
         before = agent.stats.samples
-        assert _wait(lambda: agent.stats.samples > before + 20, 40), "agent did not recover"
+        assert eventually(lambda: agent.stats.samples > before + 20, 40), "agent did not recover"
         assert agent.stats.reconnects >= 1
     finally:
         stop.set()

@@ -7,6 +7,7 @@ import time
 
 import paho.mqtt.client as mqtt
 import pytest
+from harness import eventually
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.agent import EdgeAgent
@@ -42,15 +43,6 @@ def test_bad_configuration_is_rejected_with_the_reason(payload, reason):
         parse_config(payload)
 
 
-def _wait(predicate, timeout_s=15.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_configuration_over_mqtt_applies_live_and_rejections_are_reported(mqtt_url, unique_id):
     url = MqttUrl.parse(mqtt_url)
     statuses: list[dict] = []
@@ -71,15 +63,15 @@ def test_configuration_over_mqtt_applies_live_and_rejections_are_reported(mqtt_u
     thread.start()
     config_topic = topics.topic(unique_id, "config")
     try:
-        assert _wait(lambda: agent.stats.polls > 0)
+        assert eventually(lambda: agent.stats.polls > 0)
         before = agent.schedule
         watcher.publish(config_topic, b'{"version": 1, "fast_period_s": 0.0}', qos=1, retain=True)
-        assert _wait(lambda: any("config_error" in s and s["config_error"] for s in statuses))
+        assert eventually(lambda: any("config_error" in s and s["config_error"] for s in statuses))
         assert agent.schedule == before
 
         good = {"version": 2, "fast": ["speed_kmh"], "fast_period_s": 0.2, "batch_window_s": 5}
         watcher.publish(config_topic, json.dumps(good), qos=1, retain=True)
-        assert _wait(lambda: any(s.get("config_version") == 2 for s in statuses))
+        assert eventually(lambda: any(s.get("config_version") == 2 for s in statuses))
         assert agent.schedule.fast == ("speed_kmh",) and agent.schedule.fast_period_s == 0.2
         assert agent.batch_window_s == 5
         polls = agent.stats.polls

@@ -13,6 +13,7 @@ import time
 
 import paho.mqtt.client as mqtt
 import pytest
+from harness import wait_for
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.agent import EdgeAgent, Schedule
@@ -29,15 +30,6 @@ from wrenchlight.embedded import EmbeddedBroker
 
 pytestmark = pytest.mark.slow
 OUTAGE_S = float(os.environ.get("WL_OUTAGE_S", "180"))
-
-
-def _wait(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_broker_outage_loses_nothing_and_backlog_covers_it(tmp_path):
@@ -82,12 +74,12 @@ def test_broker_outage_loses_nothing_and_backlog_covers_it(tmp_path):
     publisher.start()
     thread.start()
     try:
-        _wait(lambda: len(received) >= 3, 30, "batches before the outage")
+        wait_for(lambda: len(received) >= 3, 30, "batches before the outage")
         # Stop the broker when nothing is in flight: a batch the broker acknowledged but had
         # not yet forwarded would die with it (this broker keeps nothing on disk), which
         # would be the broker's loss, not the agent's.
         made = lambda: outbox.get_meta("next_seq")  # noqa: E731
-        _wait(lambda: len(outbox) == 0 and len(received) == made(), 30, "a quiet moment")
+        wait_for(lambda: len(outbox) == 0 and len(received) == made(), 30, "a quiet moment")
         down_at = time.time()
         broker.stop()
         time.sleep(OUTAGE_S)
@@ -95,13 +87,13 @@ def test_broker_outage_loses_nothing_and_backlog_covers_it(tmp_path):
         assert len(outbox) >= OUTAGE_S * 0.5  # about one batch a second piled up on disk
         broker = EmbeddedBroker(port=broker.port)
         broker.start()
-        _wait(lambda: len(connects) >= 2, 15, "the watcher to resubscribe")
-        _wait(lambda: agent.stats.batches > 0 and len(outbox) == 0, 120, "the backlog to drain")
+        wait_for(lambda: len(connects) >= 2, 15, "the watcher to resubscribe")
+        wait_for(lambda: agent.stats.batches > 0 and len(outbox) == 0, 120, "the backlog to drain")
         stop.set()
         thread.join(timeout=15)
-        _wait(lambda: len(outbox) == 0, 30, "the last batch")
+        wait_for(lambda: len(outbox) == 0, 30, "the last batch")
         last = max(received)
-        _wait(lambda: len(received) == last + 1, 30, "every batch at the watcher")
+        wait_for(lambda: len(received) == last + 1, 30, "every batch at the watcher")
     finally:
         stop.set()
         publisher.stop()

@@ -2,9 +2,9 @@
 """The publisher against a real broker: batches arrive once, in order, and leave the outbox."""
 
 import threading
-import time
 
 import paho.mqtt.client as mqtt
+from harness import eventually
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.batcher import Batcher
@@ -27,13 +27,6 @@ def _subscriber(mqtt_url, topic_filter):
     return client, got
 
 
-def _wait(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.05)
-    return predicate()
-
-
 def test_batches_published_once_backlog_in_order_and_acked(mqtt_url, unique_id, tmp_path):
     sub, got = _subscriber(mqtt_url, f"wl/v1/{unique_id}/#")
     outbox = Outbox(tmp_path / "out.db")
@@ -50,7 +43,7 @@ def test_batches_published_once_backlog_in_order_and_acked(mqtt_url, unique_id, 
         pub.send(b.cut(seq=0))
     assert pub.wait_drained(15)
     telemetry = lambda: [p for t, p, _ in got if t == topics.topic(unique_id, "telemetry")]  # noqa: E731
-    assert _wait(lambda: len(telemetry()) >= 10)
+    assert eventually(lambda: len(telemetry()) >= 10)
     received = [decode(p) for p in telemetry()]
     # Each batch exactly once; live batches go out at once while the backlog (0-2, buffered
     # before the connection existed) drains behind them in its own order.
@@ -60,7 +53,7 @@ def test_batches_published_once_backlog_in_order_and_acked(mqtt_url, unique_id, 
     statuses = [p for t, p, _ in got if t == topics.topic(unique_id, "status")]
     assert statuses and b'"online"' in statuses[0]
     pub.stop()
-    assert _wait(lambda: any(b'"offline"' in p for t, p, _ in got if t.endswith("/status")))
+    assert eventually(lambda: any(b'"offline"' in p for t, p, _ in got if t.endswith("/status")))
     sub.disconnect()
     sub.loop_stop()
     assert len(outbox) == 0

@@ -11,22 +11,13 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-import pytest
+from harness import wait_for
 from paho.mqtt.enums import CallbackAPIVersion
 
 from telemetry import decode, topics
 from telemetry.mqtt_url import MqttUrl
 
 WRENCHLIGHT = str(Path(sys.executable).parent / "wrenchlight")
-
-
-def _wait(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_sigkill_mid_publishing_loses_no_sequence_number(mqtt_url, unique_id, tmp_path):
@@ -69,14 +60,14 @@ def test_sigkill_mid_publishing_loses_no_sequence_number(mqtt_url, unique_id, tm
     ]
     try:
         first = subprocess.Popen(edge_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait(lambda: len(seqs) >= 5, 60, "batches from the first agent")
+        wait_for(lambda: len(seqs) >= 5, 60, "batches from the first agent")
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
         killed_at = len(seqs)
         second = subprocess.Popen(
             edge_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
-        _wait(lambda: len(set(seqs)) >= killed_at + 5, 60, "batches from the restarted agent")
+        wait_for(lambda: len(set(seqs)) >= killed_at + 5, 60, "batches from the restarted agent")
         second.send_signal(signal.SIGTERM)
         out, _ = second.communicate(timeout=30)
     finally:
