@@ -7,7 +7,7 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from tls_broker import MOSQUITTO, MOSQUITTO_PASSWD, make_ca, start_tls_broker
+from tls_broker import MOSQUITTO, MOSQUITTO_PASSWD, issue, make_ca, start_tls_broker
 
 from edge_agent.batcher import Batcher
 from edge_agent.outbox import Outbox
@@ -105,3 +105,26 @@ def test_a_device_cannot_publish_into_another_devices_tree(broker, tmp_path):
     topics_seen = [t for t, _ in got]
     assert "wl/v1/car-8/status" in topics_seen
     assert "wl/v1/car-7/telemetry" not in topics_seen
+
+
+def test_device_identified_by_its_client_certificate(broker, tmp_path):
+    tls, (ca_cert, ca_key) = broker
+    watcher, got = _watch(tls)
+    cert, key = issue(tmp_path, "car-9", ca_cert, ca_key)  # CN = car-9 = the device's user name
+    pub = Publisher(
+        mqtt_url=f"mqtts://127.0.0.1:{tls.cert_port}",
+        device_id="car-9",
+        outbox=Outbox(tmp_path / "car-9.db"),
+        ca_file=str(tls.ca_file),
+        cert_file=str(cert),
+        key_file=str(key),
+    )
+    pub.start(timeout=10)
+    pub.send(_batch("car-9"))
+    assert pub.wait_drained(10)
+    deadline = time.monotonic() + 10
+    while not any(t == "wl/v1/car-9/telemetry" for t, _ in got) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pub.stop()
+    watcher.loop_stop()
+    assert any(t == "wl/v1/car-9/telemetry" for t, _ in got)

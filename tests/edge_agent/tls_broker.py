@@ -91,6 +91,7 @@ class TlsBroker:
     """A running private broker; ``stop()`` ends it."""
 
     port: int
+    cert_port: int  # a second listener where the client certificate's CN is the user name
     ca_file: Path
     process: subprocess.Popen
 
@@ -112,14 +113,16 @@ def start_tls_broker(directory: Path, users: dict[str, str]) -> tuple[TlsBroker,
     acl = directory / "acl"
     # %u is the user name: a device may only touch its own topic tree; the watcher reads all.
     acl.write_text("pattern readwrite wl/v1/%u/#\nuser watcher\ntopic read wl/v1/#\n")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port, cert_port = _free_port(), _free_port()
+    tls = f"cafile {ca_path}\ncertfile {server_crt}\nkeyfile {server_key}\n"
     conf = directory / "mosquitto.conf"
     conf.write_text(
-        f"listener {port} 127.0.0.1\n"
-        f"cafile {ca_path}\ncertfile {server_crt}\nkeyfile {server_key}\n"
+        "per_listener_settings true\n"
+        f"listener {port} 127.0.0.1\n{tls}"
         f"allow_anonymous false\npassword_file {passwd}\nacl_file {acl}\n"
+        f"listener {cert_port} 127.0.0.1\n{tls}"
+        "require_certificate true\nuse_identity_as_username true\n"
+        f"allow_anonymous false\nacl_file {acl}\n"
         "persistence false\n" + ("user root\n" if os.geteuid() == 0 else "")
         # Started as root, mosquitto would switch to its own user, which cannot read the
         # test's private temporary directory.
@@ -129,10 +132,19 @@ def start_tls_broker(directory: Path, users: dict[str, str]) -> tuple[TlsBroker,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+        with socket.socket() as s, socket.socket() as s2:
+            if (
+                s.connect_ex(("127.0.0.1", port)) == 0
+                and s2.connect_ex(("127.0.0.1", cert_port)) == 0
+            ):
                 break
         if process.poll() is not None:
             raise RuntimeError(f"mosquitto exited: {process.stderr.read().decode()}")
         time.sleep(0.05)
-    return TlsBroker(port, ca_path, process), (ca_cert, ca_key)
+    return TlsBroker(port, cert_port, ca_path, process), (ca_cert, ca_key)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
