@@ -169,10 +169,8 @@ class Publisher:
 
     def send(self, batch: Batch) -> int:
         """Store the batch durably, then publish it; returns its sequence number."""
-        # The batcher's seq is a placeholder: the outbox owns the counter, so rebuild with it.
-        seq, payload = self.outbox.enqueue(
-            lambda s: encode(Batch(batch.device_id, s, batch.vin, batch.base_time_ms, batch.series))
-        )
+        # The batcher's seq is a placeholder: the outbox owns the counter and numbers the batch.
+        seq, payload = self.outbox.enqueue(lambda s: encode(batch, seq=s))
         if self._connected.is_set():
             self._publish(seq, payload)
         return seq

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import signal
 import sys
 import threading
-import time
 from typing import Annotated
 
 import numpy as np
@@ -17,13 +15,18 @@ import typer
 from firmware_sim import cycles, obd_pids
 from firmware_sim.adapter_faults import AdapterFaults, FaultConfig
 from firmware_sim.elm327 import Elm327, VehicleReader
-from firmware_sim.fleet import PROFILES, compose_trip, make_fleet, simulate_fleet
+from firmware_sim.fleet import PROFILES, compose_trip
 from firmware_sim.realtime import RealtimeVehicle
 from firmware_sim.transport import DEFAULT_TCP_PORT, PtyDongle, TcpDongle
 from firmware_sim.vehicle import EcuSnapshot, Vehicle, VehicleSpec
 from firmware_sim.vin import make_vin
 
 app = typer.Typer(help="Simulated vehicles and an ELM327-compatible OBD-II dongle.")
+
+
+@app.callback()
+def _group() -> None:
+    """Keep ``dongle`` a subcommand even while it is this app's only command."""
 
 
 class _OnBus:
@@ -121,23 +124,3 @@ def dongle(
     finally:
         port.close()
         car.stop()
-
-
-@app.command("fleet-bench")
-def fleet_bench(
-    vehicles: Annotated[int, typer.Option(help="Fleet size.")] = 20,
-    days: Annotated[int, typer.Option(help="Days to simulate.")] = 120,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-) -> None:
-    """Time the physics over a whole fleet (no dongle); prints steps per second."""
-    fleet = make_fleet(vehicles, seed=seed)
-    t0 = time.perf_counter()
-    steps = trips = 0
-    for trace in simulate_fleet(fleet, dt.date(2024, 1, 1), days, seed=seed):
-        steps += len(trace)
-        trips += 1
-    elapsed = time.perf_counter() - t0
-    typer.echo(
-        f"{vehicles} vehicles x {days} days: {trips} trips, {steps:,} steps (1 Hz) "
-        f"in {elapsed:.2f} s = {steps / max(elapsed, 1e-9) / 1e6:.2f} M steps/s"
-    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -47,8 +47,27 @@ def _decayed(values: FloatArray, end_t_s: FloatArray, anchor_s: float) -> float:
     return float(np.sum(values * np.exp(-(anchor_s - end_t_s) / RECENT_TAU_S)))
 
 
+class _JsonState:
+    """Running totals kept as plain JSON in a prediction's evidence, and read back."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-JSON form for a prediction's evidence."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """Inverse of ``to_json``; unknown keys (from other model versions) are ignored."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for key, value in known.items():
+            if key.startswith("last_") and value is not None:
+                known[key] = (float(value[0]), float(value[1]))
+        return cls(**known)
+
+
 @dataclass
-class OilTotals:
+class OilTotals(_JsonState):
     """What the oil model has integrated since the last oil change."""
 
     through_s: float | None = None
@@ -69,18 +88,9 @@ class OilTotals:
             return None
         return self.recent_effective_revs / self.recent_km
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form for a prediction's evidence."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> OilTotals:
-        """Inverse of ``to_json``."""
-        return _from_json(cls, data)
-
 
 @dataclass
-class BrakeTotals:
+class BrakeTotals(_JsonState):
     """What the brake model has integrated since the pads were last measured."""
 
     through_s: float | None = None
@@ -96,23 +106,6 @@ class BrakeTotals:
         if self.recent_km <= 0 or self.km < MIN_RATE_KM:
             return None
         return self.recent_braking_mj / self.recent_km
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form for a prediction's evidence."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BrakeTotals:
-        """Inverse of ``to_json``."""
-        return _from_json(cls, data)
-
-
-def _from_json(cls: Any, data: dict[str, Any]) -> Any:
-    known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-    for key, value in known.items():
-        if key.startswith("last_") and value is not None:
-            known[key] = (float(value[0]), float(value[1]))
-    return cls(**known)
 
 
 def _decay(total: float, old_anchor: float | None, new_anchor: float) -> float:

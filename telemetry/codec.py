@@ -30,7 +30,7 @@ from array import array
 from itertools import accumulate
 from typing import Any, Literal
 
-from telemetry.batch import Batch, Series
+from telemetry.batch import MAX_SEQ, Batch, Series
 from telemetry.errors import DecodeError, InvalidBatch, TelemetryError
 from telemetry.signals import by_id, by_name
 
@@ -49,13 +49,23 @@ _BIG_ENDIAN = sys.byteorder == "big"
 Format = Literal["binary", "json"]
 
 
-def encode(batch: Batch, fmt: Format = "binary", *, compress: bool = True) -> bytes:
-    """Serialise a batch; values are rounded to their signal's native resolution."""
+def encode(
+    batch: Batch, fmt: Format = "binary", *, compress: bool = True, seq: int | None = None
+) -> bytes:
+    """Serialise a batch; values are rounded to their signal's native resolution.
+
+    ``seq`` writes that sequence number instead of ``batch.seq``: the sender's outbox numbers
+    batches as it stores them, and re-validating a whole batch just to renumber it is waste.
+    """
+    if seq is None:
+        seq = batch.seq
+    elif isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
+        raise ValueError(f"seq {seq!r} is not an integer in 0..2^63-1")
     if fmt == "json":
-        return _encode_json(batch)
+        return _encode_json(batch, seq)
     if fmt != "binary":
         raise ValueError(f"unknown format {fmt!r}")
-    return _encode_binary(batch, compress)
+    return _encode_binary(batch, seq, compress)
 
 
 def decode(payload: bytes) -> Batch:
@@ -88,7 +98,7 @@ def decode(payload: bytes) -> Batch:
         raise DecodeError(f"malformed payload: {type(exc).__name__}: {exc}") from exc
 
 
-def _encode_binary(batch: Batch, compress: bool) -> bytes:
+def _encode_binary(batch: Batch, seq: int, compress: bool) -> bytes:
     dev = batch.device_id.encode()
     vin = batch.vin.encode("ascii")
     parts = [
@@ -96,7 +106,7 @@ def _encode_binary(batch: Batch, compress: bool) -> bytes:
         dev,
         bytes([len(vin)]),
         vin,
-        _FIXED.pack(batch.seq, batch.base_time_ms, len(batch.series)),
+        _FIXED.pack(seq, batch.base_time_ms, len(batch.series)),
     ]
     columns: list[bytes] = []
     for s in batch.series:
@@ -148,7 +158,7 @@ def _decode_binary(data: bytes) -> Batch:
     return Batch(device_id, seq, vin, base_time_ms, tuple(series))
 
 
-def _encode_json(batch: Batch) -> bytes:
+def _encode_json(batch: Batch, seq: int) -> bytes:
     signals = {}
     for s in batch.series:
         sig = by_name(s.signal)
@@ -160,7 +170,7 @@ def _encode_json(batch: Batch) -> bytes:
     doc = {
         "v": VERSION,
         "device_id": batch.device_id,
-        "seq": batch.seq,
+        "seq": seq,
         "vin": batch.vin,
         "base_time_ms": batch.base_time_ms,
         "signals": signals,
