@@ -110,6 +110,8 @@ def check_times(*, conn: psycopg.Connection, items: list[Item]) -> None:
         elif first_ms < received_ms - MAX_AGE / timedelta(milliseconds=1):
             behind = timedelta(milliseconds=received_ms - first_ms)
             item.reject(f"stale timestamp: a sample is {behind} older than arrival")
+        else:
+            item.last_time_ms = last_ms
 
 
 def time_span_ms(item: Item) -> tuple[int, int]:

@@ -23,9 +23,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from ingest import metrics
 from ingest.message import Message
 from ingest.stats import Stats
-from ingest.writer import FLUSH_INTERVAL_S, FLUSH_MESSAGES, Received, Writer
+from ingest.writer import FLUSH_INTERVAL_S, FLUSH_MESSAGES, OnCommit, Received, Writer
 from telemetry import topics
 from telemetry.mqtt_url import MqttUrl
 
@@ -53,6 +54,7 @@ class IngestWorker:
         max_inflight: int = MAX_INFLIGHT,
         flush_messages: int = FLUSH_MESSAGES,
         flush_interval_s: float = FLUSH_INTERVAL_S,
+        on_commit: OnCommit | None = None,
     ) -> None:
         self.client_id = client_id
         self.group = group
@@ -74,6 +76,7 @@ class IngestWorker:
             flush_messages=min(flush_messages, max_inflight),
             flush_interval_s=flush_interval_s,
             name=f"ingest-writer-{client_id}",
+            on_commit=on_commit,
         )
 
     def _make_client(self) -> mqtt.Client:
@@ -170,6 +173,9 @@ class IngestWorker:
             topic = msg.topic
         except UnicodeDecodeError:  # brokers should refuse these; keep it for the dead letter
             topic = msg._topic.decode("utf-8", "replace")
+        kind = topic.rsplit("/", 1)[-1]
+        metrics.MESSAGES.labels(kind if kind in topics.KINDS else "other").inc()
+        metrics.QUEUE_DEPTH.inc()
         received = Message(topic, bytes(msg.payload), datetime.now(UTC))
         self._queue.put(Received(received, msg.mid, msg.qos))
 

@@ -31,6 +31,7 @@ class Outcome:
     seq: int | None = None
     samples: int = 0  # readings written; 0 unless stored
     reason: str | None = None  # why it was dead-lettered
+    last_time_ms: int | None = None  # newest sample of a stored batch, unix ms
 
 
 @dataclass(slots=True)
@@ -44,6 +45,7 @@ class Item:
     vin: str | None = None
     status: Status = "pending"
     reason: str | None = None
+    last_time_ms: int | None = None  # set by the time check
 
     def reject(self, reason: str) -> None:
         """Mark the message for the dead-letter table; later handlers skip it."""
@@ -61,4 +63,5 @@ class Item:
             seq=batch.seq if batch else None,
             samples=batch.sample_count if batch and status == "stored" else 0,
             reason=self.reason,
+            last_time_ms=self.last_time_ms,
         )

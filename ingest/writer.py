@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import psycopg
 
 import db
-from ingest.message import Message
+from ingest import metrics
+from ingest.message import Message, Outcome
 from ingest.pipeline import prepare, process_messages
 from ingest.stats import Stats
 
@@ -33,6 +34,11 @@ UPKEEP_INTERVAL_S = 6 * 3600
 # The counters go to the log at INFO this often while messages flow: a heartbeat for operators
 # without flooding the log at thousands of flushes a minute.
 REPORT_INTERVAL_S = 60.0
+
+
+# Called after each commit and acknowledgement with the flush's outcomes and the wall-clock
+# time (time.time()) of the commit: benchmarks time publish-to-commit with it.
+OnCommit = Callable[[list[Outcome], float], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,7 @@ class Writer:
         flush_messages: int = FLUSH_MESSAGES,
         flush_interval_s: float = FLUSH_INTERVAL_S,
         name: str = "ingest-writer",
+        on_commit: OnCommit | None = None,
     ) -> None:
         self._url = database_url
         self._inbox = inbox
@@ -64,6 +71,7 @@ class Writer:
         self._stats = stats
         self._flush_messages = flush_messages
         self._flush_interval_s = flush_interval_s
+        self._on_commit = on_commit
         self._conn: psycopg.Connection | None = None
         self._stopping = threading.Event()
         self._abandon = threading.Event()
@@ -127,11 +135,13 @@ class Writer:
     def _write(self, flush: list[Received]) -> None:
         """Commit the flush (retrying database errors), then acknowledge every message in it."""
         delay = RETRY_MIN_S
+        started = time.perf_counter()
         while True:
             try:
                 outcomes = process_messages(self._connection(), messages=[r.message for r in flush])
                 break
             except psycopg.Error as exc:
+                metrics.DATABASE_UP.set(0)
                 if self._abandon.is_set():
                     return  # not acknowledged: the broker redelivers
                 log.warning(
@@ -141,20 +151,43 @@ class Writer:
                     exc,
                 )
                 self._stats.add(retries=1)
+                metrics.RETRIES.inc()
                 if self._conn is not None and self._conn.broken:
                     self._conn.close()
                 self._abandon.wait(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
+        committed_at = time.time()
+        metrics.DATABASE_UP.set(1)
         for received in flush:
             self._ack(received.mid, received.qos)
+        metrics.QUEUE_DEPTH.dec(len(flush))
+        self._record(flush, outcomes, committed_at, time.perf_counter() - started)
+        if self._on_commit is not None:
+            self._on_commit(outcomes, committed_at)
+
+    def _record(
+        self, flush: list[Received], outcomes: list[Outcome], committed_at: float, took_s: float
+    ) -> None:
         stored = [o for o in outcomes if o.status == "stored"]
-        self._stats.add(
-            commits=1,
-            batches=len(stored),
-            samples=sum(o.samples for o in stored),
-            duplicates=sum(o.status == "duplicate" for o in outcomes),
-            dead_letters=sum(o.status == "dead_letter" for o in outcomes),
-        )
+        counts = {
+            "commits": 1,
+            "batches": len(stored),
+            "samples": sum(o.samples for o in stored),
+            "duplicates": sum(o.status == "duplicate" for o in outcomes),
+            "dead_letters": sum(o.status == "dead_letter" for o in outcomes),
+        }
+        self._stats.add(**counts)
+        metrics.BATCHES.inc(counts["batches"])
+        metrics.SAMPLES.inc(counts["samples"])
+        metrics.DUPLICATES.inc(counts["duplicates"])
+        metrics.FLUSH_MESSAGES.observe(len(flush))
+        metrics.FLUSH_SECONDS.observe(took_s)
+        for received, outcome in zip(flush, outcomes, strict=True):
+            metrics.COMMIT_LAG.observe(committed_at - received.message.received_at.timestamp())
+            if outcome.status == "dead_letter":
+                metrics.DEAD_LETTERS.labels(metrics.reason_class(outcome.reason or "")).inc()
+            elif outcome.status == "stored" and outcome.last_time_ms is not None:
+                metrics.SAMPLE_AGE.observe(max(0.0, committed_at - outcome.last_time_ms / 1000))
         log.debug("committed %d messages (%d stored)", len(flush), len(stored))
         if time.monotonic() >= self._report_at:
             self._report_at = time.monotonic() + REPORT_INTERVAL_S

@@ -119,13 +119,54 @@ def demo(
 @app.command("ingest")
 def ingest_cmd(
     ctx: typer.Context,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Consumer-group members.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes in the consumer group.")
+    ] = 1,
+    group: Annotated[
+        str,
+        typer.Option(help="MQTT shared-subscription group: workers of one group split the load."),
+    ] = "ingest",
+    client_prefix: Annotated[
+        str | None,
+        typer.Option(
+            help="Client ids are PREFIX-0..N-1 (default wl-ingest-HOSTNAME); keep them stable "
+            "so a restarted worker resumes its broker session."
+        ),
+    ] = None,
+    session_expiry: Annotated[
+        int,
+        typer.Option(min=0, help="Seconds the broker keeps queueing for a worker that is away."),
+    ] = 3600,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Serve Prometheus /metrics on this port (0: off)."),
+    ] = 9464,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address the metrics server binds.")
+    ] = "127.0.0.1",
+    json_logs: Annotated[
+        bool, typer.Option("--json-logs", help="Log one JSON object per line.")
+    ] = False,
 ) -> None:
-    """Consume device telemetry from MQTT into the database until interrupted."""
+    """Consume device telemetry from MQTT into the database until SIGINT or SIGTERM.
+
+    Each worker acknowledges a message only after its rows are committed; a worker that dies
+    is restarted, and what it had not committed is redelivered by the broker.
+    """
     from ingest import run
 
     settings = _settings(ctx)
-    run(_require_db(settings), _require_mqtt(settings), workers=workers)
+    run(
+        _require_db(settings),
+        _require_mqtt(settings),
+        workers=workers,
+        group=group,
+        client_prefix=client_prefix,
+        session_expiry_s=session_expiry,
+        metrics_port=metrics_port or None,
+        metrics_host=metrics_host,
+        json_logs=json_logs,
+    )
 
 
 @predictive_app.command("run")
