@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # Receive Maximum sent to the broker: how many QoS 1 messages it may have in flight to us
 # unacknowledged. Twice a flush, so the next flush fills while the previous one commits.
 MAX_INFLIGHT = 2 * FLUSH_MESSAGES
+# The device-to-cloud topics; config and alerts flow the other way.
+INGEST_KINDS: tuple[topics.Kind, ...] = ("telemetry", "dtc", "status")
 # Short enough that the broker notices a dead worker (1.5 x keepalive) and hands its share
 # of the group to the others within a minute.
 KEEPALIVE_S = 30
@@ -152,7 +154,7 @@ class IngestWorker:
         )
         # Subscribe on every connect: a broker that lost its state (restart without
         # persistence, expired session) would otherwise leave us connected and deaf.
-        client.subscribe(topics.shared("telemetry", self.group), qos=1)
+        client.subscribe([(topics.shared(kind, self.group), 1) for kind in INGEST_KINDS])
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         failed = [rc for rc in reason_codes if rc.is_failure]
