@@ -1,15 +1,19 @@
 # SPDX-License-Identifier: MIT
 """The handlers that decide whether a message may be stored: topic, payload, device, VIN,
-value ranges and timestamps. Each rejects with a reason a person can act on."""
+value ranges and timestamps. Each rejects with a reason a person can act on; the reason starts
+with a fixed class ('undecodable payload: ...') that metrics count by."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 import psycopg
 
-from ingest.message import Item
+from ingest.message import KINDS, Item, Kind, of_kind
 from telemetry import DecodeError, by_name, decode, topics
+from telemetry.dtc import decode_dtc
+from telemetry.status import decode_status
 
 # A device clock a little ahead of ours is normal (no NTP yet, skew); more is a broken clock.
 MAX_FUTURE = timedelta(minutes=5)
@@ -19,35 +23,41 @@ MAX_AGE = timedelta(days=400)
 
 
 def parse_topic(*, conn: psycopg.Connection, items: list[Item]) -> None:
-    """Take the device id from the topic; only telemetry topics carry batches."""
+    """Take the device id and the kind of message from the topic."""
     for item in items:
         try:
             device_id, kind = topics.parse(item.message.topic)
         except DecodeError as exc:
             item.reject(f"bad topic: {exc}")
             continue
-        if kind != "telemetry":
-            item.reject(f"bad topic: kind {kind!r} is not telemetry")
+        if kind not in KINDS:
+            item.reject(f"bad topic: devices do not send {kind!r} messages")
             continue
         item.device_id = device_id
+        item.kind = cast(Kind, kind)
 
 
 def decode_payload(*, conn: psycopg.Connection, items: list[Item]) -> None:
-    """Decode the payload; the batch must come from the device whose topic it was sent on."""
+    """Decode the payload by kind; a batch or snapshot must name the device of its topic."""
     for item in items:
+        payload = item.message.payload
         try:
-            batch = decode(item.message.payload)
+            if item.kind == "telemetry":
+                item.batch = decode(payload)
+                named = item.batch.device_id
+            elif item.kind == "dtc":
+                item.dtc = decode_dtc(payload)
+                named = item.dtc.device_id
+            else:
+                item.device_status = decode_status(payload)
+                named = item.device_id or ""
         except DecodeError as exc:
             item.reject(f"undecodable payload: {exc}")
             continue
         # The broker's access list ties a device to its own topics, so the topic is the
         # authenticated identity; a payload naming another device is spoofed or misrouted.
-        if batch.device_id != item.device_id:
-            item.reject(
-                f"device mismatch: batch says {batch.device_id!r}, topic says {item.device_id!r}"
-            )
-            continue
-        item.batch = batch
+        if named != item.device_id:
+            item.reject(f"device mismatch: payload says {named!r}, topic says {item.device_id!r}")
 
 
 def match_device(*, conn: psycopg.Connection, items: list[Item]) -> None:
@@ -68,19 +78,19 @@ def match_device(*, conn: psycopg.Connection, items: list[Item]) -> None:
 
 
 def check_vin(*, conn: psycopg.Connection, items: list[Item]) -> None:
-    """A batch that names a VIN must name its vehicle's; an empty VIN means 'not read yet'."""
+    """A batch or snapshot that names a VIN must name its vehicle's; empty means 'not read'."""
     for item in items:
-        assert item.batch is not None
-        if item.batch.vin and item.batch.vin != item.vin:
+        named = item.batch.vin if item.batch else item.dtc.vin if item.dtc else ""
+        if named and named != item.vin:
             item.reject(
-                f"vin mismatch: batch says {item.batch.vin}, device {item.device_id!r} "
+                f"vin mismatch: payload says {named}, device {item.device_id!r} "
                 f"belongs to {item.vin}"
             )
 
 
 def check_values(*, conn: psycopg.Connection, items: list[Item]) -> None:
     """Every value must lie within its signal's physical range."""
-    for item in items:
+    for item in of_kind(items, "telemetry"):
         assert item.batch is not None
         for series in item.batch.series:
             signal = by_name(series.signal)
@@ -98,24 +108,33 @@ def check_values(*, conn: psycopg.Connection, items: list[Item]) -> None:
 
 
 def check_times(*, conn: psycopg.Connection, items: list[Item]) -> None:
-    """Samples may be at most MAX_FUTURE ahead of arrival and at most MAX_AGE behind it."""
+    """Samples and snapshots may be at most MAX_FUTURE ahead of arrival and at most MAX_AGE
+    behind it. A status carries the time it was composed (a last will is composed at connect,
+    possibly long ago), so only its future is checked."""
     for item in items:
-        batch = item.batch
-        assert batch is not None
-        first_ms, last_ms = time_span_ms(item)
+        span = time_span_ms(item)
+        if span is None:
+            continue
+        first_ms, last_ms = span
         received_ms = int(item.message.received_at.timestamp() * 1000)
         if last_ms > received_ms + MAX_FUTURE / timedelta(milliseconds=1):
             ahead = timedelta(milliseconds=last_ms - received_ms)
-            item.reject(f"future timestamp: a sample is {ahead} ahead of arrival")
-        elif first_ms < received_ms - MAX_AGE / timedelta(milliseconds=1):
+            item.reject(f"future timestamp: {ahead} ahead of arrival")
+        elif item.kind != "status" and first_ms < received_ms - MAX_AGE / timedelta(milliseconds=1):
             behind = timedelta(milliseconds=received_ms - first_ms)
-            item.reject(f"stale timestamp: a sample is {behind} older than arrival")
+            item.reject(f"stale timestamp: {behind} older than arrival")
         else:
             item.last_time_ms = last_ms
 
 
-def time_span_ms(item: Item) -> tuple[int, int]:
-    """(first, last) sample time in unix ms; the base time for a batch without samples."""
+def time_span_ms(item: Item) -> tuple[int, int] | None:
+    """(first, last) time the message speaks of, in unix ms; None for a status without time.
+    A batch without samples spans its base time."""
+    if item.dtc is not None:
+        return item.dtc.time_ms, item.dtc.time_ms
+    if item.device_status is not None:
+        t = item.device_status.time_ms
+        return None if t is None else (t, t)
     batch = item.batch
     assert batch is not None
     # Offsets rise within a series (the Batch checked it), so the ends are the extremes.

@@ -8,8 +8,13 @@ from datetime import datetime
 from typing import Literal
 
 from telemetry import Batch
+from telemetry.dtc import DtcSnapshot
+from telemetry.status import DeviceStatus
 
 Status = Literal["pending", "stored", "duplicate", "dead_letter"]
+# What a device sends: telemetry batches, trouble-code snapshots, and its status.
+Kind = Literal["telemetry", "dtc", "status"]
+KINDS: tuple[Kind, ...] = ("telemetry", "dtc", "status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +31,7 @@ class Outcome:
     """What became of one message."""
 
     status: Literal["stored", "duplicate", "dead_letter"]
+    kind: Kind | None = None
     vehicle_id: int | None = None
     device_id: str | None = None
     seq: int | None = None
@@ -40,7 +46,10 @@ class Item:
 
     message: Message
     device_id: str | None = None  # from the topic
-    batch: Batch | None = None
+    kind: Kind | None = None  # from the topic
+    batch: Batch | None = None  # kind telemetry
+    dtc: DtcSnapshot | None = None  # kind dtc
+    device_status: DeviceStatus | None = None  # kind status
     vehicle_id: int | None = None
     vin: str | None = None
     status: Status = "pending"
@@ -58,6 +67,7 @@ class Item:
         status = "stored" if self.status == "pending" else self.status
         return Outcome(
             status=status,
+            kind=self.kind,
             vehicle_id=self.vehicle_id,
             device_id=batch.device_id if batch else self.device_id,
             seq=batch.seq if batch else None,
@@ -65,3 +75,8 @@ class Item:
             reason=self.reason,
             last_time_ms=self.last_time_ms,
         )
+
+
+def of_kind(items: list[Item], kind: Kind) -> list[Item]:
+    """The items of one kind; handlers for one kind of message skip the others."""
+    return [item for item in items if item.kind == kind]

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import psycopg
 
-from ingest import checks, store
+from ingest import checks, events, store
 from ingest.message import Item, Message, Outcome
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,11 @@ HANDLERS: tuple[Handler, ...] = (
     checks.check_times,
     store.deduplicate,
     store.write_readings,
+    store.queue_rollups,
     store.update_state,
+    events.trouble_codes,
+    events.trips,
+    events.device_status,
     store.notify,
 )
 

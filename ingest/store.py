@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from psycopg.types.json import Jsonb
 
+from db.timescale import CHECK_SQL
 from ingest.checks import time_span_ms
-from ingest.message import Item, Message
+from ingest.message import Item, Message, of_kind
 from telemetry import SIGNALS, by_name
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,15 @@ def to_datetime(unix_ms: int) -> datetime:
 
 def deduplicate(*, conn: psycopg.Connection, items: list[Item]) -> None:
     """Claim (device, seq) in ``batches``; a batch already there is a duplicate."""
+    items = of_kind(items, "telemetry")
+    if not items:
+        return
     # A fixed order keeps two workers that got the same redelivered pair from deadlocking.
     ordered = sorted(items, key=lambda i: (i.batch.device_id, i.batch.seq))  # type: ignore[union-attr]
     rows = []
     for item in ordered:
         assert item.batch is not None and item.vehicle_id is not None
-        first_ms, last_ms = time_span_ms(item)
+        first_ms, last_ms = _span(item)
         rows.append(
             (
                 item.batch.device_id,
@@ -69,6 +73,9 @@ def deduplicate(*, conn: psycopg.Connection, items: list[Item]) -> None:
 
 def write_readings(*, conn: psycopg.Connection, items: list[Item]) -> None:
     """Copy every sample into ``readings`` with one binary COPY."""
+    items = of_kind(items, "telemetry")
+    if not items:
+        return
     with (
         conn.cursor() as cur,
         cur.copy(
@@ -93,14 +100,51 @@ def write_readings(*, conn: psycopg.Connection, items: list[Item]) -> None:
                     write_row((time, vehicle_id, signal.id, value))
 
 
+def queue_rollups(*, conn: psycopg.Connection, items: list[Item]) -> None:
+    """On plain PostgreSQL, queue each (vehicle, hour) written for the rollup refresher
+    (``ingest.rollups``); TimescaleDB's continuous aggregates need no help."""
+    items = of_kind(items, "telemetry")
+    if not items or not _plain_postgres(conn):
+        return
+    pairs: set[tuple[int, int]] = set()
+    for item in items:
+        assert item.vehicle_id is not None
+        first_ms, last_ms = _span(item)
+        pairs.update(
+            (item.vehicle_id, h) for h in range(first_ms // HOUR_MS, last_ms // HOUR_MS + 1)
+        )
+    ordered = sorted(pairs)
+    conn.execute(
+        "INSERT INTO rollup_queue (vehicle_id, hour) SELECT * FROM unnest(%s::bigint[], "
+        "%s::timestamptz[]) ON CONFLICT DO NOTHING",
+        ([v for v, _ in ordered], [to_datetime(h * HOUR_MS) for _, h in ordered]),
+    )
+
+
+_PLAIN: dict[tuple[str, int, str], bool] = {}
+HOUR_MS = 3_600_000
+
+
+def _plain_postgres(conn: psycopg.Connection) -> bool:
+    """Whether the database lacks TimescaleDB (asked once per database; it never changes
+    under a running worker)."""
+    key = (conn.info.host, conn.info.port, conn.info.dbname)
+    if key not in _PLAIN:
+        _PLAIN[key] = conn.execute(CHECK_SQL).fetchone() is None
+    return _PLAIN[key]
+
+
 def update_state(*, conn: psycopg.Connection, items: list[Item]) -> None:
     """Upsert ``vehicle_state``: last seen, odometer and the latest value of each signal."""
+    items = of_kind(items, "telemetry")
+    if not items:
+        return
     per_vehicle: dict[int, tuple[int, dict[str, tuple[int, float]]]] = {}
     for item in items:
         batch = item.batch
         assert batch is not None and item.vehicle_id is not None
         last_seen, latest = per_vehicle.get(item.vehicle_id, (0, {}))
-        last_seen = max(last_seen, time_span_ms(item)[1])
+        last_seen = max(last_seen, _span(item)[1])
         for series in batch.series:
             if series.values:
                 at = batch.base_time_ms + series.offsets_ms[-1]
@@ -136,9 +180,20 @@ def update_state(*, conn: psycopg.Connection, items: list[Item]) -> None:
         )
 
 
+def _span(item: Item) -> tuple[int, int]:
+    span = time_span_ms(item)
+    assert span is not None  # batches always have one
+    return span
+
+
 def notify(*, conn: psycopg.Connection, items: list[Item]) -> None:
-    """Tell listeners (the predictive evaluator) which vehicles have new data, at commit."""
-    vehicles = sorted({item.vehicle_id for item in items if item.vehicle_id is not None})
+    """Tell listeners (the predictive evaluator) which vehicles have new data or trouble
+    codes, at commit. A status alone is not news to the models."""
+    vehicles = sorted(
+        {item.vehicle_id for item in items if item.vehicle_id is not None and item.kind != "status"}
+    )
+    if not vehicles:
+        return
     conn.execute(
         "SELECT pg_notify(%s, v::text) FROM unnest(%s::bigint[]) AS v", (NOTIFY_CHANNEL, vehicles)
     )

@@ -129,7 +129,7 @@ def test_rejected_message_lands_in_dead_letters(conn, device: Device, case):
 
 def test_bad_topic_and_huge_payload_are_dead_lettered_capped(conn):
     payload = os.urandom(100_000)
-    out = process_message(conn, topic="wl/v1/x/status", payload=payload, received_at=now())
+    out = process_message(conn, topic="wl/v1/x/config", payload=payload, received_at=now())
     assert out.status == "dead_letter" and out.reason.startswith("bad topic")
     stored, size = conn.execute("SELECT payload, payload_size FROM dead_letters").fetchone()
     assert (stored, size) == (payload[:65536], 100_000)
