@@ -23,9 +23,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+import db
 from ingest import metrics
 from ingest.message import Message
 from ingest.stats import Stats
+from ingest.upkeep import Upkeep
 from ingest.writer import FLUSH_INTERVAL_S, FLUSH_MESSAGES, OnCommit, Received, Writer
 from telemetry import topics
 from telemetry.mqtt_url import MqttUrl
@@ -37,6 +39,16 @@ log = logging.getLogger(__name__)
 MAX_INFLIGHT = 2 * FLUSH_MESSAGES
 # The device-to-cloud topics; config and alerts flow the other way.
 INGEST_KINDS: tuple[topics.Kind, ...] = ("telemetry", "dtc", "status")
+
+
+def group_for(group: str, kind: topics.Kind) -> str:
+    """The shared-subscription group of one kind: telemetry uses the group's own name
+    (``$share/ingest/wl/v1/+/telemetry``), the others a group of their own. One group per
+    filter is how MQTT 5 means shared groups; the embedded broker (rumqttd) loses messages
+    when one group spans several filters of one client, so we never do that."""
+    return group if kind == "telemetry" else f"{group}-{kind}"
+
+
 # Short enough that the broker notices a dead worker (1.5 x keepalive) and hands its share
 # of the group to the others within a minute.
 KEEPALIVE_S = 30
@@ -57,8 +69,12 @@ class IngestWorker:
         flush_messages: int = FLUSH_MESSAGES,
         flush_interval_s: float = FLUSH_INTERVAL_S,
         on_commit: OnCommit | None = None,
+        upkeep: bool = True,
     ) -> None:
         self.client_id = client_id
+        self._database_url = database_url
+        self._upkeep: Upkeep | None = None
+        self._want_upkeep = upkeep
         self.group = group
         self.session_expiry_s = session_expiry_s
         self.max_inflight = max_inflight
@@ -69,6 +85,7 @@ class IngestWorker:
         self._queue: queue.Queue[Received] = queue.Queue(maxsize=max_inflight)
         self._accepting = threading.Event()
         self._subscribed = threading.Event()
+        self._pending_subs: set[int] = set()
         self._client = self._make_client()
         self._writer = Writer(
             database_url,
@@ -100,6 +117,14 @@ class IngestWorker:
     def start(self, *, timeout_s: float = 30.0) -> None:
         """Prepare the database, connect, subscribe, and start writing; returns once subscribed."""
         self._writer.start()  # connects and prepares the database first
+        if self._want_upkeep:
+            with db.connect(self._database_url, autocommit=True) as conn:
+                if Upkeep.needed(conn):
+                    self._upkeep = Upkeep(
+                        self._database_url, name=f"ingest-upkeep-{self.client_id}"
+                    )
+            if self._upkeep is not None:
+                self._upkeep.start()
         props = Properties(PacketTypes.CONNECT)
         # The broker keeps our subscription and queues QoS 1 messages while we are away
         # (restart, deploy) for this long; clean_start=False resumes that session.
@@ -124,6 +149,8 @@ class IngestWorker:
         # them in our session (or gives them to another member of the group).
         self._accepting.clear()
         drained = self._writer.stop(timeout_s=timeout_s)
+        if self._upkeep is not None:
+            self._upkeep.stop()
         if not drained:
             log.warning(
                 "%s: writer did not drain within %.0f s; unacknowledged messages will "
@@ -154,14 +181,19 @@ class IngestWorker:
         )
         # Subscribe on every connect: a broker that lost its state (restart without
         # persistence, expired session) would otherwise leave us connected and deaf.
-        client.subscribe([(topics.shared(kind, self.group), 1) for kind in INGEST_KINDS])
+        self._pending_subs = {
+            client.subscribe(topics.shared(kind, group_for(self.group, kind)), qos=1)[1]
+            for kind in INGEST_KINDS
+        }
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         failed = [rc for rc in reason_codes if rc.is_failure]
         if failed:
             log.error("%s: subscription refused: %s", self.client_id, failed)
             return
-        self._subscribed.set()
+        self._pending_subs.discard(mid)
+        if not self._pending_subs:
+            self._subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self._accepting.is_set():

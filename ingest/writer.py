@@ -168,7 +168,7 @@ class Writer:
     def _record(
         self, flush: list[Received], outcomes: list[Outcome], committed_at: float, took_s: float
     ) -> None:
-        stored = [o for o in outcomes if o.status == "stored"]
+        stored = [o for o in outcomes if o.status == "stored" and o.kind == "telemetry"]
         counts = {
             "commits": 1,
             "batches": len(stored),

@@ -70,13 +70,10 @@ def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any
                 **pred.summary(),
             }
     if kind == "trouble_code":
-        rows = conn.execute(
-            "SELECT code FROM (SELECT DISTINCT ON (code) code, event FROM dtc_events "
-            "WHERE vehicle_id = %s ORDER BY code, time DESC, id DESC) d WHERE event = 'appeared' "
-            "ORDER BY code",
-            (vehicle_id,),
-        ).fetchall()
-        evidence["trouble_codes"] = [r[0] for r in rows]
+        row = conn.execute(
+            "SELECT stored FROM vehicle_dtcs WHERE vehicle_id = %s", (vehicle_id,)
+        ).fetchone()
+        evidence["trouble_codes"] = sorted(row[0]) if row else []
     return evidence
 
 

@@ -53,6 +53,18 @@ CREATE TABLE trips (
 );
 CREATE INDEX trips_vehicle_time ON trips (vehicle_id, ended_at DESC);
 
+-- One row: how long readings are kept, when TimescaleDB compresses them, its chunk size.
+-- `wrenchlight db policy` changes it (and TimescaleDB's jobs); plain PostgreSQL's ingest
+-- upkeep reads it.
+CREATE TABLE readings_policy (
+    id              boolean PRIMARY KEY DEFAULT true CHECK (id),
+    retention       interval NOT NULL DEFAULT '400 days' CHECK (retention >= '1 day'),
+    compress_after  interval NOT NULL DEFAULT '7 days' CHECK (compress_after >= '1 hour'),
+    chunk_interval  interval NOT NULL DEFAULT '1 day' CHECK (chunk_interval >= '1 hour'),
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO readings_policy DEFAULT VALUES;
+
 ALTER TABLE devices
     ADD COLUMN online boolean,
     ADD COLUMN status jsonb,
@@ -129,6 +141,8 @@ BEGIN
             dropped := dropped + 1;
         END IF;
     END LOOP;
+    -- Rows that fell into the default partition (before the oldest monthly one).
+    DELETE FROM readings_default WHERE time < older_than;
     DELETE FROM readings_1m WHERE bucket < older_than;
     DELETE FROM readings_1h WHERE bucket < older_than;
     RETURN dropped;
@@ -146,7 +160,7 @@ def downgrade() -> None:
     op.execute("""
         DROP FUNCTION IF EXISTS wl_drop_partitions(timestamptz);
         DROP FUNCTION IF EXISTS wl_refresh_rollup_queue(int);
-        DROP TABLE IF EXISTS rollup_queue, trips, vehicle_dtcs;
+        DROP TABLE IF EXISTS readings_policy, rollup_queue, trips, vehicle_dtcs;
         ALTER TABLE devices DROP COLUMN IF EXISTS online, DROP COLUMN IF EXISTS status,
             DROP COLUMN IF EXISTS status_at;
         ALTER TABLE dtc_events DROP COLUMN IF EXISTS kind, DROP COLUMN IF EXISTS device_id;

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: MIT
+"""Plain-PostgreSQL upkeep that TimescaleDB does with its own jobs: refreshing the rollups
+from the queue ingest fills, and dropping partitions past the retention policy.
+
+Runs on its own thread and connection in every worker process; several can run at once
+(the queue is taken with SKIP LOCKED, partition drops are idempotent). It never blocks or
+fails ingest: an error is logged and retried next round.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import psycopg
+
+import db
+from db.policies import current_policy
+
+log = logging.getLogger(__name__)
+
+# Rollups lag the readings by at most about this much while ingest keeps up.
+REFRESH_INTERVAL_S = 5.0
+# Queued (vehicle, hour) pairs refreshed per transaction: short transactions, bounded locks.
+REFRESH_CHUNK = 200
+RETENTION_INTERVAL_S = 3600.0
+
+
+def refresh_rollups(conn: psycopg.Connection, *, max_rounds: int = 1000) -> int:
+    """Refresh queued rollups until the queue is empty (or max_rounds); returns hours done."""
+    total = 0
+    for _ in range(max_rounds):
+        with conn.transaction():
+            row = conn.execute("SELECT wl_refresh_rollup_queue(%s)", (REFRESH_CHUNK,)).fetchone()
+        n = int(row[0]) if row else 0
+        total += n
+        if n < REFRESH_CHUNK:
+            break
+    return total
+
+
+def enforce_retention(conn: psycopg.Connection) -> int:
+    """Drop the readings partitions older than the policy's retention; returns how many."""
+    policy = current_policy(conn)
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT wl_drop_partitions(now() - %s::interval)", (policy.retention,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+class Upkeep:
+    """The upkeep thread of one worker process (plain PostgreSQL only)."""
+
+    def __init__(self, database_url: str, *, name: str = "ingest-upkeep") -> None:
+        self._url = database_url
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    @staticmethod
+    def needed(conn: psycopg.Connection) -> bool:
+        """True on plain PostgreSQL (TimescaleDB keeps its aggregates and retention itself)."""
+        return not db.has_timescaledb(conn)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        conn: psycopg.Connection | None = None
+        retention_at = 0.0
+        while not self._stop.wait(REFRESH_INTERVAL_S):
+            try:
+                if conn is None or conn.closed:
+                    conn = db.connect(self._url, autocommit=True)
+                started = time.perf_counter()
+                hours = refresh_rollups(conn)
+                if hours:
+                    log.debug(
+                        "refreshed rollups of %d vehicle-hours in %.2f s",
+                        hours,
+                        time.perf_counter() - started,
+                    )
+                if time.monotonic() >= retention_at:
+                    dropped = enforce_retention(conn)
+                    if dropped:
+                        log.info("retention: dropped %d readings partitions", dropped)
+                    retention_at = time.monotonic() + RETENTION_INTERVAL_S
+            except psycopg.Error as exc:
+                log.warning("upkeep failed, retrying in %.0f s: %s", REFRESH_INTERVAL_S, exc)
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
