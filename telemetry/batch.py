@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +44,28 @@ class Batch:
     series: tuple[Series, ...]
 
     def __post_init__(self) -> None:
+        self._validate(typed=False)
+
+    @classmethod
+    def decoded(
+        cls, device_id: str, seq: int, vin: str, base_time_ms: int, series: tuple[Series, ...]
+    ) -> Batch:
+        """A batch from a decoder that built every offset as an int and every value as a
+        finite float itself: validated like any other, minus the per-sample type checks
+        (which were most of the binary decoder's time)."""
+        batch = object.__new__(cls)
+        for name, value in (
+            ("device_id", device_id),
+            ("seq", seq),
+            ("vin", vin),
+            ("base_time_ms", base_time_ms),
+            ("series", series),
+        ):
+            object.__setattr__(batch, name, value)
+        batch._validate(typed=True)
+        return batch
+
+    def _validate(self, *, typed: bool) -> None:
         if not isinstance(self.device_id, str) or not DEVICE_ID_RE.match(self.device_id):
             raise InvalidBatch(f"device_id {self.device_id!r} is not 1-64 of [A-Za-z0-9_.-]")
         if (
@@ -60,7 +83,7 @@ class Batch:
         seen: set[str] = set()
         total = 0
         for s in self.series:
-            _check_series(s)
+            _check_series(s, typed=typed)
             if s.signal in seen:
                 raise InvalidBatch(f"signal {s.signal!r} appears twice")
             seen.add(s.signal)
@@ -80,15 +103,27 @@ class Batch:
                 yield self.base_time_ms + off, s.signal, value
 
 
-def _check_series(s: Series) -> None:
+def _check_series(s: Series, *, typed: bool = False) -> None:
     if by_name(s.signal) is None:
         raise InvalidBatch(f"unknown signal {s.signal!r}")
     if len(s.offsets_ms) != len(s.values):
         raise InvalidBatch(
             f"signal {s.signal!r}: {len(s.offsets_ms)} times but {len(s.values)} values"
         )
+    offsets = s.offsets_ms
+    if typed:
+        # map/any run in C: rising offsets, first >= 0, last within the window.
+        if offsets and (
+            offsets[0] < 0
+            or offsets[-1] > MAX_WINDOW_MS
+            or any(map(operator.lt, offsets[1:], offsets))
+        ):
+            raise InvalidBatch(
+                f"signal {s.signal!r}: offsets must rise within 0..{MAX_WINDOW_MS} ms"
+            )
+        return
     previous = 0
-    for off in s.offsets_ms:
+    for off in offsets:
         if not isinstance(off, int) or isinstance(off, bool):
             raise InvalidBatch(f"signal {s.signal!r}: offset {off!r} is not an integer")
         if off < previous or off > MAX_WINDOW_MS:

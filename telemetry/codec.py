@@ -151,11 +151,14 @@ def _decode_binary(data: bytes) -> Batch:
         if sig is None:
             raise DecodeError(f"unknown signal id 0x{signal_id:02x}")
         offsets = tuple(accumulate(reader.i64s(count)))
-        values = tuple(sig.from_counts(c) for c in accumulate(reader.i64s(count)))
+        # Signal.from_counts inlined: this line runs once per sample.
+        lo, step = sig.min, sig.resolution
+        values = tuple([round(lo + c * step, 6) for c in accumulate(reader.i64s(count))])
         series.append(Series(sig.name, offsets, values))
     if reader.remaining:
         raise DecodeError(f"{reader.remaining} trailing bytes after the last series")
-    return Batch(device_id, seq, vin, base_time_ms, tuple(series))
+    # Offsets and values above are ints and finite floats by construction.
+    return Batch.decoded(device_id, seq, vin, base_time_ms, tuple(series))
 
 
 def _encode_json(batch: Batch, seq: int) -> bytes:
