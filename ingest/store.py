@@ -262,10 +262,15 @@ def write_dead_letters(*, conn: psycopg.Connection, rejected: list[tuple[Message
                 for m, reason in rejected
             ],
         )
-    for message, reason in rejected:
-        log.warning(
-            "dead letter from %s (%d bytes): %s", message.topic, len(message.payload), reason
-        )
+    # One line per flush, not per message: a flood of garbage must not become a flood of logs.
+    message, reason = rejected[0]
+    log.warning(
+        "%d dead letter(s); first from %s (%d bytes): %s",
+        len(rejected),
+        message.topic,
+        len(message.payload),
+        reason,
+    )
 
 
 def sync_signals(*, conn: psycopg.Connection) -> None:

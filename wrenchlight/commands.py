@@ -156,6 +156,12 @@ def ingest_cmd(
     from ingest import run
 
     settings = _settings(ctx)
+    if json_logs:
+        import logging
+
+        from ingest.logs import setup_logging
+
+        setup_logging(logging.getLogger().getEffectiveLevel(), json_lines=True)
     run(
         _require_db(settings),
         _require_mqtt(settings),
