@@ -56,6 +56,7 @@ def worker_main(config: WorkerConfig) -> None:
     from ingest.logs import setup_logging
 
     setup_logging(config.log_level, json_lines=config.json_logs)
+    _stop_with_supervisor()
     run_forever(
         [
             IngestWorker(
@@ -67,6 +68,25 @@ def worker_main(config: WorkerConfig) -> None:
             )
         ]
     )
+
+
+def _stop_with_supervisor() -> None:
+    """SIGTERM this worker (drain, then exit) when its supervisor dies.
+
+    A supervisor killed with SIGKILL cannot stop its workers. An orphan would go on consuming
+    forever, and once the service is started again it would take its client id's session
+    from the new worker, and back, every reconnect.
+    """
+    supervisor = mp.parent_process()
+    if supervisor is None:
+        return
+
+    def watch() -> None:
+        supervisor.join()
+        log.warning("supervisor pid %s is gone; stopping", supervisor.pid)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
 def run(
