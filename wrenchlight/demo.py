@@ -122,7 +122,8 @@ def _counts(conn: Any) -> dict[str, int]:
     row = conn.execute(
         "SELECT (SELECT COALESCE(sum(n_samples), 0) FROM batches), (SELECT count(*) FROM batches),"
         " (SELECT count(*) FROM alerts), (SELECT count(*) FROM service_orders),"
-        " (SELECT count(*) FROM dead_letters), (SELECT count(*) FROM predictions)"
+        " (SELECT count(*) FROM dead_letters), (SELECT count(*) FROM predictions),"
+        " (SELECT count(*) FROM dead_letters WHERE topic LIKE '%/telemetry')"
     ).fetchone()
     keys = (
         "samples_ingested",
@@ -131,6 +132,7 @@ def _counts(conn: Any) -> dict[str, int]:
         "service_orders",
         "dead_letters",
         "predictions",
+        "telemetry_dead_letters",
     )
     return dict(zip(keys, (int(v) for v in row), strict=True))
 
@@ -287,7 +289,8 @@ def _wait_for_ingest(
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             stored = _counts(conn)
-            done = stored["batches"] + stored["dead_letters"]
+            # Only telemetry counts: status and trouble-code messages are not batches.
+            done = stored["batches"] + stored["telemetry_dead_letters"]
             status.update(f"ingest committed {done}/{expected} batches")
             if done >= expected:
                 return
