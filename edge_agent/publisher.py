@@ -21,6 +21,11 @@ from telemetry.dtc import DtcSnapshot, encode_dtc
 from telemetry.mqtt_url import MqttUrl
 from telemetry.topics import Kind
 
+# PUBACK reason 0x10: accepted, but no subscription matched.
+NO_MATCHING_SUBSCRIBERS = 0x10
+# A refused batch is offered again after this pause (and then at the drain rate).
+REFUSED_RETRY_S = 2.0
+
 log = logging.getLogger(__name__)
 FIRMWARE = "wrenchlight-edge/0.1.0"
 
@@ -52,6 +57,8 @@ class Publisher:
         self._inflight: dict[int, int] = {}  # mid -> seq
         self._inflight_seqs: set[int] = set()
         self._early_acks: set[int] = set()
+        self._early_refusals: set[int] = set()  # refused before _publish recorded the mid
+        self._hold_until = 0.0  # monotonic time before which the drainer does not republish
         self._other_mids: set[int] = set()
         self._pending_dtc: bytes | None = None
         self._lock = threading.Lock()
@@ -193,6 +200,9 @@ class Publisher:
                 self._early_acks.discard(info.mid)
                 self._inflight_seqs.discard(seq)
                 acked_early = True
+            elif info.mid in self._early_refusals:
+                self._early_refusals.discard(info.mid)
+                self._inflight_seqs.discard(seq)  # stays in the outbox; the drainer retries
             else:
                 self._inflight[info.mid] = seq
         if acked_early:
@@ -239,6 +249,10 @@ class Publisher:
                 busy = set(self._inflight_seqs)
             room = self.max_inflight - len(busy)
             backlog = []
+            hold_s = self._hold_until - time.monotonic()
+            if hold_s > 0:
+                self._stopping.wait(hold_s)
+                continue
             if self._connected.is_set() and room > 0:
                 candidates = self.outbox.pending(limit=room + len(busy))
                 backlog = [(s, p) for s, p in candidates if s not in busy][:room]
@@ -278,8 +292,8 @@ class Publisher:
         reason: ReasonCode,
         properties: Any = None,
     ) -> None:
-        if reason.is_failure:
-            log.error("broker rejected message %d: %s", mid, reason)
+        if reason.is_failure or reason.value == NO_MATCHING_SUBSCRIBERS:
+            self._refused(mid, reason)
             return
         with self._lock:
             if mid in self._other_mids:
@@ -292,6 +306,32 @@ class Publisher:
                 return
             self._inflight_seqs.discard(seq)
         self._acked(seq)
+
+    def _refused(self, mid: int, reason: ReasonCode) -> None:
+        """The broker did not take a batch: keep it in the outbox and retry after a pause.
+
+        "No matching subscribers" is not an error in MQTT 5, but for telemetry it means the
+        batch reached no one: ingest is away and the broker kept no session for it (Mosquitto,
+        for one, forgets shared subscriptions when it restarts). Dropping it would lose data.
+        """
+        with self._lock:
+            if mid in self._other_mids:
+                self._other_mids.discard(mid)
+                seq = None
+            else:
+                seq = self._inflight.pop(mid, None)
+                if seq is None:
+                    self._early_refusals.add(mid)  # _publish settles it
+                else:
+                    self._inflight_seqs.discard(seq)
+            if seq is not None or mid in self._early_refusals:
+                self._hold_until = time.monotonic() + REFUSED_RETRY_S
+        log.warning(
+            "broker did not deliver message %d (%s)%s",
+            mid,
+            reason,
+            "" if seq is None else f"; batch {seq} stays buffered, retrying in {REFUSED_RETRY_S} s",
+        )
 
     def _acked(self, seq: int) -> None:
         self.outbox.ack(seq)

@@ -2,10 +2,14 @@
 """The publisher against a real broker: batches arrive once, in order, and leave the outbox."""
 
 import threading
+import time
+from collections.abc import Iterator
 
 import paho.mqtt.client as mqtt
+import pytest
 from harness import eventually
 from paho.mqtt.enums import CallbackAPIVersion
+from private_servers import MOSQUITTO, PrivateMosquitto
 
 from edge_agent.batcher import Batcher
 from edge_agent.outbox import Outbox
@@ -57,3 +61,44 @@ def test_batches_published_once_backlog_in_order_and_acked(mqtt_url, unique_id, 
     sub.disconnect()
     sub.loop_stop()
     assert len(outbox) == 0
+
+
+@pytest.fixture
+def private_broker() -> Iterator[str]:
+    """A broker nobody else subscribes on, so "no matching subscribers" is certain."""
+    if MOSQUITTO is None:
+        pytest.skip("needs the mosquitto binary")
+    broker = PrivateMosquitto()
+    try:
+        yield broker.start()
+    finally:
+        broker.close()
+
+
+def test_batches_nobody_received_stay_buffered_until_someone_subscribes(
+    private_broker, unique_id, tmp_path
+):
+    # After a restart Mosquitto forgets ingest's shared subscriptions until the workers come
+    # back: a batch published then is acknowledged with "no matching subscribers" and must
+    # not leave the outbox.
+    outbox = Outbox(tmp_path / "out.db")
+    pub = Publisher(mqtt_url=private_broker, device_id=unique_id, outbox=outbox, signals=[])
+    pub.start()
+    try:
+        for i in range(5):
+            b = Batcher(device_id=unique_id, vin="")
+            b.add("speed_kmh", 1_763_700_000_000 + i, float(i))
+            pub.send(b.cut(seq=0))
+        assert eventually(lambda: pub.published >= 5)
+        time.sleep(0.5)  # the refusals arrive
+        assert len(outbox) == 5 and pub.acked == 0
+        sub, got = _subscriber(private_broker, "$share/ingest/wl/v1/+/telemetry")
+        try:
+            assert pub.wait_drained(15)
+            seqs = sorted(decode(p).seq for t, p, _ in got if t.endswith("/telemetry"))
+            assert seqs == list(range(5))
+        finally:
+            sub.disconnect()
+            sub.loop_stop()
+    finally:
+        pub.stop()
