@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,18 +17,13 @@ import paho.mqtt.client as mqtt
 import pytest
 from ingest_support import Device, make_batch
 from paho.mqtt.enums import CallbackAPIVersion
+from private_servers import MOSQUITTO, PrivateMosquitto, free_port
 from prometheus_client.parser import text_string_to_metric_families
 
 from telemetry import encode, topics
 from telemetry.mqtt_url import MqttUrl
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -43,12 +37,25 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 @pytest.fixture
-def service(db_url: str, mqtt_url: str, unique_id: str) -> Iterator[tuple[subprocess.Popen, int]]:
+def broker_url(mqtt_url: str) -> Iterator[str]:
+    """A private Mosquitto where there is one, so other traffic cannot skew the counts."""
+    if MOSQUITTO is None:
+        yield mqtt_url
+        return
+    broker = PrivateMosquitto()
+    try:
+        yield broker.start()
+    finally:
+        broker.close()
+
+
+@pytest.fixture
+def service(db_url: str, broker_url: str, unique_id: str) -> Iterator[tuple[subprocess.Popen, int]]:
     port = free_port()
     env = {
         **os.environ,
         "WRENCHLIGHT_DATABASE_URL": db_url,
-        "WRENCHLIGHT_MQTT_URL": mqtt_url,
+        "WRENCHLIGHT_MQTT_URL": broker_url,
     }
     proc = subprocess.Popen(
         [
@@ -79,7 +86,7 @@ def service(db_url: str, mqtt_url: str, unique_id: str) -> Iterator[tuple[subpro
 
 
 def test_service_counts_in_metrics_and_stops_on_sigterm(
-    service, conn, device: Device, mqtt_url: str, unique_id: str
+    service, conn, device: Device, broker_url: str, unique_id: str
 ):
     proc, port = service
     deadline = time.monotonic() + 60
@@ -94,7 +101,7 @@ def test_service_counts_in_metrics_and_stops_on_sigterm(
         assert time.monotonic() < deadline, "the service did not come up"
         time.sleep(0.2)
     time.sleep(2)  # the workers subscribe after their database is ready
-    url = MqttUrl.parse(mqtt_url)
+    url = MqttUrl.parse(broker_url)
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2, client_id=f"{unique_id}-p", protocol=mqtt.MQTTv5
     )
