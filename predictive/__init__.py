@@ -12,18 +12,34 @@ from predictive.health import (
     oil_band,
     pad_band,
 )
+from predictive.trouble_codes import (
+    Finding,
+    InvalidTroubleCode,
+    Urgency,
+    assess,
+    assess_all,
+    describe,
+    worst,
+)
 from predictive.worker import run_evaluator
 
 __all__ = [
     "BRAKE_MODEL",
     "OIL_MODEL",
+    "Finding",
+    "InvalidTroubleCode",
     "Prediction",
     "PredictiveError",
+    "Urgency",
     "VehicleNotFound",
+    "assess",
+    "assess_all",
+    "describe",
     "evaluate_pending",
     "evaluate_vehicle",
     "latest_predictions",
     "oil_band",
     "pad_band",
     "run_evaluator",
+    "worst",
 ]
