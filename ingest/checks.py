@@ -72,7 +72,7 @@ def match_device(*, conn: psycopg.Connection, items: list[Item]) -> None:
     for item in items:
         found = known.get(item.device_id or "")
         if found is None:
-            item.reject(f"unknown device {item.device_id!r}")
+            item.reject(f"unknown device: {item.device_id!r}")
         else:
             item.vehicle_id, item.vin = found
 

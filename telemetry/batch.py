@@ -66,7 +66,7 @@ class Batch:
         return batch
 
     def _validate(self, *, typed: bool) -> None:
-        if not isinstance(self.device_id, str) or not DEVICE_ID_RE.match(self.device_id):
+        if not isinstance(self.device_id, str) or not DEVICE_ID_RE.fullmatch(self.device_id):
             raise InvalidBatch(f"device_id {self.device_id!r} is not 1-64 of [A-Za-z0-9_.-]")
         if (
             not isinstance(self.seq, int)
@@ -74,7 +74,7 @@ class Batch:
             or not 0 <= self.seq <= MAX_SEQ
         ):
             raise InvalidBatch(f"seq {self.seq!r} is not an integer in 0..2^63-1")
-        if not isinstance(self.vin, str) or not VIN_RE.match(self.vin):
+        if not isinstance(self.vin, str) or not VIN_RE.fullmatch(self.vin):
             raise InvalidBatch(f"vin {self.vin!r} is not 17 characters of A-Z0-9 without I, O, Q")
         if not isinstance(self.base_time_ms, int) or not (
             MIN_BASE_TIME_MS <= self.base_time_ms <= MAX_BASE_TIME_MS

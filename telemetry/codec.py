@@ -140,6 +140,10 @@ def _decode_binary(data: bytes) -> Batch:
             raise DecodeError(f"body inflates beyond {MAX_BODY_BYTES} bytes")
         if not inflater.eof:
             raise DecodeError("compressed body is truncated")
+        if inflater.unused_data:
+            raise DecodeError(
+                f"{len(inflater.unused_data)} trailing bytes after the compressed body"
+            )
     reader = _Reader(body)
     device_id = reader.text(reader.u8(), "utf-8")
     vin = reader.text(reader.u8(), "ascii")
@@ -187,7 +191,7 @@ def _decode_json(data: bytes) -> Batch:
     doc: Any = json.loads(data)
     if not isinstance(doc, dict):
         raise DecodeError("JSON payload must be an object")
-    if doc.get("v") != VERSION:
+    if type(doc.get("v")) is not int or doc["v"] != VERSION:  # not True, not 1.0
         raise DecodeError(f"JSON field 'v' must be {VERSION}")
     missing = {"device_id", "seq", "vin", "base_time_ms", "signals"} - doc.keys()
     if missing:

@@ -32,9 +32,9 @@ class DtcSnapshot:
     permanent: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.device_id, str) or not DEVICE_ID_RE.match(self.device_id):
+        if not isinstance(self.device_id, str) or not DEVICE_ID_RE.fullmatch(self.device_id):
             raise DecodeError(f"device_id {self.device_id!r} is not 1-64 of [A-Za-z0-9_.-]")
-        if not isinstance(self.vin, str) or not VIN_RE.match(self.vin):
+        if not isinstance(self.vin, str) or not VIN_RE.fullmatch(self.vin):
             raise DecodeError(f"vin {self.vin!r} is not a 17-character VIN or empty")
         if (
             not isinstance(self.time_ms, int)
@@ -47,7 +47,7 @@ class DtcSnapshot:
             if not isinstance(codes, tuple) or len(codes) > MAX_CODES:
                 raise DecodeError(f"{kind} must be a list of at most {MAX_CODES} codes")
             for code in codes:
-                if not isinstance(code, str) or not DTC_RE.match(code):
+                if not isinstance(code, str) or not DTC_RE.fullmatch(code):
                     raise DecodeError(f"{kind} code {code!r} is not like P0301")
 
     @property
@@ -67,16 +67,23 @@ def decode_dtc(payload: bytes) -> DtcSnapshot:
         doc: Any = json.loads(payload)
     except (ValueError, TypeError, RecursionError) as exc:
         raise DecodeError(f"trouble-code snapshot is not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("v") != 1:
+    if not isinstance(doc, dict) or type(doc.get("v")) is not int or doc["v"] != 1:
         raise DecodeError("trouble-code snapshot must be a JSON object with 'v': 1")
     try:
         return DtcSnapshot(
             device_id=doc["device_id"],
             vin=doc["vin"],
             time_ms=doc["time_ms"],
-            **{k: tuple(doc.get(k) or ()) for k in ("stored", "pending", "permanent")},
+            **{k: _codes(doc, k) for k in ("stored", "pending", "permanent")},
         )
     except KeyError as exc:
         raise DecodeError(f"trouble-code snapshot lacks {exc}") from exc
     except TypeError as exc:
         raise DecodeError(f"trouble-code snapshot is malformed: {exc}") from exc
+
+
+def _codes(doc: dict[str, Any], kind: str) -> tuple[str, ...]:
+    codes = doc.get(kind, [])
+    if not isinstance(codes, list):
+        raise DecodeError(f"{kind} must be a list of codes, not {type(codes).__name__}")
+    return tuple(codes)

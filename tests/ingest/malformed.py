@@ -33,7 +33,7 @@ from telemetry.dtc import MAX_CODES, DtcSnapshot, encode_dtc
 # Reason prefixes written by ingest/checks.py.
 UNDECODABLE = "undecodable payload: "
 DEVICE_MISMATCH = "device mismatch: "
-UNKNOWN_DEVICE = "unknown device "
+UNKNOWN_DEVICE = "unknown device: "
 VIN_MISMATCH = "vin mismatch: "
 OUT_OF_RANGE = "out of range: "
 FUTURE = "future timestamp: "

@@ -28,7 +28,7 @@ def test_round_trip_and_mil():
         (b'{"v": 2}', "'v': 1"),
         (b'{"v": 1, "device_id": "d", "vin": ""}', "lacks"),
         (b'{"v":1,"device_id":"d","vin":"","time_ms":1763700000000,"stored":["X9999"]}', "P0301"),
-        (b'{"v":1,"device_id":"d","vin":"","time_ms":1763700000000,"stored":5}', "malformed"),
+        (b'{"v":1,"device_id":"d","vin":"","time_ms":1763700000000,"stored":5}', "must be a list"),
         (b'{"v":1,"device_id":"d","vin":"","time_ms":"soon"}', "time_ms"),
     ],
 )
