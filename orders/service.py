@@ -52,6 +52,7 @@ class Order:
 def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any]:
     alert_id, vehicle_id, kind, message, prediction_id = alert[:5]
     evidence: dict[str, Any] = {"alert_id": alert_id, "alert_kind": kind, "alert": message}
+    evidence["alert_tier"], evidence["alert_evidence"] = alert[9], alert[10]
     if prediction_id is not None:
         row = conn.execute(
             f"SELECT {PREDICTION_COLUMNS} FROM predictions WHERE prediction_id = %s",
@@ -77,9 +78,19 @@ def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any
     return evidence
 
 
+# An order of another unresolved alert of the same vehicle and kind: alerts come in tiers
+# (change soon, due now, overdue), and a component gets one order, for the first tier raised.
+SIBLING_ORDER = (
+    "SELECT o.order_id FROM alerts b JOIN service_orders o ON o.alert_id = b.alert_id "
+    "WHERE b.vehicle_id = %s AND b.kind = %s AND b.status <> 'resolved' "
+    "ORDER BY o.order_id LIMIT 1"
+)
+
+
 def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | None:
     """Create the pre-filled order for an alert (idempotent); None if the alert is unknown or
-    resolved without an order."""
+    resolved without an order. An alert whose component (vehicle and kind) already has an
+    order through another unresolved tier's alert gets that order."""
     with conn.transaction():
         existing = conn.execute(
             "SELECT order_id FROM service_orders WHERE alert_id = %s", (alert_id,)
@@ -88,13 +99,16 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
             return int(existing[0])
         alert = conn.execute(
             "SELECT a.alert_id, a.vehicle_id, a.kind, a.message, a.prediction_id, v.vin, "
-            "v.home_lat, v.home_lon, s.odometer_km FROM alerts a "
+            "v.home_lat, v.home_lon, s.odometer_km, a.tier, a.evidence FROM alerts a "
             "JOIN vehicles v USING (vehicle_id) LEFT JOIN vehicle_state s USING (vehicle_id) "
-            "WHERE a.alert_id = %s AND a.status <> 'resolved'",
+            "WHERE a.alert_id = %s AND a.status <> 'resolved' FOR UPDATE OF v",
             (alert_id,),
         ).fetchone()
         if alert is None:
             return None
+        sibling = conn.execute(SIBLING_ORDER, (alert[1], alert[2])).fetchone()
+        if sibling is not None:
+            return int(sibling[0])
         evidence = _evidence(conn, alert)
         job = job_for(alert[2], evidence.get("prediction"))
         lat, lon = alert[6], alert[7]
@@ -143,15 +157,19 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
 
 
 def dispatch_open_alerts(*, conn: psycopg.Connection) -> list[int]:
-    """Create orders for every open alert that has none; return the new orders' ids."""
+    """Create orders for every open alert that has none and whose component (vehicle and
+    kind) has no order through another tier's alert; return the new orders' ids."""
     rows = conn.execute(
         "SELECT a.alert_id FROM alerts a LEFT JOIN service_orders o USING (alert_id) "
-        "WHERE a.status = 'open' AND o.order_id IS NULL ORDER BY a.alert_id"
+        "WHERE a.status = 'open' AND o.order_id IS NULL AND NOT EXISTS ("
+        "  SELECT 1 FROM alerts b JOIN service_orders s ON s.alert_id = b.alert_id "
+        "  WHERE b.vehicle_id = a.vehicle_id AND b.kind = a.kind AND b.status <> 'resolved') "
+        "ORDER BY a.alert_id"
     ).fetchall()
-    created = []
+    created: list[int] = []
     for (alert_id,) in rows:
         order_id = create_order_for_alert(conn=conn, alert_id=int(alert_id))
-        if order_id is not None:
+        if order_id is not None and order_id not in created:
             created.append(order_id)
     return created
 

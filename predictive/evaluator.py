@@ -21,6 +21,7 @@ Two edge cases, and what we do about them:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,14 @@ from predictive.health import (
     VehicleNotFound,
     latest_predictions,
 )
-from predictive.publish import BRAKE_VERSION, OIL_VERSION, brake_prediction, oil_prediction
+from predictive.leases import shard_count
+from predictive.publish import (
+    BRAKE_VERSION,
+    OIL_VERSION,
+    brake_prediction,
+    oil_prediction,
+    trouble_code_alerts,
+)
 from predictive.totals import BrakeTotals, OilTotals, Series, advance_brakes, advance_oil
 from telemetry.signals import by_name
 
@@ -70,13 +78,52 @@ def _epoch(ts: datetime | None) -> float | None:
     return None if ts is None else ts.timestamp()
 
 
-def _state(pred: Prediction | None, baseline_s: float | None, rebuild: bool) -> dict[str, Any]:
+def _state(
+    pred: Prediction | None, baseline_s: float | None, rebuild: bool
+) -> tuple[dict[str, Any], float | None]:
+    """The totals to continue from, and the time of the first reading they include."""
     if rebuild or pred is None or pred.model_version not in (OIL_VERSION, BRAKE_VERSION):
-        return {}
+        return {}, None
     if pred.evidence.get("baseline_s") != baseline_s:
-        return {}
+        return {}, None
     state: dict[str, Any] = pred.evidence.get("state") or {}
-    return state
+    first = pred.evidence.get("first_reading_s")
+    return state, None if first is None else float(first)
+
+
+def _first(current: float | None, *series: Series) -> float | None:
+    if current is not None:
+        return current
+    starts = [float(s[0][0]) for s in series if s[0].size]
+    return min(starts) if starts else None
+
+
+def _holds_shard(conn: psycopg.Connection, vehicle_id: int, owner: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM evaluator_shards WHERE owner = %s AND shard = %s",
+        (owner, vehicle_id % shard_count(conn)),
+    ).fetchone()
+    return row is not None
+
+
+def _trouble_codes(conn: psycopg.Connection, vehicle_id: int) -> None:
+    """Turn the vehicle's current trouble codes into alerts if they changed since last time."""
+    row = conn.execute(
+        "SELECT d.updated_at, d.stored, d.pending, d.permanent, m.updated_at "
+        "FROM vehicle_dtcs d LEFT JOIN evaluator_dtc_marks m USING (vehicle_id) "
+        "WHERE d.vehicle_id = %s",
+        (vehicle_id,),
+    ).fetchone()
+    if row is None or row[0] == row[4]:
+        return
+    trouble_code_alerts(
+        conn, vehicle_id=vehicle_id, stored=row[1], pending=row[2], permanent=row[3]
+    )
+    conn.execute(
+        "INSERT INTO evaluator_dtc_marks (vehicle_id, updated_at) VALUES (%s, %s) "
+        "ON CONFLICT (vehicle_id) DO UPDATE SET updated_at = EXCLUDED.updated_at",
+        (vehicle_id, row[0]),
+    )
 
 
 def _unobserved_km(
@@ -121,8 +168,13 @@ def evaluate_vehicle(
     pad_alert_mm: float = PAD_DUE_SOON_MM,
     settle_s: float = SETTLE_S,
     rebuild: bool = False,
+    lease_owner: str | None = None,
 ) -> list[Prediction]:
-    """Advance both models with the vehicle's new readings; return the predictions written."""
+    """Advance both models with the vehicle's new readings, and turn changed trouble codes
+    into alerts; return the predictions written.
+
+    With ``lease_owner``, nothing happens unless that evaluator holds the vehicle's shard.
+    """
     with conn.transaction():
         # Row lock: two evaluators on one vehicle would both continue from the same totals.
         vehicle = conn.execute(
@@ -133,12 +185,18 @@ def evaluate_vehicle(
         ).fetchone()
         if vehicle is None:
             raise VehicleNotFound(vehicle_id)
+        if lease_owner is not None and not _holds_shard(conn, vehicle_id, lease_owner):
+            log.info("vehicle %s: shard no longer held by %s, skipped", vehicle_id, lease_owner)
+            return []
+        _trouble_codes(conn, vehicle_id)
         mass_kg, oil_base, pad_base = float(vehicle[0]), _epoch(vehicle[1]), _epoch(vehicle[2])
         has_engine = vehicle[7] != "electric"
         friction_share = brakes.REGEN_FRICTION_SHARE.get(vehicle[7], 1.0)
         latest = latest_predictions(conn=conn, vehicle_id=vehicle_id)
-        oil_t = OilTotals.from_json(_state(latest.get(OIL_MODEL), oil_base, rebuild))
-        brake_t = BrakeTotals.from_json(_state(latest.get(BRAKE_MODEL), pad_base, rebuild))
+        oil_state, oil_first = _state(latest.get(OIL_MODEL), oil_base, rebuild)
+        brake_state, brake_first = _state(latest.get(BRAKE_MODEL), pad_base, rebuild)
+        oil_t = OilTotals.from_json(oil_state)
+        brake_t = BrakeTotals.from_json(brake_state)
         if oil_t.through_s is None:
             oil_t.unobserved_km = _unobserved_km(conn, vehicle_id, oil_base, vehicle[5])
         if brake_t.through_s is None:
@@ -162,6 +220,7 @@ def evaluate_vehicle(
             oil_series = {sid: _series(rows, sid, oil_since) for sid in OIL_SIGNALS}
             # A battery-electric car has no engine oil to model.
             if has_engine and any(series[0].size for series in oil_series.values()):
+                oil_first = _first(oil_first, *oil_series.values())
                 oil_since = max(float(s[0][-1]) for s in oil_series.values() if s[0].size)
                 oil_t = advance_oil(
                     oil_t,
@@ -174,6 +233,7 @@ def evaluate_vehicle(
                 oil_new = True
             speed = _series(rows, SPEED, brake_since)
             if speed[0].size:
+                brake_first = _first(brake_first, speed)
                 brake_since = float(speed[0][-1])
                 brake_t = advance_brakes(
                     brake_t,
@@ -196,6 +256,7 @@ def evaluate_vehicle(
                     t=oil_t,
                     baseline_s=oil_base,
                     alert_pct=oil_alert_pct,
+                    first_s=oil_first,
                 )
             )
         if brake_new:
@@ -209,32 +270,60 @@ def evaluate_vehicle(
                     baseline_s=pad_base,
                     measured_mm=measured,
                     alert_mm=pad_alert_mm,
+                    first_s=brake_first,
                 )
             )
         return written
 
 
-def evaluate_pending(
-    *, conn: psycopg.Connection, now: datetime, limit: int = 1000, **thresholds: Any
+def pending_vehicles(
+    *,
+    conn: psycopg.Connection,
+    limit: int = 1000,
+    shards: Sequence[int] | None = None,
 ) -> list[int]:
-    """Evaluate every vehicle whose state changed since its latest prediction; return their ids.
+    """Vehicles whose state changed since their latest prediction, or whose trouble codes
+    changed since they were last evaluated; only those of ``shards`` if given."""
+    rows = conn.execute(
+        "SELECT vehicle_id FROM ("
+        " SELECT s.vehicle_id FROM vehicle_state s"
+        " LEFT JOIN LATERAL (SELECT max(created_at) AS at FROM predictions p"
+        "                    WHERE p.vehicle_id = s.vehicle_id) p ON true"
+        " WHERE p.at IS NULL OR s.updated_at > p.at"
+        " UNION"
+        " SELECT d.vehicle_id FROM vehicle_dtcs d"
+        " LEFT JOIN evaluator_dtc_marks m USING (vehicle_id)"
+        " WHERE m.updated_at IS DISTINCT FROM d.updated_at"
+        ") v WHERE %(shards)s::int[] IS NULL"
+        " OR (vehicle_id %% (SELECT count(*) FROM evaluator_shards))::int = ANY(%(shards)s)"
+        " ORDER BY vehicle_id LIMIT %(limit)s",
+        {"shards": None if shards is None else list(shards), "limit": limit},
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def evaluate_pending(
+    *,
+    conn: psycopg.Connection,
+    now: datetime,
+    limit: int = 1000,
+    shards: Sequence[int] | None = None,
+    lease_owner: str | None = None,
+    **thresholds: Any,
+) -> list[int]:
+    """Evaluate every pending vehicle (``pending_vehicles``); return their ids.
 
     ``conn`` should be in autocommit mode so each vehicle commits on its own.
     """
-    rows = conn.execute(
-        "SELECT s.vehicle_id FROM vehicle_state s "
-        "LEFT JOIN LATERAL (SELECT max(created_at) AS at FROM predictions p "
-        "                   WHERE p.vehicle_id = s.vehicle_id) p ON true "
-        "WHERE p.at IS NULL OR s.updated_at > p.at ORDER BY s.vehicle_id LIMIT %s",
-        (limit,),
-    ).fetchall()
     ids = []
-    for (vehicle_id,) in rows:
+    for vehicle_id in pending_vehicles(conn=conn, limit=limit, shards=shards):
         try:
-            evaluate_vehicle(conn=conn, vehicle_id=int(vehicle_id), now=now, **thresholds)
+            evaluate_vehicle(
+                conn=conn, vehicle_id=vehicle_id, now=now, lease_owner=lease_owner, **thresholds
+            )
         except (PredictiveError, psycopg.DataError) as exc:
             # One vehicle's bad data must not stop the others from being evaluated.
             log.warning("evaluating vehicle %s failed: %s", vehicle_id, exc)
             continue
-        ids.append(int(vehicle_id))
+        ids.append(vehicle_id)
     return ids

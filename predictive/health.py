@@ -25,6 +25,16 @@ OIL_DUE_SOON_PCT = 15.0
 # Pads at or below this are "due soon"; at the 3 mm minimum they are overdue.
 PAD_DUE_SOON_MM = 4.0
 
+# Alert tiers of the wear models, least severe first. "change_soon" is the threshold above
+# (configurable: settings.oil_alert_pct / pad_alert_mm); the others are fixed.
+TIERS = ("change_soon", "due_now", "overdue")
+OIL_DUE_NOW_PCT = 5.0
+OIL_OVERDUE_PCT = 0.0
+# Half a millimetre (≈ 2,500-3,000 km of mixed driving) before the minimum: book it now.
+PAD_DUE_NOW_MM = 3.5
+PAD_OVERDUE_MM = brakes.MIN_PAD_MM
+TIER_SEVERITY = {"change_soon": "warning", "due_now": "critical", "overdue": "critical"}
+
 Band = Literal["good", "due_soon", "overdue"]
 
 

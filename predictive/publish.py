@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,19 +14,31 @@ from psycopg.types.json import Jsonb
 from predictive import brakes, oil
 from predictive.health import (
     BRAKE_MODEL,
+    OIL_DUE_NOW_PCT,
+    OIL_DUE_SOON_PCT,
     OIL_MODEL,
+    OIL_OVERDUE_PCT,
+    PAD_DUE_NOW_MM,
+    PAD_DUE_SOON_MM,
+    PAD_OVERDUE_MM,
     PREDICTION_COLUMNS,
+    TIER_SEVERITY,
+    TIERS,
     Prediction,
+    oil_band,
+    pad_band,
     prediction_from_row,
 )
+from predictive.projection import Threshold, project, tier_for, trend, usage_km_per_day
 from predictive.totals import BrakeTotals, OilTotals
+from predictive.trouble_codes import InvalidTroubleCode, Urgency, assess, assess_all, worst
+
+log = logging.getLogger(__name__)
 
 # Bump when a model's equations or constants change: totals from another version are not
 # continued but rebuilt from the last service.
 OIL_VERSION = "oil-revs-temp-1"
 BRAKE_VERSION = "brake-energy-1"
-# Oil life at or below this makes the alert critical rather than a warning.
-OIL_CRITICAL_PCT = 5.0
 
 
 def _km_text(km: float | None) -> str:
@@ -55,18 +69,88 @@ def _insert(
     return prediction_from_row(row)
 
 
-def _alert(
-    conn: psycopg.Connection, pred: Prediction, kind: str, critical: bool, message: str
+def oil_thresholds(change_soon_pct: float = OIL_DUE_SOON_PCT) -> list[Threshold]:
+    """The oil tiers: change soon (configurable), due now, overdue."""
+    return [
+        Threshold("change_soon", change_soon_pct),
+        Threshold("due_now", OIL_DUE_NOW_PCT),
+        Threshold("overdue", OIL_OVERDUE_PCT),
+    ]
+
+
+def pad_thresholds(change_soon_mm: float = PAD_DUE_SOON_MM) -> list[Threshold]:
+    """The pad tiers in mm of the thinner pad: change soon (configurable), due now, overdue."""
+    return [
+        Threshold("change_soon", change_soon_mm),
+        Threshold("due_now", PAD_DUE_NOW_MM),
+        Threshold("overdue", PAD_OVERDUE_MM),
+    ]
+
+
+def sync_alerts(
+    conn: psycopg.Connection,
+    *,
+    vehicle_id: int,
+    kind: str,
+    tiers: Sequence[str],
+    tier: str | None,
+    severity: str,
+    message: str,
+    evidence: dict[str, Any],
+    prediction_id: int | None = None,
+    refresh: bool = False,
 ) -> int | None:
-    # The partial unique index allows one unresolved alert per (vehicle, kind): re-evaluating
-    # a vehicle that is still below the threshold must not raise it again.
+    """Raise the alert of ``tier`` once; resolve unresolved alerts of more severe tiers.
+
+    ``tiers`` lists the kind's tiers from the least to the most severe. Less severe tiers
+    raised earlier stay (one alert per tier, each raised once); more severe ones no longer
+    apply (the part was serviced, the code cleared) and are resolved, all of them when ``tier``
+    is None. The partial unique index on (vehicle, kind, tier) makes raising idempotent;
+    ``refresh`` updates an open alert's message and evidence instead of leaving it as raised.
+    Returns the id of a newly raised (or refreshed) alert.
+    """
+    keep = [] if tier is None else list(tiers[: tiers.index(tier) + 1])
+    conn.execute(
+        "UPDATE alerts SET status = 'resolved', resolved_at = now() "
+        "WHERE vehicle_id = %s AND kind = %s AND status <> 'resolved' AND tier <> ALL(%s)",
+        (vehicle_id, kind, keep),
+    )
+    if tier is None:
+        return None
+    on_conflict = (
+        "DO UPDATE SET message = EXCLUDED.message, evidence = EXCLUDED.evidence, "
+        "severity = EXCLUDED.severity WHERE alerts.evidence IS DISTINCT FROM EXCLUDED.evidence"
+        if refresh
+        else "DO NOTHING"
+    )
     row = conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id) "
-        "VALUES (%s, %s, %s, %s, %s) "
-        "ON CONFLICT (vehicle_id, kind) WHERE status <> 'resolved' DO NOTHING RETURNING alert_id",
-        (pred.vehicle_id, kind, "critical" if critical else "warning", message, pred.prediction_id),
+        "INSERT INTO alerts (vehicle_id, kind, tier, severity, message, prediction_id, evidence) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+        f"ON CONFLICT (vehicle_id, kind, tier) WHERE status <> 'resolved' {on_conflict} "
+        "RETURNING alert_id",
+        (vehicle_id, kind, tier, severity, message, prediction_id, Jsonb(evidence)),
     ).fetchone()
     return None if row is None else int(row[0])
+
+
+def _outlook(
+    *,
+    current: dict[str, float],
+    levels: Sequence[tuple[float, float | None]],
+    per_km: float | None,
+    thresholds: Sequence[Threshold],
+    km_per_day: float | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Trend, recent usage and the projection to each tier: evidence of predictions and
+    alerts alike."""
+    projections = project(levels=levels, thresholds=thresholds, km_per_day=km_per_day, now=now)
+    return {
+        "current": current,
+        "trend": trend(per_km, km_per_day),
+        "recent_km_per_day": None if km_per_day is None else round(km_per_day, 1),
+        "projection": {p.tier: p.to_json() for p in projections},
+    }
 
 
 def oil_prediction(
@@ -77,27 +161,63 @@ def oil_prediction(
     t: OilTotals,
     baseline_s: float | None,
     alert_pct: float,
+    first_s: float | None = None,
 ) -> Prediction:
-    """Store the oil-life prediction from these totals; raise the oil alert below threshold."""
+    """Store the oil-life prediction from these totals; raise the oil alert of its tier.
+
+    ``first_s`` is the time of the first reading the totals include (for km per day).
+    """
     effective = t.effective_revs + t.unobserved_km * oil.NOMINAL_EFFECTIVE_REVS_PER_KM
     life = oil.oil_life_pct(effective)
     rate = t.revs_per_km()
     remaining = oil.remaining_km(effective, rate)
+    per_km = None if rate is None else 100.0 * rate / oil.BUDGET_EFFECTIVE_REVS
+    thresholds = oil_thresholds(alert_pct)
+    km_per_day = usage_km_per_day(
+        recent_km=t.recent_km, first_s=first_s, through_s=t.through_s, now_s=now.timestamp()
+    )
+    outlook = _outlook(
+        current={"oil_life_pct": round(life, 2)},
+        levels=[(life, per_km)],
+        per_km=per_km,
+        thresholds=thresholds,
+        km_per_day=km_per_day,
+        now=now,
+    )
     evidence = {
         "oil_life_pct": round(life, 2),
+        "band": oil_band(life, alert_pct),
         "km_since_oil_change": round(t.km, 1),
         "effective_revolutions": round(effective),
         "km_before_first_reading": round(t.unobserved_km, 1),
         "revolutions": round(t.revolutions),
         "recent_effective_revs_per_km": None if rate is None else round(rate, 1),
         "budget_effective_revolutions": oil.BUDGET_EFFECTIVE_REVS,
+        "trend_pct": outlook["trend"],
+        "recent_km_per_day": outlook["recent_km_per_day"],
+        "projection": outlook["projection"],
         "baseline_s": baseline_s,
+        "first_reading_s": first_s,
         "state": t.to_json(),
     }
     pred = _insert(conn, vehicle_id, OIL_MODEL, OIL_VERSION, now, life, "%", remaining, evidence)
-    if life <= alert_pct:
-        message = f"Oil life {life:.0f} %{_km_text(remaining)}"
-        _alert(conn, pred, "oil_change", life <= OIL_CRITICAL_PCT, message)
+    tier = tier_for(life, thresholds)
+    sync_alerts(
+        conn,
+        vehicle_id=vehicle_id,
+        kind="oil_change",
+        tiers=TIERS,
+        tier=tier,
+        severity=TIER_SEVERITY.get(tier or "", "warning"),
+        message=f"Oil life {life:.0f} %{_km_text(remaining)}",
+        evidence={
+            "tier": tier,
+            "model_version": OIL_VERSION,
+            "prediction_id": pred.prediction_id,
+            **outlook,
+        },
+        prediction_id=pred.prediction_id,
+    )
     return pred
 
 
@@ -110,38 +230,133 @@ def brake_prediction(
     baseline_s: float | None,
     measured_mm: tuple[float, float],
     alert_mm: float,
+    first_s: float | None = None,
 ) -> Prediction:
-    """Store the brake-pad prediction from these totals; raise the pad alert below threshold."""
+    """Store the brake-pad prediction from these totals; raise the pad alert of its tier."""
     braking_mj = t.braking_mj + t.unobserved_km * brakes.NOMINAL_MJ_PER_KM
     wear_front, wear_rear = brakes.pad_wear_mm(braking_mj)
     front = max(0.0, measured_mm[0] - wear_front)
     rear = max(0.0, measured_mm[1] - wear_rear)
     rate = t.mj_per_km()
     remaining = brakes.remaining_km(front, rear, rate)
+    front_per_km, rear_per_km = (None, None) if rate is None else brakes.pad_wear_mm(rate)
+    thinner = min(front, rear)
+    # Front and rear wear at fixed proportions, so the thinner pad is the one to name.
+    axle = "front" if front <= rear else "rear"
+    thresholds = pad_thresholds(alert_mm)
+    km_per_day = usage_km_per_day(
+        recent_km=t.recent_km, first_s=first_s, through_s=t.through_s, now_s=now.timestamp()
+    )
+    outlook = _outlook(
+        current={"pad_front_mm": round(front, 2), "pad_rear_mm": round(rear, 2)},
+        levels=[(front, front_per_km), (rear, rear_per_km)],
+        per_km=front_per_km if axle == "front" else rear_per_km,
+        thresholds=thresholds,
+        km_per_day=km_per_day,
+        now=now,
+    )
     evidence = {
         "pad_front_mm": round(front, 2),
         "pad_rear_mm": round(rear, 2),
+        "band": pad_band(thinner, alert_mm),
         "km_since_pads_measured": round(t.km, 1),
         "braking_energy_mj": round(braking_mj, 3),
         "km_before_first_reading": round(t.unobserved_km, 1),
         "recent_braking_mj_per_km": None if rate is None else round(rate, 4),
         "measured_front_mm": measured_mm[0],
         "measured_rear_mm": measured_mm[1],
+        "trend_mm": outlook["trend"],
+        "recent_km_per_day": outlook["recent_km_per_day"],
+        "projection": outlook["projection"],
         "baseline_s": baseline_s,
+        "first_reading_s": first_s,
         "state": t.to_json(),
     }
-    thinner = min(front, rear)
     pred = _insert(
         conn, vehicle_id, BRAKE_MODEL, BRAKE_VERSION, now, thinner, "mm", remaining, evidence
     )
-    if thinner <= alert_mm:
-        # Front and rear wear at fixed proportions, so the thinner pad is the one to name.
-        axle = "Front" if front <= rear else "Rear"
-        _alert(
-            conn,
-            pred,
-            "brake_pads",
-            thinner <= brakes.MIN_PAD_MM,
-            f"{axle} brake pads {thinner:.1f} mm{_km_text(remaining)}",
-        )
+    tier = tier_for(thinner, thresholds)
+    sync_alerts(
+        conn,
+        vehicle_id=vehicle_id,
+        kind="brake_pads",
+        tiers=TIERS,
+        tier=tier,
+        severity=TIER_SEVERITY.get(tier or "", "warning"),
+        message=f"{axle.capitalize()} brake pads {thinner:.1f} mm{_km_text(remaining)}",
+        evidence={
+            "tier": tier,
+            "axle": axle,
+            "model_version": BRAKE_VERSION,
+            "prediction_id": pred.prediction_id,
+            **outlook,
+        },
+        prediction_id=pred.prediction_id,
+    )
     return pred
+
+
+# Trouble-code alert tiers: the urgency of the worst finding, least urgent first.
+DTC_TIERS = tuple(str(u) for u in sorted(Urgency))
+
+
+def trouble_code_alerts(
+    conn: psycopg.Connection,
+    *,
+    vehicle_id: int,
+    stored: Sequence[str],
+    pending: Sequence[str],
+    permanent: Sequence[str],
+) -> int | None:
+    """Raise (or refresh) the trouble-code alert of the worst finding's urgency; resolve the
+    more urgent ones, all when no codes remain. Returns the alert raised or refreshed."""
+    valid: dict[str, list[str]] = {"stored": [], "pending": [], "permanent": []}
+    for kind, codes in (("stored", stored), ("pending", pending), ("permanent", permanent)):
+        for code in codes:
+            try:
+                valid[kind].append(assess(code).code)
+            except InvalidTroubleCode:
+                log.warning("vehicle %s: ignoring invalid trouble code %r", vehicle_id, code)
+    findings = assess_all(**valid)
+    top = worst(findings)
+    if top is None:
+        sync_alerts(
+            conn,
+            vehicle_id=vehicle_id,
+            kind="trouble_code",
+            tiers=DTC_TIERS,
+            tier=None,
+            severity="info",
+            message="",
+            evidence={},
+        )
+        return None
+    others = len(findings) - 1
+    message = f"{top.summary}" + (f" (and {others} more)" if others else "")
+    if top.kind == "pending":
+        message += " [pending]"
+    evidence = {
+        "tier": str(top.urgency),
+        "findings": [
+            {
+                "code": f.code,
+                "kind": f.kind,
+                "description": f.description,
+                "urgency": str(f.urgency),
+                "job": f.job,
+                "rule": f.rule,
+            }
+            for f in findings
+        ],
+    }
+    return sync_alerts(
+        conn,
+        vehicle_id=vehicle_id,
+        kind="trouble_code",
+        tiers=DTC_TIERS,
+        tier=str(top.urgency),
+        severity=top.urgency.severity,
+        message=message,
+        evidence=evidence,
+        refresh=True,
+    )

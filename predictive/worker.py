@@ -4,6 +4,11 @@
 Ingest runs ``pg_notify('wl_vehicle_data', vehicle_id)`` after each commit. Notifications
 are lost while we are disconnected, and PostgreSQL drops them if our queue overflows, so a
 periodic ``evaluate_pending`` sweep catches whatever the notifications missed.
+
+Several evaluators can run: each leases shards of the vehicles (``predictive.leases``) and
+evaluates, from notifications and sweeps alike, only vehicles of the shards it holds. Every
+evaluator receives every notification and ignores the others'. Gaining shards (at start, or
+taking over a crashed evaluator's) triggers a sweep of them at once.
 """
 
 from __future__ import annotations
@@ -19,6 +24,14 @@ import psycopg
 
 from predictive.evaluator import evaluate_pending, evaluate_vehicle
 from predictive.health import PredictiveError
+from predictive.leases import (
+    LEASE_TTL_S,
+    default_owner,
+    heartbeat,
+    release,
+    shard_count,
+    shard_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +64,62 @@ def _serve(
     poll_interval_s: float,
     clock: Callable[[], datetime],
     thresholds: dict[str, Any],
+    owner: str,
+    lease_ttl_s: float,
+    max_shards: int | None,
 ) -> None:
+    renew_s = lease_ttl_s / 3.0
     with (
         psycopg.connect(database_url, autocommit=True, application_name="wl-evaluator") as listen,
         psycopg.connect(database_url, autocommit=True, application_name="wl-evaluator") as work,
     ):
         listen.execute(f"LISTEN {CHANNEL}")
-        last_poll = float("-inf")
-        while not stop_event.is_set():
-            if time.monotonic() - last_poll >= poll_interval_s:
-                evaluate_pending(conn=work, now=clock(), **thresholds)
-                last_poll = time.monotonic()
-            payloads = [n.payload for n in listen.notifies(timeout=LISTEN_TIMEOUT_S)]
-            for vehicle_id in sorted(_vehicle_ids(payloads)):
+        shards = shard_count(work)
+        held: frozenset[int] = frozenset()
+        last_poll = last_beat = float("-inf")
+        try:
+            while not stop_event.is_set():
+                if time.monotonic() - last_beat >= renew_s:
+                    now_held = frozenset(
+                        heartbeat(work, owner, ttl_s=lease_ttl_s, max_shards=max_shards)
+                    )
+                    last_beat = time.monotonic()
+                    if now_held != held:
+                        log.info("evaluator %s holds %d shards", owner, len(now_held))
+                    if now_held - held:
+                        last_poll = float("-inf")  # sweep the shards just taken over
+                    held = now_held
+                if time.monotonic() - last_poll >= poll_interval_s:
+                    if held:
+                        evaluate_pending(
+                            conn=work,
+                            now=clock(),
+                            shards=sorted(held),
+                            lease_owner=owner,
+                            **thresholds,
+                        )
+                    last_poll = time.monotonic()
+                timeout = min(LISTEN_TIMEOUT_S, renew_s)
+                payloads = [n.payload for n in listen.notifies(timeout=timeout)]
+                for vehicle_id in sorted(_vehicle_ids(payloads)):
+                    if shard_of(vehicle_id, shards) not in held:
+                        continue  # another evaluator's
+                    try:
+                        evaluate_vehicle(
+                            conn=work,
+                            vehicle_id=vehicle_id,
+                            now=clock(),
+                            lease_owner=owner,
+                            **thresholds,
+                        )
+                    except (PredictiveError, psycopg.DataError) as exc:
+                        log.warning("evaluating vehicle %s failed: %s", vehicle_id, exc)
+        finally:
+            if not work.closed:
                 try:
-                    evaluate_vehicle(conn=work, vehicle_id=vehicle_id, now=clock(), **thresholds)
-                except PredictiveError as exc:
-                    log.warning("evaluating vehicle %s failed: %s", vehicle_id, exc)
+                    release(work, owner)
+                except psycopg.Error as exc:  # the leases expire on their own
+                    log.warning("evaluator %s could not release its shards: %s", owner, exc)
 
 
 def run_evaluator(
@@ -76,12 +128,32 @@ def run_evaluator(
     stop_event: threading.Event,
     poll_interval_s: float = POLL_INTERVAL_S,
     clock: Callable[[], datetime] = _utcnow,
+    owner: str | None = None,
+    max_shards: int | None = None,
+    lease_ttl_s: float = LEASE_TTL_S,
     **thresholds: Any,
 ) -> None:
-    """Evaluate vehicles as their data arrives until ``stop_event`` is set."""
+    """Evaluate vehicles of the shards this evaluator leases as their data arrives, until
+    ``stop_event`` is set; then give the shards back.
+
+    ``owner`` names this evaluator in ``evaluator_shards`` (default: host, pid and a random
+    suffix); ``max_shards`` caps how many it holds (default: its fair share); leases last
+    ``lease_ttl_s`` and are renewed every third of it. ``clock`` is the evaluation time
+    passed to the models; lease times are the database's.
+    """
+    me = owner or default_owner()
     while not stop_event.is_set():
         try:
-            _serve(database_url, stop_event, poll_interval_s, clock, thresholds)
+            _serve(
+                database_url,
+                stop_event,
+                poll_interval_s,
+                clock,
+                thresholds,
+                me,
+                lease_ttl_s,
+                max_shards,
+            )
         except psycopg.OperationalError as exc:
             # The database restarted or the network dropped; the sweep on reconnect catches up.
             log.warning("evaluator lost its database connection: %s", exc)

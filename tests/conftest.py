@@ -29,6 +29,8 @@ DATA_TABLES = (
     "service_orders",
     "alerts",
     "predictions",
+    "evaluator_dtc_marks",
+    "evaluators",
     "dtc_events",
     "vehicle_dtcs",
     "trips",

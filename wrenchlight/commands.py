@@ -176,8 +176,19 @@ def ingest_cmd(
 
 
 @predictive_app.command("run")
-def predictive_run(ctx: typer.Context) -> None:
-    """Evaluate vehicles as their data arrives (LISTEN wl_vehicle_data) until interrupted."""
+def predictive_run(
+    ctx: typer.Context,
+    owner: Annotated[
+        str | None, typer.Option(help="Name in the shard leases (default: host:pid:random).")
+    ] = None,
+    max_shards: Annotated[
+        int | None, typer.Option(min=1, help="Hold at most this many shards (default: fair share).")
+    ] = None,
+    lease_ttl: Annotated[float, typer.Option(min=1.0, help="Shard lease time in seconds.")] = 30.0,
+) -> None:
+    """Evaluate vehicles as their data arrives (LISTEN wl_vehicle_data) until interrupted.
+
+    Run several: each leases a share of the vehicle shards and takes over a dead one's."""
     import signal
 
     from predictive.worker import run_evaluator
@@ -189,6 +200,9 @@ def predictive_run(ctx: typer.Context) -> None:
     run_evaluator(
         _require_db(settings),
         stop_event=stop,
+        owner=owner,
+        max_shards=max_shards,
+        lease_ttl_s=lease_ttl,
         oil_alert_pct=settings.oil_alert_pct,
         pad_alert_mm=settings.pad_alert_mm,
     )

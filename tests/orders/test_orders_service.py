@@ -85,3 +85,45 @@ def test_list_orders_filters_and_pages(conn, shops):
     assert list_orders(conn=conn, shop_id=-1) == []
     with pytest.raises(OrdersError):
         list_orders(conn=conn, limit=1001)
+
+
+def _raise_tier(conn, vehicle_id, tier, kind="oil_change"):
+    return conn.execute(
+        "INSERT INTO alerts (vehicle_id, kind, tier, severity, message, evidence) "
+        "VALUES (%s, %s, %s, 'critical', 'Oil life 4 %%', '{\"tier\": \"due_now\"}') "
+        "RETURNING alert_id",
+        (vehicle_id, kind, tier),
+    ).fetchone()[0]
+
+
+def test_a_component_gets_one_order_whatever_the_tiers_raised(conn, shops):
+    vehicle_id, change_soon = vehicle_with_alert(conn, vin="WLSERV00000000005")
+    due_now = _raise_tier(conn, vehicle_id, "due_now")
+    # Both tiers open before the dispatcher runs: one order, for the first tier raised.
+    (order_id,) = dispatch_open_alerts(conn=conn)
+    assert conn.execute(
+        "SELECT alert_id FROM service_orders WHERE order_id = %s", (order_id,)
+    ).fetchone() == (change_soon,)
+    assert create_order_for_alert(conn=conn, alert_id=due_now) == order_id
+    # A more severe tier raised later: still that order.
+    overdue = _raise_tier(conn, vehicle_id, "overdue")
+    assert dispatch_open_alerts(conn=conn) == []
+    assert create_order_for_alert(conn=conn, alert_id=overdue) == order_id
+    # Another component of the same vehicle gets its own order.
+    brakes = _raise_tier(conn, vehicle_id, "change_soon", kind="brake_pads")
+    (brake_order,) = dispatch_open_alerts(conn=conn)
+    assert brake_order != order_id
+    assert create_order_for_alert(conn=conn, alert_id=brakes) == brake_order
+    assert conn.execute("SELECT count(*) FROM service_orders").fetchone()[0] == 2
+    (order,) = list_orders(conn=conn, vehicle_id=vehicle_id, limit=1, after_id=brake_order)
+    assert order.evidence["alert_tier"] == "change_soon"
+
+
+def test_once_serviced_a_new_tier_gets_a_new_order(conn, shops):
+    vehicle_id, first = vehicle_with_alert(conn, vin="WLSERV00000000006")
+    (order_id,) = dispatch_open_alerts(conn=conn)
+    conn.execute("UPDATE alerts SET status = 'resolved' WHERE alert_id = %s", (first,))
+    later = _raise_tier(conn, vehicle_id, "due_now")
+    (again,) = dispatch_open_alerts(conn=conn)
+    assert again != order_id
+    assert create_order_for_alert(conn=conn, alert_id=later) == again

@@ -3,7 +3,7 @@
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from drive_helpers import START, write_drive
@@ -12,6 +12,7 @@ from predictive import (
     BRAKE_MODEL,
     OIL_MODEL,
     VehicleNotFound,
+    assess,
     evaluate_pending,
     evaluate_vehicle,
     latest_predictions,
@@ -232,3 +233,174 @@ def test_regenerating_cars_wear_pads_a_quarter_as_fast(conn, vehicle):
         wear[vid] = 4.6 - preds[BRAKE_MODEL].evidence["pad_front_mm"]
     assert wear[vehicle] > 0
     assert wear[hybrid] == pytest.approx(0.25 * wear[vehicle], rel=0.01)
+
+
+def _tiers(conn, vehicle_id, kind):
+    return conn.execute(
+        "SELECT tier, severity, status FROM alerts WHERE vehicle_id = %s AND kind = %s "
+        "ORDER BY alert_id",
+        (vehicle_id, kind),
+    ).fetchall()
+
+
+def test_tiers_raise_one_alert_each_with_evidence_and_projections(conn, vehicle):
+    write_drive(conn, vehicle, hours=46)
+    at = {h: START + timedelta(hours=h) for h in (39, 41, 45, 46)}
+    evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=at[39])
+    assert _tiers(conn, vehicle, "oil_change") == [("change_soon", "warning", "open")]
+    assert _tiers(conn, vehicle, "brake_pads") == [("change_soon", "warning", "open")]
+    preds = {p.model: p for p in evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=at[41])}
+    evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=at[41])  # nothing new
+    evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=at[41], rebuild=True)  # same tiers
+    oil = preds[OIL_MODEL]
+    assert 0 < oil.value <= 5.0
+    assert _tiers(conn, vehicle, "oil_change") == [
+        ("change_soon", "warning", "open"),
+        ("due_now", "critical", "open"),
+    ]
+    assert len(_tiers(conn, vehicle, "brake_pads")) == 1
+
+    # The prediction's output: band, trend, recent usage and the projection to each tier.
+    ev = oil.evidence
+    assert ev["band"] == "due_soon"
+    # Driving around the clock at 58.3 km/h since START.
+    assert ev["recent_km_per_day"] == pytest.approx(58.333 * 24, rel=0.01)
+    per_km = ev["trend_pct"]["per_1000_km"] / 1000
+    assert ev["trend_pct"]["per_day"] == pytest.approx(per_km * ev["recent_km_per_day"], rel=1e-3)
+    proj = ev["projection"]
+    assert set(proj) == {"change_soon", "due_now", "overdue"}
+    assert proj["change_soon"]["reached"] and proj["due_now"]["reached"]
+    assert proj["overdue"]["km"] == pytest.approx(oil.remaining_km, rel=1e-3)
+    days = proj["overdue"]["km"] / ev["recent_km_per_day"]
+    assert datetime.fromisoformat(proj["overdue"]["date"]) == pytest.approx(
+        at[41] + timedelta(days=days), abs=timedelta(minutes=1)
+    )
+    pads = preds[BRAKE_MODEL]
+    assert pads.evidence["band"] == "due_soon"
+    # To 3 mm (overdue) is the distance the brake model reports as remaining.
+    assert pads.evidence["projection"]["overdue"]["km"] == pytest.approx(
+        pads.remaining_km, rel=1e-3
+    )
+    assert pads.evidence["projection"]["due_now"]["km"] < pads.remaining_km
+
+    # The alert's evidence: current value, trend, usage, projections, tier.
+    (alert_ev,) = conn.execute(
+        "SELECT evidence FROM alerts WHERE vehicle_id = %s AND tier = 'due_now'", (vehicle,)
+    ).fetchone()
+    assert alert_ev["tier"] == "due_now" and alert_ev["model_version"] == oil.model_version
+    assert alert_ev["current"] == {"oil_life_pct": round(oil.value, 2)}
+    assert alert_ev["trend"] == ev["trend_pct"]
+    assert alert_ev["recent_km_per_day"] == ev["recent_km_per_day"]
+    assert alert_ev["projection"] == proj
+
+    evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=at[45])
+    assert [t[0] for t in _tiers(conn, vehicle, "oil_change")] == [
+        "change_soon",
+        "due_now",
+        "overdue",
+    ]
+
+    # The oil is changed: the oil model restarts and its alerts are resolved; pads stay.
+    conn.execute(
+        "UPDATE vehicles SET oil_changed_at = %s WHERE vehicle_id = %s",
+        (START + timedelta(hours=44.5), vehicle),
+    )
+    evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=at[46])
+    assert {t[2] for t in _tiers(conn, vehicle, "oil_change")} == {"resolved"}
+    assert _tiers(conn, vehicle, "brake_pads") == [("change_soon", "warning", "open")]
+
+
+def test_the_change_soon_threshold_is_configurable(conn, vehicle):
+    write_drive(conn, vehicle, hours=20)
+    evaluate_vehicle(
+        conn=conn,
+        vehicle_id=vehicle,
+        now=START + timedelta(hours=21),
+        oil_alert_pct=60.0,
+        pad_alert_mm=4.2,
+    )
+    assert _tiers(conn, vehicle, "oil_change") == [("change_soon", "warning", "open")]
+    assert _tiers(conn, vehicle, "brake_pads") == [("change_soon", "warning", "open")]
+
+
+def _set_codes(conn, vehicle_id, stored=(), pending=(), permanent=()):
+    conn.execute(
+        "INSERT INTO vehicle_dtcs (vehicle_id, stored, pending, permanent, updated_at) "
+        "VALUES (%s, %s, %s, %s, clock_timestamp()) ON CONFLICT (vehicle_id) DO UPDATE SET "
+        "stored = EXCLUDED.stored, pending = EXCLUDED.pending, permanent = EXCLUDED.permanent, "
+        "updated_at = EXCLUDED.updated_at",
+        (vehicle_id, list(stored), list(pending), list(permanent)),
+    )
+
+
+def _code_alerts(conn, vehicle_id):
+    return conn.execute(
+        "SELECT tier, severity, status, message, evidence FROM alerts "
+        "WHERE vehicle_id = %s AND kind = 'trouble_code' ORDER BY alert_id",
+        (vehicle_id,),
+    ).fetchall()
+
+
+def test_trouble_codes_raise_and_resolve_alerts_by_urgency(conn, vehicle):
+    now = START + timedelta(hours=1)
+    _set_codes(conn, vehicle, stored=["P0301"], pending=["P0442"])
+    assert evaluate_pending(conn=conn, now=now) == [vehicle]
+    (alert,) = _code_alerts(conn, vehicle)
+    misfire, evap = assess("P0301"), assess("P0442", "pending")
+    assert alert[:3] == ("critical", "critical", "open")
+    assert alert[3] == "P0301: " + misfire.description + " (and 1 more)"
+    assert alert[4]["tier"] == "critical"
+    assert alert[4]["findings"] == [
+        {
+            "code": f.code,
+            "kind": f.kind,
+            "description": f.description,
+            "urgency": str(f.urgency),
+            "job": f.job,
+            "rule": f.rule,
+        }
+        for f in (misfire, evap)
+    ]
+    assert alert[4]["findings"][0]["job"] == "misfire_diagnosis"
+    # Evaluated once per change.
+    assert evaluate_pending(conn=conn, now=now) == []
+    evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=now)
+    assert len(_code_alerts(conn, vehicle)) == 1
+
+    # The misfire is repaired; the pending EVAP code remains, at its own urgency.
+    _set_codes(conn, vehicle, pending=["P0442", "not-a-code"])
+    assert evaluate_pending(conn=conn, now=now) == [vehicle]
+    alerts = _code_alerts(conn, vehicle)
+    assert [a[:3] for a in alerts] == [
+        ("critical", "critical", "resolved"),
+        (str(evap.urgency), evap.urgency.severity, "open"),
+    ]
+    assert [f["code"] for f in alerts[1][4]["findings"]] == ["P0442"]
+
+    # Another code of the same urgency: the open alert's findings are brought up to date.
+    _set_codes(conn, vehicle, pending=["P0442", "P0456"])
+    evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=now)
+    alerts = _code_alerts(conn, vehicle)
+    assert len(alerts) == 2
+    assert [f["code"] for f in alerts[1][4]["findings"]] == ["P0442", "P0456"]
+
+    # All clear: every trouble-code alert is resolved.
+    _set_codes(conn, vehicle)
+    evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=now)
+    assert {a[2] for a in _code_alerts(conn, vehicle)} == {"resolved"}
+
+
+def test_an_evaluator_that_lost_the_shard_writes_nothing(conn, vehicle):
+    conn.execute(
+        "UPDATE evaluator_shards SET owner = 'other', expires_at = now() + interval '1 min'"
+    )
+    try:
+        write_drive(conn, vehicle, hours=0.5)
+        now = START + timedelta(hours=1)
+        assert evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=now, lease_owner="me") == []
+        assert latest_predictions(conn=conn, vehicle_id=vehicle) == {}
+        assert evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=now, lease_owner="other")
+    finally:
+        conn.execute(
+            "UPDATE evaluator_shards SET owner = NULL, expires_at = '-infinity', heartbeat = NULL"
+        )
