@@ -16,6 +16,13 @@ Two edge cases, and what we do about them:
   delivers each device's batches in order, so this is rare; ``rebuild=True`` recomputes from
   the last service and picks it up. A change of the service baseline (oil changed, pads
   measured) also starts that model from scratch.
+
+Each prediction also carries the output people act on (``publish.py``): the band, the trend,
+the vehicle's recent km per day and the projected distance and date to each alert tier; its
+alert is raised once per tier. A vehicle's trouble codes (``vehicle_dtcs``) become alerts in
+the same transaction when they changed since they were last evaluated
+(``evaluator_dtc_marks``). With ``lease_owner`` an evaluator touches only vehicles of the
+shards it holds (``leases.py``).
 """
 
 from __future__ import annotations
@@ -87,7 +94,8 @@ def _state(
     if pred.evidence.get("baseline_s") != baseline_s:
         return {}, None
     state: dict[str, Any] = pred.evidence.get("state") or {}
-    first = pred.evidence.get("first_reading_s")
+    # Predictions from before first_reading_s was kept: the service date is the best guess.
+    first = pred.evidence.get("first_reading_s", baseline_s)
     return state, None if first is None else float(first)
 
 
