@@ -3,7 +3,7 @@
 
 Ingest runs ``pg_notify('wl_vehicle_data', vehicle_id)`` after each commit. Notifications
 are lost while we are disconnected, and PostgreSQL drops them if our queue overflows, so a
-periodic ``evaluate_pending`` sweep catches whatever the notifications missed.
+periodic sweep of ``pending_vehicles`` catches whatever the notifications missed.
 
 Several evaluators can run: each leases shards of the vehicles (``predictive.leases``) and
 evaluates, from notifications and sweeps alike, only vehicles of the shards it holds. Every
@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from predictive.evaluator import evaluate_pending, evaluate_vehicle
+from predictive.evaluator import evaluate_vehicle, pending_vehicles
 from predictive.health import PredictiveError
 from predictive.leases import (
     LEASE_TTL_S,
@@ -58,6 +58,36 @@ def _vehicle_ids(payloads: list[str]) -> set[int]:
     return ids
 
 
+class _Shards:
+    """The shards this evaluator holds, renewed every third of the lease time."""
+
+    def __init__(
+        self, conn: psycopg.Connection, owner: str, ttl_s: float, max_shards: int | None
+    ) -> None:
+        self.conn, self.owner, self.ttl_s, self.max_shards = conn, owner, ttl_s, max_shards
+        self.renew_s = ttl_s / 3.0
+        self.count = shard_count(conn)
+        self.held: frozenset[int] = frozenset()
+        self._last = float("-inf")
+
+    def beat(self) -> bool:
+        """Renew (and rebalance) if due; True if shards were gained."""
+        if time.monotonic() - self._last < self.renew_s:
+            return False
+        held = frozenset(
+            heartbeat(self.conn, self.owner, ttl_s=self.ttl_s, max_shards=self.max_shards)
+        )
+        self._last = time.monotonic()
+        if held != self.held:
+            log.info("evaluator %s holds %d shards", self.owner, len(held))
+        gained = bool(held - self.held)
+        self.held = held
+        return gained
+
+    def holds(self, vehicle_id: int) -> bool:
+        return shard_of(vehicle_id, self.count) in self.held
+
+
 def _serve(
     database_url: str,
     stop_event: threading.Event,
@@ -68,52 +98,45 @@ def _serve(
     lease_ttl_s: float,
     max_shards: int | None,
 ) -> None:
-    renew_s = lease_ttl_s / 3.0
     with (
         psycopg.connect(database_url, autocommit=True, application_name="wl-evaluator") as listen,
         psycopg.connect(database_url, autocommit=True, application_name="wl-evaluator") as work,
     ):
         listen.execute(f"LISTEN {CHANNEL}")
-        shards = shard_count(work)
-        held: frozenset[int] = frozenset()
-        last_poll = last_beat = float("-inf")
+        shards = _Shards(work, owner, lease_ttl_s, max_shards)
+
+        def evaluate(vehicle_ids: list[int]) -> None:
+            for vehicle_id in vehicle_ids:
+                # Renew between vehicles: a long sweep must not let the leases lapse.
+                shards.beat()
+                if stop_event.is_set():
+                    return
+                if not shards.holds(vehicle_id):
+                    continue  # another evaluator's
+                try:
+                    evaluate_vehicle(
+                        conn=work,
+                        vehicle_id=vehicle_id,
+                        now=clock(),
+                        lease_owner=owner,
+                        **thresholds,
+                    )
+                except (PredictiveError, psycopg.DataError) as exc:
+                    # One vehicle's bad data must not stop the others from being evaluated.
+                    log.warning("evaluating vehicle %s failed: %s", vehicle_id, exc)
+
+        last_poll = float("-inf")
         try:
             while not stop_event.is_set():
-                if time.monotonic() - last_beat >= renew_s:
-                    now_held = frozenset(
-                        heartbeat(work, owner, ttl_s=lease_ttl_s, max_shards=max_shards)
-                    )
-                    last_beat = time.monotonic()
-                    if now_held != held:
-                        log.info("evaluator %s holds %d shards", owner, len(now_held))
-                    if now_held - held:
-                        last_poll = float("-inf")  # sweep the shards just taken over
-                    held = now_held
+                if shards.beat():
+                    last_poll = float("-inf")  # sweep the shards just taken over at once
                 if time.monotonic() - last_poll >= poll_interval_s:
-                    if held:
-                        evaluate_pending(
-                            conn=work,
-                            now=clock(),
-                            shards=sorted(held),
-                            lease_owner=owner,
-                            **thresholds,
-                        )
+                    if shards.held:
+                        evaluate(pending_vehicles(conn=work, shards=sorted(shards.held)))
                     last_poll = time.monotonic()
-                timeout = min(LISTEN_TIMEOUT_S, renew_s)
+                timeout = min(LISTEN_TIMEOUT_S, shards.renew_s)
                 payloads = [n.payload for n in listen.notifies(timeout=timeout)]
-                for vehicle_id in sorted(_vehicle_ids(payloads)):
-                    if shard_of(vehicle_id, shards) not in held:
-                        continue  # another evaluator's
-                    try:
-                        evaluate_vehicle(
-                            conn=work,
-                            vehicle_id=vehicle_id,
-                            now=clock(),
-                            lease_owner=owner,
-                            **thresholds,
-                        )
-                    except (PredictiveError, psycopg.DataError) as exc:
-                        log.warning("evaluating vehicle %s failed: %s", vehicle_id, exc)
+                evaluate(sorted(_vehicle_ids(payloads)))
         finally:
             if not work.closed:
                 try:

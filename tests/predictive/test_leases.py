@@ -224,3 +224,29 @@ def test_a_crashed_evaluators_shards_are_taken_over_and_swept(conn, db_url, shar
         stop.set()
         worker.join(timeout=10)
     assert not worker.is_alive()
+
+
+def test_a_running_evaluator_turns_notified_trouble_codes_into_alerts(conn, db_url, shards):
+    (vid,) = _vehicles(conn, 1)
+    stop = threading.Event()
+    worker = _start(db_url, "solo", stop)
+    try:
+        _wait(lambda: set(holders(conn).values()) == {"solo"}, "the evaluator to hold the shards")
+        conn.execute(
+            "INSERT INTO vehicle_dtcs (vehicle_id, stored) VALUES (%s, %s)", (vid, ["P0302"])
+        )
+        conn.execute("SELECT pg_notify('wl_vehicle_data', %s)", (str(vid),))
+        _wait(
+            lambda: (
+                conn.execute(
+                    "SELECT tier FROM alerts WHERE vehicle_id = %s AND kind = 'trouble_code'",
+                    (vid,),
+                ).fetchall()
+                == [("critical",)]
+            ),
+            "the misfire alert",
+        )
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
