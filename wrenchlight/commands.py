@@ -208,12 +208,12 @@ def predictive_run(
     )
 
 
-@predictive_app.command("evaluate")
-def predictive_evaluate(
+@predictive_app.command("sweep")
+def predictive_sweep(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Evaluate every vehicle with new data once and print what changed."""
+    """Evaluate every vehicle with new data once (what `run` does continuously)."""
     import db
     from predictive.evaluator import evaluate_pending
 
