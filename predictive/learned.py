@@ -1,0 +1,290 @@
+# SPDX-License-Identifier: MIT
+"""Learned corrections on top of the physics models, and their safe-to-load artifacts.
+
+- ``OilCorrection``: a linear regression (non-negative weights, 10-90 % band from the training
+  residuals) of the oil life truly consumed over an oil-change interval on additive features
+  of that interval (``oil_features``): revolutions by oil-temperature band, load and cold
+  starts, so it learns how temperature ages the oil where ``oil.py`` assumes it. Each
+  completed oil change is one labelled example. Additive features and no intercept mean the
+  same model applies part-way through an interval. ``vehicle_factor`` then scales it per
+  vehicle from that vehicle's own completed changes.
+- ``PadPrior``: a fleet prior for each axle's wear coefficient (mm per MJ of modelled braking
+  energy) from vehicle features (mass, kind, driving profile); ``calibrate_pad_coeff``
+  combines it with a shop measurement of the pads.
+
+Artifacts are skops files (no pickle): ``load_models`` refuses any type outside
+``TRUSTED_TYPES``. Errors: ``ArtifactError`` (a ``ValueError``) for a missing, foreign,
+wrong-version or untrusted artifact. Pure numpy and scikit-learn; no database, no simulator.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from predictive import oil
+
+FloatArray = npt.NDArray[np.float64]
+
+ARTIFACT_VERSION = "wl-learned-1"
+OIL_FILE = f"oil_correction-{ARTIFACT_VERSION}.skops"
+PAD_FILE = f"pad_prior-{ARTIFACT_VERSION}.skops"
+MANIFEST_FILE = "manifest.json"
+QUANTILES = (0.1, 0.5, 0.9)
+
+# Oil below ~40 °C at key-on is the usual definition of a cold start: fuel and water collect
+# until the oil is warm. Severity rises as the start gets colder.
+COLD_START_BELOW_C = 40.0
+# Oil temperature bands (°C) whose revolutions the correction weighs separately: the physics
+# model's temperature weight is a guess at how cold and hot oil age; service outcomes can say.
+TEMP_BANDS_C = (40.0, 60.0, 80.0, 110.0)
+# Features, all additive over the trips of an interval (so no intercept is needed).
+OIL_FEATURES = (
+    "mrevs_below_40c",  # plain revolutions by oil temperature band, millions
+    "mrevs_40_60c",
+    "mrevs_60_80c",
+    "mrevs_80_110c",
+    "mrevs_above_110c",
+    "load_mrevs",  # revolutions weighted by engine load (0-1), millions
+    "cold_start_severity",  # sum over trips of max(0, 40 °C - oil temp at key-on) / 40
+)
+PAD_FEATURES = (
+    "mass_t",
+    "hybrid",
+    "electric",
+    "log_mj_per_km",  # modelled braking energy per km so far
+    "stops_per_km",
+    "log_km_per_day",
+)
+# Trusted types of the artifacts: only these may be instantiated while loading.
+TRUSTED_TYPES = (
+    "sklearn.linear_model._base.LinearRegression",
+    "sklearn.ensemble._gb.GradientBoostingRegressor",
+    "sklearn.tree._classes.DecisionTreeRegressor",
+    "sklearn.tree._tree.Tree",
+    "sklearn.dummy.DummyRegressor",
+    "sklearn._loss.loss.HalfSquaredError",
+    "sklearn._loss.link.IdentityLink",
+    "sklearn._loss.link.Interval",
+    "numpy.random._mt19937.MT19937",
+    "numpy.random.mtrand.RandomState",
+)
+
+
+class ArtifactError(ValueError):
+    """A model artifact is missing, of another version, or holds untrusted types."""
+
+
+def oil_features(
+    rpm: npt.ArrayLike, oil_temp_c: npt.ArrayLike, load_pct: npt.ArrayLike, t_s: npt.ArrayLike
+) -> FloatArray:
+    """``OIL_FEATURES`` of one trip's samples (aligned arrays; the trip starts at key-on)."""
+    t = np.asarray(t_s, dtype=np.float64)
+    temp = np.asarray(oil_temp_c, dtype=np.float64)
+    if t.size < 2:
+        return np.zeros(len(OIL_FEATURES))
+    revs = oil.interval_revolutions(t, rpm)
+    band = np.searchsorted(TEMP_BANDS_C, temp[:-1])
+    by_band = np.bincount(band, weights=revs, minlength=len(TEMP_BANDS_C) + 1)
+    load = np.clip(np.asarray(load_pct, dtype=np.float64)[:-1] / 100.0, 0.0, 1.0)
+    cold = max(COLD_START_BELOW_C - float(temp[0]), 0.0) / COLD_START_BELOW_C
+    mrevs = np.append(by_band, float((revs * load).sum())) / 1e6
+    return np.append(mrevs, cold)
+
+
+@dataclass
+class OilCorrection:
+    """Oil life consumed (percentage points) from ``OIL_FEATURES``, with a 10-90 % band.
+
+    The median is a least-squares fit with non-negative weights (more revolutions never give
+    the oil back its life) and no intercept; the band scales it by the 10 % and 90 %
+    quantiles of true/fitted over the training intervals. With ``groups`` (the vehicle of
+    each interval) it also learns how far a vehicle's own past changes should move it:
+    ``factor_prior_weight``, the within-vehicle over the between-vehicle variance of
+    true/fitted. ``models`` holds the regression, the two quantiles and that weight: what the
+    artifact stores.
+    """
+
+    models: list[Any] = field(default_factory=list)
+
+    def fit(
+        self, x: FloatArray, consumed_pct: FloatArray, groups: npt.ArrayLike | None = None
+    ) -> OilCorrection:
+        """Fit on completed intervals: features summed over each, life consumed by each."""
+        from sklearn.linear_model import LinearRegression
+
+        reg = LinearRegression(fit_intercept=False, positive=True).fit(x, consumed_pct)
+        fitted = reg.predict(x)
+        ok = fitted > 1.0
+        ratio = consumed_pct[ok] / fitted[ok] if ok.any() else np.ones(1)
+        band = np.quantile(ratio, [QUANTILES[0], QUANTILES[2]])
+        weight = 1.0
+        if groups is not None:
+            weight = _prior_weight(consumed_pct[ok] / fitted[ok], np.asarray(groups)[ok])
+        self.models = [reg, np.asarray(band, dtype=np.float64), np.array([weight])]
+        return self
+
+    @property
+    def factor_prior_weight(self) -> float:
+        """How many of a vehicle's own completed changes weigh as much as the fleet model."""
+        return float(self.models[2][0])
+
+    def consumed(self, x: FloatArray) -> FloatArray:
+        """(n, 3) consumed percentage points at the 10/50/90 % quantiles."""
+        reg, band = self.models[0], self.models[1]
+        mid = np.maximum(reg.predict(np.atleast_2d(x)), 0.0)
+        return np.column_stack([mid * band[0], mid, mid * band[1]])
+
+
+def _prior_weight(ratio: FloatArray, groups: npt.NDArray[Any]) -> float:
+    """Within-vehicle over between-vehicle variance of ``ratio`` (random-effects moments)."""
+    within, means, sizes = [], [], []
+    for g in np.unique(groups):
+        r = ratio[groups == g]
+        means.append(r.mean())
+        sizes.append(r.size)
+        if r.size >= 2:
+            within.append(r.var(ddof=1))
+    if not within or len(means) < 3:
+        return 1.0
+    var_within = float(np.mean(within))
+    var_between = float(np.var(means, ddof=1)) - var_within * float(np.mean(1.0 / np.array(sizes)))
+    return float(np.clip(var_within / max(var_between, 1e-6), 0.05, 20.0))
+
+
+def vehicle_factor(
+    true_consumed: list[float], predicted_consumed: list[float], prior_weight: float = 1.0
+) -> float:
+    """Per-vehicle scale of the fleet model from its completed intervals, shrunk towards 1.
+
+    Each completed interval is one observation of the ratio true/predicted; the fleet model
+    counts as ``prior_weight`` observations at 1 (1: halfway after the first change).
+    """
+    ratios = [t / p for t, p in zip(true_consumed, predicted_consumed, strict=True) if p > 1.0]
+    return float((prior_weight + sum(ratios)) / (prior_weight + len(ratios)))
+
+
+@dataclass
+class PadPrior:
+    """Fleet prior of (front, rear) pad wear in mm per MJ of modelled braking energy."""
+
+    models: list[Any] = field(default_factory=list)
+
+    def fit(self, x: FloatArray, coeff_mm_per_mj: FloatArray) -> PadPrior:
+        """Fit one boosted-tree regression of log coefficient per axle."""
+        from sklearn.ensemble import GradientBoostingRegressor
+
+        y = np.log(np.maximum(coeff_mm_per_mj, 1e-6))
+        self.models = [
+            GradientBoostingRegressor(
+                n_estimators=150, max_depth=2, learning_rate=0.05, subsample=0.8, random_state=0
+            ).fit(x, y[:, axle])
+            for axle in range(2)
+        ]
+        return self
+
+    def coeff(self, x: FloatArray) -> FloatArray:
+        """(n, 2) prior coefficients (front, rear) in mm/MJ."""
+        return np.exp(np.column_stack([m.predict(np.atleast_2d(x)) for m in self.models]))
+
+
+def pad_features(
+    *, mass_kg: float, kind: str, mj_per_km: float, stops_per_km: float, km_per_day: float
+) -> FloatArray:
+    """``PAD_FEATURES`` of one vehicle."""
+    return np.array(
+        [
+            mass_kg / 1000.0,
+            float(kind == "hybrid"),
+            float(kind == "electric"),
+            np.log(max(mj_per_km, 1e-4)),
+            stops_per_km,
+            np.log(max(km_per_day, 0.1)),
+        ]
+    )
+
+
+# A shop's pad gauge reads to about ±0.2 mm; the prior's spread between vehicles is ~15 %.
+MEASUREMENT_SD_MM = 0.2
+PRIOR_REL_SD = 0.15
+
+
+def calibrate_pad_coeff(prior: float, worn_mm: float, braking_mj: float) -> float:
+    """Coefficient after a measurement showed ``worn_mm`` of wear over ``braking_mj``.
+
+    Precision-weighted mean of the prior and the measured coefficient (normal approximation).
+    """
+    if braking_mj <= 0:
+        return prior
+    measured = worn_mm / braking_mj
+    var_measured = (MEASUREMENT_SD_MM / braking_mj) ** 2
+    var_prior = (PRIOR_REL_SD * prior) ** 2
+    return float((measured * var_prior + prior * var_measured) / (var_prior + var_measured))
+
+
+@dataclass
+class LearnedModels:
+    """The artifacts of one training run and its manifest."""
+
+    oil: OilCorrection
+    pads: PadPrior
+    manifest: dict[str, Any]
+
+
+def save_models(models: LearnedModels, directory: Path) -> list[Path]:
+    """Write both models (skops) and ``manifest.json`` into ``directory``; the paths written."""
+    import skops.io as sio
+
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / OIL_FILE, directory / PAD_FILE, directory / MANIFEST_FILE]
+    sio.dump(models.oil.models, paths[0])
+    sio.dump(models.pads.models, paths[1])
+    manifest = {
+        **models.manifest,
+        "version": ARTIFACT_VERSION,
+        "oil_features": list(OIL_FEATURES),
+        "pad_features": list(PAD_FEATURES),
+        "quantiles": list(QUANTILES),
+        "files": {"oil": OIL_FILE, "pads": PAD_FILE},
+    }
+    paths[2].write_text(json.dumps(manifest, indent=2) + "\n")
+    return paths
+
+
+def _load_trusted(path: Path) -> Any:
+    import skops.io as sio
+
+    if not path.is_file():
+        raise ArtifactError(f"no model artifact {path}")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # a corrupt or non-skops file
+        raise ArtifactError(f"{path} is not a skops artifact: {exc}") from None
+    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if refused:
+        raise ArtifactError(f"{path} holds untrusted types: {', '.join(refused)}")
+    return sio.load(path, trusted=list(untrusted))
+
+
+def load_models(directory: Path) -> LearnedModels:
+    """Read the artifacts of ``save_models``; ``ArtifactError`` if unsafe or of another version."""
+    manifest_path = directory / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise ArtifactError(f"no {MANIFEST_FILE} in {directory}")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("version") != ARTIFACT_VERSION:
+        raise ArtifactError(
+            f"model version {manifest.get('version')!r}, this code reads {ARTIFACT_VERSION!r}"
+        )
+    oil_models = _load_trusted(directory / OIL_FILE)
+    pad_models = _load_trusted(directory / PAD_FILE)
+    if not (isinstance(oil_models, list) and len(oil_models) == 3):
+        raise ArtifactError(f"{OIL_FILE} does not hold a regression, its band and prior weight")
+    if not (isinstance(pad_models, list) and len(pad_models) == 2):
+        raise ArtifactError(f"{PAD_FILE} does not hold two axle models")
+    return LearnedModels(OilCorrection(oil_models), PadPrior(pad_models), manifest)

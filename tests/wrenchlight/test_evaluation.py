@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: MIT
+"""wrenchlight.evaluation: the metrics on hand-made lives, and train → evaluate on a tiny fleet."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import wrenchlight.predictive_cmds  # noqa: F401  (registers the commands)
+from predictive import learned
+from wrenchlight import evaluation as ev
+from wrenchlight.cli import app
+
+REQUIRED = (
+    "oil_mae_pct",
+    "pad_mae_mm_prior",
+    "pad_mae_mm_calibrated",
+    "alert_recall",
+    "early_alert_rate",
+    "wasted_life_vs_best_interval",
+)
+
+
+def _life(predicted_left):
+    day = np.arange(10.0) * 2.0  # a trip every 2 days, 300 km each
+    cum_km = np.arange(1.0, 11.0) * 300.0
+    true_left = 100.0 - np.arange(1.0, 11.0) * 10.0  # 90, 80, ... 0 at index 9
+    return ev.life_outcome(
+        day,
+        cum_km,
+        true_left,
+        np.asarray(predicted_left, dtype=float),
+        alert_at=15.0,
+        threshold=0.0,
+        early_above=25.0,
+    )
+
+
+def test_lead_time_of_an_alert_before_the_true_threshold():
+    out = _life(100.0 - np.arange(1.0, 11.0) * 12.0)  # 88, 76, ... alert at 4 (i=7)
+    assert (out.alert, out.crossing) == (7, 9)
+    assert out.lead_km == 600.0 and out.lead_days == 4.0
+    assert out.in_time  # 600 km >= 500 km, though only 4 days
+    assert not out.early  # true life at the alert: 20 %, not above 25 %
+
+
+def test_in_time_needs_500_km_or_7_days():
+    assert ev.LifeOutcome(1, 5, 500.0, 1.0, False).in_time
+    assert ev.LifeOutcome(1, 5, 10.0, 7.0, False).in_time
+    assert not ev.LifeOutcome(1, 5, 499.0, 6.9, False).in_time
+    assert not ev.LifeOutcome(None, 5, None, None, False).in_time
+
+
+def test_late_and_early_alerts():
+    late = _life(np.full(10, 50.0))  # never alerts
+    assert late.alert is None and late.crossing == 9 and not late.in_time
+    early = _life(np.full(10, 10.0))  # alerts at once, true life 90
+    assert early.alert == 0 and early.early and early.in_time
+    assert early.lead_km == 2700.0
+
+
+def _log(n=20):
+    return ev.VehicleLog(
+        vin="WLTEST00000000001",
+        kind="petrol",
+        profile="commuter",
+        mass_kg=1400.0,
+        day=np.arange(1.0, n + 1),
+        km=np.full(n, 1000.0),
+        braking_mj=np.full(n, 100.0),
+        stops=np.full(n, 10.0),
+        oil_x=np.zeros((n, len(learned.OIL_FEATURES))),
+        eff_mrevs=np.full(n, 3.0),
+        oil_true_pct=np.full(n, 10.0),  # 10 points per 1,000 km: empty after 10,000 km
+        pad_true_mm=np.full((n, 2), 0.1),
+    )
+
+
+def test_fixed_interval_wasted_life_and_missed_thresholds():
+    r = ev.PolicyResult()
+    assert ev.replay_oil(_log(), r, interval=(5000.0, 365.0)) == [4, 9, 14, 19]
+    assert r.wasted_pct == [50.0, 50.0, 50.0, 50.0] and r.missed == 0
+    r = ev.PolicyResult()
+    assert ev.replay_oil(_log(), r, interval=(12000.0, 365.0)) == [11]
+    assert r.wasted_pct == [0.0] and r.missed == 1
+    r = ev.PolicyResult()
+    assert ev.replay_oil(_log(), r, interval=(50000.0, 3.0)) == [2, 5, 8, 11, 14, 17]
+    assert r.wasted_pct == [70.0] * 6
+
+
+def test_model_policy_changes_at_its_alert():
+    r = ev.PolicyResult()
+    # Physics: 3 Mrevs of 30 per trip = 10 points, exactly the truth: alert at 10 % left.
+    changes = ev.replay_oil(_log(), r, predictor=ev.physics_consumed)
+    assert changes == [8, 17]
+    assert r.wasted_pct == pytest.approx([10.0, 10.0]) and r.missed == 0
+    assert [o.lead_km for o in r.outcomes[:2]] == [1000.0, 1000.0]
+    assert float(np.concatenate(r.abs_err).max()) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_alerting_on_the_band_alerts_earlier_than_on_the_median():
+    def banded(cum_x, cum_eff):
+        c = ev.physics_consumed(cum_x, cum_eff)[:, 1]
+        return np.column_stack([c * 0.8, c, c * 1.2])
+
+    mid, band = ev.PolicyResult(), ev.PolicyResult()
+    assert ev.replay_oil(_log(), mid, predictor=banded)[0] == 8  # median life 10 % at trip 8
+    # Pessimistic edge 100 - 1.2 * consumed <= 15 first at consumed 80 %: trip 7.
+    assert ev.replay_oil(_log(), band, predictor=banded, alert_on_band=True)[0] == 7
+    assert band.wasted_pct[0] == pytest.approx(20.0)
+
+
+def test_pad_measurement_recalibrates_and_the_alert_replaces_the_pads():
+    log = _log(60)  # 100 MJ and 0.1 mm per axle per trip: 0.001 mm/MJ, 3 mm left at trip 89
+    prior = np.full((60, 2), 0.0015)  # the fleet prior thinks these pads wear 50 % faster
+    r = ev.PadResult()
+    ev.replay_pads(log, r, prior=prior, visits=[9], rng=np.random.default_rng(0))
+    # Before the measurement after trip 9 the error grows to 0.5 * 1 mm. The measurement
+    # (1 mm worn, gauge ±0.2 mm) weighs about as much as the prior (±15 %): the error restarts
+    # at the gauge's and grows at half the prior's rate, 1.1 mm instead of 3 mm by trip 59.
+    assert np.concatenate(r.err_prior).max() == pytest.approx(0.45)
+    calibrated = np.concatenate(r.err_calibrated)
+    assert calibrated[0] < 0.2 and 0.8 < calibrated.max() < 1.5
+    # A second measurement after trip 39 (4 mm worn) pins the coefficient down.
+    r = ev.PadResult()
+    ev.replay_pads(log, r, prior=prior, visits=[9, 39], rng=np.random.default_rng(0))
+    assert np.concatenate(r.err_calibrated)[30:].max() < 0.3
+    assert r.replacements == 0 and r.outcomes[0].alert is None  # 60 trips: 6 mm worn
+    # 0.125 mm per trip (exact in binary): the truth reaches 3 mm after trip 71; a prior of
+    # 0.0012 mm/MJ predicts 4 mm after 66.7 trips: alert at trip 66, 5,000 km ahead.
+    log = _log(120)
+    log.pad_true_mm = np.full((120, 2), 0.125)
+    r = ev.PadResult()
+    ev.replay_pads(log, r, prior=np.full((120, 2), 0.0012), visits=[], rng=None)
+    assert (r.outcomes[0].alert, r.outcomes[0].crossing) == (66, 71)
+    assert r.outcomes[0].lead_km == 5000.0 and r.outcomes[0].in_time
+    assert r.replacements == 1 and r.missed == 0
+
+
+def test_electric_cars_have_their_pads_measured_every_half_year():
+    log = _log(400)
+    log.kind = "electric"
+    assert ev.shop_visits(log, []) == [182, 364]  # day[i] = i + 1
+    log.kind = "petrol"
+    assert ev.shop_visits(log, [5, 50]) == [5, 50]
+
+
+def test_split_is_seeded_and_disjoint():
+    train, held = ev.split(50, seed=3)
+    assert ev.split(50, seed=3) == (train, held)
+    assert ev.split(50, seed=4) != (train, held)
+    assert not set(train) & set(held) and len(train) + len(held) == 50 and len(held) == 15
+
+
+@pytest.mark.slow
+def test_train_then_evaluate_a_tiny_fleet(tmp_path):
+    fleet = ["--vehicles", "16", "--days", "150", "--seed", "0"]
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["predictive", "train", *fleet, "--out", str(tmp_path / "m"), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    trained = json.loads(res.stdout.strip().splitlines()[-1])
+    assert trained["oil_examples"] >= len(learned.OIL_FEATURES)
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["version"] == learned.ARTIFACT_VERSION and manifest["training_vins"]
+
+    res = runner.invoke(
+        app,
+        [
+            "predictive",
+            "evaluate",
+            *fleet,
+            "--models",
+            str(tmp_path / "m"),
+            "--out",
+            str(tmp_path / "e"),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    for key in REQUIRED:
+        assert key in report
+    assert len(report["vins"]) == 5 and not set(manifest["training_vins"]) & set(report["vins"])
+    assert report["dropped_training_vehicles"] == 0 and report["vehicles"] == 5
+    assert 0.0 < report["oil_mae_pct"] < 15.0
+    assert report["oil_mae_pct"] < report["oil_mae_pct_physics"]
+    assert 0.0 < report["pad_mae_mm_prior"] < 2.0
+    assert 0.0 < report["pad_mae_mm_calibrated"] < 2.0
+    assert report["oil"]["5000km_6mo"]["wasted_pct"] > report["oil"]["model"]["wasted_pct"]
+    for name in ("oil_life.png", "brake_pads.png"):
+        assert (tmp_path / "e" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "e" / "report.json").read_text())["vehicles"] == 5
+
+
+def test_evaluate_without_models_exits_2(tmp_path):
+    res = CliRunner().invoke(
+        app,
+        [
+            "predictive",
+            "evaluate",
+            "--vehicles",
+            "4",
+            "--days",
+            "1",
+            "--models",
+            str(tmp_path / "none"),
+        ],
+    )
+    assert res.exit_code == 2 and "no manifest.json" in res.output
