@@ -169,6 +169,17 @@ def vehicle_factor(
     return float((prior_weight + sum(ratios)) / (prior_weight + len(ratios)))
 
 
+def band_scale(n_changes: int, prior_weight: float) -> float:
+    """Width of a vehicle's band relative to the fleet's, after ``n_changes`` of its own.
+
+    Random effects: the fleet band spans between-vehicle (σb²) and within-vehicle (σw² =
+    ``prior_weight``·σb²) spread; knowing the vehicle's factor from n changes leaves
+    σb²·w/(w+n) + σw² of it.
+    """
+    w = max(prior_weight, 1e-9)
+    return float(np.sqrt((w / (w + n_changes) + w) / (1.0 + w)))
+
+
 @dataclass
 class PadPrior:
     """Fleet prior of (front, rear) pad wear in mm per MJ of modelled braking energy."""

@@ -258,11 +258,15 @@ def replay_oil(
         cum_km = np.cumsum(log.km[sl])
         true_left = 100.0 - np.cumsum(log.oil_true_pct[sl])
         if predictor is not None:
-            consumed = predictor(np.cumsum(log.oil_x[sl], axis=0), np.cumsum(log.eff_mrevs[sl]))
+            fleet = predictor(np.cumsum(log.oil_x[sl], axis=0), np.cumsum(log.eff_mrevs[sl]))
             factor = (
                 1.0 if factor_prior is None else learned.vehicle_factor(trues, preds, factor_prior)
             )
-            left = 100.0 - consumed * factor  # columns: high, mid, low life
+            consumed = fleet * factor
+            if factor_prior is not None:  # the vehicle's own changes narrow its band
+                scale = learned.band_scale(len(trues), factor_prior)
+                consumed = consumed[:, 1:2] + (consumed - consumed[:, 1:2]) * scale
+            left = 100.0 - consumed  # columns: high, mid, low life
             out = life_outcome(
                 day,
                 cum_km,
@@ -302,7 +306,7 @@ def replay_oil(
         result.changes += 1
         result.wasted_pct.append(max(float(true_left[change]), 0.0))
         trues.append(100.0 - float(true_left[change]))
-        preds.append(float(consumed[change, 1]) if predictor is not None else 0.0)
+        preds.append(float(fleet[change, 1]) if predictor is not None else 0.0)
         changes.append(start + change)
         start += change + 1
     if keep_trace:

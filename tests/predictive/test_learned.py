@@ -61,6 +61,12 @@ def test_vehicle_factor_prior_weight_is_learned_from_the_spread_between_vehicles
     assert learned.OilCorrection().fit(x, y).factor_prior_weight == 1.0
 
 
+def test_a_vehicles_band_narrows_with_its_own_changes():
+    assert learned.band_scale(0, 0.25) == pytest.approx(1.0)
+    assert learned.band_scale(1, 0.25) == pytest.approx(np.sqrt((0.2 + 0.25) / 1.25))
+    assert learned.band_scale(1000, 0.25) == pytest.approx(np.sqrt(0.25 / 1.25), rel=1e-3)
+
+
 def test_pad_calibration_trusts_a_large_measured_wear_and_ignores_none():
     prior = 0.002
     assert learned.calibrate_pad_coeff(prior, 5.0, 0.0) == prior
