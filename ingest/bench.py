@@ -14,9 +14,9 @@ The caller (``wrenchlight bench ingest``) simulates a fleet and feeds its batche
 4. **latency** — ours again, publishing paced at a fraction of ours' measured rate; per batch
    latency = commit wall time (``on_commit``) − publish wall time, matched by (device, seq).
 
-Every competitor starts from empty ``readings``/``batches``/``vehicle_state`` tables after a
-``CHECKPOINT``. Publishers keep at most a window of batches published but not yet committed,
-so no broker queue limit (Mosquitto's ``max_queued_messages`` defaults to 1000) drops anything.
+Every competitor starts from emptied ingest tables (``INGEST_TABLES``) after a ``CHECKPOINT``.
+Publishers keep at most a window of batches published but not yet committed, so no broker
+queue limit (Mosquitto's ``max_queued_messages`` defaults to 1000) drops anything.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from multiprocessing.context import SpawnContext, SpawnProcess
 from multiprocessing.queues import Queue as MpQueue
 from multiprocessing.synchronize import Event as MpEvent
@@ -43,10 +44,10 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from psycopg import sql
 
 import db
 from db import registry
-from ingest.store import to_datetime
 from telemetry import SIGNALS, Batch, Signal, by_name, encode, topics
 from telemetry.mqtt_url import MqttUrl
 
@@ -57,6 +58,7 @@ COPY_SQL = "COPY readings (time, vehicle_id, signal_id, value) FROM STDIN (FORMA
 # PostgreSQL's binary COPY: signature, flags, header extension length; a -1 field count ends it.
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 COPY_TRAILER = b"\xff\xff"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PG_EPOCH_MS = 946_684_800_000  # 2000-01-01 UTC, timestamptz's zero
 # One readings row in binary COPY: field count, then (length, big-endian value) per column.
 COPY_ROW = np.dtype(
@@ -217,9 +219,31 @@ def _vehicle_without_vin(conn: psycopg.Connection) -> int:
     return registry.create_vehicle(conn, vin="WB" + uuid.uuid4().hex[:15].upper())
 
 
+# Everything ingest writes (the tables that exist in this schema version are emptied).
+INGEST_TABLES = (
+    "readings",
+    "batches",
+    "vehicle_state",
+    "dead_letters",
+    "dtc_events",
+    "vehicle_dtcs",
+    "trips",
+    "rollup_queue",
+    "readings_1m",
+    "readings_1h",
+)
+
+
 def reset(conn: psycopg.Connection) -> None:
     """Empty what ingest writes and checkpoint, so every competitor starts from the same state."""
-    conn.execute("TRUNCATE readings, batches, vehicle_state, dead_letters")
+    rows = conn.execute(
+        "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+        "AND relkind IN ('r', 'p') AND relname = ANY(%s)",
+        (list(INGEST_TABLES),),
+    ).fetchall()
+    conn.execute(
+        sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(r[0]) for r in rows))
+    )
     with contextlib.suppress(psycopg.Error):  # needs superuser or pg_checkpoint
         conn.execute("CHECKPOINT")
 
@@ -359,14 +383,39 @@ def _proc_cpu_s(path: str) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _machine_busy_s() -> float | None:
-    """CPU seconds spent busy by every core of the machine since boot."""
+def _machine_cpu_s() -> dict[str, float] | None:
+    """CPU seconds of every core since boot: busy (user, system, interrupts), iowait, steal."""
     try:
         values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     except (OSError, ValueError):
         return None
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    values += [0] * (8 - len(values))
+    user, nice, system, _idle, iowait, irq, softirq, steal = values[:8]
+    tick = os.sysconf("SC_CLK_TCK")
+    return {
+        "busy": (user + nice + system + irq + softirq) / tick,
+        "iowait": iowait / tick,
+        "steal": steal / tick,
+    }
+
+
+def _processes_cpu_s() -> dict[int, tuple[str, float]]:
+    """Every visible process: pid → (what it is, CPU seconds so far)."""
+    import psutil
+
+    out = {}
+    for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+        times = proc.info.get("cpu_times")
+        if times is None:
+            continue
+        cmdline = proc.info.get("cmdline") or []
+        name = proc.info.get("name") or "?"
+        if name == "postgres" and cmdline and ":" in cmdline[0]:
+            # The process title: "postgres: 15/main: walwriter" or "…: user db host(port) idle".
+            title = cmdline[0].split(":", 2)[-1].strip().split()
+            name = "postgres " + (title[0] if len(title) < 3 else f"backend of {title[1]}")
+        out[proc.pid] = (name, float(times.user + times.system))
+    return out
 
 
 def _peak_rss_mb() -> float:
@@ -382,55 +431,64 @@ def _peak_rss_mb() -> float:
     return float(psutil.Process().memory_info().rss) / 2**20
 
 
-def _broker_pids() -> list[int]:
-    """Processes that look like a local MQTT broker (for CPU accounting only)."""
+def _broker_pids(mqtt_url: str) -> list[int]:
+    """The local process listening on the broker's port, if it can be seen (CPU accounting)."""
     import psutil
 
-    pids = []
-    for proc in psutil.process_iter(["name"]):
-        name = (proc.info.get("name") or "").lower()
-        if "mosquitto" in name or "rumqttd" in name:
-            pids.append(proc.pid)
-    return pids
+    port = MqttUrl.parse(mqtt_url).port
+    try:
+        return sorted(
+            {
+                c.pid
+                for c in psutil.net_connections(kind="tcp")
+                if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
+            }
+        )
+    except (psutil.Error, OSError):
+        return []
 
 
 @dataclass
 class _CpuSnapshot:
     wall: float
-    machine: float | None
+    machine: dict[str, float] | None
     me: float
     backends: dict[int, float | None]
     brokers: dict[int, float | None]
+    processes: dict[int, tuple[str, float]]
 
     @classmethod
     def take(cls, backends: Sequence[int], brokers: Sequence[int]) -> _CpuSnapshot:
         t = os.times()
         return cls(
             time.monotonic(),
-            _machine_busy_s(),
+            _machine_cpu_s(),
             t.user + t.system,
             {pid: _proc_cpu_s(f"/proc/{pid}/stat") for pid in backends},
             {pid: _proc_cpu_s(f"/proc/{pid}/stat") for pid in brokers},
+            _processes_cpu_s(),
         )
 
 
 def _delta(after: dict[int, float | None], before: dict[int, float | None]) -> float | None:
+    """CPU used between the snapshots; a process missing before started in between."""
     total = 0.0
     for pid, value in after.items():
-        start = before.get(pid)
+        start = before.get(pid, 0.0)
         if value is None or start is None:
             return None
         total += value - start
     return round(total, 2)
 
 
-def _worker_backends(conn: psycopg.Connection) -> list[int]:
-    """Backend pids of the other sessions on this (private) bench database: the workers'."""
+def _worker_backends(conn: psycopg.Connection) -> dict[int, str]:
+    """The other sessions on this (private) bench database, the workers': pid → last query."""
     rows = conn.execute(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        "SELECT pid, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend'"
     ).fetchall()
-    return [int(r[0]) for r in rows]
+    return {int(r[0]): str(r[1]) for r in rows}
 
 
 # --- worker processes ------------------------------------------------------------------------
@@ -458,6 +516,8 @@ def _thread_cpu() -> dict[str, float]:
             role = "writer"
         elif thread.name.startswith("paho-mqtt"):
             role = "mqtt_network"
+        elif thread.name.startswith("ingest-upkeep"):
+            role = "upkeep"
         else:
             role = "other"
         by_role[role] = round(by_role.get(role, 0.0) + cpu, 2)
@@ -632,6 +692,8 @@ class _Workers:
                 timeout=60,
             )
         for proc in self.procs:
+            if proc.pid is None:  # never started
+                continue
             proc.join(30)
             if proc.is_alive():
                 proc.kill()
@@ -683,7 +745,7 @@ def run_ours(
         pool = _Workers(ctx, specs, commits)
         try:
             pool.start()
-            backends = _worker_backends(conn)
+            backends = _worker_backends(conn)  # more may connect later (upkeep)
             topics_ = [topics.topic(d, "telemetry") for d in workload.device_ids]
             publisher = Publisher(mqtt_url, f"wl-bench-pub-{run_id}")
             window = OURS_WINDOW_PER_WORKER * workers
@@ -693,8 +755,9 @@ def run_ours(
                 if progress is not None:
                     progress(label, commits.done, n)
 
-            brokers = _broker_pids()
-            before = _CpuSnapshot.take(backends, brokers)
+            brokers = _broker_pids(mqtt_url)
+            worker_pids = {p.pid for p in pool.procs if p.pid is not None}
+            before = _CpuSnapshot.take(list(backends), brokers)
             first = time.time()
             start_mono = time.monotonic()
             try:
@@ -710,7 +773,8 @@ def run_ours(
                     if b % 50 == 0:
                         tick()
                 commits.wait_done(n, "committing", tick)
-                after = _CpuSnapshot.take(backends, brokers)
+                backends.update(_worker_backends(conn))
+                after = _CpuSnapshot.take(list(backends), brokers)
                 publisher.wait_acknowledged(10)
             finally:
                 publisher.close()
@@ -742,7 +806,7 @@ def run_ours(
             "max": round(float(latency.max()), 4),
         },
         "worker_rss_mb": max((f["peak_rss_mb"] for f in finals.values()), default=None),
-        "cpu_s": _cpu_report(before, after, finals),
+        "cpu_s": _cpu_report(before, after, finals, backends, worker_pids),
     }
     if pace_samples_per_s:
         result["paced_samples_per_s"] = round(pace_samples_per_s)
@@ -755,18 +819,42 @@ def run_ours(
 
 
 def _cpu_report(
-    before: _CpuSnapshot, after: _CpuSnapshot, finals: dict[str, dict[str, Any]]
+    before: _CpuSnapshot,
+    after: _CpuSnapshot,
+    finals: dict[str, dict[str, Any]],
+    backends: dict[int, str],
+    workers: set[int],
 ) -> dict[str, Any]:
     """CPU seconds by part during the timed run (worker threads are counted over their life)."""
     report: dict[str, Any] = {"wall": round(after.wall - before.wall, 2)}
-    for role in ("writer", "mqtt_network", "other", "process"):
+    for role in ("writer", "mqtt_network", "upkeep", "other", "process"):
         report[f"worker_{role}"] = round(sum(f["cpu_s"].get(role, 0.0) for f in finals.values()), 2)
     report["postgres_backends"] = _delta(after.backends, before.backends)
+    report["postgres_backend_by_last_query"] = {
+        f"{pid}: {query}": _delta({pid: after.backends.get(pid)}, before.backends)
+        for pid, query in sorted(backends.items())
+    }
     report["broker"] = _delta(after.brokers, before.brokers) if after.brokers else None
     report["publisher_process"] = round(after.me - before.me, 2)
     if after.machine is not None and before.machine is not None:
-        report["machine_busy"] = round(after.machine - before.machine, 2)
+        for key in ("busy", "iowait", "steal"):
+            report[f"machine_{key}"] = round(after.machine[key] - before.machine[key], 2)
         report["machine_cores"] = os.cpu_count()
+    # Everything that ran meanwhile, by kind of process: the share nobody above accounts for
+    # (autovacuum, the WAL writer, other people's jobs on a shared machine) shows up here.
+    by_kind: dict[str, float] = {}
+    for pid, (name, cpu) in after.processes.items():
+        start = before.processes.get(pid, (name, 0.0))[1]
+        if pid in workers:
+            name = "ingest worker process"
+        elif pid == os.getpid():
+            name = "bench process (publisher)"
+        by_kind[name] = by_kind.get(name, 0.0) + cpu - start
+    report["top_processes"] = {
+        name: round(cpu, 2)
+        for name, cpu in sorted(by_kind.items(), key=lambda kv: -kv[1])[:10]
+        if cpu >= 0.05
+    }
     return report
 
 
@@ -819,7 +907,7 @@ def naive_subscriber(
             return
         conn.execute(
             "INSERT INTO readings (time, vehicle_id, signal_id, value) VALUES (%s, %s, %s, %s)",
-            (to_datetime(doc["time_ms"]), vehicle_id, signal.id, doc["value"]),
+            (_EPOCH + timedelta(milliseconds=doc["time_ms"]), vehicle_id, signal.id, doc["value"]),
         )
         inserted.value += 1
         last_insert.value = time.time()

@@ -235,10 +235,15 @@ QUERIES: dict[str, tuple[str, Callable[[str], sql.Composed]]] = {
 
 
 def _query_cases(workload: Workload, count: int) -> list[dict[str, Any]]:
-    """``count`` vehicles spread over the fleet, each with its busiest UTC day."""
+    """``count`` vehicles spread over the fleet (and the one reporting the fewest signals),
+    each with its busiest UTC day."""
     vehicle = _vehicles(workload)
     ids = np.unique(vehicle)
-    picks = ids[np.linspace(0, len(ids) - 1, min(count, len(ids))).round().astype(int)]
+    picks = list(ids[np.linspace(0, len(ids) - 1, min(count, len(ids))).round().astype(int)])
+    # And the car reporting the fewest signals (an EV): in the wide layout, the latest value of
+    # a signal it never reports is a search through its whole history.
+    signals = {int(v): len(np.unique(workload.signal_id[vehicle == v])) for v in ids}
+    picks.append(min(signals, key=lambda v: (signals[v], v)))
     cases = []
     for v in np.unique(picks):
         days = workload.time_ms[vehicle == v] // 86_400_000
