@@ -160,7 +160,7 @@ def queue_rollups(*, conn: psycopg.Connection, items: list[Item]) -> None:
     ordered = sorted(pairs)
     conn.execute(
         "INSERT INTO rollup_queue (vehicle_id, hour) SELECT * FROM unnest(%s::bigint[], "
-        "%s::timestamptz[]) ON CONFLICT DO NOTHING",
+        "%s::timestamptz[])",
         ([v for v, _ in ordered], [to_datetime(h * HOUR_MS) for _, h in ordered]),
     )
 

@@ -22,13 +22,13 @@ log = logging.getLogger(__name__)
 
 # Rollups lag the readings by at most about this much while ingest keeps up.
 REFRESH_INTERVAL_S = 5.0
-# Queued (vehicle, hour) pairs refreshed per transaction: short transactions, bounded locks.
+# Queued (vehicle, hour) rows taken per transaction: short transactions, bounded locks.
 REFRESH_CHUNK = 200
 RETENTION_INTERVAL_S = 3600.0
 
 
 def refresh_rollups(conn: psycopg.Connection, *, max_rounds: int = 1000) -> int:
-    """Refresh queued rollups until the queue is empty (or max_rounds); returns hours done."""
+    """Refresh queued rollups until the queue is empty (or max_rounds); returns rows taken."""
     total = 0
     for _ in range(max_rounds):
         with conn.transaction():

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -121,7 +122,10 @@ class Writer:
             flush = [self._inbox.get(timeout=0.05)]
         except queue.Empty:
             return []
-        deadline = time.monotonic() + self._flush_interval_s
+        # The interval counts from the first message's arrival, not from when this thread got
+        # to it: a message that waited out a slow commit does not wait a second interval.
+        waited_s = (datetime.now(UTC) - flush[0].message.received_at).total_seconds()
+        deadline = time.monotonic() + max(0.0, self._flush_interval_s - waited_s)
         while len(flush) < self._flush_messages:
             # Once stopping, take what is queued without waiting for more.
             wait = 0.0 if self._stopping.is_set() else deadline - time.monotonic()

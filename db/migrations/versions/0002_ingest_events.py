@@ -72,31 +72,35 @@ ALTER TABLE devices
 """
 
 PLAIN = """
+-- No key: ingest only appends, so its inserts never wait on a refresher holding the rows it
+-- took (a unique key made every flush wait out a running refresh). Repeats are merged by the
+-- refresher.
 CREATE TABLE rollup_queue (
     vehicle_id  bigint NOT NULL,
-    hour        timestamptz NOT NULL,
-    PRIMARY KEY (vehicle_id, hour)
+    hour        timestamptz NOT NULL
 );
 
--- Recompute the rollups of up to max_hours queued (vehicle, hour) pairs; returns how many.
+-- Recompute the rollups of up to max_rows queued (vehicle, hour) rows; returns the rows taken.
 -- SKIP LOCKED lets several refreshers share the queue; a pair queued again while being
 -- refreshed is refreshed again next time.
-CREATE FUNCTION wl_refresh_rollup_queue(max_hours int) RETURNS int
+CREATE FUNCTION wl_refresh_rollup_queue(max_rows int) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
     sig smallint[] := ARRAY(SELECT signal_id FROM signals);
+    taken int;
     vids bigint[];
     hours timestamptz[];
 BEGIN
     WITH picked AS (
-        SELECT vehicle_id, hour FROM rollup_queue
-        ORDER BY hour LIMIT max_hours FOR UPDATE SKIP LOCKED
+        SELECT ctid FROM rollup_queue LIMIT max_rows FOR UPDATE SKIP LOCKED
     ), gone AS (
-        DELETE FROM rollup_queue q USING picked p
-        WHERE q.vehicle_id = p.vehicle_id AND q.hour = p.hour
+        DELETE FROM rollup_queue q USING picked p WHERE q.ctid = p.ctid
         RETURNING q.vehicle_id, q.hour
+    ), pairs AS (
+        SELECT DISTINCT vehicle_id, hour FROM gone
     )
-    SELECT array_agg(vehicle_id), array_agg(hour) INTO vids, hours FROM gone;
+    SELECT (SELECT count(*) FROM gone), array_agg(vehicle_id), array_agg(hour)
+    INTO taken, vids, hours FROM pairs;
     IF vids IS NULL THEN
         RETURN 0;
     END IF;
@@ -119,7 +123,7 @@ BEGIN
     GROUP BY 1, 2, 3
     ON CONFLICT (vehicle_id, signal_id, bucket) DO UPDATE
         SET avg = EXCLUDED.avg, min = EXCLUDED.min, max = EXCLUDED.max, n = EXCLUDED.n;
-    RETURN cardinality(vids);
+    RETURN taken;
 END $$;
 
 -- Retention on plain PostgreSQL: drop the monthly partitions that end before older_than,
