@@ -36,9 +36,17 @@ class AlertOut(BaseModel):
     alert_id: int
     kind: Literal["oil_change", "brake_pads", "trouble_code"]
     severity: Literal["info", "warning", "critical"]
+    tier: Literal["change_soon", "due_now", "overdue", "low", "medium", "high", "critical"] = Field(
+        description="Oil and pads: change_soon, due_now, overdue; trouble codes: urgency"
+    )
     message: str
     status: Literal["open", "acknowledged"]
     created_at: datetime
+    evidence: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Current value, trend, recent usage and projected date and distance to "
+        "each tier; for trouble codes, each code with its description, urgency and job",
+    )
 
 
 class VehicleHealth(BaseModel):
@@ -70,6 +78,7 @@ class VehicleHealth(BaseModel):
                             "alert_id": 3,
                             "kind": "oil_change",
                             "severity": "warning",
+                            "tier": "change_soon",
                             "message": "Oil life 14 %, about 600 km left",
                             "status": "open",
                             "created_at": "2026-11-21T08:16:00Z",

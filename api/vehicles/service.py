@@ -38,7 +38,7 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
             as_of=p.time,
         )
     alerts = conn.execute(
-        "SELECT alert_id, kind, severity, message, status, created_at FROM alerts "
+        "SELECT alert_id, kind, severity, message, status, created_at, tier, evidence FROM alerts "
         "WHERE vehicle_id = %s AND status <> 'resolved' ORDER BY alert_id",
         (vehicle_id,),
     ).fetchall()
@@ -51,7 +51,14 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
         brake_pads=brakes,
         open_alerts=[
             AlertOut(
-                alert_id=a[0], kind=a[1], severity=a[2], message=a[3], status=a[4], created_at=a[5]
+                alert_id=a[0],
+                kind=a[1],
+                severity=a[2],
+                message=a[3],
+                status=a[4],
+                created_at=a[5],
+                tier=a[6],
+                evidence=a[7],
             )
             for a in alerts
         ],

@@ -39,9 +39,10 @@ def test_health_of_a_seeded_vehicle(conn, client):
         {"pad_front_mm": 6.1, "pad_rear_mm": 8.3},
     )
     conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id) "
-        "VALUES (%s, 'oil_change', 'warning', 'Oil life 14 %%, about 600 km left', %s)",
-        (vehicle_id, oil_id),
+        "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id, tier, evidence) "
+        "VALUES (%s, 'oil_change', 'warning', 'Oil life 14 %%, about 600 km left', %s, "
+        "'change_soon', %s)",
+        (vehicle_id, oil_id, Jsonb({"oil_life_pct": 14.2, "km_per_day": 41.0})),
     )
     conn.execute(
         "INSERT INTO alerts (vehicle_id, kind, severity, message, status) "
@@ -62,6 +63,8 @@ def test_health_of_a_seeded_vehicle(conn, client):
     }
     assert body["brake_pads"]["pad_rear_mm"] == 8.3 and body["brake_pads"]["band"] == "good"
     assert [a["message"] for a in body["open_alerts"]] == ["Oil life 14 %, about 600 km left"]
+    assert body["open_alerts"][0]["tier"] == "change_soon"
+    assert body["open_alerts"][0]["evidence"] == {"oil_life_pct": 14.2, "km_per_day": 41.0}
     assert body["latest"] == {"speed_kmh": 0.0, "coolant_temp_c": 88.0}
 
 
