@@ -41,6 +41,13 @@ HOT_START_C = 110.0
 HOT_DOUBLING_C = 10.0
 HOT_MAX_WEIGHT = 16.0
 
+# Oil also ages without being worked: it oxidises and takes up moisture in the sump, so the
+# oil-life monitors carmakers ship end an interval after a year whatever the wear ("at least
+# once a year"). A distance cap backs the wear model up: no interval runs past the longest
+# that long-life oils are approved for, whatever the accumulator says.
+MAX_OIL_AGE_DAYS = 365.0
+MAX_OIL_KM = 20_000.0
+
 # Temperature assumed when the car reports neither oil nor coolant temperature: normal
 # operating range, weight 1, so such cars fall back to a plain revolution count.
 DEFAULT_OIL_TEMP_C = 90.0
@@ -104,3 +111,20 @@ def remaining_km(
     if revs_per_km is None or not np.isfinite(revs_per_km) or revs_per_km <= 0:
         return None
     return float(max(0.0, (budget - effective_revs) / revs_per_km))
+
+
+def capped_life_pct(
+    wear_life_pct: float, *, days_since_change: float | None, km_since_change: float
+) -> tuple[float, str]:
+    """Oil life after the time and distance caps, and the limit that governs it.
+
+    Each limit is a straight line from 100 % at the change to 0 % at its cap; the lowest of
+    the wear model's figure and the two lines is the oil's life. Returns ``(life, limit)``
+    with ``limit`` one of ``"wear"``, ``"time"``, ``"distance"``.
+    """
+    candidates = [(wear_life_pct, "wear")]
+    if days_since_change is not None:
+        candidates.append((100.0 * (1.0 - days_since_change / MAX_OIL_AGE_DAYS), "time"))
+    candidates.append((100.0 * (1.0 - km_since_change / MAX_OIL_KM), "distance"))
+    life, limit = min(candidates, key=lambda c: c[0])
+    return float(max(0.0, min(100.0, life))), limit

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # Bump when a model's equations or constants change: totals from another version are not
 # continued but rebuilt from the last service.
-OIL_VERSION = "oil-revs-temp-1"
+OIL_VERSION = "oil-revs-temp-2"  # 2: time and distance caps
 BRAKE_VERSION = "brake-energy-1"
 
 
@@ -168,9 +168,17 @@ def oil_prediction(
     ``first_s`` is the time of the first reading the totals include (for km per day).
     """
     effective = t.effective_revs + t.unobserved_km * oil.NOMINAL_EFFECTIVE_REVS_PER_KM
-    life = oil.oil_life_pct(effective)
+    wear_life = oil.oil_life_pct(effective)
+    life, limit = oil.capped_life_pct(
+        wear_life,
+        days_since_change=None if baseline_s is None else (now.timestamp() - baseline_s) / 86400,
+        km_since_change=t.km + t.unobserved_km,
+    )
     rate = t.revs_per_km()
     remaining = oil.remaining_km(effective, rate)
+    to_distance_cap = max(0.0, oil.MAX_OIL_KM - t.km - t.unobserved_km)
+    if remaining is not None:
+        remaining = min(remaining, to_distance_cap)
     per_km = None if rate is None else 100.0 * rate / oil.BUDGET_EFFECTIVE_REVS
     thresholds = oil_thresholds(alert_pct)
     km_per_day = usage_km_per_day(
@@ -186,6 +194,8 @@ def oil_prediction(
     )
     evidence = {
         "oil_life_pct": round(life, 2),
+        "wear_life_pct": round(wear_life, 2),
+        "limited_by": limit,
         "band": oil_band(life, alert_pct),
         "km_since_oil_change": round(t.km, 1),
         "effective_revolutions": round(effective),

@@ -404,3 +404,22 @@ def test_an_evaluator_that_lost_the_shard_writes_nothing(conn, vehicle):
         conn.execute(
             "UPDATE evaluator_shards SET owner = NULL, expires_at = '-infinity', heartbeat = NULL"
         )
+
+
+def test_oil_left_a_year_is_due_however_little_the_car_drove(conn, vehicle):
+    write_drive(conn, vehicle, hours=1)
+    conn.execute(
+        "UPDATE vehicles SET oil_changed_at = %s WHERE vehicle_id = %s",
+        (START - timedelta(days=370), vehicle),
+    )
+    preds = {
+        p.model: p
+        for p in evaluate_vehicle(conn=conn, vehicle_id=vehicle, now=START + timedelta(hours=3))
+    }
+    oil = preds[OIL_MODEL]
+    assert oil.value == 0.0 and oil.evidence["limited_by"] == "time"
+    assert oil.evidence["wear_life_pct"] > 90.0
+    assert ("oil_change", "overdue") in [
+        (k, t)
+        for k, t in conn.execute("SELECT kind, tier FROM alerts WHERE vehicle_id = %s", (vehicle,))
+    ]

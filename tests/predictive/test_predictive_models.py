@@ -121,3 +121,14 @@ def test_mixed_driving_wears_front_pads_to_3_mm_in_40_to_60_thousand_km():
     assert 40_000 < km < 60_000
     front, rear = brakes.pad_wear_mm(mixed * km)
     assert front == pytest.approx(9.0) and rear < 5.0
+
+
+def test_oil_life_is_capped_by_time_and_distance():
+    assert oil.capped_life_pct(80.0, days_since_change=30, km_since_change=1_000) == (80.0, "wear")
+    # A car that barely moves still needs its oil changed after a year.
+    life, limit = oil.capped_life_pct(95.0, days_since_change=300, km_since_change=800)
+    assert limit == "time" and life == pytest.approx(100 * (1 - 300 / oil.MAX_OIL_AGE_DAYS))
+    assert oil.capped_life_pct(95.0, days_since_change=400, km_since_change=800) == (0.0, "time")
+    # A model that under-counts wear is stopped by the distance cap.
+    life, limit = oil.capped_life_pct(60.0, days_since_change=None, km_since_change=18_000)
+    assert limit == "distance" and life == pytest.approx(10.0)
