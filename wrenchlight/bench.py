@@ -412,7 +412,7 @@ def bench_ingest(
 
 
 def _print_layout(console: Console, f: dict[str, Any]) -> None:
-    from ingest.layout_bench import LAYOUTS, QUERIES
+    from ingest.bench.layout import LAYOUTS, QUERIES
 
     console.print(
         f"{f['samples']:,} samples of {f['vehicles']} vehicles; wide: {f['wide_rows']:,} rows, "
@@ -449,7 +449,7 @@ def bench_layout(
     seed: Annotated[int, typer.Option(help="Fleet seed.")] = 0,
 ) -> None:
     """Readings layout: one row per sample vs one row per timestamp (COPY, size, queries)."""
-    from ingest.layout_bench import run_layout
+    from ingest.bench.layout import run_layout
 
     console = Console(stderr=as_json)
     with ExitStack() as stack, _bars(console) as progress:

@@ -21,7 +21,6 @@ every signal for a vehicle, and 1-minute averages of one signal over a day.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import statistics
 import time
@@ -33,7 +32,9 @@ import psycopg
 from psycopg import sql
 
 import db
-from ingest.bench import COPY_HEADER, COPY_ROW, COPY_TRAILER, PG_EPOCH_MS, Progress, Workload
+from ingest.bench.pgcopy import PG_EPOCH_MS, copy_encoded, copy_rows
+from ingest.bench.phase import Progress, checkpoint
+from ingest.bench.workload import Workload
 from telemetry import SIGNALS, by_name
 
 NARROW = "layout_narrow"
@@ -43,7 +44,6 @@ LAYOUTS = (NARROW, WIDE, WIDE_REAL)
 FAST_SIGNAL = "speed_kmh"  # sampled every second
 SLOW_SIGNAL = "coolant_temp_c"  # sampled every 30 s
 COLUMNS = tuple(s.name for s in SIGNALS)
-COPY_CHUNK_BYTES = 1 << 20
 
 
 def _vehicles(workload: Workload) -> np.ndarray:
@@ -86,17 +86,7 @@ def create_tables(conn: psycopg.Connection) -> None:
 
 def narrow_stream(workload: Workload) -> np.ndarray:
     """The narrow rows as binary COPY tuples (one per sample)."""
-    rows = np.empty(workload.samples, dtype=COPY_ROW)
-    rows["fields"] = 4
-    rows["time_len"] = 8
-    rows["time"] = (workload.time_ms - PG_EPOCH_MS) * 1000
-    rows["vehicle_len"] = 8
-    rows["vehicle"] = _vehicles(workload)
-    rows["signal_len"] = 2
-    rows["signal"] = workload.signal_id
-    rows["value_len"] = 8
-    rows["value"] = workload.value
-    return rows.view(np.uint8)
+    return copy_rows(workload, _vehicles(workload)).view(np.uint8)
 
 
 def pivot(workload: Workload) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,11 +140,7 @@ def wide_stream(
 def _copy(conn: psycopg.Connection, table: str, stream: np.ndarray) -> float:
     statement = sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(sql.Identifier(table))
     started = time.perf_counter()
-    with conn.transaction(), conn.cursor() as cur, cur.copy(statement) as copy:
-        copy.write(COPY_HEADER)
-        for i in range(0, len(stream), COPY_CHUNK_BYTES):
-            copy.write(stream[i : i + COPY_CHUNK_BYTES].data)
-        copy.write(COPY_TRAILER)
+    copy_encoded(conn, statement, stream)
     return time.perf_counter() - started
 
 
@@ -315,7 +301,7 @@ def run_layout(
         create_tables(conn)
         for i, table in enumerate(LAYOUTS):
             step("layout: COPY", i, len(LAYOUTS))
-            _checkpoint(conn)
+            checkpoint(conn)  # no load pays for an earlier one's dirty pages
             elapsed = _copy(conn, table, streams[table])
             conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
             sizes = _sizes(conn, table)
@@ -381,9 +367,3 @@ def run_layout(
         },
     }
     return figures
-
-
-def _checkpoint(conn: psycopg.Connection) -> None:
-    """Checkpoint before each load, so no load pays for an earlier one's dirty pages."""
-    with contextlib.suppress(psycopg.Error):  # needs superuser or pg_checkpoint
-        conn.execute("CHECKPOINT")
