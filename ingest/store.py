@@ -79,9 +79,7 @@ def write_readings(*, conn: psycopg.Connection, items: list[Item]) -> None:
         return
     with (
         conn.cursor() as cur,
-        cur.copy(
-            "COPY readings (time, vehicle_id, signal_id, value) FROM STDIN (FORMAT BINARY)"
-        ) as copy,
+        cur.copy(COPY_SQL) as copy,
     ):
         copy.write(copy_rows(items))
 
@@ -90,10 +88,11 @@ def write_readings(*, conn: psycopg.Connection, items: list[Item]) -> None:
 # microsecond a row in Python, which was most of the pipeline's time; this is ~20x cheaper.
 # Layout: signature, flags, header extension length; per row a field count and each field as
 # a length and big-endian bytes; a -1 trailer. timestamptz is microseconds since 2000-01-01.
+COPY_SQL = "COPY readings (time, vehicle_id, signal_id, value) FROM STDIN (FORMAT BINARY)"
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") * 2
 COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
-_PG_EPOCH_MS = 946_684_800_000
-_ROW = np.dtype(
+PG_EPOCH_MS = 946_684_800_000  # 2000-01-01 UTC, timestamptz's zero
+COPY_ROW = np.dtype(
     [
         ("fields", ">i2"),
         ("time_len", ">i4"),
@@ -106,6 +105,23 @@ _ROW = np.dtype(
         ("value", ">f8"),
     ]
 )
+
+
+def encode_rows(
+    time_ms: np.ndarray, vehicle: np.ndarray, signal: np.ndarray, value: np.ndarray
+) -> np.ndarray:
+    """Readings rows in binary COPY tuple format (without header and trailer), one per sample."""
+    rows = np.empty(len(value), dtype=COPY_ROW)
+    rows["fields"] = 4
+    rows["time_len"] = 8
+    rows["vehicle_len"] = 8
+    rows["signal_len"] = 2
+    rows["value_len"] = 8
+    rows["time"] = (time_ms - PG_EPOCH_MS) * 1000
+    rows["vehicle"] = vehicle
+    rows["signal"] = signal
+    rows["value"] = value
+    return rows
 
 
 def copy_rows(items: list[Item]) -> bytes:
@@ -129,18 +145,12 @@ def copy_rows(items: list[Item]) -> bytes:
             bases.append(batch.base_time_ms)
             vehicles.append(item.vehicle_id)
             signals.append(signal.id)
-    rows = np.empty(len(values), dtype=_ROW)
-    rows["fields"] = 4
-    rows["time_len"] = 8
-    rows["vehicle_len"] = 8
-    rows["signal_len"] = 2
-    rows["value_len"] = 8
-    rows["time"] = (
-        np.array(offsets, dtype=np.int64) + np.repeat(np.array(bases, dtype=np.int64), lengths)
-    ) * 1000 - _PG_EPOCH_MS * 1000
-    rows["vehicle"] = np.repeat(np.array(vehicles, dtype=np.int64), lengths)
-    rows["signal"] = np.repeat(np.array(signals, dtype=np.int16), lengths)
-    rows["value"] = np.array(values, dtype=np.float64)
+    rows = encode_rows(
+        np.array(offsets, dtype=np.int64) + np.repeat(np.array(bases, dtype=np.int64), lengths),
+        np.repeat(np.array(vehicles, dtype=np.int64), lengths),
+        np.repeat(np.array(signals, dtype=np.int16), lengths),
+        np.array(values, dtype=np.float64),
+    )
     return COPY_HEADER + rows.tobytes() + COPY_TRAILER
 
 

@@ -8,26 +8,10 @@ import psycopg
 from psycopg.abc import Query
 
 from ingest.bench.workload import Workload
+from ingest.store import COPY_HEADER, COPY_ROW, COPY_SQL, COPY_TRAILER, PG_EPOCH_MS, encode_rows
 
-COPY_SQL = "COPY readings (time, vehicle_id, signal_id, value) FROM STDIN (FORMAT BINARY)"
-# PostgreSQL's binary COPY: signature, flags, header extension length; a -1 field count ends it.
-COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-COPY_TRAILER = b"\xff\xff"
-PG_EPOCH_MS = 946_684_800_000  # 2000-01-01 UTC, timestamptz's zero
-# One readings row in binary COPY: field count, then (length, big-endian value) per column.
-COPY_ROW = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("time_len", ">i4"),
-        ("time", ">i8"),
-        ("vehicle_len", ">i4"),
-        ("vehicle", ">i8"),
-        ("signal_len", ">i4"),
-        ("signal", ">i2"),
-        ("value_len", ">i4"),
-        ("value", ">f8"),
-    ]
-)
+__all__ = ["COPY_HEADER", "COPY_ROW", "COPY_SQL", "COPY_TRAILER", "PG_EPOCH_MS", "copy_rows"]
+
 COPY_CHUNK_BYTES = 1 << 20
 
 
@@ -36,17 +20,12 @@ def copy_rows(workload: Workload, vehicle: np.ndarray | None = None) -> np.ndarr
 
     ``vehicle`` is each row's vehicle id; by default the registered vehicles'.
     """
-    rows = np.empty(workload.samples, dtype=COPY_ROW)
-    rows["fields"] = 4
-    rows["time_len"] = 8
-    rows["time"] = (workload.time_ms - PG_EPOCH_MS) * 1000  # microseconds since 2000
-    rows["vehicle_len"] = 8
-    rows["vehicle"] = workload.row_vehicle() if vehicle is None else vehicle
-    rows["signal_len"] = 2
-    rows["signal"] = workload.signal_id
-    rows["value_len"] = 8
-    rows["value"] = workload.value
-    return rows
+    return encode_rows(
+        workload.time_ms,
+        workload.row_vehicle() if vehicle is None else vehicle,
+        workload.signal_id,
+        workload.value,
+    )
 
 
 def copy_encoded(conn: psycopg.Connection, statement: Query, data: np.ndarray | bytes) -> None:
