@@ -3,11 +3,14 @@
 
 import datetime as dt
 import json
+import threading
 import time
 from collections import Counter
 
 import numpy as np
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 from typer.testing import CliRunner
 
 import wrenchlight.commands  # noqa: F401  (registers ``sim fleet``)
@@ -17,6 +20,7 @@ from firmware_sim.fleetsim import FleetSim
 from firmware_sim.model import ELECTRIC_SIGNALS
 from firmware_sim.vehicle import Vehicle
 from firmware_sim.vin import model_year_code, vin_check_digit
+from telemetry.mqtt_url import MqttUrl
 from wrenchlight.cli import app
 
 DAY = dt.date(2024, 10, 7)
@@ -126,12 +130,29 @@ def test_one_vehicle_through_fleetsim_matches_its_own_drive() -> None:
     assert twin.truth.pad_front_mm == pytest.approx(trace.truth.pad_front_mm, rel=1e-9)
 
 
-def test_sim_fleet_command_publishes_through_the_agent(mqtt_url: str) -> None:
-    result = CliRunner().invoke(
-        app, ["sim", "fleet", "--vehicles", "3", "--days", "1", "--seed", "2", "--json",
-              "--mqtt", mqtt_url],
-    )  # fmt: skip
+def test_sim_fleet_command_publishes_through_the_agent(mqtt_url: str, unique_id: str) -> None:
+    # Someone must take the batches: an agent keeps a batch the broker routed to nobody
+    # ("no matching subscribers") and the run would never drain.
+    url = MqttUrl.parse(mqtt_url)
+    received: list[str] = []
+    subscribed = threading.Event()
+    listener = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    listener.on_connect = lambda c, *a: c.subscribe(f"$share/{unique_id}/wl/v1/+/telemetry", 1)
+    listener.on_subscribe = lambda *a: subscribed.set()
+    listener.on_message = lambda c, u, m: received.append(m.topic)
+    listener.connect(url.host, url.port)
+    listener.loop_start()
+    try:
+        assert subscribed.wait(10)
+        result = CliRunner().invoke(
+            app, ["sim", "fleet", "--vehicles", "3", "--days", "1", "--seed", "2", "--json",
+                  "--mqtt", mqtt_url],
+        )  # fmt: skip
+    finally:
+        listener.disconnect()
+        listener.loop_stop()
     assert result.exit_code == 0, result.output
+    assert any(t.startswith("wl/v1/sim-2-") for t in received)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["vehicles"] == 3 and summary["drained"] is True
     assert summary["batches_published"] > 0 and summary["samples_published"] > 0
