@@ -9,6 +9,7 @@ fails ingest: an error is logged and retried next round.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -56,6 +57,7 @@ class Upkeep:
     def __init__(self, database_url: str, *, name: str = "ingest-upkeep") -> None:
         self._url = database_url
         self._stop = threading.Event()
+        self._conn: psycopg.Connection | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     @staticmethod
@@ -67,33 +69,39 @@ class Upkeep:
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop, cancelling a refresh in progress (it is redone from the queue next time)."""
         self._stop.set()
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            with contextlib.suppress(psycopg.Error):  # already gone: nothing to cancel
+                conn.cancel_safe()
         self._thread.join(timeout_s)
 
     def _run(self) -> None:
-        conn: psycopg.Connection | None = None
         retention_at = 0.0
         while not self._stop.wait(REFRESH_INTERVAL_S):
             try:
-                if conn is None or conn.closed:
-                    conn = db.connect(self._url, autocommit=True)
+                if self._conn is None or self._conn.closed:
+                    self._conn = db.connect(self._url, autocommit=True)
                 started = time.perf_counter()
-                hours = refresh_rollups(conn)
-                if hours:
+                rows = refresh_rollups(self._conn)
+                if rows:
                     log.debug(
-                        "refreshed rollups of %d vehicle-hours in %.2f s",
-                        hours,
+                        "refreshed rollups of %d queued vehicle-hours in %.2f s",
+                        rows,
                         time.perf_counter() - started,
                     )
                 if time.monotonic() >= retention_at:
-                    dropped = enforce_retention(conn)
+                    dropped = enforce_retention(self._conn)
                     if dropped:
                         log.info("retention: dropped %d readings partitions", dropped)
                     retention_at = time.monotonic() + RETENTION_INTERVAL_S
             except psycopg.Error as exc:
+                if self._stop.is_set():
+                    break  # cancelled by stop(): the queue keeps what was not refreshed
                 log.warning("upkeep failed, retrying in %.0f s: %s", REFRESH_INTERVAL_S, exc)
-                if conn is not None:
-                    conn.close()
-                conn = None
-        if conn is not None:
-            conn.close()
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+        if self._conn is not None:
+            self._conn.close()

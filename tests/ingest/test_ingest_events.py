@@ -5,6 +5,7 @@ the plain-PostgreSQL rollups and retention."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -221,3 +222,25 @@ def test_retention_drops_old_partitions_and_rollups(conn, device: Device):
 def test_policy_rejects_nonsense():
     with pytest.raises(ValueError, match="shorter than retention"):
         ReadingsPolicy(retention=timedelta(days=5), compress_after=timedelta(days=7))
+
+
+def test_stopping_upkeep_cancels_a_long_refresh_quietly(db_url, monkeypatch, caplog):
+    from ingest import upkeep
+
+    started = threading.Event()
+
+    def slow_refresh(conn):
+        started.set()
+        conn.execute("SELECT pg_sleep(60)")
+        return 0
+
+    monkeypatch.setattr(upkeep, "REFRESH_INTERVAL_S", 0.05)
+    monkeypatch.setattr(upkeep, "refresh_rollups", slow_refresh)
+    job = upkeep.Upkeep(db_url)
+    job.start()
+    assert started.wait(10)
+    t0 = time.monotonic()
+    job.stop(timeout_s=10)
+    assert time.monotonic() - t0 < 5
+    assert not job._thread.is_alive()
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
