@@ -59,6 +59,7 @@ class Publisher:
         self._early_acks: set[int] = set()
         self._early_refusals: set[int] = set()  # refused before _publish recorded the mid
         self._hold_until = 0.0  # monotonic time before which the drainer does not republish
+        self.unrouted = 0  # batches the broker routed to no subscriber (each retried)
         self._other_mids: set[int] = set()
         self._pending_dtc: bytes | None = None
         self._lock = threading.Lock()
@@ -326,6 +327,7 @@ class Publisher:
                     self._inflight_seqs.discard(seq)
             if seq is not None or mid in self._early_refusals:
                 self._hold_until = time.monotonic() + REFUSED_RETRY_S
+                self.unrouted += 1
         log.warning(
             "broker did not deliver message %d (%s)%s",
             mid,

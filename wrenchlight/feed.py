@@ -140,10 +140,16 @@ def drive_fleet(
                     samples += batch.sample_count
             progress.update(task, advance=1, batches=published)
     drained = True
+    deadline = time.monotonic() + drain_timeout_s  # one wait for the whole fleet
     for pub in publishers:
-        if not pub.wait_drained(drain_timeout_s):
+        if not pub.wait_drained(max(0.0, deadline - time.monotonic())):
             drained = False
             log.warning("%s still has %d unacknowledged batches", pub.device_id, len(pub.outbox))
+    if not drained and any(pub.unrouted for pub in publishers):
+        log.warning(
+            "the broker routed batches to no subscriber: is ingest (`wrenchlight ingest`) "
+            "consuming from this broker? The agents keep such batches until someone does."
+        )
     return FeedStats(
         trips=trips,
         steps=sim.steps,

@@ -91,7 +91,7 @@ def test_batches_nobody_received_stay_buffered_until_someone_subscribes(
             pub.send(b.cut(seq=0))
         assert eventually(lambda: pub.published >= 5)
         time.sleep(0.5)  # the refusals arrive
-        assert len(outbox) == 5 and pub.acked == 0
+        assert len(outbox) == 5 and pub.acked == 0 and pub.unrouted >= 5
         sub, got = _subscriber(private_broker, "$share/ingest/wl/v1/+/telemetry")
         try:
             assert pub.wait_drained(15)
