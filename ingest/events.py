@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ingest.checks import time_span_ms
 from ingest.message import Item, of_kind
 from ingest.store import to_datetime
 
@@ -128,12 +129,9 @@ def _greatest(a: float | None, b: float | None) -> float | None:
 
 
 def _batch_span(item: Item) -> _Span:
-    batch = item.batch
-    assert batch is not None
-    starts = [s.offsets_ms[0] for s in batch.series if s.offsets_ms]
-    ends = [s.offsets_ms[-1] for s in batch.series if s.offsets_ms]
-    base = batch.base_time_ms
-    span = _Span(base + min(starts, default=0), base + max(ends, default=0), None, None, None, 0, 1)
+    batch, times = item.batch, time_span_ms(item)
+    assert batch is not None and times is not None
+    span = _Span(times[0], times[1], None, None, None, 0, 1)
     for series in batch.series:
         if not series.values:
             continue

@@ -7,10 +7,15 @@ import time
 import uuid
 from dataclasses import dataclass
 
+import paho.mqtt.client as mqtt
 import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from db import registry
 from telemetry import Batch, Series
+from telemetry.mqtt_url import MqttUrl
 
 
 @dataclass(frozen=True)
@@ -61,3 +66,15 @@ def make_batch(
             ),
         ),
     )
+
+
+def forget_session(mqtt_url: str, client_id: str) -> None:
+    """End a persistent session so the broker stops queueing for it."""
+    url = MqttUrl.parse(mqtt_url)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    client.connect(url.host, url.port, clean_start=True, properties=props)
+    client.loop_start()
+    client.disconnect()
+    client.loop_stop()

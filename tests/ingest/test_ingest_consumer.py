@@ -12,10 +12,8 @@ from collections.abc import Callable, Iterator
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
-from ingest_support import Device, make_batch
+from ingest_support import Device, forget_session, make_batch
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from ingest import IngestWorker
 from telemetry import encode, topics
@@ -60,18 +58,6 @@ def stored(conn: psycopg.Connection, device: Device) -> tuple[int, int]:
         "SELECT count(*) FROM readings WHERE vehicle_id = %s", (device.vehicle_id,)
     ).fetchone()[0]
     return batches, readings
-
-
-def forget_session(mqtt_url: str, client_id: str) -> None:
-    """End a persistent session so the broker stops queueing for it."""
-    url = MqttUrl.parse(mqtt_url)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    props = Properties(PacketTypes.CONNECT)
-    props.SessionExpiryInterval = 0
-    client.connect(url.host, url.port, clean_start=True, properties=props)
-    client.loop_start()
-    client.disconnect()
-    client.loop_stop()
 
 
 def test_every_published_batch_is_stored_exactly_once(

@@ -27,10 +27,8 @@ import paho.mqtt.client as mqtt
 import psutil
 import psycopg
 import pytest
-from ingest_support import Device, make_batch, register
+from ingest_support import Device, forget_session, make_batch, register
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from private_servers import MOSQUITTO, PrivateMosquitto, PrivatePostgres, free_port
 
@@ -427,18 +425,6 @@ def gone(proc: psutil.Process) -> bool:
         return True
 
 
-def forget_session(mqtt_url: str, client_id: str) -> None:
-    """End a persistent session so the broker stops queueing for it."""
-    url = MqttUrl.parse(mqtt_url)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    props = Properties(PacketTypes.CONNECT)
-    props.SessionExpiryInterval = 0
-    client.connect(url.host, url.port, clean_start=True, properties=props)
-    client.loop_start()
-    client.disconnect()
-    client.loop_stop()
-
-
 def flush_in_flight(conn: psycopg.Connection) -> bool:
     """True while an ingest connection to this database is inside a statement or transaction."""
     row = conn.execute(
@@ -461,24 +447,6 @@ def private_broker() -> Iterator[PrivateMosquitto]:
     try:
         broker.start()
         yield broker
-    finally:
-        broker.close()
-
-
-@pytest.fixture
-def quiet_broker(mqtt_url: str) -> Iterator[str]:
-    """A broker only this test publishes to: a private Mosquitto, else the shared broker.
-
-    Ingest workers subscribe to every device's topics, so on the shared broker they would
-    also take whatever other test runs publish, and a stalled worker's queue would fill
-    with it (Mosquitto drops QoS 1 messages beyond ``max_queued_messages``).
-    """
-    if MOSQUITTO is None:
-        yield mqtt_url
-        return
-    broker = PrivateMosquitto()
-    try:
-        yield broker.start()
     finally:
         broker.close()
 

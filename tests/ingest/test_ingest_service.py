@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from ingest_support import Device, make_batch
 from paho.mqtt.enums import CallbackAPIVersion
-from private_servers import MOSQUITTO, PrivateMosquitto, free_port
+from private_servers import free_port
 from prometheus_client.parser import text_string_to_metric_families
 
 from telemetry import encode, topics
@@ -37,25 +37,14 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 @pytest.fixture
-def broker_url(mqtt_url: str) -> Iterator[str]:
-    """A private Mosquitto where there is one, so other traffic cannot skew the counts."""
-    if MOSQUITTO is None:
-        yield mqtt_url
-        return
-    broker = PrivateMosquitto()
-    try:
-        yield broker.start()
-    finally:
-        broker.close()
-
-
-@pytest.fixture
-def service(db_url: str, broker_url: str, unique_id: str) -> Iterator[tuple[subprocess.Popen, int]]:
+def service(
+    db_url: str, quiet_broker: str, unique_id: str
+) -> Iterator[tuple[subprocess.Popen, int]]:
     port = free_port()
     env = {
         **os.environ,
         "WRENCHLIGHT_DATABASE_URL": db_url,
-        "WRENCHLIGHT_MQTT_URL": broker_url,
+        "WRENCHLIGHT_MQTT_URL": quiet_broker,
     }
     proc = subprocess.Popen(
         [
@@ -86,7 +75,7 @@ def service(db_url: str, broker_url: str, unique_id: str) -> Iterator[tuple[subp
 
 
 def test_service_counts_in_metrics_and_stops_on_sigterm(
-    service, conn, device: Device, broker_url: str, unique_id: str
+    service, conn, device: Device, quiet_broker: str, unique_id: str
 ):
     proc, port = service
     deadline = time.monotonic() + 60
@@ -101,7 +90,7 @@ def test_service_counts_in_metrics_and_stops_on_sigterm(
         assert time.monotonic() < deadline, "the service did not come up"
         time.sleep(0.2)
     time.sleep(2)  # the workers subscribe after their database is ready
-    url = MqttUrl.parse(broker_url)
+    url = MqttUrl.parse(quiet_broker)
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2, client_id=f"{unique_id}-p", protocol=mqtt.MQTTv5
     )
