@@ -12,6 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from db.timescale import CHECK_SQL
+from ingest import wide
 from ingest.checks import time_span_ms
 from ingest.message import Item, Message, of_kind
 from telemetry import SIGNALS, by_name
@@ -73,59 +74,20 @@ def deduplicate(*, conn: psycopg.Connection, items: list[Item]) -> None:
 
 
 def write_readings(*, conn: psycopg.Connection, items: list[Item]) -> None:
-    """Copy every sample into ``readings`` with one binary COPY, the rows built by numpy."""
+    """Copy every sample into ``readings`` with one binary COPY: one row per vehicle and
+    timestamp, a column per signal (``ingest.wide``)."""
     items = of_kind(items, "telemetry")
     if not items:
         return
     with (
         conn.cursor() as cur,
-        cur.copy(COPY_SQL) as copy,
+        cur.copy(wide.COPY_SQL) as copy,
     ):
-        copy.write(copy_rows(items))
+        copy.write(copy_data(items))
 
 
-# PostgreSQL's binary COPY, built column-wise with numpy: psycopg's write_row costs about a
-# microsecond a row in Python, which was most of the pipeline's time; this is ~20x cheaper.
-# Layout: signature, flags, header extension length; per row a field count and each field as
-# a length and big-endian bytes; a -1 trailer. timestamptz is microseconds since 2000-01-01.
-COPY_SQL = "COPY readings (time, vehicle_id, signal_id, value) FROM STDIN (FORMAT BINARY)"
-COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") * 2
-COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
-PG_EPOCH_MS = 946_684_800_000  # 2000-01-01 UTC, timestamptz's zero
-COPY_ROW = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("time_len", ">i4"),
-        ("time", ">i8"),
-        ("vehicle_len", ">i4"),
-        ("vehicle", ">i8"),
-        ("signal_len", ">i4"),
-        ("signal", ">i2"),
-        ("value_len", ">i4"),
-        ("value", ">f8"),
-    ]
-)
-
-
-def encode_rows(
-    time_ms: np.ndarray, vehicle: np.ndarray, signal: np.ndarray, value: np.ndarray
-) -> np.ndarray:
-    """Readings rows in binary COPY tuple format (without header and trailer), one per sample."""
-    rows = np.empty(len(value), dtype=COPY_ROW)
-    rows["fields"] = 4
-    rows["time_len"] = 8
-    rows["vehicle_len"] = 8
-    rows["signal_len"] = 2
-    rows["value_len"] = 8
-    rows["time"] = (time_ms - PG_EPOCH_MS) * 1000
-    rows["vehicle"] = vehicle
-    rows["signal"] = signal
-    rows["value"] = value
-    return rows
-
-
-def copy_rows(items: list[Item]) -> bytes:
-    """The binary COPY data (header to trailer) of every sample of the items' batches."""
+def copy_data(items: list[Item]) -> bytes:
+    """The binary COPY stream (header to trailer) of every sample of the items' batches."""
     # Plain lists grow in C; numpy then converts and repeats once for the whole flush.
     offsets: list[int] = []
     values: list[float] = []
@@ -145,13 +107,13 @@ def copy_rows(items: list[Item]) -> bytes:
             bases.append(batch.base_time_ms)
             vehicles.append(item.vehicle_id)
             signals.append(signal.id)
-    rows = encode_rows(
-        np.array(offsets, dtype=np.int64) + np.repeat(np.array(bases, dtype=np.int64), lengths),
+    rows = wide.pivot(
         np.repeat(np.array(vehicles, dtype=np.int64), lengths),
-        np.repeat(np.array(signals, dtype=np.int16), lengths),
+        np.array(offsets, dtype=np.int64) + np.repeat(np.array(bases, dtype=np.int64), lengths),
+        np.repeat(np.array(signals, dtype=np.int64), lengths),
         np.array(values, dtype=np.float64),
     )
-    return COPY_HEADER + rows.tobytes() + COPY_TRAILER
+    return wide.copy_data(rows)
 
 
 def queue_rollups(*, conn: psycopg.Connection, items: list[Item]) -> None:
@@ -283,8 +245,29 @@ def write_dead_letters(*, conn: psycopg.Connection, rejected: list[tuple[Message
     )
 
 
+class SchemaBehind(RuntimeError):
+    """The database lacks a column for a catalogue signal: a migration has not been run."""
+
+
+def check_columns(conn: psycopg.Connection) -> None:
+    """Raise ``SchemaBehind`` unless ``readings`` has a column for every catalogue signal."""
+    have = {
+        row[0]
+        for row in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'readings'::regclass "
+            "AND attnum > 0 AND NOT attisdropped"
+        )
+    }
+    missing = [name for name in wide.COLUMNS if name not in have]
+    if missing:
+        raise SchemaBehind(
+            f"readings has no column for {', '.join(missing)}; run `wrenchlight db migrate`"
+        )
+
+
 def sync_signals(*, conn: psycopg.Connection) -> None:
-    """Upsert the ``signals`` table from the telemetry catalogue."""
+    """Check ``readings`` has a column per catalogue signal and upsert the ``signals`` table."""
+    check_columns(conn)
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO signals (signal_id, name, unit) VALUES (%s, %s, %s) "

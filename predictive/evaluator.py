@@ -55,7 +55,7 @@ from predictive.publish import (
     trouble_code_alerts,
 )
 from predictive.totals import BrakeTotals, OilTotals, Series, advance_brakes, advance_oil
-from telemetry.signals import by_name
+from telemetry.signals import by_id, by_name
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +73,26 @@ def _signal_id(name: str) -> int:
     return signal.id
 
 
+def _column(signal_id: int) -> str:
+    """The ``readings`` column of a catalogue signal."""
+    signal = by_id(signal_id)
+    assert signal is not None, signal_id
+    return signal.name
+
+
 OIL_SIGNALS = RPM, OIL_TEMP, COOLANT, SPEED = tuple(
     _signal_id(n) for n in ("engine_rpm", "oil_temp_c", "coolant_temp_c", "speed_kmh")
 )
-
-
-ODOMETER = _signal_id("odometer_km")
+LOAD, AMBIENT = _signal_id("engine_load_pct"), _signal_id("ambient_temp_c")
+# Every signal the models may use, in the order ``_read`` returns their columns (after time).
+READ_SIGNALS = (*OIL_SIGNALS, LOAD, AMBIENT)
+_READ_COLUMNS = tuple(_column(sid) for sid in READ_SIGNALS)
+_READ_SQL = (
+    f"SELECT extract(epoch FROM time)::float8, {', '.join(_READ_COLUMNS)} FROM readings "
+    "WHERE vehicle_id = %s AND time <= %s "
+    "AND (%s::float8 IS NULL OR time > to_timestamp(%s::float8)) "
+    f"AND num_nonnulls({', '.join(_READ_COLUMNS)}) > 0 ORDER BY time LIMIT %s"
+)
 
 
 def _epoch(ts: datetime | None) -> float | None:
@@ -141,9 +155,9 @@ def _unobserved_km(
     if at_km is None:
         return 0.0
     row = conn.execute(
-        "SELECT value FROM readings WHERE vehicle_id = %s AND signal_id = %s "
+        "SELECT odometer_km FROM readings WHERE vehicle_id = %s AND odometer_km IS NOT NULL "
         "AND time >= COALESCE(to_timestamp(%s), '-infinity') ORDER BY time LIMIT 1",
-        (vehicle_id, ODOMETER, since_s),
+        (vehicle_id, since_s),
     ).fetchone()
     return 0.0 if row is None else max(0.0, float(row[0]) - float(at_km))
 
@@ -151,20 +165,17 @@ def _unobserved_km(
 def _read(
     conn: psycopg.Connection, vehicle_id: int, since_s: float | None, now: datetime, limit: int
 ) -> np.ndarray:
-    rows = conn.execute(
-        "SELECT extract(epoch FROM time)::float8, signal_id, value FROM readings "
-        "WHERE vehicle_id = %s AND signal_id = ANY(%s) AND time <= %s "
-        "AND (%s::float8 IS NULL OR time > to_timestamp(%s::float8)) ORDER BY time LIMIT %s",
-        (vehicle_id, [*OIL_SIGNALS], now, since_s, since_s, limit),
-    ).fetchall()
-    return np.array(rows, dtype=np.float64).reshape(-1, 3)
+    """Rows (epoch s, then one column per ``READ_SIGNALS``, NaN where not sampled), by time."""
+    rows = conn.execute(_READ_SQL, (vehicle_id, now, since_s, since_s, limit)).fetchall()
+    return np.array(rows, dtype=np.float64).reshape(-1, 1 + len(READ_SIGNALS))
 
 
 def _series(rows: np.ndarray, signal_id: int, since_s: float | None) -> Series:
-    mask = rows[:, 1] == signal_id
+    column = rows[:, 1 + READ_SIGNALS.index(signal_id)]
+    mask = ~np.isnan(column)
     if since_s is not None:
         mask &= rows[:, 0] > since_s
-    return rows[mask, 0], rows[mask, 2]
+    return rows[mask, 0], column[mask]
 
 
 def evaluate_vehicle(

@@ -32,9 +32,11 @@ import psycopg
 from psycopg import sql
 
 import db
-from ingest.bench.pgcopy import PG_EPOCH_MS, copy_encoded, copy_rows
+from ingest import wide
+from ingest.bench.pgcopy import copy_encoded, workload_rows
 from ingest.bench.phase import Progress, checkpoint
 from ingest.bench.workload import Workload
+from ingest.wide import PG_EPOCH_MS
 from telemetry import SIGNALS, by_name
 
 NARROW = "layout_narrow"
@@ -43,7 +45,7 @@ WIDE_REAL = "layout_wide_real"
 LAYOUTS = (NARROW, WIDE, WIDE_REAL)
 FAST_SIGNAL = "speed_kmh"  # sampled every second
 SLOW_SIGNAL = "coolant_temp_c"  # sampled every 30 s
-COLUMNS = tuple(s.name for s in SIGNALS)
+COLUMNS = wide.COLUMNS
 
 
 def _vehicles(workload: Workload) -> np.ndarray:
@@ -84,60 +86,38 @@ def create_tables(conn: psycopg.Connection) -> None:
         )
 
 
+# One row per sample as binary COPY tuples: the layout ``readings`` had before the wide one.
+NARROW_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("time_len", ">i4"),
+        ("time", ">i8"),
+        ("vehicle_len", ">i4"),
+        ("vehicle", ">i8"),
+        ("signal_len", ">i4"),
+        ("signal", ">i2"),
+        ("value_len", ">i4"),
+        ("value", ">f8"),
+    ]
+)
+
+
 def narrow_stream(workload: Workload) -> np.ndarray:
     """The narrow rows as binary COPY tuples (one per sample)."""
-    return copy_rows(workload, _vehicles(workload)).view(np.uint8)
+    rows = np.empty(workload.samples, dtype=NARROW_ROW)
+    rows["fields"] = 4
+    rows["time_len"] = 8
+    rows["vehicle_len"] = 8
+    rows["signal_len"] = 2
+    rows["value_len"] = 8
+    rows["time"] = (workload.time_ms - PG_EPOCH_MS) * 1000
+    rows["vehicle"] = _vehicles(workload)
+    rows["signal"] = workload.signal_id
+    rows["value"] = workload.value
+    return rows.view(np.uint8)
 
 
-def pivot(workload: Workload) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(vehicle, time_ms, values[row, signal]) with one row per vehicle and timestamp, NaN for
-    a signal not sampled then."""
-    vehicle = _vehicles(workload)
-    order = np.lexsort((workload.time_ms, vehicle))
-    v, t = vehicle[order], workload.time_ms[order]
-    new_row = np.ones(len(order), dtype=bool)
-    new_row[1:] = (v[1:] != v[:-1]) | (t[1:] != t[:-1])
-    row = np.cumsum(new_row) - 1
-    column_of = np.full(256, -1, dtype=np.int64)
-    for i, s in enumerate(SIGNALS):
-        column_of[s.id] = i
-    values = np.full((int(row[-1]) + 1, len(SIGNALS)), np.nan)
-    values[row, column_of[workload.signal_id[order]]] = workload.value[order]
-    return v[new_row], t[new_row], values
-
-
-def wide_stream(
-    vehicle: np.ndarray, time_ms: np.ndarray, values: np.ndarray, width: int
-) -> np.ndarray:
-    """The wide rows as binary COPY tuples; NULL (length -1) where a value is NaN."""
-    n, k = values.shape
-    present = ~np.isnan(values)
-    lengths = 2 + 12 + 12 + 4 * k + width * present.sum(axis=1)
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    buf = np.zeros(int(lengths.sum()), dtype=np.uint8)
-
-    def put(at: np.ndarray, data: np.ndarray) -> None:
-        raw = np.ascontiguousarray(data).view(np.uint8).reshape(len(at), -1)
-        buf[at[:, None] + np.arange(raw.shape[1])] = raw
-
-    put(starts, np.full(n, 2 + k, dtype=">i2"))
-    pos = starts + 2
-    for column in ((time_ms - PG_EPOCH_MS) * 1000, vehicle):
-        put(pos, np.full(n, 8, dtype=">i4"))
-        put(pos + 4, column.astype(">i8"))
-        pos = pos + 12
-    value_type = ">f8" if width == 8 else ">f4"
-    for j in range(k):
-        here = present[:, j]
-        put(pos, np.where(here, width, -1).astype(">i4"))
-        if here.any():
-            put(pos[here] + 4, values[here, j].astype(value_type))
-        pos = pos + 4 + width * here
-    return buf
-
-
-def _copy(conn: psycopg.Connection, table: str, stream: np.ndarray) -> float:
+def _copy(conn: psycopg.Connection, table: str, stream: np.ndarray | bytes) -> float:
     statement = sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(sql.Identifier(table))
     started = time.perf_counter()
     copy_encoded(conn, statement, stream)
@@ -281,21 +261,21 @@ def run_layout(
             progress(what, done, total)
 
     step("layout: encoding", 0, 1)
-    vehicle, time_ms, values = pivot(workload)
-    streams = {
+    pivoted = workload_rows(workload, _vehicles(workload))
+    streams: dict[str, np.ndarray | bytes] = {
         NARROW: narrow_stream(workload),
-        WIDE: wide_stream(vehicle, time_ms, values, 8),
-        WIDE_REAL: wide_stream(vehicle, time_ms, values, 4),
+        WIDE: wide.encode(pivoted, ">f8"),
+        WIDE_REAL: wide.encode(pivoted, ">f4"),
     }
-    rows = {NARROW: workload.samples, WIDE: len(vehicle), WIDE_REAL: len(vehicle)}
-    samples = int((~np.isnan(values)).sum())
+    rows = {NARROW: workload.samples, WIDE: len(pivoted), WIDE_REAL: len(pivoted)}
+    samples = pivoted.samples
     step("layout: encoding", 1, 1)
     figures: dict[str, Any] = {
         "samples": samples,
-        "vehicles": len(np.unique(vehicle)),
-        "wide_rows": len(vehicle),
-        "wide_null_fraction": round(1 - samples / values.size, 3),
-        "signals_per_wide_row": round(samples / len(vehicle), 2),
+        "vehicles": len(np.unique(pivoted.vehicle)),
+        "wide_rows": len(pivoted),
+        "wide_null_fraction": round(1 - samples / pivoted.present.size, 3),
+        "signals_per_wide_row": round(samples / len(pivoted), 2),
     }
     with db.connect(database_url, autocommit=True) as conn:
         create_tables(conn)

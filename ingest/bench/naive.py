@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The naive way: one JSON message per sample, one autocommitted ``INSERT`` per row."""
+"""The naive way: one JSON message per sample, one autocommitted ``INSERT`` per sample (a
+``readings`` row holding that one signal)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from typing import Any
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from psycopg import sql
 
 import db
 from db import registry
 from ingest.bench.phase import STALL_S, START_TIMEOUT_S, Progress, reset, scalar
 from ingest.bench.publisher import Publisher, mqtt_client
 from ingest.bench.workload import Workload
+from ingest.wide import SAMPLES_SQL
 from telemetry import SIGNALS, by_name
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -71,8 +74,10 @@ def naive_subscriber(
         if signal is None:
             return
         conn.execute(
-            "INSERT INTO readings (time, vehicle_id, signal_id, value) VALUES (%s, %s, %s, %s)",
-            (_EPOCH + timedelta(milliseconds=doc["time_ms"]), vehicle_id, signal.id, doc["value"]),
+            sql.SQL("INSERT INTO readings (time, vehicle_id, {}) VALUES (%s, %s, %s)").format(
+                sql.Identifier(signal.name)
+            ),
+            (_EPOCH + timedelta(milliseconds=doc["time_ms"]), vehicle_id, doc["value"]),
         )
         inserted.value += 1
         last_insert.value = time.time()
@@ -163,7 +168,7 @@ def run_naive(
                 publisher.close()
             if progress is not None:
                 progress("naive", seconds, seconds)
-            stored = scalar(conn, "SELECT count(*) FROM readings")
+            stored = scalar(conn, SAMPLES_SQL)
         finally:
             stop.set()
             proc.join(30)
@@ -171,7 +176,7 @@ def run_naive(
                 proc.kill()
                 proc.join()
     if stored != sent:
-        raise RuntimeError(f"naive: {stored} rows stored, {sent} published")
+        raise RuntimeError(f"naive: {stored} samples stored, {sent} published")
     return {
         "samples": sent,
         "seconds": round(elapsed, 3),

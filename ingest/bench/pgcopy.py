@@ -7,25 +7,31 @@ import numpy as np
 import psycopg
 from psycopg.abc import Query
 
+from ingest import wide
 from ingest.bench.workload import Workload
-from ingest.store import COPY_HEADER, COPY_ROW, COPY_SQL, COPY_TRAILER, PG_EPOCH_MS, encode_rows
+from ingest.wide import COPY_HEADER, COPY_SQL, COPY_TRAILER
 
-__all__ = ["COPY_HEADER", "COPY_ROW", "COPY_SQL", "COPY_TRAILER", "PG_EPOCH_MS", "copy_rows"]
+__all__ = ["COPY_SQL", "copy_encoded", "copy_rows", "workload_rows"]
 
 COPY_CHUNK_BYTES = 1 << 20
 
 
-def copy_rows(workload: Workload, vehicle: np.ndarray | None = None) -> np.ndarray:
-    """Every row of the workload in PostgreSQL's binary COPY tuple format, as one array.
+def workload_rows(workload: Workload, vehicle: np.ndarray | None = None) -> wide.Rows:
+    """The workload's samples as ``readings`` rows (one per vehicle and timestamp).
 
-    ``vehicle`` is each row's vehicle id; by default the registered vehicles'.
+    ``vehicle`` is each sample's vehicle id; by default the registered vehicles'.
     """
-    return encode_rows(
-        workload.time_ms,
+    return wide.pivot(
         workload.row_vehicle() if vehicle is None else vehicle,
-        workload.signal_id,
+        workload.time_ms,
+        workload.signal_id.astype(np.int64),
         workload.value,
     )
+
+
+def copy_rows(workload: Workload, vehicle: np.ndarray | None = None) -> bytes:
+    """Every row of the workload in PostgreSQL's binary COPY tuple format, as one stream."""
+    return wide.encode(workload_rows(workload, vehicle))
 
 
 def copy_encoded(conn: psycopg.Connection, statement: Query, data: np.ndarray | bytes) -> None:

@@ -70,7 +70,8 @@ def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, uniq
         # Stage: python-OBD read the VIN and odometer from the simulated ECU; ingest stored them.
         _wait(
             lambda: conn.execute(
-                "SELECT 1 FROM readings WHERE vehicle_id = %s AND signal_id = 166", (vehicle_id,)
+                "SELECT 1 FROM readings_long WHERE vehicle_id = %s AND signal_id = 166",
+                (vehicle_id,),
             ).fetchone(),
             45,
             "an odometer reading to be stored",
@@ -78,7 +79,7 @@ def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, uniq
         _wait(
             lambda: (
                 conn.execute(
-                    "SELECT count(DISTINCT signal_id) FROM readings WHERE vehicle_id = %s",
+                    "SELECT count(DISTINCT signal_id) FROM readings_long WHERE vehicle_id = %s",
                     (vehicle_id,),
                 ).fetchone()[0]
                 >= 8

@@ -55,7 +55,7 @@ def stored(conn: psycopg.Connection, device: Device) -> tuple[int, int]:
         "SELECT count(*) FROM batches WHERE device_id = %s", (device.device_id,)
     ).fetchone()[0]
     readings = conn.execute(
-        "SELECT count(*) FROM readings WHERE vehicle_id = %s", (device.vehicle_id,)
+        "SELECT count(*) FROM readings_long WHERE vehicle_id = %s", (device.vehicle_id,)
     ).fetchone()[0]
     return batches, readings
 

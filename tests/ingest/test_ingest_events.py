@@ -12,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 from ingest_support import Device, make_batch
+from psycopg import sql
 
 from db.policies import ReadingsPolicy, apply_policy, current_policy
 from ingest import pipeline, process_messages
 from ingest.events import TRIP_GAP
 from ingest.message import Message
 from ingest.upkeep import enforce_retention, refresh_rollups
-from telemetry import encode, topics
+from telemetry import SIGNALS, encode, topics
 from telemetry.dtc import DtcSnapshot, encode_dtc
 
 MINUTE_MS = 60_000
@@ -170,18 +171,37 @@ def test_rollups_match_the_readings(conn, device: Device):
     for table, unit in (("readings_1m", "minute"), ("readings_1h", "hour")):
         expected = conn.execute(
             f"SELECT date_trunc('{unit}', time), signal_id, avg(value), min(value), max(value), "
-            "count(*) FROM readings WHERE vehicle_id = %s GROUP BY 1, 2 ORDER BY 1, 2",
+            "count(*) FROM readings_long WHERE vehicle_id = %s GROUP BY 1, 2 ORDER BY 1, 2",
             (device.vehicle_id,),
         ).fetchall()
-        got = conn.execute(
-            f"SELECT bucket, signal_id, avg, min, max, n FROM {table} WHERE vehicle_id = %s "
-            "ORDER BY 1, 2",
-            (device.vehicle_id,),
-        ).fetchall()
+        # The rollups are wide too: per signal, its avg/min/max/n columns.
+        got = sorted(
+            (bucket, s.id, avg, low, high, n)
+            for s in SIGNALS
+            for bucket, avg, low, high, n in conn.execute(
+                sql.SQL(
+                    "SELECT bucket, {c}_avg, {c}_min, {c}_max, {c}_n FROM {t} "
+                    "WHERE vehicle_id = %s AND {c}_n > 0"
+                ).format(c=sql.SQL(s.name), t=sql.Identifier(table)),
+                (device.vehicle_id,),
+            )
+        )
         assert len(got) == len(expected) > 0
         for g, e in zip(got, expected, strict=True):
             assert g[:2] == e[:2] and g[3:] == e[3:]
             assert g[2] == pytest.approx(e[2])
+        rows = conn.execute(
+            f"SELECT date_trunc('{unit}', time), count(*) FROM readings WHERE vehicle_id = %s "
+            "GROUP BY 1 ORDER BY 1",
+            (device.vehicle_id,),
+        ).fetchall()
+        assert (
+            rows
+            == conn.execute(
+                f"SELECT bucket, n FROM {table} WHERE vehicle_id = %s ORDER BY 1",
+                (device.vehicle_id,),
+            ).fetchall()
+        )
 
 
 def test_retention_drops_old_partitions_and_rollups(conn, device: Device):
@@ -212,7 +232,7 @@ def test_retention_drops_old_partitions_and_rollups(conn, device: Device):
             "SELECT count(*) FROM readings_1h WHERE bucket < now() - INTERVAL '100 days'"
         ).fetchone() == (0,)
         assert conn.execute(
-            "SELECT count(*) FROM readings WHERE vehicle_id = %s", (device.vehicle_id,)
+            "SELECT count(*) FROM readings_long WHERE vehicle_id = %s", (device.vehicle_id,)
         ).fetchone() == (40,)
     finally:
         apply_policy(conn, ReadingsPolicy())

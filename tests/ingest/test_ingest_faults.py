@@ -139,7 +139,7 @@ def assert_stored_exactly_once(database_url: str, load: Load) -> None:
             "SELECT device_id, seq FROM batches WHERE device_id = ANY(%s)", (load.device_ids,)
         ).fetchall()
         readings = c.execute(
-            "SELECT vehicle_id, count(*), count(DISTINCT (signal_id, time)) FROM readings "
+            "SELECT vehicle_id, count(*), count(DISTINCT (signal_id, time)) FROM readings_long "
             "WHERE vehicle_id = ANY(%s) GROUP BY vehicle_id",
             (vehicle_ids,),
         ).fetchall()

@@ -270,7 +270,7 @@ def test_a_flood_of_malformed_payloads_is_dead_lettered_and_the_worker_keeps_ser
 
     # Only the valid batches were stored, every sample of them.
     assert table_count(conn, "batches") == len(devices)
-    assert table_count(conn, "readings") == len(devices) * 20
+    assert table_count(conn, "readings_long") == len(devices) * 20
     stored_devices = {r[0] for r in conn.execute("SELECT device_id FROM batches").fetchall()}
     assert stored_devices == {d.device_id for d in devices.values()}
 

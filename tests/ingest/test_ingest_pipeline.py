@@ -29,7 +29,7 @@ def submit(conn: psycopg.Connection, device_id: str, payload: bytes) -> pipeline
 
 def stored_readings(conn: psycopg.Connection, vehicle_id: int) -> list[tuple[int, int, float]]:
     rows = conn.execute(
-        "SELECT (extract(epoch FROM time) * 1000)::bigint, signal_id, value FROM readings "
+        "SELECT (extract(epoch FROM time) * 1000)::bigint, signal_id, value FROM readings_long "
         "WHERE vehicle_id = %s ORDER BY 2, 1",
         (vehicle_id,),
     ).fetchall()
@@ -82,7 +82,7 @@ def test_same_device_and_seq_is_stored_once(conn, device: Device):
         "duplicate",
         "duplicate",
     ]
-    assert count(conn, "readings") == 2 * 20
+    assert count(conn, "readings_long") == 2 * 20
     assert count(conn, "batches") == 2
 
 
@@ -122,7 +122,7 @@ def test_rejected_message_lands_in_dead_letters(conn, device: Device, case):
         "SELECT topic, reason, payload, payload_size, received_at FROM dead_letters"
     ).fetchall()
     assert rows == [(topic, out.reason, payload, len(payload), received)]
-    assert count(conn, "readings") == 0
+    assert count(conn, "readings_long") == 0
     assert count(conn, "batches") == 0
     assert count(conn, "vehicle_state") == 0
 
@@ -183,7 +183,7 @@ def test_a_bad_message_does_not_poison_its_flush(conn, device: Device, unique_id
     outs = process_messages(conn, messages=msgs)
     assert [o.status for o in outs] == ["stored", "dead_letter", "stored"]
     assert [o.samples for o in outs] == [16, 0, 24]
-    assert count(conn, "readings") == 40
+    assert count(conn, "readings_long") == 40
     assert count(conn, "dead_letters") == 1
 
 
@@ -204,7 +204,7 @@ def test_database_refusal_isolates_the_message(conn, device: Device, unique_id, 
     outs = process_messages(conn, messages=msgs)
     assert [o.status for o in outs] == ["stored", "dead_letter"]
     assert "NumericValueOutOfRange" in outs[1].reason
-    assert count(conn, "readings") == 8
+    assert count(conn, "readings_long") == 8
     assert count(conn, "batches") == 1
 
 

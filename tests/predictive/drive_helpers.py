@@ -1,11 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""Synthetic driving written straight into the readings table (shared by the tests here)."""
+"""Synthetic driving written straight into the readings table (shared by the tests here):
+one row per instant, a column per signal."""
 
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-
-from telemetry.signals import by_name
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 STEP_S = 10.0
@@ -31,12 +30,14 @@ def write_drive(conn, vehicle_id, *, hours, rpm=3000.0, oil_temp_c=130.0, start=
         "speed_kmh": speed,
     }
     with conn.cursor().copy(
-        "COPY readings (time, vehicle_id, signal_id, value) FROM STDIN"
+        f"COPY readings (time, vehicle_id, {', '.join(signals)}) FROM STDIN"
     ) as copy:
-        for name, values in signals.items():
-            sid = by_name(name).id
-            for ts, value in zip(t, values, strict=True):
-                copy.write_row(
-                    (start + timedelta(seconds=float(ts)), vehicle_id, sid, float(value))
+        for i, ts in enumerate(t):
+            copy.write_row(
+                (
+                    start + timedelta(seconds=float(ts)),
+                    vehicle_id,
+                    *(float(values[i]) for values in signals.values()),
                 )
+            )
     return start.timestamp() + t
