@@ -30,9 +30,11 @@ from array import array
 from itertools import accumulate
 from typing import Any, Literal
 
+import numpy as np
+
 from telemetry.batch import MAX_SEQ, Batch, Series
 from telemetry.errors import DecodeError, InvalidBatch, TelemetryError
-from telemetry.signals import by_id, by_name
+from telemetry.signals import Signal, by_id, by_name
 
 __all__ = ["DecodeError", "TelemetryError", "decode", "encode"]
 
@@ -155,14 +157,50 @@ def _decode_binary(data: bytes) -> Batch:
         if sig is None:
             raise DecodeError(f"unknown signal id 0x{signal_id:02x}")
         offsets = tuple(accumulate(reader.i64s(count)))
-        # Signal.from_counts inlined: this line runs once per sample.
-        lo, step = sig.min, sig.resolution
-        values = tuple([round(lo + c * step, 6) for c in accumulate(reader.i64s(count))])
+        values = _values(sig, reader.take(count * 8))
         series.append(Series(sig.name, offsets, values))
     if reader.remaining:
         raise DecodeError(f"{reader.remaining} trailing bytes after the last series")
     # Offsets and values above are ints and finite floats by construction.
     return Batch.decoded(device_id, seq, vin, base_time_ms, tuple(series))
+
+
+# Signals with at most this many distinct counts decode through a table of their values.
+MAX_TABLE = 1 << 16
+# Deltas below this in magnitude cannot overflow int64 when summed (a body of at most
+# MAX_BODY_BYTES holds fewer than 2^21 of them).
+_SAFE_DELTA = 1 << 40
+_TABLES: dict[int, np.ndarray] = {}
+
+
+def _table(sig: Signal) -> np.ndarray | None:
+    """Every value the signal's counts can stand for, as ``Signal.from_counts`` gives it."""
+    table = _TABLES.get(sig.id)
+    if table is None:
+        size = sig.to_counts(sig.max) + 1
+        if size > MAX_TABLE:
+            return None
+        table = _TABLES[sig.id] = np.array([sig.from_counts(c) for c in range(size)])
+    return table
+
+
+def _values(sig: Signal, raw: bytes) -> tuple[float, ...]:
+    """A series' values from its little-endian i64 count deltas.
+
+    The values are exactly ``Signal.from_counts`` of the summed counts. Looking them up in a
+    table with numpy is ~10x cheaper than a ``round()`` per sample, which was most of the
+    decoding time at ingest; counts outside the table (values out of range, which ingest then
+    dead-letters) and signals with too many counts for a table (the odometer) take the slow way.
+    """
+    deltas = np.frombuffer(raw, dtype="<i8")
+    table = _table(sig)
+    if table is not None and deltas.size and np.abs(deltas).max() < _SAFE_DELTA:
+        counts = np.cumsum(deltas)
+        if counts.min() >= 0 and counts.max() < table.size:
+            return tuple(table[counts].tolist())
+    lo, step = sig.min, sig.resolution
+    # Signal.from_counts inlined: this line runs once per sample.
+    return tuple([round(lo + c * step, 6) for c in accumulate(deltas.tolist())])
 
 
 def _encode_json(batch: Batch, seq: int) -> bytes:

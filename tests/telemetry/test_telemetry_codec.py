@@ -3,13 +3,25 @@
 
 import contextlib
 import json
+import sys
 import zlib
+from array import array
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from telemetry import SIGNALS, Batch, DecodeError, InvalidBatch, Series, decode, encode, topics
+from telemetry import (
+    SIGNALS,
+    Batch,
+    DecodeError,
+    InvalidBatch,
+    Series,
+    codec,
+    decode,
+    encode,
+    topics,
+)
 from telemetry.batch import MAX_BASE_TIME_MS, MIN_BASE_TIME_MS
 
 VIN = "1HGCM82633A004352"
@@ -163,3 +175,18 @@ def test_topics_round_trip_and_reject_foreign_trees():
     for bad in ("wl/v2/car/telemetry", "wl/v1/car/secrets", "wl/v1//telemetry", "x"):
         with pytest.raises(DecodeError):
             topics.parse(bad)
+
+
+@pytest.mark.parametrize("signal", SIGNALS, ids=lambda s: s.name)
+def test_decoded_values_are_exactly_from_counts_for_every_count(signal):
+    """The table the decoder looks values up in agrees with ``Signal.from_counts`` everywhere,
+    and counts past the signal's range still decode (ingest then rejects the value)."""
+    top = signal.to_counts(signal.max)
+    counts = [*range(min(top, 70_000) + 1), top, top + 1, top + 1000]
+    deltas = [b - a for a, b in zip([0, *counts], counts, strict=False)]
+    raw = array("q", deltas)
+    if sys.byteorder == "big":
+        raw.byteswap()
+    got = codec._values(signal, raw.tobytes())
+    assert got == tuple(signal.from_counts(c) for c in counts)
+    assert codec._values(signal, array("q", [-1]).tobytes()) == (signal.from_counts(-1),)
