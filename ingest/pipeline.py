@@ -18,6 +18,7 @@ import psycopg
 
 from ingest import checks, events, store
 from ingest.message import Item, Message, Outcome
+from telemetry import codec
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,9 @@ def _dead_letter_alone(conn: psycopg.Connection, message: Message, exc: Exceptio
 
 
 def prepare(conn: psycopg.Connection) -> None:
-    """Start-up upkeep: the signal catalogue and, on plain PostgreSQL, readings partitions."""
+    """Start-up upkeep: the signal catalogue and, on plain PostgreSQL, readings partitions;
+    and the decoder's value tables, built before the first message rather than during it."""
+    codec.prepare()
     store.sync_signals(conn=conn)
     try:
         made = store.ensure_partitions(conn=conn)

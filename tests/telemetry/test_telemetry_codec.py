@@ -3,9 +3,7 @@
 
 import contextlib
 import json
-import sys
 import zlib
-from array import array
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +15,6 @@ from telemetry import (
     DecodeError,
     InvalidBatch,
     Series,
-    codec,
     decode,
     encode,
     topics,
@@ -182,11 +179,17 @@ def test_decoded_values_are_exactly_from_counts_for_every_count(signal):
     """The table the decoder looks values up in agrees with ``Signal.from_counts`` everywhere,
     and counts past the signal's range still decode (ingest then rejects the value)."""
     top = signal.to_counts(signal.max)
-    counts = [*range(min(top, 70_000) + 1), top, top + 1, top + 1000]
-    deltas = [b - a for a, b in zip([0, *counts], counts, strict=False)]
-    raw = array("q", deltas)
-    if sys.byteorder == "big":
-        raw.byteswap()
-    got = codec._values(signal, raw.tobytes())
-    assert got == tuple(signal.from_counts(c) for c in counts)
-    assert codec._values(signal, array("q", [-1]).tobytes()) == (signal.from_counts(-1),)
+    counts = [-1, *range(min(top, 70_000) + 1), top, top + 1, top + 1000]
+    values = tuple(signal.from_counts(c) for c in counts)
+    other = Series("speed_kmh" if signal.name != "speed_kmh" else "engine_rpm", (0, 5), (1, 2))
+    batch = Batch(
+        "d1",
+        1,
+        "",
+        1_790_000_000_000,
+        (other, Series(signal.name, tuple(range(len(counts))), values)),
+    )
+    decoded = decode(encode(batch))
+    assert decoded.series[1].values == values
+    assert decoded.series[1].offsets_ms == tuple(range(len(counts)))
+    assert decoded.series[0].values == (1.0, 2.0)
