@@ -235,11 +235,12 @@ def _columns(signals: list[Signal], counts: np.ndarray, data: np.ndarray) -> lis
     inside = (summed >= 0) & (summed < size)
     values = _tables.values[np.where(inside, summed + np.repeat(_tables.start[ids], counts), 0)]
     value_list = values.tolist()
+    all_inside = bool(inside.all())
     series = []
     end = 0
     for i, sig in enumerate(signals):
         start, end = end, end + int(counts[i])
-        if inside[start:end].all():
+        if all_inside or inside[start:end].all():
             column = tuple(value_list[start:end])
         else:
             column = _from_counts(sig, summed[start:end].tolist())
