@@ -25,6 +25,10 @@ from wrenchlight.embedded import EmbeddedBroker, EmbeddedPostgres
 
 # Tables whose rows tests create; truncated before each test that uses the database.
 DATA_TABLES = (
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_subscriptions",
+    "outbox",
     "service_order_events",
     "service_orders",
     "alerts",

@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: MIT
+"""Webhooks: signed deliveries of alert and order events from a transactional outbox."""
+
+from api.webhooks.dispatch import EVENT_TYPES, deliver_due, fan_out, run
+from api.webhooks.signing import InvalidSignature, verify
+from api.webhooks.subscriptions import InvalidSubscription, create, deliveries
+
+__all__ = [
+    "EVENT_TYPES",
+    "InvalidSignature",
+    "InvalidSubscription",
+    "create",
+    "deliver_due",
+    "deliveries",
+    "fan_out",
+    "run",
+    "verify",
+]

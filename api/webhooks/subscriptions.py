@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: MIT
+"""Webhook subscriptions and their delivery log, as plain queries the routes and CLI share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from api.webhooks.dispatch import EVENT_TYPES
+from api.webhooks.signing import new_secret
+
+
+class InvalidSubscription(ValueError):
+    """A subscription that cannot be stored as asked (bad URL, unknown event type)."""
+
+
+@dataclass(frozen=True)
+class Created:
+    """A new subscription and its signing secret, which is shown this once."""
+
+    subscription: dict[str, Any]
+    secret: str
+
+
+_COLUMNS = (
+    "subscription_id, url, event_types, fleet_id, shop_id, description, active, "
+    "disabled_reason, created_at"
+)
+
+
+def create(
+    conn: psycopg.Connection,
+    *,
+    url: str,
+    event_types: list[str],
+    fleet_id: int | None = None,
+    shop_id: int | None = None,
+    description: str | None = None,
+) -> Created:
+    """Store a subscription with a fresh secret."""
+    unknown = sorted(set(event_types) - set(EVENT_TYPES))
+    if unknown or not event_types:
+        raise InvalidSubscription(
+            f"event types must be some of {', '.join(EVENT_TYPES)}; got {unknown or 'none'}"
+        )
+    if not url.startswith(("http://", "https://")):
+        raise InvalidSubscription(f"url must be http(s): {url!r}")
+    if fleet_id is not None and shop_id is not None:
+        raise InvalidSubscription("a subscription belongs to a fleet or a shop, not both")
+    secret = new_secret()
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "INSERT INTO webhook_subscriptions (url, event_types, secret, fleet_id, shop_id, "
+            f"description) VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
+            (url, sorted(set(event_types)), secret, fleet_id, shop_id, description),
+        ).fetchone()
+    assert row is not None
+    return Created(row, secret)
+
+
+def get(conn: psycopg.Connection, subscription_id: int) -> dict[str, Any] | None:
+    """One subscription (without its secret), or None."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT {_COLUMNS} FROM webhook_subscriptions WHERE subscription_id = %s",
+            (subscription_id,),
+        ).fetchone()
+
+
+def delete(conn: psycopg.Connection, subscription_id: int) -> bool:
+    """Remove a subscription and its pending deliveries; False if there was none."""
+    row = conn.execute(
+        "DELETE FROM webhook_subscriptions WHERE subscription_id = %s RETURNING 1",
+        (subscription_id,),
+    ).fetchone()
+    return row is not None
+
+
+def deliveries(
+    conn: psycopg.Connection, subscription_id: int, *, before: int | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The delivery log of a subscription, newest first, ``before`` a delivery id (keyset
+    pagination): each delivery with its event and every attempt."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT d.delivery_id, d.event_id, o.event_type, d.status, d.attempts, "
+            "d.next_attempt_at, d.delivered_at, COALESCE(("
+            " SELECT jsonb_agg(jsonb_build_object('attempt', a.attempt, 'at', a.at,"
+            "  'status_code', a.status_code, 'duration_ms', round(a.duration_ms::numeric, 1),"
+            "  'error', a.error) ORDER BY a.attempt)"
+            " FROM webhook_attempts a WHERE a.delivery_id = d.delivery_id), '[]') AS log "
+            "FROM webhook_deliveries d JOIN outbox o USING (event_id) "
+            "WHERE d.subscription_id = %s AND (%s::bigint IS NULL OR d.delivery_id < %s) "
+            "ORDER BY d.delivery_id DESC LIMIT %s",
+            (subscription_id, before, before, limit),
+        ).fetchall()
+
+
+def pending_events(conn: psycopg.Connection, *, since: datetime | None = None) -> int:
+    """Events not yet fanned out (a dispatcher that keeps up holds this near zero)."""
+    row = conn.execute(
+        "SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL "
+        "AND (%s::timestamptz IS NULL OR occurred_at >= %s)",
+        (since, since),
+    ).fetchone()
+    return int(row[0]) if row else 0
