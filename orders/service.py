@@ -1,9 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Service orders: one pre-filled order per alert, matched to the nearest capable shop.
 
-Exceptions::
-
-    OrdersError
+The exceptions are in ``errors.py``.
 """
 
 from __future__ import annotations
@@ -15,16 +13,13 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from orders.errors import OrdersError
 from orders.jobs import job_for
 from orders.matching import nearest_shop
 from predictive.health import PREDICTION_COLUMNS, prediction_from_row
 
 # A sanity cap for callers inside the platform; the API pages at most 200 at a time.
 MAX_LIMIT = 1000
-
-
-class OrdersError(Exception):
-    """Base of this package's errors."""
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 OrderStatus = Literal[
     "proposed",
-    "confirmed",
+    "offered",
     "accepted",
-    "declined",
     "scheduled",
     "checked_in",
+    "in_service",
     "completed",
+    "declined",
     "cancelled",
+    "expired",
 ]
 
 
