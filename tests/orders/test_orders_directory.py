@@ -99,7 +99,7 @@ def test_unknown_fields_and_time_zones_are_rejected():
                 "lon": 1,
                 "capabilities": "tyres",
                 "timezone": "Mars/Base",
-            },  # noqa: E501
+            },
         ]
     )
     assert [(e.row, e.field) for e in errors] == [(1, "x"), (2, "timezone")]

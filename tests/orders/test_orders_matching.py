@@ -60,7 +60,8 @@ def test_candidates_are_capable_free_in_time_and_in_range_nearest_first(conn, di
     assert [c.distance_km for c in found] == sorted(c.distance_km for c in found)
     assert found[0].distance_km == pytest.approx(haversine_km(BERLIN, (52.521, 13.41)), 1e-9)
     assert found[0].price == 150 and found[1].price is None
-    ev = find_candidates(conn=conn, request=_request(capabilities=("oil_change", "ev_high_voltage")))
+    ev_request = _request(capabilities=("oil_change", "ev_high_voltage"))
+    ev = find_candidates(conn=conn, request=ev_request)
     assert [c.name for c in ev] == ["ev"]
     # Due before Saturday's opening: the weekend-only shop has no slot in time; after: it has.
     weekend = _request(after=MONDAY + timedelta(days=5), before=MONDAY + timedelta(days=6))
