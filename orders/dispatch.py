@@ -215,7 +215,7 @@ def start(
     ranked = (order[4] or {}).get("ranked", [])
     if not ranked:
         raise OrdersError(f"order {order_id} has no proposed shops; call propose first")
-    if policy.mode == "auto":
+    if (order[5] or policy.mode) == "auto":
         best = ranked[0]
         with conn.transaction():
             conn.execute(
@@ -245,9 +245,12 @@ def _next_wave(
 ) -> list[Offer]:
     """Offer the order to the next candidates not asked yet; decline it when none are left."""
     order = _order(conn, order_id)
+    # The mode chosen when the order was proposed holds through its cascades, whichever
+    # process (API, timer sweep) continues them.
+    mode = order[5] or policy.mode
     asked = _offered_shops(conn, order_id)
     ranked = [r for r in (order[4] or {}).get("ranked", []) if r["shop_id"] not in asked]
-    size = 1 if policy.mode == "sequential" else policy.k
+    size = 1 if mode == "sequential" else policy.k
     wave = ranked[: min(size, policy.max_offers - len(asked))]
     if not wave:
         transition(
@@ -265,7 +268,7 @@ def _next_wave(
             row = conn.execute(
                 "INSERT INTO service_offers (order_id, shop_id, mode, rank, offered_at, "
                 "expires_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING offer_id",
-                (order_id, r["shop_id"], policy.mode, r["rank"], now, now + policy.shop_response),
+                (order_id, r["shop_id"], mode, r["rank"], now, now + policy.shop_response),
             ).fetchone()
             assert row is not None
             offers.append(Offer(int(row[0]), order_id, r["shop_id"], now + policy.shop_response))
@@ -277,7 +280,7 @@ def _next_wave(
             to="offered",
             actor=actor,
             now=now,
-            reason=f"{policy.mode} offer to {names}, answer by {deadline.isoformat()}",
+            reason=f"{mode} offer to {names}, answer by {deadline.isoformat()}",
         )
     return offers
 

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from orders.errors import OrdersError
+from orders.errors import OrderNotFound, OrdersError
 from orders.jobs import job_for
 from orders.lifecycle import OPEN
 from orders.matching import nearest_shop
@@ -43,6 +43,15 @@ class Order:
     distance_km: float | None
     created_at: datetime
     updated_at: datetime
+    component: str | None = None
+    urgency: str | None = None
+    due_by: datetime | None = None
+    bundle_id: int | None = None
+    match: dict[str, Any] | None = None
+    estimate: dict[str, Any] | None = None
+    dispatch_mode: str | None = None
+    consent: str | None = None
+    escalated: bool = False
 
 
 def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any]:
@@ -244,7 +253,9 @@ def dispatch_open_alerts(*, conn: psycopg.Connection) -> list[int]:
 ORDER_SELECT = (
     "SELECT o.order_id, o.vehicle_id, o.alert_id, o.status, o.vin, o.odometer_km, o.issue, "
     "o.evidence, o.job_code, o.job_description, o.parts, o.shop_id, s.name, o.distance_km, "
-    "o.created_at, o.updated_at FROM service_orders o LEFT JOIN shops s USING (shop_id) "
+    "o.created_at, o.updated_at, o.component, o.urgency, o.due_by, o.bundle_id, o.match, "
+    "o.estimate, o.dispatch_mode, o.consent, o.escalated "
+    "FROM service_orders o LEFT JOIN shops s USING (shop_id) "
 )
 
 
@@ -275,3 +286,11 @@ def list_orders(
         },
     ).fetchall()
     return [Order(*row) for row in rows]
+
+
+def get_order(*, conn: psycopg.Connection, order_id: int) -> Order:
+    """One order; OrderNotFound if there is none with this id."""
+    row = conn.execute(ORDER_SELECT + "WHERE o.order_id = %s", (order_id,)).fetchone()
+    if row is None:
+        raise OrderNotFound(order_id)
+    return Order(*row)
