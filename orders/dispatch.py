@@ -11,14 +11,15 @@
   acceptance of an order commit, whatever the timing.
 - ``respond``: a shop accepts or declines its offer. Declines and timeouts cascade to the next
   candidates until ``max_offers`` shops were asked; then the order is declined.
-- ``schedule``: the accepted shop books a slot before the due date.
+- ``schedule``: the accepted shop books a slot before the due date (or, when no shop had one,
+  the earliest in ``fallback_window``).
 
 Every function takes ``now``: the clock is the caller's, so tests drive time explicitly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -36,6 +37,8 @@ Mode = Literal["auto", "sequential", "broadcast"]
 Consent = Literal["auto_book", "propose"]
 CAPABILITY_OF_JOB = {job.job_code: job.capability for job in (*CATALOGUE.values(), REAR_PADS)}
 EV_FUELS = ("electric", "hybrid")
+# The shortest booking window offered, even for a job already due.
+MIN_WINDOW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class DispatchPolicy:
     appointment_confirmation: timedelta = timedelta(hours=24)
     radius_km: float = 50.0
     candidates: int = 10
+    # When no shop has a slot before the due date, look this far ahead instead.
+    fallback_window: timedelta = timedelta(days=14)
     weights: MatchWeights = field(default_factory=MatchWeights)
 
 
@@ -111,15 +116,19 @@ def propose(
         capabilities=tuple(capabilities),
         job_codes=tuple(jobs),
         after=now,
-        before=max(order[3] or now, now + timedelta(days=1)),
+        before=max(order[3] or now, now + MIN_WINDOW),
         radius_km=policy.radius_km,
         limit=policy.candidates,
     )
+    found = match_shops(conn=conn, request=request, weights=policy.weights)
+    if not found and request.before < now + policy.fallback_window:
+        # Nobody has a slot before the due date: a job that is due still has to be done, so
+        # take the earliest slots after it rather than none (the match records the window).
+        request = replace(request, before=now + policy.fallback_window)
+        found = match_shops(conn=conn, request=request, weights=policy.weights)
     ranked = [
         {"shop_id": c.shop_id, "name": c.name, "rank": i + 1, **breakdown}
-        for i, (c, breakdown) in enumerate(
-            match_shops(conn=conn, request=request, weights=policy.weights)
-        )
+        for i, (c, breakdown) in enumerate(found)
     ]
     best = ranked[0] if ranked else None
     match = {
@@ -400,7 +409,10 @@ def schedule(*, conn: psycopg.Connection, order_id: int, now: datetime, actor: s
     order = _order(conn, order_id)
     if order[1] != "accepted":
         raise IllegalTransition(order_id, order[1], "scheduled")
-    before = max(order[3] or now, now + timedelta(days=1))
+    # The window the shop was matched in (it may reach past the due date when nobody had a
+    # slot before it).
+    window = ((order[4] or {}).get("request") or {}).get("before")
+    before = max(datetime.fromisoformat(window) if window else order[3] or now, now + MIN_WINDOW)
     with conn.transaction():
         slot = book_slot(conn=conn, shop_id=order[10], order_id=order_id, after=now, before=before)
         if slot is None:

@@ -177,3 +177,21 @@ def test_start_needs_a_proposal(conn):
     _, order_id = open_order(conn)
     with pytest.raises(OrdersError):
         start(conn=conn, order_id=order_id, now=T0, policy=policy(), actor="owner")
+
+
+def test_an_overdue_job_without_a_slot_in_time_gets_the_earliest_one_after(conn):
+    berlin_shops(conn)
+    conn.execute("DELETE FROM shop_slots WHERE starts_at < %s", (T0 + timedelta(days=3),))
+    _, order_id = open_order(conn)
+    conn.execute("UPDATE service_orders SET due_by = %s", (T0 - timedelta(days=1),))
+    p = policy(mode="auto")
+    ranked = propose(conn=conn, order_id=order_id, now=T0, policy=p, consent="auto_book")
+    assert ranked and ranked[0]["name"] == "A"
+    window = conn.execute("SELECT match -> 'request' ->> 'before' FROM service_orders").fetchone()
+    assert window == ((T0 + p.fallback_window).isoformat(),)
+    assert schedule(conn=conn, order_id=order_id, now=T0, actor="shop") == T0 + timedelta(days=3)
+    # Without the fallback there would be nobody: the order is declined, with the reason.
+    _, other = open_order(conn, vin="WLDSP000000000002")
+    conn.execute("DELETE FROM shop_slots WHERE order_id IS NULL")
+    assert propose(conn=conn, order_id=other, now=T0, policy=p) == []
+    assert _status(conn, other)[0] == "declined"
