@@ -31,7 +31,7 @@ from orders.jobs import CATALOGUE, REAR_PADS
 from orders.lifecycle import record_event, transition
 from orders.matching import MatchRequest, match_shops
 from orders.scoring import MatchWeights
-from orders.slots import book_slot, release_slot
+from orders.slots import Slot, book_slot, release_slot
 
 Mode = Literal["auto", "sequential", "broadcast"]
 Consent = Literal["auto_book", "propose"]
@@ -404,19 +404,42 @@ def cascade(
     return _next_wave(conn, order_id=order_id, now=now, policy=policy, actor="system")
 
 
-def schedule(*, conn: psycopg.Connection, order_id: int, now: datetime, actor: str) -> datetime:
-    """The accepted shop books its earliest free slot before the due date; the slot's start."""
+def _window_end(order: tuple[Any, ...], now: datetime) -> datetime:
+    """The end of the booking window the shop was matched in (past the due date when nobody
+    had a slot before it)."""
+    window = ((order[4] or {}).get("request") or {}).get("before")
+    return max(datetime.fromisoformat(window) if window else order[3] or now, now + MIN_WINDOW)
+
+
+def schedule(
+    *,
+    conn: psycopg.Connection,
+    order_id: int,
+    now: datetime,
+    actor: str,
+    slot_id: int | None = None,
+) -> datetime:
+    """Book the accepted shop's earliest free slot before the due date, or the free slot the
+    owner picked (``slot_id``, one of ``free_slots``); the slot's start."""
     order = _order(conn, order_id)
     if order[1] != "accepted":
         raise IllegalTransition(order_id, order[1], "scheduled")
-    # The window the shop was matched in (it may reach past the due date when nobody had a
-    # slot before it).
-    window = ((order[4] or {}).get("request") or {}).get("before")
-    before = max(datetime.fromisoformat(window) if window else order[3] or now, now + MIN_WINDOW)
+    before = _window_end(order, now)
     with conn.transaction():
-        slot = book_slot(conn=conn, shop_id=order[10], order_id=order_id, after=now, before=before)
+        slot = book_slot(
+            conn=conn,
+            shop_id=order[10],
+            order_id=order_id,
+            after=now,
+            before=before,
+            slot_id=slot_id,
+        )
         if slot is None:
-            raise OrdersError(f"order {order_id}: shop {order[10]} has no free slot by {before}")
+            raise OrdersError(
+                f"order {order_id}: shop {order[10]} has no free slot by {before}"
+                if slot_id is None
+                else f"order {order_id}: slot {slot_id} is not a free slot of shop {order[10]}"
+            )
         transition(
             conn,
             order_id=order_id,
@@ -441,3 +464,18 @@ def cancel(
             "WHERE order_id = %s AND response IS NULL",
             (now, order_id),
         )
+
+
+def free_slots(
+    *, conn: psycopg.Connection, order_id: int, now: datetime, limit: int = 20
+) -> list[Slot]:
+    """The free slots of the order's shop in its booking window, earliest first."""
+    order = _order(conn, order_id)
+    before = _window_end(order, now)
+    rows = conn.execute(
+        "SELECT slot_id, shop_id, starts_at, ends_at FROM shop_slots WHERE shop_id = %s "
+        "AND order_id IS NULL AND starts_at >= %s AND ends_at <= %s "
+        "ORDER BY starts_at, bay LIMIT %s",
+        (order[10], now, before, limit),
+    ).fetchall()
+    return [Slot(int(r[0]), int(r[1]), r[2], r[3]) for r in rows]

@@ -63,17 +63,30 @@ def open_slots(
 
 
 def book_slot(
-    *, conn: psycopg.Connection, shop_id: int, order_id: int, after: datetime, before: datetime
+    *,
+    conn: psycopg.Connection,
+    shop_id: int,
+    order_id: int,
+    after: datetime,
+    before: datetime,
+    slot_id: int | None = None,
 ) -> Slot | None:
     """Book the earliest free slot of a shop starting after ``after`` and ending by
-    ``before`` for an order; None when there is none."""
+    ``before`` for an order (or that one slot, if it qualifies); None when there is none."""
     row = conn.execute(
         "UPDATE shop_slots SET order_id = %(order_id)s WHERE slot_id = ("
         "  SELECT slot_id FROM shop_slots WHERE shop_id = %(shop_id)s AND order_id IS NULL "
         "  AND starts_at >= %(after)s AND ends_at <= %(before)s "
+        "  AND (%(slot_id)s::bigint IS NULL OR slot_id = %(slot_id)s) "
         "  ORDER BY starts_at, bay LIMIT 1 FOR UPDATE SKIP LOCKED) "
         "RETURNING slot_id, shop_id, starts_at, ends_at",
-        {"order_id": order_id, "shop_id": shop_id, "after": after, "before": before},
+        {
+            "order_id": order_id,
+            "shop_id": shop_id,
+            "after": after,
+            "before": before,
+            "slot_id": slot_id,
+        },
     ).fetchone()
     return None if row is None else Slot(int(row[0]), int(row[1]), row[2], row[3])
 

@@ -17,6 +17,7 @@ from api.orders.schemas import (
     OrderStatus,
     ProposeIn,
     ReasonIn,
+    SlotOut,
     SurveyIn,
 )
 from api.problems import problem_response
@@ -60,6 +61,14 @@ def _detail(conn: ConnDep, order_id: int) -> OrderDetail:
 def get_service_order(conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath) -> OrderDetail:
     """One order with its ranked shops and score breakdown, offers and history."""
     return _detail(conn, order_id)
+
+
+@router.get("/{order_id}/slots", response_model=list[SlotOut], responses=problem_response(404))
+def order_slots(conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath) -> list[SlotOut]:
+    """Free slots of the order's shop in its booking window, for the owner to pick from."""
+    with order_problems():
+        slots = dispatch.free_slots(conn=conn, order_id=order_id, now=now())
+    return [SlotOut(slot_id=s.slot_id, starts_at=s.starts_at, ends_at=s.ends_at) for s in slots]
 
 
 @router.post("/{order_id}/propose", response_model=OrderDetail, responses=CONFLICTS)
@@ -153,7 +162,8 @@ def visit_step(
     reason = body.reason if body else ""
     with order_problems():
         if step == "schedule":
-            dispatch.schedule(conn=conn, order_id=order_id, now=now(), actor=actor)
+            slot_id = body.slot_id if body else None
+            dispatch.schedule(conn=conn, order_id=order_id, now=now(), actor=actor, slot_id=slot_id)
         elif step == "check-in":
             feedback.check_in(conn=conn, order_id=order_id, now=now(), actor=actor)
         elif step == "start":

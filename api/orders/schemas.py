@@ -144,9 +144,18 @@ class ConfirmIn(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    """Why (a decline, a cancellation)."""
+    """Why (a decline, a cancellation); for `schedule`, the slot the owner picked."""
 
     reason: str = Field("", max_length=500)
+    slot_id: int | None = Field(None, ge=1, description="schedule: one of the order's free slots")
+
+
+class SlotOut(BaseModel):
+    """A bookable slot of the order's shop."""
+
+    slot_id: int
+    starts_at: datetime
+    ends_at: datetime
 
 
 class SurveyIn(BaseModel):

@@ -79,6 +79,7 @@ def test_unknown_orders_and_offers_are_404(client, conn):
     assert client.get("/service-orders/999").json()["type"] == "/problems/order-not-found"
     assert client.post("/service-orders/999/offers/1/accept").status_code == 404
     assert client.post("/service-orders/999/teleport").status_code == 422
+    assert client.get("/service-orders/999/slots").status_code == 404
 
 
 def test_owner_confirms_another_shop_or_cancels(conn, client):

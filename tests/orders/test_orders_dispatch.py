@@ -42,6 +42,11 @@ def test_auto_assign_books_the_best_shop_and_stores_why(conn):
     assert match["ranked"][0]["criteria"]["distance"] > match["ranked"][1]["criteria"]["distance"]
     assert match["ranked"][0]["weights"]["distance"] == 1.0
     assert confirm_due == T0 + p.appointment_confirmation
+    foreign = conn.execute(
+        "SELECT min(slot_id) FROM shop_slots WHERE shop_id = %s", (shops["B"],)
+    ).fetchone()[0]
+    with pytest.raises(OrdersError, match="not a free slot of shop"):
+        schedule(conn=conn, order_id=order_id, now=T0 + MIN, actor="owner", slot_id=foreign)
     starts = schedule(conn=conn, order_id=order_id, now=T0 + MIN, actor="shop")
     assert starts == T0 + timedelta(hours=2)  # the 08:00 slot has begun: the next, at 10:00
     assert _status(conn, order_id)[0] == "scheduled"
