@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Service orders, the shop directory, matching and dispatch, slots, timers and feedback."""
 
-from orders.dispatch import DispatchPolicy, owner_confirm, propose, respond, schedule
+from orders.dispatch import owner_confirm, propose, schedule
 from orders.errors import (
     IllegalTransition,
     OfferClosed,
@@ -11,6 +11,8 @@ from orders.errors import (
 )
 from orders.jobs import CATALOGUE, Job, Part, job_for
 from orders.matching import MatchRequest, ShopMatch, match_shops, nearest_shop, nearest_shops
+from orders.offers import respond
+from orders.policy import DispatchPolicy
 from orders.scoring import MatchWeights
 from orders.service import (
     Order,

@@ -9,8 +9,7 @@
   moving to the next on a decline or a timeout; ``broadcast`` offers to k shops at once, and
   the first to accept wins: a partial unique index on accepted offers lets exactly one
   acceptance of an order commit, whatever the timing.
-- ``respond``: a shop accepts or declines its offer. Declines and timeouts cascade to the next
-  candidates until ``max_offers`` shops were asked; then the order is declined.
+- Offers, answers and cascades are in ``offers.py``; the policy in ``policy.py``.
 - ``schedule``: the accepted shop books a slot before the due date (or, when no shop had one,
   the earliest in ``fallback_window``).
 
@@ -19,74 +18,31 @@ Every function takes ``now``: the clock is the caller's, so tests drive time exp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from orders.errors import IllegalTransition, OfferClosed, OfferLost, OrderNotFound, OrdersError
+from orders.errors import IllegalTransition, OrdersError
 from orders.jobs import CATALOGUE, REAR_PADS
 from orders.lifecycle import record_event, transition
 from orders.matching import MatchRequest, match_shops
-from orders.scoring import MatchWeights
+from orders.offers import next_wave
+from orders.policy import (
+    MIN_WINDOW,
+    Consent,
+    DispatchPolicy,
+    Offer,
+    bundle_jobs,
+    load_order,
+    window_end,
+)
 from orders.slots import Slot, book_slot, release_slot
 
-Mode = Literal["auto", "sequential", "broadcast"]
-Consent = Literal["auto_book", "propose"]
 CAPABILITY_OF_JOB = {job.job_code: job.capability for job in (*CATALOGUE.values(), REAR_PADS)}
 EV_FUELS = ("electric", "hybrid")
-# The shortest booking window offered, even for a job already due.
-MIN_WINDOW = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class DispatchPolicy:
-    """How orders are dispatched; the defaults are the platform's."""
-
-    mode: Mode = "sequential"
-    k: int = 3  # shops per broadcast wave
-    max_offers: int = 6  # shops asked before the order is declined
-    shop_response: timedelta = timedelta(minutes=5)
-    appointment_confirmation: timedelta = timedelta(hours=24)
-    radius_km: float = 50.0
-    candidates: int = 10
-    # When no shop has a slot before the due date, look this far ahead instead.
-    fallback_window: timedelta = timedelta(days=14)
-    weights: MatchWeights = field(default_factory=MatchWeights)
-
-
-@dataclass(frozen=True)
-class Offer:
-    """An order offered to a shop."""
-
-    offer_id: int
-    order_id: int
-    shop_id: int
-    expires_at: datetime
-
-
-def _order(conn: psycopg.Connection, order_id: int) -> tuple[Any, ...]:
-    row = conn.execute(
-        "SELECT o.order_id, o.status, o.vehicle_id, o.due_by, o.match, o.dispatch_mode, "
-        "v.home_lat, v.home_lon, v.fuel_type, o.bundle_id, o.shop_id, o.consent "
-        "FROM service_orders o JOIN vehicles v USING (vehicle_id) WHERE o.order_id = %s",
-        (order_id,),
-    ).fetchone()
-    if row is None:
-        raise OrderNotFound(order_id)
-    return tuple(row)
-
-
-def _jobs(conn: psycopg.Connection, order_id: int) -> list[str]:
-    """Job codes of an order and the orders bundled with it."""
-    rows = conn.execute(
-        "SELECT job_code FROM service_orders WHERE order_id = %s OR bundle_id = %s "
-        "ORDER BY order_id",
-        (order_id, order_id),
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def propose(
@@ -99,14 +55,14 @@ def propose(
 ) -> list[dict[str, Any]]:
     """Rank shops for the order, store the ranking and the best shop's estimate; start dispatch
     when the owner consented in advance. Returns the ranking (best first)."""
-    order = _order(conn, order_id)
+    order = load_order(conn, order_id)
     if order[1] != "proposed":
         raise IllegalTransition(order_id, order[1], "proposed")
     if order[9] is not None:
         raise OrdersError(f"order {order_id} is bundled into order {order[9]}; propose that")
     if order[6] is None or order[7] is None:
         raise OrdersError(f"order {order_id}: the vehicle has no usual location to match from")
-    jobs = _jobs(conn, order_id)
+    jobs = bundle_jobs(conn, order_id)
     capabilities = sorted({CAPABILITY_OF_JOB.get(j, "diagnostics") for j in jobs})
     if order[8] in EV_FUELS:  # high-voltage systems need a certified workshop
         capabilities.append("ev_high_voltage")
@@ -185,7 +141,7 @@ def owner_confirm(
 ) -> None:
     """The owner accepts the proposal, optionally picking another proposed shop; dispatch
     starts with that shop first."""
-    order = _order(conn, order_id)
+    order = load_order(conn, order_id)
     if order[1] != "proposed":
         raise IllegalTransition(order_id, order[1], "offered")
     ranked = list((order[4] or {}).get("ranked", []))
@@ -211,16 +167,11 @@ def owner_confirm(
     start(conn=conn, order_id=order_id, now=now, policy=policy, actor="owner")
 
 
-def _offered_shops(conn: psycopg.Connection, order_id: int) -> set[int]:
-    rows = conn.execute("SELECT shop_id FROM service_offers WHERE order_id = %s", (order_id,))
-    return {int(r[0]) for r in rows.fetchall()}
-
-
 def start(
     *, conn: psycopg.Connection, order_id: int, now: datetime, policy: DispatchPolicy, actor: str
 ) -> list[Offer]:
     """Begin dispatch in the policy's mode: assign, or send the first wave of offers."""
-    order = _order(conn, order_id)
+    order = load_order(conn, order_id)
     ranked = (order[4] or {}).get("ranked", [])
     if not ranked:
         raise OrdersError(f"order {order_id} has no proposed shops; call propose first")
@@ -246,169 +197,7 @@ def start(
                 },
             )
         return []
-    return _next_wave(conn, order_id=order_id, now=now, policy=policy, actor=actor)
-
-
-def _next_wave(
-    conn: psycopg.Connection, *, order_id: int, now: datetime, policy: DispatchPolicy, actor: str
-) -> list[Offer]:
-    """Offer the order to the next candidates not asked yet; decline it when none are left."""
-    order = _order(conn, order_id)
-    # The mode chosen when the order was proposed holds through its cascades, whichever
-    # process (API, timer sweep) continues them.
-    mode = order[5] or policy.mode
-    asked = _offered_shops(conn, order_id)
-    ranked = [r for r in (order[4] or {}).get("ranked", []) if r["shop_id"] not in asked]
-    size = 1 if mode == "sequential" else policy.k
-    wave = ranked[: min(size, policy.max_offers - len(asked))]
-    if not wave:
-        transition(
-            conn,
-            order_id=order_id,
-            to="declined",
-            actor="system",
-            now=now,
-            reason=f"no shop accepted ({len(asked)} asked)",
-        )
-        return []
-    offers = []
-    with conn.transaction():
-        for r in wave:
-            row = conn.execute(
-                "INSERT INTO service_offers (order_id, shop_id, mode, rank, offered_at, "
-                "expires_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING offer_id",
-                (order_id, r["shop_id"], mode, r["rank"], now, now + policy.shop_response),
-            ).fetchone()
-            assert row is not None
-            offers.append(Offer(int(row[0]), order_id, r["shop_id"], now + policy.shop_response))
-        names = ", ".join(r["name"] for r in wave)
-        deadline = now + policy.shop_response
-        transition(
-            conn,
-            order_id=order_id,
-            to="offered",
-            actor=actor,
-            now=now,
-            reason=f"{mode} offer to {names}, answer by {deadline.isoformat()}",
-        )
-    return offers
-
-
-def _update_response_stats(conn: psycopg.Connection, shop_id: int) -> None:
-    conn.execute(
-        "UPDATE shops SET (responses, response_median_s, response_p90_s) = ("
-        "  SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY s), "
-        "         percentile_cont(0.9) WITHIN GROUP (ORDER BY s) FROM ("
-        "    SELECT extract(epoch FROM responded_at - offered_at) AS s FROM service_offers "
-        "    WHERE shop_id = %(shop)s AND response IN ('accepted', 'declined') "
-        "    AND mode <> 'auto') r) "
-        "WHERE shop_id = %(shop)s",
-        {"shop": shop_id},
-    )
-
-
-def respond(
-    *,
-    conn: psycopg.Connection,
-    offer_id: int,
-    accept: bool,
-    now: datetime,
-    policy: DispatchPolicy,
-    reason: str = "",
-) -> list[Offer]:
-    """A shop answers its offer. Accepting wins the order or raises OfferLost; declining
-    cascades to the next shops. Returns the offers the cascade sent."""
-    answer = "accepted" if accept else "declined"
-    try:
-        with conn.transaction():
-            # Answers to offers of one order queue on the order's row lock, so the later one
-            # sees the earlier's outcome (and never deadlocks against its withdrawals); the
-            # unique index on accepted offers is what guarantees a single winner regardless.
-            conn.execute(
-                "SELECT 1 FROM service_orders WHERE order_id = "
-                "(SELECT order_id FROM service_offers WHERE offer_id = %s) FOR UPDATE",
-                (offer_id,),
-            )
-            row = conn.execute(
-                "UPDATE service_offers SET response = %s, responded_at = %s "
-                "WHERE offer_id = %s AND response IS NULL AND expires_at > %s "
-                "RETURNING order_id, shop_id",
-                (answer, now, offer_id, now),
-            ).fetchone()
-            if row is None:
-                raise _closed(conn, offer_id)
-            order_id, shop_id = int(row[0]), int(row[1])
-            _update_response_stats(conn, shop_id)
-            actor = f"shop:{shop_id}"
-            if accept:
-                conn.execute(
-                    "UPDATE service_offers SET response = 'withdrawn', responded_at = %s "
-                    "WHERE order_id = %s AND response IS NULL",
-                    (now, order_id),
-                )
-                transition(
-                    conn,
-                    order_id=order_id,
-                    to="accepted",
-                    actor=actor,
-                    now=now,
-                    reason=reason or "shop accepted the offer",
-                    set_fields={
-                        "shop_id": shop_id,
-                        "confirm_due_at": now + policy.appointment_confirmation,
-                    },
-                )
-                return []
-            record_event(
-                conn,
-                order_id=order_id,
-                status="offered",
-                actor=actor,
-                at=now,
-                kind="offer",
-                reason=f"declined{': ' + reason if reason else ''}",
-                shop_id=shop_id,
-            )
-    except psycopg.errors.UniqueViolation as exc:
-        # Another shop's acceptance of this order committed first (service_offers_one_accepted).
-        raise OfferLost(f"offer {offer_id}: another shop accepted the order first") from exc
-    return cascade(conn=conn, order_id=order_id, now=now, policy=policy)
-
-
-def _closed(conn: psycopg.Connection, offer_id: int) -> OfferClosed:
-    row = conn.execute(
-        "SELECT response, EXISTS (SELECT 1 FROM service_offers o WHERE o.order_id = f.order_id "
-        "AND o.response = 'accepted') FROM service_offers f WHERE offer_id = %s",
-        (offer_id,),
-    ).fetchone()
-    if row is None:
-        return OfferClosed(f"no offer {offer_id}")
-    if row[1]:
-        return OfferLost(f"offer {offer_id}: another shop accepted the order first")
-    return OfferClosed(f"offer {offer_id} is closed ({row[0] or 'expired'})")
-
-
-def cascade(
-    *, conn: psycopg.Connection, order_id: int, now: datetime, policy: DispatchPolicy
-) -> list[Offer]:
-    """Send the next wave when no offer of the order is pending and none was accepted."""
-    pending = conn.execute(
-        "SELECT count(*) FILTER (WHERE response IS NULL), "
-        "count(*) FILTER (WHERE response = 'accepted') FROM service_offers WHERE order_id = %s",
-        (order_id,),
-    ).fetchone()
-    assert pending is not None
-    status = _order(conn, order_id)[1]
-    if pending[0] or pending[1] or status != "offered":
-        return []
-    return _next_wave(conn, order_id=order_id, now=now, policy=policy, actor="system")
-
-
-def _window_end(order: tuple[Any, ...], now: datetime) -> datetime:
-    """The end of the booking window the shop was matched in (past the due date when nobody
-    had a slot before it)."""
-    window = ((order[4] or {}).get("request") or {}).get("before")
-    return max(datetime.fromisoformat(window) if window else order[3] or now, now + MIN_WINDOW)
+    return next_wave(conn, order_id=order_id, now=now, policy=policy, actor=actor)
 
 
 def schedule(
@@ -421,10 +210,10 @@ def schedule(
 ) -> datetime:
     """Book the accepted shop's earliest free slot before the due date, or the free slot the
     owner picked (``slot_id``, one of ``free_slots``); the slot's start."""
-    order = _order(conn, order_id)
+    order = load_order(conn, order_id)
     if order[1] != "accepted":
         raise IllegalTransition(order_id, order[1], "scheduled")
-    before = _window_end(order, now)
+    before = window_end(order, now)
     with conn.transaction():
         slot = book_slot(
             conn=conn,
@@ -470,8 +259,8 @@ def free_slots(
     *, conn: psycopg.Connection, order_id: int, now: datetime, limit: int = 20
 ) -> list[Slot]:
     """The free slots of the order's shop in its booking window, earliest first."""
-    order = _order(conn, order_id)
-    before = _window_end(order, now)
+    order = load_order(conn, order_id)
+    before = window_end(order, now)
     rows = conn.execute(
         "SELECT slot_id, shop_id, starts_at, ends_at FROM shop_slots WHERE shop_id = %s "
         "AND order_id IS NULL AND starts_at >= %s AND ends_at <= %s "

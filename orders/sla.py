@@ -20,8 +20,9 @@ from datetime import datetime
 
 import psycopg
 
-from orders.dispatch import DispatchPolicy, cascade
 from orders.lifecycle import record_event, transition
+from orders.offers import cascade
+from orders.policy import DispatchPolicy
 
 CHANNEL = "wl_order_sla"
 

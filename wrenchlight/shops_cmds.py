@@ -105,8 +105,9 @@ def orders_propose(
 ) -> None:
     """Match every proposed order not matched yet, and dispatch it when consent allows."""
     import db
-    from orders.dispatch import DispatchPolicy, propose
+    from orders.dispatch import propose
     from orders.errors import OrdersError
+    from orders.policy import DispatchPolicy
 
     if mode not in ("auto", "sequential", "broadcast") or consent not in ("auto_book", "propose"):
         err.print("[red]--mode is auto|sequential|broadcast, --consent auto_book|propose[/]")
@@ -149,7 +150,7 @@ def orders_timers(
 ) -> None:
     """Act on every service-level deadline passed: expire and cascade offers, escalate."""
     import db
-    from orders.dispatch import DispatchPolicy
+    from orders.policy import DispatchPolicy
     from orders.sla import check_timers
 
     with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:

@@ -21,10 +21,10 @@ from api.orders.schemas import (
     SurveyIn,
 )
 from api.problems import problem_response
-from orders import dispatch, feedback
-from orders.dispatch import DispatchPolicy
+from orders import dispatch, feedback, offers
 from orders.errors import OrderNotFound
 from orders.feedback import WorkReport
+from orders.policy import DispatchPolicy
 
 router = APIRouter(prefix="/service-orders", tags=["service orders"])
 
@@ -115,7 +115,7 @@ def answer_offer(
         ).fetchone()
         if row is None:
             raise OrderNotFound(f"order {order_id} has no offer {offer_id}")
-        dispatch.respond(
+        offers.respond(
             conn=conn,
             offer_id=offer_id,
             accept=answer == "accept",

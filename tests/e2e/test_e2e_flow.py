@@ -16,8 +16,9 @@ from api.main import create_app
 from db.registry import create_vehicle, register_device
 from firmware_sim.vehicle import VehicleSpec
 from ingest import IngestWorker
-from orders.dispatch import DispatchPolicy, propose, schedule
+from orders.dispatch import propose, schedule
 from orders.feedback import WorkReport, check_in, complete, start_service
+from orders.policy import DispatchPolicy
 from orders.service import dispatch_open_alerts
 from orders.shops import seed_shops
 from orders.slots import open_slots

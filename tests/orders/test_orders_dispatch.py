@@ -9,9 +9,10 @@ import psycopg
 import pytest
 from dispatch_helpers import MIN, T0, berlin_shops, open_order, policy
 
-from orders.dispatch import owner_confirm, propose, respond, schedule, start
+from orders.dispatch import owner_confirm, propose, schedule, start
 from orders.errors import IllegalTransition, OfferClosed, OfferLost, OrdersError
 from orders.lifecycle import history
+from orders.offers import respond
 from orders.sla import check_timers
 
 
