@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from orders_helpers import BERLIN, vehicle_with_alert
 
 from orders.directory import ShopRecord, upsert_shops
-from orders.dispatch import DispatchPolicy
+from orders.policy import DispatchPolicy
 from orders.scoring import MatchWeights
 from orders.service import create_order_for_alert
 from orders.slots import open_slots
