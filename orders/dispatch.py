@@ -161,7 +161,7 @@ def owner_confirm(
         status="proposed",
         actor="owner",
         at=now,
-        kind="transition",
+        kind="consent",
         reason=f"owner confirmed{' and chose shop ' + str(shop_id) if shop_id else ''}",
     )
     start(conn=conn, order_id=order_id, now=now, policy=policy, actor="owner")

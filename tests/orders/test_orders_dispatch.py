@@ -66,6 +66,10 @@ def test_propose_and_wait_for_the_owner_who_may_pick_another_shop(conn):
     owner_confirm(conn=conn, order_id=order_id, now=T0 + MIN, policy=p, shop_id=shops["C"])
     assert [(s, r) for _, s, r in _offers(conn, order_id)] == [(shops["C"], None)]
     assert _status(conn, order_id)[0] == "offered"
+    consent = [e for e in history(conn, order_id) if e[1] == "consent"]
+    assert [(e[4], e[5]) for e in consent] == [
+        ("owner", f"owner confirmed and chose shop {shops['C']}")
+    ]
     with pytest.raises(IllegalTransition):
         owner_confirm(conn=conn, order_id=order_id, now=T0, policy=p)
 

@@ -117,7 +117,8 @@ CREATE INDEX service_orders_bundle ON service_orders (bundle_id) WHERE bundle_id
 ALTER TABLE service_order_events
     ADD COLUMN from_status text,
     ADD COLUMN kind        text NOT NULL DEFAULT 'transition'
-        CHECK (kind IN ('transition', 'offer', 'sla_breach', 'escalation', 'feedback')),
+        CHECK (kind IN ('transition', 'consent', 'offer', 'sla_breach', 'escalation',
+                        'feedback')),
     ADD COLUMN shop_id     bigint;
 
 CREATE TABLE service_offers (
