@@ -18,7 +18,6 @@ from orders.jobs import job_for
 from orders.lifecycle import OPEN
 from orders.matching import nearest_shop
 from predictive.health import PREDICTION_COLUMNS, prediction_from_row
-from predictive.trouble_codes import Finding, InvalidTroubleCode, assess
 
 # A sanity cap for callers inside the platform; the API pages at most 200 at a time.
 MAX_LIMIT = 1000
@@ -55,17 +54,6 @@ class Order:
     escalated: bool = False
 
 
-def _findings(codes: list[str]) -> list[Finding]:
-    """The assessment of each well-formed code (a malformed one is left as a bare code)."""
-    found = []
-    for code in codes:
-        try:
-            found.append(assess(code))
-        except InvalidTroubleCode:
-            continue
-    return found
-
-
 def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any]:
     alert_id, vehicle_id, kind, message, prediction_id = alert[:5]
     evidence: dict[str, Any] = {"alert_id": alert_id, "alert_kind": kind, "alert": message}
@@ -92,18 +80,9 @@ def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any
             "SELECT stored FROM vehicle_dtcs WHERE vehicle_id = %s", (vehicle_id,)
         ).fetchone()
         evidence["trouble_codes"] = sorted(row[0]) if row else []
-        # What each code means and what to do, so the shop gets a pre-diagnosed booking.
-        evidence["trouble_code_findings"] = [
-            {
-                "code": f.code,
-                "description": f.description,
-                "system": f.system,
-                "urgency": f.urgency.name.lower(),
-                "job": f.job,
-                "reason": f.reason,
-            }
-            for f in _findings(evidence["trouble_codes"])
-        ]
+        # What each code means and what to do, as the evaluator assessed them (orders may not
+        # import the code tables themselves: they pull in the wire contract).
+        evidence["trouble_code_findings"] = (alert[10] or {}).get("findings", [])
     return evidence
 
 

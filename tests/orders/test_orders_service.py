@@ -136,14 +136,18 @@ def test_trouble_code_order_carries_what_each_code_means(conn, shops):
     vehicle_id, alert_id = vehicle_with_alert(conn, vin="WLSERV00000000007", kind="trouble_code")
     conn.execute(
         "INSERT INTO vehicle_dtcs (vehicle_id, stored) VALUES (%s, %s)",
-        (vehicle_id, ["P0301", "P0420"]),
+        (vehicle_id, ["P0420", "P0301"]),
+    )
+    # As the evaluator writes it (predictive.publish.trouble_code_alerts).
+    finding = {"code": "P0301", "description": "Cylinder 1 misfire detected", "urgency": "4"}
+    conn.execute(
+        "UPDATE alerts SET evidence = %s WHERE alert_id = %s",
+        (Jsonb({"tier": "critical", "findings": [finding]}), alert_id),
     )
     create_order_for_alert(conn=conn, alert_id=alert_id)
     (order,) = list_orders(conn=conn)
     assert order.job_code == "DIAG" and order.evidence["trouble_codes"] == ["P0301", "P0420"]
-    first = order.evidence["trouble_code_findings"][0]
-    assert first["code"] == "P0301" and first["description"] == "Cylinder 1 misfire detected"
-    assert first["urgency"] == "critical" and first["reason"]
+    assert order.evidence["trouble_code_findings"] == [finding]
     assert order.component == "trouble_code" and order.due_by is not None
 
 
