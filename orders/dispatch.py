@@ -56,23 +56,23 @@ def propose(
     """Rank shops for the order, store the ranking and the best shop's estimate; start dispatch
     when the owner consented in advance. Returns the ranking (best first)."""
     order = load_order(conn, order_id)
-    if order[1] != "proposed":
-        raise IllegalTransition(order_id, order[1], "proposed")
-    if order[9] is not None:
-        raise OrdersError(f"order {order_id} is bundled into order {order[9]}; propose that")
-    if order[6] is None or order[7] is None:
+    if order.status != "proposed":
+        raise IllegalTransition(order_id, order.status, "proposed")
+    if order.bundle_id is not None:
+        raise OrdersError(f"order {order_id} is bundled into order {order.bundle_id}; propose that")
+    if order.home_lat is None or order.home_lon is None:
         raise OrdersError(f"order {order_id}: the vehicle has no usual location to match from")
     jobs = bundle_jobs(conn, order_id)
     capabilities = sorted({CAPABILITY_OF_JOB.get(j, "diagnostics") for j in jobs})
-    if order[8] in EV_FUELS:  # high-voltage systems need a certified workshop
+    if order.fuel_type in EV_FUELS:  # high-voltage systems need a certified workshop
         capabilities.append("ev_high_voltage")
     request = MatchRequest(
-        lat=order[6],
-        lon=order[7],
+        lat=order.home_lat,
+        lon=order.home_lon,
         capabilities=tuple(capabilities),
         job_codes=tuple(jobs),
         after=now,
-        before=max(order[3] or now, now + MIN_WINDOW),
+        before=max(order.due_by or now, now + MIN_WINDOW),
         radius_km=policy.radius_km,
         limit=policy.candidates,
     )
@@ -142,9 +142,9 @@ def owner_confirm(
     """The owner accepts the proposal, optionally picking another proposed shop; dispatch
     starts with that shop first."""
     order = load_order(conn, order_id)
-    if order[1] != "proposed":
-        raise IllegalTransition(order_id, order[1], "offered")
-    ranked = list((order[4] or {}).get("ranked", []))
+    if order.status != "proposed":
+        raise IllegalTransition(order_id, order.status, "offered")
+    ranked = list(order.match.get("ranked", []))
     if shop_id is not None:
         chosen = [r for r in ranked if r["shop_id"] == shop_id]
         if not chosen:
@@ -172,10 +172,10 @@ def start(
 ) -> list[Offer]:
     """Begin dispatch in the policy's mode: assign, or send the first wave of offers."""
     order = load_order(conn, order_id)
-    ranked = (order[4] or {}).get("ranked", [])
+    ranked = order.match.get("ranked", [])
     if not ranked:
         raise OrdersError(f"order {order_id} has no proposed shops; call propose first")
-    if (order[5] or policy.mode) == "auto":
+    if (order.dispatch_mode or policy.mode) == "auto":
         best = ranked[0]
         with conn.transaction():
             conn.execute(
@@ -211,13 +211,13 @@ def schedule(
     """Book the accepted shop's earliest free slot before the due date, or the free slot the
     owner picked (``slot_id``, one of ``free_slots``); the slot's start."""
     order = load_order(conn, order_id)
-    if order[1] != "accepted":
-        raise IllegalTransition(order_id, order[1], "scheduled")
+    if order.status != "accepted" or order.shop_id is None:
+        raise IllegalTransition(order_id, order.status, "scheduled")
     before = window_end(order, now)
     with conn.transaction():
         slot = book_slot(
             conn=conn,
-            shop_id=order[10],
+            shop_id=order.shop_id,
             order_id=order_id,
             after=now,
             before=before,
@@ -225,9 +225,9 @@ def schedule(
         )
         if slot is None:
             raise OrdersError(
-                f"order {order_id}: shop {order[10]} has no free slot by {before}"
+                f"order {order_id}: shop {order.shop_id} has no free slot by {before}"
                 if slot_id is None
-                else f"order {order_id}: slot {slot_id} is not a free slot of shop {order[10]}"
+                else f"order {order_id}: slot {slot_id} is not a free slot of shop {order.shop_id}"
             )
         transition(
             conn,
@@ -265,6 +265,6 @@ def free_slots(
         "SELECT slot_id, shop_id, starts_at, ends_at FROM shop_slots WHERE shop_id = %s "
         "AND order_id IS NULL AND starts_at >= %s AND ends_at <= %s "
         "ORDER BY starts_at, bay LIMIT %s",
-        (order[10], now, before, limit),
+        (order.shop_id, now, before, limit),
     ).fetchall()
     return [Slot(int(r[0]), int(r[1]), r[2], r[3]) for r in rows]

@@ -31,9 +31,9 @@ def next_wave(
     order = load_order(conn, order_id)
     # The mode chosen when the order was proposed holds through its cascades, whichever
     # process (API, timer sweep) continues them.
-    mode = order[5] or policy.mode
+    mode = order.dispatch_mode or policy.mode
     asked = _offered_shops(conn, order_id)
-    ranked = [r for r in (order[4] or {}).get("ranked", []) if r["shop_id"] not in asked]
+    ranked = [r for r in order.match.get("ranked", []) if r["shop_id"] not in asked]
     size = 1 if mode == "sequential" else policy.k
     wave = ranked[: min(size, policy.max_offers - len(asked))]
     if not wave:
@@ -173,7 +173,7 @@ def cascade(
         (order_id,),
     ).fetchone()
     assert pending is not None
-    status = load_order(conn, order_id)[1]
+    status = load_order(conn, order_id).status
     if pending[0] or pending[1] or status != "offered":
         return []
     return next_wave(conn, order_id=order_id, now=now, policy=policy, actor="system")

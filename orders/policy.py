@@ -44,7 +44,31 @@ class Offer:
     expires_at: datetime
 
 
-def load_order(conn: psycopg.Connection, order_id: int) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class DispatchOrder:
+    """What dispatch reads of an order and its vehicle."""
+
+    order_id: int
+    status: str
+    vehicle_id: int
+    due_by: datetime | None
+    stored_match: dict[str, Any] | None
+    dispatch_mode: str | None
+    home_lat: float | None
+    home_lon: float | None
+    fuel_type: str
+    bundle_id: int | None
+    shop_id: int | None
+    consent: str
+
+    @property
+    def match(self) -> dict[str, Any]:
+        """The stored ranking and request, empty before ``propose``."""
+        return self.stored_match or {}
+
+
+def load_order(conn: psycopg.Connection, order_id: int) -> DispatchOrder:
+    """The order as dispatch reads it; OrderNotFound if there is none."""
     row = conn.execute(
         "SELECT o.order_id, o.status, o.vehicle_id, o.due_by, o.match, o.dispatch_mode, "
         "v.home_lat, v.home_lon, v.fuel_type, o.bundle_id, o.shop_id, o.consent "
@@ -53,7 +77,7 @@ def load_order(conn: psycopg.Connection, order_id: int) -> tuple[Any, ...]:
     ).fetchone()
     if row is None:
         raise OrderNotFound(order_id)
-    return tuple(row)
+    return DispatchOrder(*row)
 
 
 def bundle_jobs(conn: psycopg.Connection, order_id: int) -> list[str]:
@@ -66,8 +90,8 @@ def bundle_jobs(conn: psycopg.Connection, order_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def window_end(order: tuple[Any, ...], now: datetime) -> datetime:
+def window_end(order: DispatchOrder, now: datetime) -> datetime:
     """The end of the booking window the shop was matched in (past the due date when nobody
     had a slot before it)."""
-    window = ((order[4] or {}).get("request") or {}).get("before")
-    return max(datetime.fromisoformat(window) if window else order[3] or now, now + MIN_WINDOW)
+    window = (order.match.get("request") or {}).get("before")
+    return max(datetime.fromisoformat(window) if window else order.due_by or now, now + MIN_WINDOW)
