@@ -108,8 +108,11 @@ def check_timers(
         late = conn.execute(
             "SELECT order_id, 'appointment_confirmation', confirm_due_at, status "
             "FROM service_orders WHERE status = 'accepted' AND confirm_due_at <= %(now)s "
+            "AND bundle_id IS NULL "
             "UNION ALL SELECT order_id, 'in_service_overdue', service_due_at, status "
-            "FROM service_orders WHERE status = 'in_service' AND service_due_at <= %(now)s",
+            "FROM service_orders WHERE status = 'in_service' AND service_due_at <= %(now)s "
+            # A bundle is one visit: its lead carries the deadlines, its members follow.
+            "AND bundle_id IS NULL",
             {"now": now},
         ).fetchall()
         for order_id, timer, due, status in late:

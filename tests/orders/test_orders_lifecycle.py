@@ -11,6 +11,7 @@ from orders.dispatch import propose, schedule
 from orders.errors import IllegalTransition, OrderNotFound
 from orders.lifecycle import ALLOWED_FROM, TERMINAL, history, transition
 from orders.service import create_order_for_alert
+from orders.sla import check_timers
 
 
 def test_every_transition_is_recorded_with_who_when_and_why(conn):
@@ -114,7 +115,11 @@ def test_bundled_orders_follow_their_lead(conn):
     shops = berlin_shops(conn)
     vehicle_id, oil = open_order(conn)
     brakes = brake_order(conn, vehicle_id)
-    propose(conn=conn, order_id=oil, now=T0, policy=policy(mode="auto"), consent="auto_book")
+    p = policy(mode="auto")
+    propose(conn=conn, order_id=oil, now=T0, policy=p, consent="auto_book")
+    # One visit, one deadline: the late confirmation is the lead's breach only.
+    late = check_timers(conn=conn, now=T0 + p.appointment_confirmation, policy=p)
+    assert [b.order_id for b in late] == [oil]
     schedule(conn=conn, order_id=oil, now=T0 + MIN, actor=f"shop:{shops['A']}")
     rows = conn.execute(
         "SELECT order_id, status, shop_id, slot_id IS NOT NULL FROM service_orders "
