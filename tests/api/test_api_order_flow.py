@@ -96,3 +96,25 @@ def test_owner_confirms_another_shop_or_cancels(conn, client):
     assert cancelled["status"] == "cancelled"
     assert cancelled["events"][-1]["note"] == "sold the car"
     assert cancelled["offers"][0]["response"] == "withdrawn"
+
+
+def test_a_shop_sees_its_pending_offers_and_statistics(conn, client):
+    _shops(conn)
+    oil_alert(conn, "WLAPF000000000003")
+    (order_id,) = dispatch_open_alerts(conn=conn)
+    body = client.post(
+        f"/service-orders/{order_id}/propose",
+        json={"mode": "sequential", "consent": "auto_book"},
+    ).json()
+    (offer,) = body["offers"]
+    pending = client.get(f"/shops/{offer['shop_id']}/offers").json()
+    assert [(p["offer_id"], p["order_id"]) for p in pending] == [(offer["offer_id"], order_id)]
+    assert pending[0]["job_code"] == "OIL-CHG" and pending[0]["issue"] == "Oil life 12 %"
+    other = body["match"]["ranked"][1]["shop_id"]
+    assert client.get(f"/shops/{other}/offers").json() == []
+    client.post(f"/service-orders/{order_id}/offers/{offer['offer_id']}/decline")
+    shop = client.get(f"/shops/{offer['shop_id']}").json()
+    assert shop["name"] == "Near" and shop["response_median_s"] is not None
+    assert client.get(f"/shops/{other}/offers").json()[0]["order_id"] == order_id
+    assert client.get("/shops/999").json()["type"] == "/problems/shop-not-found"
+    assert client.get("/shops/999/offers").status_code == 404
