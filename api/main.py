@@ -13,6 +13,7 @@ import db
 from api.deps import ConnDep
 from api.orders.router import router as orders_router
 from api.problems import ProblemError, handle_problem
+from api.shops.router import router as shops_router
 from api.vehicles.router import router as vehicles_router
 
 
@@ -44,6 +45,7 @@ def create_app(database_url: str) -> FastAPI:
     app.add_exception_handler(ProblemError, handle_problem)
     app.include_router(vehicles_router)
     app.include_router(orders_router)
+    app.include_router(shops_router)
 
     @app.get("/healthz", response_model=Healthz, tags=["operations"])
     def healthz(conn: ConnDep) -> Healthz:

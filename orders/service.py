@@ -1,30 +1,26 @@
 # SPDX-License-Identifier: MIT
 """Service orders: one pre-filled order per alert, matched to the nearest capable shop.
 
-Exceptions::
-
-    OrdersError
+The exceptions are in ``errors.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from orders.errors import OrderNotFound, OrdersError
 from orders.jobs import job_for
+from orders.lifecycle import OPEN
 from orders.matching import nearest_shop
 from predictive.health import PREDICTION_COLUMNS, prediction_from_row
 
 # A sanity cap for callers inside the platform; the API pages at most 200 at a time.
 MAX_LIMIT = 1000
-
-
-class OrdersError(Exception):
-    """Base of this package's errors."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +43,15 @@ class Order:
     distance_km: float | None
     created_at: datetime
     updated_at: datetime
+    component: str | None = None
+    urgency: str | None = None
+    due_by: datetime | None = None
+    bundle_id: int | None = None
+    match: dict[str, Any] | None = None
+    estimate: dict[str, Any] | None = None
+    dispatch_mode: str | None = None
+    consent: str | None = None
+    escalated: bool = False
 
 
 def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any]:
@@ -75,6 +80,9 @@ def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any
             "SELECT stored FROM vehicle_dtcs WHERE vehicle_id = %s", (vehicle_id,)
         ).fetchone()
         evidence["trouble_codes"] = sorted(row[0]) if row else []
+        # What each code means and what to do, as the evaluator assessed them (orders may not
+        # import the code tables themselves: they pull in the wire contract).
+        evidence["trouble_code_findings"] = (alert[10] or {}).get("findings", [])
     return evidence
 
 
@@ -87,10 +95,70 @@ SIBLING_ORDER = (
 )
 
 
+# How long after the alert a job is due when the prediction projects no date, by tier.
+DUE_AFTER = {
+    "change_soon": timedelta(days=14),
+    "due_now": timedelta(days=3),
+    "overdue": timedelta(days=1),
+    "low": timedelta(days=30),
+    "medium": timedelta(days=14),
+    "high": timedelta(days=3),
+    "critical": timedelta(days=1),
+}
+# Open orders of one vehicle due within this long of each other become one visit.
+BUNDLE_WINDOW = timedelta(days=7)
+
+
+def due_by(*, tier: str, evidence: dict[str, Any], raised_at: datetime) -> datetime:
+    """When the job is due: the projected date of the 'due now' tier, else a default by tier
+    after the alert was raised."""
+    projected = (evidence.get("projection") or {}).get("due_now") or {}
+    if projected.get("date"):
+        return datetime.fromisoformat(projected["date"])
+    return raised_at + DUE_AFTER.get(tier, timedelta(days=14))
+
+
+def _supersede_stale(conn: psycopg.Connection, vehicle_id: int, component: str) -> None:
+    """Close the open order of this component whose alert was resolved: the part was serviced
+    or the condition cleared outside the order, and a new alert needs a new order."""
+    stale = conn.execute(
+        "SELECT o.order_id, o.status FROM service_orders o JOIN alerts a USING (alert_id) "
+        "WHERE o.vehicle_id = %s AND o.component = %s AND a.status = 'resolved' "
+        "AND o.status = ANY(%s)",
+        (vehicle_id, component, list(OPEN)),
+    ).fetchall()
+    for order_id, status in stale:
+        conn.execute(
+            "UPDATE service_orders SET status = 'cancelled', updated_at = now() "
+            "WHERE order_id = %s",
+            (order_id,),
+        )
+        conn.execute(
+            "INSERT INTO service_order_events (order_id, status, from_status, actor, note) "
+            "VALUES (%s, 'cancelled', %s, 'system', 'alert resolved; superseded by a new alert')",
+            (order_id, status),
+        )
+
+
+def _bundle_lead(
+    conn: psycopg.Connection, vehicle_id: int, component: str, due: datetime
+) -> int | None:
+    """The open, not yet scheduled lead order of another component of this vehicle due
+    within the bundling window, if any."""
+    row = conn.execute(
+        "SELECT order_id FROM service_orders WHERE vehicle_id = %s AND component <> %s "
+        "AND bundle_id IS NULL AND status IN ('proposed', 'offered', 'accepted') "
+        "AND due_by BETWEEN %s AND %s ORDER BY due_by, order_id LIMIT 1",
+        (vehicle_id, component, due - BUNDLE_WINDOW, due + BUNDLE_WINDOW),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
 def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | None:
     """Create the pre-filled order for an alert (idempotent); None if the alert is unknown or
     resolved without an order. An alert whose component (vehicle and kind) already has an
-    order through another unresolved tier's alert gets that order."""
+    order through another unresolved tier's alert gets that order. The order is due by the
+    projected date, and joins the visit of another open order of the vehicle due close by."""
     with conn.transaction():
         existing = conn.execute(
             "SELECT order_id FROM service_orders WHERE alert_id = %s", (alert_id,)
@@ -99,8 +167,9 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
             return int(existing[0])
         alert = conn.execute(
             "SELECT a.alert_id, a.vehicle_id, a.kind, a.message, a.prediction_id, v.vin, "
-            "v.home_lat, v.home_lon, s.odometer_km, a.tier, a.evidence FROM alerts a "
-            "JOIN vehicles v USING (vehicle_id) LEFT JOIN vehicle_state s USING (vehicle_id) "
+            "v.home_lat, v.home_lon, s.odometer_km, a.tier, a.evidence, a.created_at "
+            "FROM alerts a JOIN vehicles v USING (vehicle_id) "
+            "LEFT JOIN vehicle_state s USING (vehicle_id) "
             "WHERE a.alert_id = %s AND a.status <> 'resolved' FOR UPDATE OF v",
             (alert_id,),
         ).fetchone()
@@ -109,8 +178,10 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
         sibling = conn.execute(SIBLING_ORDER, (alert[1], alert[2])).fetchone()
         if sibling is not None:
             return int(sibling[0])
+        vehicle_id, component = int(alert[1]), str(alert[2])
+        _supersede_stale(conn, vehicle_id, component)
         evidence = _evidence(conn, alert)
-        job = job_for(alert[2], evidence.get("prediction"))
+        job = job_for(component, evidence.get("prediction"))
         lat, lon = alert[6], alert[7]
         # Without a home position there is nothing to measure from; the order waits for a
         # shop to be chosen by hand.
@@ -119,13 +190,15 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
             if lat is None or lon is None
             else nearest_shop(conn=conn, lat=lat, lon=lon, capability=job.capability)
         )
+        due = due_by(tier=alert[9], evidence=alert[10] or {}, raised_at=alert[11])
         row = conn.execute(
             "INSERT INTO service_orders (vehicle_id, alert_id, shop_id, status, vin, odometer_km, "
-            "issue, evidence, job_code, job_description, parts, distance_km) "
-            "VALUES (%s, %s, %s, 'proposed', %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (alert_id) DO NOTHING RETURNING order_id",
+            "issue, evidence, job_code, job_description, parts, distance_km, component, "
+            "urgency, due_by, bundle_id) "
+            "VALUES (%s, %s, %s, 'proposed', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT DO NOTHING RETURNING order_id",
             (
-                alert[1],
+                vehicle_id,
                 alert_id,
                 shop and shop.shop_id,
                 alert[5],
@@ -136,11 +209,17 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
                 job.description,
                 Jsonb(job.parts_json()),
                 shop and round(shop.distance_km, 3),
+                component,
+                alert[9],
+                due,
+                _bundle_lead(conn, vehicle_id, component, due),
             ),
         ).fetchone()
         if row is None:  # a concurrent dispatcher won the race; its order stands
             again = conn.execute(
-                "SELECT order_id FROM service_orders WHERE alert_id = %s", (alert_id,)
+                "SELECT order_id FROM service_orders WHERE alert_id = %s OR (vehicle_id = %s "
+                "AND component = %s AND status = ANY(%s)) ORDER BY order_id DESC LIMIT 1",
+                (alert_id, vehicle_id, component, list(OPEN)),
             ).fetchone()
             return None if again is None else int(again[0])
         note = (
@@ -177,7 +256,9 @@ def dispatch_open_alerts(*, conn: psycopg.Connection) -> list[int]:
 ORDER_SELECT = (
     "SELECT o.order_id, o.vehicle_id, o.alert_id, o.status, o.vin, o.odometer_km, o.issue, "
     "o.evidence, o.job_code, o.job_description, o.parts, o.shop_id, s.name, o.distance_km, "
-    "o.created_at, o.updated_at FROM service_orders o LEFT JOIN shops s USING (shop_id) "
+    "o.created_at, o.updated_at, o.component, o.urgency, o.due_by, o.bundle_id, o.match, "
+    "o.estimate, o.dispatch_mode, o.consent, o.escalated "
+    "FROM service_orders o LEFT JOIN shops s USING (shop_id) "
 )
 
 
@@ -208,3 +289,11 @@ def list_orders(
         },
     ).fetchall()
     return [Order(*row) for row in rows]
+
+
+def get_order(*, conn: psycopg.Connection, order_id: int) -> Order:
+    """One order; OrderNotFound if there is none with this id."""
+    row = conn.execute(ORDER_SELECT + "WHERE o.order_id = %s", (order_id,)).fetchone()
+    if row is None:
+        raise OrderNotFound(order_id)
+    return Order(*row)

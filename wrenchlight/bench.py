@@ -471,3 +471,6 @@ def bench_all(ctx: typer.Context) -> None:
     bench_sim(vehicles=500, days=2, as_json=False)
     bench_ingest(ctx)
     bench_layout(ctx)
+    from wrenchlight.bench_matching import bench_matching  # registers on this module's app
+
+    bench_matching(ctx, shops=50_000, queries=1000, seed=0, as_json=False)

@@ -274,8 +274,10 @@ def main() -> None:
         from wrenchlight import (  # noqa: F401
             bench,
             bench_edge,
+            bench_matching,
             commands,
             predictive_cmds,
+            shops_cmds,
             webhooks_cmds,
         )
     app()

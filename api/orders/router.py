@@ -1,16 +1,30 @@
 # SPDX-License-Identifier: MIT
-"""Routes of the service-orders domain."""
+"""Routes of the service-orders domain: listing, one order, and the steps of its lifecycle."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.deps import ConnDep, PrincipalDep
 from api.orders import service
-from api.orders.schemas import OrderPage, OrderStatus
+from api.orders.actions import now, order_problems
+from api.orders.schemas import (
+    ConfirmIn,
+    OrderDetail,
+    OrderPage,
+    OrderStatus,
+    ProposeIn,
+    ReasonIn,
+    SlotOut,
+    SurveyIn,
+)
 from api.problems import problem_response
+from orders import dispatch, feedback, offers
+from orders.errors import OrderNotFound
+from orders.feedback import WorkReport
+from orders.policy import DispatchPolicy
 
 router = APIRouter(prefix="/service-orders", tags=["service orders"])
 
@@ -31,3 +45,129 @@ def list_service_orders(
     return service.list_page(
         conn=conn, status=status, vehicle_id=vehicle_id, shop_id=shop_id, limit=limit, cursor=cursor
     )
+
+
+OrderIdPath = Annotated[int, Path(ge=1, description="Service order id")]
+OfferIdPath = Annotated[int, Path(ge=1, description="Offer id")]
+CONFLICTS = problem_response(404) | problem_response(409)
+
+
+def _detail(conn: ConnDep, order_id: int) -> OrderDetail:
+    with order_problems():
+        return service.detail(conn=conn, order_id=order_id)
+
+
+@router.get("/{order_id}", response_model=OrderDetail, responses=problem_response(404))
+def get_service_order(conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath) -> OrderDetail:
+    """One order with its ranked shops and score breakdown, offers and history."""
+    return _detail(conn, order_id)
+
+
+@router.get("/{order_id}/slots", response_model=list[SlotOut], responses=problem_response(404))
+def order_slots(conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath) -> list[SlotOut]:
+    """Free slots of the order's shop in its booking window, for the owner to pick from."""
+    with order_problems():
+        slots = dispatch.free_slots(conn=conn, order_id=order_id, now=now())
+    return [SlotOut(slot_id=s.slot_id, starts_at=s.starts_at, ends_at=s.ends_at) for s in slots]
+
+
+@router.post("/{order_id}/propose", response_model=OrderDetail, responses=CONFLICTS)
+def propose_order(
+    conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath, body: ProposeIn
+) -> OrderDetail:
+    """Rank shops for the order; with consent `auto_book`, dispatch it at once."""
+    policy = DispatchPolicy(mode=body.mode, k=body.k)
+    with order_problems():
+        dispatch.propose(
+            conn=conn, order_id=order_id, now=now(), policy=policy, consent=body.consent
+        )
+    return _detail(conn, order_id)
+
+
+@router.post("/{order_id}/confirm", response_model=OrderDetail, responses=CONFLICTS)
+def confirm_order(
+    conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath, body: ConfirmIn
+) -> OrderDetail:
+    """The owner accepts the proposal, optionally choosing another proposed shop."""
+    with order_problems():
+        dispatch.owner_confirm(
+            conn=conn, order_id=order_id, now=now(), policy=DispatchPolicy(), shop_id=body.shop_id
+        )
+    return _detail(conn, order_id)
+
+
+@router.post(
+    "/{order_id}/offers/{offer_id}/{answer}", response_model=OrderDetail, responses=CONFLICTS
+)
+def answer_offer(
+    conn: ConnDep,
+    principal: PrincipalDep,
+    order_id: OrderIdPath,
+    offer_id: OfferIdPath,
+    answer: Literal["accept", "decline"],
+    body: ReasonIn | None = None,
+) -> OrderDetail:
+    """The shop accepts or declines its offer; the first acceptance wins the order."""
+    with order_problems():
+        row = conn.execute(
+            "SELECT 1 FROM service_offers WHERE offer_id = %s AND order_id = %s",
+            (offer_id, order_id),
+        ).fetchone()
+        if row is None:
+            raise OrderNotFound(f"order {order_id} has no offer {offer_id}")
+        offers.respond(
+            conn=conn,
+            offer_id=offer_id,
+            accept=answer == "accept",
+            now=now(),
+            policy=DispatchPolicy(),
+            reason=body.reason if body else "",
+        )
+    return _detail(conn, order_id)
+
+
+@router.post("/{order_id}/complete", response_model=OrderDetail, responses=CONFLICTS)
+def complete_order(
+    conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath, report: WorkReport
+) -> OrderDetail:
+    """The shop's report: work, parts, cost, measured pads, oil change with odometer."""
+    with order_problems():
+        feedback.complete(
+            conn=conn, order_id=order_id, now=now(), report=report, actor=principal.subject
+        )
+    return _detail(conn, order_id)
+
+
+@router.post("/{order_id}/survey", response_model=OrderDetail, responses=CONFLICTS)
+def answer_survey(
+    conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath, body: SurveyIn
+) -> OrderDetail:
+    """The owner's 0-10 recommendation of the shop, open from a day after completion."""
+    with order_problems():
+        feedback.answer_survey(conn=conn, order_id=order_id, score=body.score, now=now())
+    return _detail(conn, order_id)
+
+
+# Declared last: a path matching this pattern with another step would stop here with a 422.
+@router.post("/{order_id}/{step}", response_model=OrderDetail, responses=CONFLICTS)
+def visit_step(
+    conn: ConnDep,
+    principal: PrincipalDep,
+    order_id: OrderIdPath,
+    step: Literal["schedule", "check-in", "start", "cancel"],
+    body: ReasonIn | None = None,
+) -> OrderDetail:
+    """The shop books a slot, checks the vehicle in, starts work; or the order is cancelled."""
+    actor = principal.subject
+    reason = body.reason if body else ""
+    with order_problems():
+        if step == "schedule":
+            slot_id = body.slot_id if body else None
+            dispatch.schedule(conn=conn, order_id=order_id, now=now(), actor=actor, slot_id=slot_id)
+        elif step == "check-in":
+            feedback.check_in(conn=conn, order_id=order_id, now=now(), actor=actor)
+        elif step == "start":
+            feedback.start_service(conn=conn, order_id=order_id, now=now(), actor=actor)
+        else:
+            dispatch.cancel(conn=conn, order_id=order_id, now=now(), actor=actor, reason=reason)
+    return _detail(conn, order_id)

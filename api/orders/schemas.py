@@ -10,13 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 OrderStatus = Literal[
     "proposed",
-    "confirmed",
+    "offered",
     "accepted",
-    "declined",
     "scheduled",
     "checked_in",
+    "in_service",
     "completed",
+    "declined",
     "cancelled",
+    "expired",
 ]
 
 
@@ -60,6 +62,17 @@ class OrderOut(BaseModel):
     shop: ShopRef | None = Field(description="Null when no capable shop could be matched")
     created_at: datetime
     updated_at: datetime
+    component: str | None = Field(None, description="oil_change, brake_pads or trouble_code")
+    urgency: str | None = Field(None, description="The alert's tier")
+    due_by: datetime | None = None
+    bundle_id: int | None = Field(None, description="The order whose visit this one joins")
+    match: dict[str, Any] | None = Field(
+        None, description="Ranked shops, each with its score breakdown (criteria, weights)"
+    )
+    estimate: dict[str, Any] | None = Field(None, description="From the shop's price list")
+    dispatch_mode: Literal["auto", "sequential", "broadcast"] | None = None
+    consent: Literal["auto_book", "propose"] | None = None
+    escalated: bool = False
 
 
 class OrderPage(BaseModel):
@@ -114,3 +127,67 @@ class OrderPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end"
     )
+
+
+class ProposeIn(BaseModel):
+    """How to dispatch an order."""
+
+    mode: Literal["auto", "sequential", "broadcast"] = "sequential"
+    consent: Literal["auto_book", "propose"] = "propose"
+    k: int = Field(3, ge=1, le=20, description="Shops per broadcast wave")
+
+
+class ConfirmIn(BaseModel):
+    """The owner's confirmation, optionally of another proposed shop."""
+
+    shop_id: int | None = Field(None, ge=1)
+
+
+class ReasonIn(BaseModel):
+    """Why (a decline, a cancellation); for `schedule`, the slot the owner picked."""
+
+    reason: str = Field("", max_length=500)
+    slot_id: int | None = Field(None, ge=1, description="schedule: one of the order's free slots")
+
+
+class SlotOut(BaseModel):
+    """A bookable slot of the order's shop."""
+
+    slot_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+class SurveyIn(BaseModel):
+    """The owner's recommendation of the shop."""
+
+    score: int = Field(ge=0, le=10)
+
+
+class OfferOut(BaseModel):
+    """An order offered to a shop."""
+
+    offer_id: int
+    shop_id: int
+    mode: str
+    offered_at: datetime
+    expires_at: datetime
+    response: str | None
+
+
+class EventOut(BaseModel):
+    """One step in an order's history."""
+
+    at: datetime
+    kind: str
+    from_status: str | None
+    status: str
+    actor: str
+    note: str | None
+
+
+class OrderDetail(OrderOut):
+    """An order with its offers and history."""
+
+    offers: list[OfferOut]
+    events: list[EventOut]

@@ -10,7 +10,17 @@ import json
 import psycopg
 
 import orders
-from api.orders.schemas import JobOut, OrderOut, OrderPage, PartOut, ShopRef
+import orders.service
+from api.orders.schemas import (
+    EventOut,
+    JobOut,
+    OfferOut,
+    OrderDetail,
+    OrderOut,
+    OrderPage,
+    PartOut,
+    ShopRef,
+)
 from api.problems import ProblemError
 
 
@@ -56,6 +66,35 @@ def _out(order: orders.Order) -> OrderOut:
         shop=shop,
         created_at=order.created_at,
         updated_at=order.updated_at,
+        component=order.component,
+        urgency=order.urgency,
+        due_by=order.due_by,
+        bundle_id=order.bundle_id,
+        match=order.match,
+        estimate=order.estimate,
+        dispatch_mode=order.dispatch_mode,  # type: ignore[arg-type]  # CHECK matches Literal
+        consent=order.consent,  # type: ignore[arg-type]  # CHECK matches Literal
+        escalated=order.escalated,
+    )
+
+
+def detail(*, conn: psycopg.Connection, order_id: int) -> OrderDetail:
+    """An order with its offers and its history."""
+    order = orders.service.get_order(conn=conn, order_id=order_id)
+    offers = conn.execute(
+        "SELECT offer_id, shop_id, mode, offered_at, expires_at, response FROM service_offers "
+        "WHERE order_id = %s ORDER BY offer_id",
+        (order_id,),
+    ).fetchall()
+    events = conn.execute(
+        "SELECT at, kind, from_status, status, actor, note FROM service_order_events "
+        "WHERE order_id = %s ORDER BY at, id",
+        (order_id,),
+    ).fetchall()
+    return OrderDetail(
+        **_out(order).model_dump(),
+        offers=[OfferOut(**dict(zip(OfferOut.model_fields, r, strict=True))) for r in offers],
+        events=[EventOut(**dict(zip(EventOut.model_fields, r, strict=True))) for r in events],
     )
 
 

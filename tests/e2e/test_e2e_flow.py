@@ -2,7 +2,8 @@
 """The whole flow on real services.
 
 simulated vehicle → ELM327 on a pseudo-terminal → python-OBD → edge agent → MQTT broker →
-ingest → PostgreSQL → oil-life model → alert → pre-filled service order → HTTP API.
+ingest → PostgreSQL → oil-life model → alert → pre-filled service order → HTTP API →
+shop booked and serviced → the next drive's evaluation starts from the shop's oil change.
 """
 
 import datetime as dt
@@ -15,9 +16,14 @@ from api.main import create_app
 from db.registry import create_vehicle, register_device
 from firmware_sim.vehicle import VehicleSpec
 from ingest import IngestWorker
+from orders.dispatch import propose, schedule
+from orders.feedback import WorkReport, check_in, complete, start_service
+from orders.policy import DispatchPolicy
 from orders.service import dispatch_open_alerts
 from orders.shops import seed_shops
+from orders.slots import open_slots
 from predictive.evaluator import evaluate_pending
+from predictive.health import latest_predictions
 from wrenchlight.live import LiveVehicle
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +45,51 @@ def _wait(predicate, timeout_s, what):
     pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
 
 
+def _drive(conn, db_url, mqtt_url, device_id, vehicle_id, after=None):
+    """Drive until ingest stored an odometer reading and eight signals (newer than ``after``)."""
+    since = after or dt.datetime.min.replace(tzinfo=dt.UTC)
+    # A group and session of its own: a shared broker must not hand this test's messages to
+    # another test's (or an earlier run's) ingest session.
+    worker = IngestWorker(
+        db_url, mqtt_url, client_id=f"e2e-{device_id}", group=device_id, session_expiry_s=0
+    )
+    worker.start()
+    live = LiveVehicle(
+        spec=VehicleSpec(vin=VIN, initial_odometer_km=ODOMETER_KM),
+        device_id=device_id,
+        mqtt_url=mqtt_url,
+        batch_window_s=2.0,
+    )
+    try:
+        live.start()
+        # Stage: python-OBD read the VIN and odometer from the simulated ECU; ingest stored them.
+        _wait(
+            lambda: conn.execute(
+                "SELECT 1 FROM readings_long WHERE vehicle_id = %s AND signal_id = 166 "
+                "AND time > %s",
+                (vehicle_id, since),
+            ).fetchone(),
+            45,
+            "an odometer reading to be stored",
+        )
+        _wait(
+            lambda: (
+                conn.execute(
+                    "SELECT count(DISTINCT signal_id) FROM readings_long WHERE vehicle_id = %s "
+                    "AND time > %s",
+                    (vehicle_id, since),
+                ).fetchone()[0]
+                >= 8
+            ),
+            30,
+            "eight signals",
+        )
+    finally:
+        live.stop()
+        worker.stop()
+    return live
+
+
 def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, unique_id):
     # The last oil change was 11,500 km ago: the first odometer reading over OBD puts the oil
     # past its threshold, so an alert follows from real data within seconds.
@@ -53,43 +104,7 @@ def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, uniq
     register_device(conn, device_id=unique_id, vehicle_id=vehicle_id)
     seed_shops(conn=conn, center_lat=CHICAGO[0], center_lon=CHICAGO[1], count=8, seed=3)
 
-    # A group and session of its own: a shared broker must not hand this test's messages to
-    # another test's (or an earlier run's) ingest session.
-    worker = IngestWorker(
-        db_url, mqtt_url, client_id=f"e2e-{unique_id}", group=unique_id, session_expiry_s=0
-    )
-    worker.start()
-    live = LiveVehicle(
-        spec=VehicleSpec(vin=VIN, initial_odometer_km=ODOMETER_KM),
-        device_id=unique_id,
-        mqtt_url=mqtt_url,
-        batch_window_s=2.0,
-    )
-    try:
-        live.start()
-        # Stage: python-OBD read the VIN and odometer from the simulated ECU; ingest stored them.
-        _wait(
-            lambda: conn.execute(
-                "SELECT 1 FROM readings_long WHERE vehicle_id = %s AND signal_id = 166",
-                (vehicle_id,),
-            ).fetchone(),
-            45,
-            "an odometer reading to be stored",
-        )
-        _wait(
-            lambda: (
-                conn.execute(
-                    "SELECT count(DISTINCT signal_id) FROM readings_long WHERE vehicle_id = %s",
-                    (vehicle_id,),
-                ).fetchone()[0]
-                >= 8
-            ),
-            30,
-            "eight signals",
-        )
-    finally:
-        live.stop()
-        worker.stop()
+    live = _drive(conn, db_url, mqtt_url, unique_id, vehicle_id)
     assert live.stats is not None and live.stats.vin == VIN
     seqs = [
         r[0]
@@ -128,3 +143,31 @@ def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, uniq
     assert order["shop"]["distance_km"] < 30
     assert health["vin"] == VIN
     assert health["oil"]["oil_life_pct"] < 15
+
+    # Stage: the shop is auto-booked, services the car and reports the oil change.
+    now = dt.datetime.now(dt.UTC)
+    open_slots(conn=conn, start=now, days=14)
+    order_id = order["order_id"]
+    propose(
+        conn=conn, order_id=order_id, now=now, policy=DispatchPolicy(mode="auto"),
+        consent="auto_book",
+    )  # fmt: skip
+    schedule(conn=conn, order_id=order_id, now=now, actor="shop")
+    check_in(conn=conn, order_id=order_id, now=now, actor="shop")
+    start_service(conn=conn, order_id=order_id, now=now, actor="shop")
+    report = WorkReport(work_done="oil change", cost=99, odometer_km=odometer, oil_changed=True)
+    complete(conn=conn, order_id=order_id, now=now, report=report, actor="shop")
+
+    # Stage: the next drive is evaluated from the shop's oil change: fresh oil, no alert.
+    register_device(conn, device_id=f"{unique_id}b", vehicle_id=vehicle_id)
+    _drive(conn, db_url, mqtt_url, f"{unique_id}b", vehicle_id, after=now)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    assert vehicle_id in evaluate_pending(conn=conn, now=later)
+    oil = latest_predictions(conn=conn, vehicle_id=vehicle_id)["oil_life"]
+    assert oil.evidence["baseline_s"] == pytest.approx(now.timestamp())
+    assert oil.value > 95
+    assert conn.execute(
+        "SELECT count(*) FROM alerts WHERE vehicle_id = %s AND status <> 'resolved'",
+        (vehicle_id,),
+    ).fetchone() == (0,)
+    assert dispatch_open_alerts(conn=conn) == []

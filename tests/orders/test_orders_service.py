@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: MIT
 """Alerts become pre-filled service orders at the nearest capable shop, exactly once."""
 
+from datetime import datetime, timedelta
+
 import pytest
 from orders_helpers import BERLIN, haversine_km, vehicle_with_alert
+from psycopg.types.json import Jsonb
 
 from orders import OrdersError, create_order_for_alert, dispatch_open_alerts, list_orders
 from orders.shops import seed_shops
@@ -127,3 +130,40 @@ def test_once_serviced_a_new_tier_gets_a_new_order(conn, shops):
     (again,) = dispatch_open_alerts(conn=conn)
     assert again != order_id
     assert create_order_for_alert(conn=conn, alert_id=later) == again
+
+
+def test_trouble_code_order_carries_what_each_code_means(conn, shops):
+    vehicle_id, alert_id = vehicle_with_alert(conn, vin="WLSERV00000000007", kind="trouble_code")
+    conn.execute(
+        "INSERT INTO vehicle_dtcs (vehicle_id, stored) VALUES (%s, %s)",
+        (vehicle_id, ["P0420", "P0301"]),
+    )
+    # As the evaluator writes it (predictive.publish.trouble_code_alerts).
+    finding = {"code": "P0301", "description": "Cylinder 1 misfire detected", "urgency": "4"}
+    conn.execute(
+        "UPDATE alerts SET evidence = %s WHERE alert_id = %s",
+        (Jsonb({"tier": "critical", "findings": [finding]}), alert_id),
+    )
+    create_order_for_alert(conn=conn, alert_id=alert_id)
+    (order,) = list_orders(conn=conn)
+    assert order.job_code == "DIAG" and order.evidence["trouble_codes"] == ["P0301", "P0420"]
+    assert order.evidence["trouble_code_findings"] == [finding]
+    assert order.component == "trouble_code" and order.due_by is not None
+
+
+def test_an_order_is_due_by_the_projected_date_or_by_its_tier(conn, shops):
+    vehicle_id, alert_id = vehicle_with_alert(conn, vin="WLSERV00000000008")
+    projected = "2026-12-01T06:00:00+00:00"
+    conn.execute(
+        "UPDATE alerts SET evidence = %s WHERE alert_id = %s",
+        (Jsonb({"projection": {"due_now": {"date": projected}}}), alert_id),
+    )
+    create_order_for_alert(conn=conn, alert_id=alert_id)
+    due_now = _raise_tier(conn, vehicle_id, "due_now", kind="brake_pads")
+    create_order_for_alert(conn=conn, alert_id=due_now)
+    rows = conn.execute(
+        "SELECT o.due_by, o.urgency, o.due_by - a.created_at FROM service_orders o "
+        "JOIN alerts a USING (alert_id) ORDER BY order_id"
+    ).fetchall()
+    assert rows[0][:2] == (datetime.fromisoformat(projected), "change_soon")
+    assert rows[1][1:] == ("due_now", timedelta(days=3))

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+"""Steps of an order's lifecycle through the API: the owner's, the shop's and the platform's.
+
+Each maps the orders package's errors to problem details: an unknown order is 404, a step the
+order's status does not allow, an offer another shop won or that closed, and any other refusal
+are 409. The clock is the server's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from api.problems import ProblemError
+from orders.errors import IllegalTransition, OfferClosed, OfferLost, OrderNotFound, OrdersError
+
+
+def now() -> datetime:
+    """The server's clock."""
+    return datetime.now(UTC)
+
+
+@contextmanager
+def order_problems() -> Iterator[None]:
+    """Translate the orders package's errors into problem details."""
+    try:
+        yield
+    except OrderNotFound as exc:
+        raise ProblemError(404, "order-not-found", "Order not found", str(exc)) from exc
+    except IllegalTransition as exc:
+        raise ProblemError(409, "illegal-transition", "Illegal transition", str(exc)) from exc
+    except OfferLost as exc:
+        raise ProblemError(409, "offer-lost", "Another shop accepted first", str(exc)) from exc
+    except OfferClosed as exc:
+        raise ProblemError(409, "offer-closed", "Offer closed", str(exc)) from exc
+    except OrdersError as exc:
+        raise ProblemError(409, "order-refused", "Refused", str(exc)) from exc

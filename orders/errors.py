@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+"""The orders package's exceptions.
+
+Exceptions::
+
+    OrdersError
+     ├── OrderNotFound
+     ├── IllegalTransition      (lifecycle: the order's status does not allow the step)
+     ├── OfferClosed            (the offer was answered, withdrawn or has expired)
+     │    └── OfferLost         (another shop accepted this order first)
+     └── ImportFailed           (directory.py: invalid rows of an import file)
+"""
+
+from __future__ import annotations
+
+
+class OrdersError(Exception):
+    """Base of this package's errors."""
+
+
+class OrderNotFound(OrdersError):
+    """No service order with this id."""
+
+
+class IllegalTransition(OrdersError):
+    """The order's lifecycle does not allow this step from its current status."""
+
+    def __init__(self, order_id: int, current: str, target: str) -> None:
+        super().__init__(f"order {order_id}: cannot go from {current!r} to {target!r}")
+        self.order_id, self.current, self.target = order_id, current, target
+
+
+class OfferClosed(OrdersError):
+    """The offer can no longer be answered."""
+
+
+class OfferLost(OfferClosed):
+    """Another shop accepted the order first."""

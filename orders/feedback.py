@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: MIT
+"""The visit and what flows back from it.
+
+``check_in`` and ``start_service`` move a scheduled order through the workshop. ``complete``
+records the shop's report (work, parts, cost, measured pad thickness per axle, whether the oil
+was changed and at which odometer) and feeds it back:
+
+- the vehicle's service baseline (``vehicles.oil_changed_at`` / ``oil_changed_odometer_km``,
+  ``pads_measured_at`` / ``pad_front_mm`` / ``pad_rear_mm`` / ``pads_measured_odometer_km``),
+  from which the predictive evaluator restarts its oil-life and brake-wear models;
+- the serviced components' open alerts are resolved;
+- the shop's completed and on-time counts.
+
+A day after completion the owner is offered a 0-10 recommendation survey; its answers make up
+the shop's ``survey_mean``, part of its quality score in matching.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from orders.errors import IllegalTransition, OrderNotFound, OrdersError
+from orders.lifecycle import record_event, transition
+
+SURVEY_DELAY = timedelta(days=1)
+# How long a job is expected to take when its slot gives no end: in-service overdue after.
+DEFAULT_SERVICE_TIME = timedelta(hours=2)
+
+
+class WorkReport(BaseModel):
+    """What the shop did and measured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    work_done: Annotated[str, Field(min_length=1)]
+    parts: list[dict[str, Any]] = []
+    cost: Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    odometer_km: Annotated[float | None, Field(ge=0)] = None
+    oil_changed: bool = False
+    pad_front_mm: Annotated[float | None, Field(ge=0, le=30)] = None
+    pad_rear_mm: Annotated[float | None, Field(ge=0, le=30)] = None
+
+    @model_validator(mode="after")
+    def _odometer_with_service(self) -> WorkReport:
+        measured = self.pad_front_mm is not None or self.pad_rear_mm is not None
+        if (self.oil_changed or measured) and self.odometer_km is None:
+            raise ValueError("an oil change or a pad measurement needs the odometer reading")
+        if (self.pad_front_mm is None) != (self.pad_rear_mm is None):
+            raise ValueError("measure the pads of both axles")
+        return self
+
+
+def check_in(*, conn: psycopg.Connection, order_id: int, now: datetime, actor: str) -> None:
+    """The vehicle arrived at the shop."""
+    transition(conn, order_id=order_id, to="checked_in", actor=actor, now=now, reason="arrived")
+
+
+def start_service(*, conn: psycopg.Connection, order_id: int, now: datetime, actor: str) -> None:
+    """Work began; it is overdue after the booked slot's end (or the default time)."""
+    row = conn.execute(
+        "SELECT service_due_at FROM service_orders WHERE order_id = %s", (order_id,)
+    ).fetchone()
+    if row is None:
+        raise OrderNotFound(order_id)
+    # Work starting after the slot ended gets the default time from now.
+    due = row[0] if row[0] is not None and row[0] > now else now + DEFAULT_SERVICE_TIME
+    transition(
+        conn,
+        order_id=order_id,
+        to="in_service",
+        actor=actor,
+        now=now,
+        reason="work started",
+        set_fields={"service_due_at": due},
+    )
+
+
+def complete(
+    *, conn: psycopg.Connection, order_id: int, now: datetime, report: WorkReport, actor: str
+) -> None:
+    """Record the shop's report, close the order, and feed the results back."""
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT status, shop_id, vehicle_id, service_due_at FROM service_orders "
+            "WHERE order_id = %s FOR UPDATE",
+            (order_id,),
+        ).fetchone()
+        if row is None:
+            raise OrderNotFound(order_id)
+        status, shop_id, vehicle_id, service_due = row
+        if status != "in_service":
+            raise IllegalTransition(order_id, status, "completed")
+        on_time = service_due is None or now <= service_due
+        conn.execute(
+            "INSERT INTO service_reports (order_id, shop_id, work_done, parts, cost, currency, "
+            "odometer_km, oil_changed, pad_front_mm, pad_rear_mm, on_time, reported_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                order_id,
+                shop_id,
+                report.work_done,
+                Jsonb(report.parts),
+                report.cost,
+                report.currency,
+                report.odometer_km,
+                report.oil_changed,
+                report.pad_front_mm,
+                report.pad_rear_mm,
+                on_time,
+                now,
+            ),
+        )
+        transition(
+            conn,
+            order_id=order_id,
+            to="completed",
+            actor=actor,
+            now=now,
+            reason=f"{report.work_done} ({report.cost} {report.currency})",
+        )
+        _feed_vehicle(conn, vehicle_id=vehicle_id, report=report, now=now)
+        _resolve_alerts(conn, order_id=order_id, report=report, now=now)
+        conn.execute(
+            "UPDATE shops SET jobs_completed = jobs_completed + 1, "
+            "jobs_on_time = jobs_on_time + %(on_time)s::int, "
+            "on_time_rate = (jobs_on_time + %(on_time)s::int)::real / (jobs_completed + 1) "
+            "WHERE shop_id = %(shop)s",
+            {"on_time": on_time, "shop": shop_id},
+        )
+        conn.execute(
+            "INSERT INTO service_surveys (order_id, shop_id, offer_at) VALUES (%s, %s, %s)",
+            (order_id, shop_id, now + SURVEY_DELAY),
+        )
+
+
+def _feed_vehicle(
+    conn: psycopg.Connection, *, vehicle_id: int, report: WorkReport, now: datetime
+) -> None:
+    if report.oil_changed:
+        conn.execute(
+            "UPDATE vehicles SET oil_changed_at = %s, oil_changed_odometer_km = %s "
+            "WHERE vehicle_id = %s",
+            (now, report.odometer_km, vehicle_id),
+        )
+    if report.pad_front_mm is not None and report.pad_rear_mm is not None:
+        conn.execute(
+            "UPDATE vehicles SET pads_measured_at = %s, pad_front_mm = %s, pad_rear_mm = %s, "
+            "pads_measured_odometer_km = %s WHERE vehicle_id = %s",
+            (now, report.pad_front_mm, report.pad_rear_mm, report.odometer_km, vehicle_id),
+        )
+
+
+def _resolve_alerts(
+    conn: psycopg.Connection, *, order_id: int, report: WorkReport, now: datetime
+) -> None:
+    """Resolve the open alerts of the components the visit serviced: the oil when it was
+    changed, the pads when they were measured. A measurement still below a threshold raises
+    a fresh alert at the next evaluation, from the measured thickness."""
+    serviced = []
+    if report.oil_changed:
+        serviced.append("oil_change")
+    if report.pad_front_mm is not None:
+        serviced.append("brake_pads")
+    conn.execute(
+        "UPDATE alerts SET status = 'resolved', resolved_at = %s "
+        "WHERE status <> 'resolved' AND kind = ANY(%s) AND vehicle_id = "
+        "(SELECT vehicle_id FROM service_orders WHERE order_id = %s)",
+        (now, serviced, order_id),
+    )
+
+
+def due_surveys(*, conn: psycopg.Connection, now: datetime) -> list[int]:
+    """Orders whose owner should now be asked the survey (a day after completion)."""
+    rows = conn.execute(
+        "SELECT order_id FROM service_surveys WHERE answered_at IS NULL AND offer_at <= %s "
+        "ORDER BY offer_at",
+        (now,),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def answer_survey(*, conn: psycopg.Connection, order_id: int, score: int, now: datetime) -> None:
+    """The owner's 0-10 recommendation of the shop; updates the shop's survey mean."""
+    if not 0 <= score <= 10:
+        raise OrdersError(f"a recommendation score is 0 to 10, not {score}")
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE service_surveys SET score = %s, answered_at = %s "
+            "WHERE order_id = %s AND answered_at IS NULL AND offer_at <= %s RETURNING shop_id",
+            (score, now, order_id, now),
+        ).fetchone()
+        if row is None:
+            raise OrdersError(f"order {order_id} has no survey open at {now.isoformat()}")
+        conn.execute(
+            "UPDATE shops SET (survey_count, survey_mean) = (SELECT count(*), avg(score) "
+            "FROM service_surveys WHERE shop_id = %(shop)s AND score IS NOT NULL) "
+            "WHERE shop_id = %(shop)s",
+            {"shop": row[0]},
+        )
+        record_event(
+            conn,
+            order_id=order_id,
+            status="completed",
+            actor="owner",
+            at=now,
+            kind="feedback",
+            reason=f"recommendation {score}/10",
+            shop_id=row[0],
+        )

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: MIT
+"""How orders are dispatched (``DispatchPolicy``), and the order as dispatch reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import psycopg
+
+from orders.errors import OrderNotFound
+from orders.scoring import MatchWeights
+
+Mode = Literal["auto", "sequential", "broadcast"]
+Consent = Literal["auto_book", "propose"]
+# The shortest booking window offered, even for a job already due.
+MIN_WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    """How orders are dispatched; the defaults are the platform's."""
+
+    mode: Mode = "sequential"
+    k: int = 3  # shops per broadcast wave
+    max_offers: int = 6  # shops asked before the order is declined
+    shop_response: timedelta = timedelta(minutes=5)
+    appointment_confirmation: timedelta = timedelta(hours=24)
+    radius_km: float = 50.0
+    candidates: int = 10
+    # When no shop has a slot before the due date, look this far ahead instead.
+    fallback_window: timedelta = timedelta(days=14)
+    weights: MatchWeights = field(default_factory=MatchWeights)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An order offered to a shop."""
+
+    offer_id: int
+    order_id: int
+    shop_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class DispatchOrder:
+    """What dispatch reads of an order and its vehicle."""
+
+    order_id: int
+    status: str
+    vehicle_id: int
+    due_by: datetime | None
+    stored_match: dict[str, Any] | None
+    dispatch_mode: str | None
+    home_lat: float | None
+    home_lon: float | None
+    fuel_type: str
+    bundle_id: int | None
+    shop_id: int | None
+    consent: str
+
+    @property
+    def match(self) -> dict[str, Any]:
+        """The stored ranking and request, empty before ``propose``."""
+        return self.stored_match or {}
+
+
+def load_order(conn: psycopg.Connection, order_id: int) -> DispatchOrder:
+    """The order as dispatch reads it; OrderNotFound if there is none."""
+    row = conn.execute(
+        "SELECT o.order_id, o.status, o.vehicle_id, o.due_by, o.match, o.dispatch_mode, "
+        "v.home_lat, v.home_lon, v.fuel_type, o.bundle_id, o.shop_id, o.consent "
+        "FROM service_orders o JOIN vehicles v USING (vehicle_id) WHERE o.order_id = %s",
+        (order_id,),
+    ).fetchone()
+    if row is None:
+        raise OrderNotFound(order_id)
+    return DispatchOrder(*row)
+
+
+def bundle_jobs(conn: psycopg.Connection, order_id: int) -> list[str]:
+    """Job codes of an order and the orders bundled with it."""
+    rows = conn.execute(
+        "SELECT job_code FROM service_orders WHERE order_id = %s OR bundle_id = %s "
+        "ORDER BY order_id",
+        (order_id, order_id),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def window_end(order: DispatchOrder, now: datetime) -> datetime:
+    """The end of the booking window the shop was matched in (past the due date when nobody
+    had a slot before it)."""
+    window = (order.match.get("request") or {}).get("before")
+    return max(datetime.fromisoformat(window) if window else order.due_by or now, now + MIN_WINDOW)

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: MIT
+"""Service-level timers: each deadline breached is recorded once, raises an event and escalates.
+
+| timer | deadline | on breach |
+| --- | --- | --- |
+| shop_response | an offer's ``expires_at`` (default 5 minutes after it was sent) | the offer expires and the order cascades to the next shops |
+| appointment_confirmation | ``confirm_due_at`` of an accepted order not yet scheduled | escalated to an operator |
+| in_service_overdue | ``service_due_at`` of an order still in service | escalated to an operator |
+
+An order the owner never confirmed expires at its due date. ``check_timers`` is idempotent:
+``sla_breaches`` has one row per (order, timer, deadline), and only a new row raises events.
+The clock is the caller's ``now``; a breach is also announced with NOTIFY ``wl_order_sla``.
+"""  # noqa: E501
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+
+from orders.lifecycle import record_event, transition
+from orders.offers import cascade
+from orders.policy import DispatchPolicy
+
+CHANNEL = "wl_order_sla"
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A deadline that passed."""
+
+    order_id: int
+    timer: str
+    due_at: datetime
+
+
+def _breach(
+    conn: psycopg.Connection,
+    *,
+    order_id: int,
+    timer: str,
+    due_at: datetime,
+    now: datetime,
+    note: str,
+    status: str,
+    shop_id: int | None = None,
+    escalate: bool = False,
+) -> Breach | None:
+    row = conn.execute(
+        "INSERT INTO sla_breaches (order_id, timer, due_at, breached_at) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT DO NOTHING RETURNING order_id",
+        (order_id, timer, due_at, now),
+    ).fetchone()
+    if row is None:
+        return None
+    record_event(
+        conn,
+        order_id=order_id,
+        status=status,
+        actor="system",
+        at=now,
+        kind="sla_breach",
+        reason=f"{timer}: {note}",
+        shop_id=shop_id,
+    )
+    if escalate:
+        conn.execute("UPDATE service_orders SET escalated = true WHERE order_id = %s", (order_id,))
+        record_event(
+            conn,
+            order_id=order_id,
+            status=status,
+            actor="system",
+            at=now,
+            kind="escalation",
+            reason=f"escalated to an operator: {timer}",
+        )
+    payload = {"order_id": order_id, "timer": timer, "due_at": due_at.isoformat()}
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, json.dumps(payload)))
+    return Breach(order_id, timer, due_at)
+
+
+def check_timers(
+    *, conn: psycopg.Connection, now: datetime, policy: DispatchPolicy
+) -> list[Breach]:
+    """Act on every deadline passed by ``now``; the breaches found this time."""
+    found: list[Breach] = []
+    with conn.transaction():
+        expired = conn.execute(
+            "UPDATE service_offers SET response = 'expired', responded_at = %s "
+            "WHERE response IS NULL AND expires_at <= %s "
+            "RETURNING order_id, shop_id, expires_at",
+            (now, now),
+        ).fetchall()
+        for order_id, shop_id, due in expired:
+            b = _breach(
+                conn,
+                order_id=order_id,
+                timer="shop_response",
+                due_at=due,
+                now=now,
+                note=f"shop {shop_id} did not answer in time",
+                status="offered",
+                shop_id=shop_id,
+            )
+            found += [b] if b else []
+        late = conn.execute(
+            "SELECT order_id, 'appointment_confirmation', confirm_due_at, status "
+            "FROM service_orders WHERE status = 'accepted' AND confirm_due_at <= %(now)s "
+            "AND bundle_id IS NULL "
+            "UNION ALL SELECT order_id, 'in_service_overdue', service_due_at, status "
+            "FROM service_orders WHERE status = 'in_service' AND service_due_at <= %(now)s "
+            # A bundle is one visit: its lead carries the deadlines, its members follow.
+            "AND bundle_id IS NULL",
+            {"now": now},
+        ).fetchall()
+        for order_id, timer, due, status in late:
+            b = _breach(
+                conn,
+                order_id=order_id,
+                timer=timer,
+                due_at=due,
+                now=now,
+                note=f"deadline {due.isoformat()} passed",
+                status=status,
+                escalate=True,
+            )
+            found += [b] if b else []
+        unconfirmed = conn.execute(
+            "SELECT order_id FROM service_orders WHERE status = 'proposed' AND consent = 'propose' "
+            "AND match IS NOT NULL AND bundle_id IS NULL AND due_by <= %s",
+            (now,),
+        ).fetchall()
+        for (order_id,) in unconfirmed:
+            transition(
+                conn,
+                order_id=order_id,
+                to="expired",
+                actor="system",
+                now=now,
+                reason="the owner did not confirm before the due date",
+            )
+    for order_id in sorted({int(r[0]) for r in expired}):
+        cascade(conn=conn, order_id=order_id, now=now, policy=policy)
+    return found

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+"""A small directory around Berlin with open slots, and orders ready to dispatch."""
+
+from datetime import UTC, datetime, timedelta
+
+from orders_helpers import BERLIN, vehicle_with_alert
+
+from orders.directory import ShopRecord, upsert_shops
+from orders.policy import DispatchPolicy
+from orders.scoring import MatchWeights
+from orders.service import create_order_for_alert
+from orders.slots import open_slots
+
+T0 = datetime(2026, 11, 23, 8, tzinfo=UTC)  # a Monday morning
+MIN = timedelta(minutes=1)
+WEEK = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+# Nearest first; distance alone decides the ranking in these tests.
+SHOPS = [("A", 0.001), ("B", 0.01), ("C", 0.02), ("D", 0.03), ("E", 0.04)]
+BY_DISTANCE = MatchWeights(distance=1, quality=0, response=0, price=0, capacity=0)
+
+
+def policy(**extra):
+    """The platform's policy, ranking by distance only."""
+    return DispatchPolicy(**({"weights": BY_DISTANCE} | extra))
+
+
+def berlin_shops(conn, capabilities=("oil_change", "brake_pads")):
+    """Five shops east of Berlin's centre, nearest first; {name: shop_id}."""
+    records = [
+        ShopRecord.model_validate(
+            {
+                "ref": name,
+                "name": name,
+                "lat": BERLIN[0],
+                "lon": BERLIN[1] + dlon,
+                "capabilities": list(capabilities),
+                "hours": WEEK,
+                "prices": {"OIL-CHG": 100 + i, "BRK-PAD-F": 200 + i},
+            }
+        )
+        for i, (name, dlon) in enumerate(SHOPS)
+    ]
+    upsert_shops(conn=conn, records=records)
+    open_slots(conn=conn, start=T0, days=14)
+    return dict(conn.execute("SELECT name, shop_id FROM shops").fetchall())
+
+
+def open_order(conn, vin="WLDSP000000000001", kind="oil_change", **extra):
+    """A vehicle in Berlin with an alert and its proposed order; (vehicle_id, order_id)."""
+    vehicle_id, alert_id = vehicle_with_alert(conn, vin=vin, kind=kind, **extra)
+    return vehicle_id, create_order_for_alert(conn=conn, alert_id=alert_id)
+
+
+def brake_order(conn, vehicle_id, front_mm=3.9, rear_mm=6.0):
+    """A brake-pad alert of an existing vehicle and its order's id."""
+    alert_id = conn.execute(
+        "INSERT INTO alerts (vehicle_id, kind, severity, message, evidence) "
+        "VALUES (%s, 'brake_pads', 'warning', 'Front pads 3.9 mm', '{}') RETURNING alert_id",
+        (vehicle_id,),
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, evidence) "
+        "VALUES (%s, 'brake_pads', 't', now(), %s, 'mm', jsonb_build_object("
+        "'pad_front_mm', %s::float, 'pad_rear_mm', %s::float)) RETURNING prediction_id",
+        (vehicle_id, min(front_mm, rear_mm), front_mm, rear_mm),
+    )
+    return create_order_for_alert(conn=conn, alert_id=alert_id)
