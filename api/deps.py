@@ -61,3 +61,20 @@ def valid_vehicle_id(
 
 
 VehicleIdDep = Annotated[int, Depends(valid_vehicle_id)]
+
+
+def valid_fleet_id(
+    fleet_id: Annotated[int, Path(ge=1, description="Fleet id")],
+    conn: ConnDep,
+    principal: PrincipalDep,
+) -> int:
+    """The path's fleet id, checked to exist (and, later, to be the caller's)."""
+    row = conn.execute("SELECT 1 FROM fleets WHERE fleet_id = %s", (fleet_id,)).fetchone()
+    if row is None:
+        raise ProblemError(
+            404, "fleet-not-found", "Fleet not found", f"No fleet with id {fleet_id}."
+        )
+    return fleet_id
+
+
+FleetIdDep = Annotated[int, Depends(valid_fleet_id)]

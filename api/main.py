@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 import db
 from api.deps import ConnDep
+from api.fleets.router import router as fleets_router
 from api.orders.router import router as orders_router
 from api.problems import ProblemError, handle_problem
 from api.shops.router import router as shops_router
@@ -46,6 +47,7 @@ def create_app(database_url: str) -> FastAPI:
     app.include_router(vehicles_router)
     app.include_router(orders_router)
     app.include_router(shops_router)
+    app.include_router(fleets_router)
 
     @app.get("/healthz", response_model=Healthz, tags=["operations"])
     def healthz(conn: ConnDep) -> Healthz:

@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-
 import psycopg
 
 import orders
@@ -21,29 +17,7 @@ from api.orders.schemas import (
     PartOut,
     ShopRef,
 )
-from api.problems import ProblemError
-
-
-def encode_cursor(after_id: int) -> str:
-    """An opaque cursor continuing after this order id."""
-    raw = json.dumps({"after_id": after_id}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The order id a cursor continues after; ProblemError 400 if it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        after_id = json.loads(raw)["after_id"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise ProblemError(
-            400, "invalid-cursor", "Invalid cursor", "The cursor was not produced by this API."
-        ) from exc
-    if not isinstance(after_id, int) or isinstance(after_id, bool):
-        raise ProblemError(
-            400, "invalid-cursor", "Invalid cursor", "The cursor was not produced by this API."
-        )
-    return after_id
+from api.pagination import decode_cursor, encode_cursor
 
 
 def _out(order: orders.Order) -> OrderOut:

@@ -3,17 +3,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 
 from api.deps import ConnDep, VehicleIdDep
+from api.pagination import CursorQuery, LimitQuery
 from api.problems import ProblemError, problem_response
-from api.vehicles import service
-from api.vehicles.schemas import VehicleHealth
+from api.vehicles import service, telemetry
+from api.vehicles.schemas import (
+    AlertPage,
+    Point,
+    PredictionPage,
+    ServiceHistoryPage,
+    TelemetrySeries,
+    VehicleHealth,
+)
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
+NOT_FOUND = problem_response(404)
 
 
-@router.get("/{vehicle_id}/health", response_model=VehicleHealth, responses=problem_response(404))
+@router.get("/{vehicle_id}/health", response_model=VehicleHealth, responses=NOT_FOUND)
 def vehicle_health(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleHealth:
     """Oil life, brake pads, open alerts and latest values of one vehicle."""
     health = service.get_health(conn=conn, vehicle_id=vehicle_id)
@@ -22,3 +34,98 @@ def vehicle_health(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleHealth:
             404, "vehicle-not-found", "Vehicle not found", f"No vehicle with id {vehicle_id}."
         )
     return health
+
+
+@router.get(
+    "/{vehicle_id}/telemetry",
+    response_model=TelemetrySeries,
+    responses=NOT_FOUND | problem_response(400),
+)
+def vehicle_telemetry(
+    vehicle_id: VehicleIdDep,
+    conn: ConnDep,
+    signal: Annotated[telemetry.SignalName, Query(description="A catalogue signal")],
+    bucket: Annotated[
+        telemetry.Bucket,
+        Query(
+            description="raw samples (at most 1 day), 1m (7 days), 1h (92 days) or 1d "
+            "(400 days) buckets from the rollups"
+        ),
+    ] = telemetry.Bucket.hour,
+    start: Annotated[datetime | None, Query(description="Default: `end` minus one day")] = None,
+    end: Annotated[datetime | None, Query(description="Exclusive; default: now")] = None,
+) -> TelemetrySeries:
+    """One signal of the vehicle over a time range, averaged per bucket with min, max and the
+    number of samples."""
+    end = end or datetime.now(UTC)
+    start = start or end - timedelta(days=1)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ProblemError(
+            400,
+            "naive-time",
+            "Times need a zone",
+            "Give start and end with a UTC offset, e.g. 2026-11-21T00:00:00Z.",
+        )
+    if start >= end:
+        raise ProblemError(400, "empty-range", "Empty time range", "start must be before end.")
+    try:
+        found = telemetry.series(
+            conn, vehicle_id=vehicle_id, signal=signal.value, bucket=bucket, start=start, end=end
+        )
+    except telemetry.RangeTooLong as exc:
+        raise ProblemError(400, "range-too-long", "Time range too long", str(exc)) from exc
+    return TelemetrySeries(
+        vehicle_id=vehicle_id,
+        signal=found.signal,
+        unit=found.unit,
+        bucket=found.bucket.value,
+        start=found.start,
+        end=found.end,
+        points=[Point(t=t, avg=a, min=lo, max=hi, n=n) for t, a, lo, hi, n in found.points],
+    )
+
+
+@router.get(
+    "/{vehicle_id}/predictions",
+    response_model=PredictionPage,
+    responses=NOT_FOUND | problem_response(400),
+)
+def vehicle_predictions(
+    vehicle_id: VehicleIdDep,
+    conn: ConnDep,
+    model: Literal["oil_life", "brake_pads"] | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> PredictionPage:
+    """The history of the models' outputs for the vehicle, newest first."""
+    return service.predictions(
+        conn=conn, vehicle_id=vehicle_id, model=model, limit=limit, cursor=cursor
+    )
+
+
+@router.get(
+    "/{vehicle_id}/alerts", response_model=AlertPage, responses=NOT_FOUND | problem_response(400)
+)
+def vehicle_alerts(
+    vehicle_id: VehicleIdDep,
+    conn: ConnDep,
+    status: Literal["open", "acknowledged", "resolved"] | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> AlertPage:
+    """Every alert of the vehicle, resolved ones too, newest first."""
+    return service.alerts(
+        conn=conn, vehicle_id=vehicle_id, status=status, limit=limit, cursor=cursor
+    )
+
+
+@router.get(
+    "/{vehicle_id}/service-history",
+    response_model=ServiceHistoryPage,
+    responses=NOT_FOUND | problem_response(400),
+)
+def vehicle_service_history(
+    vehicle_id: VehicleIdDep, conn: ConnDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> ServiceHistoryPage:
+    """Completed services: work, parts, cost and what the shop measured, newest first."""
+    return service.service_history(conn=conn, vehicle_id=vehicle_id, limit=limit, cursor=cursor)

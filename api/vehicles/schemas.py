@@ -98,3 +98,101 @@ class VehicleHealth(BaseModel):
     brake_pads: BrakeHealth | None = Field(description="Null until the first evaluation")
     open_alerts: list[AlertOut]
     latest: dict[str, Any] = Field(description="Latest value of each signal, as ingest keeps it")
+
+
+class Point(BaseModel):
+    """One bucket of a series (raw readings: one sample, avg = min = max, n = 1)."""
+
+    t: datetime = Field(description="Start of the bucket, or the sample's time")
+    avg: float
+    min: float
+    max: float
+    n: int = Field(description="Samples in the bucket")
+
+
+class TelemetrySeries(BaseModel):
+    """A signal of one vehicle over a time range."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vehicle_id": 7,
+                    "signal": "coolant_temp_c",
+                    "unit": "°C",
+                    "bucket": "1h",
+                    "start": "2026-11-20T00:00:00Z",
+                    "end": "2026-11-21T00:00:00Z",
+                    "points": [
+                        {"t": "2026-11-20T07:00:00Z", "avg": 71.5, "min": 12, "max": 91, "n": 120}
+                    ],
+                }
+            ]
+        }
+    )
+
+    vehicle_id: int
+    signal: str
+    unit: str
+    bucket: str = Field(description="raw, 1m, 1h or 1d")
+    start: datetime
+    end: datetime
+    points: list[Point]
+
+
+class PredictionOut(BaseModel):
+    """One model output, with the evidence it was made from."""
+
+    prediction_id: int
+    model: str = Field(description="oil_life or brake_pads")
+    model_version: str
+    time: datetime
+    value: float = Field(description="Oil life in percent, or the thinner pad in mm")
+    unit: str
+    remaining_km: float | None
+    evidence: dict[str, Any]
+
+
+class PredictionPage(BaseModel):
+    """Predictions, newest first."""
+
+    items: list[PredictionOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+class AlertHistoryOut(AlertOut):
+    """An alert, resolved or not."""
+
+    status: Literal["open", "acknowledged", "resolved"]  # type: ignore[assignment]
+    resolved_at: datetime | None
+
+
+class AlertPage(BaseModel):
+    """Alerts, newest first."""
+
+    items: list[AlertHistoryOut]
+    next_cursor: str | None
+
+
+class ServiceRecord(BaseModel):
+    """A completed service: what the shop did, measured and charged."""
+
+    order_id: int
+    shop_id: int
+    shop_name: str
+    completed_at: datetime
+    work_done: str
+    odometer_km: float | None
+    oil_changed: bool
+    pad_front_mm: float | None
+    pad_rear_mm: float | None
+    cost: float
+    currency: str
+    parts: list[dict[str, Any]]
+
+
+class ServiceHistoryPage(BaseModel):
+    """Completed services, newest first."""
+
+    items: list[ServiceRecord]
+    next_cursor: str | None

@@ -1,11 +1,26 @@
 # SPDX-License-Identifier: MIT
-"""Assembling a vehicle's health from its state, predictions and alerts."""
+"""A vehicle's health from its state, predictions and alerts; its prediction, alert and
+service histories."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 
-from api.vehicles.schemas import AlertOut, BrakeHealth, OilHealth, VehicleHealth
+from api.pagination import decode_cursor, encode_cursor
+from api.vehicles.schemas import (
+    AlertHistoryOut,
+    AlertOut,
+    AlertPage,
+    BrakeHealth,
+    OilHealth,
+    PredictionOut,
+    PredictionPage,
+    ServiceHistoryPage,
+    ServiceRecord,
+    VehicleHealth,
+)
 from predictive import BRAKE_MODEL, OIL_MODEL, latest_predictions, oil_band, pad_band
 
 
@@ -63,4 +78,109 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
             for a in alerts
         ],
         latest=row[3] or {},
+    )
+
+
+def _page(rows: list[Any], limit: int, key: int) -> tuple[list[Any], str | None]:
+    """The first ``limit`` rows, and the cursor after the last when there were more."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1][key]) if more and rows else None
+
+
+def predictions(
+    *, conn: psycopg.Connection, vehicle_id: int, model: str | None, limit: int, cursor: str | None
+) -> PredictionPage:
+    """The vehicle's predictions, newest first."""
+    before = None if cursor is None else decode_cursor(cursor)
+    rows = conn.execute(
+        "SELECT prediction_id, model, model_version, time, value, unit, remaining_km, evidence "
+        "FROM predictions WHERE vehicle_id = %s AND (%s::text IS NULL OR model = %s) "
+        "AND (%s::bigint IS NULL OR prediction_id < %s) ORDER BY prediction_id DESC LIMIT %s",
+        (vehicle_id, model, model, before, before, limit + 1),
+    ).fetchall()
+    rows, next_cursor = _page(rows, limit, 0)
+    items = []
+    for r in rows:
+        # The running totals are the model's own bookkeeping, not evidence for a person.
+        evidence = {k: v for k, v in (r[7] or {}).items() if k != "state"}
+        items.append(
+            PredictionOut(
+                prediction_id=r[0],
+                model=r[1],
+                model_version=r[2],
+                time=r[3],
+                value=r[4],
+                unit=r[5],
+                remaining_km=r[6],
+                evidence=evidence,
+            )
+        )
+    return PredictionPage(items=items, next_cursor=next_cursor)
+
+
+def alerts(
+    *, conn: psycopg.Connection, vehicle_id: int, status: str | None, limit: int, cursor: str | None
+) -> AlertPage:
+    """The vehicle's alerts, newest first."""
+    before = None if cursor is None else decode_cursor(cursor)
+    rows = conn.execute(
+        "SELECT alert_id, kind, severity, message, status, created_at, tier, evidence, "
+        "resolved_at FROM alerts WHERE vehicle_id = %s AND (%s::text IS NULL OR status = %s) "
+        "AND (%s::bigint IS NULL OR alert_id < %s) ORDER BY alert_id DESC LIMIT %s",
+        (vehicle_id, status, status, before, before, limit + 1),
+    ).fetchall()
+    rows, next_cursor = _page(rows, limit, 0)
+    return AlertPage(
+        items=[
+            AlertHistoryOut(
+                alert_id=a[0],
+                kind=a[1],
+                severity=a[2],
+                message=a[3],
+                status=a[4],
+                created_at=a[5],
+                tier=a[6],
+                evidence=a[7] or {},
+                resolved_at=a[8],
+            )
+            for a in rows
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+def service_history(
+    *, conn: psycopg.Connection, vehicle_id: int, limit: int, cursor: str | None
+) -> ServiceHistoryPage:
+    """The vehicle's completed services with the shop's report, newest first."""
+    before = None if cursor is None else decode_cursor(cursor)
+    rows = conn.execute(
+        "SELECT o.order_id, r.shop_id, s.name, r.reported_at, r.work_done, r.odometer_km, "
+        "r.oil_changed, r.pad_front_mm, r.pad_rear_mm, r.cost, r.currency, r.parts "
+        "FROM service_orders o JOIN service_reports r USING (order_id) "
+        "JOIN shops s ON s.shop_id = r.shop_id WHERE o.vehicle_id = %s "
+        "AND (%s::bigint IS NULL OR o.order_id < %s) ORDER BY o.order_id DESC LIMIT %s",
+        (vehicle_id, before, before, limit + 1),
+    ).fetchall()
+    rows, next_cursor = _page(rows, limit, 0)
+    return ServiceHistoryPage(
+        items=[
+            ServiceRecord(
+                order_id=r[0],
+                shop_id=r[1],
+                shop_name=r[2],
+                completed_at=r[3],
+                work_done=r[4],
+                odometer_km=r[5],
+                oil_changed=r[6],
+                pad_front_mm=r[7],
+                pad_rear_mm=r[8],
+                cost=float(r[9]),
+                currency=r[10],
+                parts=r[11] or [],
+            )
+            for r in rows
+        ],
+        next_cursor=next_cursor,
     )

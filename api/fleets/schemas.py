@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: MIT
+"""Response models of the fleets domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["overdue", "due_soon", "trouble_codes", "offline", "ok"]
+
+
+class FleetVehicle(BaseModel):
+    """One row of the fleet health table."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vehicle_id": 7,
+                    "vin": "WVWZZZ1JZXW000001",
+                    "make": "VW",
+                    "model": "Golf",
+                    "status": "due_soon",
+                    "odometer_km": 48213.4,
+                    "last_seen": "2026-11-21T08:15:00Z",
+                    "oil_life_pct": 14.2,
+                    "oil_remaining_km": 610.0,
+                    "pad_front_mm": 6.1,
+                    "pad_rear_mm": 8.3,
+                    "pads_remaining_km": 19800.0,
+                    "trouble_codes": [],
+                    "open_alerts": 1,
+                }
+            ]
+        }
+    )
+
+    vehicle_id: int
+    vin: str
+    make: str | None
+    model: str | None
+    status: Status = Field(
+        description="The worst of: overdue (oil at 0 % or a pad at 3 mm), due_soon (oil at "
+        "15 % or a pad at 4 mm), trouble_codes (any active code), offline (not seen for a day), ok"
+    )
+    odometer_km: float | None
+    last_seen: datetime | None
+    oil_life_pct: float | None
+    oil_remaining_km: float | None
+    pad_front_mm: float | None
+    pad_rear_mm: float | None
+    pads_remaining_km: float | None
+    trouble_codes: list[str] = Field(description="Stored, pending and permanent codes")
+    open_alerts: int
+
+
+class FleetHealthPage(BaseModel):
+    """The fleet's vehicles by id."""
+
+    items: list[FleetVehicle]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+class FleetKpis(BaseModel):
+    """The fleet's maintenance figures over the last ``days`` days."""
+
+    fleet_id: int
+    days: int
+    vehicles: int
+    due_soon: int
+    overdue: int
+    with_trouble_codes: int
+    offline: int
+    services_completed: int
+    maintenance_cost: dict[str, float] = Field(description="Sum of completed services per currency")
+    downtime_hours: float = Field(description="From check-in to completion, summed")
+    on_time_service_rate: float | None = Field(
+        description="Share of completed services finished by their due date"
+    )
