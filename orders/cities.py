@@ -130,3 +130,23 @@ def demo_directory(
     weights = [c["population"] for c in pool]
     chosen = rng.choices(pool, weights=weights, k=count)
     return [demo_shop(rng, i, city, seed) for i, city in enumerate(chosen)]
+
+
+def directory_near(
+    *, lat: float, lon: float, count: int, radius_km: float = 60.0, seed: int = 0
+) -> list[ShopRecord]:
+    """``count`` shops around the real cities within ``radius_km`` of a point (a metropolitan
+    area and its suburbs), weighted by population; deterministic in seed."""
+    cos_lat = max(math.cos(math.radians(lat)), 1e-6)
+
+    def km(city: dict[str, Any]) -> float:
+        return math.hypot(
+            (city["lat"] - lat) * KM_PER_DEG_LAT, (city["lon"] - lon) * KM_PER_DEG_LAT * cos_lat
+        )
+
+    pool = [c for c in cities() if km(c) <= radius_km]
+    if not pool:
+        raise ValueError(f"no city of at least 15,000 people within {radius_km} km of {lat}, {lon}")
+    rng = random.Random(seed)
+    chosen = rng.choices(pool, weights=[c["population"] for c in pool], k=count)
+    return [demo_shop(rng, i, city, seed) for i, city in enumerate(chosen)]

@@ -6,6 +6,7 @@ The exceptions are in ``errors.py``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,11 +14,15 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from orders.dispatch import propose
 from orders.errors import OrderNotFound, OrdersError
 from orders.jobs import job_for
 from orders.lifecycle import OPEN
 from orders.matching import nearest_shop
+from orders.policy import Consent, DispatchPolicy
 from predictive.health import PREDICTION_COLUMNS, prediction_from_row
+
+log = logging.getLogger(__name__)
 
 # A sanity cap for callers inside the platform; the API pages at most 200 at a time.
 MAX_LIMIT = 1000
@@ -297,3 +302,24 @@ def get_order(*, conn: psycopg.Connection, order_id: int) -> Order:
     if row is None:
         raise OrderNotFound(order_id)
     return Order(*row)
+
+
+def propose_new_orders(
+    *, conn: psycopg.Connection, now: datetime, policy: DispatchPolicy, consent: Consent
+) -> dict[str, list[int]]:
+    """Match every proposed order not matched yet (``dispatch.propose``), dispatching it at
+    once when the owner consented in advance; returns the order ids matched and unmatched
+    (no capable shop with a free slot near the vehicle's usual location)."""
+    done: dict[str, list[int]] = {"matched": [], "unmatched": []}
+    ids = conn.execute(
+        "SELECT order_id FROM service_orders WHERE status = 'proposed' AND match IS NULL "
+        "AND bundle_id IS NULL ORDER BY order_id"
+    ).fetchall()
+    for (order_id,) in ids:
+        try:
+            ranked = propose(conn=conn, order_id=order_id, now=now, policy=policy, consent=consent)
+        except OrdersError as exc:
+            log.warning("order %s not matched: %s", order_id, exc)
+            ranked = []
+        done["matched" if ranked else "unmatched"].append(int(order_id))
+    return done

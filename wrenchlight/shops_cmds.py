@@ -105,9 +105,8 @@ def orders_propose(
 ) -> None:
     """Match every proposed order not matched yet, and dispatch it when consent allows."""
     import db
-    from orders.dispatch import propose
-    from orders.errors import OrdersError
     from orders.policy import DispatchPolicy
+    from orders.service import propose_new_orders
 
     if mode not in ("auto", "sequential", "broadcast") or consent not in ("auto_book", "propose"):
         err.print("[red]--mode is auto|sequential|broadcast, --consent auto_book|propose[/]")
@@ -117,25 +116,13 @@ def orders_propose(
         k=k,
         shop_response=dt.timedelta(minutes=response_min),
     )
-    done: dict[str, list[int]] = {"matched": [], "unmatched": []}
     with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
-        ids = conn.execute(
-            "SELECT order_id FROM service_orders WHERE status = 'proposed' AND match IS NULL "
-            "AND bundle_id IS NULL ORDER BY order_id"
-        ).fetchall()
-        for (order_id,) in ids:
-            try:
-                ranked = propose(
-                    conn=conn,
-                    order_id=order_id,
-                    now=dt.datetime.now(dt.UTC),
-                    policy=policy,
-                    consent=consent,  # type: ignore[arg-type]  # checked above
-                )
-            except OrdersError as exc:
-                err.print(f"[yellow]{exc}[/]")
-                ranked = []
-            done["matched" if ranked else "unmatched"].append(int(order_id))
+        done = propose_new_orders(
+            conn=conn,
+            now=dt.datetime.now(dt.UTC),
+            policy=policy,
+            consent=consent,  # type: ignore[arg-type]  # checked above
+        )
     typer.echo(
         json.dumps(done)
         if as_json

@@ -12,7 +12,7 @@ from orders_helpers import haversine_km
 from typer.testing import CliRunner
 
 import wrenchlight.shops_cmds  # noqa: F401  (registers `wrenchlight shops`)
-from orders.cities import cities, demo_directory
+from orders.cities import cities, demo_directory, directory_near
 from orders.directory import ImportFailed, import_file, upsert_shops, validate_rows
 from orders.slots import book_slot, open_slots
 from wrenchlight.cli import app
@@ -148,3 +148,16 @@ def test_slots_follow_opening_hours_in_local_time_and_book_once(conn, tmp_path):
         conn=conn, shop_id=shop_id, order_id=order_id, after=monday, before=monday + timedelta(7)
     )
     assert slot.starts_at == datetime(2026, 11, 23, 6, 30, tzinfo=UTC)
+
+
+def test_a_directory_near_a_point_uses_the_cities_of_its_area(conn):
+    chicago = (41.8781, -87.6298)
+    records = directory_near(lat=chicago[0], lon=chicago[1], count=40, radius_km=40, seed=2)
+    assert records == directory_near(lat=chicago[0], lon=chicago[1], count=40, radius_km=40, seed=2)
+    towns = Counter(r.city for r in records)
+    assert len(towns) > 3 and towns.most_common(1)[0][0] == "Chicago"  # weighted by people
+    # Every shop within the area plus its town's spread (at most 30 km).
+    assert all(haversine_km(chicago, (r.lat, r.lon)) < 40 + 30 for r in records)
+    assert {r.country for r in records} == {"US"}
+    with pytest.raises(ValueError, match="no city"):
+        directory_near(lat=0.0, lon=-30.0, count=3)  # the middle of the Atlantic
