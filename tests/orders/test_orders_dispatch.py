@@ -13,6 +13,7 @@ from orders.dispatch import owner_confirm, propose, schedule, start
 from orders.errors import IllegalTransition, OfferClosed, OfferLost, OrdersError
 from orders.lifecycle import history
 from orders.offers import respond
+from orders.service import propose_new_orders
 from orders.sla import check_timers
 
 
@@ -205,3 +206,24 @@ def test_an_overdue_job_without_a_slot_in_time_gets_the_earliest_one_after(conn)
     conn.execute("DELETE FROM shop_slots WHERE order_id IS NULL")
     assert propose(conn=conn, order_id=other, now=T0, policy=p) == []
     assert _status(conn, other)[0] == "declined"
+
+
+def test_auto_booking_owners_get_the_earliest_slot_in_one_step(conn):
+    shops = berlin_shops(conn)
+    _, booked = open_order(conn)
+    done = propose_new_orders(
+        conn=conn, now=T0 + MIN, policy=policy(mode="auto"), consent="auto_book"
+    )
+    assert done == {"matched": [booked], "unmatched": []}
+    assert _status(conn, booked) == ("scheduled", shops["A"])
+    slot = conn.execute(
+        "SELECT sl.starts_at FROM service_orders o JOIN shop_slots sl USING (slot_id) "
+        "WHERE o.order_id = %s",
+        (booked,),
+    ).fetchone()
+    assert slot == (T0 + timedelta(hours=2),)  # 08:00 has begun: the 10:00 slot
+    assert history(conn, booked)[-1][3:5] == ("scheduled", "system:auto-book")
+    # Proposing again finds nothing new to match.
+    assert propose_new_orders(
+        conn=conn, now=T0 + MIN, policy=policy(mode="auto"), consent="auto_book"
+    ) == {"matched": [], "unmatched": []}
