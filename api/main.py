@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -58,8 +59,21 @@ def create_app(database_url: str) -> FastAPI:
     return app
 
 
-def serve(database_url: str, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the API with uvicorn until interrupted."""
+def app_from_settings() -> FastAPI:
+    """The app for the database in ``WRENCHLIGHT_DATABASE_URL``: uvicorn's factory when it
+    runs several worker processes, each building its own app (and pool)."""
+    url = os.environ.get("WRENCHLIGHT_DATABASE_URL")
+    if not url:
+        raise RuntimeError("WRENCHLIGHT_DATABASE_URL is not set")
+    return create_app(url)
+
+
+def serve(database_url: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the API with uvicorn until interrupted; ``workers`` processes share the port."""
     import uvicorn  # the server is only needed when serving, not to build the app in tests
 
-    uvicorn.run(create_app(database_url), host=host, port=port)
+    if workers == 1:
+        uvicorn.run(create_app(database_url), host=host, port=port)
+        return
+    os.environ["WRENCHLIGHT_DATABASE_URL"] = database_url
+    uvicorn.run("api.main:app_from_settings", factory=True, host=host, port=port, workers=workers)

@@ -273,6 +273,7 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in DEVICE_COMMANDS:
         from wrenchlight import (  # noqa: F401
             bench,
+            bench_api,
             bench_edge,
             bench_matching,
             commands,

@@ -263,9 +263,12 @@ def api_cmd(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (one per core is a good start).")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
     from api.main import serve
 
     settings = _settings(ctx)
-    serve(_require_db(settings), host or settings.api_host, port or settings.api_port)
+    serve(_require_db(settings), host or settings.api_host, port or settings.api_port, workers)
