@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,10 @@ def oil_features(
     return np.append(mrevs, cold)
 
 
+# Least weight of the fleet model against one of the vehicle's own completed changes.
+MIN_PRIOR_WEIGHT = 0.005
+
+
 @dataclass
 class OilCorrection:
     """Oil life consumed (percentage points) from ``OIL_FEATURES``, with a 10-90 % band.
@@ -134,6 +139,13 @@ class OilCorrection:
         """How many of a vehicle's own completed changes weigh as much as the fleet model."""
         return float(self.models[2][0])
 
+    @property
+    def log_sigma(self) -> float:
+        """Spread of log(true/fitted) implied by the 10-90 % band, taken as log-normal."""
+        band = self.models[1]
+        z90 = NormalDist().inv_cdf(QUANTILES[2])
+        return float(np.log(band[1] / band[0]) / (2.0 * z90))
+
     def consumed(self, x: FloatArray) -> FloatArray:
         """(n, 3) consumed percentage points at the 10/50/90 % quantiles."""
         reg, band = self.models[0], self.models[1]
@@ -154,7 +166,9 @@ def _prior_weight(ratio: FloatArray, groups: npt.NDArray[Any]) -> float:
         return 1.0
     var_within = float(np.mean(within))
     var_between = float(np.var(means, ddof=1)) - var_within * float(np.mean(1.0 / np.array(sizes)))
-    return float(np.clip(var_within / max(var_between, 1e-6), 0.05, 20.0))
+    # The floor keeps a vehicle's own changes from counting as exact; it sits below what the
+    # simulated fleet's training changes give (~0.015), so the data, not the floor, decides.
+    return float(np.clip(var_within / max(var_between, 1e-6), MIN_PRIOR_WEIGHT, 20.0))
 
 
 def vehicle_factor(

@@ -9,8 +9,10 @@ drives: an oil change restarts the truth and the model from that trip on. ``trai
 learned models on the training side only; ``evaluate`` scores the held-out side.
 
 Service policies (documented in predictive/README.md): at enrollment the car gets fresh oil
-and new pads. The models' policy changes the oil when its alert is raised (predicted life at
-``OIL_DUE_PCT``) and replaces the pads at theirs (``PAD_DUE_MM``); the shop measures the pads
+and new pads. The models' policy changes the oil when its alert is raised (the pessimistic
+life left would run out within the lead at the car's own usage: ``predictive.alerting``;
+variants alerting at a fixed ``OIL_DUE_PCT`` are reported beside it) and replaces the pads at
+theirs (``PAD_DUE_MM``); the shop measures the pads
 at every oil change (cars without engine oil: every ``EV_INSPECTION_DAY`` days), and each
 measurement recalibrates that vehicle's pad-wear coefficients.
 Fixed intervals change the oil at N km or M days, whichever comes first.
@@ -27,7 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from predictive import brakes, learned, oil
+from predictive import alerting, brakes, learned, oil
+from predictive.totals import RECENT_TAU_S
 
 FloatArray = npt.NDArray[np.float64]
 FIRST_DAY = dt.date(2026, 1, 5)
@@ -40,13 +43,14 @@ OIL_THRESHOLD_PCT = 0.0
 PAD_THRESHOLD_MM = brakes.MIN_PAD_MM
 OIL_EARLY_ABOVE_PCT = 25.0
 PAD_EARLY_ABOVE_MM = 4.5
-LEAD_KM = 500.0
-LEAD_DAYS = 7.0
+LEAD_KM = alerting.LEAD_KM
+LEAD_DAYS = alerting.LEAD_DAYS
 INTERVALS = {"5000km_6mo": (5000.0, 182.5), "10000km_12mo": (10000.0, 365.0)}
 TRAINING_INTERVAL = "5000km_6mo"
 EV_INSPECTION_DAY = 182.5
 NEW_PAD_MM = 12.0
 PHYSICS_BUDGET_MREVS = 30.0  # predictive.oil.BUDGET_EFFECTIVE_REVS in millions
+RECENT_TAU_DAYS = RECENT_TAU_S / 86400.0  # recent usage as the evaluator's running totals see it
 
 
 @dataclass
@@ -243,14 +247,22 @@ def replay_oil(
     predictor: OilPredictor | None = None,
     interval: tuple[float, float] | None = None,
     factor_prior: float | None = None,
-    alert_on_band: bool = False,
+    alert: str = "median",
+    log_sigma: float = 0.0,
     keep_trace: bool = False,
 ) -> list[int]:
-    """Replay one policy (model alerts, or a fixed interval) on one vehicle; change indices."""
+    """Replay one policy (model alerts, or a fixed interval) on one vehicle; change indices.
+
+    ``alert`` says when the model's policy changes the oil: ``"median"`` once the median life
+    is at OIL_DUE_PCT, ``"band"`` once the band's low edge is, ``"projection"`` once the
+    pessimistic life left (``alerting``, spread ``log_sigma`` narrowed by the vehicle's own
+    changes) would run out within the lead at the vehicle's recent usage.
+    """
     n, start, changes = log.day.size, 0, []
     trues: list[float] = []
     preds: list[float] = []
     trace: dict[str, list[float]] = {k: [] for k in ("day", "true", "low", "mid", "high")}
+    usage = alerting.usage_km_per_day(log.day, log.km, RECENT_TAU_DAYS)
     while start < n:
         sl = slice(start, n)
         day0 = log.day[start - 1] if start else 0.0
@@ -263,16 +275,28 @@ def replay_oil(
                 1.0 if factor_prior is None else learned.vehicle_factor(trues, preds, factor_prior)
             )
             consumed = fleet * factor
+            scale = 1.0
             if factor_prior is not None:  # the vehicle's own changes narrow its band
                 scale = learned.band_scale(len(trues), factor_prior)
                 consumed = consumed[:, 1:2] + (consumed - consumed[:, 1:2]) * scale
             left = 100.0 - consumed  # columns: high, mid, low life
+            if alert == "projection":
+                pess = alerting.pessimistic_consumed(consumed[:, 1], log_sigma * scale)
+                watched = alerting.slack_km(
+                    consumed_pess=pess,
+                    km_since_change=cum_km,
+                    km_per_day=usage[sl],
+                )
+                alert_at = 0.0
+            else:
+                watched = left[:, 2] if alert == "band" else left[:, 1]
+                alert_at = OIL_DUE_PCT
             out = life_outcome(
                 day,
                 cum_km,
                 true_left,
-                left[:, 2] if alert_on_band else left[:, 1],
-                alert_at=OIL_DUE_PCT,
+                watched,
+                alert_at=alert_at,
                 threshold=OIL_THRESHOLD_PCT,
                 early_above=OIL_EARLY_ABOVE_PCT,
             )
@@ -552,7 +576,9 @@ def evaluate(
     engines = [log for log in logs if log.has_engine]
     shown = {log.vin for log in engines[:trace_vehicles]}
     learned_oil = PolicyResult()
-    band_oil = PolicyResult()  # the same model alerting on its pessimistic band edge
+    # The same model alerting at a fixed percentage: its median, and its band's low edge.
+    median_oil = PolicyResult()
+    band_oil = PolicyResult()
     physics_oil = PolicyResult()
     intervals = {name: PolicyResult() for name in INTERVALS}
     pads = PadResult()
@@ -564,15 +590,18 @@ def evaluate(
                 learned_oil,
                 predictor=lambda x, _eff: models.oil.consumed(x),
                 factor_prior=models.oil.factor_prior_weight,
+                alert="projection",
+                log_sigma=models.oil.log_sigma,
                 keep_trace=log.vin in shown,
             )
-            replay_oil(
-                log,
-                band_oil,
-                predictor=lambda x, _eff: models.oil.consumed(x),
-                factor_prior=models.oil.factor_prior_weight,
-                alert_on_band=True,
-            )
+            for variant, result in (("median", median_oil), ("band", band_oil)):
+                replay_oil(
+                    log,
+                    result,
+                    predictor=lambda x, _eff: models.oil.consumed(x),
+                    factor_prior=models.oil.factor_prior_weight,
+                    alert=variant,
+                )
             replay_oil(log, physics_oil, predictor=physics_consumed)
             for name, interval in INTERVALS.items():
                 replay_oil(log, intervals[name], interval=interval)
@@ -634,6 +663,12 @@ def evaluate(
                     k: {"crossings": v["crossings"], "alerted_in_time": v["alerted_in_time"]}
                     for k, v in by_life.items()
                 },
+            },
+            "model_alert_on_median_15": {
+                "changes": median_oil.changes,
+                "wasted_pct": wasted(median_oil),
+                "missed": median_oil.missed,
+                **_lead_summary(median_oil.outcomes),
             },
             "model_alert_on_band": {
                 "changes": band_oil.changes,

@@ -131,3 +131,11 @@ def test_loading_refuses_untrusted_types_pickles_and_other_versions(tmp_path):
         learned.load_models(tmp_path)
     with pytest.raises(learned.ArtifactError, match=r"no manifest\.json"):
         learned.load_models(tmp_path / "absent")
+
+
+def test_log_sigma_is_the_spread_the_10_90_band_implies():
+    x, y, _ = _oil_data()
+    model = learned.OilCorrection().fit(x, y)
+    low, high = model.models[1]
+    assert model.log_sigma == pytest.approx(np.log(high / low) / (2 * 1.2816), rel=1e-3)
+    assert 0.03 < model.log_sigma < 0.08  # the data's spread is log-normal, sigma 0.05
