@@ -73,8 +73,17 @@ def _signal_id(name: str) -> int:
     return signal.id
 
 
-OIL_SIGNALS = RPM, OIL_TEMP, COOLANT, SPEED = tuple(
-    _signal_id(n) for n in ("engine_rpm", "oil_temp_c", "coolant_temp_c", "speed_kmh")
+# Load and ambient feed the oil-temperature estimate of cars without PID 0x5C (oil_temp.py).
+OIL_SIGNALS = RPM, OIL_TEMP, COOLANT, SPEED, LOAD, AMBIENT = tuple(
+    _signal_id(n)
+    for n in (
+        "engine_rpm",
+        "oil_temp_c",
+        "coolant_temp_c",
+        "speed_kmh",
+        "engine_load_pct",
+        "ambient_temp_c",
+    )
 )
 
 
@@ -237,6 +246,8 @@ def evaluate_vehicle(
                     coolant_temp=oil_series[COOLANT],
                     speed=oil_series[SPEED],
                     through_s=oil_since,
+                    load=oil_series[LOAD],
+                    ambient=oil_series[AMBIENT],
                 )
                 oil_new = True
             speed = _series(rows, SPEED, brake_since)
