@@ -260,6 +260,8 @@ def evaluate_vehicle(
                     mass_kg=mass_kg,
                     through_s=brake_since,
                     friction_share=friction_share,
+                    engine_braking=vehicle[7] in brakes.ENGINE_BRAKING_FUELS,
+                    ambient=_series(rows, AMBIENT, brake_since),
                 )
                 brake_new = True
             if not full:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from predictive.lag import first_order_lag
+
 FloatArray = npt.NDArray[np.float64]
 
 # Time constant of the oil behind the coolant with the engine running. A 4-5 l sump warms
@@ -34,29 +36,6 @@ PARKED_TAU_S = 3600.0
 MAX_DT_S = 30.0
 # Outside air assumed where the car reports none (a mild day).
 DEFAULT_AMBIENT_C = 15.0
-# Chunks of the recurrence keep the summed exponents small enough for float64 (e^±700).
-_MAX_EXPONENT = 500.0
-
-
-def first_order_lag(a: FloatArray, target: FloatArray, x0: float) -> FloatArray:
-    """Solve x[k] = target[k] + a[k] (x[k-1] - target[k]) from x[-1] = x0, for 0 < a <= 1.
-
-    Closed form per chunk: with A the running product of ``a``,
-    x = A (x_start + Σ (1 - a) target / A); chunks end before A underflows.
-    """
-    n = a.size
-    out = np.empty(n)
-    log_a = np.log(np.maximum(a, np.exp(-_MAX_EXPONENT / 2)))
-    start, x_start = 0, float(x0)
-    while start < n:
-        cum = np.cumsum(log_a[start:])
-        end = start + max(1, int(np.searchsorted(-cum, _MAX_EXPONENT, side="right")))
-        big_a = np.exp(cum[: end - start])
-        drive = (1.0 - a[start:end]) * target[start:end]
-        out[start:end] = big_a * (x_start + np.cumsum(drive / big_a))
-        x_start = float(out[end - 1])
-        start = end
-    return out
 
 
 def estimate_oil_temp_c(

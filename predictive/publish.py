@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 # Bump when a model's equations or constants change: totals from another version are not
 # continued but rebuilt from the last service.
 OIL_VERSION = "oil-revs-temp-3"  # 2: time and distance caps; 3: oil temp estimated (0x5C absent)
-BRAKE_VERSION = "brake-energy-1"
+BRAKE_VERSION = "brake-energy-2"  # 2: engine braking, disc-temperature wear factor
 
 
 def _km_text(km: float | None) -> str:

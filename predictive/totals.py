@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 
-from predictive import brakes, oil
+from predictive import brake_heat, brakes, oil
 from predictive import oil_temp as oil_temp_model
 
 FloatArray = npt.NDArray[np.float64]
@@ -106,6 +106,9 @@ class BrakeTotals(_JsonState):
     recent_braking_mj: float = 0.0
     recent_km: float = 0.0
     last_speed: Sample = None
+    last_ambient: Sample = None
+    # The front-disc temperature at the last speed sample (brake_heat.py).
+    last_disc: Sample = None
 
     def mj_per_km(self) -> float | None:
         """Recent braking energy per km, or None before enough driving."""
@@ -187,10 +190,29 @@ def advance_brakes(
     mass_kg: float,
     through_s: float,
     friction_share: float = 1.0,
+    engine_braking: bool = False,
+    ambient: Series = _EMPTY,
 ) -> BrakeTotals:
-    """Totals after integrating one chunk of new speed samples that ends at ``through_s``."""
+    """Totals after integrating one chunk of new speed samples that ends at ``through_s``.
+
+    ``braking_mj`` counts wear-equivalent friction energy (``brake_heat.wear_energy_j``):
+    after engine braking where the car has a combustion engine, weighted by disc temperature.
+    """
     speed_t, speed_v = _with_carry(totals.last_speed, speed)
-    mj = brakes.braking_energy_j(speed_t, speed_v, mass_kg=mass_kg) * friction_share / 1e6
+    disc = totals.last_disc
+    carried = disc is not None and speed_t.size > 0 and disc[0] == float(speed_t[0])
+    wear_j, disc_c = brake_heat.wear_energy_j(
+        speed_t,
+        speed_v,
+        mass_kg=mass_kg,
+        engine_braking=engine_braking,
+        ambient_c=_held(totals.last_ambient, ambient, speed_t, brake_heat.DEFAULT_AMBIENT_C),
+        friction_share=friction_share,
+        initial_disc_c=disc[1] if carried and disc is not None else None,
+    )
+    mj = wear_j / 1e6
+    if speed_t.size:
+        disc = (float(speed_t[-1]), float(disc_c[-1]))
     km = brakes.distance_km(speed_t, speed_v)
     return BrakeTotals(
         through_s=through_s,
@@ -202,4 +224,6 @@ def advance_brakes(
         recent_km=_decay(totals.recent_km, totals.through_s, through_s)
         + _decayed(km, speed_t[1:], through_s),
         last_speed=_last(speed, totals.last_speed),
+        last_ambient=_last(ambient, totals.last_ambient),
+        last_disc=disc,
     )

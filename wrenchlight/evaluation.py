@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from predictive import alerting, brakes, learned, oil
+from predictive import alerting, brake_heat, brakes, learned, oil
 from predictive.totals import RECENT_TAU_S
 
 FloatArray = npt.NDArray[np.float64]
@@ -109,8 +109,17 @@ def simulate(
             spec = members[j].vehicle.spec
             t, sig = trace.t_s, trace.signals
             speed = sig["speed_kmh"]
-            share = brakes.REGEN_FRICTION_SHARE.get(spec.kind, 1.0)
-            mj = float(brakes.braking_energy_j(t, speed, mass_kg=spec.mass_kg).sum()) * share / 1e6
+            # The pad model's energy, as the evaluator's totals count it (discs start each
+            # trip at ambient: trips follow parking).
+            wear_j, _ = brake_heat.wear_energy_j(
+                t,
+                speed,
+                mass_kg=spec.mass_kg,
+                engine_braking=spec.kind in brakes.ENGINE_BRAKING_FUELS,
+                ambient_c=sig["ambient_temp_c"],
+                friction_share=brakes.REGEN_FRICTION_SHARE.get(spec.kind, 1.0),
+            )
+            mj = float(wear_j.sum()) / 1e6
             x, eff = np.zeros(len(learned.OIL_FEATURES)), 0.0
             if spec.has_engine:
                 rpm, temp = sig["engine_rpm"], sig["oil_temp_c"]

@@ -9,7 +9,7 @@ import pytest
 
 from firmware_sim.fleet import make_fleet
 from firmware_sim.fleetsim import FleetSim
-from predictive import oil, oil_temp
+from predictive import lag, oil, oil_temp
 from predictive.totals import OilTotals, advance_oil
 
 
@@ -22,7 +22,7 @@ def test_first_order_lag_equals_the_plain_recurrence_also_across_long_gaps():
     for k in range(a.size):
         x = target[k] + a[k] * (x - target[k])
         expected[k] = x
-    assert oil_temp.first_order_lag(a, target, 15.0) == pytest.approx(expected, abs=1e-9)
+    assert lag.first_order_lag(a, target, 15.0) == pytest.approx(expected, abs=1e-9)
 
 
 def test_running_oil_settles_above_coolant_with_load_and_parked_oil_cools_to_ambient():
