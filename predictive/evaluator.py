@@ -46,6 +46,7 @@ from predictive.health import (
     VehicleNotFound,
     latest_predictions,
 )
+from predictive.learned import LearnedModels
 from predictive.leases import shard_count
 from predictive.publish import (
     BRAKE_VERSION,
@@ -98,7 +99,9 @@ def _state(
     pred: Prediction | None, baseline_s: float | None, rebuild: bool
 ) -> tuple[dict[str, Any], float | None]:
     """The totals to continue from, and the time of the first reading they include."""
-    if rebuild or pred is None or pred.model_version not in (OIL_VERSION, BRAKE_VERSION):
+    # A learned correction's suffix ("+wl-learned-2") does not change the totals.
+    version = None if pred is None else pred.model_version.split("+")[0]
+    if rebuild or pred is None or version not in (OIL_VERSION, BRAKE_VERSION):
         return {}, None
     if pred.evidence.get("baseline_s") != baseline_s:
         return {}, None
@@ -186,11 +189,13 @@ def evaluate_vehicle(
     settle_s: float = SETTLE_S,
     rebuild: bool = False,
     lease_owner: str | None = None,
+    learned_models: LearnedModels | None = None,
 ) -> list[Prediction]:
     """Advance both models with the vehicle's new readings, and turn changed trouble codes
     into alerts; return the predictions written.
 
     With ``lease_owner``, nothing happens unless that evaluator holds the vehicle's shard.
+    With ``learned_models`` (``learned.load_models``) the oil life is the learned correction's.
     """
     with conn.transaction():
         # Row lock: two evaluators on one vehicle would both continue from the same totals.
@@ -278,6 +283,7 @@ def evaluate_vehicle(
                     baseline_s=oil_base,
                     alert_pct=oil_alert_pct,
                     first_s=oil_first,
+                    learned_models=learned_models,
                 )
             )
         if brake_new:

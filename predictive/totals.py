@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 
-from predictive import brake_heat, brakes, oil
+from predictive import brake_heat, brakes, learned_oil, oil
 from predictive import oil_temp as oil_temp_model
 
 FloatArray = npt.NDArray[np.float64]
@@ -87,6 +87,8 @@ class OilTotals(_JsonState):
     last_ambient: Sample = None
     # The estimated oil temperature at the last rpm sample (cars without PID 0x5C).
     last_oil_est: Sample = None
+    # learned.OIL_FEATURES summed since the change, for the learned correction (learned_oil.py).
+    oil_features: list[float] | None = None
 
     def revs_per_km(self) -> float | None:
         """Recent effective revolutions per km, or None before enough driving."""
@@ -159,6 +161,15 @@ def advance_oil(
         oil_est = (float(rpm_t[-1]), float(temp_at_rpm[-1]))
     else:
         temp_at_rpm = np.full(rpm_t.shape, oil.DEFAULT_OIL_TEMP_C)
+    features = learned_oil.chunk_features(
+        rpm_t,
+        rpm_v,
+        temp_at_rpm,
+        _held(totals.last_load, load, rpm_t, 0.0),
+        carried=totals.last_rpm is not None,
+    )
+    if totals.oil_features is not None:
+        features = features + np.asarray(totals.oil_features, dtype=np.float64)
     revs = oil.interval_revolutions(rpm_t, rpm_v)
     eff = oil.effective_revolutions(rpm_t, rpm_v, temp_at_rpm)
     speed_t, speed_v = _with_carry(totals.last_speed, speed)
@@ -180,6 +191,7 @@ def advance_oil(
         last_load=_last(load, totals.last_load),
         last_ambient=_last(ambient, totals.last_ambient),
         last_oil_est=oil_est,
+        oil_features=[float(x) for x in features],
     )
 
 
