@@ -20,6 +20,7 @@ Fixed intervals change the oil at N km or M days, whichever comes first.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from predictive import alerting, brake_heat, brakes, learned, oil
+from predictive import alerting, brake_heat, brakes, learned, oil, oil_temp
 from predictive.totals import RECENT_TAU_S
 
 FloatArray = npt.NDArray[np.float64]
@@ -69,6 +70,9 @@ class VehicleLog:
     eff_mrevs: FloatArray  # the physics model's effective revolutions, millions
     oil_true_pct: FloatArray  # life consumed by the trip (and its start)
     pad_true_mm: FloatArray  # (n, 2) front, rear wear
+    # oil_x from the estimated oil temperature (predictive.oil_temp), as for a car without
+    # PID 0x5C; held-out side only.
+    oil_x_est: FloatArray | None = None
 
     @property
     def has_engine(self) -> bool:
@@ -103,6 +107,9 @@ def simulate(
     prev = [m.vehicle.truth.oil_weighted_revs for m in members]
     prev_pads = [(m.vehicle.truth.pad_front_mm, m.vehicle.truth.pad_rear_mm) for m in members]
     epoch = dt.datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=dt.UTC)
+    nx = len(learned.OIL_FEATURES)
+    estimate = side != "train"
+    est_carry: list[tuple[float, float] | None] = [None for _ in members]
     sim = FleetSim(members, seed=seed)
     for d in range(days):
         for j, trace in sim.run_day(FIRST_DAY + dt.timedelta(days=d)):
@@ -120,13 +127,18 @@ def simulate(
                 friction_share=brakes.REGEN_FRICTION_SHARE.get(spec.kind, 1.0),
             )
             mj = float(wear_j.sum()) / 1e6
-            x, eff = np.zeros(len(learned.OIL_FEATURES)), 0.0
+            x, eff, x_est = np.zeros(nx), 0.0, np.zeros(nx if estimate else 0)
+            assert trace.start is not None
             if spec.has_engine:
                 rpm, temp = sig["engine_rpm"], sig["oil_temp_c"]
                 x = learned.oil_features(rpm, temp, sig["engine_load_pct"], t)
                 eff = float(oil.effective_revolutions(t, rpm, temp).sum()) / 1e6
+                if estimate:
+                    est, est_carry[j] = _estimated_oil_temp(
+                        trace.start.timestamp() + t, sig, est_carry[j]
+                    )
+                    x_est = learned.oil_features(rpm, est, sig["engine_load_pct"], t)
             truth = trace.truth
-            assert trace.start is not None
             end_d = ((trace.start - epoch).total_seconds() + float(t.size)) / 86400.0
             rows[j].append(
                 [
@@ -139,16 +151,16 @@ def simulate(
                     (truth.oil_weighted_revs - prev[j]) / OIL_BUDGET_WEIGHTED_REVS * 100.0,
                     prev_pads[j][0] - truth.pad_front_mm,
                     prev_pads[j][1] - truth.pad_rear_mm,
+                    *x_est,
                 ]
             )
             prev[j] = truth.oil_weighted_revs
             prev_pads[j] = (truth.pad_front_mm, truth.pad_rear_mm)
         if on_day is not None:
             on_day(d)
-    nx = len(learned.OIL_FEATURES)
     logs = []
     for m, r in zip(members, rows, strict=True):
-        a = np.array(r, dtype=np.float64).reshape(-1, 4 + nx + 4)
+        a = np.array(r, dtype=np.float64).reshape(-1, 4 + nx + 4 + (nx if estimate else 0))
         logs.append(
             VehicleLog(
                 m.vehicle.spec.vin,
@@ -163,9 +175,38 @@ def simulate(
                 a[:, 4 + nx],
                 a[:, 5 + nx],
                 a[:, 6 + nx : 8 + nx],
+                a[:, 8 + nx : 8 + 2 * nx] if estimate else None,
             )
         )
     return logs
+
+
+def _estimated_oil_temp(
+    t_abs: FloatArray, sig: dict[str, FloatArray], carry: tuple[float, float] | None
+) -> tuple[FloatArray, tuple[float, float]]:
+    """Oil temperature of one trip estimated from coolant, load and ambient (never the
+    simulator's oil temperature), continuing from the estimate at the previous trip's end
+    (parked cooling across the stop); and the new carry."""
+    rpm, coolant = sig["engine_rpm"], sig["coolant_temp_c"]
+    load, ambient = sig["engine_load_pct"], sig["ambient_temp_c"]
+    if carry is None:
+        est = oil_temp.estimate_oil_temp_c(
+            t_abs, rpm=rpm, coolant_c=coolant, load_pct=load, ambient_c=ambient
+        )
+    else:  # a leading sample at the previous trip's end, engine off: the stop cools the oil
+
+        def lead(first: float, v: FloatArray) -> FloatArray:
+            return np.concatenate(([first], v))
+
+        est = oil_temp.estimate_oil_temp_c(
+            lead(carry[0], t_abs),
+            rpm=lead(0.0, rpm),
+            coolant_c=lead(float(coolant[0]), coolant),
+            load_pct=lead(0.0, load),
+            ambient_c=lead(float(ambient[0]), ambient),
+            initial_c=carry[1],
+        )[1:]
+    return est, (float(t_abs[-1]), float(est[-1]))
 
 
 # -- metrics of one life ------------------------------------------------------------------
@@ -585,6 +626,8 @@ def evaluate(
     engines = [log for log in logs if log.has_engine]
     shown = {log.vin for log in engines[:trace_vehicles]}
     learned_oil = PolicyResult()
+    # The same policy on features from the estimated oil temperature (no PID 0x5C).
+    estimated_oil = PolicyResult()
     # The same model alerting at a fixed percentage: its median, and its band's low edge.
     median_oil = PolicyResult()
     band_oil = PolicyResult()
@@ -603,6 +646,15 @@ def evaluate(
                 log_sigma=models.oil.log_sigma,
                 keep_trace=log.vin in shown,
             )
+            if log.oil_x_est is not None:
+                replay_oil(
+                    dataclasses.replace(log, oil_x=log.oil_x_est),
+                    estimated_oil,
+                    predictor=lambda x, _eff: models.oil.consumed(x),
+                    factor_prior=models.oil.factor_prior_weight,
+                    alert="projection",
+                    log_sigma=models.oil.log_sigma,
+                )
             for variant, result in (("median", median_oil), ("band", band_oil)):
                 replay_oil(
                     log,
@@ -654,6 +706,7 @@ def evaluate(
         "km": round(float(sum(log.km.sum() for log in logs)), 0),
         "oil_mae_pct": _mean(learned_oil.abs_err),
         "oil_mae_pct_physics": _mean(physics_oil.abs_err),
+        "oil_mae_pct_estimated_oil_temp": _mean(estimated_oil.abs_err),
         "pad_mae_mm_prior": _mean(pads.err_prior),
         "pad_mae_mm_calibrated": _mean(pads.err_calibrated),
         "pad_mae_mm_physics": _mean(pads.err_physics),
@@ -672,6 +725,12 @@ def evaluate(
                     k: {"crossings": v["crossings"], "alerted_in_time": v["alerted_in_time"]}
                     for k, v in by_life.items()
                 },
+            },
+            "model_estimated_oil_temp": {
+                "changes": estimated_oil.changes,
+                "wasted_pct": wasted(estimated_oil),
+                "missed": estimated_oil.missed,
+                **_lead_summary(estimated_oil.outcomes),
             },
             "model_alert_on_median_15": {
                 "changes": median_oil.changes,

@@ -206,6 +206,8 @@ def test_train_then_evaluate_a_tiny_fleet(tmp_path):
     assert report["dropped_training_vehicles"] == 0 and report["vehicles"] == 5
     assert 0.0 < report["oil_mae_pct"] < 15.0
     assert report["oil_mae_pct"] < report["oil_mae_pct_physics"]
+    # The same model on features from the estimated oil temperature (no PID 0x5C).
+    assert 0.0 < report["oil_mae_pct_estimated_oil_temp"] < report["oil_mae_pct_physics"]
     assert 0.0 < report["pad_mae_mm_prior"] < 2.0
     assert 0.0 < report["pad_mae_mm_calibrated"] < 2.0
     assert report["oil"]["5000km_6mo"]["wasted_pct"] > report["oil"]["model"]["wasted_pct"]
