@@ -4,10 +4,10 @@
 Friction pads wear roughly in proportion to the energy they turn into heat. From the speed
 trace we take the kinetic energy shed in each decelerating interval and subtract what rolling
 resistance and aerodynamic drag would have taken anyway (coasting), leaving the work of the
-brakes. Engine braking also takes a share; the pad model folds it into the wear coefficient
-rather than modelling it, because the OBD signals we have cannot separate it.
-``braking_energy_j(..., engine_brake_mps2=ENGINE_BRAKE_MPS2)`` subtracts a rough explicit
-estimate instead, for the friction-energy figure of ``wrenchlight predictive brake-energy``.
+brakes. A combustion engine takes a share off the throttle (engine braking):
+``braking_energy_j(..., engine_brake_mps2=ENGINE_BRAKE_MPS2)`` subtracts it, both for the
+friction-energy figure of ``wrenchlight predictive brake-energy`` and in the pad model
+(``brake_heat.wear_energy_j``, which also weights each interval by disc temperature).
 
 Two conventions for "kinetic energy shed" differ where the logger skipped samples:
 
@@ -40,8 +40,9 @@ DRAG_AREA_M2 = 0.65
 # have absorbed it are credited for at most this long.
 MAX_DT_S = 30.0
 # Kilometres driven between the last pad measurement and the first reading we see are charged
-# at the braking energy of typical mixed driving (UDDS/HWFET 55/45 by distance).
-NOMINAL_MJ_PER_KM = 0.112
+# at the friction energy of typical mixed driving (UDDS/HWFET 55/45 by distance, 1,400 kg,
+# engine braking subtracted: see the tests).
+NOMINAL_MJ_PER_KM = 0.078
 # Hybrids and battery-electric cars recover most braking energy in the motor; measured on
 # simulated UDDS/HWFET driving, their friction brakes take about a quarter of what a
 # combustion car's take, so the pad model scales their braking energy by this share.
@@ -54,16 +55,19 @@ REGEN_FRICTION_SHARE = {"hybrid": 0.25, "electric": 0.25}
 # ENGINE_BRAKE_MIN_KMH. Rough: only the explicit friction estimate uses it (see module doc).
 ENGINE_BRAKE_MPS2 = 0.2
 ENGINE_BRAKE_MIN_KMH = 20.0
+# Fuel types whose engine brakes the car off the throttle; hybrids and EVs regenerate instead
+# (REGEN_FRICTION_SHARE).
+ENGINE_BRAKING_FUELS = ("petrol", "diesel")
 
 # Weight transfer puts most of the braking on the front axle; ~70 % is the usual design split.
 FRONT_SHARE = 0.70
 
-# Pad wear per MJ of braking energy on an axle. Calibrated so that a 1,400 kg car in mixed
-# driving (55 % UDDS + 45 % HWFET by distance, the EPA "combined" split: 0.112 MJ of braking
-# per km after losses, see the tests) takes new 12 mm front pads to the 3 mm minimum in
-# ~50,000 km: 9 mm / (0.7 * 0.112 MJ/km * 50,000 km). The same coefficient on the rear gives
-# rear pads about twice the life, as in practice.
-WEAR_MM_PER_MJ = 0.0023
+# Pad wear per MJ of friction energy on an axle. Calibrated so that a 1,400 kg petrol car in
+# mixed driving (55 % UDDS + 45 % HWFET by distance, the EPA "combined" split: 0.078 MJ of
+# friction braking per km after road losses and engine braking, see the tests) takes new
+# 12 mm front pads to the 3 mm minimum in ~50,000 km: 9 mm / (0.7 * 0.078 MJ/km * 50,000 km).
+# The same coefficient on the rear gives rear pads about twice the life, as in practice.
+WEAR_MM_PER_MJ = 0.0033
 
 NEW_PAD_MM = 12.0
 MIN_PAD_MM = 3.0

@@ -46,6 +46,7 @@ from predictive.health import (
     VehicleNotFound,
     latest_predictions,
 )
+from predictive.learned import LearnedModels
 from predictive.leases import shard_count
 from predictive.publish import (
     BRAKE_VERSION,
@@ -80,12 +81,20 @@ def _column(signal_id: int) -> str:
     return signal.name
 
 
-OIL_SIGNALS = RPM, OIL_TEMP, COOLANT, SPEED = tuple(
-    _signal_id(n) for n in ("engine_rpm", "oil_temp_c", "coolant_temp_c", "speed_kmh")
+# Load and ambient feed the oil-temperature estimate of cars without PID 0x5C (oil_temp.py).
+OIL_SIGNALS = RPM, OIL_TEMP, COOLANT, SPEED, LOAD, AMBIENT = tuple(
+    _signal_id(n)
+    for n in (
+        "engine_rpm",
+        "oil_temp_c",
+        "coolant_temp_c",
+        "speed_kmh",
+        "engine_load_pct",
+        "ambient_temp_c",
+    )
 )
-LOAD, AMBIENT = _signal_id("engine_load_pct"), _signal_id("ambient_temp_c")
-# Every signal the models may use, in the order ``_read`` returns their columns (after time).
-READ_SIGNALS = (*OIL_SIGNALS, LOAD, AMBIENT)
+# Every signal the models use, in the order ``_read`` returns their columns (after time).
+READ_SIGNALS = OIL_SIGNALS
 _READ_COLUMNS = tuple(_column(sid) for sid in READ_SIGNALS)
 _READ_SQL = (
     f"SELECT extract(epoch FROM time)::float8, {', '.join(_READ_COLUMNS)} FROM readings "
@@ -103,7 +112,9 @@ def _state(
     pred: Prediction | None, baseline_s: float | None, rebuild: bool
 ) -> tuple[dict[str, Any], float | None]:
     """The totals to continue from, and the time of the first reading they include."""
-    if rebuild or pred is None or pred.model_version not in (OIL_VERSION, BRAKE_VERSION):
+    # A learned correction's suffix ("+wl-learned-2") does not change the totals.
+    version = None if pred is None else pred.model_version.split("+")[0]
+    if rebuild or pred is None or version not in (OIL_VERSION, BRAKE_VERSION):
         return {}, None
     if pred.evidence.get("baseline_s") != baseline_s:
         return {}, None
@@ -188,11 +199,13 @@ def evaluate_vehicle(
     settle_s: float = SETTLE_S,
     rebuild: bool = False,
     lease_owner: str | None = None,
+    learned_models: LearnedModels | None = None,
 ) -> list[Prediction]:
     """Advance both models with the vehicle's new readings, and turn changed trouble codes
     into alerts; return the predictions written.
 
     With ``lease_owner``, nothing happens unless that evaluator holds the vehicle's shard.
+    With ``learned_models`` (``learned.load_models``) the oil life is the learned correction's.
     """
     with conn.transaction():
         # Row lock: two evaluators on one vehicle would both continue from the same totals.
@@ -248,6 +261,8 @@ def evaluate_vehicle(
                     coolant_temp=oil_series[COOLANT],
                     speed=oil_series[SPEED],
                     through_s=oil_since,
+                    load=oil_series[LOAD],
+                    ambient=oil_series[AMBIENT],
                 )
                 oil_new = True
             speed = _series(rows, SPEED, brake_since)
@@ -260,6 +275,8 @@ def evaluate_vehicle(
                     mass_kg=mass_kg,
                     through_s=brake_since,
                     friction_share=friction_share,
+                    engine_braking=vehicle[7] in brakes.ENGINE_BRAKING_FUELS,
+                    ambient=_series(rows, AMBIENT, brake_since),
                 )
                 brake_new = True
             if not full:
@@ -276,6 +293,7 @@ def evaluate_vehicle(
                     baseline_s=oil_base,
                     alert_pct=oil_alert_pct,
                     first_s=oil_first,
+                    learned_models=learned_models,
                 )
             )
         if brake_new:

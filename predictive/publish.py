@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from predictive import brakes, oil
+from predictive import brakes, learned, learned_oil, oil
 from predictive.health import (
     BRAKE_MODEL,
     OIL_DUE_NOW_PCT,
@@ -30,15 +30,15 @@ from predictive.health import (
     prediction_from_row,
 )
 from predictive.projection import Threshold, project, tier_for, trend, usage_km_per_day
-from predictive.totals import BrakeTotals, OilTotals
+from predictive.totals import MIN_RATE_KM, BrakeTotals, OilTotals
 from predictive.trouble_codes import InvalidTroubleCode, Urgency, assess, assess_all, worst
 
 log = logging.getLogger(__name__)
 
 # Bump when a model's equations or constants change: totals from another version are not
 # continued but rebuilt from the last service.
-OIL_VERSION = "oil-revs-temp-2"  # 2: time and distance caps
-BRAKE_VERSION = "brake-energy-1"
+OIL_VERSION = "oil-revs-temp-3"  # 2: time and distance caps; 3: oil temp estimated (0x5C absent)
+BRAKE_VERSION = "brake-energy-2"  # 2: engine braking, disc-temperature wear factor
 
 
 def _km_text(km: float | None) -> str:
@@ -162,28 +162,45 @@ def oil_prediction(
     baseline_s: float | None,
     alert_pct: float,
     first_s: float | None = None,
+    learned_models: learned.LearnedModels | None = None,
 ) -> Prediction:
     """Store the oil-life prediction from these totals; raise the oil alert of its tier.
 
-    ``first_s`` is the time of the first reading the totals include (for km per day).
+    ``first_s`` is the time of the first reading the totals include (for km per day). With
+    ``learned_models`` the wear figure is the learned correction's (``learned_oil.py``), with
+    its band, and the "change soon" alert also comes once the projection rule
+    (``alerting.py``) says the pessimistic life left is within the lead.
     """
     effective = t.effective_revs + t.unobserved_km * oil.NOMINAL_EFFECTIVE_REVS_PER_KM
     wear_life = oil.oil_life_pct(effective)
+    rate = t.revs_per_km()
+    remaining = oil.remaining_km(effective, rate)
+    per_km = None if rate is None else 100.0 * rate / oil.BUDGET_EFFECTIVE_REVS
+    km_per_day = usage_km_per_day(
+        recent_km=t.recent_km, first_s=first_s, through_s=t.through_s, now_s=now.timestamp()
+    )
+    version, estimate = OIL_VERSION, None
+    if learned_models is not None and t.oil_features is not None:
+        estimate = learned_oil.oil_estimate(
+            learned_models,
+            t.oil_features,
+            km=t.km,
+            unobserved_km=t.unobserved_km,
+            km_per_day=km_per_day,
+            min_rate_km=MIN_RATE_KM,
+        )
+        version = f"{OIL_VERSION}+{learned_models.manifest.get('version', 'learned')}"
+        wear_life, per_km = estimate.life_pct, estimate.per_km_pct
+        remaining = None if per_km is None or per_km <= 0 else wear_life / per_km
     life, limit = oil.capped_life_pct(
         wear_life,
         days_since_change=None if baseline_s is None else (now.timestamp() - baseline_s) / 86400,
         km_since_change=t.km + t.unobserved_km,
     )
-    rate = t.revs_per_km()
-    remaining = oil.remaining_km(effective, rate)
     to_distance_cap = max(0.0, oil.MAX_OIL_KM - t.km - t.unobserved_km)
     if remaining is not None:
         remaining = min(remaining, to_distance_cap)
-    per_km = None if rate is None else 100.0 * rate / oil.BUDGET_EFFECTIVE_REVS
     thresholds = oil_thresholds(alert_pct)
-    km_per_day = usage_km_per_day(
-        recent_km=t.recent_km, first_s=first_s, through_s=t.through_s, now_s=now.timestamp()
-    )
     outlook = _outlook(
         current={"oil_life_pct": round(life, 2)},
         levels=[(life, per_km)],
@@ -210,8 +227,16 @@ def oil_prediction(
         "first_reading_s": first_s,
         "state": t.to_json(),
     }
-    pred = _insert(conn, vehicle_id, OIL_MODEL, OIL_VERSION, now, life, "%", remaining, evidence)
     tier = tier_for(life, thresholds)
+    if estimate is not None:
+        evidence["learned"] = {
+            "life_pct": round(estimate.life_pct, 2),
+            "band_pct": [round(estimate.low_pct, 2), round(estimate.high_pct, 2)],
+            "projection_due": estimate.projection_due,
+        }
+        if tier is None and estimate.projection_due:
+            tier = thresholds[0].tier  # the lead rule raises "change soon" before 15 %
+    pred = _insert(conn, vehicle_id, OIL_MODEL, version, now, life, "%", remaining, evidence)
     sync_alerts(
         conn,
         vehicle_id=vehicle_id,
@@ -222,7 +247,7 @@ def oil_prediction(
         message=f"Oil life {life:.0f} %{_km_text(remaining)}",
         evidence={
             "tier": tier,
-            "model_version": OIL_VERSION,
+            "model_version": version,
             "prediction_id": pred.prediction_id,
             **outlook,
         },

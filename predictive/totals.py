@@ -19,11 +19,13 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 
-from predictive import brakes, oil
+from predictive import brake_heat, brakes, learned_oil, oil
+from predictive import oil_temp as oil_temp_model
 
 FloatArray = npt.NDArray[np.float64]
 Series = tuple[FloatArray, FloatArray]  # (epoch seconds, values), sorted by time
 Sample = tuple[float, float] | None
+_EMPTY: Series = (np.zeros(0), np.zeros(0))
 
 # About a month of calendar time weights the rate towards how the car is driven now.
 RECENT_TAU_S = 30 * 86400.0
@@ -81,6 +83,12 @@ class OilTotals(_JsonState):
     last_oil_temp: Sample = None
     last_coolant_temp: Sample = None
     last_speed: Sample = None
+    last_load: Sample = None
+    last_ambient: Sample = None
+    # The estimated oil temperature at the last rpm sample (cars without PID 0x5C).
+    last_oil_est: Sample = None
+    # learned.OIL_FEATURES summed since the change, for the learned correction (learned_oil.py).
+    oil_features: list[float] | None = None
 
     def revs_per_km(self) -> float | None:
         """Recent effective revolutions per km, or None before enough driving."""
@@ -100,6 +108,9 @@ class BrakeTotals(_JsonState):
     recent_braking_mj: float = 0.0
     recent_km: float = 0.0
     last_speed: Sample = None
+    last_ambient: Sample = None
+    # The front-disc temperature at the last speed sample (brake_heat.py).
+    last_disc: Sample = None
 
     def mj_per_km(self) -> float | None:
         """Recent braking energy per km, or None before enough driving."""
@@ -114,6 +125,11 @@ def _decay(total: float, old_anchor: float | None, new_anchor: float) -> float:
     return total * math.exp(-(new_anchor - old_anchor) / RECENT_TAU_S)
 
 
+def _held(carry: Sample, series: Series, at_t: FloatArray, default: float) -> FloatArray:
+    t, v = _with_carry(carry, series)
+    return oil.hold_values(at_t, t, v, default)
+
+
 def advance_oil(
     totals: OilTotals,
     *,
@@ -122,15 +138,38 @@ def advance_oil(
     coolant_temp: Series,
     speed: Series,
     through_s: float,
+    load: Series = _EMPTY,
+    ambient: Series = _EMPTY,
 ) -> OilTotals:
     """Totals after integrating one chunk of new samples that ends at ``through_s``."""
     rpm_t, rpm_v = _with_carry(totals.last_rpm, rpm)
-    # Oil temperature where the car reports it, else coolant (it tracks oil once warm and
-    # errs on the cold side while warming up), else assume the normal range.
-    temp = oil_temp if totals.last_oil_temp or oil_temp[0].size else coolant_temp
-    temp_carry = totals.last_oil_temp if temp is oil_temp else totals.last_coolant_temp
-    temp_t, temp_v = _with_carry(temp_carry, temp)
-    temp_at_rpm = oil.hold_values(rpm_t, temp_t, temp_v, oil.DEFAULT_OIL_TEMP_C)
+    oil_est = totals.last_oil_est
+    # Oil temperature where the car reports it, else estimated from coolant, load and ambient
+    # (oil_temp.py), else assume the normal range.
+    if totals.last_oil_temp or oil_temp[0].size:
+        temp_at_rpm = _held(totals.last_oil_temp, oil_temp, rpm_t, oil.DEFAULT_OIL_TEMP_C)
+    elif (totals.last_coolant_temp or coolant_temp[0].size) and rpm_t.size:
+        carried = oil_est is not None and oil_est[0] == float(rpm_t[0])
+        temp_at_rpm = oil_temp_model.estimate_oil_temp_c(
+            rpm_t,
+            rpm=rpm_v,
+            coolant_c=_held(totals.last_coolant_temp, coolant_temp, rpm_t, oil.DEFAULT_OIL_TEMP_C),
+            load_pct=_held(totals.last_load, load, rpm_t, 0.0),
+            ambient_c=_held(totals.last_ambient, ambient, rpm_t, oil_temp_model.DEFAULT_AMBIENT_C),
+            initial_c=oil_est[1] if carried and oil_est is not None else None,
+        )
+        oil_est = (float(rpm_t[-1]), float(temp_at_rpm[-1]))
+    else:
+        temp_at_rpm = np.full(rpm_t.shape, oil.DEFAULT_OIL_TEMP_C)
+    features = learned_oil.chunk_features(
+        rpm_t,
+        rpm_v,
+        temp_at_rpm,
+        _held(totals.last_load, load, rpm_t, 0.0),
+        carried=totals.last_rpm is not None,
+    )
+    if totals.oil_features is not None:
+        features = features + np.asarray(totals.oil_features, dtype=np.float64)
     revs = oil.interval_revolutions(rpm_t, rpm_v)
     eff = oil.effective_revolutions(rpm_t, rpm_v, temp_at_rpm)
     speed_t, speed_v = _with_carry(totals.last_speed, speed)
@@ -149,6 +188,10 @@ def advance_oil(
         last_oil_temp=_last(oil_temp, totals.last_oil_temp),
         last_coolant_temp=_last(coolant_temp, totals.last_coolant_temp),
         last_speed=_last(speed, totals.last_speed),
+        last_load=_last(load, totals.last_load),
+        last_ambient=_last(ambient, totals.last_ambient),
+        last_oil_est=oil_est,
+        oil_features=[float(x) for x in features],
     )
 
 
@@ -159,10 +202,29 @@ def advance_brakes(
     mass_kg: float,
     through_s: float,
     friction_share: float = 1.0,
+    engine_braking: bool = False,
+    ambient: Series = _EMPTY,
 ) -> BrakeTotals:
-    """Totals after integrating one chunk of new speed samples that ends at ``through_s``."""
+    """Totals after integrating one chunk of new speed samples that ends at ``through_s``.
+
+    ``braking_mj`` counts wear-equivalent friction energy (``brake_heat.wear_energy_j``):
+    after engine braking where the car has a combustion engine, weighted by disc temperature.
+    """
     speed_t, speed_v = _with_carry(totals.last_speed, speed)
-    mj = brakes.braking_energy_j(speed_t, speed_v, mass_kg=mass_kg) * friction_share / 1e6
+    disc = totals.last_disc
+    carried = disc is not None and speed_t.size > 0 and disc[0] == float(speed_t[0])
+    wear_j, disc_c = brake_heat.wear_energy_j(
+        speed_t,
+        speed_v,
+        mass_kg=mass_kg,
+        engine_braking=engine_braking,
+        ambient_c=_held(totals.last_ambient, ambient, speed_t, brake_heat.DEFAULT_AMBIENT_C),
+        friction_share=friction_share,
+        initial_disc_c=disc[1] if carried and disc is not None else None,
+    )
+    mj = wear_j / 1e6
+    if speed_t.size:
+        disc = (float(speed_t[-1]), float(disc_c[-1]))
     km = brakes.distance_km(speed_t, speed_v)
     return BrakeTotals(
         through_s=through_s,
@@ -174,4 +236,6 @@ def advance_brakes(
         recent_km=_decay(totals.recent_km, totals.through_s, through_s)
         + _decayed(km, speed_t[1:], through_s),
         last_speed=_last(speed, totals.last_speed),
+        last_ambient=_last(ambient, totals.last_ambient),
+        last_disc=disc,
     )

@@ -7,7 +7,8 @@ import dataclasses
 import datetime as dt
 import json
 import threading
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -175,6 +176,29 @@ def ingest_cmd(
     )
 
 
+DEFAULT_MODELS_DIR = Path("wrenchlight-models")
+ModelsOpt = Annotated[
+    Path,
+    typer.Option(
+        "--models",
+        help="Artifacts of `predictive train`: used for the oil life when present there.",
+    ),
+]
+
+
+def _learned_models(directory: Path) -> Any:
+    """The learned models in ``directory``, or None when it holds none (physics only)."""
+    from predictive.learned import MANIFEST_FILE, ArtifactError, load_models
+
+    if not (directory / MANIFEST_FILE).is_file():
+        return None
+    try:
+        return load_models(directory)
+    except ArtifactError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @predictive_app.command("run")
 def predictive_run(
     ctx: typer.Context,
@@ -185,6 +209,7 @@ def predictive_run(
         int | None, typer.Option(min=1, help="Hold at most this many shards (default: fair share).")
     ] = None,
     lease_ttl: Annotated[float, typer.Option(min=1.0, help="Shard lease time in seconds.")] = 30.0,
+    models: ModelsOpt = DEFAULT_MODELS_DIR,
 ) -> None:
     """Evaluate vehicles as their data arrives (LISTEN wl_vehicle_data) until interrupted.
 
@@ -194,6 +219,7 @@ def predictive_run(
     from predictive.worker import run_evaluator
 
     settings = _settings(ctx)
+    learned_models = _learned_models(models)
     stop = threading.Event()
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stop.set())
@@ -205,6 +231,7 @@ def predictive_run(
         lease_ttl_s=lease_ttl,
         oil_alert_pct=settings.oil_alert_pct,
         pad_alert_mm=settings.pad_alert_mm,
+        learned_models=learned_models,
     )
 
 
@@ -212,18 +239,21 @@ def predictive_run(
 def predictive_sweep(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    models: ModelsOpt = DEFAULT_MODELS_DIR,
 ) -> None:
     """Evaluate every vehicle with new data once (what `run` does continuously)."""
     import db
     from predictive.evaluator import evaluate_pending
 
     settings = _settings(ctx)
+    learned_models = _learned_models(models)
     with db.connect(_require_db(settings), autocommit=True) as conn:
         ids = evaluate_pending(
             conn=conn,
             now=dt.datetime.now(dt.UTC),
             oil_alert_pct=settings.oil_alert_pct,
             pad_alert_mm=settings.pad_alert_mm,
+            learned_models=learned_models,
         )
     typer.echo(json.dumps({"evaluated": ids}) if as_json else f"evaluated {len(ids)} vehicles")
 

@@ -9,8 +9,10 @@ drives: an oil change restarts the truth and the model from that trip on. ``trai
 learned models on the training side only; ``evaluate`` scores the held-out side.
 
 Service policies (documented in predictive/README.md): at enrollment the car gets fresh oil
-and new pads. The models' policy changes the oil when its alert is raised (predicted life at
-``OIL_DUE_PCT``) and replaces the pads at theirs (``PAD_DUE_MM``); the shop measures the pads
+and new pads. The models' policy changes the oil when its alert is raised (the pessimistic
+life left would run out within the lead at the car's own usage: ``predictive.alerting``;
+variants alerting at a fixed ``OIL_DUE_PCT`` are reported beside it) and replaces the pads at
+theirs (``PAD_DUE_MM``); the shop measures the pads
 at every oil change (cars without engine oil: every ``EV_INSPECTION_DAY`` days), and each
 measurement recalibrates that vehicle's pad-wear coefficients.
 Fixed intervals change the oil at N km or M days, whichever comes first.
@@ -18,6 +20,7 @@ Fixed intervals change the oil at N km or M days, whichever comes first.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Callable
@@ -27,7 +30,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from predictive import brakes, learned, oil
+from predictive import alerting, brake_heat, brakes, learned, oil, oil_temp
+from predictive.totals import RECENT_TAU_S
 
 FloatArray = npt.NDArray[np.float64]
 FIRST_DAY = dt.date(2026, 1, 5)
@@ -40,13 +44,14 @@ OIL_THRESHOLD_PCT = 0.0
 PAD_THRESHOLD_MM = brakes.MIN_PAD_MM
 OIL_EARLY_ABOVE_PCT = 25.0
 PAD_EARLY_ABOVE_MM = 4.5
-LEAD_KM = 500.0
-LEAD_DAYS = 7.0
+LEAD_KM = alerting.LEAD_KM
+LEAD_DAYS = alerting.LEAD_DAYS
 INTERVALS = {"5000km_6mo": (5000.0, 182.5), "10000km_12mo": (10000.0, 365.0)}
 TRAINING_INTERVAL = "5000km_6mo"
 EV_INSPECTION_DAY = 182.5
 NEW_PAD_MM = 12.0
 PHYSICS_BUDGET_MREVS = 30.0  # predictive.oil.BUDGET_EFFECTIVE_REVS in millions
+RECENT_TAU_DAYS = RECENT_TAU_S / 86400.0  # recent usage as the evaluator's running totals see it
 
 
 @dataclass
@@ -65,6 +70,9 @@ class VehicleLog:
     eff_mrevs: FloatArray  # the physics model's effective revolutions, millions
     oil_true_pct: FloatArray  # life consumed by the trip (and its start)
     pad_true_mm: FloatArray  # (n, 2) front, rear wear
+    # oil_x from the estimated oil temperature (predictive.oil_temp), as for a car without
+    # PID 0x5C; held-out side only.
+    oil_x_est: FloatArray | None = None
 
     @property
     def has_engine(self) -> bool:
@@ -99,21 +107,38 @@ def simulate(
     prev = [m.vehicle.truth.oil_weighted_revs for m in members]
     prev_pads = [(m.vehicle.truth.pad_front_mm, m.vehicle.truth.pad_rear_mm) for m in members]
     epoch = dt.datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=dt.UTC)
+    nx = len(learned.OIL_FEATURES)
+    estimate = side != "train"
+    est_carry: list[tuple[float, float] | None] = [None for _ in members]
     sim = FleetSim(members, seed=seed)
     for d in range(days):
         for j, trace in sim.run_day(FIRST_DAY + dt.timedelta(days=d)):
             spec = members[j].vehicle.spec
             t, sig = trace.t_s, trace.signals
             speed = sig["speed_kmh"]
-            share = brakes.REGEN_FRICTION_SHARE.get(spec.kind, 1.0)
-            mj = float(brakes.braking_energy_j(t, speed, mass_kg=spec.mass_kg).sum()) * share / 1e6
-            x, eff = np.zeros(len(learned.OIL_FEATURES)), 0.0
+            # The pad model's energy, as the evaluator's totals count it (discs start each
+            # trip at ambient: trips follow parking).
+            wear_j, _ = brake_heat.wear_energy_j(
+                t,
+                speed,
+                mass_kg=spec.mass_kg,
+                engine_braking=spec.kind in brakes.ENGINE_BRAKING_FUELS,
+                ambient_c=sig["ambient_temp_c"],
+                friction_share=brakes.REGEN_FRICTION_SHARE.get(spec.kind, 1.0),
+            )
+            mj = float(wear_j.sum()) / 1e6
+            x, eff, x_est = np.zeros(nx), 0.0, np.zeros(nx if estimate else 0)
+            assert trace.start is not None
             if spec.has_engine:
                 rpm, temp = sig["engine_rpm"], sig["oil_temp_c"]
                 x = learned.oil_features(rpm, temp, sig["engine_load_pct"], t)
                 eff = float(oil.effective_revolutions(t, rpm, temp).sum()) / 1e6
+                if estimate:
+                    est, est_carry[j] = _estimated_oil_temp(
+                        trace.start.timestamp() + t, sig, est_carry[j]
+                    )
+                    x_est = learned.oil_features(rpm, est, sig["engine_load_pct"], t)
             truth = trace.truth
-            assert trace.start is not None
             end_d = ((trace.start - epoch).total_seconds() + float(t.size)) / 86400.0
             rows[j].append(
                 [
@@ -126,16 +151,16 @@ def simulate(
                     (truth.oil_weighted_revs - prev[j]) / OIL_BUDGET_WEIGHTED_REVS * 100.0,
                     prev_pads[j][0] - truth.pad_front_mm,
                     prev_pads[j][1] - truth.pad_rear_mm,
+                    *x_est,
                 ]
             )
             prev[j] = truth.oil_weighted_revs
             prev_pads[j] = (truth.pad_front_mm, truth.pad_rear_mm)
         if on_day is not None:
             on_day(d)
-    nx = len(learned.OIL_FEATURES)
     logs = []
     for m, r in zip(members, rows, strict=True):
-        a = np.array(r, dtype=np.float64).reshape(-1, 4 + nx + 4)
+        a = np.array(r, dtype=np.float64).reshape(-1, 4 + nx + 4 + (nx if estimate else 0))
         logs.append(
             VehicleLog(
                 m.vehicle.spec.vin,
@@ -150,9 +175,38 @@ def simulate(
                 a[:, 4 + nx],
                 a[:, 5 + nx],
                 a[:, 6 + nx : 8 + nx],
+                a[:, 8 + nx : 8 + 2 * nx] if estimate else None,
             )
         )
     return logs
+
+
+def _estimated_oil_temp(
+    t_abs: FloatArray, sig: dict[str, FloatArray], carry: tuple[float, float] | None
+) -> tuple[FloatArray, tuple[float, float]]:
+    """Oil temperature of one trip estimated from coolant, load and ambient (never the
+    simulator's oil temperature), continuing from the estimate at the previous trip's end
+    (parked cooling across the stop); and the new carry."""
+    rpm, coolant = sig["engine_rpm"], sig["coolant_temp_c"]
+    load, ambient = sig["engine_load_pct"], sig["ambient_temp_c"]
+    if carry is None:
+        est = oil_temp.estimate_oil_temp_c(
+            t_abs, rpm=rpm, coolant_c=coolant, load_pct=load, ambient_c=ambient
+        )
+    else:  # a leading sample at the previous trip's end, engine off: the stop cools the oil
+
+        def lead(first: float, v: FloatArray) -> FloatArray:
+            return np.concatenate(([first], v))
+
+        est = oil_temp.estimate_oil_temp_c(
+            lead(carry[0], t_abs),
+            rpm=lead(0.0, rpm),
+            coolant_c=lead(float(coolant[0]), coolant),
+            load_pct=lead(0.0, load),
+            ambient_c=lead(float(ambient[0]), ambient),
+            initial_c=carry[1],
+        )[1:]
+    return est, (float(t_abs[-1]), float(est[-1]))
 
 
 # -- metrics of one life ------------------------------------------------------------------
@@ -243,14 +297,22 @@ def replay_oil(
     predictor: OilPredictor | None = None,
     interval: tuple[float, float] | None = None,
     factor_prior: float | None = None,
-    alert_on_band: bool = False,
+    alert: str = "median",
+    log_sigma: float = 0.0,
     keep_trace: bool = False,
 ) -> list[int]:
-    """Replay one policy (model alerts, or a fixed interval) on one vehicle; change indices."""
+    """Replay one policy (model alerts, or a fixed interval) on one vehicle; change indices.
+
+    ``alert`` says when the model's policy changes the oil: ``"median"`` once the median life
+    is at OIL_DUE_PCT, ``"band"`` once the band's low edge is, ``"projection"`` once the
+    pessimistic life left (``alerting``, spread ``log_sigma`` narrowed by the vehicle's own
+    changes) would run out within the lead at the vehicle's recent usage.
+    """
     n, start, changes = log.day.size, 0, []
     trues: list[float] = []
     preds: list[float] = []
     trace: dict[str, list[float]] = {k: [] for k in ("day", "true", "low", "mid", "high")}
+    usage = alerting.usage_km_per_day(log.day, log.km, RECENT_TAU_DAYS)
     while start < n:
         sl = slice(start, n)
         day0 = log.day[start - 1] if start else 0.0
@@ -263,16 +325,28 @@ def replay_oil(
                 1.0 if factor_prior is None else learned.vehicle_factor(trues, preds, factor_prior)
             )
             consumed = fleet * factor
+            scale = 1.0
             if factor_prior is not None:  # the vehicle's own changes narrow its band
                 scale = learned.band_scale(len(trues), factor_prior)
                 consumed = consumed[:, 1:2] + (consumed - consumed[:, 1:2]) * scale
             left = 100.0 - consumed  # columns: high, mid, low life
+            if alert == "projection":
+                pess = alerting.pessimistic_consumed(consumed[:, 1], log_sigma * scale)
+                watched = alerting.slack_km(
+                    consumed_pess=pess,
+                    km_since_change=cum_km,
+                    km_per_day=usage[sl],
+                )
+                alert_at = 0.0
+            else:
+                watched = left[:, 2] if alert == "band" else left[:, 1]
+                alert_at = OIL_DUE_PCT
             out = life_outcome(
                 day,
                 cum_km,
                 true_left,
-                left[:, 2] if alert_on_band else left[:, 1],
-                alert_at=OIL_DUE_PCT,
+                watched,
+                alert_at=alert_at,
                 threshold=OIL_THRESHOLD_PCT,
                 early_above=OIL_EARLY_ABOVE_PCT,
             )
@@ -552,7 +626,11 @@ def evaluate(
     engines = [log for log in logs if log.has_engine]
     shown = {log.vin for log in engines[:trace_vehicles]}
     learned_oil = PolicyResult()
-    band_oil = PolicyResult()  # the same model alerting on its pessimistic band edge
+    # The same policy on features from the estimated oil temperature (no PID 0x5C).
+    estimated_oil = PolicyResult()
+    # The same model alerting at a fixed percentage: its median, and its band's low edge.
+    median_oil = PolicyResult()
+    band_oil = PolicyResult()
     physics_oil = PolicyResult()
     intervals = {name: PolicyResult() for name in INTERVALS}
     pads = PadResult()
@@ -564,15 +642,27 @@ def evaluate(
                 learned_oil,
                 predictor=lambda x, _eff: models.oil.consumed(x),
                 factor_prior=models.oil.factor_prior_weight,
+                alert="projection",
+                log_sigma=models.oil.log_sigma,
                 keep_trace=log.vin in shown,
             )
-            replay_oil(
-                log,
-                band_oil,
-                predictor=lambda x, _eff: models.oil.consumed(x),
-                factor_prior=models.oil.factor_prior_weight,
-                alert_on_band=True,
-            )
+            if log.oil_x_est is not None:
+                replay_oil(
+                    dataclasses.replace(log, oil_x=log.oil_x_est),
+                    estimated_oil,
+                    predictor=lambda x, _eff: models.oil.consumed(x),
+                    factor_prior=models.oil.factor_prior_weight,
+                    alert="projection",
+                    log_sigma=models.oil.log_sigma,
+                )
+            for variant, result in (("median", median_oil), ("band", band_oil)):
+                replay_oil(
+                    log,
+                    result,
+                    predictor=lambda x, _eff: models.oil.consumed(x),
+                    factor_prior=models.oil.factor_prior_weight,
+                    alert=variant,
+                )
             replay_oil(log, physics_oil, predictor=physics_consumed)
             for name, interval in INTERVALS.items():
                 replay_oil(log, intervals[name], interval=interval)
@@ -616,6 +706,7 @@ def evaluate(
         "km": round(float(sum(log.km.sum() for log in logs)), 0),
         "oil_mae_pct": _mean(learned_oil.abs_err),
         "oil_mae_pct_physics": _mean(physics_oil.abs_err),
+        "oil_mae_pct_estimated_oil_temp": _mean(estimated_oil.abs_err),
         "pad_mae_mm_prior": _mean(pads.err_prior),
         "pad_mae_mm_calibrated": _mean(pads.err_calibrated),
         "pad_mae_mm_physics": _mean(pads.err_physics),
@@ -634,6 +725,18 @@ def evaluate(
                     k: {"crossings": v["crossings"], "alerted_in_time": v["alerted_in_time"]}
                     for k, v in by_life.items()
                 },
+            },
+            "model_estimated_oil_temp": {
+                "changes": estimated_oil.changes,
+                "wasted_pct": wasted(estimated_oil),
+                "missed": estimated_oil.missed,
+                **_lead_summary(estimated_oil.outcomes),
+            },
+            "model_alert_on_median_15": {
+                "changes": median_oil.changes,
+                "wasted_pct": wasted(median_oil),
+                "missed": median_oil.missed,
+                **_lead_summary(median_oil.outcomes),
             },
             "model_alert_on_band": {
                 "changes": band_oil.changes,

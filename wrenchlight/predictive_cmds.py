@@ -339,6 +339,9 @@ def evaluate_cmd(
             _met(value, op, target),
         )
     table.add_row("oil_mae_pct (physics only)", f"{report['oil_mae_pct_physics']}", "", "")
+    table.add_row(
+        "oil_mae_pct (oil temp estimated)", f"{report['oil_mae_pct_estimated_oil_temp']}", "", ""
+    )
     table.add_row("pad_mae_mm (physics only)", f"{report['pad_mae_mm_physics']}", "", "")
     console.print(table)
     policies = Table(title="oil service policies on the same drives")

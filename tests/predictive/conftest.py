@@ -19,7 +19,7 @@ def vehicle(conn):
         oil_changed_odometer_km=10_000.0,
         pads_measured_at=START,
         pads_measured_odometer_km=10_000.0,
-        pad_front_mm=4.6,
+        pad_front_mm=4.75,
         pad_rear_mm=6.0,
         mass_kg=1400,
     )

@@ -16,19 +16,21 @@ def test_oil_features_count_revolutions_by_temperature_band_and_cold_start():
     warm = learned.oil_features(rpm, np.full(61, 90.0), np.full(61, 50.0), t)
     names = list(learned.OIL_FEATURES)
     assert warm[names.index("mrevs_80_110c")] == pytest.approx(3000 / 1e6)
-    assert warm[names.index("mrevs_below_40c")] == 0.0
-    assert warm[names.index("load_mrevs")] == pytest.approx(1500 / 1e6)
+    assert warm[names.index("mrevs_20_40c")] == 0.0
+    assert warm[names.index("load_mrevs_above_60c")] == pytest.approx(1500 / 1e6)
+    assert warm[names.index("load_mrevs_below_60c")] == 0.0
     assert warm[names.index("cold_start_severity")] == 0.0
-    cold = learned.oil_features(rpm, np.full(61, 20.0), np.zeros(61), t)
-    assert cold[names.index("mrevs_below_40c")] == pytest.approx(3000 / 1e6)
-    assert cold[names.index("cold_start_severity")] == pytest.approx(0.5)  # (40 - 20) / 40
+    cold = learned.oil_features(rpm, np.full(61, 30.0), np.full(61, 50.0), t)
+    assert cold[names.index("mrevs_20_40c")] == pytest.approx(3000 / 1e6)
+    assert cold[names.index("load_mrevs_below_60c")] == pytest.approx(1500 / 1e6)
+    assert cold[names.index("cold_start_severity")] == pytest.approx(0.25)  # (40 - 30) / 40
     assert learned.oil_features([800.0], [20.0], [0.0], [0.0]).sum() == 0.0
 
 
-def _oil_data(n=80, seed=1):
+def _oil_data(n=1000, seed=1):
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 2.0, size=(n, len(learned.OIL_FEATURES)))
-    w = np.array([9.0, 5.0, 3.0, 2.0, 4.0, 1.0, 0.5])
+    w = np.array([9.0, 6.0, 5.0, 3.0, 2.0, 3.0, 4.0, 2.5, 2.0, 1.5])
     return x, x @ w * rng.lognormal(0.0, 0.05, n), w
 
 
@@ -131,3 +133,11 @@ def test_loading_refuses_untrusted_types_pickles_and_other_versions(tmp_path):
         learned.load_models(tmp_path)
     with pytest.raises(learned.ArtifactError, match=r"no manifest\.json"):
         learned.load_models(tmp_path / "absent")
+
+
+def test_log_sigma_is_the_spread_the_10_90_band_implies():
+    x, y, _ = _oil_data()
+    model = learned.OilCorrection().fit(x, y)
+    low, high = model.models[1]
+    assert model.log_sigma == pytest.approx(np.log(high / low) / (2 * 1.2816), rel=1e-3)
+    assert 0.03 < model.log_sigma < 0.08  # the data's spread is log-normal, sigma 0.05

@@ -114,9 +114,12 @@ def test_mixed_driving_wears_front_pads_to_3_mm_in_40_to_60_thousand_km():
     mj_per_km = {}
     for name in ("udds", "hwfet"):
         t, v = _cycle(name)
-        mj = brakes.braking_energy_j(t, v, mass_kg=1400).sum() / 1e6
-        mj_per_km[name] = mj / brakes.distance_km(t, v).sum()
+        mj = brakes.braking_energy_j(
+            t, v, mass_kg=1400, engine_brake_mps2=brakes.ENGINE_BRAKE_MPS2
+        ).sum()
+        mj_per_km[name] = mj / 1e6 / brakes.distance_km(t, v).sum()
     mixed = 0.55 * mj_per_km["udds"] + 0.45 * mj_per_km["hwfet"]
+    assert mixed == pytest.approx(brakes.NOMINAL_MJ_PER_KM, rel=0.01)
     km = brakes.remaining_km(brakes.NEW_PAD_MM, brakes.NEW_PAD_MM, mixed)
     assert 40_000 < km < 60_000
     front, rear = brakes.pad_wear_mm(mixed * km)

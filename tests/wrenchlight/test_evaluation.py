@@ -107,8 +107,27 @@ def test_alerting_on_the_band_alerts_earlier_than_on_the_median():
     mid, band = ev.PolicyResult(), ev.PolicyResult()
     assert ev.replay_oil(_log(), mid, predictor=banded)[0] == 8  # median life 10 % at trip 8
     # Pessimistic edge 100 - 1.2 * consumed <= 15 first at consumed 80 %: trip 7.
-    assert ev.replay_oil(_log(), band, predictor=banded, alert_on_band=True)[0] == 7
+    assert ev.replay_oil(_log(), band, predictor=banded, alert="band")[0] == 7
     assert band.wasted_pct[0] == pytest.approx(20.0)
+
+
+def test_projection_alert_comes_a_lead_ahead_at_the_cars_own_usage():
+    # 100 km a day, 1 point per 100 km, a sure model (no spread): the lead needed is 500 km
+    # (a week would be 700) + a quarter day (25 km), so the alert comes once <= 525 km of life
+    # are left: at 95 % consumed (trip 94), 500 km and 5 days ahead of the truth's end.
+    log = _log(120)
+    log.km, log.oil_true_pct, log.eff_mrevs = np.full(120, 100.0), np.ones(120), np.full(120, 0.3)
+    r = ev.PolicyResult()
+    assert ev.replay_oil(log, r, predictor=ev.physics_consumed, alert="projection")[0] == 94
+    assert r.outcomes[0].lead_km == 500.0 and r.outcomes[0].in_time
+    assert r.wasted_pct[0] == pytest.approx(5.0)
+    # A log-normal spread of 0.1 at 99 %: the pessimistic consumed is 1.262x the median, so
+    # the alert comes once 100 - 1.262 c <= 6.6 points: c = 74 % (trip 73).
+    r = ev.PolicyResult()
+    changes = ev.replay_oil(
+        log, r, predictor=ev.physics_consumed, alert="projection", log_sigma=0.1
+    )
+    assert changes[0] == 73 and r.wasted_pct[0] == pytest.approx(26.0)
 
 
 def test_pad_measurement_recalibrates_and_the_alert_replaces_the_pads():
@@ -187,6 +206,8 @@ def test_train_then_evaluate_a_tiny_fleet(tmp_path):
     assert report["dropped_training_vehicles"] == 0 and report["vehicles"] == 5
     assert 0.0 < report["oil_mae_pct"] < 15.0
     assert report["oil_mae_pct"] < report["oil_mae_pct_physics"]
+    # The same model on features from the estimated oil temperature (no PID 0x5C).
+    assert 0.0 < report["oil_mae_pct_estimated_oil_temp"] < report["oil_mae_pct_physics"]
     assert 0.0 < report["pad_mae_mm_prior"] < 2.0
     assert 0.0 < report["pad_mae_mm_calibrated"] < 2.0
     assert report["oil"]["5000km_6mo"]["wasted_pct"] > report["oil"]["model"]["wasted_pct"]
