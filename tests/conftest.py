@@ -25,6 +25,9 @@ from wrenchlight.embedded import EmbeddedBroker, EmbeddedPostgres
 
 # Tables whose rows tests create; truncated before each test that uses the database.
 DATA_TABLES = (
+    "audit_log",
+    "device_credentials",
+    "api_keys",
     "service_order_events",
     "service_orders",
     "alerts",
@@ -43,6 +46,7 @@ DATA_TABLES = (
     "dead_letters",
     "devices",
     "vehicles",
+    "users",
     "fleets",
     "shops",
     "signals",

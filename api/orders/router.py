@@ -7,14 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ConnDep, PrincipalDep
+from api.deps import ConnDep, OrderIdDep, PrincipalDep
 from api.orders import service
-from api.orders.schemas import OrderPage, OrderStatus
-from api.problems import problem_response
+from api.orders.schemas import OrderOut, OrderPage, OrderStatus
+from api.pagination import CursorQuery, LimitQuery
+from api.problems import not_found, problem_response
 
 router = APIRouter(prefix="/service-orders", tags=["service orders"])
-
-MAX_PAGE = 200
 
 
 @router.get("", response_model=OrderPage, responses=problem_response(400))
@@ -24,10 +23,25 @@ def list_service_orders(
     status: OrderStatus | None = None,
     vehicle_id: Annotated[int | None, Query(ge=1)] = None,
     shop_id: Annotated[int | None, Query(ge=1)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> OrderPage:
-    """Service orders, newest first, with their shop, issue, evidence, job and parts."""
+    """The caller's service orders, newest first, with their shop, issue, evidence and job."""
     return service.list_page(
-        conn=conn, status=status, vehicle_id=vehicle_id, shop_id=shop_id, limit=limit, cursor=cursor
+        conn=conn,
+        principal=principal,
+        status=status,
+        vehicle_id=vehicle_id,
+        shop_id=shop_id,
+        limit=limit,
+        cursor=cursor,
     )
+
+
+@router.get("/{order_id}", response_model=OrderOut, responses=problem_response(404))
+def get_service_order(order_id: OrderIdDep, conn: ConnDep) -> OrderOut:
+    """One service order."""
+    order = service.get_order(conn=conn, order_id=order_id)
+    if order is None:  # deleted between the check and the read
+        raise not_found("order", order_id)
+    return order

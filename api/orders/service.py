@@ -1,39 +1,24 @@
 # SPDX-License-Identifier: MIT
-"""Listing service orders for the API: opaque cursors over the orders package's keyset."""
+"""Service orders for the API: the caller's orders, filtered, one keyset page at a time."""
 
 from __future__ import annotations
-
-import base64
-import binascii
-import json
 
 import psycopg
 
 import orders
+from api import access
+from api.auth.principal import Principal
 from api.orders.schemas import JobOut, OrderOut, OrderPage, PartOut, ShopRef
-from api.problems import ProblemError
+from api.pagination import decode_cursor, next_cursor
+from orders.service import ORDER_SELECT
 
-
-def encode_cursor(after_id: int) -> str:
-    """An opaque cursor continuing after this order id."""
-    raw = json.dumps({"after_id": after_id}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The order id a cursor continues after; ProblemError 400 if it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        after_id = json.loads(raw)["after_id"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise ProblemError(
-            400, "invalid-cursor", "Invalid cursor", "The cursor was not produced by this API."
-        ) from exc
-    if not isinstance(after_id, int) or isinstance(after_id, bool):
-        raise ProblemError(
-            400, "invalid-cursor", "Invalid cursor", "The cursor was not produced by this API."
-        )
-    return after_id
+# The orders package's own filters, plus the caller's visibility from api.access.
+_FILTERS = (
+    "AND (%(status)s::text IS NULL OR o.status = %(status)s) "
+    "AND (%(vehicle_id)s::bigint IS NULL OR o.vehicle_id = %(vehicle_id)s) "
+    "AND (%(shop_id)s::bigint IS NULL OR o.shop_id = %(shop_id)s) "
+    "AND (%(after_id)s::bigint IS NULL OR o.order_id < %(after_id)s) "
+)
 
 
 def _out(order: orders.Order) -> OrderOut:
@@ -62,23 +47,35 @@ def _out(order: orders.Order) -> OrderOut:
 def list_page(
     *,
     conn: psycopg.Connection,
+    principal: Principal,
     status: str | None,
     vehicle_id: int | None,
     shop_id: int | None,
     limit: int,
     cursor: str | None,
 ) -> OrderPage:
-    """One page of orders and the cursor of the next one."""
-    after_id = None if cursor is None else decode_cursor(cursor)
+    """One page of the orders the caller may see, newest first, and the next page's cursor."""
+    where, params = access.orders(principal)
     # One extra row tells whether another page exists without a count query.
-    found = orders.list_orders(
-        conn=conn,
-        status=status,
-        vehicle_id=vehicle_id,
-        shop_id=shop_id,
-        limit=limit + 1,
-        after_id=after_id,
+    rows = conn.execute(
+        ORDER_SELECT + f"WHERE {where} " + _FILTERS + "ORDER BY o.order_id DESC LIMIT %(limit)s",
+        {
+            **params,
+            "status": status,
+            "vehicle_id": vehicle_id,
+            "shop_id": shop_id,
+            "after_id": decode_cursor(cursor),
+            "limit": limit + 1,
+        },
+    ).fetchall()
+    found = [orders.Order(*row) for row in rows]
+    return OrderPage(
+        items=[_out(o) for o in found[:limit]],
+        next_cursor=next_cursor([o.order_id for o in found], limit),
     )
-    items = [_out(o) for o in found[:limit]]
-    more = len(found) > limit
-    return OrderPage(items=items, next_cursor=encode_cursor(items[-1].order_id) if more else None)
+
+
+def get_order(*, conn: psycopg.Connection, order_id: int) -> OrderOut | None:
+    """One order by id (its visibility was checked by ``valid_order_id``)."""
+    row = conn.execute(ORDER_SELECT + "WHERE o.order_id = %s", (order_id,)).fetchone()
+    return None if row is None else _out(orders.Order(*row))

@@ -5,12 +5,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ConnDep, VehicleIdDep
-from api.problems import ProblemError, problem_response
-from api.vehicles import service
-from api.vehicles.schemas import VehicleHealth
+from api.deps import ConnDep, PrincipalDep, VehicleIdDep
+from api.pagination import CursorQuery, LimitQuery
+from api.problems import not_found, problem_response
+from api.vehicles import registry, service
+from api.vehicles.schemas import VehicleHealth, VehicleOut, VehiclePage
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
+
+
+@router.get("", response_model=VehiclePage, responses=problem_response(400))
+def list_vehicles(
+    conn: ConnDep, principal: PrincipalDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> VehiclePage:
+    """The vehicles the caller may see, newest first."""
+    return registry.list_page(conn=conn, principal=principal, limit=limit, cursor=cursor)
+
+
+@router.get("/{vehicle_id}", response_model=VehicleOut, responses=problem_response(404))
+def get_vehicle(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleOut:
+    """One vehicle's registration."""
+    vehicle = registry.get_vehicle(conn=conn, vehicle_id=vehicle_id)
+    if vehicle is None:  # deleted between the check and the read
+        raise not_found("vehicle", vehicle_id)
+    return vehicle
 
 
 @router.get("/{vehicle_id}/health", response_model=VehicleHealth, responses=problem_response(404))
@@ -18,7 +36,5 @@ def vehicle_health(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleHealth:
     """Oil life, brake pads, open alerts and latest values of one vehicle."""
     health = service.get_health(conn=conn, vehicle_id=vehicle_id)
     if health is None:  # deleted between the check and the read
-        raise ProblemError(
-            404, "vehicle-not-found", "Vehicle not found", f"No vehicle with id {vehicle_id}."
-        )
+        raise not_found("vehicle", vehicle_id)
     return health

@@ -98,3 +98,42 @@ class VehicleHealth(BaseModel):
     brake_pads: BrakeHealth | None = Field(description="Null until the first evaluation")
     open_alerts: list[AlertOut]
     latest: dict[str, Any] = Field(description="Latest value of each signal, as ingest keeps it")
+
+
+class VehicleOut(BaseModel):
+    """A vehicle's registration."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vehicle_id": 7,
+                    "vin": "WVWZZZ1JZXW000001",
+                    "make": "Volkswagen",
+                    "model": "Golf",
+                    "model_year": 2019,
+                    "fuel_type": "petrol",
+                    "fleet_id": None,
+                    "owner_user_id": 3,
+                }
+            ]
+        }
+    )
+
+    vehicle_id: int
+    vin: str
+    make: str | None
+    model: str | None
+    model_year: int | None
+    fuel_type: str
+    fleet_id: int | None
+    owner_user_id: int | None
+
+
+class VehiclePage(BaseModel):
+    """One page of vehicles, newest first."""
+
+    items: list[VehicleOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Fleets: what a fleet manager manages."""
