@@ -13,7 +13,15 @@ import typer
 from rich.console import Console
 
 from firmware_sim.cli import app as sim_app
-from wrenchlight.cli import _require_db, _require_mqtt, _settings, app, orders_app, predictive_app
+from wrenchlight.cli import (
+    _require_db,
+    _require_mqtt,
+    _settings,
+    app,
+    err,
+    orders_app,
+    predictive_app,
+)
 
 app.add_typer(sim_app, name="sim", help="Simulated vehicles and an ELM327-compatible dongle.")
 
@@ -266,6 +274,17 @@ def api_cmd(
 ) -> None:
     """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
     from api.main import serve
+    from wrenchlight.admin_cmds import auth_config
 
     settings = _settings(ctx)
-    serve(_require_db(settings), host or settings.api_host, port or settings.api_port)
+    if settings.jwt_secret is None:
+        err.print(
+            "[yellow]WRENCHLIGHT_JWT_SECRET is not set:[/] access tokens are signed with a "
+            "random secret and die with this process"
+        )
+    serve(
+        _require_db(settings),
+        host or settings.api_host,
+        port or settings.api_port,
+        auth=auth_config(settings),
+    )
