@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 import db
+from api.audit import audit_writes
 from api.auth.config import AuthConfig
 from api.auth.router import public_router as auth_public_router
 from api.auth.router import router as auth_router
@@ -64,6 +65,7 @@ def create_app(database_url: str, *, auth: AuthConfig | None = None) -> FastAPI:
     )
     app.state.auth = auth or AuthConfig()
     app.add_exception_handler(ProblemError, handle_problem)
+    app.middleware("http")(audit_writes)
     app.include_router(auth_public_router)
     for router in AUTHENTICATED:
         app.include_router(
