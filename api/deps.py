@@ -77,6 +77,16 @@ def current_principal(
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
+def rate_limited(request: Request, principal: PrincipalDep) -> None:
+    """Count the request against the caller's rate limit; 429 past it."""
+    request.app.state.limiter.caller(principal)
+
+
+def login_rate_limited(request: Request) -> None:
+    """Count a login attempt against its client address's limit; 429 past it."""
+    request.app.state.limiter.login(request.client.host if request.client else "unknown")
+
+
 def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency admitting only callers with one of ``roles`` (admins always); 403 else."""
     allowed = frozenset(roles) | {"admin"}

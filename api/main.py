@@ -14,11 +14,12 @@ from api.audit import audit_writes
 from api.auth.config import AuthConfig
 from api.auth.router import public_router as auth_public_router
 from api.auth.router import router as auth_router
-from api.deps import ConnDep, current_principal
+from api.deps import ConnDep, current_principal, rate_limited
 from api.devices.router import router as devices_router
 from api.fleets.router import router as fleets_router
 from api.orders.router import router as orders_router
 from api.problems import ProblemError, handle_problem, problem_response
+from api.ratelimit import Limiter, RateLimits
 from api.shops.router import router as shops_router
 from api.vehicles.router import router as vehicles_router
 
@@ -41,7 +42,12 @@ class Healthz(BaseModel):
     database: str
 
 
-def create_app(database_url: str, *, auth: AuthConfig | None = None) -> FastAPI:
+def create_app(
+    database_url: str,
+    *,
+    auth: AuthConfig | None = None,
+    rate_limits: RateLimits | None = None,
+) -> FastAPI:
     """The API application for the database at ``database_url``.
 
     ``auth`` holds the token signing secret; without one the app draws a random secret, which
@@ -64,12 +70,15 @@ def create_app(database_url: str, *, auth: AuthConfig | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.auth = auth or AuthConfig()
+    app.state.limiter = Limiter(rate_limits or RateLimits())
     app.add_exception_handler(ProblemError, handle_problem)
     app.middleware("http")(audit_writes)
     app.include_router(auth_public_router)
     for router in AUTHENTICATED:
         app.include_router(
-            router, dependencies=[Depends(current_principal)], responses=problem_response(401)
+            router,
+            dependencies=[Depends(current_principal), Depends(rate_limited)],
+            responses=problem_response(401) | problem_response(429),
         )
 
     # Public: load balancers and orchestrators probe it without credentials; it shows no data.
@@ -88,8 +97,9 @@ def serve(
     port: int = 8000,
     *,
     auth: AuthConfig | None = None,
+    rate_limits: RateLimits | None = None,
 ) -> None:
     """Run the API with uvicorn until interrupted."""
     import uvicorn  # the server is only needed when serving, not to build the app in tests
 
-    uvicorn.run(create_app(database_url, auth=auth), host=host, port=port)
+    uvicorn.run(create_app(database_url, auth=auth, rate_limits=rate_limits), host=host, port=port)

@@ -9,30 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from wrenchlight.cli import _require_db, _settings, app, err
-from wrenchlight.settings import Settings
-
-if TYPE_CHECKING:
-    from api.auth import AuthConfig
 
 admin_app = typer.Typer(help="Users, API keys and device credentials.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
-
-
-def auth_config(settings: Settings) -> AuthConfig:
-    """The API's token settings from ours."""
-    from api.auth import AuthConfig
-
-    ttl = timedelta(minutes=settings.access_token_minutes)
-    if settings.jwt_secret is None:
-        return AuthConfig(access_token_ttl=ttl)
-    return AuthConfig(jwt_secret=settings.jwt_secret.get_secret_value(), access_token_ttl=ttl)
 
 
 def _emit(as_json: bool, doc: dict[str, object], text: str) -> None:

@@ -274,7 +274,7 @@ def api_cmd(
 ) -> None:
     """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
     from api.main import serve
-    from wrenchlight.admin_cmds import auth_config
+    from wrenchlight.api_config import auth_config, rate_limits
 
     settings = _settings(ctx)
     if settings.jwt_secret is None:
@@ -287,4 +287,5 @@ def api_cmd(
         host or settings.api_host,
         port or settings.api_port,
         auth=auth_config(settings),
+        rate_limits=rate_limits(settings),
     )

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         "so tokens die with it and one API process does not accept another's",
     )
     access_token_minutes: float = Field(15.0, gt=0, le=24 * 60, description="token lifetime")
+    api_rate_limit: str = Field("600/minute", description="requests per API key or user")
+    api_login_rate_limit: str = Field("10/minute", description="password logins per client")
+    api_rate_limit_storage: str = Field(
+        "memory://", description="where rate counters live; redis://... to share them"
+    )
     log_level: str = "INFO"
     oil_alert_pct: float = Field(15.0, gt=0, lt=100, description="raise an oil alert at or below")
     pad_alert_mm: float = Field(4.0, gt=0, lt=12, description="raise a brake alert at or below")

@@ -12,7 +12,7 @@ from api.auth import keys
 from api.auth.schemas import KeyCreate, KeyOut, Me, NewKeyOut, Token
 from api.auth.tokens import issue_access_token
 from api.auth.users import authenticate
-from api.deps import ConnDep, KeyIdDep, PrincipalDep
+from api.deps import ConnDep, KeyIdDep, PrincipalDep, login_rate_limited
 from api.problems import ProblemError, not_found, problem_response
 
 # Public: the token endpoint is how a caller gets credentials in the first place.
@@ -20,7 +20,12 @@ public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@public_router.post("/token", response_model=Token, responses=problem_response(401))
+@public_router.post(
+    "/token",
+    response_model=Token,
+    responses=problem_response(401) | problem_response(429),
+    dependencies=[Depends(login_rate_limited)],
+)
 def issue_token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from api import create_app
 from api.devices.credentials import issue
-from wrenchlight.admin_cmds import auth_config  # importing it registers `admin`
+from wrenchlight import admin_cmds  # noqa: F401  # importing it registers `admin`
+from wrenchlight.api_config import auth_config, rate_limits
 from wrenchlight.cli import app
 from wrenchlight.settings import Settings
 
@@ -72,5 +73,7 @@ def test_mqtt_passwd_writes_a_private_password_file(conn, db_url, tmp_path):
 def test_token_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("WRENCHLIGHT_JWT_SECRET", "s" * 40)
     monkeypatch.setenv("WRENCHLIGHT_ACCESS_TOKEN_MINUTES", "5")
+    monkeypatch.setenv("WRENCHLIGHT_API_RATE_LIMIT", "5/second")
     config = auth_config(Settings())
     assert config.jwt_secret == "s" * 40 and config.access_token_ttl.total_seconds() == 300
+    assert rate_limits(Settings()).per_caller == "5/second"
