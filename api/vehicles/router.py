@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from api.deps import ConnDep, PrincipalDep, VehicleIdDep
+from fastapi import APIRouter, Depends
+
+from api.auth.principal import Principal
+from api.deps import ConnDep, PrincipalDep, VehicleIdDep, require_roles
 from api.pagination import CursorQuery, LimitQuery
 from api.problems import not_found, problem_response
 from api.vehicles import registry, service
-from api.vehicles.schemas import VehicleHealth, VehicleOut, VehiclePage
+from api.vehicles.schemas import VehicleCreate, VehicleHealth, VehicleOut, VehiclePage
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
 
@@ -20,6 +23,21 @@ def list_vehicles(
 ) -> VehiclePage:
     """The vehicles the caller may see, newest first."""
     return registry.list_page(conn=conn, principal=principal, limit=limit, cursor=cursor)
+
+
+@router.post(
+    "",
+    response_model=VehicleOut,
+    status_code=201,
+    responses=problem_response(403) | problem_response(404) | problem_response(409),
+)
+def register_vehicle(
+    body: VehicleCreate,
+    principal: Annotated[Principal, Depends(require_roles("owner", "fleet_manager"))],
+    conn: ConnDep,
+) -> VehicleOut:
+    """Register a vehicle: an owner's own, or one of a fleet manager's fleet."""
+    return registry.register(conn=conn, principal=principal, body=body)
 
 
 @router.get("/{vehicle_id}", response_model=VehicleOut, responses=problem_response(404))

@@ -130,6 +130,35 @@ class VehicleOut(BaseModel):
     owner_user_id: int | None
 
 
+class VehicleCreate(BaseModel):
+    """A vehicle to register: an owner's own, a fleet manager's for their fleet."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vin": "WVWZZZ1JZXW000001",
+                    "make": "Volkswagen",
+                    "model": "Golf",
+                    "model_year": 2019,
+                }
+            ]
+        }
+    )
+
+    vin: str = Field(pattern=r"^[A-HJ-NPR-Z0-9]{17}$", description="17 characters, no I, O, Q")
+    make: str | None = Field(None, max_length=60)
+    model: str | None = Field(None, max_length=60)
+    model_year: int | None = Field(None, ge=1980, le=2100)
+    fuel_type: Literal["petrol", "diesel", "hybrid", "electric"] = "petrol"
+    fleet_id: int | None = Field(
+        None, ge=1, description="Fleet managers: their fleet (the default); admins: any"
+    )
+    owner_user_id: int | None = Field(
+        None, ge=1, description="Owners: themselves (the default); admins: any user"
+    )
+
+
 class VehiclePage(BaseModel):
     """One page of vehicles, newest first."""
 

@@ -94,8 +94,15 @@ class Case:
     params: dict[str, str]  # path parameter -> object name in World.ids
     roles: frozenset[str]  # roles that may use the route at all (others: 403)
     allowed: frozenset[str]  # callers who may see tenant A's object
+    # JSON body: a value naming an object becomes its id; a callable gets the caller's name.
     body: dict[str, Any] | None = None
     kind: str = ""  # the object type in the 404 body
+    body_object: str = ""  # the body field holding tenant A's object
+
+
+def _new_vin(caller: str) -> str:
+    """A valid VIN of its own for each caller who registers a vehicle."""
+    return f"WLNEW{sum(map(ord, caller)) * 7919 % 10**12:012d}"
 
 
 ALL_ROLES = frozenset({"owner", "fleet_manager", "shop_staff", "admin"})
@@ -137,6 +144,16 @@ MATRIX: dict[tuple[str, str], Case] = {
         DEVICE_SEERS,
         body={"device_id": "dongle-new-{caller}", "vehicle_id": "vehicle_a"},
         kind="vehicle",
+        body_object="vehicle_id",
+    ),
+    # Registering a vehicle into someone else's fleet.
+    ("POST", "/vehicles"): Case(
+        {},
+        frozenset({"owner", "fleet_manager", "admin"}),
+        frozenset({"fleet_manager_a", "admin"}),
+        body={"vin": _new_vin, "fleet_id": "fleet_a"},
+        kind="fleet",
+        body_object="fleet_id",
     ),
 }
 
@@ -175,9 +192,8 @@ def _call(client, world: World, method: str, path: str, case: Case, caller: str)
         url = url.replace("{" + name + "}", str(world.ids[obj]))
     body = None
     if case.body is not None:
-        # Values naming an object become its id; the rest are templates of the caller's name.
         body = {
-            k: world.ids[v] if v in world.ids else v.format(caller=caller)
+            k: v(caller) if callable(v) else world.ids.get(v, v.format(caller=caller))
             for k, v in case.body.items()
         }
     return client.request(method, url, json=body, headers=world.callers[caller].headers)
@@ -187,7 +203,7 @@ def _object_id(world: World, case: Case) -> Any:
     if case.params:
         return world.ids[next(iter(case.params.values()))]
     assert case.body is not None
-    return world.ids[case.body["vehicle_id"]]
+    return world.ids[case.body[case.body_object]]
 
 
 @pytest.mark.parametrize(("method", "path"), list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
