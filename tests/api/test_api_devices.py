@@ -84,22 +84,30 @@ def test_hash_matches_mosquittos_own_format():
     assert hash_secret("s3cret", salt=salt) == made_by_mosquitto
 
 
-def _connects(port: int, username: str, password: str) -> bool:
-    """True when the broker accepts the credentials (MQTT 5 CONNACK success)."""
-    done = threading.Event()
+def _session(port: int, username: str, password: str, publish_to: str | None = None) -> bool:
+    """Connect (and publish at QoS 1 to ``publish_to``); True when the broker accepted all."""
+    connected, acked = threading.Event(), threading.Event()
     result: dict[str, bool] = {}
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.username_pw_set(username, password)
 
     def on_connect(_c, _u, _f, reason_code, _p):
         result["ok"] = not reason_code.is_failure
-        done.set()
+        connected.set()
 
-    client.on_connect = on_connect
+    def on_publish(_c, _u, _mid, reason_code, _p):
+        # MQTT 5: a publish the access list denies is acknowledged with "not authorized".
+        result["ok"] = not reason_code.is_failure
+        acked.set()
+
+    client.on_connect, client.on_publish = on_connect, on_publish
     client.connect("127.0.0.1", port)
     client.loop_start()
     try:
-        assert done.wait(10), "no CONNACK within 10 s"
+        assert connected.wait(10), "no CONNACK within 10 s"
+        if result["ok"] and publish_to is not None:
+            client.publish(publish_to, b"{}", qos=1)
+            assert acked.wait(10), "no PUBACK within 10 s"
     finally:
         client.disconnect()
         client.loop_stop()
@@ -107,22 +115,27 @@ def _connects(port: int, username: str, password: str) -> bool:
 
 
 @pytest.mark.skipif(MOSQUITTO is None, reason="needs the mosquitto binary")
-def test_mosquitto_accepts_issued_credentials_and_refuses_others(conn, client, owner_and_vehicle):
+def test_mosquitto_accepts_issued_credentials_only_on_their_own_topics(
+    conn, client, owner_and_vehicle
+):
     owner, vehicle_id = owner_and_vehicle
     body = {"device_id": "dongle-1", "vehicle_id": vehicle_id}
     old = client.post("/devices", json=body, headers=owner.headers).json()
     new = client.post("/devices/dongle-1/credentials", headers=owner.headers).json()
     broker = PrivateMosquitto()
-    passwords = broker.directory / "passwd"
+    passwords, acl = broker.directory / "passwd", broker.directory / "acl"
     passwords.write_text(password_file(conn=conn))
+    acl.write_text("pattern readwrite wl/v1/%u/#\n")  # the access list api/README.md gives
     broker.conf.write_text(
         f"listener {broker.port} 127.0.0.1\nallow_anonymous false\n"
-        f"password_file {passwords}\n" + ("user root\n" if os.geteuid() == 0 else "")
+        f"password_file {passwords}\nacl_file {acl}\n"
+        + ("user root\n" if os.geteuid() == 0 else "")
     )
     try:
         broker.start()
-        assert _connects(broker.port, "dongle-1", new["password"])
-        assert not _connects(broker.port, "dongle-1", old["password"])
-        assert not _connects(broker.port, "dongle-2", new["password"])
+        assert _session(broker.port, "dongle-1", new["password"], "wl/v1/dongle-1/telemetry")
+        assert not _session(broker.port, "dongle-1", new["password"], "wl/v1/dongle-2/telemetry")
+        assert not _session(broker.port, "dongle-1", old["password"])
+        assert not _session(broker.port, "dongle-2", new["password"])
     finally:
         broker.close()
