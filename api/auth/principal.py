@@ -21,6 +21,11 @@ class Principal:
     key_id: int | None = None
 
     @property
+    def subject(self) -> str:
+        """How the caller is named where the API records who acted (order events, logs)."""
+        return f"user:{self.user_id}"
+
+    @property
     def is_admin(self) -> bool:
         """Admins see and may do everything."""
         return self.role == "admin"

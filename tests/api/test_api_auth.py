@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from api_helpers import AUTH, make_caller, openapi_routes
 
-from api.auth import AuthConfig
+from api.auth import AuthConfig, Principal
 from api.auth.keys import create_key
 from api.auth.tokens import issue_access_token
 from api.auth.users import UserError, create_user
@@ -134,3 +134,7 @@ def test_every_route_but_the_public_ones_needs_a_caller(client):
 
 def _fleet(conn) -> int:
     return conn.execute("INSERT INTO fleets (name) VALUES ('f') RETURNING fleet_id").fetchone()[0]
+
+
+def test_principal_names_its_user_for_event_logs():
+    assert Principal(user_id=7, role="owner").subject == "user:7"
