@@ -10,7 +10,8 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 import db
-from api.audit import audit_writes
+from api.audit.middleware import audit_writes
+from api.audit.router import router as audit_router
 from api.auth.config import AuthConfig
 from api.auth.router import public_router as auth_public_router
 from api.auth.router import router as auth_router
@@ -32,6 +33,7 @@ AUTHENTICATED = (
     orders_router,
     shops_router,
     fleets_router,
+    audit_router,
 )
 
 

@@ -32,3 +32,19 @@ def test_writes_are_audited_with_who_what_and_status(conn, client):
     ]
     recent = "SELECT count(*) FROM audit_log WHERE at > now() - interval '1 minute'"
     assert conn.execute(recent).fetchone()[0] == 4
+
+
+def test_only_admins_read_the_log_newest_first_in_pages(conn, client, admin):
+    owner = make_caller(conn, "owner")
+    for name in ("a", "b", "c"):
+        client.post("/auth/keys", json={"name": name}, headers=owner.headers)
+    refused = client.get("/audit-log", headers=owner.headers)
+    assert refused.status_code == 403 and refused.json()["type"] == "/problems/forbidden"
+    first = client.get("/audit-log", params={"limit": 2}, headers=admin.headers).json()
+    rest = client.get(
+        "/audit-log", params={"cursor": first["next_cursor"]}, headers=admin.headers
+    ).json()
+    entries = first["items"] + rest["items"]
+    assert [e["route"] for e in entries] == ["/auth/keys"] * 3
+    assert [e["id"] for e in entries] == sorted((e["id"] for e in entries), reverse=True)
+    assert {e["user_id"] for e in entries} == {owner.user_id} and rest["next_cursor"] is None
