@@ -168,6 +168,8 @@ LIST_FILTERS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
 
 def _takes_an_id(spec: dict[str, Any], method: str, path: str) -> bool:
     operation = spec["paths"][path][method.lower()]
+    if "{" in path:  # any path parameter names an object, whatever it is called
+        return True
     names = [p["name"] for p in operation.get("parameters", [])]
     body = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if body is not None:
