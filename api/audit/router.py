@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, require_roles
 from api.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
@@ -17,6 +17,25 @@ router = APIRouter(prefix="/audit-log", tags=["audit"])
 
 class AuditEntry(BaseModel):
     """One write the API was asked to do."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 812,
+                    "at": "2026-11-21T09:12:00Z",
+                    "user_id": 3,
+                    "key_id": 5,
+                    "method": "POST",
+                    "route": "/devices/{device_id}/credentials",
+                    "path": "/devices/dongle-0001/credentials",
+                    "status": 201,
+                    "object_type": "device",
+                    "object_id": "dongle-0001",
+                }
+            ]
+        }
+    )
 
     id: int
     at: datetime

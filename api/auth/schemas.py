@@ -29,6 +29,14 @@ class Token(BaseModel):
 class Me(BaseModel):
     """The authenticated caller."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"user_id": 3, "role": "fleet_manager", "fleet_id": 1, "shop_id": None, "key_id": 5}
+            ]
+        }
+    )
+
     user_id: int
     role: Role
     fleet_id: int | None
@@ -45,6 +53,21 @@ class KeyCreate(BaseModel):
 class KeyOut(BaseModel):
     """An API key as kept: never its secret."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key_id": 5,
+                    "prefix": "3f9a0c1b7d2e",
+                    "name": "ci",
+                    "created_at": "2026-11-21T08:00:00Z",
+                    "last_used_at": "2026-11-21T09:12:00Z",
+                    "revoked_at": None,
+                }
+            ]
+        }
+    )
+
     key_id: int
     prefix: str
     name: str
@@ -55,6 +78,19 @@ class KeyOut(BaseModel):
 
 class NewKeyOut(BaseModel):
     """A key just created: ``key`` is shown this once and cannot be retrieved again."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key_id": 5,
+                    "prefix": "3f9a0c1b7d2e",
+                    "name": "ci",
+                    "key": "wl_3f9a0c1b7d2e_Zk1...43 characters...",
+                }
+            ]
+        }
+    )
 
     key_id: int
     prefix: str

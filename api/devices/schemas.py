@@ -43,6 +43,20 @@ class MqttCredentials(BaseModel):
 class DeviceOut(BaseModel):
     """A registered device (never its secret)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "device_id": "dongle-0001",
+                    "vehicle_id": 7,
+                    "firmware": "1.4.2",
+                    "created_at": "2026-11-20T10:00:00Z",
+                    "credentials_issued_at": "2026-11-20T10:00:00Z",
+                }
+            ]
+        }
+    )
+
     device_id: str
     vehicle_id: int | None
     firmware: str | None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from api.deps import ConnDep, FleetIdDep
 from api.problems import not_found, problem_response
@@ -16,6 +16,19 @@ router = APIRouter(prefix="/fleets", tags=["fleets"])
 
 class FleetOut(BaseModel):
     """A fleet and the size of it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fleet_id": 1,
+                    "name": "Becker Logistics",
+                    "vehicles": 240,
+                    "created_at": "2026-01-05T09:00:00Z",
+                }
+            ]
+        }
+    )
 
     fleet_id: int
     name: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from api.deps import ConnDep, ShopIdDep
 from api.problems import not_found, problem_response
@@ -16,6 +16,23 @@ router = APIRouter(prefix="/shops", tags=["shops"])
 
 class ShopOut(BaseModel):
     """A shop's profile."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "shop_id": 4,
+                    "name": "Becker Garage",
+                    "address": "Hauptstr. 1, München",
+                    "phone": "+49 89 123456",
+                    "lat": 48.14,
+                    "lon": 11.58,
+                    "capabilities": ["OIL-CHG", "BRAKE-PADS"],
+                    "hours": {"mon": ["08:00", "18:00"]},
+                }
+            ]
+        }
+    )
 
     shop_id: int
     name: str
