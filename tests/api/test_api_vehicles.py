@@ -100,4 +100,6 @@ def test_healthz_and_openapi(client):
     health = spec["paths"]["/vehicles/{vehicle_id}/health"]["get"]["responses"]
     assert "application/problem+json" in health["404"]["content"]
     assert spec["components"]["schemas"]["VehicleHealth"]["examples"]
+    assert set(spec["components"]["securitySchemes"]) == {"OAuth2PasswordBearer", "APIKeyHeader"}
+    assert "401" in health and "security" in spec["paths"]["/vehicles/{vehicle_id}/health"]["get"]
     assert client.get("/docs").status_code == 200
