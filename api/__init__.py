@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The HTTP API: vehicles' health and service orders (FastAPI)."""
+"""The HTTP API (FastAPI): vehicles, devices, orders, shops and fleets, for known callers."""
 
 from api.main import create_app, serve
 

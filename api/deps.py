@@ -1,21 +1,31 @@
 # SPDX-License-Identifier: MIT
 """Dependencies shared by the routers, as ``Annotated`` aliases.
 
-``PrincipalDep`` is the seam for authentication: today every caller is anonymous and may see
-everything; the auth issue replaces ``current_principal`` and adds the ownership checks in the
-``valid_*`` dependencies, so object-level authorization stays in one place per object type.
+``current_principal`` authenticates every request but the public ones (a JWT access token or
+an API key, as ``Authorization: Bearer`` or ``X-API-Key``). Object-level authorization lives
+here, one ``valid_*`` dependency per object type (vehicle, device, order, shop, fleet, API
+key), each built on the predicates of ``api.access``: a route that takes an object id takes it
+through its dependency, so it cannot forget the check. An object the caller may not see is
+answered exactly like a missing one (404); a role that may never do the thing gets 403 before
+the object is looked at, so a 403 says nothing about whether the object exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import psycopg
 from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from api.problems import ProblemError
+from api import access
+from api.auth.config import AuthConfig
+from api.auth.keys import looks_like_key, verify_key
+from api.auth.principal import Principal, Role
+from api.auth.tokens import InvalidToken, user_id_of
+from api.auth.users import principal_of
+from api.problems import forbidden, not_found, unauthorized
 
 
 def get_conn(request: Request) -> Iterator[psycopg.Connection]:
@@ -26,24 +36,75 @@ def get_conn(request: Request) -> Iterator[psycopg.Connection]:
 
 ConnDep = Annotated[psycopg.Connection, Depends(get_conn)]
 
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling, and in which roles."""
-
-    subject: str
-    roles: frozenset[str]
-
-
-ANONYMOUS = Principal("anonymous", frozenset())
+bearer_scheme = OAuth2PasswordBearer(
+    tokenUrl="/auth/token",
+    auto_error=False,
+    description="A JWT access token from /auth/token, or an API key (`wl_...`).",
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key (`wl_...`)."
+)
 
 
-def current_principal() -> Principal:
-    """The caller (no authentication yet: everyone is anonymous)."""
-    return ANONYMOUS
+def current_principal(
+    request: Request,
+    conn: ConnDep,
+    bearer: Annotated[str | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    """The authenticated caller; 401 problem details without valid credentials."""
+    credential = api_key or bearer
+    if not credential:
+        raise unauthorized("Send an access token or an API key.")
+    if api_key is not None or looks_like_key(credential):
+        found = verify_key(conn=conn, key=credential)
+        principal = (
+            None if found is None else principal_of(conn=conn, user_id=found[0], key_id=found[1])
+        )
+    else:
+        config: AuthConfig = request.app.state.auth
+        try:
+            principal = principal_of(conn=conn, user_id=user_id_of(config, credential))
+        except InvalidToken:
+            principal = None
+    if principal is None:
+        raise unauthorized("The credentials are invalid, expired or revoked.")
+    # The audit log reads who called from here after the response.
+    request.state.principal = principal
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def rate_limited(request: Request, principal: PrincipalDep) -> None:
+    """Count the request against the caller's rate limit; 429 past it."""
+    request.app.state.limiter.caller(principal)
+
+
+def login_rate_limited(request: Request) -> None:
+    """Count a login attempt against its client address's limit; 429 past it."""
+    request.app.state.limiter.login(request.client.host if request.client else "unknown")
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only callers with one of ``roles`` (admins always); 403 else."""
+    allowed = frozenset(roles) | {"admin"}
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in allowed:
+            raise forbidden(f"The {principal.role} role may not do this.")
+        return principal
+
+    return check
+
+
+def _visible(
+    conn: psycopg.Connection, sql: str, predicate: access.Predicate, object_id: object
+) -> bool:
+    where, params = predicate
+    row = conn.execute(f"{sql} AND {where}", {"id": object_id, **params}).fetchone()
+    return row is not None
 
 
 def valid_vehicle_id(
@@ -51,30 +112,91 @@ def valid_vehicle_id(
     conn: ConnDep,
     principal: PrincipalDep,
 ) -> int:
-    """The path's vehicle id, checked to exist (and, later, to be visible to the caller)."""
-    row = conn.execute("SELECT 1 FROM vehicles WHERE vehicle_id = %s", (vehicle_id,)).fetchone()
-    if row is None:
-        raise ProblemError(
-            404, "vehicle-not-found", "Vehicle not found", f"No vehicle with id {vehicle_id}."
-        )
+    """The path's vehicle id, if the caller may see that vehicle."""
+    sql = "SELECT 1 FROM vehicles v WHERE v.vehicle_id = %(id)s"
+    if not _visible(conn, sql, access.vehicles(principal), vehicle_id):
+        raise not_found("vehicle", vehicle_id)
     return vehicle_id
 
 
 VehicleIdDep = Annotated[int, Depends(valid_vehicle_id)]
 
+DEVICE_ROLES: tuple[Role, ...] = ("owner", "fleet_manager")
+
+
+def valid_device_id(
+    device_id: Annotated[
+        str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Device id (its MQTT tree)")
+    ],
+    conn: ConnDep,
+    principal: Annotated[Principal, Depends(require_roles(*DEVICE_ROLES))],
+) -> str:
+    """The path's device id, if the caller may see the device (owners, fleet managers)."""
+    sql = "SELECT 1 FROM devices d WHERE d.device_id = %(id)s"
+    if not _visible(conn, sql, access.devices(principal), device_id):
+        raise not_found("device", device_id)
+    return device_id
+
+
+DeviceIdDep = Annotated[str, Depends(valid_device_id)]
+
+
+def valid_order_id(
+    order_id: Annotated[int, Path(ge=1, description="Service order id")],
+    conn: ConnDep,
+    principal: PrincipalDep,
+) -> int:
+    """The path's order id, if the caller may see that order."""
+    sql = "SELECT 1 FROM service_orders o WHERE o.order_id = %(id)s"
+    if not _visible(conn, sql, access.orders(principal), order_id):
+        raise not_found("order", order_id)
+    return order_id
+
+
+OrderIdDep = Annotated[int, Depends(valid_order_id)]
+
+
+def valid_shop_id(
+    shop_id: Annotated[int, Path(ge=1, description="Shop id")],
+    conn: ConnDep,
+    principal: PrincipalDep,
+) -> int:
+    """The path's shop id, if the caller may see that shop."""
+    sql = "SELECT 1 FROM shops s WHERE s.shop_id = %(id)s"
+    if not _visible(conn, sql, access.shops(principal), shop_id):
+        raise not_found("shop", shop_id)
+    return shop_id
+
+
+ShopIdDep = Annotated[int, Depends(valid_shop_id)]
+
 
 def valid_fleet_id(
     fleet_id: Annotated[int, Path(ge=1, description="Fleet id")],
     conn: ConnDep,
-    principal: PrincipalDep,
+    principal: Annotated[Principal, Depends(require_roles("fleet_manager"))],
 ) -> int:
-    """The path's fleet id, checked to exist (and, later, to be the caller's)."""
-    row = conn.execute("SELECT 1 FROM fleets WHERE fleet_id = %s", (fleet_id,)).fetchone()
-    if row is None:
-        raise ProblemError(
-            404, "fleet-not-found", "Fleet not found", f"No fleet with id {fleet_id}."
-        )
+    """The path's fleet id, if the caller manages that fleet."""
+    sql = "SELECT 1 FROM fleets f WHERE f.fleet_id = %(id)s"
+    if not _visible(conn, sql, access.fleets(principal), fleet_id):
+        raise not_found("fleet", fleet_id)
     return fleet_id
 
 
 FleetIdDep = Annotated[int, Depends(valid_fleet_id)]
+
+
+def valid_key_id(
+    key_id: Annotated[int, Path(ge=1, description="API key id")],
+    conn: ConnDep,
+    principal: PrincipalDep,
+) -> int:
+    """The path's API key id, if it is the caller's own key (admins: any key)."""
+    sql = "SELECT 1 FROM api_keys k WHERE k.key_id = %(id)s"
+    predicate = access.keys(principal)
+    if not _visible(conn, sql, predicate, key_id):
+        raise not_found("key", key_id)
+    return key_id
+
+
+KeyIdDep = Annotated[int, Depends(valid_key_id)]

@@ -3,20 +3,38 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 import db
-from api.deps import ConnDep
+from api.audit.middleware import audit_writes
+from api.audit.router import router as audit_router
+from api.auth.config import AuthConfig
+from api.auth.router import public_router as auth_public_router
+from api.auth.router import router as auth_router
+from api.deps import ConnDep, current_principal, rate_limited
+from api.devices.router import router as devices_router
 from api.fleets.router import router as fleets_router
 from api.orders.router import router as orders_router
-from api.problems import ProblemError, handle_problem
+from api.problems import ProblemError, handle_problem, problem_response
+from api.ratelimit import Limiter, RateLimits
 from api.shops.router import router as shops_router
 from api.vehicles.router import router as vehicles_router
+
+# Every domain router answers only authenticated callers; an unauthenticated call gets 401
+# whatever the route, so a new route cannot be public by forgetting a dependency.
+AUTHENTICATED = (
+    auth_router,
+    vehicles_router,
+    devices_router,
+    orders_router,
+    shops_router,
+    fleets_router,
+    audit_router,
+)
 
 
 class Healthz(BaseModel):
@@ -26,8 +44,17 @@ class Healthz(BaseModel):
     database: str
 
 
-def create_app(database_url: str) -> FastAPI:
-    """The API application for the database at ``database_url``."""
+def create_app(
+    database_url: str,
+    *,
+    auth: AuthConfig | None = None,
+    rate_limits: RateLimits | None = None,
+) -> FastAPI:
+    """The API application for the database at ``database_url``.
+
+    ``auth`` holds the token signing secret; without one the app draws a random secret, which
+    suits a single process (tests, the demo) but not several behind a load balancer.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,12 +71,19 @@ def create_app(database_url: str) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.auth = auth or AuthConfig()
+    app.state.limiter = Limiter(rate_limits or RateLimits())
     app.add_exception_handler(ProblemError, handle_problem)
-    app.include_router(vehicles_router)
-    app.include_router(orders_router)
-    app.include_router(shops_router)
-    app.include_router(fleets_router)
+    app.middleware("http")(audit_writes)
+    app.include_router(auth_public_router)
+    for router in AUTHENTICATED:
+        app.include_router(
+            router,
+            dependencies=[Depends(current_principal), Depends(rate_limited)],
+            responses=problem_response(401) | problem_response(429),
+        )
 
+    # Public: load balancers and orchestrators probe it without credentials; it shows no data.
     @app.get("/healthz", response_model=Healthz, tags=["operations"])
     def healthz(conn: ConnDep) -> Healthz:
         """Liveness: the process answers and the database answers a query."""
@@ -59,21 +93,15 @@ def create_app(database_url: str) -> FastAPI:
     return app
 
 
-def app_from_settings() -> FastAPI:
-    """The app for the database in ``WRENCHLIGHT_DATABASE_URL``: uvicorn's factory when it
-    runs several worker processes, each building its own app (and pool)."""
-    url = os.environ.get("WRENCHLIGHT_DATABASE_URL")
-    if not url:
-        raise RuntimeError("WRENCHLIGHT_DATABASE_URL is not set")
-    return create_app(url)
-
-
-def serve(database_url: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Run the API with uvicorn until interrupted; ``workers`` processes share the port."""
+def serve(
+    database_url: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    auth: AuthConfig | None = None,
+    rate_limits: RateLimits | None = None,
+) -> None:
+    """Run the API with uvicorn until interrupted."""
     import uvicorn  # the server is only needed when serving, not to build the app in tests
 
-    if workers == 1:
-        uvicorn.run(create_app(database_url), host=host, port=port)
-        return
-    os.environ["WRENCHLIGHT_DATABASE_URL"] = database_url
-    uvicorn.run("api.main:app_from_settings", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(create_app(database_url, auth=auth, rate_limits=rate_limits), host=host, port=port)

@@ -5,7 +5,7 @@ Validation errors (422) stay FastAPI's own, which clients and generated SDKs alr
 
 Exceptions::
 
-    ProblemError
+    ProblemError    (``not_found``, ``unauthorized`` and ``forbidden`` build the common ones)
 """
 
 from __future__ import annotations
@@ -46,9 +46,39 @@ class Problem(BaseModel):
 class ProblemError(Exception):
     """Raise to answer with a problem details body."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail or title)
         self.problem = Problem(type=TYPE_BASE + slug, title=title, status=status, detail=detail)
+        self.headers = headers
+
+
+def not_found(kind: str, object_id: object) -> ProblemError:
+    """The one 404 of an object type: the same whether it is missing or not the caller's."""
+    return ProblemError(
+        404,
+        f"{kind}-not-found",
+        f"{kind.capitalize()} not found",
+        f"No {kind} with id {object_id}.",
+    )
+
+
+def unauthorized(detail: str) -> ProblemError:
+    """401: no credentials, or credentials that prove nothing."""
+    return ProblemError(
+        401, "unauthorized", "Authentication required", detail, {"WWW-Authenticate": "Bearer"}
+    )
+
+
+def forbidden(detail: str) -> ProblemError:
+    """403: the caller's role may not do this, whatever the object."""
+    return ProblemError(403, "forbidden", "Forbidden", detail)
 
 
 def problem_response(status: int) -> dict[int | str, dict[str, Any]]:
@@ -60,5 +90,8 @@ async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
     """Exception handler turning ProblemError into its JSON body."""
     assert isinstance(exc, ProblemError)
     return JSONResponse(
-        exc.problem.model_dump(), status_code=exc.problem.status, media_type=MEDIA_TYPE
+        exc.problem.model_dump(),
+        status_code=exc.problem.status,
+        media_type=MEDIA_TYPE,
+        headers=exc.headers,
     )

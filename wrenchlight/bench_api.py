@@ -138,7 +138,7 @@ def _serve(database_url: str, workers: int, port: int) -> subprocess.Popen[bytes
             "-m",
             "uvicorn",
             "--factory",
-            "api.main:app_from_settings",
+            "wrenchlight.api_config:app_from_settings",
             "--host",
             "127.0.0.1",
             "--port",

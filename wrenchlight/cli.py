@@ -272,6 +272,7 @@ def main() -> None:
     # parts (numpy, FastAPI, psycopg), which the other commands register on import.
     if len(sys.argv) < 2 or sys.argv[1] not in DEVICE_COMMANDS:
         from wrenchlight import (  # noqa: F401
+            admin_cmds,
             bench,
             bench_api,
             bench_edge,

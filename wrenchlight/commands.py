@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
+import secrets
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +16,15 @@ import typer
 from rich.console import Console
 
 from firmware_sim.cli import app as sim_app
-from wrenchlight.cli import _require_db, _require_mqtt, _settings, app, orders_app, predictive_app
+from wrenchlight.cli import (
+    _require_db,
+    _require_mqtt,
+    _settings,
+    app,
+    err,
+    orders_app,
+    predictive_app,
+)
 
 app.add_typer(sim_app, name="sim", help="Simulated vehicles and an ELM327-compatible dongle.")
 
@@ -299,6 +309,33 @@ def api_cmd(
 ) -> None:
     """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
     from api.main import serve
+    from wrenchlight.api_config import auth_config, rate_limits
 
     settings = _settings(ctx)
-    serve(_require_db(settings), host or settings.api_host, port or settings.api_port, workers)
+    if settings.jwt_secret is None:
+        if workers > 1:
+            # Every worker must sign and accept the same tokens.
+            os.environ["WRENCHLIGHT_JWT_SECRET"] = secrets.token_urlsafe(32)
+        err.print(
+            "[yellow]WRENCHLIGHT_JWT_SECRET is not set:[/] access tokens are signed with a "
+            "random secret and die with this process"
+        )
+    if workers > 1:
+        import uvicorn
+
+        os.environ["WRENCHLIGHT_DATABASE_URL"] = _require_db(settings)
+        uvicorn.run(
+            "wrenchlight.api_config:app_from_settings",
+            factory=True,
+            host=host or settings.api_host,
+            port=port or settings.api_port,
+            workers=workers,
+        )
+        return
+    serve(
+        _require_db(settings),
+        host or settings.api_host,
+        port or settings.api_port,
+        auth=auth_config(settings),
+        rate_limits=rate_limits(settings),
+    )

@@ -41,6 +41,8 @@ from wrenchlight.live import LiveVehicle
 from wrenchlight.services import start_services
 from wrenchlight.settings import Settings
 
+DEMO_ADMIN = "demo-admin@wrenchlight.invalid"
+
 log = logging.getLogger(__name__)
 # The CMAP recordings the simulator replays were driven around Chicago.
 CENTER_LAT, CENTER_LON = 41.8781, -87.6298
@@ -227,7 +229,8 @@ def run_demo(
         api = ApiServer(services.database_url, settings.api_host, settings.api_port)
         api_url = api.start()
         stack.callback(api.stop)
-        console.log(f"API at {api_url}  (OpenAPI: {api_url}/docs)")
+        api_key = _demo_admin_key(services.database_url)
+        console.log(f"API at {api_url}  (OpenAPI: {api_url}/docs)  X-API-Key: {api_key}")
 
         live = None
         if options.live:
@@ -290,13 +293,30 @@ def run_demo(
         )
         _print_summary(console, summary, orders)
         if serve_forever:
-            console.print(f"\nServing the API at {api_url} — press Ctrl-C to stop.")
+            console.print(
+                f"\nServing the API at {api_url} — press Ctrl-C to stop. Try:\n"
+                f"  curl -H 'X-API-Key: {api_key}' {api_url}/vehicles"
+            )
             try:
                 while True:
                     time.sleep(1)
             except KeyboardInterrupt:
                 pass
     return summary
+
+
+def _demo_admin_key(database_url: str) -> str:
+    """A fresh API key of the demo's admin user (made on the first run), to try the API with."""
+    from api.auth.keys import create_key
+    from api.auth.users import UserError, create_user
+
+    with db.connect(database_url, autocommit=True) as conn:
+        try:
+            user_id = create_user(conn=conn, email=DEMO_ADMIN, role="admin")
+        except UserError:  # a data directory kept from an earlier demo
+            row = conn.execute("SELECT user_id FROM users WHERE email = %s", (DEMO_ADMIN,))
+            user_id = row.fetchone()[0]  # type: ignore[index]
+        return create_key(conn=conn, user_id=user_id, name="demo").key
 
 
 def _wait_for_ingest(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,17 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".wrenchlight"), description="embedded services keep data here")
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description="signs API access tokens (32+ bytes); unset: a random one per process, "
+        "so tokens die with it and one API process does not accept another's",
+    )
+    access_token_minutes: float = Field(15.0, gt=0, le=24 * 60, description="token lifetime")
+    api_rate_limit: str = Field("600/minute", description="requests per API key or user")
+    api_login_rate_limit: str = Field("10/minute", description="password logins per client")
+    api_rate_limit_storage: str = Field(
+        "memory://", description="where rate counters live; redis://... to share them"
+    )
     log_level: str = "INFO"
     oil_alert_pct: float = Field(15.0, gt=0, lt=100, description="raise an oil alert at or below")
     pad_alert_mm: float = Field(4.0, gt=0, lt=12, description="raise a brake alert at or below")

@@ -1,2 +1,3 @@
 # SPDX-License-Identifier: MIT
-"""The fleets domain: every vehicle's health in one table, KPIs and a CSV export."""
+"""Fleets: what a fleet manager manages, every vehicle's health in one table, KPIs and a
+CSV export."""

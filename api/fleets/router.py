@@ -3,22 +3,62 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
 
 from api.deps import ConnDep, FleetIdDep
 from api.fleets import service
 from api.fleets.schemas import FleetHealthPage, FleetKpis, Status
 from api.pagination import CursorQuery
-from api.problems import problem_response
+from api.problems import not_found, problem_response
 
 router = APIRouter(prefix="/fleets", tags=["fleets"])
-NOT_FOUND = problem_response(404)
+NOT_FOUND = problem_response(403) | problem_response(404)
 CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
 # A fleet manager's screen shows up to a thousand vehicles at once.
 MAX_FLEET_PAGE = 1000
+
+
+class FleetOut(BaseModel):
+    """A fleet and the size of it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fleet_id": 1,
+                    "name": "Becker Logistics",
+                    "vehicles": 240,
+                    "created_at": "2026-01-05T09:00:00Z",
+                }
+            ]
+        }
+    )
+
+    fleet_id: int
+    name: str
+    vehicles: int
+    created_at: datetime
+
+
+@router.get(
+    "/{fleet_id}", response_model=FleetOut, responses=problem_response(403) | problem_response(404)
+)
+def get_fleet(fleet_id: FleetIdDep, conn: ConnDep) -> FleetOut:
+    """A fleet: its name and how many vehicles it has."""
+    row = conn.execute(
+        "SELECT f.fleet_id, f.name, "
+        "(SELECT count(*) FROM vehicles v WHERE v.fleet_id = f.fleet_id), f.created_at "
+        "FROM fleets f WHERE f.fleet_id = %s",
+        (fleet_id,),
+    ).fetchone()
+    if row is None:  # deleted between the check and the read
+        raise not_found("fleet", fleet_id)
+    return FleetOut(fleet_id=row[0], name=row[1], vehicles=row[2], created_at=row[3])
 
 
 @router.get("/{fleet_id}/health", response_model=FleetHealthPage, responses=NOT_FOUND)

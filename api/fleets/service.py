@@ -97,7 +97,7 @@ def health_page(
     *, conn: psycopg.Connection, fleet_id: int, status: str | None, limit: int, cursor: str | None
 ) -> FleetHealthPage:
     """One page of the fleet health table, by vehicle id."""
-    after = 0 if cursor is None else decode_cursor(cursor)
+    after = decode_cursor(cursor) or 0
     rows = conn.execute(HEALTH_SQL, _params(fleet_id, after, status, limit + 1)).fetchall()
     more = len(rows) > limit
     items = [_vehicle(r) for r in rows[:limit]]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import ConnDep, PrincipalDep
+from api.auth.principal import Principal
+from api.deps import ConnDep, OrderIdDep, PrincipalDep, require_roles
 from api.orders import service
 from api.orders.actions import now, order_problems
 from api.orders.schemas import (
@@ -20,7 +21,8 @@ from api.orders.schemas import (
     SlotOut,
     SurveyIn,
 )
-from api.problems import problem_response
+from api.pagination import CursorQuery, LimitQuery
+from api.problems import forbidden, problem_response
 from orders import dispatch, feedback, offers
 from orders.errors import OrderNotFound
 from orders.feedback import WorkReport
@@ -28,7 +30,12 @@ from orders.policy import DispatchPolicy
 
 router = APIRouter(prefix="/service-orders", tags=["service orders"])
 
-MAX_PAGE = 200
+# Who may take each step (admins always may): the vehicle's side decides about the booking,
+# the shop's side about the work. The order itself must be visible to the caller
+# (``OrderIdDep``), so a shop cannot act on another shop's order by changing the id.
+VehicleSide = Annotated[Principal, Depends(require_roles("owner", "fleet_manager"))]
+ShopSide = Annotated[Principal, Depends(require_roles("shop_staff"))]
+AnySide = Annotated[Principal, Depends(require_roles("owner", "fleet_manager", "shop_staff"))]
 
 
 @router.get("", response_model=OrderPage, responses=problem_response(400))
@@ -38,18 +45,23 @@ def list_service_orders(
     status: OrderStatus | None = None,
     vehicle_id: Annotated[int | None, Query(ge=1)] = None,
     shop_id: Annotated[int | None, Query(ge=1)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> OrderPage:
-    """Service orders, newest first, with their shop, issue, evidence, job and parts."""
+    """The caller's service orders, newest first, with their shop, issue, evidence and job."""
     return service.list_page(
-        conn=conn, status=status, vehicle_id=vehicle_id, shop_id=shop_id, limit=limit, cursor=cursor
+        conn=conn,
+        principal=principal,
+        status=status,
+        vehicle_id=vehicle_id,
+        shop_id=shop_id,
+        limit=limit,
+        cursor=cursor,
     )
 
 
-OrderIdPath = Annotated[int, Path(ge=1, description="Service order id")]
 OfferIdPath = Annotated[int, Path(ge=1, description="Offer id")]
-CONFLICTS = problem_response(404) | problem_response(409)
+CONFLICTS = problem_response(403) | problem_response(404) | problem_response(409)
 
 
 def _detail(conn: ConnDep, order_id: int) -> OrderDetail:
@@ -58,13 +70,13 @@ def _detail(conn: ConnDep, order_id: int) -> OrderDetail:
 
 
 @router.get("/{order_id}", response_model=OrderDetail, responses=problem_response(404))
-def get_service_order(conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath) -> OrderDetail:
+def get_service_order(conn: ConnDep, order_id: OrderIdDep) -> OrderDetail:
     """One order with its ranked shops and score breakdown, offers and history."""
     return _detail(conn, order_id)
 
 
 @router.get("/{order_id}/slots", response_model=list[SlotOut], responses=problem_response(404))
-def order_slots(conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath) -> list[SlotOut]:
+def order_slots(conn: ConnDep, principal: AnySide, order_id: OrderIdDep) -> list[SlotOut]:
     """Free slots of the order's shop in its booking window, for the owner to pick from."""
     with order_problems():
         slots = dispatch.free_slots(conn=conn, order_id=order_id, now=now())
@@ -73,7 +85,7 @@ def order_slots(conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath) -
 
 @router.post("/{order_id}/propose", response_model=OrderDetail, responses=CONFLICTS)
 def propose_order(
-    conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath, body: ProposeIn
+    conn: ConnDep, principal: VehicleSide, order_id: OrderIdDep, body: ProposeIn
 ) -> OrderDetail:
     """Rank shops for the order; with consent `auto_book`, dispatch it at once."""
     policy = DispatchPolicy(mode=body.mode, k=body.k)
@@ -86,7 +98,7 @@ def propose_order(
 
 @router.post("/{order_id}/confirm", response_model=OrderDetail, responses=CONFLICTS)
 def confirm_order(
-    conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath, body: ConfirmIn
+    conn: ConnDep, principal: VehicleSide, order_id: OrderIdDep, body: ConfirmIn
 ) -> OrderDetail:
     """The owner accepts the proposal, optionally choosing another proposed shop."""
     with order_problems():
@@ -101,17 +113,19 @@ def confirm_order(
 )
 def answer_offer(
     conn: ConnDep,
-    principal: PrincipalDep,
-    order_id: OrderIdPath,
+    principal: ShopSide,
+    order_id: OrderIdDep,
     offer_id: OfferIdPath,
     answer: Literal["accept", "decline"],
     body: ReasonIn | None = None,
 ) -> OrderDetail:
     """The shop accepts or declines its offer; the first acceptance wins the order."""
     with order_problems():
+        # Only the shop the offer went to may answer it.
         row = conn.execute(
-            "SELECT 1 FROM service_offers WHERE offer_id = %s AND order_id = %s",
-            (offer_id, order_id),
+            "SELECT 1 FROM service_offers WHERE offer_id = %s AND order_id = %s "
+            "AND (%s OR shop_id = %s)",
+            (offer_id, order_id, principal.is_admin, principal.shop_id),
         ).fetchone()
         if row is None:
             raise OrderNotFound(f"order {order_id} has no offer {offer_id}")
@@ -128,7 +142,7 @@ def answer_offer(
 
 @router.post("/{order_id}/complete", response_model=OrderDetail, responses=CONFLICTS)
 def complete_order(
-    conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath, report: WorkReport
+    conn: ConnDep, principal: ShopSide, order_id: OrderIdDep, report: WorkReport
 ) -> OrderDetail:
     """The shop's report: work, parts, cost, measured pads, oil change with odometer."""
     with order_problems():
@@ -140,7 +154,7 @@ def complete_order(
 
 @router.post("/{order_id}/survey", response_model=OrderDetail, responses=CONFLICTS)
 def answer_survey(
-    conn: ConnDep, principal: PrincipalDep, order_id: OrderIdPath, body: SurveyIn
+    conn: ConnDep, principal: VehicleSide, order_id: OrderIdDep, body: SurveyIn
 ) -> OrderDetail:
     """The owner's 0-10 recommendation of the shop, open from a day after completion."""
     with order_problems():
@@ -148,16 +162,30 @@ def answer_survey(
     return _detail(conn, order_id)
 
 
+Step = Literal["schedule", "check-in", "start", "cancel"]
+
+
+def _step_role(step: Step, principal: AnySide) -> Principal:
+    """Who may take this step: checking in and starting work are the shop's, cancelling is the
+    vehicle's side's, booking a slot either's; 403 before the order is looked at."""
+    if (step in ("check-in", "start") and principal.role in ("owner", "fleet_manager")) or (
+        step == "cancel" and principal.role == "shop_staff"
+    ):
+        raise forbidden(f"The {principal.role} role may not {step} an order.")
+    return principal
+
+
 # Declared last: a path matching this pattern with another step would stop here with a 422.
 @router.post("/{order_id}/{step}", response_model=OrderDetail, responses=CONFLICTS)
 def visit_step(
     conn: ConnDep,
-    principal: PrincipalDep,
-    order_id: OrderIdPath,
-    step: Literal["schedule", "check-in", "start", "cancel"],
+    principal: Annotated[Principal, Depends(_step_role)],
+    order_id: OrderIdDep,
+    step: Step,
     body: ReasonIn | None = None,
 ) -> OrderDetail:
-    """The shop books a slot, checks the vehicle in, starts work; or the order is cancelled."""
+    """A slot is booked (either side), the shop checks the vehicle in and starts work; the
+    vehicle's side may cancel."""
     actor = principal.subject
     reason = body.reason if body else ""
     with order_problems():

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Listing service orders for the API: opaque cursors over the orders package's keyset."""
+"""Service orders for the API: the caller's orders, filtered, one keyset page at a time."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import psycopg
 
 import orders
 import orders.service
+from api import access
+from api.auth.principal import Principal
 from api.orders.schemas import (
     EventOut,
     JobOut,
@@ -17,7 +19,16 @@ from api.orders.schemas import (
     PartOut,
     ShopRef,
 )
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, next_cursor
+from orders.service import ORDER_SELECT
+
+# The orders package's own filters, plus the caller's visibility from api.access.
+_FILTERS = (
+    "AND (%(status)s::text IS NULL OR o.status = %(status)s) "
+    "AND (%(vehicle_id)s::bigint IS NULL OR o.vehicle_id = %(vehicle_id)s) "
+    "AND (%(shop_id)s::bigint IS NULL OR o.shop_id = %(shop_id)s) "
+    "AND (%(after_id)s::bigint IS NULL OR o.order_id < %(after_id)s) "
+)
 
 
 def _out(order: orders.Order) -> OrderOut:
@@ -75,23 +86,35 @@ def detail(*, conn: psycopg.Connection, order_id: int) -> OrderDetail:
 def list_page(
     *,
     conn: psycopg.Connection,
+    principal: Principal,
     status: str | None,
     vehicle_id: int | None,
     shop_id: int | None,
     limit: int,
     cursor: str | None,
 ) -> OrderPage:
-    """One page of orders and the cursor of the next one."""
-    after_id = None if cursor is None else decode_cursor(cursor)
+    """One page of the orders the caller may see, newest first, and the next page's cursor."""
+    where, params = access.orders(principal)
     # One extra row tells whether another page exists without a count query.
-    found = orders.list_orders(
-        conn=conn,
-        status=status,
-        vehicle_id=vehicle_id,
-        shop_id=shop_id,
-        limit=limit + 1,
-        after_id=after_id,
+    rows = conn.execute(
+        ORDER_SELECT + f"WHERE {where} " + _FILTERS + "ORDER BY o.order_id DESC LIMIT %(limit)s",
+        {
+            **params,
+            "status": status,
+            "vehicle_id": vehicle_id,
+            "shop_id": shop_id,
+            "after_id": decode_cursor(cursor),
+            "limit": limit + 1,
+        },
+    ).fetchall()
+    found = [orders.Order(*row) for row in rows]
+    return OrderPage(
+        items=[_out(o) for o in found[:limit]],
+        next_cursor=next_cursor([o.order_id for o in found], limit),
     )
-    items = [_out(o) for o in found[:limit]]
-    more = len(found) > limit
-    return OrderPage(items=items, next_cursor=encode_cursor(items[-1].order_id) if more else None)
+
+
+def get_order(*, conn: psycopg.Connection, order_id: int) -> OrderOut | None:
+    """One order by id (its visibility was checked by ``valid_order_id``)."""
+    row = conn.execute(ORDER_SELECT + "WHERE o.order_id = %s", (order_id,)).fetchone()
+    return None if row is None else _out(orders.Order(*row))

@@ -1,2 +1,3 @@
 # SPDX-License-Identifier: MIT
-"""Shops: a shop's profile and statistics, and the offers waiting for its answer."""
+"""Shops: a shop's profile and statistics as its staff and customers see it, and the offers
+waiting for its answer."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends
 
-from api.deps import ConnDep, PrincipalDep
+from api.auth.principal import Principal
+from api.deps import ConnDep, ShopIdDep, require_roles
 from api.orders.actions import now
 from api.problems import problem_response
 from api.shops import service
@@ -15,17 +16,22 @@ from api.shops.schemas import PendingOffer, ShopOut
 
 router = APIRouter(prefix="/shops", tags=["shops"])
 
-ShopIdPath = Annotated[int, Path(ge=1, description="Shop id")]
+# A shop's inbox is for its own staff (``ShopIdDep`` shows shop staff only their shop).
+ShopStaff = Annotated[Principal, Depends(require_roles("shop_staff"))]
 
 
 @router.get("/{shop_id}", response_model=ShopOut, responses=problem_response(404))
-def get_shop(conn: ConnDep, principal: PrincipalDep, shop_id: ShopIdPath) -> ShopOut:
+def get_shop(conn: ConnDep, shop_id: ShopIdDep) -> ShopOut:
     """A shop with its rating, punctuality, response time and owners' recommendations."""
     return service.shop(conn=conn, shop_id=shop_id)
 
 
-@router.get("/{shop_id}/offers", response_model=list[PendingOffer], responses=problem_response(404))
-def shop_offers(conn: ConnDep, principal: PrincipalDep, shop_id: ShopIdPath) -> list[PendingOffer]:
+@router.get(
+    "/{shop_id}/offers",
+    response_model=list[PendingOffer],
+    responses=problem_response(403) | problem_response(404),
+)
+def shop_offers(conn: ConnDep, principal: ShopStaff, shop_id: ShopIdDep) -> list[PendingOffer]:
     """Orders offered to the shop and awaiting its answer: vehicle, issue, evidence, job,
     parts, due date and estimate; answer with `POST /service-orders/{id}/offers/{offer_id}/…`."""
     service.shop(conn=conn, shop_id=shop_id)  # 404 for an unknown shop

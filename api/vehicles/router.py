@@ -6,23 +6,59 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from api.deps import ConnDep, VehicleIdDep
+from api.auth.principal import Principal
+from api.deps import ConnDep, PrincipalDep, VehicleIdDep, require_roles
 from api.pagination import CursorQuery, LimitQuery
-from api.problems import ProblemError, problem_response
-from api.vehicles import service, telemetry
+from api.problems import ProblemError, not_found, problem_response
+from api.vehicles import registry, service, telemetry
 from api.vehicles.schemas import (
     AlertPage,
     Point,
     PredictionPage,
     ServiceHistoryPage,
     TelemetrySeries,
+    VehicleCreate,
     VehicleHealth,
+    VehicleOut,
+    VehiclePage,
 )
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
 NOT_FOUND = problem_response(404)
+
+
+@router.get("", response_model=VehiclePage, responses=problem_response(400))
+def list_vehicles(
+    conn: ConnDep, principal: PrincipalDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> VehiclePage:
+    """The vehicles the caller may see, newest first."""
+    return registry.list_page(conn=conn, principal=principal, limit=limit, cursor=cursor)
+
+
+@router.post(
+    "",
+    response_model=VehicleOut,
+    status_code=201,
+    responses=problem_response(403) | problem_response(404) | problem_response(409),
+)
+def register_vehicle(
+    body: VehicleCreate,
+    principal: Annotated[Principal, Depends(require_roles("owner", "fleet_manager"))],
+    conn: ConnDep,
+) -> VehicleOut:
+    """Register a vehicle: an owner's own, or one of a fleet manager's fleet."""
+    return registry.register(conn=conn, principal=principal, body=body)
+
+
+@router.get("/{vehicle_id}", response_model=VehicleOut, responses=problem_response(404))
+def get_vehicle(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleOut:
+    """One vehicle's registration."""
+    vehicle = registry.get_vehicle(conn=conn, vehicle_id=vehicle_id)
+    if vehicle is None:  # deleted between the check and the read
+        raise not_found("vehicle", vehicle_id)
+    return vehicle
 
 
 @router.get("/{vehicle_id}/health", response_model=VehicleHealth, responses=NOT_FOUND)
@@ -30,9 +66,7 @@ def vehicle_health(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleHealth:
     """Oil life, brake pads, open alerts and latest values of one vehicle."""
     health = service.get_health(conn=conn, vehicle_id=vehicle_id)
     if health is None:  # deleted between the check and the read
-        raise ProblemError(
-            404, "vehicle-not-found", "Vehicle not found", f"No vehicle with id {vehicle_id}."
-        )
+        raise not_found("vehicle", vehicle_id)
     return health
 
 

@@ -196,3 +196,71 @@ class ServiceHistoryPage(BaseModel):
 
     items: list[ServiceRecord]
     next_cursor: str | None
+
+
+class VehicleOut(BaseModel):
+    """A vehicle's registration."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vehicle_id": 7,
+                    "vin": "WVWZZZ1JZXW000001",
+                    "make": "Volkswagen",
+                    "model": "Golf",
+                    "model_year": 2019,
+                    "fuel_type": "petrol",
+                    "fleet_id": None,
+                    "owner_user_id": 3,
+                }
+            ]
+        }
+    )
+
+    vehicle_id: int
+    vin: str
+    make: str | None
+    model: str | None
+    model_year: int | None
+    fuel_type: str
+    fleet_id: int | None
+    owner_user_id: int | None
+
+
+class VehicleCreate(BaseModel):
+    """A vehicle to register: an owner's own, a fleet manager's for their fleet."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vin": "WVWZZZ1JZXW000001",
+                    "make": "Volkswagen",
+                    "model": "Golf",
+                    "model_year": 2019,
+                }
+            ]
+        }
+    )
+
+    vin: str = Field(pattern=r"^[A-HJ-NPR-Z0-9]{17}$", description="17 characters, no I, O, Q")
+    make: str | None = Field(None, max_length=60)
+    model: str | None = Field(None, max_length=60)
+    model_year: int | None = Field(None, ge=1980, le=2100)
+    fuel_type: Literal["petrol", "diesel", "hybrid", "electric"] = "petrol"
+    fleet_id: int | None = Field(
+        None, ge=1, description="Fleet managers: their fleet (the default); admins: any"
+    )
+    owner_user_id: int | None = Field(
+        None, ge=1, description="Owners: themselves (the default); admins: any user"
+    )
+
+
+class VehiclePage(BaseModel):
+    """One page of vehicles, newest first."""
+
+    items: list[VehicleOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )

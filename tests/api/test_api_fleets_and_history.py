@@ -63,32 +63,38 @@ def driven(conn) -> int:
     return vehicle_id
 
 
-def _series(client, vehicle_id, **params):
-    return client.get(f"/vehicles/{vehicle_id}/telemetry", params=params)
+def _series(admin_client, vehicle_id, **params):
+    return admin_client.get(f"/vehicles/{vehicle_id}/telemetry", params=params)
 
 
-def test_a_series_per_bucket_matches_the_readings(client, driven):
+def test_a_series_per_bucket_matches_the_readings(admin_client, driven):
     window = {"start": START.isoformat(), "end": (START + timedelta(hours=2)).isoformat()}
-    minutes = _series(client, driven, signal="speed_kmh", bucket="1m", **window).json()
+    minutes = _series(admin_client, driven, signal="speed_kmh", bucket="1m", **window).json()
     assert minutes["unit"] == "km/h" and len(minutes["points"]) == 120
     assert [p["avg"] for p in minutes["points"]] == [float(m) for m in range(120)]
     assert {p["n"] for p in minutes["points"]} == {6}
-    hours = _series(client, driven, signal="speed_kmh", bucket="1h", **window).json()["points"]
+    hours = _series(admin_client, driven, signal="speed_kmh", bucket="1h", **window).json()[
+        "points"
+    ]
     assert [(p["n"], p["min"], p["max"], p["avg"]) for p in hours] == [
         (360, 0.0, 59.0, 29.5),
         (360, 60.0, 119.0, 89.5),
     ]
-    [day] = _series(client, driven, signal="speed_kmh", bucket="1d", **window).json()["points"]
+    [day] = _series(admin_client, driven, signal="speed_kmh", bucket="1d", **window).json()[
+        "points"
+    ]
     assert (day["n"], day["avg"]) == (720, pytest.approx(59.5))
-    raw = _series(client, driven, signal="engine_rpm", bucket="raw", **window).json()["points"]
+    raw = _series(admin_client, driven, signal="engine_rpm", bucket="raw", **window).json()[
+        "points"
+    ]
     assert len(raw) == 240 and raw[1]["avg"] == 2003.0 and raw[1]["n"] == 1
-    empty = _series(client, driven, signal="oil_temp_c", bucket="1h", **window).json()
+    empty = _series(admin_client, driven, signal="oil_temp_c", bucket="1h", **window).json()
     assert empty["points"] == []
 
 
-def test_series_requests_out_of_bounds_get_problems(client, driven):
+def test_series_requests_out_of_bounds_get_problems(admin_client, driven):
     too_long = _series(
-        client,
+        admin_client,
         driven,
         signal="speed_kmh",
         bucket="raw",
@@ -98,17 +104,17 @@ def test_series_requests_out_of_bounds_get_problems(client, driven):
     assert too_long.status_code == 400
     assert too_long.json()["type"].endswith("range-too-long")
     backwards = _series(
-        client, driven, signal="speed_kmh", start=START.isoformat(), end=START.isoformat()
+        admin_client, driven, signal="speed_kmh", start=START.isoformat(), end=START.isoformat()
     )
     assert backwards.status_code == 400
-    naive = _series(client, driven, signal="speed_kmh", start="2026-11-20T06:00:00")
+    naive = _series(admin_client, driven, signal="speed_kmh", start="2026-11-20T06:00:00")
     assert naive.status_code == 400 and naive.json()["type"].endswith("naive-time")
-    assert _series(client, driven, signal="warp_factor").status_code == 422
-    missing = _series(client, 999_999, signal="speed_kmh")
+    assert _series(admin_client, driven, signal="warp_factor").status_code == 422
+    missing = _series(admin_client, 999_999, signal="speed_kmh")
     assert missing.status_code == 404 and missing.json()["type"].endswith("vehicle-not-found")
 
 
-def test_prediction_and_alert_histories_page_with_cursors(client, conn):
+def test_prediction_and_alert_histories_page_with_cursors(admin_client, conn):
     vehicle_id = _vehicle(conn, "WLT00000000000002")
     for i in range(5):
         _prediction(conn, vehicle_id, "oil_life", 90.0 - i, at=START + timedelta(hours=i))
@@ -116,14 +122,14 @@ def test_prediction_and_alert_histories_page_with_cursors(client, conn):
     seen, cursor = [], None
     while True:
         params = {"model": "oil_life", "limit": 2} | ({"cursor": cursor} if cursor else {})
-        page = client.get(f"/vehicles/{vehicle_id}/predictions", params=params).json()
+        page = admin_client.get(f"/vehicles/{vehicle_id}/predictions", params=params).json()
         seen += [p["value"] for p in page["items"]]
         assert all("state" not in p["evidence"] for p in page["items"])
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert seen == [86.0, 87.0, 88.0, 89.0, 90.0]
-    bad = client.get(f"/vehicles/{vehicle_id}/predictions", params={"cursor": "nonsense"})
+    bad = admin_client.get(f"/vehicles/{vehicle_id}/predictions", params={"cursor": "nonsense"})
     assert bad.status_code == 400 and bad.json()["type"].endswith("invalid-cursor")
     conn.execute(
         "INSERT INTO alerts (vehicle_id, kind, severity, message, tier, status, resolved_at) "
@@ -131,11 +137,11 @@ def test_prediction_and_alert_histories_page_with_cursors(client, conn):
         "(%s, 'oil_change', 'warning', 'new', 'change_soon', 'open', NULL)",
         (vehicle_id, vehicle_id),
     )
-    alerts = client.get(f"/vehicles/{vehicle_id}/alerts").json()["items"]
+    alerts = admin_client.get(f"/vehicles/{vehicle_id}/alerts").json()["items"]
     assert [(a["message"], a["status"]) for a in alerts] == [("new", "open"), ("old", "resolved")]
-    resolved = client.get(f"/vehicles/{vehicle_id}/alerts", params={"status": "resolved"})
+    resolved = admin_client.get(f"/vehicles/{vehicle_id}/alerts", params={"status": "resolved"})
     assert [a["message"] for a in resolved.json()["items"]] == ["old"]
-    assert client.get(f"/vehicles/{vehicle_id}/service-history").json() == {
+    assert admin_client.get(f"/vehicles/{vehicle_id}/service-history").json() == {
         "items": [],
         "next_cursor": None,
     }
@@ -174,8 +180,8 @@ def fleet(conn) -> dict[str, int]:
     return ids
 
 
-def test_the_fleet_health_table_shows_each_vehicles_worst_state(client, fleet):
-    rows = client.get(f"/fleets/{fleet['fleet']}/health").json()["items"]
+def test_the_fleet_health_table_shows_each_vehicles_worst_state(admin_client, fleet):
+    rows = admin_client.get(f"/fleets/{fleet['fleet']}/health").json()["items"]
     by_id = {r["vehicle_id"]: r for r in rows}
     assert fleet["foreign"] not in by_id
     assert {
@@ -190,24 +196,24 @@ def test_the_fleet_health_table_shows_each_vehicles_worst_state(client, fleet):
     }
     assert by_id[fleet["codes"]]["trouble_codes"] == ["P0301", "P0420"]
     assert by_id[fleet["due_soon"]]["pad_front_mm"] == 3.8
-    only = client.get(f"/fleets/{fleet['fleet']}/health", params={"status": "offline"}).json()
+    only = admin_client.get(f"/fleets/{fleet['fleet']}/health", params={"status": "offline"}).json()
     assert [r["vehicle_id"] for r in only["items"]] == [fleet["offline"]]
-    first = client.get(f"/fleets/{fleet['fleet']}/health", params={"limit": 3}).json()
-    rest = client.get(
+    first = admin_client.get(f"/fleets/{fleet['fleet']}/health", params={"limit": 3}).json()
+    rest = admin_client.get(
         f"/fleets/{fleet['fleet']}/health", params={"limit": 3, "cursor": first["next_cursor"]}
     ).json()
     assert [r["vehicle_id"] for r in first["items"] + rest["items"]] == sorted(by_id)
     assert rest["next_cursor"] is None
-    assert client.get("/fleets/999999/health").status_code == 404
+    assert admin_client.get("/fleets/999999/health").status_code == 404
 
 
-def test_the_fleet_csv_and_kpis_agree_with_the_table(client, fleet):
-    response = client.get(f"/fleets/{fleet['fleet']}/health.csv")
+def test_the_fleet_csv_and_kpis_agree_with_the_table(admin_client, fleet):
+    response = admin_client.get(f"/fleets/{fleet['fleet']}/health.csv")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(response.text)))
     assert len(table) == 5
     assert {r["status"] for r in table} == {"overdue", "due_soon", "trouble_codes", "offline", "ok"}
-    kpis = client.get(f"/fleets/{fleet['fleet']}/kpis").json()
+    kpis = admin_client.get(f"/fleets/{fleet['fleet']}/kpis").json()
     assert (kpis["vehicles"], kpis["overdue"], kpis["due_soon"], kpis["offline"]) == (5, 1, 1, 1)
     assert kpis["with_trouble_codes"] == 1 and kpis["services_completed"] == 0
     assert kpis["on_time_service_rate"] is None and kpis["maintenance_cost"] == {}

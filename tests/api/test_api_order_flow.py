@@ -34,29 +34,29 @@ def _shops(conn):
     open_slots(conn=conn, start=dt.datetime.now(dt.UTC), days=14, slot_h=1)
 
 
-def test_order_lifecycle_through_the_api(conn, client):
+def test_order_lifecycle_through_the_api(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLAPF000000000001")
     (order_id,) = dispatch_open_alerts(conn=conn)
     base = f"/service-orders/{order_id}"
-    body = client.post(
+    body = admin_client.post(
         f"{base}/propose", json={"mode": "broadcast", "consent": "auto_book", "k": 2}
     ).json()
     assert body["status"] == "offered" and body["dispatch_mode"] == "broadcast"
     assert [r["name"] for r in body["match"]["ranked"]][:2] == ["Near", "Mid"]
     assert body["estimate"] == {"total": 120.0, "currency": "EUR", "jobs": ["OIL-CHG"]}
     first, second = body["offers"]
-    won = client.post(f"{base}/offers/{second['offer_id']}/accept").json()
+    won = admin_client.post(f"{base}/offers/{second['offer_id']}/accept").json()
     assert won["status"] == "accepted" and won["shop"]["shop_id"] == second["shop_id"]
-    lost = client.post(f"{base}/offers/{first['offer_id']}/accept")
+    lost = admin_client.post(f"{base}/offers/{first['offer_id']}/accept")
     assert lost.status_code == 409 and lost.json()["type"] == "/problems/offer-lost"
-    assert client.post(f"{base}/check-in").json()["type"] == "/problems/illegal-transition"
+    assert admin_client.post(f"{base}/check-in").json()["type"] == "/problems/illegal-transition"
     for step, status in [
         ("schedule", "scheduled"),
         ("check-in", "checked_in"),
         ("start", "in_service"),
     ]:
-        response = client.post(f"{base}/{step}")
+        response = admin_client.post(f"{base}/{step}")
         assert response.status_code == 200, response.text
         assert response.json()["status"] == status
     report = {
@@ -65,56 +65,60 @@ def test_order_lifecycle_through_the_api(conn, client):
         "odometer_km": 23500,
         "oil_changed": True,
     }
-    done = client.post(f"{base}/complete", json=report).json()
+    done = admin_client.post(f"{base}/complete", json=report).json()
     assert done["status"] == "completed"
     assert [e["status"] for e in done["events"] if e["kind"] == "transition"][-1] == "completed"
-    early = client.post(f"{base}/survey", json={"score": 9})
+    early = admin_client.post(f"{base}/survey", json={"score": 9})
     assert early.status_code == 409 and early.json()["type"] == "/problems/order-refused"
-    assert client.post(f"{base}/survey", json={"score": 11}).status_code == 422
+    assert admin_client.post(f"{base}/survey", json={"score": 11}).status_code == 422
     oil = conn.execute("SELECT oil_changed_odometer_km FROM vehicles").fetchone()
     assert oil == (23500.0,)
 
 
-def test_unknown_orders_and_offers_are_404(client, conn):
-    assert client.get("/service-orders/999").json()["type"] == "/problems/order-not-found"
-    assert client.post("/service-orders/999/offers/1/accept").status_code == 404
-    assert client.post("/service-orders/999/teleport").status_code == 422
-    assert client.get("/service-orders/999/slots").status_code == 404
+def test_unknown_orders_and_offers_are_404(admin_client, conn):
+    assert admin_client.get("/service-orders/999").json()["type"] == "/problems/order-not-found"
+    assert admin_client.post("/service-orders/999/offers/1/accept").status_code == 404
+    # A step that does not exist: the order is checked first, so a missing one is 404.
+    assert admin_client.post("/service-orders/999/teleport").status_code == 404
+    oil_alert(conn, "WLAPF000000000009")
+    (order_id,) = dispatch_open_alerts(conn=conn)
+    assert admin_client.post(f"/service-orders/{order_id}/teleport").status_code == 422
+    assert admin_client.get("/service-orders/999/slots").status_code == 404
 
 
-def test_owner_confirms_another_shop_or_cancels(conn, client):
+def test_owner_confirms_another_shop_or_cancels(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLAPF000000000002")
     (order_id,) = dispatch_open_alerts(conn=conn)
     base = f"/service-orders/{order_id}"
-    proposed = client.post(f"{base}/propose", json={"mode": "sequential"}).json()
+    proposed = admin_client.post(f"{base}/propose", json={"mode": "sequential"}).json()
     assert proposed["status"] == "proposed" and proposed["offers"] == []
     far = proposed["match"]["ranked"][-1]["shop_id"]
-    offered = client.post(f"{base}/confirm", json={"shop_id": far}).json()
+    offered = admin_client.post(f"{base}/confirm", json={"shop_id": far}).json()
     assert [o["shop_id"] for o in offered["offers"]] == [far]
-    cancelled = client.post(f"{base}/cancel", json={"reason": "sold the car"}).json()
+    cancelled = admin_client.post(f"{base}/cancel", json={"reason": "sold the car"}).json()
     assert cancelled["status"] == "cancelled"
     assert cancelled["events"][-1]["note"] == "sold the car"
     assert cancelled["offers"][0]["response"] == "withdrawn"
 
 
-def test_a_shop_sees_its_pending_offers_and_statistics(conn, client):
+def test_a_shop_sees_its_pending_offers_and_statistics(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLAPF000000000003")
     (order_id,) = dispatch_open_alerts(conn=conn)
-    body = client.post(
+    body = admin_client.post(
         f"/service-orders/{order_id}/propose",
         json={"mode": "sequential", "consent": "auto_book"},
     ).json()
     (offer,) = body["offers"]
-    pending = client.get(f"/shops/{offer['shop_id']}/offers").json()
+    pending = admin_client.get(f"/shops/{offer['shop_id']}/offers").json()
     assert [(p["offer_id"], p["order_id"]) for p in pending] == [(offer["offer_id"], order_id)]
     assert pending[0]["job_code"] == "OIL-CHG" and pending[0]["issue"] == "Oil life 12 %"
     other = body["match"]["ranked"][1]["shop_id"]
-    assert client.get(f"/shops/{other}/offers").json() == []
-    client.post(f"/service-orders/{order_id}/offers/{offer['offer_id']}/decline")
-    shop = client.get(f"/shops/{offer['shop_id']}").json()
+    assert admin_client.get(f"/shops/{other}/offers").json() == []
+    admin_client.post(f"/service-orders/{order_id}/offers/{offer['offer_id']}/decline")
+    shop = admin_client.get(f"/shops/{offer['shop_id']}").json()
     assert shop["name"] == "Near" and shop["response_median_s"] is not None
-    assert client.get(f"/shops/{other}/offers").json()[0]["order_id"] == order_id
-    assert client.get("/shops/999").json()["type"] == "/problems/shop-not-found"
-    assert client.get("/shops/999/offers").status_code == 404
+    assert admin_client.get(f"/shops/{other}/offers").json()[0]["order_id"] == order_id
+    assert admin_client.get("/shops/999").json()["type"] == "/problems/shop-not-found"
+    assert admin_client.get("/shops/999/offers").status_code == 404

@@ -20,7 +20,7 @@ def _predict(conn, vehicle_id, model, value, unit, remaining_km, evidence):
     ).fetchone()[0]
 
 
-def test_health_of_a_seeded_vehicle(conn, client):
+def test_health_of_a_seeded_vehicle(conn, admin_client):
     vehicle_id = create_vehicle(conn, vin="WLAP1000000000001")
     conn.execute(
         "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km, latest) "
@@ -50,7 +50,7 @@ def test_health_of_a_seeded_vehicle(conn, client):
         (vehicle_id,),
     )
 
-    response = client.get(f"/vehicles/{vehicle_id}/health")
+    response = admin_client.get(f"/vehicles/{vehicle_id}/health")
     assert response.status_code == 200
     body = response.json()
     assert body["vin"] == "WLAP1000000000001" and body["odometer_km"] == 48213.4
@@ -68,15 +68,15 @@ def test_health_of_a_seeded_vehicle(conn, client):
     assert body["latest"] == {"speed_kmh": 0.0, "coolant_temp_c": 88.0}
 
 
-def test_health_before_any_data(conn, client):
+def test_health_before_any_data(conn, admin_client):
     vehicle_id = create_vehicle(conn, vin="WLAP1000000000002")
-    body = client.get(f"/vehicles/{vehicle_id}/health").json()
+    body = admin_client.get(f"/vehicles/{vehicle_id}/health").json()
     assert body["oil"] is None and body["brake_pads"] is None and body["last_seen"] is None
     assert body["open_alerts"] == [] and body["latest"] == {}
 
 
-def test_unknown_vehicle_is_a_problem_details_404(client):
-    response = client.get("/vehicles/4242/health")
+def test_unknown_vehicle_is_a_problem_details_404(admin_client):
+    response = admin_client.get("/vehicles/4242/health")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
@@ -88,8 +88,8 @@ def test_unknown_vehicle_is_a_problem_details_404(client):
 
 
 @pytest.mark.parametrize("bad", ["abc", "0", "-3"])
-def test_bad_vehicle_id_is_fastapis_422(client, bad):
-    response = client.get(f"/vehicles/{bad}/health")
+def test_bad_vehicle_id_is_fastapis_422(admin_client, bad):
+    response = admin_client.get(f"/vehicles/{bad}/health")
     assert response.status_code == 422
     assert "detail" in response.json() and response.headers["content-type"] == "application/json"
 
@@ -100,4 +100,6 @@ def test_healthz_and_openapi(client):
     health = spec["paths"]["/vehicles/{vehicle_id}/health"]["get"]["responses"]
     assert "application/problem+json" in health["404"]["content"]
     assert spec["components"]["schemas"]["VehicleHealth"]["examples"]
+    assert set(spec["components"]["securitySchemes"]) == {"OAuth2PasswordBearer", "APIKeyHeader"}
+    assert "401" in health and "security" in spec["paths"]["/vehicles/{vehicle_id}/health"]["get"]
     assert client.get("/docs").status_code == 200

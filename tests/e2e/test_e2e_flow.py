@@ -12,6 +12,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from api.auth.keys import create_key
+from api.auth.users import create_user
 from api.main import create_app
 from db.registry import create_vehicle, register_device
 from firmware_sim.vehicle import VehicleSpec
@@ -130,8 +132,13 @@ def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, uniq
     assert len(dispatch_open_alerts(conn=conn)) == 1
     assert dispatch_open_alerts(conn=conn) == []
 
-    # Stage: the owner sees the order and the vehicle's health through the API.
-    with TestClient(create_app(db_url)) as client:
+    # Stage: the owner sees the order and the vehicle's health through the API, with a key.
+    owner = create_user(conn=conn, email="owner@example.test", role="owner")
+    conn.execute(
+        "UPDATE vehicles SET owner_user_id = %s WHERE vehicle_id = %s", (owner, vehicle_id)
+    )
+    key = create_key(conn=conn, user_id=owner).key
+    with TestClient(create_app(db_url), headers={"X-API-Key": key}) as client:
         orders = client.get("/service-orders", params={"vehicle_id": vehicle_id}).json()["items"]
         health = client.get(f"/vehicles/{vehicle_id}/health").json()
     assert len(orders) == 1

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+"""Users: creation, password login, and the principal a user id stands for."""
+
+from __future__ import annotations
+
+import psycopg
+
+from api.auth.hashing import hash_password, verify_password
+from api.auth.principal import ROLES, Principal, Role
+
+
+class UserError(ValueError):
+    """A user cannot be created as asked (bad role, tenancy, or a taken email)."""
+
+
+def create_user(
+    *,
+    conn: psycopg.Connection,
+    email: str,
+    role: Role,
+    password: str | None = None,
+    fleet_id: int | None = None,
+    shop_id: int | None = None,
+) -> int:
+    """Insert a user and return their id; ``password`` None means API keys only."""
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "fleet_manager" and fleet_id is None:
+        raise UserError("a fleet manager needs a fleet")
+    if role == "shop_staff" and shop_id is None:
+        raise UserError("shop staff need a shop")
+    try:
+        row = conn.execute(
+            "INSERT INTO users (email, password_hash, role, fleet_id, shop_id) "
+            "VALUES (%s, %s, %s, %s, %s) RETURNING user_id",
+            (email, hash_password(password) if password else None, role, fleet_id, shop_id),
+        ).fetchone()
+    except psycopg.errors.UniqueViolation as exc:
+        raise UserError(f"a user with email {email!r} exists") from exc
+    except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CheckViolation) as exc:
+        raise UserError(str(exc.diag.message_primary)) from exc
+    assert row is not None
+    return int(row[0])
+
+
+def principal_of(
+    *, conn: psycopg.Connection, user_id: int, key_id: int | None = None
+) -> Principal | None:
+    """The principal of an enabled user, or None when there is no such (enabled) user."""
+    row = conn.execute(
+        "SELECT role, fleet_id, shop_id FROM users WHERE user_id = %s AND NOT disabled",
+        (user_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return Principal(user_id=user_id, role=row[0], fleet_id=row[1], shop_id=row[2], key_id=key_id)
+
+
+def authenticate(*, conn: psycopg.Connection, email: str, password: str) -> int | None:
+    """The user id when email and password match an enabled user, else None."""
+    row = conn.execute(
+        "SELECT user_id, password_hash FROM users WHERE lower(email) = lower(%s) AND NOT disabled",
+        (email,),
+    ).fetchone()
+    user_id, password_hash = (row[0], row[1]) if row else (None, None)
+    if not verify_password(password_hash, password):
+        return None
+    return int(user_id) if user_id is not None else None

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: MIT
+"""Vehicles as registered: one, or the caller's, a keyset page at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from api import access
+from api.auth.principal import Principal
+from api.pagination import decode_cursor, next_cursor
+from api.problems import ProblemError, not_found
+from api.vehicles.schemas import VehicleCreate, VehicleOut, VehiclePage
+
+_SELECT = (
+    "SELECT v.vehicle_id, v.vin, v.make, v.model, v.model_year, v.fuel_type, v.fleet_id, "
+    "v.owner_user_id FROM vehicles v "
+)
+_FIELDS = tuple(VehicleOut.model_fields)
+
+
+def _out(row: tuple[Any, ...]) -> VehicleOut:
+    return VehicleOut(**dict(zip(_FIELDS, row, strict=True)))
+
+
+def get_vehicle(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleOut | None:
+    """One vehicle (its visibility was checked by ``valid_vehicle_id``)."""
+    row = conn.execute(_SELECT + "WHERE v.vehicle_id = %s", (vehicle_id,)).fetchone()
+    return None if row is None else _out(row)
+
+
+def list_page(
+    *, conn: psycopg.Connection, principal: Principal, limit: int, cursor: str | None
+) -> VehiclePage:
+    """One page of the vehicles the caller may see, newest first."""
+    where, params = access.vehicles(principal)
+    rows = conn.execute(
+        _SELECT
+        + f"WHERE {where} AND (%(after_id)s::bigint IS NULL OR v.vehicle_id < %(after_id)s) "
+        "ORDER BY v.vehicle_id DESC LIMIT %(limit)s",
+        {**params, "after_id": decode_cursor(cursor), "limit": limit + 1},
+    ).fetchall()
+    return VehiclePage(
+        items=[_out(r) for r in rows[:limit]],
+        next_cursor=next_cursor([r[0] for r in rows], limit),
+    )
+
+
+def _exists(conn: psycopg.Connection, sql: str, object_id: int | None) -> bool:
+    return object_id is None or conn.execute(sql, (object_id,)).fetchone() is not None
+
+
+def _tenancy(
+    conn: psycopg.Connection, principal: Principal, body: VehicleCreate
+) -> tuple[int | None, int | None]:
+    """(owner_user_id, fleet_id) of a new vehicle: the caller's own unless they are admin.
+
+    Naming a fleet or user the caller may not see is answered like naming a missing one.
+    """
+    owner, fleet = body.owner_user_id, body.fleet_id
+    if principal.is_admin:
+        if not _exists(conn, "SELECT 1 FROM users WHERE user_id = %s", owner):
+            raise not_found("user", owner)
+        if not _exists(conn, "SELECT 1 FROM fleets WHERE fleet_id = %s", fleet):
+            raise not_found("fleet", fleet)
+        return owner, fleet
+    mine = {"owner": principal.user_id, "fleet": principal.fleet_id}
+    if principal.role == "owner":
+        mine["fleet"] = None
+    else:  # a fleet manager registers fleet vehicles, owned by the fleet, not by a person
+        mine["owner"] = None
+    if fleet is not None and fleet != mine["fleet"]:
+        raise not_found("fleet", fleet)
+    if owner is not None and owner != mine["owner"]:
+        raise not_found("user", owner)
+    return mine["owner"], mine["fleet"]
+
+
+def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCreate) -> VehicleOut:
+    """Register a vehicle for the caller (an owner's or their fleet's); 409 if the VIN is known.
+
+    A VIN names one physical car, so a second registration is refused rather than silently
+    moved; moving a car between owners is an admin's job.
+    """
+    owner, fleet = _tenancy(conn, principal, body)
+    row = conn.execute(
+        "INSERT INTO vehicles (vin, make, model, model_year, fuel_type, fleet_id, owner_user_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (vin) DO NOTHING RETURNING vehicle_id",
+        (body.vin, body.make, body.model, body.model_year, body.fuel_type, fleet, owner),
+    ).fetchone()
+    if row is None:
+        raise ProblemError(
+            409, "vehicle-exists", "Vehicle exists", f"VIN {body.vin} is registered already."
+        )
+    vehicle = get_vehicle(conn=conn, vehicle_id=row[0])
+    assert vehicle is not None
+    return vehicle

@@ -1,0 +1,365 @@
+# SPDX-License-Identifier: MIT
+"""The tenancy matrix: every route that takes an object id, called by every other tenant and
+every wrong role, answers 404 or 403 and shows nothing of the object.
+
+Two tenants of each kind (owners, fleets, shops) share the database. Tenant A's vehicle is
+owned by owner A, belongs to fleet A and has an order at shop A, with a device on it; owner A
+has an API key. Each route below names the callers allowed to see the object; every other
+caller must be refused: 403 when their role may never use the route, else 404 with exactly the
+body of a missing object. The allowed callers must succeed, so the matrix cannot pass by
+refusing everyone. The route list is checked against the app's OpenAPI document: a new route
+that takes an id fails ``test_every_route_taking_an_id_is_in_the_matrix`` until it is added.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from api_helpers import Caller, make_caller, openapi_routes
+
+from api.auth.keys import create_key
+from api.devices import credentials
+
+VIN_A = "WLTENANTA00000001"
+VIN_B = "WLTENANTB00000001"
+
+
+@dataclass
+class World:
+    """Two tenants of each kind, their objects by name, and a caller per role and tenant."""
+
+    callers: dict[str, Caller] = field(default_factory=dict)
+    ids: dict[str, Any] = field(default_factory=dict)
+
+
+def _one(conn, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    return conn.execute(sql, params).fetchone()[0]
+
+
+@pytest.fixture
+def world(conn) -> World:
+    """Tenants A and B with a vehicle, order, shop, fleet, device and API key each."""
+    w = World()
+    for t in ("a", "b"):
+        fleet = _one(conn, "INSERT INTO fleets (name) VALUES (%s) RETURNING fleet_id", (f"F{t}",))
+        shop = _one(
+            conn,
+            "INSERT INTO shops (name, lat, lon) VALUES (%s, 48.1, 11.5) RETURNING shop_id",
+            (f"Shop {t}",),
+        )
+        owner = make_caller(conn, "owner")
+        vin = VIN_A if t == "a" else VIN_B
+        vehicle = _one(
+            conn,
+            "INSERT INTO vehicles (vin, fleet_id, owner_user_id) VALUES (%s, %s, %s) "
+            "RETURNING vehicle_id",
+            (vin, fleet, owner.user_id),
+        )
+        order = _one(
+            conn,
+            "INSERT INTO service_orders (vehicle_id, shop_id, vin, issue, job_code, "
+            "job_description) VALUES (%s, %s, %s, 'Oil life 9 %%', 'OIL-CHG', 'Oil change') "
+            "RETURNING order_id",
+            (vehicle, shop, vin),
+        )
+        device = f"dongle-{t}"
+        conn.execute(
+            "INSERT INTO devices (device_id, vehicle_id) VALUES (%s, %s)", (device, vehicle)
+        )
+        credentials.issue(conn=conn, device_id=device, created_by=owner.user_id)
+        w.callers |= {
+            f"owner_{t}": owner,
+            f"fleet_manager_{t}": make_caller(conn, "fleet_manager", fleet_id=fleet),
+            f"shop_staff_{t}": make_caller(conn, "shop_staff", shop_id=shop),
+        }
+        offer = _one(
+            conn,
+            "INSERT INTO service_offers (order_id, shop_id, mode, rank, offered_at, expires_at) "
+            "VALUES (%s, %s, 'sequential', 1, now(), now() + INTERVAL '1 hour') "
+            "RETURNING offer_id",
+            (order, shop),
+        )
+        w.ids |= {
+            f"offer_{t}": offer,
+            f"vehicle_{t}": vehicle,
+            f"fleet_{t}": fleet,
+            f"shop_{t}": shop,
+            f"order_{t}": order,
+            f"device_{t}": device,
+            f"key_{t}": create_key(conn=conn, user_id=owner.user_id).key_id,
+        }
+    w.callers["admin"] = make_caller(conn, "admin")
+    return w
+
+
+@dataclass(frozen=True)
+class Case:
+    """A route taking tenant A's object: who may call it, and what else it needs."""
+
+    params: dict[str, str]  # path parameter -> object name in World.ids
+    roles: frozenset[str]  # roles that may use the route at all (others: 403)
+    allowed: frozenset[str]  # callers who may see tenant A's object
+    # JSON body: a value naming an object becomes its id; a callable gets the caller's name.
+    body: dict[str, Any] | None = None
+    kind: str = ""  # the object type in the 404 body
+    body_object: str = ""  # the body field holding tenant A's object
+    query: dict[str, str] = field(default_factory=dict)
+    # Besides 2xx, what an allowed caller may get: a lifecycle step the order's state does not
+    # allow (409) still shows the caller got past authorization.
+    also_ok: frozenset[int] = frozenset()
+
+
+def _new_vin(caller: str) -> str:
+    """A valid VIN of its own for each caller who registers a vehicle."""
+    return f"WLNEW{sum(map(ord, caller)) * 7919 % 10**12:012d}"
+
+
+ALL_ROLES = frozenset({"owner", "fleet_manager", "shop_staff", "admin"})
+VEHICLE_SEERS = frozenset({"owner_a", "fleet_manager_a", "shop_staff_a", "admin"})
+DEVICE_ROLES = frozenset({"owner", "fleet_manager", "admin"})
+DEVICE_SEERS = frozenset({"owner_a", "fleet_manager_a", "admin"})
+
+# Every route that takes an object id: (method, path) -> Case.
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/vehicles/{vehicle_id}"): Case(
+        {"vehicle_id": "vehicle_a"}, ALL_ROLES, VEHICLE_SEERS, kind="vehicle"
+    ),
+    ("GET", "/vehicles/{vehicle_id}/health"): Case(
+        {"vehicle_id": "vehicle_a"}, ALL_ROLES, VEHICLE_SEERS, kind="vehicle"
+    ),
+    ("GET", "/service-orders/{order_id}"): Case(
+        {"order_id": "order_a"}, ALL_ROLES, VEHICLE_SEERS, kind="order"
+    ),
+    ("GET", "/shops/{shop_id}"): Case({"shop_id": "shop_a"}, ALL_ROLES, VEHICLE_SEERS, kind="shop"),
+    ("GET", "/fleets/{fleet_id}"): Case(
+        {"fleet_id": "fleet_a"},
+        frozenset({"fleet_manager", "admin"}),
+        frozenset({"fleet_manager_a", "admin"}),
+        kind="fleet",
+    ),
+    ("GET", "/devices/{device_id}"): Case(
+        {"device_id": "device_a"}, DEVICE_ROLES, DEVICE_SEERS, kind="device"
+    ),
+    ("POST", "/devices/{device_id}/credentials"): Case(
+        {"device_id": "device_a"}, DEVICE_ROLES, DEVICE_SEERS, kind="device"
+    ),
+    ("DELETE", "/auth/keys/{key_id}"): Case(
+        {"key_id": "key_a"}, ALL_ROLES, frozenset({"owner_a", "admin"}), kind="key"
+    ),
+    # The vehicle id travels in the body: registering a device on someone else's vehicle.
+    ("POST", "/devices"): Case(
+        {},
+        DEVICE_ROLES,
+        DEVICE_SEERS,
+        body={"device_id": "dongle-new-{caller}", "vehicle_id": "vehicle_a"},
+        kind="vehicle",
+        body_object="vehicle_id",
+    ),
+    # Registering a vehicle into someone else's fleet.
+    ("POST", "/vehicles"): Case(
+        {},
+        frozenset({"owner", "fleet_manager", "admin"}),
+        frozenset({"fleet_manager_a", "admin"}),
+        body={"vin": _new_vin, "fleet_id": "fleet_a"},
+        kind="fleet",
+        body_object="fleet_id",
+    ),
+}
+
+FLEET_ROLES = frozenset({"fleet_manager", "admin"})
+FLEET_SEERS = frozenset({"fleet_manager_a", "admin"})
+VEHICLE_SIDE = frozenset({"owner", "fleet_manager", "admin"})
+VEHICLE_SIDE_A = frozenset({"owner_a", "fleet_manager_a", "admin"})
+SHOP_SIDE = frozenset({"shop_staff", "admin"})
+SHOP_SIDE_A = frozenset({"shop_staff_a", "admin"})
+CONFLICT = frozenset({409})
+ORDER_A = {"order_id": "order_a"}
+
+MATRIX |= {
+    ("GET", "/vehicles/{vehicle_id}/telemetry"): Case(
+        {"vehicle_id": "vehicle_a"},
+        ALL_ROLES,
+        VEHICLE_SEERS,
+        kind="vehicle",
+        query={"signal": "speed_kmh"},
+    ),
+    **{
+        ("GET", f"/vehicles/{{vehicle_id}}/{what}"): Case(
+            {"vehicle_id": "vehicle_a"}, ALL_ROLES, VEHICLE_SEERS, kind="vehicle"
+        )
+        for what in ("predictions", "alerts", "service-history")
+    },
+    **{
+        ("GET", f"/fleets/{{fleet_id}}/{what}"): Case(
+            {"fleet_id": "fleet_a"}, FLEET_ROLES, FLEET_SEERS, kind="fleet"
+        )
+        for what in ("health", "health.csv", "kpis")
+    },
+    ("GET", "/service-orders/{order_id}/slots"): Case(
+        ORDER_A, ALL_ROLES, VEHICLE_SEERS, kind="order"
+    ),
+    ("POST", "/service-orders/{order_id}/propose"): Case(
+        ORDER_A, VEHICLE_SIDE, VEHICLE_SIDE_A, body={}, kind="order", also_ok=CONFLICT
+    ),
+    ("POST", "/service-orders/{order_id}/confirm"): Case(
+        ORDER_A, VEHICLE_SIDE, VEHICLE_SIDE_A, body={}, kind="order", also_ok=CONFLICT
+    ),
+    ("POST", "/service-orders/{order_id}/survey"): Case(
+        ORDER_A, VEHICLE_SIDE, VEHICLE_SIDE_A, body={"score": 9}, kind="order", also_ok=CONFLICT
+    ),
+    ("POST", "/service-orders/{order_id}/complete"): Case(
+        ORDER_A,
+        SHOP_SIDE,
+        SHOP_SIDE_A,
+        body={"work_done": "oil and filter", "cost": "89.00"},
+        kind="order",
+        also_ok=CONFLICT,
+    ),
+    ("POST", "/service-orders/{order_id}/offers/{offer_id}/{answer}"): Case(
+        {"order_id": "order_a", "offer_id": "offer_a", "answer": "decline"},
+        SHOP_SIDE,
+        SHOP_SIDE_A,
+        body={"reason": "no bay free"},
+        kind="order",
+        also_ok=CONFLICT,
+    ),
+    # Cancelling is the vehicle's side's step; shop staff may not (check-in and start are the
+    # shop's, booking a slot is either side's).
+    ("POST", "/service-orders/{order_id}/{step}"): Case(
+        {"order_id": "order_a", "step": "cancel"},
+        VEHICLE_SIDE,
+        VEHICLE_SIDE_A,
+        body={"reason": "sold the car"},
+        kind="order",
+        also_ok=CONFLICT,
+    ),
+    ("GET", "/shops/{shop_id}/offers"): Case(
+        {"shop_id": "shop_a"}, SHOP_SIDE, SHOP_SIDE_A, kind="shop"
+    ),
+}
+
+# Routes whose object ids are filters of a list: another tenant's id yields an empty list.
+LIST_FILTERS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
+    ("GET", "/service-orders"): (
+        "items",
+        {"vehicle_id": "vehicle_a", "shop_id": "shop_a"},
+    ),
+}
+
+
+def _takes_an_id(spec: dict[str, Any], method: str, path: str) -> bool:
+    operation = spec["paths"][path][method.lower()]
+    if "{" in path:  # any path parameter names an object, whatever it is called
+        return True
+    names = [p["name"] for p in operation.get("parameters", [])]
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if body is not None:
+        ref = body["schema"].get("$ref", "")
+        schema = spec["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+        names += list(schema.get("properties", {}))
+    return any(n.endswith("_id") for n in names)
+
+
+def test_every_route_taking_an_id_is_in_the_matrix(client):
+    spec = client.app.openapi()
+    taking = {r for r in openapi_routes(client.app) if _takes_an_id(spec, *r)}
+    assert taking, "the OpenAPI document lists no route taking an id"
+    covered = set(MATRIX) | set(LIST_FILTERS)
+    assert taking - covered == set(), "routes taking an object id missing from the matrix"
+    assert covered - taking == set(), "matrix entries for routes the app does not serve"
+
+
+def _call(client, world: World, method: str, path: str, case: Case, caller: str):
+    url = path
+    for name, obj in case.params.items():
+        url = url.replace("{" + name + "}", str(world.ids.get(obj, obj)))
+    body = None
+    if case.body is not None:
+        body = {
+            k: v(caller)
+            if callable(v)
+            else world.ids.get(v, v.format(caller=caller))
+            if isinstance(v, str)
+            else v
+            for k, v in case.body.items()
+        }
+    return client.request(
+        method, url, params=case.query, json=body, headers=world.callers[caller].headers
+    )
+
+
+def _object_id(world: World, case: Case) -> Any:
+    if case.params:
+        return world.ids[next(iter(case.params.values()))]
+    assert case.body is not None
+    return world.ids[case.body[case.body_object]]
+
+
+@pytest.mark.parametrize(("method", "path"), list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
+def test_other_tenants_and_wrong_roles_get_nothing(client, world, method, path):
+    case = MATRIX[(method, path)]
+    object_id = _object_id(world, case)
+    # The requested id is echoed in the 404 like a missing one; nothing else of A may show.
+    secrets = [VIN_A, "Shop a", "Fa"]
+    for caller_name, caller in sorted(world.callers.items()):
+        response = _call(client, world, method, path, case, caller_name)
+        if caller_name in case.allowed:
+            ok = response.status_code < 300 or response.status_code in case.also_ok
+            assert ok, (caller_name, response.text)
+            continue
+        expected = 403 if caller.role not in case.roles else 404
+        assert response.status_code == expected, (caller_name, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        text = response.text
+        assert not any(s in text for s in secrets), (caller_name, text)
+        if expected == 404:
+            # Exactly what a missing object of that type answers: no hint that it exists.
+            assert response.json() == {
+                "type": f"/problems/{case.kind}-not-found",
+                "title": f"{case.kind.capitalize()} not found",
+                "status": 404,
+                "detail": f"No {case.kind} with id {object_id}.",
+            }
+
+
+def test_a_hidden_object_answers_like_a_missing_one(client, world):
+    intruder = world.callers["owner_b"].headers
+    hidden = client.get(f"/vehicles/{world.ids['vehicle_a']}", headers=intruder)
+    missing_id = world.ids["vehicle_b"] + 1000
+    missing = client.get(f"/vehicles/{missing_id}", headers=intruder)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() | {"detail": None} == missing.json() | {"detail": None}
+    assert re.sub(r"\d+", "N", hidden.json()["detail"]) == re.sub(
+        r"\d+", "N", missing.json()["detail"]
+    )
+
+
+@pytest.mark.parametrize(("method", "path"), list(LIST_FILTERS))
+def test_lists_filtered_by_another_tenants_id_are_empty(client, world, method, path):
+    items_key, filters = LIST_FILTERS[(method, path)]
+    for caller_name, caller in world.callers.items():
+        for param, obj in filters.items():
+            response = client.request(
+                method, path, params={param: world.ids[obj]}, headers=caller.headers
+            )
+            assert response.status_code == 200
+            items = response.json()[items_key]
+            if caller_name in VEHICLE_SEERS:
+                assert items, (caller_name, param)
+            else:
+                assert items == [] and VIN_A not in response.text, (caller_name, param)
+
+
+def test_lists_show_each_caller_their_own(client, world):
+    def vins(caller: str, path: str) -> set[str]:
+        body = client.get(path, headers=world.callers[caller].headers).json()
+        return {item["vin"] for item in body["items"]}
+
+    for path in ("/vehicles", "/service-orders"):
+        assert vins("admin", path) == {VIN_A, VIN_B}
+        for t, vin in (("a", VIN_A), ("b", VIN_B)):
+            for role in ("owner", "fleet_manager", "shop_staff"):
+                assert vins(f"{role}_{t}", path) == {vin}, (path, role, t)

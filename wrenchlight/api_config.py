@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MIT
+"""The API's configuration objects, built from our settings (tokens, rate limits)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from wrenchlight.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from api.auth import AuthConfig
+    from api.ratelimit import RateLimits
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    """Token signing secret and lifetime."""
+    from api.auth import AuthConfig
+
+    ttl = timedelta(minutes=settings.access_token_minutes)
+    if settings.jwt_secret is None:
+        return AuthConfig(access_token_ttl=ttl)
+    return AuthConfig(jwt_secret=settings.jwt_secret.get_secret_value(), access_token_ttl=ttl)
+
+
+def rate_limits(settings: Settings) -> RateLimits:
+    """Per-caller and per-login-client limits and where their counters live."""
+    from api.ratelimit import RateLimits
+
+    return RateLimits(
+        per_caller=settings.api_rate_limit,
+        logins_per_client=settings.api_login_rate_limit,
+        storage_uri=settings.api_rate_limit_storage,
+    )
+
+
+def app_from_settings() -> FastAPI:
+    """The API for the configured database, tokens and limits: uvicorn's factory when it runs
+    several worker processes, each building its own app (and connection pool)."""
+    from api.main import create_app
+
+    settings = Settings()
+    if not settings.database_url:
+        raise RuntimeError("WRENCHLIGHT_DATABASE_URL is not set")
+    return create_app(
+        settings.database_url, auth=auth_config(settings), rate_limits=rate_limits(settings)
+    )
