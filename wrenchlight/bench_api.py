@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -131,23 +133,24 @@ def _generate(
 
 
 def _serve(database_url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "WRENCHLIGHT_DATABASE_URL": database_url}
+    env = {
+        **os.environ,
+        "WRENCHLIGHT_DATABASE_URL": database_url,
+        # One signing secret for every worker, and a rate limit the load cannot reach: the
+        # limiter still counts every request, it just never refuses one.
+        "WRENCHLIGHT_JWT_SECRET": secrets.token_urlsafe(32),
+        "WRENCHLIGHT_API_RATE_LIMIT": "100000000/minute",
+    }
     return subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "wrenchlight.api_config:app_from_settings",
+            str(Path(sys.executable).parent / "wrenchlight"),
+            "api",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
             "--workers",
             str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
         ],
         env=env,
     )
@@ -169,8 +172,7 @@ def _wait_up(base: str, timeout_s: float = 60.0) -> None:
 
 def _load(
     base: str,
-    headers: dict[str, str],
-    paths: Callable[[random.Random], str],
+    paths: Callable[[random.Random], tuple[str, dict[str, str]]],
     clients: int,
     seconds: float,
 ) -> dict[str, Any]:
@@ -185,14 +187,15 @@ def _load(
 
     def client(i: int) -> None:
         rng = random.Random(i)
-        with httpx2.Client(base_url=base, headers=headers, timeout=30) as http:
+        with httpx2.Client(base_url=base, timeout=30) as http:
             for _ in range(3):  # warm the connection and the server's caches
-                http.get(paths(rng))
+                path, headers = paths(rng)
+                http.get(path, headers=headers)
             barrier.wait()
             while time.monotonic() < stop_at:
-                path = paths(rng)
+                path, headers = paths(rng)
                 t0 = time.perf_counter()
-                response = http.get(path)
+                response = http.get(path, headers=headers)
                 latencies[i].append(time.perf_counter() - t0)
                 if response.status_code != 200:
                     errors.append(f"{path}: {response.status_code} {response.text[:200]}")
@@ -251,9 +254,12 @@ def bench_api(
                 days=days,
                 drive_minutes=drive_minutes,
             )
-            headers = _credentials(conn)
-            ids = [r[0] for r in conn.execute("SELECT vehicle_id FROM vehicles")]
-            fleet_ids = [r[0] for r in conn.execute("SELECT fleet_id FROM fleets")]
+            keys = _credentials(conn)
+            fleet_of: dict[int, int] = dict(
+                conn.execute("SELECT vehicle_id, fleet_id FROM vehicles").fetchall()
+            )
+            ids = sorted(fleet_of)
+            fleet_ids = sorted(keys)
             drives: dict[int, dt.datetime] = dict(
                 conn.execute(
                     "SELECT vehicle_id, max(date_trunc('day', bucket)) FROM readings_1m "
@@ -268,21 +274,24 @@ def bench_api(
         base = f"http://127.0.0.1:{port}"
         _wait_up(base)
 
-        def health(rng: random.Random) -> str:
-            return f"/vehicles/{rng.choice(ids)}/health"
+        def health(rng: random.Random) -> tuple[str, dict[str, str]]:
+            vehicle = rng.choice(ids)
+            return f"/vehicles/{vehicle}/health", keys[fleet_of[vehicle]]
 
-        def series(rng: random.Random) -> str:
+        def series(rng: random.Random) -> tuple[str, dict[str, str]]:
             vehicle = rng.choice(ids)
             day = drives[vehicle]
             end = day + dt.timedelta(days=1)
-            return (
+            path = (
                 f"/vehicles/{vehicle}/telemetry?signal=speed_kmh&bucket=1m"
                 f"&start={day.isoformat().replace('+', '%2B')}"
                 f"&end={end.isoformat().replace('+', '%2B')}"
             )
+            return path, keys[fleet_of[vehicle]]
 
-        def fleet(rng: random.Random) -> str:
-            return f"/fleets/{rng.choice(fleet_ids)}/health?limit={fleet_size}"
+        def fleet(rng: random.Random) -> tuple[str, dict[str, str]]:
+            fleet_id = rng.choice(fleet_ids)
+            return f"/fleets/{fleet_id}/health?limit={fleet_size}", keys[fleet_id]
 
         report["endpoints"] = {}
         for name, paths in (
@@ -293,7 +302,7 @@ def bench_api(
             report["endpoints"][name] = {}
             for n in clients:
                 typer.echo(f"{name}, {n} client(s) …", err=True)
-                report["endpoints"][name][str(n)] = _load(base, headers, paths, n, seconds)
+                report["endpoints"][name][str(n)] = _load(base, paths, n, seconds)
     report.update(
         vehicles=vehicles,
         fleet_size=fleet_size,
@@ -315,9 +324,22 @@ def bench_api(
         typer.echo(json.dumps(report))
 
 
-def _credentials(conn: Any) -> dict[str, str]:
-    """Headers the load generator authenticates with (none while the API is open)."""
-    return {}
+def _credentials(conn: Any) -> dict[int, dict[str, str]]:
+    """Per fleet, the headers of its fleet manager's API key: every request is authenticated
+    and passes the fleet manager's object-level checks, as a fleet's integration would."""
+    from api.auth.keys import create_key
+    from api.auth.users import create_user
+
+    headers = {}
+    for (fleet_id,) in conn.execute("SELECT fleet_id FROM fleets ORDER BY fleet_id").fetchall():
+        user = create_user(
+            conn=conn,
+            email=f"manager-{fleet_id}@bench.test",
+            role="fleet_manager",
+            fleet_id=fleet_id,
+        )
+        headers[int(fleet_id)] = {"X-API-Key": create_key(conn=conn, user_id=user).key}
+    return headers
 
 
 def _print(report: dict[str, Any]) -> None:

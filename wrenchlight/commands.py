@@ -321,16 +321,10 @@ def api_cmd(
             "random secret and die with this process"
         )
     if workers > 1:
-        import uvicorn
+        from wrenchlight.apiworkers import serve as serve_workers
 
         os.environ["WRENCHLIGHT_DATABASE_URL"] = _require_db(settings)
-        uvicorn.run(
-            "wrenchlight.api_config:app_from_settings",
-            factory=True,
-            host=host or settings.api_host,
-            port=port or settings.api_port,
-            workers=workers,
-        )
+        serve_workers(host or settings.api_host, port or settings.api_port, workers)
         return
     serve(
         _require_db(settings),
