@@ -13,6 +13,7 @@ The fragments are constants chosen by role; caller input only ever travels as pa
 | shop    | has an order of one | has a fleet order  | their own shop               | all   |
 | fleet   | — (wrong role: 403) | their own fleet    | — (wrong role: 403)          | all   |
 | API key | their own           | their own          | their own                    | all   |
+| webhook | — (wrong role: 403) | their fleet's      | their shop's                 | all   |
 """
 
 from __future__ import annotations
@@ -112,3 +113,14 @@ def keys(p: Principal, alias: str = "k") -> Predicate:
     if p.is_admin:
         return _EVERYTHING
     return f"{alias}.user_id = %(p_user)s", _params(p)
+
+
+def subscriptions(p: Principal, alias: str = "w") -> Predicate:
+    """Webhook subscriptions ``p`` may see: a fleet manager's fleet's, shop staff's shop's."""
+    if p.is_admin:
+        return _EVERYTHING
+    if p.role == "fleet_manager":
+        return f"{alias}.fleet_id = %(p_fleet)s", _params(p)
+    if p.role == "shop_staff":
+        return f"{alias}.shop_id = %(p_shop)s", _params(p)
+    return _NOTHING

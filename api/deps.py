@@ -200,3 +200,21 @@ def valid_key_id(
 
 
 KeyIdDep = Annotated[int, Depends(valid_key_id)]
+
+
+WEBHOOK_ROLES: tuple[Role, ...] = ("fleet_manager", "shop_staff")
+
+
+def valid_subscription_id(
+    subscription_id: Annotated[int, Path(ge=1, description="Webhook subscription id")],
+    conn: ConnDep,
+    principal: Annotated[Principal, Depends(require_roles(*WEBHOOK_ROLES))],
+) -> int:
+    """The path's webhook subscription, if it is the caller's fleet's or shop's."""
+    sql = "SELECT 1 FROM webhook_subscriptions w WHERE w.subscription_id = %(id)s"
+    if not _visible(conn, sql, access.subscriptions(principal), subscription_id):
+        raise not_found("webhook", subscription_id)
+    return subscription_id
+
+
+SubscriptionIdDep = Annotated[int, Depends(valid_subscription_id)]

@@ -23,6 +23,7 @@ from api.problems import ProblemError, handle_problem, problem_response
 from api.ratelimit import Limiter, RateLimits
 from api.shops.router import router as shops_router
 from api.vehicles.router import router as vehicles_router
+from api.webhooks.router import router as webhooks_router
 
 # Every domain router answers only authenticated callers; an unauthenticated call gets 401
 # whatever the route, so a new route cannot be public by forgetting a dependency.
@@ -34,6 +35,7 @@ AUTHENTICATED = (
     shops_router,
     fleets_router,
     audit_router,
+    webhooks_router,
 )
 
 

@@ -71,6 +71,18 @@ def get(conn: psycopg.Connection, subscription_id: int) -> dict[str, Any] | None
         ).fetchone()
 
 
+def list_where(
+    conn: psycopg.Connection, where: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Subscriptions matching an access predicate over alias ``w``, oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT {_COLUMNS} FROM webhook_subscriptions w WHERE {where} "
+            "ORDER BY subscription_id",
+            params,
+        ).fetchall()
+
+
 def delete(conn: psycopg.Connection, subscription_id: int) -> bool:
     """Remove a subscription and its pending deliveries; False if there was none."""
     row = conn.execute(

@@ -281,3 +281,38 @@ def test_the_cli_subscribes_and_shows_the_log(db_url, conn, http, receiver, tena
     assert shown.exit_code == 0, shown.output
     [delivery] = json.loads(shown.stdout)["deliveries"]
     assert delivery["status"] == "delivered" and delivery["log"][0]["status_code"] == 200
+
+
+def test_a_fleet_manager_subscribes_through_the_api_and_reads_the_log(
+    client, conn, http, receiver, tenants
+):
+    from api_helpers import make_caller
+
+    manager = make_caller(conn, "fleet_manager", fleet_id=tenants["fleet_a"]).headers
+    other = make_caller(conn, "fleet_manager", fleet_id=tenants["fleet_b"]).headers
+    owner = make_caller(conn, "owner").headers
+    body = {"url": receiver.url, "event_types": ["alert.raised"], "description": "planner"}
+    created = client.post("/webhooks", json=body, headers=manager)
+    assert created.status_code == 201, created.text
+    sub = created.json()
+    assert sub["fleet_id"] == tenants["fleet_a"] and sub["secret"].startswith("whsec_")
+    assert client.post("/webhooks", json=body, headers=owner).status_code == 403
+    chosen = client.post("/webhooks", json=body | {"fleet_id": tenants["fleet_b"]}, headers=manager)
+    assert chosen.status_code == 403  # only admins choose another tenant
+    bad = client.post("/webhooks", json=body | {"event_types": ["alert.deleted"]}, headers=manager)
+    assert bad.status_code == 422
+    listed = client.get("/webhooks", headers=manager).json()["items"]
+    assert [s["subscription_id"] for s in listed] == [sub["subscription_id"]]
+    assert "secret" not in listed[0]
+    assert client.get("/webhooks", headers=other).json()["items"] == []
+    _alert(conn, tenants["vehicle_a"])
+    _cycle(conn, http, T0)
+    signing.verify(
+        sub["secret"], receiver.requests[0][1], receiver.requests[0][2], now=T0.timestamp()
+    )
+    path = f"/webhooks/{sub['subscription_id']}"
+    log = client.get(f"{path}/deliveries", headers=manager).json()
+    assert [(d["event_type"], d["status"]) for d in log["items"]] == [("alert.raised", "delivered")]
+    assert client.get(f"{path}/deliveries", headers=other).status_code == 404
+    assert client.delete(path, headers=manager).status_code == 204
+    assert client.get(path, headers=manager).status_code == 404
