@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
@@ -19,7 +20,7 @@ from api.deps import ConnDep, current_principal, rate_limited
 from api.devices.router import router as devices_router
 from api.fleets.router import router as fleets_router
 from api.orders.router import router as orders_router
-from api.problems import ProblemError, handle_problem, problem_response
+from api.problems import ProblemError, handle_data_error, handle_problem, problem_response
 from api.ratelimit import Limiter, RateLimits
 from api.shops.router import router as shops_router
 from api.vehicles.router import router as vehicles_router
@@ -76,13 +77,14 @@ def create_app(
     app.state.auth = auth or AuthConfig()
     app.state.limiter = Limiter(rate_limits or RateLimits())
     app.add_exception_handler(ProblemError, handle_problem)
+    app.add_exception_handler(psycopg.DataError, handle_data_error)
     app.middleware("http")(audit_writes)
-    app.include_router(auth_public_router)
+    app.include_router(auth_public_router, responses=problem_response(400))
     for router in AUTHENTICATED:
         app.include_router(
             router,
             dependencies=[Depends(current_principal), Depends(rate_limited)],
-            responses=problem_response(401) | problem_response(429),
+            responses=problem_response(400) | problem_response(401) | problem_response(429),
         )
 
     # Public: load balancers and orchestrators probe it without credentials; it shows no data.

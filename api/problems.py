@@ -95,3 +95,12 @@ async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
         media_type=MEDIA_TYPE,
         headers=exc.headers,
     )
+
+
+async def handle_data_error(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database cannot hold (an id past 2^63, a date past its range) is the
+    caller's mistake: 400 problem details, never a 500."""
+    problem = ProblemError(
+        400, "invalid-value", "Invalid value", f"A value is out of range: {str(exc).strip()}"
+    )
+    return await handle_problem(request, problem)

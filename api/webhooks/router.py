@@ -47,7 +47,7 @@ def _tenant(principal: Principal, body: SubscriptionIn) -> tuple[int | None, int
     "",
     response_model=SubscriptionCreated,
     status_code=201,
-    responses=problem_response(400) | problem_response(403),
+    responses=problem_response(400) | problem_response(403) | problem_response(404),
 )
 def subscribe(body: SubscriptionIn, principal: Subscriber, conn: ConnDep) -> SubscriptionCreated:
     """Deliver events to ``url``, signed; the answer holds the signing secret, shown once."""
@@ -55,7 +55,7 @@ def subscribe(body: SubscriptionIn, principal: Subscriber, conn: ConnDep) -> Sub
     try:
         created = subscriptions.create(
             conn,
-            url=body.url,
+            url=str(body.url),
             event_types=list(body.event_types),
             fleet_id=fleet_id,
             shop_id=shop_id,

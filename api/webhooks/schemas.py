@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 EventType = Literal["alert.raised", "order.created", "order.status_changed"]
 
@@ -27,7 +27,7 @@ class SubscriptionIn(BaseModel):
         },
     )
 
-    url: str = Field(pattern=r"^https?://", max_length=2000)
+    url: HttpUrl = Field(description="Where to POST the events (http or https)")
     event_types: list[EventType] = Field(min_length=1)
     description: str | None = Field(None, max_length=200)
     fleet_id: int | None = Field(None, ge=1, description="Admins only: the fleet's events")
