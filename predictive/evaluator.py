@@ -23,43 +23,47 @@ alert is raised once per tier. A vehicle's trouble codes (``vehicle_dtcs``) beco
 the same transaction when they changed since they were last evaluated
 (``evaluator_dtc_marks``). With ``lease_owner`` an evaluator touches only vehicles of the
 shards it holds (``leases.py``).
+
+Two ways to run the same evaluation (``vehicle_pass.py`` holds what they share):
+``evaluate_vehicle`` takes one vehicle, a few round trips each; ``evaluate_vehicles`` and
+``evaluate_pending`` (and the evaluator process, ``worker.py``) take thousands at a time with
+the set-based pass of ``bulk.py``, which gives the same predictions and alerts.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import psycopg
 
+from predictive import bulk
 from predictive.health import (
     OIL_DUE_SOON_PCT,
     PAD_DUE_SOON_MM,
     Prediction,
-    PredictiveError,
     VehicleNotFound,
     latest_predictions,
 )
 from predictive.leases import shard_count
-from predictive.publish import store, trouble_code_alerts
+from predictive.publish import store
 from predictive.vehicle_pass import (
     READ_COLUMNS,
     READ_SIGNALS,
+    SETTLE_S,
     VEHICLE_COLUMNS,
     VehiclePass,
     VehicleRow,
+    codes_changed,
     hold_back,
     unobserved_km,
 )
 
 log = logging.getLogger(__name__)
 
-# How long the newest timestamp group is held back (see the module docstring). Ingest commits
-# a batch's samples together within a second or two; a minute leaves ample margin.
-SETTLE_S = 60.0
 # Readings are read in pages of this many rows, so rebuilding a vehicle with months of 1 Hz
 # data since its last service does not hold it all in memory; the totals compose exactly.
 PAGE_ROWS = 200_000
@@ -98,26 +102,6 @@ def _trouble_codes(conn: psycopg.Connection, vehicle_id: int) -> None:
         stored=row[1],
         pending=row[2],
         permanent=row[3],
-    )
-
-
-def codes_changed(
-    conn: psycopg.Connection,
-    *,
-    vehicle_id: int,
-    updated_at: datetime,
-    stored: Sequence[str],
-    pending: Sequence[str],
-    permanent: Sequence[str],
-) -> None:
-    """Alerts for a vehicle's changed trouble codes, and the mark that they were evaluated."""
-    trouble_code_alerts(
-        conn, vehicle_id=vehicle_id, stored=stored, pending=pending, permanent=permanent
-    )
-    conn.execute(
-        "INSERT INTO evaluator_dtc_marks (vehicle_id, updated_at) VALUES (%s, %s) "
-        "ON CONFLICT (vehicle_id) DO UPDATE SET updated_at = EXCLUDED.updated_at",
-        (vehicle_id, updated_at),
     )
 
 
@@ -225,6 +209,33 @@ def pending_vehicles(
     return [int(r[0]) for r in rows]
 
 
+def evaluate_vehicles(
+    *,
+    conn: psycopg.Connection,
+    vehicle_ids: Iterable[int],
+    now: datetime,
+    lease_owner: str | None = None,
+    between_chunks: Callable[[], bool] | None = None,
+    **thresholds: Any,
+) -> dict[int, int]:
+    """Evaluate many vehicles with the set-based pass (``bulk.py``): the same predictions and
+    alerts as ``evaluate_vehicle`` on each, a chunk of vehicles per transaction. Returns
+    vehicle → predictions written, for each vehicle evaluated; vehicles locked by another
+    transaction are skipped (they stay pending).
+
+    ``conn`` should be in autocommit mode.
+    """
+    return bulk.evaluate_vehicles(
+        conn=conn,
+        vehicle_ids=vehicle_ids,
+        now=now,
+        one=evaluate_vehicle,
+        lease_owner=lease_owner,
+        between_chunks=between_chunks,
+        **thresholds,
+    )
+
+
 def evaluate_pending(
     *,
     conn: psycopg.Connection,
@@ -234,19 +245,13 @@ def evaluate_pending(
     lease_owner: str | None = None,
     **thresholds: Any,
 ) -> list[int]:
-    """Evaluate every pending vehicle (``pending_vehicles``); return their ids.
+    """Evaluate every pending vehicle (``pending_vehicles``) with the set-based pass; return
+    the ids of those evaluated.
 
-    ``conn`` should be in autocommit mode so each vehicle commits on its own.
+    ``conn`` should be in autocommit mode so each chunk commits on its own.
     """
-    ids = []
-    for vehicle_id in pending_vehicles(conn=conn, limit=limit, shards=shards):
-        try:
-            evaluate_vehicle(
-                conn=conn, vehicle_id=vehicle_id, now=now, lease_owner=lease_owner, **thresholds
-            )
-        except (PredictiveError, psycopg.DataError) as exc:
-            # One vehicle's bad data must not stop the others from being evaluated.
-            log.warning("evaluating vehicle %s failed: %s", vehicle_id, exc)
-            continue
-        ids.append(vehicle_id)
-    return ids
+    pending = pending_vehicles(conn=conn, limit=limit, shards=shards)
+    written = evaluate_vehicles(
+        conn=conn, vehicle_ids=pending, now=now, lease_owner=lease_owner, **thresholds
+    )
+    return sorted(written)

@@ -14,12 +14,13 @@ decides a vehicle's totals and outputs lives here once, so the two cannot drift 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import psycopg
 
 from predictive import brakes
 from predictive.health import BRAKE_MODEL, OIL_MODEL, Prediction
@@ -29,6 +30,7 @@ from predictive.publish import (
     Publication,
     brake_publication,
     oil_publication,
+    trouble_code_alerts,
 )
 from predictive.totals import BrakeTotals, OilTotals, Series, advance_brakes, advance_oil
 from telemetry.signals import by_id, by_name
@@ -55,6 +57,11 @@ LOAD, AMBIENT = _signal_id("engine_load_pct"), _signal_id("ambient_temp_c")
 # the time in epoch seconds). A row with none of them is no reading for the models.
 READ_SIGNALS = (*OIL_SIGNALS, LOAD, AMBIENT)
 READ_COLUMNS = tuple(_column(sid) for sid in READ_SIGNALS)
+
+# How long the newest timestamp group is held back (see ``hold_back`` and the evaluator's
+# docstring). Ingest commits a batch's samples together within a second or two; a minute
+# leaves ample margin.
+SETTLE_S = 60.0
 
 VEHICLE_COLUMNS = (
     "vehicle_id, mass_kg, oil_changed_at, pads_measured_at, pad_front_mm, pad_rear_mm, "
@@ -254,3 +261,23 @@ class VehiclePass:
                 )
             )
         return out
+
+
+def codes_changed(
+    conn: psycopg.Connection,
+    *,
+    vehicle_id: int,
+    updated_at: datetime,
+    stored: Sequence[str],
+    pending: Sequence[str],
+    permanent: Sequence[str],
+) -> None:
+    """Alerts for a vehicle's changed trouble codes, and the mark that they were evaluated."""
+    trouble_code_alerts(
+        conn, vehicle_id=vehicle_id, stored=stored, pending=pending, permanent=permanent
+    )
+    conn.execute(
+        "INSERT INTO evaluator_dtc_marks (vehicle_id, updated_at) VALUES (%s, %s) "
+        "ON CONFLICT (vehicle_id) DO UPDATE SET updated_at = EXCLUDED.updated_at",
+        (vehicle_id, updated_at),
+    )
