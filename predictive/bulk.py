@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import psycopg
+from psycopg.copy import QueuedLibpqWriter
 
 from predictive.health import (
     BRAKE_MODEL,
@@ -148,6 +149,22 @@ def _rows(row: Sequence[Any]) -> np.ndarray:
     return rows
 
 
+def stream_new_rows(
+    conn: psycopg.Connection,
+    since: dict[int, float | None],
+    *,
+    now: datetime,
+    cap: int = BULK_ROWS,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Each vehicle's rows after its ``since`` (up to ``now``, at most ``cap``), by time, as
+    PostgreSQL produces them (vehicles without any are left out). Streamed, so the server
+    reads the next vehicles while the caller works on these."""
+    cur = conn.cursor(binary=True)
+    params = {"ids": list(since), "since": list(since.values()), "now": now, "cap": cap}
+    for row in cur.stream(READ_SQL, params):
+        yield int(row[0]), _rows(row)
+
+
 def read_new_rows(
     conn: psycopg.Connection,
     since: dict[int, float | None],
@@ -155,12 +172,8 @@ def read_new_rows(
     now: datetime,
     cap: int = BULK_ROWS,
 ) -> dict[int, np.ndarray]:
-    """Each vehicle's rows after its ``since`` (up to ``now``, at most ``cap``), by time;
-    vehicles without any are left out."""
-    ids = list(since)
-    cur = conn.cursor(binary=True)
-    cur.execute(READ_SQL, {"ids": ids, "since": list(since.values()), "now": now, "cap": cap})
-    return {int(row[0]): _rows(row) for row in cur}
+    """``stream_new_rows`` collected: vehicle → its rows."""
+    return dict(stream_new_rows(conn, since, now=now, cap=cap))
 
 
 def _latest(conn: psycopg.Connection, ids: list[int]) -> dict[int, dict[str, Prediction]]:
@@ -239,7 +252,8 @@ def store_all(
     ]
     next_id = iter(ids)
     stored: list[tuple[int, Publication, int]] = []
-    with conn.cursor().copy(_COPY_SQL) as copy:
+    # A thread sends the data, so the server parses rows while we encode the next.
+    with conn.cursor() as cur, cur.copy(_COPY_SQL, writer=QueuedLibpqWriter(cur)) as copy:
         for vid, vehicle_pubs in pubs.items():
             for pub in vehicle_pubs:
                 pid = next(next_id)
@@ -295,22 +309,24 @@ def _chunk(
             )
         latest = _latest(conn, vids)
         runs = {v.vehicle_id: VehiclePass.begin(v, latest.get(v.vehicle_id, {})) for v in locked}
-        new_rows = read_new_rows(conn, _start(conn, runs), now=now)
+        since = _start(conn, runs)
         settled_s = (now - timedelta(seconds=settle_s)).timestamp()
         pubs: dict[int, list[Publication]] = {}
         alone = []
-        for vid, run in runs.items():
-            rows = new_rows.get(vid)
-            if rows is not None and len(rows) >= BULK_ROWS:
+        for vid, rows in stream_new_rows(conn, since, now=now):
+            if len(rows) >= BULK_ROWS:
                 alone.append(vid)
                 continue
-            if rows is not None:
-                rows = hold_back(rows, full=False, settled_s=settled_s)
-                if rows.size:
-                    run.advance(rows)
+            run = runs[vid]
+            rows = hold_back(rows, full=False, settled_s=settled_s)
+            if rows.size:
+                run.advance(rows)
             pubs[vid] = run.publications(
                 now=now, oil_alert_pct=oil_alert_pct, pad_alert_mm=pad_alert_mm
             )
+        # Vehicles without new rows publish nothing, but were evaluated (trouble codes).
+        for vid in runs.keys() - pubs.keys() - set(alone):
+            pubs[vid] = []
         store_all(conn, now=now, pubs=pubs)
         written = {vid: len(p) for vid, p in pubs.items()}
         for vid in alone:

@@ -200,6 +200,9 @@ class VehiclePass:
         oil_through, brake_through = self.oil.through_s, self.brake.through_s
         self.oil_since = oil_through if oil_through is not None else self.vehicle.oil_base_s
         self.brake_since = brake_through if brake_through is not None else self.vehicle.pad_base_s
+        if self.vehicle.fuel_type == "electric":
+            # No engine oil to model: its cursor must not make every pass reread old rows.
+            return self.brake_since
         if self.oil_since is None or self.brake_since is None:
             return None
         return min(self.oil_since, self.brake_since)

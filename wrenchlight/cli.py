@@ -271,5 +271,11 @@ def main() -> None:
     # The agent runs on small computers: its process loads neither the simulator nor the cloud
     # parts (numpy, FastAPI, psycopg), which the other commands register on import.
     if len(sys.argv) < 2 or sys.argv[1] not in DEVICE_COMMANDS:
-        from wrenchlight import bench, bench_edge, commands, predictive_cmds  # noqa: F401
+        from wrenchlight import (  # noqa: F401
+            bench,
+            bench_edge,
+            bench_predictive,
+            commands,
+            predictive_cmds,
+        )
     app()
