@@ -6,6 +6,7 @@ pair goes through ``evaluate_vehicle``, the other through ``evaluate_vehicles``,
 incremental passes, and what they stored must be the same.
 """
 
+import threading
 from datetime import timedelta
 
 import numpy as np
@@ -203,3 +204,30 @@ def test_readings_are_split_by_vehicle_in_time_order(conn, rows):
     for vid in (a, b):
         assert got[vid][:, 0].tolist() == [times.timestamp() + s for s in range(1, rows + 1)]
         assert got[vid][:, 4].tolist() == [vid * 100.0 + k for k in reversed(range(rows))]
+
+
+def test_two_passes_at_once_never_advance_a_vehicle_twice(conn, db_url):
+    ids = [create_vehicle(conn, vin=f"WLTWN{i:012d}") for i in range(40)]
+    _copy(conn, ids, _drive(np.random.default_rng(2), 600, 600, oil_temp=True))
+    barrier = threading.Barrier(2)
+    results = []
+
+    def evaluate():
+        with psycopg.connect(db_url, autocommit=True) as own:
+            barrier.wait()
+            results.append(
+                evaluate_vehicles(conn=own, vehicle_ids=ids, now=START + HOUR, chunk_size=7)
+            )
+
+    threads = [threading.Thread(target=evaluate) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    # Each vehicle's readings went into exactly one oil and one brake prediction, whichever
+    # pass took it; the other skipped it (locked) or found nothing new after it.
+    per_vehicle = dict(
+        conn.execute("SELECT vehicle_id, count(*) FROM predictions GROUP BY 1").fetchall()
+    )
+    assert per_vehicle == {vid: 2 for vid in ids}
+    assert sum(n for r in results for n in r.values()) == 2 * len(ids)
