@@ -99,13 +99,14 @@ _CODES_SQL = (
     "WHERE d.vehicle_id = ANY(%s) AND m.updated_at IS DISTINCT FROM d.updated_at "
     "ORDER BY d.vehicle_id"
 )
-# Only what VehiclePass.begin reads of the latest predictions, not their whole evidence.
+# Only what VehiclePass.begin reads of the latest predictions (the highest id per vehicle and
+# model, as ``latest_predictions``), and their evidence only once those few rows are chosen.
 _LATEST_SQL = (
-    "SELECT DISTINCT ON (vehicle_id, model) vehicle_id, model, model_version, "
-    "evidence->'state', evidence->'baseline_s', evidence ? 'first_reading_s', "
-    "evidence->'first_reading_s' FROM predictions "
-    "WHERE vehicle_id = ANY(%s) AND model = ANY(%s) "
-    "ORDER BY vehicle_id, model, prediction_id DESC"
+    "SELECT vehicle_id, model, model_version, evidence->'state', evidence->'baseline_s', "
+    "evidence ? 'first_reading_s', evidence->'first_reading_s' FROM predictions "
+    "WHERE prediction_id IN (SELECT max(prediction_id) FROM predictions "
+    "                        WHERE vehicle_id = ANY(%s) AND model = ANY(%s) "
+    "                        GROUP BY vehicle_id, model)"
 )
 _ODOMETER_SQL = (
     "SELECT (SELECT odometer_km FROM readings r WHERE r.vehicle_id = c.vehicle_id "
