@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,25 +49,74 @@ def _km_text(km: float | None) -> str:
     return f", about {rounded:,.0f} km left"
 
 
+@dataclass(frozen=True)
+class Publication:
+    """A prediction ready to be stored, and the alert its tier calls for.
+
+    Computing it touches no database, so the evaluator's set-based pass computes many and
+    stores them together (``predictive.bulk``); ``store`` writes one.
+    """
+
+    model: str
+    version: str
+    value: float
+    unit: str
+    remaining_km: float | None
+    evidence: dict[str, Any]
+    kind: str
+    tier: str | None
+    severity: str
+    message: str
+    # The alert's evidence but for the prediction's id, known only once it is stored.
+    alert_evidence: dict[str, Any]
+
+
 def _insert(
-    conn: psycopg.Connection,
-    vehicle_id: int,
-    model: str,
-    version: str,
-    now: datetime,
-    value: float,
-    unit: str,
-    remaining: float | None,
-    evidence: dict[str, Any],
+    conn: psycopg.Connection, vehicle_id: int, now: datetime, pub: Publication
 ) -> Prediction:
     row = conn.execute(
         "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
         f"remaining_km, evidence) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
         f"RETURNING {PREDICTION_COLUMNS}",
-        (vehicle_id, model, version, now, value, unit, remaining, Jsonb(evidence)),
+        (
+            vehicle_id,
+            pub.model,
+            pub.version,
+            now,
+            pub.value,
+            pub.unit,
+            pub.remaining_km,
+            Jsonb(pub.evidence),
+        ),
     ).fetchone()
     assert row is not None
     return prediction_from_row(row)
+
+
+def sync_publication_alerts(
+    conn: psycopg.Connection, *, vehicle_id: int, pub: Publication, prediction_id: int
+) -> None:
+    """Raise the alert of the publication's tier once (``sync_alerts``)."""
+    sync_alerts(
+        conn,
+        vehicle_id=vehicle_id,
+        kind=pub.kind,
+        tiers=TIERS,
+        tier=pub.tier,
+        severity=pub.severity,
+        message=pub.message,
+        evidence={**pub.alert_evidence, "prediction_id": prediction_id},
+        prediction_id=prediction_id,
+    )
+
+
+def store(
+    conn: psycopg.Connection, *, vehicle_id: int, now: datetime, pub: Publication
+) -> Prediction:
+    """Insert the prediction and sync the alerts of its tier."""
+    pred = _insert(conn, vehicle_id, now, pub)
+    sync_publication_alerts(conn, vehicle_id=vehicle_id, pub=pub, prediction_id=pred.prediction_id)
+    return pred
 
 
 def oil_thresholds(change_soon_pct: float = OIL_DUE_SOON_PCT) -> list[Threshold]:
@@ -133,6 +183,13 @@ def sync_alerts(
     return None if row is None else int(row[0])
 
 
+def alerts_in_sync(open_tiers: Collection[str], *, tiers: Sequence[str], tier: str | None) -> bool:
+    """Whether ``sync_alerts`` would change nothing, given the tiers of the kind's unresolved
+    alerts: none to resolve, and the alert of ``tier`` (if any) already open."""
+    keep = set() if tier is None else set(tiers[: tiers.index(tier) + 1])
+    return set(open_tiers) <= keep and (tier is None or tier in open_tiers)
+
+
 def _outlook(
     *,
     current: dict[str, float],
@@ -171,6 +228,27 @@ def oil_prediction(
     its band, and the "change soon" alert also comes once the projection rule
     (``alerting.py``) says the pessimistic life left is within the lead.
     """
+    pub = oil_publication(
+        now=now,
+        t=t,
+        baseline_s=baseline_s,
+        alert_pct=alert_pct,
+        first_s=first_s,
+        learned_models=learned_models,
+    )
+    return store(conn, vehicle_id=vehicle_id, now=now, pub=pub)
+
+
+def oil_publication(
+    *,
+    now: datetime,
+    t: OilTotals,
+    baseline_s: float | None,
+    alert_pct: float,
+    first_s: float | None = None,
+    learned_models: learned.LearnedModels | None = None,
+) -> Publication:
+    """The oil-life prediction from these totals, and its alert (see ``oil_prediction``)."""
     effective = t.effective_revs + t.unobserved_km * oil.NOMINAL_EFFECTIVE_REVS_PER_KM
     wear_life = oil.oil_life_pct(effective)
     rate = t.revs_per_km()
@@ -236,24 +314,19 @@ def oil_prediction(
         }
         if tier is None and estimate.projection_due:
             tier = thresholds[0].tier  # the lead rule raises "change soon" before 15 %
-    pred = _insert(conn, vehicle_id, OIL_MODEL, version, now, life, "%", remaining, evidence)
-    sync_alerts(
-        conn,
-        vehicle_id=vehicle_id,
+    return Publication(
+        model=OIL_MODEL,
+        version=version,
+        value=life,
+        unit="%",
+        remaining_km=remaining,
+        evidence=evidence,
         kind="oil_change",
-        tiers=TIERS,
         tier=tier,
         severity=TIER_SEVERITY.get(tier or "", "warning"),
         message=f"Oil life {life:.0f} %{_km_text(remaining)}",
-        evidence={
-            "tier": tier,
-            "model_version": version,
-            "prediction_id": pred.prediction_id,
-            **outlook,
-        },
-        prediction_id=pred.prediction_id,
+        alert_evidence={"tier": tier, "model_version": version, **outlook},
     )
-    return pred
 
 
 def brake_prediction(
@@ -268,6 +341,27 @@ def brake_prediction(
     first_s: float | None = None,
 ) -> Prediction:
     """Store the brake-pad prediction from these totals; raise the pad alert of its tier."""
+    pub = brake_publication(
+        now=now,
+        t=t,
+        baseline_s=baseline_s,
+        measured_mm=measured_mm,
+        alert_mm=alert_mm,
+        first_s=first_s,
+    )
+    return store(conn, vehicle_id=vehicle_id, now=now, pub=pub)
+
+
+def brake_publication(
+    *,
+    now: datetime,
+    t: BrakeTotals,
+    baseline_s: float | None,
+    measured_mm: tuple[float, float],
+    alert_mm: float,
+    first_s: float | None = None,
+) -> Publication:
+    """The brake-pad prediction from these totals, and its alert (see ``brake_prediction``)."""
     braking_mj = t.braking_mj + t.unobserved_km * brakes.NOMINAL_MJ_PER_KM
     wear_front, wear_rear = brakes.pad_wear_mm(braking_mj)
     front = max(0.0, measured_mm[0] - wear_front)
@@ -307,28 +401,20 @@ def brake_prediction(
         "first_reading_s": first_s,
         "state": t.to_json(),
     }
-    pred = _insert(
-        conn, vehicle_id, BRAKE_MODEL, BRAKE_VERSION, now, thinner, "mm", remaining, evidence
-    )
     tier = tier_for(thinner, thresholds)
-    sync_alerts(
-        conn,
-        vehicle_id=vehicle_id,
+    return Publication(
+        model=BRAKE_MODEL,
+        version=BRAKE_VERSION,
+        value=thinner,
+        unit="mm",
+        remaining_km=remaining,
+        evidence=evidence,
         kind="brake_pads",
-        tiers=TIERS,
         tier=tier,
         severity=TIER_SEVERITY.get(tier or "", "warning"),
         message=f"{axle.capitalize()} brake pads {thinner:.1f} mm{_km_text(remaining)}",
-        evidence={
-            "tier": tier,
-            "axle": axle,
-            "model_version": BRAKE_VERSION,
-            "prediction_id": pred.prediction_id,
-            **outlook,
-        },
-        prediction_id=pred.prediction_id,
+        alert_evidence={"tier": tier, "axle": axle, "model_version": BRAKE_VERSION, **outlook},
     )
-    return pred
 
 
 # Trouble-code alert tiers: the urgency of the worst finding, least urgent first.

@@ -13,7 +13,7 @@ parked for a month keeps its rate, and the decay composes exactly across chunks.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -56,7 +56,8 @@ class _JsonState:
 
     def to_json(self) -> dict[str, Any]:
         """Plain-JSON form for a prediction's evidence."""
-        return asdict(self)
+        # Fields are floats and (time, value) tuples: no deep copy needed (asdict's is slow).
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:

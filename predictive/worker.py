@@ -6,9 +6,10 @@ are lost while we are disconnected, and PostgreSQL drops them if our queue overf
 periodic sweep of ``pending_vehicles`` catches whatever the notifications missed.
 
 Several evaluators can run: each leases shards of the vehicles (``predictive.leases``) and
-evaluates, from notifications and sweeps alike, only vehicles of the shards it holds. Every
-evaluator receives every notification and ignores the others'. Gaining shards (at start, or
-taking over a crashed evaluator's) triggers a sweep of them at once.
+evaluates, from notifications and sweeps alike, only vehicles of the shards it holds, a chunk
+at a time with the set-based pass (``bulk.py``). Every evaluator receives every notification
+and ignores the others'. Gaining shards (at start, or taking over a crashed evaluator's)
+triggers a sweep of them at once.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from typing import Any
 
 import psycopg
 
-from predictive.evaluator import evaluate_vehicle, pending_vehicles
-from predictive.health import PredictiveError
+from predictive.evaluator import evaluate_vehicles, pending_vehicles
 from predictive.leases import (
     LEASE_TTL_S,
     default_owner,
@@ -106,24 +106,22 @@ def _serve(
         shards = _Shards(work, owner, lease_ttl_s, max_shards)
 
         def evaluate(vehicle_ids: list[int]) -> None:
-            for vehicle_id in vehicle_ids:
-                # Renew between vehicles: a long sweep must not let the leases lapse.
+            mine = [vid for vid in vehicle_ids if shards.holds(vid)]  # others' are not ours
+
+            def next_chunk() -> bool:
+                # Renew between chunks: a long sweep must not let the leases lapse.
                 shards.beat()
-                if stop_event.is_set():
-                    return
-                if not shards.holds(vehicle_id):
-                    continue  # another evaluator's
-                try:
-                    evaluate_vehicle(
-                        conn=work,
-                        vehicle_id=vehicle_id,
-                        now=clock(),
-                        lease_owner=owner,
-                        **thresholds,
-                    )
-                except (PredictiveError, psycopg.DataError) as exc:
-                    # One vehicle's bad data must not stop the others from being evaluated.
-                    log.warning("evaluating vehicle %s failed: %s", vehicle_id, exc)
+                return not stop_event.is_set()
+
+            if mine:
+                evaluate_vehicles(
+                    conn=work,
+                    vehicle_ids=mine,
+                    now=clock(),
+                    lease_owner=owner,
+                    between_chunks=next_chunk,
+                    **thresholds,
+                )
 
         last_poll = float("-inf")
         try:

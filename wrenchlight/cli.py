@@ -277,6 +277,7 @@ def main() -> None:
             bench_api,
             bench_edge,
             bench_matching,
+            bench_predictive,
             commands,
             predictive_cmds,
             shops_cmds,

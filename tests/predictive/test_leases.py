@@ -100,19 +100,18 @@ def test_concurrent_claims_never_share_a_shard(db_url, conn, shards):
 
 
 def _record_evaluations(monkeypatch):
-    """(owner, vehicle, models written) for every evaluate_vehicle call of the evaluators."""
+    """(owner, vehicle, models written) for every vehicle the evaluators evaluated."""
     calls = []
     lock = threading.Lock()
-    real = predictive.evaluator.evaluate_vehicle
+    real = predictive.evaluator.evaluate_vehicles
 
     def recording(**kwargs):
         written = real(**kwargs)
         with lock:
-            calls.append((kwargs.get("lease_owner"), kwargs["vehicle_id"], len(written)))
+            calls.extend((kwargs.get("lease_owner"), vid, n) for vid, n in written.items())
         return written
 
-    monkeypatch.setattr(predictive.evaluator, "evaluate_vehicle", recording)
-    monkeypatch.setattr(predictive.worker, "evaluate_vehicle", recording)
+    monkeypatch.setattr(predictive.worker, "evaluate_vehicles", recording)
     return calls
 
 

@@ -1,0 +1,404 @@
+# SPDX-License-Identifier: MIT
+"""The evaluator's set-based pass: a chunk of vehicles in a handful of queries.
+
+``evaluate_vehicle`` costs about ten round trips per vehicle. Here a chunk of
+``CHUNK_VEHICLES`` vehicles costs a fixed number of statements, in one transaction:
+
+1. lock the chunk's vehicle rows (``FOR UPDATE SKIP LOCKED``; with ``lease_owner`` only
+   vehicles of the shards it holds), so two evaluators never advance a vehicle twice; a vehicle
+   locked elsewhere is skipped and stays pending for the next sweep;
+2. trouble codes that changed since last evaluated (alerts for those few, one by one);
+3. the latest prediction of each model, its totals only (``evidence->'state'`` and the keys
+   ``VehiclePass.begin`` reads);
+4. the first odometer reading after a service, for models that start afresh;
+5. every vehicle's new readings in one query: PostgreSQL packs each vehicle's rows into one
+   binary string per column (``float8send``), which numpy reads without a Python object per
+   value;
+6. per vehicle, ``VehiclePass`` advances the totals and makes the publications (the same code
+   as ``evaluate_vehicle``, so the results are the same);
+7. all predictions with one ``COPY`` (their ids drawn from the sequence first), and
+   ``sync_publication_alerts`` only where the vehicle's open alerts differ from what its tier
+   calls for (``alerts_in_sync``), which is rare: a tier crossing, or an alert resolved by hand.
+
+A vehicle with more than ``BULK_ROWS`` new rows (a long-offline car uploading its disk buffer,
+a rebuild) is handed to ``evaluate_vehicle`` inside the same transaction, which pages through
+its rows. If the chunk fails on bad data, it is rolled back and its vehicles are evaluated one
+by one, so one vehicle's bad data only costs its own evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import numpy as np
+import psycopg
+from psycopg.copy import QueuedLibpqWriter
+
+from predictive.health import (
+    BRAKE_MODEL,
+    OIL_DUE_SOON_PCT,
+    OIL_MODEL,
+    PAD_DUE_SOON_MM,
+    TIERS,
+    Prediction,
+    PredictiveError,
+)
+from predictive.learned import LearnedModels
+from predictive.publish import Publication, alerts_in_sync, sync_publication_alerts
+from predictive.vehicle_pass import (
+    READ_COLUMNS,
+    SETTLE_S,
+    VEHICLE_COLUMNS,
+    VehiclePass,
+    VehicleRow,
+    codes_changed,
+    hold_back,
+    unobserved_km,
+)
+
+log = logging.getLogger(__name__)
+
+# Vehicles per transaction: enough that the fixed statements cost little per vehicle, few
+# enough that a chunk's rows stay small (at most CHUNK_VEHICLES x BULK_ROWS).
+CHUNK_VEHICLES = 1000
+# New rows of one vehicle read in bulk: half an hour of driving at the feed's 1 Hz. A vehicle
+# with more is evaluated alone (``evaluate_vehicle`` pages through any amount).
+BULK_ROWS = 1800
+# timestamptz_send counts microseconds from 2000-01-01 UTC.
+_PG_EPOCH_US = 946_684_800_000_000
+
+
+class OneVehicle(Protocol):
+    """``evaluator.evaluate_vehicle``: the per-vehicle path for what does not fit a chunk."""
+
+    def __call__(
+        self,
+        *,
+        conn: psycopg.Connection,
+        vehicle_id: int,
+        now: datetime,
+        oil_alert_pct: float,
+        pad_alert_mm: float,
+        settle_s: float,
+        lease_owner: str | None,
+        learned_models: LearnedModels | None,
+    ) -> list[Prediction]: ...
+
+
+_LOCK_SQL = (
+    f"SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE vehicle_id = ANY(%(ids)s) "
+    "AND (%(owner)s::text IS NULL OR vehicle_id %% (SELECT count(*) FROM evaluator_shards) "
+    "     IN (SELECT shard FROM evaluator_shards WHERE owner = %(owner)s)) "
+    "ORDER BY vehicle_id FOR UPDATE SKIP LOCKED"
+)
+_CODES_SQL = (
+    "SELECT d.vehicle_id, d.updated_at, d.stored, d.pending, d.permanent "
+    "FROM vehicle_dtcs d LEFT JOIN evaluator_dtc_marks m USING (vehicle_id) "
+    "WHERE d.vehicle_id = ANY(%s) AND m.updated_at IS DISTINCT FROM d.updated_at "
+    "ORDER BY d.vehicle_id"
+)
+# Only what VehiclePass.begin reads of the latest predictions (the highest id per vehicle and
+# model, as ``latest_predictions``), and their evidence only once those few rows are chosen.
+_LATEST_SQL = (
+    "SELECT vehicle_id, model, model_version, evidence->'state', evidence->'baseline_s', "
+    "evidence ? 'first_reading_s', evidence->'first_reading_s' FROM predictions "
+    "WHERE prediction_id IN (SELECT max(prediction_id) FROM predictions "
+    "                        WHERE vehicle_id = ANY(%s) AND model = ANY(%s) "
+    "                        GROUP BY vehicle_id, model)"
+)
+_ODOMETER_SQL = (
+    "SELECT (SELECT odometer_km FROM readings r WHERE r.vehicle_id = c.vehicle_id "
+    "        AND odometer_km IS NOT NULL "
+    "        AND time >= COALESCE(to_timestamp(c.since), '-infinity') ORDER BY time LIMIT 1) "
+    "FROM unnest(%s::int8[], %s::float8[]) WITH ORDINALITY AS c(vehicle_id, since, i) "
+    "ORDER BY c.i"
+)
+# The same rows as evaluator._READ_SQL per vehicle (``time > since``, at most ``now``, any of
+# READ_SIGNALS present, by time, at most ``cap``), each column packed into one string.
+READ_SQL = (
+    "SELECT c.vehicle_id, r.n, r.t, "
+    + ", ".join(f"r.{c}" for c in READ_COLUMNS)
+    + " FROM unnest(%(ids)s::int8[], %(since)s::float8[]) AS c(vehicle_id, since) "
+    "CROSS JOIN LATERAL (SELECT count(*) AS n, string_agg(timestamptz_send(time), '') AS t, "
+    + ", ".join(f"string_agg(float8send(COALESCE({c}, 'NaN')), '') AS {c}" for c in READ_COLUMNS)
+    + f" FROM (SELECT time, {', '.join(READ_COLUMNS)} FROM readings "
+    "        WHERE vehicle_id = c.vehicle_id AND time <= %(now)s "
+    "        AND time > COALESCE(to_timestamp(c.since), '-infinity') "
+    f"       AND num_nonnulls({', '.join(READ_COLUMNS)}) > 0 "
+    "        ORDER BY time LIMIT %(cap)s) page) r "
+    "WHERE r.n > 0"
+)
+_COPY_SQL = (
+    "COPY predictions (prediction_id, vehicle_id, model, model_version, time, value, unit, "
+    "remaining_km, evidence) FROM STDIN"
+)
+
+
+def _rows(row: Sequence[Any]) -> np.ndarray:
+    """One vehicle's packed columns as rows: epoch s, then READ_SIGNALS (NaN: not sampled)."""
+    n = int(row[1])
+    rows = np.empty((n, 1 + len(READ_COLUMNS)))
+    # Integer microseconds divided once: the same float as extract(epoch FROM time)::float8.
+    rows[:, 0] = (np.frombuffer(row[2], ">i8").astype(np.int64) + _PG_EPOCH_US) / 1e6
+    for k, packed in enumerate(row[3:]):
+        rows[:, 1 + k] = np.frombuffer(packed, ">f8")
+    # string_agg keeps the order of the sorted subquery in practice; make sure of it.
+    if n > 1 and not bool(np.all(rows[1:, 0] >= rows[:-1, 0])):
+        rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    return rows
+
+
+def stream_new_rows(
+    conn: psycopg.Connection,
+    since: dict[int, float | None],
+    *,
+    now: datetime,
+    cap: int = BULK_ROWS,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Each vehicle's rows after its ``since`` (up to ``now``, at most ``cap``), by time, as
+    PostgreSQL produces them (vehicles without any are left out). Streamed, so the server
+    reads the next vehicles while the caller works on these."""
+    cur = conn.cursor(binary=True)
+    params = {"ids": list(since), "since": list(since.values()), "now": now, "cap": cap}
+    for row in cur.stream(READ_SQL, params):
+        yield int(row[0]), _rows(row)
+
+
+def read_new_rows(
+    conn: psycopg.Connection,
+    since: dict[int, float | None],
+    *,
+    now: datetime,
+    cap: int = BULK_ROWS,
+) -> dict[int, np.ndarray]:
+    """``stream_new_rows`` collected: vehicle → its rows."""
+    return dict(stream_new_rows(conn, since, now=now, cap=cap))
+
+
+def _latest(conn: psycopg.Connection, ids: list[int]) -> dict[int, dict[str, Prediction]]:
+    """The latest prediction of each model per vehicle, with only its totals as evidence."""
+    out: dict[int, dict[str, Prediction]] = {}
+    for vid, model, version, state, baseline, has_first, first in conn.execute(
+        _LATEST_SQL, (ids, [OIL_MODEL, BRAKE_MODEL])
+    ):
+        evidence = {"state": state, "baseline_s": baseline}
+        if has_first:
+            evidence["first_reading_s"] = first
+        # Only model_version and evidence are read (VehiclePass.begin); the rest is filler.
+        out.setdefault(vid, {})[model] = Prediction(
+            0, vid, model, version, datetime.min, 0.0, "", None, evidence
+        )
+    return out
+
+
+def _first_odometers(
+    conn: psycopg.Connection, wanted: list[tuple[int, float | None]]
+) -> list[float | None]:
+    """The first odometer reading at or after each (vehicle, time)."""
+    if not wanted:
+        return []
+    rows = conn.execute(_ODOMETER_SQL, ([w[0] for w in wanted], [w[1] for w in wanted]))
+    return [None if r[0] is None else float(r[0]) for r in rows]
+
+
+def _start(conn: psycopg.Connection, runs: dict[int, VehiclePass]) -> dict[int, float | None]:
+    """Start every run (km before the first reading where a model starts afresh); return
+    each vehicle's time after which readings are new."""
+    wanted: list[tuple[int, float | None]] = []
+    needs = {vid: run.needs_unobserved() for vid, run in runs.items()}
+    for vid, (oil, brake) in needs.items():
+        if oil:
+            wanted.append((vid, runs[vid].vehicle.oil_base_s))
+        if brake:
+            wanted.append((vid, runs[vid].vehicle.pad_base_s))
+    odometers = iter(_first_odometers(conn, wanted))
+    since = {}
+    for vid, run in runs.items():
+        oil, brake = needs[vid]
+        v = run.vehicle
+        oil_km = unobserved_km(next(odometers), v.oil_changed_km) if oil else 0.0
+        brake_km = unobserved_km(next(odometers), v.pads_measured_km) if brake else 0.0
+        since[vid] = run.start(oil_km, brake_km)
+    return since
+
+
+def _open_tiers(conn: psycopg.Connection, ids: list[int]) -> dict[tuple[int, str], set[str]]:
+    rows = conn.execute(
+        "SELECT vehicle_id, kind, tier FROM alerts WHERE vehicle_id = ANY(%s) "
+        "AND kind IN ('oil_change', 'brake_pads') AND status <> 'resolved'",
+        (ids,),
+    )
+    out: dict[tuple[int, str], set[str]] = {}
+    for vid, kind, tier in rows:
+        out.setdefault((vid, kind), set()).add(tier)
+    return out
+
+
+def store_all(
+    conn: psycopg.Connection, *, now: datetime, pubs: dict[int, list[Publication]]
+) -> None:
+    """Insert every publication with one COPY; sync alerts only where they are out of step."""
+    count = sum(len(p) for p in pubs.values())
+    if count == 0:
+        return
+    ids = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT nextval(pg_get_serial_sequence('predictions', 'prediction_id')) "
+            "FROM generate_series(1, %s)",
+            (count,),
+        )
+    ]
+    next_id = iter(ids)
+    stored: list[tuple[int, Publication, int]] = []
+    # A thread sends the data, so the server parses rows while we encode the next.
+    with conn.cursor() as cur, cur.copy(_COPY_SQL, writer=QueuedLibpqWriter(cur)) as copy:
+        for vid, vehicle_pubs in pubs.items():
+            for pub in vehicle_pubs:
+                pid = next(next_id)
+                copy.write_row(
+                    (
+                        pid,
+                        vid,
+                        pub.model,
+                        pub.version,
+                        now,
+                        pub.value,
+                        pub.unit,
+                        pub.remaining_km,
+                        json.dumps(pub.evidence),
+                    )
+                )
+                stored.append((vid, pub, pid))
+    open_tiers = _open_tiers(conn, list(pubs))
+    for vid, pub, pid in stored:
+        if not alerts_in_sync(open_tiers.get((vid, pub.kind), ()), tiers=TIERS, tier=pub.tier):
+            sync_publication_alerts(conn, vehicle_id=vid, pub=pub, prediction_id=pid)
+
+
+def _chunk(
+    conn: psycopg.Connection,
+    ids: list[int],
+    *,
+    now: datetime,
+    oil_alert_pct: float,
+    pad_alert_mm: float,
+    settle_s: float,
+    lease_owner: str | None,
+    learned_models: LearnedModels | None,
+    one: OneVehicle,
+) -> dict[int, int]:
+    """One chunk in one transaction (see the module docstring); vehicle → predictions written,
+    for every vehicle evaluated."""
+    with conn.transaction():
+        locked = [
+            VehicleRow.from_row(r)
+            for r in conn.execute(_LOCK_SQL, {"ids": ids, "owner": lease_owner})
+        ]
+        if not locked:
+            return {}
+        vids = [v.vehicle_id for v in locked]
+        for vid, updated_at, stored, pending, permanent in conn.execute(_CODES_SQL, (vids,)):
+            codes_changed(
+                conn,
+                vehicle_id=vid,
+                updated_at=updated_at,
+                stored=stored,
+                pending=pending,
+                permanent=permanent,
+            )
+        latest = _latest(conn, vids)
+        runs = {v.vehicle_id: VehiclePass.begin(v, latest.get(v.vehicle_id, {})) for v in locked}
+        since = _start(conn, runs)
+        settled_s = (now - timedelta(seconds=settle_s)).timestamp()
+        pubs: dict[int, list[Publication]] = {}
+        alone = []
+        for vid, rows in stream_new_rows(conn, since, now=now):
+            if len(rows) >= BULK_ROWS:
+                alone.append(vid)
+                continue
+            run = runs[vid]
+            rows = hold_back(rows, full=False, settled_s=settled_s)
+            if rows.size:
+                run.advance(rows)
+            pubs[vid] = run.publications(
+                now=now,
+                oil_alert_pct=oil_alert_pct,
+                pad_alert_mm=pad_alert_mm,
+                learned_models=learned_models,
+            )
+        # Vehicles without new rows publish nothing, but were evaluated (trouble codes).
+        for vid in runs.keys() - pubs.keys() - set(alone):
+            pubs[vid] = []
+        store_all(conn, now=now, pubs=pubs)
+        written = {vid: len(p) for vid, p in pubs.items()}
+        for vid in alone:
+            written[vid] = len(
+                one(
+                    conn=conn,
+                    vehicle_id=vid,
+                    now=now,
+                    oil_alert_pct=oil_alert_pct,
+                    pad_alert_mm=pad_alert_mm,
+                    settle_s=settle_s,
+                    lease_owner=lease_owner,
+                    learned_models=learned_models,
+                )
+            )
+        return written
+
+
+def chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    """``ids`` sorted, in lists of at most ``size``."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+def evaluate_vehicles(
+    *,
+    conn: psycopg.Connection,
+    vehicle_ids: Iterable[int],
+    now: datetime,
+    one: OneVehicle,
+    oil_alert_pct: float = OIL_DUE_SOON_PCT,
+    pad_alert_mm: float = PAD_DUE_SOON_MM,
+    settle_s: float = SETTLE_S,
+    lease_owner: str | None = None,
+    learned_models: LearnedModels | None = None,
+    chunk_size: int = CHUNK_VEHICLES,
+    between_chunks: Callable[[], bool] | None = None,
+) -> dict[int, int]:
+    """Evaluate these vehicles chunk by chunk, each chunk in its own transaction; return
+    vehicle → predictions written for each vehicle evaluated.
+
+    ``conn`` should be in autocommit mode. ``one`` is ``evaluator.evaluate_vehicle``.
+    ``between_chunks``, called before each chunk, stops the pass by returning False.
+    """
+    written: dict[int, int] = {}
+    for ids in chunks(vehicle_ids, chunk_size):
+        if between_chunks is not None and not between_chunks():
+            break
+        kwargs: dict[str, Any] = {
+            "now": now,
+            "oil_alert_pct": oil_alert_pct,
+            "pad_alert_mm": pad_alert_mm,
+            "settle_s": settle_s,
+            "lease_owner": lease_owner,
+            "learned_models": learned_models,
+        }
+        try:
+            written.update(_chunk(conn, ids, one=one, **kwargs))
+        except (PredictiveError, psycopg.DataError) as exc:
+            # Rolled back: evaluate one by one, so only the bad vehicle's evaluation is lost.
+            log.warning("evaluating %d vehicles together failed (%s); one by one", len(ids), exc)
+            for vid in ids:
+                try:
+                    written[vid] = len(one(conn=conn, vehicle_id=vid, **kwargs))
+                except (PredictiveError, psycopg.DataError) as one_exc:
+                    log.warning("evaluating vehicle %s failed: %s", vid, one_exc)
+    return written

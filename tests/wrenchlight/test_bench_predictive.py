@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: MIT
+"""`wrenchlight bench predictive` on a small fleet: every figure present, consistent, and the
+naive way's results equal to ours. The timings themselves are not asserted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import wrenchlight.bench_predictive  # noqa: F401  (registers ``bench predictive``)
+from wrenchlight.cli import app
+
+
+@pytest.mark.timeout(120)
+def test_bench_predictive_reports_every_competitor(database_url, monkeypatch, tmp_path):
+    # The bench only takes the server from the URL: it creates and drops a database of its own.
+    monkeypatch.setenv("WRENCHLIGHT_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    args = ["bench", "predictive", "--vehicles", "300", "--naive-vehicles", "30", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    f = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("seconds", "vehicles_per_s", "naive_vehicles_per_s", "limit_seconds"):
+        assert isinstance(f[key], int | float) and f[key] > 0, key
+    assert f["vehicles"] == f["ours"]["vehicles"] == 300
+    # Two minutes at the feed's sampling: a row per second; EVs write no oil prediction.
+    assert f["rows"] == 300 * 120
+    assert 285 <= f["ours"]["predictions"] <= 600
+    assert f["naive"]["vehicles"] == 30 and f["naive"]["identical_to_ours"] is True
+    # Extrapolated from the per-vehicle time (rounded to 0.1 s).
+    expected = 300 * f["naive"]["seconds_per_vehicle"]
+    assert f["naive_extrapolated_seconds"] == pytest.approx(expected, abs=0.06)
+    # The limit read every row ours read: the new ones plus each car's held-back instant.
+    assert f["limit"]["packed_columns"]["rows"] == f["rows"] + 300
