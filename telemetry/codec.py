@@ -29,13 +29,14 @@ import zlib
 from array import array
 from collections.abc import Iterable
 from itertools import accumulate
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from telemetry.batch import MAX_SEQ, Batch, Series
 from telemetry.errors import DecodeError, InvalidBatch, TelemetryError
 from telemetry.signals import SIGNALS, Signal, by_id, by_name
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["DecodeError", "TelemetryError", "decode", "encode"]
 
@@ -158,6 +159,9 @@ def _decode_binary(data: bytes) -> Batch:
         if sig is None:
             raise DecodeError(f"unknown signal id 0x{signal_id:02x}")
         signals.append(sig)
+    # numpy only here: the edge agent encodes and must not load it (see wrenchlight edge).
+    import numpy as np
+
     counts = np.array([count for _, count in heads], dtype=np.int64)
     columns = np.frombuffer(reader.take(2 * int(counts.sum()) * 8), dtype="<i8")
     if reader.remaining:
@@ -180,6 +184,8 @@ class _Tables:
     ``c < size[s.id]``. Signals with more counts than MAX_TABLE (the odometer) have size 0."""
 
     def __init__(self) -> None:
+        import numpy as np
+
         self.start = np.zeros(256, dtype=np.int64)
         self.size = np.zeros(256, dtype=np.int64)
         parts = []
@@ -206,6 +212,8 @@ def prepare() -> None:
 
 def _segment_sums(deltas: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Running sums of the deltas, restarting at each segment of ``counts`` elements."""
+    import numpy as np
+
     sums = np.cumsum(deltas)
     before = np.concatenate(([0], sums))[np.cumsum(counts) - counts]
     return sums - np.repeat(before, counts)
@@ -220,6 +228,8 @@ def _columns(signals: list[Signal], counts: np.ndarray, data: np.ndarray) -> lis
     outside a signal's table (values out of range, which ingest then dead-letters) and the
     odometer take the exact slow way; so do deltas large enough to overflow int64 when summed.
     """
+    import numpy as np
+
     n = len(signals)
     if n == 0:
         return []

@@ -46,3 +46,19 @@ def test_edge_side_does_not_pull_in_cloud_libraries():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_edge_encodes_without_numpy():
+    """`wrenchlight edge` blocks numpy (tens of MB it never needs): the agent and the codec's
+    encoding must work without it (decoding, on the cloud side, may use it)."""
+    code = (
+        "import sys; sys.modules['numpy'] = None; "
+        "import edge_agent.agent, edge_agent.publisher, edge_agent.obd_link; "
+        "from telemetry import Batch, Series, encode; "
+        "b = Batch('d1', 1, '', 1790000000000, (Series('speed_kmh', (0, 1000), (1.0, 2.0)),)); "
+        "print(len(encode(b)), len(encode(b, 'json')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
