@@ -29,12 +29,14 @@ from api.problems import forbidden, not_found, unauthorized
 
 
 def get_conn(request: Request) -> Iterator[psycopg.Connection]:
-    """A pooled connection for the duration of one request."""
+    """A pooled connection while the route function runs."""
     with request.app.state.pool.connection() as conn:
         yield conn
 
 
-ConnDep = Annotated[psycopg.Connection, Depends(get_conn)]
+# Back in the pool when the route function returns, before the response is sent: a slow
+# client, or a stream of server-sent events, holds no connection.
+ConnDep = Annotated[psycopg.Connection, Depends(get_conn, scope="function")]
 
 bearer_scheme = OAuth2PasswordBearer(
     tokenUrl="/auth/token",

@@ -18,6 +18,7 @@ from api.auth.router import public_router as auth_public_router
 from api.auth.router import router as auth_router
 from api.deps import ConnDep, current_principal, rate_limited
 from api.devices.router import router as devices_router
+from api.events import router as events_router
 from api.fleets.router import router as fleets_router
 from api.orders.router import router as orders_router
 from api.problems import ProblemError, handle_data_error, handle_problem, problem_response
@@ -37,6 +38,7 @@ AUTHENTICATED = (
     fleets_router,
     audit_router,
     webhooks_router,
+    events_router,
 )
 
 

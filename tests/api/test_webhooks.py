@@ -316,3 +316,63 @@ def test_a_fleet_manager_subscribes_through_the_api_and_reads_the_log(
     assert client.get(f"{path}/deliveries", headers=other).status_code == 404
     assert client.delete(path, headers=manager).status_code == 204
     assert client.get(path, headers=manager).status_code == 404
+
+
+def _sse(client, headers, **params):
+    """The events of one finite stream, as (id, event, parsed data)."""
+    got, current = [], {}
+    with client.stream("GET", "/events", params=params, headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith(("id:", "event:", "data:")):
+                key, _, value = line.partition(":")
+                current[key] = value.strip()
+            elif not line and "data" in current:
+                got.append((int(current["id"]), current["event"], json.loads(current["data"])))
+                current = {}
+    return got
+
+
+def test_owners_get_their_vehicles_events_live_and_resume_after_the_last_seen(
+    client, conn, tenants
+):
+    from api_helpers import make_caller
+
+    owner = make_caller(conn, "owner")
+    conn.execute(
+        "UPDATE vehicles SET owner_user_id = %s WHERE vehicle_id = %s",
+        (owner.user_id, tenants["vehicle_a"]),
+    )
+    first = _alert(conn, tenants["vehicle_a"])
+    _alert(conn, tenants["vehicle_b"])  # not the owner's
+    order = _order(conn, tenants["vehicle_a"], tenants["shop_a"])
+    events = _sse(client, owner.headers | {"Last-Event-ID": "0"}, max_events=2)
+    assert [
+        (e[1], e[2]["data"].get("alert_id") or e[2]["data"].get("order_id")) for e in events
+    ] == [
+        ("alert.raised", first),
+        ("order.created", order),
+    ]
+    # A reconnect after the first event gets the second again, and then a new one.
+    conn.execute("UPDATE service_orders SET status = 'cancelled' WHERE order_id = %s", (order,))
+    resumed = _sse(client, owner.headers | {"Last-Event-ID": str(events[0][0])}, max_events=2)
+    assert [e[1] for e in resumed] == ["order.created", "order.status_changed"]
+    only = _sse(
+        client,
+        owner.headers | {"Last-Event-ID": "0"},
+        types=["order.status_changed"],
+        max_events=1,
+    )
+    assert [e[2]["data"]["status"] for e in only] == ["cancelled"]
+    # Another owner, of the other vehicle, sees only that vehicle's events (two alerts).
+    stranger = make_caller(conn, "owner")
+    conn.execute(
+        "UPDATE vehicles SET owner_user_id = %s WHERE vehicle_id = %s",
+        (stranger.user_id, tenants["vehicle_b"]),
+    )
+    _alert(conn, tenants["vehicle_b"], tier="due_now")
+    theirs = _sse(client, stranger.headers | {"Last-Event-ID": "0"}, max_events=2)
+    assert {e[2]["data"]["vehicle_id"] for e in theirs} == {tenants["vehicle_b"]}
+    bad = client.get("/events", headers=stranger.headers | {"Last-Event-ID": "x"})
+    assert bad.status_code == 422
