@@ -19,9 +19,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/wrenchlight demo $(ARGS)
 
-# pytest exits 5 when it collects nothing; treat that as the failure it is.
+# pytest exits 5 when it collects nothing; treat that as the failure it is. Two processes
+# (pytest-xdist): most tests wait on brokers, servers and subprocesses rather than the CPU, and
+# the longest (a three-minute broker outage) then overlaps the rest.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS); rc=$$?; \
+	$(BIN)/python -m pytest -n 2 $(ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
