@@ -9,12 +9,26 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class PriceOut(BaseModel):
+    """A job on the shop's price list."""
+
+    job_code: str
+    price: float
+    labour_h: float | None
+
+
 class ShopOut(BaseModel):
-    """A shop of the directory with its statistics."""
+    """A shop of the directory: profile, hours, capabilities, prices and statistics."""
 
     shop_id: int
     name: str
+    address: str | None
+    phone: str | None
     city: str | None
+    timezone: str
+    hours: dict[str, Any] = Field(description="Opening hours per weekday, local time")
+    labour_rate_per_h: float
+    currency: str
     lat: float
     lon: float
     capabilities: list[str]
@@ -28,6 +42,16 @@ class ShopOut(BaseModel):
     response_median_s: float | None = Field(description="Median time to answer an offer")
     survey_mean: float | None = Field(description="Owners' mean recommendation, 0-10")
     survey_count: int
+    prices: list[PriceOut] = Field(default_factory=list, description="The price list per job")
+
+
+class SlotOut(BaseModel):
+    """A free booking slot of one bay."""
+
+    slot_id: int
+    bay: int
+    starts_at: datetime
+    ends_at: datetime
 
 
 class PendingOffer(BaseModel):

@@ -8,18 +8,38 @@ from datetime import datetime
 import psycopg
 
 from api.problems import ProblemError
-from api.shops.schemas import PendingOffer, ShopOut
+from api.shops.schemas import PendingOffer, PriceOut, ShopOut, SlotOut
 
 
 def shop(*, conn: psycopg.Connection, shop_id: int) -> ShopOut:
-    """One shop; ProblemError 404 if unknown."""
-    cols = list(ShopOut.model_fields)
+    """One shop with its price list; ProblemError 404 if unknown."""
+    cols = [c for c in ShopOut.model_fields if c != "prices"]
     row = conn.execute(
         f"SELECT {', '.join(cols)} FROM shops WHERE shop_id = %s", (shop_id,)
     ).fetchone()
     if row is None:
         raise ProblemError(404, "shop-not-found", "Shop not found", f"No shop with id {shop_id}.")
-    return ShopOut(**dict(zip(cols, row, strict=True)))
+    prices = conn.execute(
+        "SELECT job_code, price, labour_h FROM shop_prices WHERE shop_id = %s ORDER BY job_code",
+        (shop_id,),
+    ).fetchall()
+    return ShopOut(
+        **dict(zip(cols, row, strict=True)),
+        prices=[PriceOut(job_code=j, price=float(p), labour_h=h) for j, p, h in prices],
+    )
+
+
+def free_slots(
+    *, conn: psycopg.Connection, shop_id: int, start: datetime, end: datetime, limit: int
+) -> list[SlotOut]:
+    """The shop's free slots starting in [start, end), earliest first."""
+    rows = conn.execute(
+        "SELECT slot_id, bay, starts_at, ends_at FROM shop_slots WHERE shop_id = %s "
+        "AND order_id IS NULL AND starts_at >= %s AND starts_at < %s "
+        "ORDER BY starts_at, bay LIMIT %s",
+        (shop_id, start, end, limit),
+    ).fetchall()
+    return [SlotOut(slot_id=r[0], bay=r[1], starts_at=r[2], ends_at=r[3]) for r in rows]
 
 
 def pending_offers(*, conn: psycopg.Connection, shop_id: int, now: datetime) -> list[PendingOffer]:

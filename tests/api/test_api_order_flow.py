@@ -122,3 +122,21 @@ def test_a_shop_sees_its_pending_offers_and_statistics(conn, admin_client):
     assert admin_client.get(f"/shops/{other}/offers").json()[0]["order_id"] == order_id
     assert admin_client.get("/shops/999").json()["type"] == "/problems/shop-not-found"
     assert admin_client.get("/shops/999/offers").status_code == 404
+
+
+def test_a_shops_profile_has_its_hours_prices_and_free_slots(conn, admin_client):
+    _shops(conn)
+    shop_id = conn.execute("SELECT shop_id FROM shops WHERE name = 'Near'").fetchone()[0]
+    profile = admin_client.get(f"/shops/{shop_id}").json()
+    assert profile["prices"] == [{"job_code": "OIL-CHG", "price": 120.0, "labour_h": None}]
+    assert profile["hours"]["mon"] == [["00:00", "23:00"]] and profile["currency"] == "EUR"
+    slots = admin_client.get(f"/shops/{shop_id}/slots", params={"days": 2, "limit": 5}).json()
+    assert 0 < len(slots) <= 5
+    starts = [s["starts_at"] for s in slots]
+    assert starts == sorted(starts)
+    free = conn.execute(
+        "SELECT count(*) FROM shop_slots WHERE shop_id = %s AND order_id IS NULL", (shop_id,)
+    ).fetchone()[0]
+    assert free > len(slots)  # the limit held
+    naive = admin_client.get(f"/shops/{shop_id}/slots", params={"start": "2026-11-23T08:00:00"})
+    assert naive.status_code == 400

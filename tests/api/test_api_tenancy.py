@@ -266,6 +266,9 @@ MATRIX |= {
         )
         for method, tail in (("GET", ""), ("GET", "/deliveries"), ("DELETE", ""))
     },
+    ("GET", "/shops/{shop_id}/slots"): Case(
+        {"shop_id": "shop_a"}, ALL_ROLES, VEHICLE_SEERS, kind="shop"
+    ),
     ("GET", "/shops/{shop_id}/offers"): Case(
         {"shop_id": "shop_a"}, SHOP_SIDE, SHOP_SIDE_A, kind="shop"
     ),
