@@ -20,6 +20,7 @@ from api.deps import ConnDep, current_principal, rate_limited
 from api.devices.router import router as devices_router
 from api.events import router as events_router
 from api.fleets.router import router as fleets_router
+from api.limits import add_body_limit
 from api.orders.router import router as orders_router
 from api.problems import ProblemError, handle_data_error, handle_problem, problem_response
 from api.ratelimit import Limiter, RateLimits
@@ -81,6 +82,7 @@ def create_app(
     app.add_exception_handler(ProblemError, handle_problem)
     app.add_exception_handler(psycopg.DataError, handle_data_error)
     app.middleware("http")(audit_writes)
+    add_body_limit(app)  # outermost: a huge body is refused before anything reads it
     app.include_router(auth_public_router, responses=problem_response(400))
     for router in AUTHENTICATED:
         app.include_router(

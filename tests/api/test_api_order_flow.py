@@ -140,3 +140,21 @@ def test_a_shops_profile_has_its_hours_prices_and_free_slots(conn, admin_client)
     assert free > len(slots)  # the limit held
     naive = admin_client.get(f"/shops/{shop_id}/slots", params={"start": "2026-11-23T08:00:00"})
     assert naive.status_code == 400
+
+
+def test_request_bodies_over_a_megabyte_are_refused_with_413(admin_client):
+    huge = {"work_done": "x" * (1 << 20), "cost": "1.00"}
+    response = admin_client.post("/service-orders/1/complete", json=huge)
+    assert response.status_code == 413
+    assert response.json()["type"] == "/problems/body-too-large"
+
+    def chunks():  # no content-length: counted as it arrives
+        for _ in range(40):
+            yield b"x" * 32768
+
+    chunked = admin_client.post(
+        "/webhooks", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert chunked.status_code == 413
+    small = admin_client.post("/service-orders/1/complete", json={"work_done": "x", "cost": "1"})
+    assert small.status_code == 404  # an ordinary answer: the order does not exist
