@@ -241,6 +241,57 @@ def schedule(
     return slot.starts_at
 
 
+def reschedule(
+    *,
+    conn: psycopg.Connection,
+    order_id: int,
+    now: datetime,
+    actor: str,
+    slot_id: int | None = None,
+    reason: str = "",
+) -> datetime:
+    """Move a scheduled visit to another free slot of the same shop (the one picked, or the
+    earliest in the booking window); the new slot's start. Without a free slot nothing
+    changes: the order keeps its visit."""
+    order = load_order(conn, order_id)
+    if order.status != "scheduled" or order.shop_id is None:
+        raise IllegalTransition(order_id, order.status, "scheduled")
+    before = window_end(order, now)
+    with conn.transaction():
+        release_slot(conn=conn, order_id=order_id)
+        slot = book_slot(
+            conn=conn,
+            shop_id=order.shop_id,
+            order_id=order_id,
+            after=now,
+            before=before,
+            slot_id=slot_id,
+        )
+        if slot is None:
+            raise OrdersError(
+                f"order {order_id}: shop {order.shop_id} has no free slot by {before}"
+                if slot_id is None
+                else f"order {order_id}: slot {slot_id} is not a free slot of shop {order.shop_id}"
+            )
+        conn.execute(
+            "UPDATE service_orders SET slot_id = %s, service_due_at = %s, updated_at = %s "
+            "WHERE order_id = %s",
+            (slot.slot_id, slot.ends_at, now, order_id),
+        )
+        record_event(
+            conn,
+            order_id=order_id,
+            status="scheduled",
+            from_status="scheduled",
+            kind="reschedule",
+            actor=actor,
+            reason=f"moved to {slot.starts_at.isoformat()}" + (f": {reason}" if reason else ""),
+            at=now,
+            shop_id=order.shop_id,
+        )
+    return slot.starts_at
+
+
 def cancel(
     *, conn: psycopg.Connection, order_id: int, now: datetime, actor: str, reason: str
 ) -> None:

@@ -162,12 +162,12 @@ def answer_survey(
     return _detail(conn, order_id)
 
 
-Step = Literal["schedule", "check-in", "start", "cancel"]
+Step = Literal["schedule", "reschedule", "check-in", "start", "cancel"]
 
 
 def _step_role(step: Step, principal: AnySide) -> Principal:
     """Who may take this step: checking in and starting work are the shop's, cancelling is the
-    vehicle's side's, booking a slot either's; 403 before the order is looked at."""
+    vehicle's side's, booking or moving a slot either's; 403 before the order is looked at."""
     if (step in ("check-in", "start") and principal.role in ("owner", "fleet_manager")) or (
         step == "cancel" and principal.role == "shop_staff"
     ):
@@ -184,14 +184,18 @@ def visit_step(
     step: Step,
     body: ReasonIn | None = None,
 ) -> OrderDetail:
-    """A slot is booked (either side), the shop checks the vehicle in and starts work; the
-    vehicle's side may cancel."""
+    """A slot is booked or moved to another (either side), the shop checks the vehicle in and
+    starts work; the vehicle's side may cancel."""
     actor = principal.subject
     reason = body.reason if body else ""
     with order_problems():
+        slot_id = body.slot_id if body else None
         if step == "schedule":
-            slot_id = body.slot_id if body else None
             dispatch.schedule(conn=conn, order_id=order_id, now=now(), actor=actor, slot_id=slot_id)
+        elif step == "reschedule":
+            dispatch.reschedule(
+                conn=conn, order_id=order_id, now=now(), actor=actor, slot_id=slot_id, reason=reason
+            )
         elif step == "check-in":
             feedback.check_in(conn=conn, order_id=order_id, now=now(), actor=actor)
         elif step == "start":

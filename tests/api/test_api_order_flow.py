@@ -158,3 +158,39 @@ def test_request_bodies_over_a_megabyte_are_refused_with_413(admin_client):
     assert chunked.status_code == 413
     small = admin_client.post("/service-orders/1/complete", json={"work_done": "x", "cost": "1"})
     assert small.status_code == 404  # an ordinary answer: the order does not exist
+
+
+def test_a_scheduled_visit_moves_to_another_free_slot_or_stays(conn, admin_client):
+    _shops(conn)
+    oil_alert(conn, "WLAPF000000000007")
+    (order_id,) = dispatch_open_alerts(conn=conn)
+    base = f"/service-orders/{order_id}"
+    admin_client.post(f"{base}/propose", json={"mode": "auto", "consent": "auto_book"})
+    assert admin_client.post(f"{base}/reschedule").status_code == 409  # nothing booked yet
+    admin_client.post(f"{base}/schedule")
+    (first,) = conn.execute(
+        "SELECT slot_id FROM service_orders WHERE order_id = %s", (order_id,)
+    ).fetchone()
+    later = admin_client.get(f"{base}/slots").json()[-1]["slot_id"]
+    moved = admin_client.post(f"{base}/reschedule", json={"slot_id": later, "reason": "a trip"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "scheduled"
+    assert moved.json()["events"][-1]["kind"] == "reschedule"
+    held = conn.execute(
+        "SELECT slot_id FROM shop_slots WHERE order_id = %s", (order_id,)
+    ).fetchall()
+    assert held == [(later,)] and later != first  # the old slot is free again
+    taken = conn.execute(
+        "SELECT slot_id FROM shop_slots WHERE order_id IS NOT NULL AND slot_id <> %s LIMIT 1",
+        (later,),
+    ).fetchone()
+    foreign = conn.execute(
+        "SELECT min(slot_id) FROM shop_slots WHERE shop_id <> (SELECT shop_id FROM "
+        "service_orders WHERE order_id = %s)",
+        (order_id,),
+    ).fetchone()[0]
+    refused = admin_client.post(f"{base}/reschedule", json={"slot_id": foreign})
+    assert refused.status_code == 409 and taken is None
+    assert conn.execute(
+        "SELECT slot_id FROM shop_slots WHERE order_id = %s", (order_id,)
+    ).fetchall() == [(later,)]  # a refused move keeps the visit
