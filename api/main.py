@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from fastapi import Depends, FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 import db
 from api.audit.middleware import audit_writes
@@ -45,6 +45,8 @@ AUTHENTICATED = (
 
 class Healthz(BaseModel):
     """Liveness and database reachability."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "database": "ok"}]})
 
     status: str
     database: str

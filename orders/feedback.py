@@ -36,7 +36,23 @@ DEFAULT_SERVICE_TIME = timedelta(hours=2)
 class WorkReport(BaseModel):
     """What the shop did and measured."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "work_done": "Oil and filter changed, front pads measured",
+                    "parts": [{"part": "engine oil 5W-30", "quantity": 4.5, "unit": "l"}],
+                    "cost": "89.00",
+                    "currency": "EUR",
+                    "odometer_km": 48250.0,
+                    "oil_changed": True,
+                    "pad_front_mm": 6.0,
+                    "pad_rear_mm": 8.1,
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     work_done: Annotated[str, Field(min_length=1)]
     parts: list[dict[str, Any]] = []

@@ -52,6 +52,8 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     """One page of the audit log, newest first."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [], "next_cursor": None}]})
+
     items: list[AuditEntry]
     next_cursor: str | None
 

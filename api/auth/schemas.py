@@ -47,6 +47,10 @@ class Me(BaseModel):
 class KeyCreate(BaseModel):
     """A new API key's label."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "fleet planner integration"}]}
+    )
+
     name: str = Field("", max_length=100, description="A label to recognise the key by")
 
 

@@ -13,6 +13,12 @@ DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 class DeviceCreate(BaseModel):
     """A device to register on one of the caller's vehicles."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"device_id": "dongle-7f3a", "vehicle_id": 7, "firmware": "wl-edge 0.4.1"}]
+        }
+    )
+
     device_id: str = Field(pattern=DEVICE_ID_PATTERN, description="Its MQTT topic tree's name")
     vehicle_id: int = Field(ge=1)
     firmware: str | None = Field(None, max_length=100)

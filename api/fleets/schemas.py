@@ -59,12 +59,60 @@ class FleetVehicle(BaseModel):
 class FleetHealthPage(BaseModel):
     """The fleet's vehicles by id."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "vehicle_id": 7,
+                            "vin": "WVWZZZ1JZXW000001",
+                            "make": "VW",
+                            "model": "Golf",
+                            "status": "due_soon",
+                            "odometer_km": 48213.4,
+                            "last_seen": "2026-11-21T08:16:00Z",
+                            "oil_life_pct": 14.2,
+                            "oil_remaining_km": 610.0,
+                            "pad_front_mm": 6.1,
+                            "pad_rear_mm": 8.3,
+                            "pads_remaining_km": 19800.0,
+                            "trouble_codes": [],
+                            "open_alerts": 1,
+                        }
+                    ],
+                    "next_cursor": "eyJhZnRlcl9pZCI6IDd9",
+                }
+            ]
+        }
+    )
+
     items: list[FleetVehicle]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
 
 
 class FleetKpis(BaseModel):
     """The fleet's maintenance figures over the last ``days`` days."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fleet_id": 2,
+                    "days": 90,
+                    "vehicles": 240,
+                    "due_soon": 11,
+                    "overdue": 2,
+                    "with_trouble_codes": 5,
+                    "offline": 3,
+                    "services_completed": 38,
+                    "maintenance_cost": {"EUR": 6120.5},
+                    "downtime_hours": 71.5,
+                    "on_time_service_rate": 0.921,
+                }
+            ]
+        }
+    )
 
     fleet_id: int
     days: int

@@ -132,6 +132,10 @@ class OrderPage(BaseModel):
 class ProposeIn(BaseModel):
     """How to dispatch an order."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"mode": "broadcast", "consent": "auto_book", "k": 3}]}
+    )
+
     mode: Literal["auto", "sequential", "broadcast"] = "sequential"
     consent: Literal["auto_book", "propose"] = "propose"
     k: int = Field(3, ge=1, le=20, description="Shops per broadcast wave")
@@ -140,11 +144,17 @@ class ProposeIn(BaseModel):
 class ConfirmIn(BaseModel):
     """The owner's confirmation, optionally of another proposed shop."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"shop_id": 17}]})
+
     shop_id: int | None = Field(None, ge=1)
 
 
 class ReasonIn(BaseModel):
     """Why (a decline, a cancellation); for `schedule`, the slot the owner picked."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "the owner asked for Friday", "slot_id": 815}]}
+    )
 
     reason: str = Field("", max_length=500)
     slot_id: int | None = Field(None, ge=1, description="schedule: one of the order's free slots")
@@ -153,6 +163,18 @@ class ReasonIn(BaseModel):
 class SlotOut(BaseModel):
     """A bookable slot of the order's shop."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "slot_id": 812,
+                    "starts_at": "2026-11-24T08:00:00Z",
+                    "ends_at": "2026-11-24T10:00:00Z",
+                }
+            ]
+        }
+    )
+
     slot_id: int
     starts_at: datetime
     ends_at: datetime
@@ -160,6 +182,8 @@ class SlotOut(BaseModel):
 
 class SurveyIn(BaseModel):
     """The owner's recommendation of the shop."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"score": 9}]})
 
     score: int = Field(ge=0, le=10)
 
@@ -188,6 +212,76 @@ class EventOut(BaseModel):
 
 class OrderDetail(OrderOut):
     """An order with its offers and history."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_id": 88,
+                    "vehicle_id": 7,
+                    "alert_id": 3,
+                    "status": "scheduled",
+                    "vin": "WVWZZZ1JZXW000001",
+                    "odometer_km": 48213.4,
+                    "issue": "Oil life 14 %, about 600 km left",
+                    "evidence": {"current": {"oil_life_pct": 14.2}, "recent_km_per_day": 41.5},
+                    "job": {"code": "OIL-CHG", "description": "Engine oil and filter change"},
+                    "parts": [
+                        {
+                            "code": "OIL-5W30",
+                            "description": "Engine oil 5W-30",
+                            "quantity": 4.5,
+                            "unit": "l",
+                        }
+                    ],
+                    "shop": {"shop_id": 17, "name": "Oak Park Auto Service 3", "distance_km": 6.2},
+                    "created_at": "2026-11-21T08:16:00Z",
+                    "updated_at": "2026-11-21T08:22:00Z",
+                    "component": "oil_change",
+                    "urgency": "soon",
+                    "due_by": "2026-12-05T00:00:00Z",
+                    "bundle_id": None,
+                    "match": {
+                        "ranked": [
+                            {"shop_id": 17, "name": "Oak Park Auto Service 3", "score": 0.82}
+                        ]
+                    },
+                    "estimate": {"total": 89.0, "currency": "EUR", "jobs": ["OIL-CHG"]},
+                    "dispatch_mode": "broadcast",
+                    "consent": "auto_book",
+                    "escalated": False,
+                    "offers": [
+                        {
+                            "offer_id": 301,
+                            "shop_id": 17,
+                            "mode": "broadcast",
+                            "offered_at": "2026-11-21T08:16:00Z",
+                            "expires_at": "2026-11-21T08:21:00Z",
+                            "response": "accepted",
+                        }
+                    ],
+                    "events": [
+                        {
+                            "at": "2026-11-21T08:16:00Z",
+                            "kind": "transition",
+                            "from_status": None,
+                            "status": "proposed",
+                            "actor": "system",
+                            "note": "from alert 3",
+                        },
+                        {
+                            "at": "2026-11-21T08:22:00Z",
+                            "kind": "transition",
+                            "from_status": "accepted",
+                            "status": "scheduled",
+                            "actor": "user:12",
+                            "note": "booked 2026-11-24T08:00:00+00:00",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
 
     offers: list[OfferOut]
     events: list[EventOut]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PriceOut(BaseModel):
@@ -19,6 +19,38 @@ class PriceOut(BaseModel):
 
 class ShopOut(BaseModel):
     """A shop of the directory: profile, hours, capabilities, prices and statistics."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "shop_id": 17,
+                    "name": "Oak Park Auto Service 3",
+                    "address": "112 Lake St",
+                    "phone": "+1 555-0103",
+                    "city": "Oak Park",
+                    "timezone": "America/Chicago",
+                    "hours": {"mon": [["07:30", "18:00"]], "sat": [["09:00", "13:00"]], "sun": []},
+                    "labour_rate_per_h": 84.0,
+                    "currency": "EUR",
+                    "lat": 41.885,
+                    "lon": -87.784,
+                    "capabilities": ["oil_change", "brake_pads", "diagnostics"],
+                    "brands": ["Ford"],
+                    "bays": 4,
+                    "verification": "verified",
+                    "rating": 4.6,
+                    "rating_count": 212,
+                    "on_time_rate": 0.94,
+                    "jobs_completed": 388,
+                    "response_median_s": 180.0,
+                    "survey_mean": 8.7,
+                    "survey_count": 61,
+                    "prices": [{"job_code": "OIL-CHG", "price": 89.0, "labour_h": 0.5}],
+                }
+            ]
+        }
+    )
 
     shop_id: int
     name: str
@@ -48,6 +80,19 @@ class ShopOut(BaseModel):
 class SlotOut(BaseModel):
     """A free booking slot of one bay."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "slot_id": 812,
+                    "bay": 2,
+                    "starts_at": "2026-11-24T08:00:00Z",
+                    "ends_at": "2026-11-24T10:00:00Z",
+                }
+            ]
+        }
+    )
+
     slot_id: int
     bay: int
     starts_at: datetime
@@ -56,6 +101,27 @@ class SlotOut(BaseModel):
 
 class PendingOffer(BaseModel):
     """An order offered to the shop, waiting for its answer: a pre-diagnosed booking."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "offer_id": 301,
+                    "order_id": 88,
+                    "expires_at": "2026-11-21T08:21:00Z",
+                    "vin": "WVWZZZ1JZXW000001",
+                    "odometer_km": 48213.4,
+                    "issue": "Oil life 14 %, about 600 km left",
+                    "job_code": "OIL-CHG",
+                    "job_description": "Engine oil and filter change",
+                    "parts": [{"part": "engine oil 5W-30", "quantity": 4.5, "unit": "l"}],
+                    "evidence": {"current": {"oil_life_pct": 14.2}},
+                    "due_by": "2026-12-05T00:00:00Z",
+                    "estimate": {"total": 89.0, "currency": "EUR", "jobs": ["OIL-CHG"]},
+                }
+            ]
+        }
+    )
 
     offer_id: int
     order_id: int

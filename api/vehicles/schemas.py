@@ -156,6 +156,32 @@ class PredictionOut(BaseModel):
 class PredictionPage(BaseModel):
     """Predictions, newest first."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "prediction_id": 1201,
+                            "model": "oil_life",
+                            "model_version": "oil-revs-temp-3+wl-learned-2",
+                            "time": "2026-11-21T08:16:00Z",
+                            "value": 14.2,
+                            "unit": "%",
+                            "remaining_km": 610.0,
+                            "evidence": {
+                                "oil_life_pct": 14.2,
+                                "km_since_oil_change": 10412.5,
+                                "recent_km_per_day": 41.5,
+                            },
+                        }
+                    ],
+                    "next_cursor": "eyJhZnRlcl9pZCI6IDEyMDF9",
+                }
+            ]
+        }
+    )
+
     items: list[PredictionOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
 
@@ -169,6 +195,32 @@ class AlertHistoryOut(AlertOut):
 
 class AlertPage(BaseModel):
     """Alerts, newest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "alert_id": 3,
+                            "kind": "oil_change",
+                            "severity": "warning",
+                            "tier": "change_soon",
+                            "message": "Oil life 14 %, about 600 km left",
+                            "status": "resolved",
+                            "created_at": "2026-11-21T08:16:00Z",
+                            "evidence": {
+                                "current": {"oil_life_pct": 14.2},
+                                "recent_km_per_day": 41.5,
+                            },
+                            "resolved_at": "2026-11-24T10:02:00Z",
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
 
     items: list[AlertHistoryOut]
     next_cursor: str | None
@@ -193,6 +245,32 @@ class ServiceRecord(BaseModel):
 
 class ServiceHistoryPage(BaseModel):
     """Completed services, newest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "order_id": 55,
+                            "shop_id": 17,
+                            "shop_name": "Oak Park Auto Service 3",
+                            "completed_at": "2026-10-02T15:40:00Z",
+                            "work_done": "Oil and filter changed",
+                            "odometer_km": 37801.0,
+                            "oil_changed": True,
+                            "pad_front_mm": 7.9,
+                            "pad_rear_mm": 8.8,
+                            "cost": 89.0,
+                            "currency": "EUR",
+                            "parts": [{"part": "engine oil 5W-30", "quantity": 4.5, "unit": "l"}],
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
 
     items: list[ServiceRecord]
     next_cursor: str | None
@@ -259,6 +337,28 @@ class VehicleCreate(BaseModel):
 
 class VehiclePage(BaseModel):
     """One page of vehicles, newest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "vehicle_id": 7,
+                            "vin": "WVWZZZ1JZXW000001",
+                            "make": "Volkswagen",
+                            "model": "Golf",
+                            "model_year": 2019,
+                            "fuel_type": "petrol",
+                            "fleet_id": None,
+                            "owner_user_id": 3,
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
 
     items: list[VehicleOut]
     next_cursor: str | None = Field(

@@ -37,6 +37,24 @@ class SubscriptionIn(BaseModel):
 class SubscriptionOut(BaseModel):
     """A subscription (its secret is shown once, at creation)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subscription_id": 5,
+                    "url": "https://fleet.example.com/hooks/wrenchlight",
+                    "event_types": ["alert.raised", "order.status_changed"],
+                    "fleet_id": 2,
+                    "shop_id": None,
+                    "description": "maintenance planner",
+                    "active": True,
+                    "disabled_reason": None,
+                    "created_at": "2026-11-21T08:16:00Z",
+                }
+            ]
+        }
+    )
+
     subscription_id: int
     url: str
     event_types: list[str]
@@ -50,6 +68,25 @@ class SubscriptionOut(BaseModel):
 
 class SubscriptionCreated(SubscriptionOut):
     """A new subscription and the secret its deliveries are signed with."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subscription_id": 5,
+                    "url": "https://fleet.example.com/hooks/wrenchlight",
+                    "event_types": ["alert.raised", "order.status_changed"],
+                    "fleet_id": 2,
+                    "shop_id": None,
+                    "description": "maintenance planner",
+                    "active": True,
+                    "disabled_reason": None,
+                    "created_at": "2026-11-21T08:16:00Z",
+                    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                }
+            ]
+        }
+    )
 
     secret: str = Field(
         description="whsec_…: verify each delivery's webhook-signature with it (Standard "
@@ -83,11 +120,70 @@ class DeliveryOut(BaseModel):
 class DeliveryPage(BaseModel):
     """Deliveries, newest first."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "delivery_id": 91,
+                            "event_id": 4410,
+                            "event_type": "alert.raised",
+                            "status": "delivered",
+                            "attempts": 2,
+                            "next_attempt_at": None,
+                            "delivered_at": "2026-11-21T08:16:06Z",
+                            "log": [
+                                {
+                                    "attempt": 1,
+                                    "at": "2026-11-21T08:16:00Z",
+                                    "status_code": 503,
+                                    "duration_ms": 41.2,
+                                    "error": "busy",
+                                },
+                                {
+                                    "attempt": 2,
+                                    "at": "2026-11-21T08:16:06Z",
+                                    "status_code": 200,
+                                    "duration_ms": 38.7,
+                                    "error": None,
+                                },
+                            ],
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
     items: list[DeliveryOut]
     next_cursor: str | None
 
 
 class SubscriptionList(BaseModel):
     """The caller's subscriptions."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "subscription_id": 5,
+                            "url": "https://fleet.example.com/hooks/wrenchlight",
+                            "event_types": ["alert.raised", "order.status_changed"],
+                            "fleet_id": 2,
+                            "shop_id": None,
+                            "description": "maintenance planner",
+                            "active": True,
+                            "disabled_reason": None,
+                            "created_at": "2026-11-21T08:16:00Z",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
 
     items: list[SubscriptionOut]
