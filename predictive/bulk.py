@@ -102,13 +102,14 @@ _CODES_SQL = (
     "ORDER BY d.vehicle_id"
 )
 # Only what VehiclePass.begin reads of the latest predictions (the highest id per vehicle and
-# model, as ``latest_predictions``), and their evidence only once those few rows are chosen.
+# model, as ``latest_predictions``): one probe of (vehicle_id, model, prediction_id DESC) per
+# vehicle and model, however long the history (revision 0009).
 _LATEST_SQL = (
-    "SELECT vehicle_id, model, model_version, evidence->'state', evidence->'baseline_s', "
-    "evidence ? 'first_reading_s', evidence->'first_reading_s' FROM predictions "
-    "WHERE prediction_id IN (SELECT max(prediction_id) FROM predictions "
-    "                        WHERE vehicle_id = ANY(%s) AND model = ANY(%s) "
-    "                        GROUP BY vehicle_id, model)"
+    "SELECT p.vehicle_id, p.model, p.model_version, p.evidence->'state', "
+    "p.evidence->'baseline_s', p.evidence ? 'first_reading_s', p.evidence->'first_reading_s' "
+    "FROM unnest(%s::bigint[]) AS v(id) CROSS JOIN unnest(%s::text[]) AS m(model) "
+    "CROSS JOIN LATERAL (SELECT * FROM predictions p WHERE p.vehicle_id = v.id "
+    "                    AND p.model = m.model ORDER BY p.prediction_id DESC LIMIT 1) p"
 )
 _ODOMETER_SQL = (
     "SELECT (SELECT odometer_km FROM readings r WHERE r.vehicle_id = c.vehicle_id "
