@@ -23,7 +23,7 @@ demo: $(STAMP)
 # (pytest-xdist): most tests wait on brokers, servers and subprocesses rather than the CPU, and
 # the longest (a three-minute broker outage) then overlaps the rest.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 $(ARGS); rc=$$?; \
+	$(BIN)/python -m pytest -n 2 --dist worksteal $(ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
