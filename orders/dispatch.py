@@ -33,6 +33,7 @@ from orders.offers import next_wave
 from orders.policy import (
     MIN_WINDOW,
     Consent,
+    DispatchOrder,
     DispatchPolicy,
     Offer,
     bundle_jobs,
@@ -200,6 +201,31 @@ def start(
     return next_wave(conn, order_id=order_id, now=now, policy=policy, actor=actor)
 
 
+def _book(
+    conn: psycopg.Connection, order: DispatchOrder, *, now: datetime, slot_id: int | None
+) -> Slot:
+    """Book the order's shop's earliest free slot in its booking window, or the one picked;
+    OrdersError (the caller's transaction rolls back) when there is none."""
+    assert order.shop_id is not None
+    before = window_end(order, now)
+    slot = book_slot(
+        conn=conn,
+        shop_id=order.shop_id,
+        order_id=order.order_id,
+        after=now,
+        before=before,
+        slot_id=slot_id,
+    )
+    if slot is None:
+        raise OrdersError(
+            f"order {order.order_id}: shop {order.shop_id} has no free slot by {before}"
+            if slot_id is None
+            else f"order {order.order_id}: slot {slot_id} is not a free slot of shop "
+            f"{order.shop_id}"
+        )
+    return slot
+
+
 def schedule(
     *,
     conn: psycopg.Connection,
@@ -213,22 +239,8 @@ def schedule(
     order = load_order(conn, order_id)
     if order.status != "accepted" or order.shop_id is None:
         raise IllegalTransition(order_id, order.status, "scheduled")
-    before = window_end(order, now)
     with conn.transaction():
-        slot = book_slot(
-            conn=conn,
-            shop_id=order.shop_id,
-            order_id=order_id,
-            after=now,
-            before=before,
-            slot_id=slot_id,
-        )
-        if slot is None:
-            raise OrdersError(
-                f"order {order_id}: shop {order.shop_id} has no free slot by {before}"
-                if slot_id is None
-                else f"order {order_id}: slot {slot_id} is not a free slot of shop {order.shop_id}"
-            )
+        slot = _book(conn, order, now=now, slot_id=slot_id)
         transition(
             conn,
             order_id=order_id,
@@ -256,23 +268,9 @@ def reschedule(
     order = load_order(conn, order_id)
     if order.status != "scheduled" or order.shop_id is None:
         raise IllegalTransition(order_id, order.status, "scheduled")
-    before = window_end(order, now)
     with conn.transaction():
         release_slot(conn=conn, order_id=order_id)
-        slot = book_slot(
-            conn=conn,
-            shop_id=order.shop_id,
-            order_id=order_id,
-            after=now,
-            before=before,
-            slot_id=slot_id,
-        )
-        if slot is None:
-            raise OrdersError(
-                f"order {order_id}: shop {order.shop_id} has no free slot by {before}"
-                if slot_id is None
-                else f"order {order_id}: slot {slot_id} is not a free slot of shop {order.shop_id}"
-            )
+        slot = _book(conn, order, now=now, slot_id=slot_id)
         conn.execute(
             "UPDATE service_orders SET slot_id = %s, service_due_at = %s, updated_at = %s "
             "WHERE order_id = %s",

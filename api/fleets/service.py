@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 
 from api.fleets.schemas import FleetHealthPage, FleetKpis, FleetVehicle
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, next_cursor
 from predictive.health import OIL_DUE_SOON_PCT, PAD_DUE_SOON_MM, PAD_OVERDUE_MM
 
 # A vehicle not heard from for this long is offline (parked cars send a status when they
@@ -99,10 +99,9 @@ def health_page(
     """One page of the fleet health table, by vehicle id."""
     after = decode_cursor(cursor) or 0
     rows = conn.execute(HEALTH_SQL, _params(fleet_id, after, status, limit + 1)).fetchall()
-    more = len(rows) > limit
-    items = [_vehicle(r) for r in rows[:limit]]
     return FleetHealthPage(
-        items=items, next_cursor=encode_cursor(items[-1].vehicle_id) if more else None
+        items=[_vehicle(r) for r in rows[:limit]],
+        next_cursor=next_cursor([r[0] for r in rows], limit),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, next_cursor
 from api.vehicles.schemas import (
     AlertHistoryOut,
     AlertOut,
@@ -81,11 +81,9 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
     )
 
 
-def _page(rows: list[Any], limit: int, key: int) -> tuple[list[Any], str | None]:
-    """The first ``limit`` rows, and the cursor after the last when there were more."""
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1][key]) if more and rows else None
+def _page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
+    """The first ``limit`` rows (fetched as ``limit + 1``, ids first), and the next cursor."""
+    return rows[:limit], next_cursor([r[0] for r in rows], limit)
 
 
 def predictions(
@@ -99,7 +97,7 @@ def predictions(
         "AND (%s::bigint IS NULL OR prediction_id < %s) ORDER BY prediction_id DESC LIMIT %s",
         (vehicle_id, model, model, before, before, limit + 1),
     ).fetchall()
-    rows, next_cursor = _page(rows, limit, 0)
+    rows, cursor_after = _page(rows, limit)
     items = []
     for r in rows:
         # The running totals are the model's own bookkeeping, not evidence for a person.
@@ -116,7 +114,7 @@ def predictions(
                 evidence=evidence,
             )
         )
-    return PredictionPage(items=items, next_cursor=next_cursor)
+    return PredictionPage(items=items, next_cursor=cursor_after)
 
 
 def alerts(
@@ -130,7 +128,7 @@ def alerts(
         "AND (%s::bigint IS NULL OR alert_id < %s) ORDER BY alert_id DESC LIMIT %s",
         (vehicle_id, status, status, before, before, limit + 1),
     ).fetchall()
-    rows, next_cursor = _page(rows, limit, 0)
+    rows, cursor_after = _page(rows, limit)
     return AlertPage(
         items=[
             AlertHistoryOut(
@@ -146,7 +144,7 @@ def alerts(
             )
             for a in rows
         ],
-        next_cursor=next_cursor,
+        next_cursor=cursor_after,
     )
 
 
@@ -163,7 +161,7 @@ def service_history(
         "AND (%s::bigint IS NULL OR o.order_id < %s) ORDER BY o.order_id DESC LIMIT %s",
         (vehicle_id, before, before, limit + 1),
     ).fetchall()
-    rows, next_cursor = _page(rows, limit, 0)
+    rows, cursor_after = _page(rows, limit)
     return ServiceHistoryPage(
         items=[
             ServiceRecord(
@@ -182,5 +180,5 @@ def service_history(
             )
             for r in rows
         ],
-        next_cursor=next_cursor,
+        next_cursor=cursor_after,
     )
