@@ -32,6 +32,11 @@ LEAD_DAYS = 7.0
 # Evaluations run as data arrives; a quarter day of driving between the last one that did not
 # alert and the one that does is the margin against alerting one evaluation too late.
 CHECK_DAYS = 0.25
+# In an interval with no used-oil analysis of the vehicle's own yet (``oil_analysis``), a
+# sample is asked for once the fleet model says this much of the oil's life is gone: late
+# enough that the lab's error is small against the life consumed, early enough that the
+# result is back before the change alert.
+SAMPLE_AT_PCT = 50.0
 # One-sided probability that the true life left is at least the pessimistic figure.
 ALERT_QUANTILE = 0.99
 
@@ -42,12 +47,12 @@ def z_score(quantile: float = ALERT_QUANTILE) -> float:
 
 
 def pessimistic_consumed(
-    consumed_mid: npt.ArrayLike, log_sigma: float, quantile: float = ALERT_QUANTILE
+    consumed_mid: npt.ArrayLike, log_sigma: npt.ArrayLike, quantile: float = ALERT_QUANTILE
 ) -> FloatArray:
     """Life consumed (percentage points) at the pessimistic ``quantile`` of a log-normal
     spread ``log_sigma`` around the median ``consumed_mid``."""
     mid = np.asarray(consumed_mid, dtype=np.float64)
-    return mid * float(np.exp(z_score(quantile) * max(log_sigma, 0.0)))
+    return mid * np.exp(z_score(quantile) * np.maximum(log_sigma, 0.0))
 
 
 def lead_km(km_per_day: npt.ArrayLike) -> FloatArray:

@@ -6,8 +6,9 @@
   of that interval (``oil_features``): revolutions by oil-temperature band, load and cold
   starts, so it learns how temperature ages the oil where ``oil.py`` assumes it. Each
   completed oil change is one labelled example. Additive features and no intercept mean the
-  same model applies part-way through an interval. ``vehicle_factor`` then scales it per
-  vehicle from that vehicle's own completed changes.
+  same model applies part-way through an interval. ``vehicle_calibration`` then scales it
+  per vehicle, and narrows its band, from that vehicle's own oil measurements (used-oil
+  analyses at its changes or part-way through an interval).
 - ``PadPrior``: a fleet prior for each axle's wear coefficient (mm per MJ of modelled braking
   energy) from vehicle features (mass, kind, driving profile); ``calibrate_pad_coeff``
   combines it with a shop measurement of the pads.
@@ -183,27 +184,60 @@ def _prior_weight(ratio: FloatArray, groups: npt.NDArray[Any]) -> float:
     return float(np.clip(var_within / max(var_between, 1e-6), MIN_PRIOR_WEIGHT, 20.0))
 
 
-def vehicle_factor(
-    true_consumed: list[float], predicted_consumed: list[float], prior_weight: float = 1.0
-) -> float:
-    """Per-vehicle scale of the fleet model from its completed intervals, shrunk towards 1.
+@dataclass(frozen=True)
+class OilObservation:
+    """One measurement of how much of a vehicle's oil life was gone, against the fleet model.
 
-    Each completed interval is one observation of the ratio true/predicted; the fleet model
-    counts as ``prior_weight`` observations at 1 (1: halfway after the first change).
+    A used-oil analysis of the drained oil at a change, or of a sample taken part-way through
+    an interval; ``sd_pct`` is the measurement's standard deviation in percentage points (0 for
+    an exact figure, as the simulator's truth is).
     """
-    ratios = [t / p for t, p in zip(true_consumed, predicted_consumed, strict=True) if p > 1.0]
-    return float((prior_weight + sum(ratios)) / (prior_weight + len(ratios)))
+
+    measured_consumed_pct: float
+    predicted_consumed_pct: float  # the fleet model's median at the same point
+    sd_pct: float = 0.0
 
 
-def band_scale(n_changes: int, prior_weight: float) -> float:
-    """Width of a vehicle's band relative to the fleet's, after ``n_changes`` of its own.
+@dataclass(frozen=True)
+class VehicleCalibration:
+    """A vehicle's scale of the fleet oil model and the width of its band relative to the
+    fleet's."""
 
-    Random effects: the fleet band spans between-vehicle (σb²) and within-vehicle (σw² =
-    ``prior_weight``·σb²) spread; knowing the vehicle's factor from n changes leaves
-    σb²·w/(w+n) + σw² of it.
+    factor: float = 1.0
+    band_scale: float = 1.0
+
+
+# Below this many predicted percentage points a measured ratio says nothing.
+MIN_OBSERVED_PCT = 1.0
+
+
+def vehicle_calibration(
+    observations: list[OilObservation], *, prior_weight: float, log_sigma: float
+) -> VehicleCalibration:
+    """The vehicle's factor and band from its own oil measurements (random effects).
+
+    The fleet band (log spread ``log_sigma``) is the between-vehicle spread σb² plus the
+    within-vehicle σw² = ``prior_weight``·σb². The vehicle's factor has prior 1 ± σb; each
+    measurement is one look at it, true/predicted, with variance σw² plus its own relative
+    measurement error. The posterior mean is the factor; its variance plus σw² is what is left
+    of the band. With exact measurements this is (w + Σ ratios) / (w + n): one change moves the
+    factor halfway when w = 1.
     """
     w = max(prior_weight, 1e-9)
-    return float(np.sqrt((w / (w + n_changes) + w) / (1.0 + w)))
+    var_between = max(log_sigma, 0.0) ** 2 / (1.0 + w)
+    precision, weighted = 1.0, 1.0  # the prior, in units of σb²
+    for obs in observations:
+        if obs.predicted_consumed_pct <= MIN_OBSERVED_PCT:
+            continue
+        ratio = obs.measured_consumed_pct / obs.predicted_consumed_pct
+        rel_sd = obs.sd_pct / obs.predicted_consumed_pct
+        noise = w + (rel_sd**2 / var_between if rel_sd > 0 else 0.0)
+        precision += 1.0 / noise
+        weighted += ratio / noise
+    return VehicleCalibration(
+        factor=float(weighted / precision),
+        band_scale=float(np.sqrt((1.0 / precision + w) / (1.0 + w))),
+    )
 
 
 @dataclass

@@ -9,8 +9,9 @@ stop or a gap longer than ``oil.MAX_DT_S``). Summed over chunks they are the fea
 whole interval since the oil change, which is what ``learned.OilCorrection`` takes.
 
 ``oil_estimate`` turns them into the oil life with its band and whether the projection alert
-(``alerting``) is due. The evaluator does not know the vehicle's completed changes, so the
-fleet band applies (no per-vehicle factor).
+(``alerting``) is due. The vehicle's own used-oil analyses (``oil_analysis``) scale the fleet
+model and narrow its band; without any, the fleet band applies and, once the fleet model says
+``alerting.SAMPLE_AT_PCT`` of the life is gone, a sample is asked for.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ class OilEstimate:
     high_pct: float
     per_km_pct: float | None  # median consumption per km since the change
     projection_due: bool  # the pessimistic life left is within the lead (alerting.slack_km)
+    fleet_consumed_pct: float  # the fleet model's median, before the vehicle's factor
+    calibration: learned.VehicleCalibration
+    analyses: int  # the vehicle's analyses the calibration counts
+    sample_due: bool  # no analysis of its own, and the fleet model says SAMPLE_AT_PCT is gone
 
 
 def oil_estimate(
@@ -78,17 +83,26 @@ def oil_estimate(
     unobserved_km: float,
     km_per_day: float | None,
     min_rate_km: float,
+    observations: tuple[learned.OilObservation, ...] = (),
 ) -> OilEstimate:
-    """Oil life after ``km`` observed and ``unobserved_km`` unobserved km since the change.
+    """Oil life after ``km`` observed and ``unobserved_km`` unobserved km since the change,
+    calibrated by the vehicle's analyses (``observations``).
 
     Unobserved km are charged at the physics model's nominal wear, as the physics path does;
     below ``min_rate_km`` no consumption per km is given.
     """
-    consumed = models.oil.consumed(np.asarray(features, dtype=np.float64).reshape(1, -1))[0]
+    fleet = models.oil.consumed(np.asarray(features, dtype=np.float64).reshape(1, -1))[0]
     nominal = unobserved_km * oil.NOMINAL_EFFECTIVE_REVS_PER_KM / oil.BUDGET_EFFECTIVE_REVS
-    consumed = consumed + 100.0 * nominal
+    fleet = fleet + 100.0 * nominal
+    cal = learned.vehicle_calibration(
+        list(observations),
+        prior_weight=models.oil.factor_prior_weight,
+        log_sigma=models.oil.log_sigma,
+    )
+    consumed = fleet * cal.factor
+    consumed = consumed[1] + (consumed - consumed[1]) * cal.band_scale
     total_km = km + unobserved_km
-    pess = alerting.pessimistic_consumed(consumed[1], models.oil.log_sigma)
+    pess = alerting.pessimistic_consumed(consumed[1], models.oil.log_sigma * cal.band_scale)
     slack = alerting.slack_km(
         consumed_pess=pess,
         km_since_change=total_km,
@@ -100,4 +114,8 @@ def oil_estimate(
         high_pct=float(max(0.0, 100.0 - consumed[0])),
         per_km_pct=float(consumed[1] / total_km) if total_km >= min_rate_km else None,
         projection_due=bool(slack <= 0.0),
+        fleet_consumed_pct=float(fleet[1]),
+        calibration=cal,
+        analyses=len(observations),
+        sample_due=not observations and fleet[1] >= alerting.SAMPLE_AT_PCT and not slack <= 0.0,
     )

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import itertools
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +54,12 @@ EV_INSPECTION_DAY = 182.5
 NEW_PAD_MM = 12.0
 PHYSICS_BUDGET_MREVS = 30.0  # predictive.oil.BUDGET_EFFECTIVE_REVS in millions
 RECENT_TAU_DAYS = RECENT_TAU_S / 86400.0  # recent usage as the evaluator's running totals see it
+# Used-oil analyses (``OilLab``): days from the sample to the lab's result, and the lab's
+# error (one sd, percentage points of life) in the figures reported, with the wider errors
+# the report also shows how the policy fares under.
+LAB_DAYS = 5.0
+OIL_LAB_SD_PCT = 3.0
+OIL_LAB_SD_SENSITIVITY = (5.0, 8.0)
 
 
 @dataclass
@@ -278,6 +286,7 @@ class PolicyResult:
     first_life: list[bool] = field(default_factory=list)  # per outcome: before any change
     abs_err: list[FloatArray] = field(default_factory=list)
     traces: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    samples: int = 0  # part-way oil analyses taken (``OilLab.sample_at_pct``)
 
 
 # (cumulative oil features, cumulative effective Mrevs) -> (n, 3) consumed at 10/50/90 %
@@ -290,6 +299,33 @@ def physics_consumed(cum_x: FloatArray, cum_eff_mrevs: FloatArray) -> FloatArray
     return np.column_stack([c, c, c])
 
 
+@dataclass(frozen=True)
+class OilLab:
+    """Used-oil analyses in a replay: every drained oil is analysed (the label of that change,
+    ``learned.OilObservation``), with ``sd_pct`` percentage points of measurement error; with
+    ``sample_at_pct`` a vehicle with no completed change of its own also has a sample analysed
+    once the fleet model's median says that much of its first oil's life is gone, the result
+    arriving ``LAB_DAYS`` later."""
+
+    sd_pct: float = 0.0
+    sample_at_pct: float | None = None
+    seed: int = 0
+
+
+def _calibrated(
+    fleet: FloatArray,
+    observations: list[learned.OilObservation],
+    *,
+    prior_weight: float,
+    log_sigma: float,
+) -> tuple[FloatArray, float]:
+    """The fleet model's (n, 3) consumption scaled by the vehicle's factor, its band
+    narrowed; and the band's scale."""
+    cal = learned.vehicle_calibration(observations, prior_weight=prior_weight, log_sigma=log_sigma)
+    consumed = fleet * cal.factor
+    return consumed[:, 1:2] + (consumed - consumed[:, 1:2]) * cal.band_scale, cal.band_scale
+
+
 def replay_oil(
     log: VehicleLog,
     result: PolicyResult,
@@ -299,6 +335,7 @@ def replay_oil(
     factor_prior: float | None = None,
     alert: str = "median",
     log_sigma: float = 0.0,
+    lab: OilLab = OilLab(),
     keep_trace: bool = False,
 ) -> list[int]:
     """Replay one policy (model alerts, or a fixed interval) on one vehicle; change indices.
@@ -306,11 +343,11 @@ def replay_oil(
     ``alert`` says when the model's policy changes the oil: ``"median"`` once the median life
     is at OIL_DUE_PCT, ``"band"`` once the band's low edge is, ``"projection"`` once the
     pessimistic life left (``alerting``, spread ``log_sigma`` narrowed by the vehicle's own
-    changes) would run out within the lead at the vehicle's recent usage.
+    oil analyses, ``lab``) would run out within the lead at the vehicle's recent usage.
     """
     n, start, changes = log.day.size, 0, []
-    trues: list[float] = []
-    preds: list[float] = []
+    observations: list[learned.OilObservation] = []  # drained-oil analyses, one per change
+    rng = np.random.default_rng([lab.seed, 0x0117])
     trace: dict[str, list[float]] = {k: [] for k in ("day", "true", "low", "mid", "high")}
     usage = alerting.usage_km_per_day(log.day, log.km, RECENT_TAU_DAYS)
     while start < n:
@@ -321,14 +358,28 @@ def replay_oil(
         true_left = 100.0 - np.cumsum(log.oil_true_pct[sl])
         if predictor is not None:
             fleet = predictor(np.cumsum(log.oil_x[sl], axis=0), np.cumsum(log.eff_mrevs[sl]))
-            factor = (
-                1.0 if factor_prior is None else learned.vehicle_factor(trues, preds, factor_prior)
-            )
-            consumed = fleet * factor
-            scale = 1.0
-            if factor_prior is not None:  # the vehicle's own changes narrow its band
-                scale = learned.band_scale(len(trues), factor_prior)
-                consumed = consumed[:, 1:2] + (consumed - consumed[:, 1:2]) * scale
+            consumed, scale = fleet, np.ones(day.size)
+            if factor_prior is not None:  # the vehicle's own analyses scale it, narrow its band
+                consumed, s0 = _calibrated(
+                    fleet, observations, prior_weight=factor_prior, log_sigma=log_sigma
+                )
+                scale[:] = s0
+                if lab.sample_at_pct is not None and not observations:
+                    due = np.flatnonzero(fleet[:, 1] >= lab.sample_at_pct)
+                    if due.size:
+                        k = int(due[0])
+                        sample = learned.OilObservation(
+                            max(100.0 - float(true_left[k]) + rng.normal(0.0, lab.sd_pct), 0.0),
+                            float(fleet[k, 1]),
+                            lab.sd_pct,
+                        )
+                        known = day >= day[k] + LAB_DAYS
+                        after, s1 = _calibrated(
+                            fleet, [sample], prior_weight=factor_prior, log_sigma=log_sigma
+                        )
+                        consumed = np.where(known[:, None], after, consumed)
+                        scale[known] = s1
+                        result.samples += 1
             left = 100.0 - consumed  # columns: high, mid, low life
             if alert == "projection":
                 pess = alerting.pessimistic_consumed(consumed[:, 1], log_sigma * scale)
@@ -379,8 +430,11 @@ def replay_oil(
             break
         result.changes += 1
         result.wasted_pct.append(max(float(true_left[change]), 0.0))
-        trues.append(100.0 - float(true_left[change]))
-        preds.append(float(fleet[change, 1]) if predictor is not None else 0.0)
+        if predictor is not None:
+            measured = 100.0 - float(true_left[change]) + rng.normal(0.0, lab.sd_pct)
+            observations.append(
+                learned.OilObservation(max(measured, 0.0), float(fleet[change, 1]), lab.sd_pct)
+            )
         changes.append(start + change)
         start += change + 1
     if keep_trace:
@@ -634,35 +688,49 @@ def evaluate(
     physics_oil = PolicyResult()
     intervals = {name: PolicyResult() for name in INTERVALS}
     pads = PadResult()
+    # The same policy without the first interval's oil sample: OBD and drained-oil analyses.
+    obd_only = PolicyResult()
+    lab_sensitivity = {sd: PolicyResult() for sd in OIL_LAB_SD_SENSITIVITY}
     for log in logs:
         changes: list[int] = []
         if log.has_engine:
-            changes = replay_oil(
-                log,
-                learned_oil,
+            model = functools.partial(
+                replay_oil,
                 predictor=lambda x, _eff: models.oil.consumed(x),
                 factor_prior=models.oil.factor_prior_weight,
-                alert="projection",
                 log_sigma=models.oil.log_sigma,
+            )
+            lab_seed = zlib.crc32(f"{seed}:{log.vin}".encode())
+            lab = OilLab(OIL_LAB_SD_PCT, alerting.SAMPLE_AT_PCT, lab_seed)
+            changes = model(
+                log,
+                learned_oil,
+                alert="projection",
+                lab=lab,
                 keep_trace=log.vin in shown,
             )
-            if log.oil_x_est is not None:
-                replay_oil(
-                    dataclasses.replace(log, oil_x=log.oil_x_est),
-                    estimated_oil,
-                    predictor=lambda x, _eff: models.oil.consumed(x),
-                    factor_prior=models.oil.factor_prior_weight,
-                    alert="projection",
-                    log_sigma=models.oil.log_sigma,
-                )
-            for variant, result in (("median", median_oil), ("band", band_oil)):
-                replay_oil(
+            model(
+                log,
+                obd_only,
+                alert="projection",
+                lab=dataclasses.replace(lab, sample_at_pct=None),
+            )
+            for sd, result in lab_sensitivity.items():
+                model(
                     log,
                     result,
-                    predictor=lambda x, _eff: models.oil.consumed(x),
-                    factor_prior=models.oil.factor_prior_weight,
-                    alert=variant,
+                    alert="projection",
+                    lab=dataclasses.replace(lab, sd_pct=sd),
                 )
+            if log.oil_x_est is not None:
+                model(
+                    dataclasses.replace(log, oil_x=log.oil_x_est),
+                    estimated_oil,
+                    alert="projection",
+                    lab=lab,
+                )
+            for variant, result in (("median", median_oil), ("band", band_oil)):
+                model(log, result, alert=variant, lab=lab)
             replay_oil(log, physics_oil, predictor=physics_consumed)
             for name, interval in INTERVALS.items():
                 replay_oil(log, intervals[name], interval=interval)
@@ -725,6 +793,23 @@ def evaluate(
                     k: {"crossings": v["crossings"], "alerted_in_time": v["alerted_in_time"]}
                     for k, v in by_life.items()
                 },
+            },
+            "model_obd_only": {
+                "changes": obd_only.changes,
+                "wasted_pct": wasted(obd_only),
+                "missed": obd_only.missed,
+                **_lead_summary(obd_only.outcomes),
+            },
+            "lab_sd_pct": OIL_LAB_SD_PCT,
+            "samples": learned_oil.samples,
+            "lab_sensitivity": {
+                f"sd_{sd:g}_pct": {
+                    "changes": r.changes,
+                    "wasted_pct": wasted(r),
+                    "missed": r.missed,
+                    **_lead_summary(r.outcomes),
+                }
+                for sd, r in lab_sensitivity.items()
             },
             "model_estimated_oil_temp": {
                 "changes": estimated_oil.changes,

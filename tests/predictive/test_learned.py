@@ -44,14 +44,21 @@ def test_oil_correction_recovers_weights_and_orders_its_band():
     assert 0.7 <= inside <= 0.9  # a 10-90 % band covers about 80 % of the training data
 
 
-def test_vehicle_factor_moves_halfway_after_one_change():
-    assert learned.vehicle_factor([], []) == 1.0
-    assert learned.vehicle_factor([60.0], [50.0]) == pytest.approx(1.1)
-    assert learned.vehicle_factor([60.0, 60.0], [50.0, 50.0]) == pytest.approx(1.4 / 3 + 2 / 3)
+def _calibration(pairs, *, w=1.0, sigma=0.1, sd=0.0):
+    obs = [learned.OilObservation(m, p, sd) for m, p in pairs]
+    return learned.vehicle_calibration(obs, prior_weight=w, log_sigma=sigma)
 
 
-def test_vehicle_factor_prior_weight_is_learned_from_the_spread_between_vehicles():
-    assert learned.vehicle_factor([60.0], [50.0], prior_weight=0.25) == pytest.approx(1.16)
+def test_exact_changes_move_the_factor_halfway_after_one_change():
+    assert _calibration([]).factor == 1.0
+    assert _calibration([(60.0, 50.0)]).factor == pytest.approx(1.1)
+    assert _calibration([(60.0, 50.0)] * 2).factor == pytest.approx(1.4 / 3 + 2 / 3)
+    # A prediction too small to say anything is no observation.
+    assert _calibration([(3.0, 0.5)]) == _calibration([])
+
+
+def test_the_prior_weight_is_learned_from_the_spread_between_vehicles():
+    assert _calibration([(60.0, 50.0)], w=0.25).factor == pytest.approx(1.16)
     rng = np.random.default_rng(5)
     vehicle = np.repeat(np.arange(200), 4)
     # Between vehicles sd 0.10, within a vehicle sd 0.05: weight 0.05² / 0.10² = 0.25.
@@ -64,9 +71,25 @@ def test_vehicle_factor_prior_weight_is_learned_from_the_spread_between_vehicles
 
 
 def test_a_vehicles_band_narrows_with_its_own_changes():
-    assert learned.band_scale(0, 0.25) == pytest.approx(1.0)
-    assert learned.band_scale(1, 0.25) == pytest.approx(np.sqrt((0.2 + 0.25) / 1.25))
-    assert learned.band_scale(1000, 0.25) == pytest.approx(np.sqrt(0.25 / 1.25), rel=1e-3)
+    assert _calibration([], w=0.25).band_scale == pytest.approx(1.0)
+    one = _calibration([(50.0, 50.0)], w=0.25).band_scale
+    assert one == pytest.approx(np.sqrt((0.2 + 0.25) / 1.25))
+    many = _calibration([(50.0, 50.0)] * 1000, w=0.25).band_scale
+    assert many == pytest.approx(np.sqrt(0.25 / 1.25), rel=1e-3)
+
+
+def test_a_noisy_analysis_counts_for_less_than_an_exact_one():
+    # Fleet band sigma 0.1 with w = 0.25: between-vehicle variance 0.008. A 5-point error on
+    # 50 predicted points is a relative variance of 0.01, 1.25 in units of it.
+    noisy = _calibration([(60.0, 50.0)], w=0.25, sd=5.0)
+    exact = _calibration([(60.0, 50.0)], w=0.25)
+    assert 1.0 < noisy.factor < exact.factor
+    assert noisy.factor == pytest.approx(1.0 + 0.2 / (1.0 + 1.5))
+    assert exact.band_scale < noisy.band_scale < 1.0
+    assert noisy.band_scale == pytest.approx(np.sqrt((1.0 / (1.0 + 1.0 / 1.5) + 0.25) / 1.25))
+    # The same error on a larger share of the life is a smaller relative error.
+    later = _calibration([(96.0, 80.0)], w=0.25, sd=5.0)
+    assert later.band_scale < noisy.band_scale
 
 
 def test_pad_calibration_trusts_a_large_measured_wear_and_ignores_none():

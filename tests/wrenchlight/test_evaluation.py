@@ -130,6 +130,32 @@ def test_projection_alert_comes_a_lead_ahead_at_the_cars_own_usage():
     assert changes[0] == 73 and r.wasted_pct[0] == pytest.approx(26.0)
 
 
+def test_a_first_interval_oil_sample_narrows_the_band_so_the_alert_is_not_early():
+    # As above: the model is right, but its fleet band is 0.1 wide and the car has no change
+    # of its own, so the alert comes at 74 % consumed, 26 % true life left: early.
+    log = _log(120)
+    log.km, log.oil_true_pct, log.eff_mrevs = np.full(120, 100.0), np.ones(120), np.full(120, 0.3)
+    model = {
+        "predictor": ev.physics_consumed,
+        "alert": "projection",
+        "log_sigma": 0.1,
+        "factor_prior": 0.01,
+    }
+    fleet, sampled = ev.PolicyResult(), ev.PolicyResult()
+    assert ev.replay_oil(log, fleet, **model)[0] == 73
+    assert fleet.outcomes[0].early and fleet.samples == 0
+    # An exact analysis of a sample at 50 % (trip 49), known 5 days later, pins the factor at 1
+    # and leaves the within-vehicle spread: sd 0.1·sqrt((1/101 + 0.01) / 1.01) = 0.014.
+    change = ev.replay_oil(log, sampled, **model, lab=ev.OilLab(0.0, 50.0))[0]
+    assert sampled.samples == 1
+    pess = np.exp(2.326 * 0.1 * np.sqrt((1 / 101 + 0.01) / 1.01))
+    assert change + 1 == pytest.approx((100.0 - 5.25) / pess, abs=1.0)  # 525 km lead left
+    out = sampled.outcomes[0]
+    assert out.in_time and not out.early
+    # Its drained oil is analysed too: the next interval keeps the narrow band, no sample.
+    assert sampled.samples == 1 and len(sampled.outcomes) >= 2 and not sampled.outcomes[1].early
+
+
 def test_pad_measurement_recalibrates_and_the_alert_replaces_the_pads():
     log = _log(60)  # 100 MJ and 0.1 mm per axle per trip: 0.001 mm/MJ, 3 mm left at trip 89
     prior = np.full((60, 2), 0.0015)  # the fleet prior thinks these pads wear 50 % faster
