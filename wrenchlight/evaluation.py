@@ -788,6 +788,8 @@ def evaluate(
                 "changes": learned_oil.changes,
                 "wasted_pct": model_waste,
                 "missed": learned_oil.missed,
+                "lab_sd_pct": OIL_LAB_SD_PCT,
+                "first_interval_samples": learned_oil.samples,
                 **oil_lead,
                 "by_life": {
                     k: {"crossings": v["crossings"], "alerted_in_time": v["alerted_in_time"]}
@@ -800,10 +802,8 @@ def evaluate(
                 "missed": obd_only.missed,
                 **_lead_summary(obd_only.outcomes),
             },
-            "lab_sd_pct": OIL_LAB_SD_PCT,
-            "samples": learned_oil.samples,
-            "lab_sensitivity": {
-                f"sd_{sd:g}_pct": {
+            **{
+                f"model_lab_sd_{sd:g}_pct": {
                     "changes": r.changes,
                     "wasted_pct": wasted(r),
                     "missed": r.missed,

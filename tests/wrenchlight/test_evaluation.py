@@ -237,6 +237,11 @@ def test_train_then_evaluate_a_tiny_fleet(tmp_path):
     assert 0.0 < report["pad_mae_mm_prior"] < 2.0
     assert 0.0 < report["pad_mae_mm_calibrated"] < 2.0
     assert report["oil"]["5000km_6mo"]["wasted_pct"] > report["oil"]["model"]["wasted_pct"]
+    # One sample per car whose first oil got half-way; the same policy without it beside.
+    model = report["oil"]["model"]
+    assert 0 < model["first_interval_samples"] <= model["changes"] + 5
+    for policy in ("model_obd_only", "model_lab_sd_5_pct", "model_lab_sd_8_pct"):
+        assert report["oil"][policy]["changes"] > 0
     for name in ("oil_life.png", "brake_pads.png"):
         assert (tmp_path / "e" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((tmp_path / "e" / "report.json").read_text())["vehicles"] == 5
