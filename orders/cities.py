@@ -38,6 +38,7 @@ BASE_EUR = {
     CATALOGUE["brake_pads"].job_code: 190.0,
     REAR_PADS.job_code: 170.0,
     CATALOGUE["trouble_code"].job_code: 60.0,
+    CATALOGUE["oil_sample"].job_code: 35.0,
 }
 KM_PER_DEG_LAT = 111.32
 

@@ -60,6 +60,9 @@ class WorkReport(BaseModel):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
     odometer_km: Annotated[float | None, Field(ge=0)] = None
     oil_changed: bool = False
+    # An oil sample was drawn for used-oil analysis; the lab's result comes later through
+    # POST /vehicles/{id}/oil-analyses.
+    oil_sampled: bool = False
     pad_front_mm: Annotated[float | None, Field(ge=0, le=30)] = None
     pad_rear_mm: Annotated[float | None, Field(ge=0, le=30)] = None
 
@@ -177,11 +180,14 @@ def _resolve_alerts(
     conn: psycopg.Connection, *, order_id: int, report: WorkReport, now: datetime
 ) -> None:
     """Resolve the open alerts of the components the visit serviced: the oil when it was
-    changed, the pads when they were measured. A measurement still below a threshold raises
+    changed, the oil-sample request when a sample was drawn (or the oil changed), the pads when
+    they were measured. A measurement still below a threshold raises
     a fresh alert at the next evaluation, from the measured thickness."""
     serviced = []
     if report.oil_changed:
-        serviced.append("oil_change")
+        serviced += ["oil_change", "oil_sample"]  # a new interval: its own sample, if any
+    if report.oil_sampled:
+        serviced.append("oil_sample")
     if report.pad_front_mm is not None:
         serviced.append("brake_pads")
     conn.execute(

@@ -57,6 +57,14 @@ CATALOGUE: dict[str, Job] = {
             Part("BRK-CLEAN", "Brake cleaner", 0.5, "l"),
         ),
     ),
+    # Asked for in a car's first oil interval (predictive.oil_analysis): any shop that changes
+    # oil can draw a sample; the lab's result comes back through the API.
+    "oil_sample": Job(
+        "OIL-SMPL",
+        "Draw an engine-oil sample for used-oil analysis and send it to the lab; no oil change",
+        "oil_change",
+        (Part("OIL-SAMPLE-KIT", "Oil sample kit with prepaid lab analysis", 1, "pc"),),
+    ),
     "trouble_code": Job(
         "DIAG",
         "Read trouble codes, diagnose the cause and quote the repair",

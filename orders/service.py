@@ -105,6 +105,7 @@ DUE_AFTER = {
     "change_soon": timedelta(days=14),
     "due_now": timedelta(days=3),
     "overdue": timedelta(days=1),
+    "sample": timedelta(days=14),
     "low": timedelta(days=30),
     "medium": timedelta(days=14),
     "high": timedelta(days=3),

@@ -43,12 +43,11 @@ from predictive.health import (
     OIL_DUE_SOON_PCT,
     OIL_MODEL,
     PAD_DUE_SOON_MM,
-    TIERS,
     Prediction,
     PredictiveError,
 )
 from predictive.learned import LearnedModels
-from predictive.publish import Publication, alerts_in_sync, sync_publication_alerts
+from predictive.publish import SAMPLE_KIND, Publication, sync_publication_alerts
 from predictive.vehicle_pass import (
     READ_COLUMNS,
     SETTLE_S,
@@ -227,15 +226,16 @@ def _start(conn: psycopg.Connection, runs: dict[int, VehiclePass]) -> dict[int, 
     return since
 
 
-def _open_tiers(conn: psycopg.Connection, ids: list[int]) -> dict[tuple[int, str], set[str]]:
+def _open_tiers(conn: psycopg.Connection, ids: list[int]) -> dict[int, dict[str, set[str]]]:
+    """Per vehicle, the tiers of its unresolved wear-model alerts by kind."""
     rows = conn.execute(
         "SELECT vehicle_id, kind, tier FROM alerts WHERE vehicle_id = ANY(%s) "
-        "AND kind IN ('oil_change', 'brake_pads') AND status <> 'resolved'",
-        (ids,),
+        "AND kind IN ('oil_change', 'brake_pads', %s) AND status <> 'resolved'",
+        (ids, SAMPLE_KIND),
     )
-    out: dict[tuple[int, str], set[str]] = {}
+    out: dict[int, dict[str, set[str]]] = {}
     for vid, kind, tier in rows:
-        out.setdefault((vid, kind), set()).add(tier)
+        out.setdefault(vid, {}).setdefault(kind, set()).add(tier)
     return out
 
 
@@ -277,8 +277,9 @@ def store_all(
                 stored.append((vid, pub, pid))
     open_tiers = _open_tiers(conn, list(pubs))
     for vid, pub, pid in stored:
-        if not alerts_in_sync(open_tiers.get((vid, pub.kind), ()), tiers=TIERS, tier=pub.tier):
-            sync_publication_alerts(conn, vehicle_id=vid, pub=pub, prediction_id=pid)
+        sync_publication_alerts(
+            conn, vehicle_id=vid, pub=pub, prediction_id=pid, open_tiers=open_tiers.get(vid, {})
+        )
 
 
 def _chunk(

@@ -224,7 +224,7 @@ def vehicle_calibration(
     factor halfway when w = 1.
     """
     w = max(prior_weight, 1e-9)
-    var_between = max(log_sigma, 0.0) ** 2 / (1.0 + w)
+    var_between = max(max(log_sigma, 0.0) ** 2 / (1.0 + w), 1e-12)
     precision, weighted = 1.0, 1.0  # the prior, in units of σb²
     for obs in observations:
         if obs.predicted_consumed_pct <= MIN_OBSERVED_PCT:

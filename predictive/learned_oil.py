@@ -117,5 +117,5 @@ def oil_estimate(
         fleet_consumed_pct=float(fleet[1]),
         calibration=cal,
         analyses=len(observations),
-        sample_due=not observations and fleet[1] >= alerting.SAMPLE_AT_PCT and not slack <= 0.0,
+        sample_due=bool(not observations and fleet[1] >= alerting.SAMPLE_AT_PCT and slack > 0.0),
     )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,23 @@ def _km_text(km: float | None) -> str:
     return f", about {rounded:,.0f} km left"
 
 
+# The oil-sample request (``oil_analysis``): one tier, for information.
+SAMPLE_KIND = "oil_sample"
+SAMPLE_TIERS = ("sample",)
+
+
+@dataclass(frozen=True)
+class AlertCall:
+    """Another alert a publication keeps in step (``sync_alerts``), beside its own tier's."""
+
+    kind: str
+    tiers: tuple[str, ...]
+    tier: str | None  # None: resolve the kind's open alerts
+    severity: str
+    message: str
+    evidence: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Publication:
     """A prediction ready to be stored, and the alert its tier calls for.
@@ -69,6 +86,14 @@ class Publication:
     message: str
     # The alert's evidence but for the prediction's id, known only once it is stored.
     alert_evidence: dict[str, Any]
+    also: tuple[AlertCall, ...] = ()
+
+    def alert_calls(self) -> list[AlertCall]:
+        """Every alert the publication keeps in step: its own tier's first."""
+        own = AlertCall(
+            self.kind, TIERS, self.tier, self.severity, self.message, self.alert_evidence
+        )
+        return [own, *self.also]
 
 
 def _insert(
@@ -94,20 +119,31 @@ def _insert(
 
 
 def sync_publication_alerts(
-    conn: psycopg.Connection, *, vehicle_id: int, pub: Publication, prediction_id: int
+    conn: psycopg.Connection,
+    *,
+    vehicle_id: int,
+    pub: Publication,
+    prediction_id: int,
+    open_tiers: Mapping[str, Collection[str]] | None = None,
 ) -> None:
-    """Raise the alert of the publication's tier once (``sync_alerts``)."""
-    sync_alerts(
-        conn,
-        vehicle_id=vehicle_id,
-        kind=pub.kind,
-        tiers=TIERS,
-        tier=pub.tier,
-        severity=pub.severity,
-        message=pub.message,
-        evidence={**pub.alert_evidence, "prediction_id": prediction_id},
-        prediction_id=prediction_id,
-    )
+    """Raise the alerts the publication calls for once (``sync_alerts``); with ``open_tiers``
+    (kind: tiers of the vehicle's unresolved alerts) only those out of step."""
+    for call in pub.alert_calls():
+        if open_tiers is not None and alerts_in_sync(
+            open_tiers.get(call.kind, ()), tiers=call.tiers, tier=call.tier
+        ):
+            continue
+        sync_alerts(
+            conn,
+            vehicle_id=vehicle_id,
+            kind=call.kind,
+            tiers=call.tiers,
+            tier=call.tier,
+            severity=call.severity,
+            message=call.message,
+            evidence={**call.evidence, "prediction_id": prediction_id},
+            prediction_id=prediction_id,
+        )
 
 
 def store(
@@ -220,6 +256,8 @@ def oil_prediction(
     alert_pct: float,
     first_s: float | None = None,
     learned_models: learned.LearnedModels | None = None,
+    observations: tuple[learned.OilObservation, ...] = (),
+    sample_asked: bool = False,
 ) -> Prediction:
     """Store the oil-life prediction from these totals; raise the oil alert of its tier.
 
@@ -235,6 +273,8 @@ def oil_prediction(
         alert_pct=alert_pct,
         first_s=first_s,
         learned_models=learned_models,
+        observations=observations,
+        sample_asked=sample_asked,
     )
     return store(conn, vehicle_id=vehicle_id, now=now, pub=pub)
 
@@ -247,8 +287,16 @@ def oil_publication(
     alert_pct: float,
     first_s: float | None = None,
     learned_models: learned.LearnedModels | None = None,
+    observations: tuple[learned.OilObservation, ...] = (),
+    sample_asked: bool = False,
 ) -> Publication:
-    """The oil-life prediction from these totals, and its alert (see ``oil_prediction``)."""
+    """The oil-life prediction from these totals, and its alert (see ``oil_prediction``).
+
+    ``observations`` are the vehicle's used-oil analyses (``oil_analysis``): they scale the
+    learned correction to this engine and narrow its band; while there are none, the learned
+    path also asks for a sample once half the oil's life is gone by the fleet model, once per
+    interval (``sample_asked``: it was, since the last change).
+    """
     effective = t.effective_revs + t.unobserved_km * oil.NOMINAL_EFFECTIVE_REVS_PER_KM
     wear_life = oil.oil_life_pct(effective)
     rate = t.revs_per_km()
@@ -266,6 +314,7 @@ def oil_publication(
             unobserved_km=t.unobserved_km,
             km_per_day=km_per_day,
             min_rate_km=MIN_RATE_KM,
+            observations=observations,
         )
         version = f"{OIL_VERSION}+{learned_models.manifest.get('version', 'learned')}"
         wear_life, per_km = estimate.life_pct, estimate.per_km_pct
@@ -311,6 +360,11 @@ def oil_publication(
             "life_pct": round(estimate.life_pct, 2),
             "band_pct": [round(estimate.low_pct, 2), round(estimate.high_pct, 2)],
             "projection_due": estimate.projection_due,
+            "fleet_consumed_pct": round(estimate.fleet_consumed_pct, 3),
+            "vehicle_factor": round(estimate.calibration.factor, 4),
+            "band_scale": round(estimate.calibration.band_scale, 4),
+            "oil_analyses": estimate.analyses,
+            "sample_due": estimate.sample_due,
         }
         if tier is None and estimate.projection_due:
             tier = thresholds[0].tier  # the lead rule raises "change soon" before 15 %
@@ -326,7 +380,36 @@ def oil_publication(
         severity=TIER_SEVERITY.get(tier or "", "warning"),
         message=f"Oil life {life:.0f} %{_km_text(remaining)}",
         alert_evidence={"tier": tier, "model_version": version, **outlook},
+        also=_sample_calls(estimate, life, version, asked=sample_asked),
     )
+
+
+def _sample_calls(
+    estimate: learned_oil.OilEstimate | None, life: float, version: str, *, asked: bool
+) -> tuple[AlertCall, ...]:
+    """The oil-sample request: raised once per interval while due (an open one stays, one
+    resolved by the drawn sample is not raised again), resolved once no longer due."""
+    if estimate is None or (estimate.sample_due and asked):
+        return ()
+    call = AlertCall(
+        kind=SAMPLE_KIND,
+        tiers=SAMPLE_TIERS,
+        tier=SAMPLE_TIERS[0] if estimate.sample_due else None,
+        severity="info",
+        message=(
+            f"Oil life about {life:.0f} %: have an oil sample analysed. How fast this engine "
+            "ages its oil is not known yet; one analysis lets the change alert come in time "
+            "without coming early."
+        ),
+        evidence={
+            "tier": SAMPLE_TIERS[0],
+            "model_version": version,
+            "oil_life_pct": round(life, 2),
+            "fleet_consumed_pct": round(estimate.fleet_consumed_pct, 2),
+            "band_pct": [round(estimate.low_pct, 2), round(estimate.high_pct, 2)],
+        },
+    )
+    return (call,)
 
 
 def brake_prediction(

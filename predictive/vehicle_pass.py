@@ -24,7 +24,8 @@ import psycopg
 
 from predictive import brakes
 from predictive.health import BRAKE_MODEL, OIL_MODEL, Prediction
-from predictive.learned import LearnedModels
+from predictive.learned import LearnedModels, OilObservation
+from predictive.oil_analysis import OBSERVATIONS_SQL, SAMPLE_ASKED_SQL, observations
 from predictive.publish import (
     BRAKE_VERSION,
     OIL_VERSION,
@@ -74,7 +75,8 @@ SETTLE_S = 60.0
 
 VEHICLE_COLUMNS = (
     "vehicle_id, mass_kg, oil_changed_at, pads_measured_at, pad_front_mm, pad_rear_mm, "
-    "oil_changed_odometer_km, pads_measured_odometer_km, fuel_type"
+    "oil_changed_odometer_km, pads_measured_odometer_km, fuel_type, "
+    f"{OBSERVATIONS_SQL}, {SAMPLE_ASKED_SQL}"
 )
 
 
@@ -96,6 +98,8 @@ class VehicleRow:
     oil_changed_km: float | None
     pads_measured_km: float | None
     fuel_type: str
+    oil_observations: tuple[OilObservation, ...] = ()  # its used-oil analyses (oil_analysis)
+    oil_sample_asked: bool = False  # a sample was asked for since the last change
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> VehicleRow:
@@ -110,6 +114,8 @@ class VehicleRow:
             None if row[6] is None else float(row[6]),
             None if row[7] is None else float(row[7]),
             row[8],
+            observations(row[9]),
+            bool(row[10]),
         )
 
 
@@ -272,6 +278,8 @@ class VehiclePass:
                     alert_pct=oil_alert_pct,
                     first_s=self.oil_first,
                     learned_models=learned_models,
+                    observations=self.vehicle.oil_observations,
+                    sample_asked=self.vehicle.oil_sample_asked,
                 )
             )
         if self.brake_new:

@@ -15,6 +15,9 @@ from api.problems import ProblemError, not_found, problem_response
 from api.vehicles import registry, service, telemetry
 from api.vehicles.schemas import (
     AlertPage,
+    OilAnalysisCreate,
+    OilAnalysisOut,
+    OilAnalysisPage,
     Point,
     PredictionPage,
     ServiceHistoryPage,
@@ -163,3 +166,35 @@ def vehicle_service_history(
 ) -> ServiceHistoryPage:
     """Completed services: work, parts, cost and what the shop measured, newest first."""
     return service.service_history(conn=conn, vehicle_id=vehicle_id, limit=limit, cursor=cursor)
+
+
+@router.post(
+    "/{vehicle_id}/oil-analyses",
+    response_model=OilAnalysisOut,
+    status_code=201,
+    responses=NOT_FOUND | problem_response(422),
+)
+def record_oil_analysis(
+    vehicle_id: VehicleIdDep, body: OilAnalysisCreate, conn: ConnDep, principal: PrincipalDep
+) -> OilAnalysisOut:
+    """Record a used-oil analysis (the owner, fleet manager or shop that sent the sample).
+
+    It is compared with the fleet model's prediction at the sample and, from the next
+    evaluation on, scales the oil model to this engine and narrows its band; it resolves the
+    vehicle's oil-sample request.
+    """
+    return service.record_oil_analysis(
+        conn=conn, vehicle_id=vehicle_id, body=body, principal=principal
+    )
+
+
+@router.get(
+    "/{vehicle_id}/oil-analyses",
+    response_model=OilAnalysisPage,
+    responses=NOT_FOUND | problem_response(400),
+)
+def vehicle_oil_analyses(
+    vehicle_id: VehicleIdDep, conn: ConnDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> OilAnalysisPage:
+    """The vehicle's used-oil analyses, newest recorded first."""
+    return service.oil_analyses(conn=conn, vehicle_id=vehicle_id, limit=limit, cursor=cursor)

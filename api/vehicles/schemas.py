@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from predictive.oil_analysis import DEFAULT_SD_PCT
 
 Band = Literal["good", "due_soon", "overdue"]
 
@@ -34,10 +36,13 @@ class AlertOut(BaseModel):
     """An alert that is not resolved yet."""
 
     alert_id: int
-    kind: Literal["oil_change", "brake_pads", "trouble_code"]
+    kind: Literal["oil_change", "brake_pads", "trouble_code", "oil_sample"]
     severity: Literal["info", "warning", "critical"]
-    tier: Literal["change_soon", "due_now", "overdue", "low", "medium", "high", "critical"] = Field(
-        description="Oil and pads: change_soon, due_now, overdue; trouble codes: urgency"
+    tier: Literal[
+        "change_soon", "due_now", "overdue", "low", "medium", "high", "critical", "sample"
+    ] = Field(
+        description="Oil and pads: change_soon, due_now, overdue; trouble codes: urgency; "
+        "oil_sample (have the oil analysed, once per interval while its wear is unknown): sample"
     )
     message: str
     status: Literal["open", "acknowledged"]
@@ -273,6 +278,99 @@ class ServiceHistoryPage(BaseModel):
     )
 
     items: list[ServiceRecord]
+    next_cursor: str | None
+
+
+class OilAnalysisCreate(BaseModel):
+    """A used-oil analysis from a lab: how much of the oil's life was left in the sample."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sampled_at": "2026-11-20T09:30:00Z",
+                    "drained": False,
+                    "life_left_pct": 46.0,
+                    "sd_pct": 3.0,
+                    "odometer_km": 52310.0,
+                    "lab": "Lakeside Oil Lab, report 2026-4471",
+                }
+            ]
+        },
+        extra="forbid",
+    )
+
+    sampled_at: AwareDatetime = Field(description="When the sample was drawn (with time zone)")
+    drained: bool = Field(
+        description="The oil drained at a change (true) or a sample part-way through (false)"
+    )
+    life_left_pct: float = Field(ge=0, le=100, description="Life left the lab reports, percent")
+    sd_pct: float = Field(
+        DEFAULT_SD_PCT,
+        ge=0,
+        le=50,
+        description="The lab's uncertainty, one standard deviation in percentage points",
+    )
+    odometer_km: float | None = Field(None, ge=0)
+    lab: str | None = Field(None, max_length=200, description="Lab and report reference")
+
+
+class OilAnalysisOut(BaseModel):
+    """A stored analysis and the fleet model's prediction it was compared with."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "analysis_id": 3,
+                    "vehicle_id": 7,
+                    "sampled_at": "2026-11-20T09:30:00Z",
+                    "drained": False,
+                    "life_left_pct": 46.0,
+                    "sd_pct": 3.0,
+                    "odometer_km": 52310.0,
+                    "predicted_consumed_pct": 50.8,
+                    "prediction_id": 9120,
+                    "lab": "Lakeside Oil Lab, report 2026-4471",
+                    "recorded_by": "user:4",
+                    "created_at": "2026-11-25T14:02:11Z",
+                }
+            ]
+        }
+    )
+
+    analysis_id: int
+    vehicle_id: int
+    sampled_at: datetime
+    drained: bool
+    life_left_pct: float
+    sd_pct: float
+    odometer_km: float | None
+    predicted_consumed_pct: float | None = Field(
+        description="The fleet model's median consumption at the sample; null when no learned "
+        "prediction was there to compare with (the analysis then counts for nothing)"
+    )
+    prediction_id: int | None
+    lab: str | None
+    recorded_by: str | None
+    created_at: datetime
+
+
+class OilAnalysisPage(BaseModel):
+    """One page of a vehicle's oil analyses, newest recorded first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [OilAnalysisOut.model_json_schema()["examples"][0]],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
+    items: list[OilAnalysisOut]
     next_cursor: str | None
 
 

@@ -1,19 +1,25 @@
 # SPDX-License-Identifier: MIT
 """A vehicle's health from its state, predictions and alerts; its prediction, alert and
-service histories."""
+service histories; its used-oil analyses."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import psycopg
 
+from api.auth.principal import Principal
 from api.pagination import decode_cursor, next_cursor
+from api.problems import ProblemError
 from api.vehicles.schemas import (
     AlertHistoryOut,
     AlertOut,
     AlertPage,
     BrakeHealth,
+    OilAnalysisCreate,
+    OilAnalysisOut,
+    OilAnalysisPage,
     OilHealth,
     PredictionOut,
     PredictionPage,
@@ -21,7 +27,7 @@ from api.vehicles.schemas import (
     ServiceRecord,
     VehicleHealth,
 )
-from predictive import BRAKE_MODEL, OIL_MODEL, latest_predictions, oil_band, pad_band
+from predictive import BRAKE_MODEL, OIL_MODEL, latest_predictions, oil_analysis, oil_band, pad_band
 
 
 def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | None:
@@ -180,5 +186,42 @@ def service_history(
             )
             for r in rows
         ],
+        next_cursor=cursor_after,
+    )
+
+
+def record_oil_analysis(
+    *, conn: psycopg.Connection, vehicle_id: int, body: OilAnalysisCreate, principal: Principal
+) -> OilAnalysisOut:
+    """Store a lab's analysis against the fleet model's prediction at the sample."""
+    try:
+        stored = oil_analysis.record(
+            conn,
+            vehicle_id=vehicle_id,
+            recorded_by=principal.subject,
+            **body.model_dump(),
+        )
+    except oil_analysis.OilAnalysisError as exc:
+        raise ProblemError(422, "invalid-oil-analysis", "Invalid oil analysis", str(exc)) from None
+    return _analysis_out(stored)
+
+
+def _analysis_out(analysis: oil_analysis.OilAnalysis) -> OilAnalysisOut:
+    return OilAnalysisOut(**dataclasses.asdict(analysis))
+
+
+def oil_analyses(
+    *, conn: psycopg.Connection, vehicle_id: int, limit: int, cursor: str | None
+) -> OilAnalysisPage:
+    """The vehicle's oil analyses, newest recorded first."""
+    before = None if cursor is None else decode_cursor(cursor)
+    rows = conn.execute(
+        f"SELECT {oil_analysis.COLUMNS} FROM oil_analyses WHERE vehicle_id = %s "
+        "AND (%s::bigint IS NULL OR analysis_id < %s) ORDER BY analysis_id DESC LIMIT %s",
+        (vehicle_id, before, before, limit + 1),
+    ).fetchall()
+    rows, cursor_after = _page(rows, limit)
+    return OilAnalysisPage(
+        items=[_analysis_out(oil_analysis.OilAnalysis.from_row(r)) for r in rows],
         next_cursor=cursor_after,
     )

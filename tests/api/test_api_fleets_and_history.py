@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Telemetry series from the rollups, prediction and alert histories with cursors, and the
-fleet health table, its CSV and KPIs, through the real app on real PostgreSQL."""
+"""Telemetry series from the rollups, prediction, alert and oil-analysis histories with
+cursors, and the fleet health table, its CSV and KPIs, through the real app on real
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from api_helpers import make_caller
 from psycopg.types.json import Jsonb
 
 from db.timescale import has_timescaledb
@@ -217,3 +219,58 @@ def test_the_fleet_csv_and_kpis_agree_with_the_table(admin_client, fleet):
     assert (kpis["vehicles"], kpis["overdue"], kpis["due_soon"], kpis["offline"]) == (5, 1, 1, 1)
     assert kpis["with_trouble_codes"] == 1 and kpis["services_completed"] == 0
     assert kpis["on_time_service_rate"] is None and kpis["maintenance_cost"] == {}
+
+
+def test_oil_analyses_are_recorded_against_the_fleet_model_and_listed(conn, client):
+    owner = make_caller(conn, "owner")
+    vehicle_id = _vehicle(conn, "WLT00000000000077")
+    conn.execute(
+        "UPDATE vehicles SET owner_user_id = %s WHERE vehicle_id = %s", (owner.user_id, vehicle_id)
+    )
+    _prediction(
+        conn,
+        vehicle_id,
+        "oil_life",
+        52.0,
+        at=START - timedelta(hours=1),
+        evidence={"learned": {"fleet_consumed_pct": 47.5}, "state": {}},
+    )
+    client.headers.update(owner.headers)
+    body = {
+        "sampled_at": START.isoformat(),
+        "drained": False,
+        "life_left_pct": 46.0,
+        "sd_pct": 3.0,
+        "lab": "Lakeside Oil Lab",
+    }
+    res = client.post(f"/vehicles/{vehicle_id}/oil-analyses", json=body)
+    assert res.status_code == 201, res.text
+    stored = res.json()
+    assert stored["predicted_consumed_pct"] == 47.5 and stored["prediction_id"] is not None
+    assert stored["recorded_by"] == f"user:{owner.user_id}" and stored["odometer_km"] is None
+    # A second one, drained at the change, with the lab's default uncertainty.
+    later = {**body, "sampled_at": (START + timedelta(days=30)).isoformat(), "drained": True}
+    del later["sd_pct"]
+    assert client.post(f"/vehicles/{vehicle_id}/oil-analyses", json=later).status_code == 201
+    page = client.get(f"/vehicles/{vehicle_id}/oil-analyses", params={"limit": 1}).json()
+    assert [a["drained"] for a in page["items"]] == [True] and page["items"][0]["sd_pct"] == 5.0
+    rest = client.get(
+        f"/vehicles/{vehicle_id}/oil-analyses", params={"cursor": page["next_cursor"]}
+    ).json()
+    assert [a["analysis_id"] for a in rest["items"]] == [stored["analysis_id"]]
+
+    # Impossible figures, a time without its zone and unknown fields are 422s that say why.
+    for bad, word in (
+        ({**body, "life_left_pct": 120}, "life_left_pct"),
+        ({**body, "sd_pct": -1}, "sd_pct"),
+        ({**body, "sampled_at": "2026-11-20T06:00:00"}, "sampled_at"),
+        ({**body, "viscosity": 11.2}, "viscosity"),
+    ):
+        res = client.post(f"/vehicles/{vehicle_id}/oil-analyses", json=bad)
+        assert res.status_code == 422 and word in res.text, res.text
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM oil_analyses WHERE vehicle_id = %s", (vehicle_id,)
+        ).fetchone()[0]
+        == 2
+    )

@@ -198,8 +198,16 @@ MATRIX |= {
         ("GET", f"/vehicles/{{vehicle_id}}/{what}"): Case(
             {"vehicle_id": "vehicle_a"}, ALL_ROLES, VEHICLE_SEERS, kind="vehicle"
         )
-        for what in ("predictions", "alerts", "service-history")
+        for what in ("predictions", "alerts", "service-history", "oil-analyses")
     },
+    # Recording a lab's analysis of someone else's vehicle.
+    ("POST", "/vehicles/{vehicle_id}/oil-analyses"): Case(
+        {"vehicle_id": "vehicle_a"},
+        ALL_ROLES,
+        VEHICLE_SEERS,
+        body={"sampled_at": "2026-11-20T09:30:00Z", "drained": False, "life_left_pct": 46.0},
+        kind="vehicle",
+    ),
     **{
         ("GET", f"/fleets/{{fleet_id}}/{what}"): Case(
             {"fleet_id": "fleet_a"}, FLEET_ROLES, FLEET_SEERS, kind="fleet"

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The seeded shop directory and nearest-shop matching."""
 
+import re
+
 import pytest
 from orders_helpers import BERLIN, haversine_km
 
@@ -51,8 +53,15 @@ def test_great_circle_distance_berlin_paris(conn):
     assert nearest_shop(conn=conn, lat=0, lon=0, capability="oil_change") is None
 
 
-def test_job_catalogue_covers_every_alert_kind():
-    assert set(CATALOGUE) == {"oil_change", "brake_pads", "trouble_code"}
+def test_job_catalogue_covers_every_alert_kind(conn):
+    # The kinds the alerts table accepts, read from its check constraint.
+    check = conn.execute(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'alerts_kind_check'"
+    ).fetchone()[0]
+    kinds = set(re.findall(r"'(\w+)'", check))
+    assert set(CATALOGUE) == kinds == {"oil_change", "brake_pads", "trouble_code", "oil_sample"}
+    sample = job_for("oil_sample")
+    assert sample.capability == "oil_change" and sample.job_code == "OIL-SMPL"
     oil = job_for("oil_change")
     assert oil.capability == "oil_change"
     assert {p["code"] for p in oil.parts_json()} >= {"OIL-5W30-SYN", "FLT-OIL"}

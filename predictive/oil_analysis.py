@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: MIT
+"""Used-oil analyses: a lab's measure of how much of a vehicle's oil life was gone.
+
+The fleet oil model (``learned.OilCorrection``) cannot know how fast one engine ages its oil
+compared with the fleet: tolerances and oil batches differ and nothing on OBD shows it. Each
+analysis is one look at that factor (``learned.vehicle_calibration``):
+
+- of the oil drained at a change: the label of that interval, kept for the vehicle's life;
+- of a sample taken part-way through an interval: counted for that interval only, since the
+  drained oil's analysis at its end says the same more completely.
+
+``record`` stores an analysis with the fleet model's predicted consumption at that point (the
+newest learned prediction at or before the sample: the evaluator runs as data arrives, so it
+is at most one pass old) and resolves the vehicle's open ``oil_sample`` alert. The evaluator
+reads them with the vehicle (``OBSERVATIONS_SQL``). Without a learned prediction to compare
+with, the analysis is stored but counts for nothing.
+
+Errors: ``OilAnalysisError`` (a ``ValueError``) for an unknown vehicle or impossible figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from predictive import learned
+from predictive.health import OIL_MODEL
+
+# A lab's figure for the life left, from base number, oxidation and viscosity, is good to about
+# this many percentage points (one standard deviation) unless the lab says otherwise.
+DEFAULT_SD_PCT = 5.0
+
+# The observations the evaluator uses, as one column of the ``vehicles`` row: measured and
+# predicted consumption and the lab's sd of every drained-oil analysis, and of the samples
+# taken since the last change.
+OBSERVATIONS_SQL = (
+    "(SELECT array_agg(ARRAY[100.0 - a.life_left_pct, a.predicted_consumed_pct, a.sd_pct] "
+    "ORDER BY a.sampled_at) FROM oil_analyses a WHERE a.vehicle_id = vehicles.vehicle_id "
+    "AND a.predicted_consumed_pct IS NOT NULL AND (a.drained OR a.sampled_at > "
+    "coalesce(vehicles.oil_changed_at, '-infinity'::timestamptz)))"
+)
+
+# Whether the vehicle was asked for a sample since its last change (the request is made once
+# per interval: drawing the sample resolves it, and the lab's result may take days).
+SAMPLE_ASKED_SQL = (
+    "EXISTS (SELECT 1 FROM alerts a WHERE a.vehicle_id = vehicles.vehicle_id "
+    "AND a.kind = 'oil_sample' AND a.created_at > "
+    "coalesce(vehicles.oil_changed_at, '-infinity'::timestamptz))"
+)
+
+COLUMNS = (
+    "analysis_id, vehicle_id, sampled_at, drained, life_left_pct, sd_pct, odometer_km, "
+    "predicted_consumed_pct, prediction_id, lab, recorded_by, created_at"
+)
+
+
+class OilAnalysisError(ValueError):
+    """An analysis that cannot be recorded: unknown vehicle or impossible figures."""
+
+
+@dataclass(frozen=True)
+class OilAnalysis:
+    """One stored analysis (``COLUMNS``)."""
+
+    analysis_id: int
+    vehicle_id: int
+    sampled_at: datetime
+    drained: bool
+    life_left_pct: float
+    sd_pct: float
+    odometer_km: float | None
+    predicted_consumed_pct: float | None
+    prediction_id: int | None
+    lab: str | None
+    recorded_by: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> OilAnalysis:
+        """From a row selected with ``COLUMNS``."""
+        return cls(*row)
+
+
+def observations(column: Any) -> tuple[learned.OilObservation, ...]:
+    """The ``OBSERVATIONS_SQL`` column as the model's observations."""
+    return tuple(learned.OilObservation(float(m), float(p), float(sd)) for m, p, sd in column or ())
+
+
+def _fleet_prediction(
+    conn: psycopg.Connection, vehicle_id: int, sampled_at: datetime, drained: bool
+) -> tuple[int | None, float | None]:
+    """The newest learned oil prediction at or before the sample, and its fleet median
+    consumption; a part-way sample only compares with a prediction of the current interval."""
+    row = conn.execute(
+        "SELECT p.prediction_id, (p.evidence->'learned'->>'fleet_consumed_pct')::float8, "
+        "(p.evidence->>'baseline_s')::float8, extract(epoch FROM v.oil_changed_at)::float8 "
+        "FROM predictions p JOIN vehicles v USING (vehicle_id) "
+        "WHERE p.vehicle_id = %s AND p.model = %s AND p.time <= %s "
+        "ORDER BY p.time DESC LIMIT 1",
+        (vehicle_id, OIL_MODEL, sampled_at),
+    ).fetchone()
+    if row is None or row[1] is None:
+        return None, None
+    if not drained and row[2] != row[3]:
+        return None, None
+    return int(row[0]), float(row[1])
+
+
+def record(
+    conn: psycopg.Connection,
+    *,
+    vehicle_id: int,
+    sampled_at: datetime,
+    life_left_pct: float,
+    drained: bool,
+    sd_pct: float = DEFAULT_SD_PCT,
+    odometer_km: float | None = None,
+    lab: str | None = None,
+    recorded_by: str | None = None,
+) -> OilAnalysis:
+    """Store one analysis with the fleet model's prediction at that point; resolve the
+    vehicle's open oil-sample alert."""
+    if not 0.0 <= life_left_pct <= 100.0:
+        raise OilAnalysisError(f"life left must be 0-100 %, got {life_left_pct}")
+    if not 0.0 <= sd_pct <= 50.0:
+        raise OilAnalysisError(f"the lab's uncertainty must be 0-50 points, got {sd_pct}")
+    known = conn.execute("SELECT 1 FROM vehicles WHERE vehicle_id = %s", (vehicle_id,))
+    if known.fetchone() is None:
+        raise OilAnalysisError(f"no vehicle {vehicle_id}")
+    prediction_id, predicted = _fleet_prediction(conn, vehicle_id, sampled_at, drained)
+    with conn.transaction():
+        row = conn.execute(
+            "INSERT INTO oil_analyses (vehicle_id, sampled_at, drained, life_left_pct, sd_pct, "
+            "odometer_km, predicted_consumed_pct, prediction_id, lab, recorded_by) "
+            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}",
+            (
+                vehicle_id,
+                sampled_at,
+                drained,
+                life_left_pct,
+                sd_pct,
+                odometer_km,
+                predicted,
+                prediction_id,
+                lab,
+                recorded_by,
+            ),
+        ).fetchone()
+        conn.execute(
+            "UPDATE alerts SET status = 'resolved', resolved_at = now() "
+            "WHERE vehicle_id = %s AND kind = 'oil_sample' AND status <> 'resolved'",
+            (vehicle_id,),
+        )
+    assert row is not None
+    return OilAnalysis.from_row(row)
