@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""``wrenchlight predictive brake-energy``: braking energy per trip of a recorded speed trace.
+"""``wrenchlight predictive brake-energy`` (braking energy per trip of a recorded speed trace),
+``train`` and ``evaluate`` (on a simulated fleet), ``oil-analysis`` (a lab's result).
 
 Registered on ``predictive_app`` on import (see ``wrenchlight.cli.main``); numpy and the
 predictive package load only when the command runs.
@@ -360,3 +361,81 @@ def evaluate_cmd(
     console.print(f"figures: {', '.join(report['figures'])}; report: {out / 'report.json'}")
     if as_json:
         typer.echo(json.dumps(report))
+
+
+# -- used-oil analyses (predictive/oil_analysis.py) -----------------------------------------
+
+OIL_ANALYSIS_HELP = (
+    "Record a lab's used-oil analysis of a vehicle (by VIN): the life left it reports, of the "
+    "oil drained at a change (--drained) or of a sample taken part-way through an interval. It "
+    "is compared with the fleet model's prediction at the sample and, from the vehicle's next "
+    "evaluation, scales the oil model to that engine and narrows its band; it resolves the "
+    "vehicle's oil-sample request. The same as POST /vehicles/{id}/oil-analyses."
+)
+
+
+@predictive_app.command("oil-analysis", help=OIL_ANALYSIS_HELP)
+def oil_analysis_cmd(
+    ctx: typer.Context,
+    vin: Annotated[str, typer.Argument(help="The vehicle's VIN.")],
+    life_left: Annotated[
+        float, typer.Option("--life-left", min=0, max=100, help="Life left, percent.")
+    ],
+    sampled_at: Annotated[
+        str | None,
+        typer.Option(help="When the sample was drawn, ISO 8601 with time zone (default: now)."),
+    ] = None,
+    drained: Annotated[
+        bool, typer.Option("--drained/--part-way", help="Drained at a change, or part-way.")
+    ] = False,
+    sd: Annotated[
+        float | None,
+        typer.Option(min=0, max=50, help="The lab's uncertainty, points (default 5)."),
+    ] = None,
+    odometer_km: Annotated[float | None, typer.Option(min=0)] = None,
+    lab: Annotated[str | None, typer.Option(help="Lab and report reference.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a used-oil analysis (help: OIL_ANALYSIS_HELP)."""
+    import dataclasses
+    import datetime as dt
+
+    import db
+    from predictive import oil_analysis
+    from wrenchlight.cli import _require_db, _settings
+
+    at = dt.datetime.now(dt.UTC)
+    if sampled_at is not None:
+        try:
+            at = dt.datetime.fromisoformat(sampled_at)
+        except ValueError:
+            raise _fail(f"--sampled-at {sampled_at!r} is not an ISO 8601 time") from None
+        if at.tzinfo is None:
+            raise _fail("--sampled-at needs a time zone, e.g. 2026-11-20T09:30:00+00:00")
+    with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
+        row = conn.execute("SELECT vehicle_id FROM vehicles WHERE vin = %s", (vin,)).fetchone()
+        if row is None:
+            raise _fail(f"no vehicle with VIN {vin}")
+        stored = oil_analysis.record(
+            conn,
+            vehicle_id=int(row[0]),
+            sampled_at=at,
+            life_left_pct=life_left,
+            drained=drained,
+            sd_pct=oil_analysis.DEFAULT_SD_PCT if sd is None else sd,
+            odometer_km=odometer_km,
+            lab=lab,
+            recorded_by="cli",
+        )
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(stored), default=str))
+        return
+    compared = (
+        "no learned prediction to compare with yet: it counts for nothing"
+        if stored.predicted_consumed_pct is None
+        else f"the fleet model said {100 - stored.predicted_consumed_pct:.1f} % left"
+    )
+    typer.echo(
+        f"analysis {stored.analysis_id} of {vin}: {stored.life_left_pct:g} % left "
+        f"(±{stored.sd_pct:g}); {compared}"
+    )

@@ -78,6 +78,44 @@ def test_completion_resets_the_service_baseline_the_models_start_from(conn):
     assert predictions == []  # no readings since the service: nothing to advance yet
 
 
+def _sample_alert(conn, vehicle_id):
+    conn.execute(
+        "INSERT INTO alerts (vehicle_id, kind, tier, severity, message) "
+        "VALUES (%s, 'oil_sample', 'sample', 'info', 'have an oil sample analysed')",
+        (vehicle_id,),
+    )
+
+
+def _open_kinds(conn, vehicle_id):
+    rows = conn.execute(
+        "SELECT kind FROM alerts WHERE vehicle_id = %s AND status <> 'resolved' ORDER BY kind",
+        (vehicle_id,),
+    )
+    return [r[0] for r in rows]
+
+
+def test_a_drawn_oil_sample_resolves_the_request_and_nothing_else(conn):
+    vehicle_id, order_id, _ = _served(conn, T0 + 2 * HOUR)
+    _sample_alert(conn, vehicle_id)
+    before = _open_kinds(conn, vehicle_id)
+    assert "oil_sample" in before and len(before) >= 2  # the order's own alert too
+    sampled = WorkReport(work_done="Oil sample drawn for the lab", cost="35.00", oil_sampled=True)
+    complete(conn=conn, order_id=order_id, now=T0 + 3 * HOUR, report=sampled, actor="shop")
+    assert _open_kinds(conn, vehicle_id) == [k for k in before if k != "oil_sample"]
+    # No oil change: the interval (and the models' baseline) goes on.
+    changed = conn.execute(
+        "SELECT oil_changed_at FROM vehicles WHERE vehicle_id = %s", (vehicle_id,)
+    ).fetchone()[0]
+    assert changed is None or changed < T0
+
+
+def test_an_oil_change_ends_the_interval_and_its_sample_request(conn):
+    vehicle_id, order_id, _ = _served(conn, T0 + 2 * HOUR)
+    _sample_alert(conn, vehicle_id)
+    complete(conn=conn, order_id=order_id, now=T0 + 3 * HOUR, report=REPORT, actor="shop")
+    assert _open_kinds(conn, vehicle_id) == []
+
+
 def test_late_completion_lowers_the_on_time_rate(conn):
     _, order_id, shops = _served(conn, T0 + 2 * HOUR)
     late = T0 + 5 * HOUR  # the 10:00-12:00 slot ended at 12:00

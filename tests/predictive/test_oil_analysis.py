@@ -3,6 +3,7 @@
 with no analysis of the vehicle's own, a recorded analysis scales the learned oil model to
 that engine and narrows its band, and a part-way sample counts for its interval only."""
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -11,11 +12,14 @@ import psycopg
 import pytest
 from drive_helpers import START, write_drive
 from psycopg import sql
+from typer.testing import CliRunner
 
+import wrenchlight.predictive_cmds  # noqa: F401  (registers the commands)
 from db import migrate as db
 from db.migrate import with_database
 from predictive import OIL_MODEL, evaluate_vehicle, learned, oil_analysis
 from predictive.vehicle_pass import VEHICLE_COLUMNS, VehicleRow
+from wrenchlight.cli import app
 
 # 12.5 points of oil life per million revolutions in every band: two hours a day at 3,000 rpm
 # (0.36 M revolutions, ~117 km) take 4 points a day, so two weeks of it are past the 50 %
@@ -209,3 +213,28 @@ def test_revision_0010_goes_down_and_up_again(scratch_database):
             )
     db.upgrade(url)
     assert db.current_revision(url) == "0010"
+
+
+def test_the_command_line_records_an_analysis_by_vin(conn, vehicle, db_url, monkeypatch):
+    monkeypatch.setenv("WRENCHLIGHT_DATABASE_URL", db_url)
+    runner = CliRunner()
+    args = ["predictive", "oil-analysis", "WLTEST00000000001", "--life-left", "61"]
+    res = runner.invoke(
+        app, [*args, "--sampled-at", "2026-11-20T09:30:00+00:00", "--sd", "3", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout.strip().splitlines()[-1])
+    assert (doc["vehicle_id"], doc["life_left_pct"], doc["sd_pct"]) == (vehicle, 61.0, 3.0)
+    assert doc["drained"] is False and doc["recorded_by"] == "cli"
+    text = runner.invoke(app, [*args, "--drained"])
+    assert text.exit_code == 0 and "counts for nothing" in text.stdout
+    for bad, why in (
+        (["predictive", "oil-analysis", "WLNOSUCH000000000", "--life-left", "5"], "no vehicle"),
+        ([*args, "--sampled-at", "2026-11-20T09:30:00"], "time zone"),
+        ([*args, "--sampled-at", "yesterday"], "not an ISO 8601"),
+    ):
+        res = runner.invoke(app, bad)
+        assert res.exit_code == 2 and why in res.output, res.output
+    assert runner.invoke(app, [*args[:3], "--life-left", "101"]).exit_code == 2
+    drained = conn.execute("SELECT drained FROM oil_analyses ORDER BY analysis_id").fetchall()
+    assert drained == [(False,), (True,)]
