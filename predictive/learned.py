@@ -125,27 +125,36 @@ class OilCorrection:
     quantiles of true/fitted over the training intervals. With ``groups`` (the vehicle of
     each interval) it also learns how far a vehicle's own past changes should move it:
     ``factor_prior_weight``, the within-vehicle over the between-vehicle variance of
-    true/fitted. ``models`` holds the regression, the two quantiles and that weight: what the
-    artifact stores.
+    true/fitted. Labels measured by a lab (``label_sd`` percentage points) spread both
+    wider than the truth; the known measurement variance is taken out of the band and of the
+    within-vehicle variance. ``models`` holds the regression, the two quantiles and that
+    weight: what the artifact stores.
     """
 
     models: list[Any] = field(default_factory=list)
 
     def fit(
-        self, x: FloatArray, consumed_pct: FloatArray, groups: npt.ArrayLike | None = None
+        self,
+        x: FloatArray,
+        consumed_pct: FloatArray,
+        groups: npt.ArrayLike | None = None,
+        label_sd: float = 0.0,
     ) -> OilCorrection:
-        """Fit on completed intervals: features summed over each, life consumed by each."""
+        """Fit on completed intervals: features summed over each, life consumed by each (as
+        measured, ± ``label_sd`` points)."""
         from sklearn.linear_model import LinearRegression
 
         reg = LinearRegression(fit_intercept=False, positive=True).fit(x, consumed_pct)
         fitted = reg.predict(x)
         ok = fitted > 1.0
         ratio = consumed_pct[ok] / fitted[ok] if ok.any() else np.ones(1)
-        band = np.quantile(ratio, [QUANTILES[0], QUANTILES[2]])
+        # Relative variance the lab's error adds to each ratio, on average.
+        noise = float(np.mean((label_sd / fitted[ok]) ** 2)) if ok.any() else 0.0
+        band = _deconvolved_band(np.quantile(ratio, [QUANTILES[0], QUANTILES[2]]), noise)
         weight = 1.0
         if groups is not None:
-            weight = _prior_weight(consumed_pct[ok] / fitted[ok], np.asarray(groups)[ok])
-        self.models = [reg, np.asarray(band, dtype=np.float64), np.array([weight])]
+            weight = _prior_weight(ratio, np.asarray(groups)[ok], noise)
+        self.models = [reg, band, np.array([weight])]
         return self
 
     @property
@@ -167,8 +176,20 @@ class OilCorrection:
         return np.column_stack([mid * band[0], mid, mid * band[1]])
 
 
-def _prior_weight(ratio: FloatArray, groups: npt.NDArray[Any]) -> float:
-    """Within-vehicle over between-vehicle variance of ``ratio`` (random-effects moments)."""
+def _deconvolved_band(band: FloatArray, noise: float) -> FloatArray:
+    """The 10-90 % band of the true ratio: the measured one (log-normal) narrowed by the
+    measurement's relative variance ``noise``, around the same centre."""
+    z90 = NormalDist().inv_cdf(QUANTILES[2])
+    centre = float(np.sqrt(band[0] * band[1]))
+    measured = float(np.log(band[1] / band[0]) / (2.0 * z90))
+    # At least a tenth of the measured spread is kept: a band is never exact.
+    true = float(np.sqrt(max(measured**2 - noise, (0.1 * measured) ** 2)))
+    return np.array([centre * np.exp(-z90 * true), centre * np.exp(z90 * true)])
+
+
+def _prior_weight(ratio: FloatArray, groups: npt.NDArray[Any], noise: float = 0.0) -> float:
+    """Within-vehicle over between-vehicle variance of the true ratio (random-effects moments;
+    ``noise``, the measurement's relative variance, is in the measured within variance)."""
     within, means, sizes = [], [], []
     for g in np.unique(groups):
         r = ratio[groups == g]
@@ -180,8 +201,9 @@ def _prior_weight(ratio: FloatArray, groups: npt.NDArray[Any]) -> float:
         return 1.0
     var_within = float(np.mean(within))
     var_between = float(np.var(means, ddof=1)) - var_within * float(np.mean(1.0 / np.array(sizes)))
+    var_within_true = max(var_within - noise, 0.0)
     # The floor keeps a vehicle's own changes from counting as exact (MIN_PRIOR_WEIGHT).
-    return float(np.clip(var_within / max(var_between, 1e-6), MIN_PRIOR_WEIGHT, 20.0))
+    return float(np.clip(var_within_true / max(var_between, 1e-6), MIN_PRIOR_WEIGHT, 20.0))
 
 
 @dataclass(frozen=True)

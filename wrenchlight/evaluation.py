@@ -574,8 +574,9 @@ def replay_pads(
 def training_examples(
     logs: list[VehicleLog], seed: int
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Oil (features, consumed, vehicle) at each completed fixed-interval change of the
-    training fleet, and pad (features, coefficient) at each vehicle's last shop visit."""
+    """Oil (features, consumed as a lab measures it, vehicle) at each completed fixed-interval
+    change of the training fleet, and pad (features, coefficient) at each vehicle's last shop
+    visit."""
     rng = np.random.default_rng([seed, 0xA11])
     oil_x, oil_y, oil_g, pad_x, pad_y = [], [], [], [], []
     for g, log in enumerate(logs):
@@ -584,7 +585,9 @@ def training_examples(
         if log.has_engine:
             for a, b in itertools.pairwise(bounds):
                 oil_x.append(log.oil_x[a:b].sum(axis=0))
-                oil_y.append(float(log.oil_true_pct[a:b].sum()))
+                # The drained oil's analysis, as the service gets it from a lab.
+                measured = float(log.oil_true_pct[a:b].sum()) + rng.normal(0.0, OIL_LAB_SD_PCT)
+                oil_y.append(max(measured, 0.0))
                 oil_g.append(g)
         visit = changes[-1] if changes else log.day.size - 1
         cum_mj = float(log.braking_mj[: visit + 1].sum())
@@ -611,7 +614,7 @@ def train(logs: list[VehicleLog], *, seed: int, manifest: dict[str, Any]) -> lea
             f"too few training examples ({len(oy)} oil changes, {len(py)} pad measurements): "
             "simulate more vehicles or days"
         )
-    oil_model = learned.OilCorrection().fit(ox, oy, og)
+    oil_model = learned.OilCorrection().fit(ox, oy, og, label_sd=OIL_LAB_SD_PCT)
     pad_model = learned.PadPrior().fit(px, py)
     fit = oil_model.consumed(ox)
     fit_k = pad_model.coeff(px)

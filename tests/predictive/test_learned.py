@@ -70,6 +70,23 @@ def test_the_prior_weight_is_learned_from_the_spread_between_vehicles():
     assert learned.OilCorrection().fit(x, y).factor_prior_weight == 1.0
 
 
+def test_a_labs_known_error_is_taken_out_of_the_band_and_the_within_vehicle_spread():
+    rng = np.random.default_rng(6)
+    vehicle = np.repeat(np.arange(300), 4)
+    ratio = 1.0 + rng.normal(0, 0.10, 300)[vehicle] + rng.normal(0, 0.05, vehicle.size)
+    x = rng.uniform(1.0, 2.0, size=(vehicle.size, len(learned.OIL_FEATURES)))
+    y = x.sum(axis=1) * 10.0 * ratio  # ~150 points: a 10-point lab error is ~0.067 relative
+    measured = y + rng.normal(0, 10.0, y.size)
+    exact = learned.OilCorrection().fit(x, y, vehicle)
+    naive = learned.OilCorrection().fit(x, measured, vehicle)
+    aware = learned.OilCorrection().fit(x, measured, vehicle, label_sd=10.0)
+    # The lab's error looks like within-vehicle spread and widens the band, unless removed.
+    assert naive.factor_prior_weight > 1.5 * exact.factor_prior_weight
+    assert aware.factor_prior_weight == pytest.approx(exact.factor_prior_weight, rel=0.35)
+    assert naive.log_sigma > 1.1 * exact.log_sigma
+    assert aware.log_sigma == pytest.approx(exact.log_sigma, rel=0.1)
+
+
 def test_a_vehicles_band_narrows_with_its_own_changes():
     assert _calibration([], w=0.25).band_scale == pytest.approx(1.0)
     one = _calibration([(50.0, 50.0)], w=0.25).band_scale
