@@ -12,7 +12,9 @@ Service policies (documented in predictive/README.md): at enrollment the car get
 and new pads. The models' policy changes the oil when its alert is raised (the pessimistic
 life left would run out within the lead at the car's own usage: ``predictive.alerting``;
 variants alerting at a fixed ``OIL_DUE_PCT`` are reported beside it) and replaces the pads at
-theirs (``PAD_DUE_MM``); the shop measures the pads
+theirs (``PAD_DUE_MM``). Every drained oil is analysed by a lab (``OIL_LAB_SD_PCT``), and in a
+car's first interval a sample once the fleet model says ``alerting.SAMPLE_AT_PCT`` is gone
+(``OilLab``): those analyses calibrate the vehicle's factor. The shop measures the pads
 at every oil change (cars without engine oil: every ``EV_INSPECTION_DAY`` days), and each
 measurement recalibrates that vehicle's pad-wear coefficients.
 Fixed intervals change the oil at N km or M days, whichever comes first.
@@ -578,6 +580,7 @@ def training_examples(
     change of the training fleet, and pad (features, coefficient) at each vehicle's last shop
     visit."""
     rng = np.random.default_rng([seed, 0xA11])
+    lab = np.random.default_rng([seed, 0x1AB])  # its own stream: the pad draws stay put
     oil_x, oil_y, oil_g, pad_x, pad_y = [], [], [], [], []
     for g, log in enumerate(logs):
         changes = replay_oil(log, PolicyResult(), interval=INTERVALS[TRAINING_INTERVAL])
@@ -586,7 +589,7 @@ def training_examples(
             for a, b in itertools.pairwise(bounds):
                 oil_x.append(log.oil_x[a:b].sum(axis=0))
                 # The drained oil's analysis, as the service gets it from a lab.
-                measured = float(log.oil_true_pct[a:b].sum()) + rng.normal(0.0, OIL_LAB_SD_PCT)
+                measured = float(log.oil_true_pct[a:b].sum()) + lab.normal(0.0, OIL_LAB_SD_PCT)
                 oil_y.append(max(measured, 0.0))
                 oil_g.append(g)
         visit = changes[-1] if changes else log.day.size - 1
@@ -627,6 +630,7 @@ def train(logs: list[VehicleLog], *, seed: int, manifest: dict[str, Any]) -> lea
             "oil_examples": len(oy),
             "pad_examples": len(py),
             "training_interval": TRAINING_INTERVAL,
+            "oil_label_sd_pct": OIL_LAB_SD_PCT,
             "oil_fit_mae_pct": round(float(np.mean(np.abs(fit[:, 1] - oy))), 3),
             "oil_fit_band_coverage": round(
                 float(np.mean((oy >= fit[:, 0]) & (oy <= fit[:, 2]))), 3
