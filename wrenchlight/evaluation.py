@@ -350,7 +350,9 @@ def replay_oil(
     n, start, changes = log.day.size, 0, []
     observations: list[learned.OilObservation] = []  # drained-oil analyses, one per change
     rng = np.random.default_rng([lab.seed, 0x0117])
-    trace: dict[str, list[float]] = {k: [] for k in ("day", "true", "low", "mid", "high")}
+    trace: dict[str, list[float]] = {
+        k: [] for k in ("day", "true", "low", "mid", "high", "sample_day")
+    }
     usage = alerting.usage_km_per_day(log.day, log.km, RECENT_TAU_DAYS)
     while start < n:
         sl = slice(start, n)
@@ -382,6 +384,7 @@ def replay_oil(
                         consumed = np.where(known[:, None], after, consumed)
                         scale[known] = s1
                         result.samples += 1
+                        trace["sample_day"].append(float(log.day[start + k]))
             left = 100.0 - consumed  # columns: high, mid, low life
             if alert == "projection":
                 pess = alerting.pessimistic_consumed(consumed[:, 1], log_sigma * scale)
@@ -866,6 +869,8 @@ def plot(report: dict[str, Any], out_dir: Any) -> list[Any]:
         ax.fill_between(tr["day"], tr["low"], tr["high"], alpha=0.25, label="predicted 10-90 %")
         ax.plot(tr["day"], tr["mid"], label="predicted")
         ax.plot(tr["day"], tr["true"], "k--", label="true")
+        for i, day in enumerate(tr.get("sample_day", [])):
+            ax.axvline(day, color="grey", lw=0.8, ls=":", label=None if i else "oil sample")
         ax.axhline(OIL_DUE_PCT, color="tab:red", lw=0.8)
         ax.set_ylabel("oil life %")
         ax.set_title(vin, fontsize=9)

@@ -146,8 +146,9 @@ def test_a_first_interval_oil_sample_narrows_the_band_so_the_alert_is_not_early(
     assert fleet.outcomes[0].early and fleet.samples == 0
     # An exact analysis of a sample at 50 % (trip 49), known 5 days later, pins the factor at 1
     # and leaves the within-vehicle spread: sd 0.1·sqrt((1/101 + 0.01) / 1.01) = 0.014.
-    change = ev.replay_oil(log, sampled, **model, lab=ev.OilLab(0.0, 50.0))[0]
+    change = ev.replay_oil(log, sampled, **model, lab=ev.OilLab(0.0, 50.0), keep_trace=True)[0]
     assert sampled.samples == 1
+    assert sampled.traces[log.vin]["sample_day"] == [50.0]  # trip 49 ends on day 50: the plot
     pess = np.exp(2.326 * 0.1 * np.sqrt((1 / 101 + 0.01) / 1.01))
     assert change + 1 == pytest.approx((100.0 - 5.25) / pess, abs=1.0)  # 525 km lead left
     out = sampled.outcomes[0]
