@@ -6,7 +6,9 @@ Competitors on the same data, in one run, in a private database:
 * limit: only reading the new rows out of PostgreSQL, the fastest way we know (each vehicle's
   columns packed into binary strings, and a binary COPY of the same rows; the faster counts);
 * ours: ``evaluate_vehicles`` on every pending vehicle (the set-based pass the evaluator
-  process runs), the pending query included;
+  process runs), the pending query included; with ``--evaluators N``, N evaluator processes
+  (started and warmed before the clock, as long-running evaluators are) each take the
+  vehicles of their share of the shards, as leased evaluators do;
 * naive: ``evaluate_vehicle`` per vehicle, timed on a subset (after putting its vehicles back
   to their state before ours) and extrapolated to the fleet; its results are compared with
   ours.
@@ -121,6 +123,75 @@ def _limit(
     return out
 
 
+def _warm() -> int:
+    """Import what an evaluator process needs (before the clock starts)."""
+    import predictive.evaluator  # noqa: F401
+
+    time.sleep(0.5)  # long enough that every worker of the pool takes one
+    return os.getpid()
+
+
+def _evaluate_share(database_url: str, ids: list[int], now: datetime) -> dict[str, Any]:
+    """One evaluator process's pass over its share of the pending vehicles."""
+    from predictive.evaluator import evaluate_vehicles
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        backend = conn.info.backend_pid
+        pg, cpu = _proc_cpu_s(backend), time.process_time()
+        written = evaluate_vehicles(conn=conn, vehicle_ids=ids, now=now)
+        pg_after = _proc_cpu_s(backend)
+        return {
+            "written": written,
+            "python_cpu_s": time.process_time() - cpu,
+            "postgres_backend_cpu_s": None if pg is None or pg_after is None else pg_after - pg,
+        }
+
+
+def _ours_in_processes(
+    conn: psycopg.Connection,
+    database_url: str,
+    *,
+    evaluators: int,
+    now: datetime,
+    bars: _Bars,
+) -> tuple[dict[str, Any], dict[int, int]]:
+    """The pending query, then ``evaluators`` processes on their shards' vehicles."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from predictive.evaluator import pending_vehicles
+    from predictive.leases import shard_count, shard_of
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=evaluators, mp_context=context) as pool:
+        for warm in [pool.submit(_warm) for _ in range(evaluators)]:
+            warm.result()
+        shards = shard_count(conn)
+        clock = _Clock(conn)
+        pending = pending_vehicles(conn=conn, limit=2**31 - 1)
+        pending_s = time.perf_counter() - clock.wall
+        shares: list[list[int]] = [[] for _ in range(evaluators)]
+        for vid in pending:  # shard k goes to evaluator k mod N, as a fair lease share would
+            shares[shard_of(vid, shards) % evaluators].append(vid)
+        futures = [pool.submit(_evaluate_share, database_url, share, now) for share in shares]
+        written: dict[int, int] = {}
+        python_cpu = backend_cpu = 0.0
+        for k, future in enumerate(as_completed(futures)):
+            part = future.result()
+            written |= part["written"]
+            python_cpu += part["python_cpu_s"]
+            backend_cpu += part["postgres_backend_cpu_s"] or 0.0
+            bars(f"ours: {evaluators} evaluator processes", k + 1, evaluators)
+        figures = clock.stop()
+    figures.update(
+        python_cpu_s=round(figures["python_cpu_s"] + python_cpu, 2),
+        postgres_backend_cpu_s=round((figures["postgres_backend_cpu_s"] or 0.0) + backend_cpu, 2),
+        pending_query_seconds=round(pending_s, 3),
+        evaluators=evaluators,
+    )
+    return figures, written
+
+
 def _naive(
     conn: psycopg.Connection,
     subset: list[int],
@@ -187,6 +258,7 @@ def run_predictive(
     naive_vehicles: int,
     seed: int,
     bars: _Bars,
+    evaluators: int = 1,
 ) -> dict[str, Any]:
     """Load the fleet, then time limit, ours and naive on it (see the module docstring)."""
     from predictive.evaluator import evaluate_vehicles, pending_vehicles
@@ -216,22 +288,26 @@ def run_predictive(
         now = fleet.window_end + PASS_DELAY
         limit = _limit(conn, _since(conn), now, bars)
 
-        clock = _Clock(conn)
-        pending = pending_vehicles(conn=conn, limit=len(ids) + 1)
-        pending_s = time.perf_counter() - clock.wall
-        written = evaluate_vehicles(
-            conn=conn,
-            vehicle_ids=pending,
-            now=now,
-            between_chunks=_progress(bars, "ours: evaluate_vehicles", len(pending)),
-        )
-        ours = clock.stop()
+        if evaluators == 1:
+            clock = _Clock(conn)
+            pending = pending_vehicles(conn=conn, limit=len(ids) + 1)
+            pending_s = time.perf_counter() - clock.wall
+            written = evaluate_vehicles(
+                conn=conn,
+                vehicle_ids=pending,
+                now=now,
+                between_chunks=_progress(bars, "ours: evaluate_vehicles", len(pending)),
+            )
+            ours = {**clock.stop(), "pending_query_seconds": round(pending_s, 3), "evaluators": 1}
+        else:
+            ours, written = _ours_in_processes(
+                conn, database_url, evaluators=evaluators, now=now, bars=bars
+            )
         alerts = conn.execute(
             "SELECT count(*) FROM alerts WHERE alert_id > %s", (marks[1],)
         ).fetchone()
         assert alerts is not None
         ours.update(
-            pending_query_seconds=round(pending_s, 3),
             vehicles=len(written),
             predictions=sum(written.values()),
             alerts_raised=int(alerts[0]),
@@ -290,8 +366,9 @@ def _print(console: Console, f: dict[str, Any]) -> None:
         f"{f['samples'] / f['naive_extrapolated_seconds']:,.0f}",
         f"{f['ours_over_naive']}x",
     )
+    processes = "" if ours["evaluators"] == 1 else f", {ours['evaluators']} evaluator processes"
     table.add_row(
-        "ours: pending query + evaluate_vehicles (set-based)",
+        f"ours: pending query + evaluate_vehicles (set-based{processes})",
         f"{f['seconds']:.2f}",
         f"{f['vehicles_per_s']:,}",
         f"{f['samples_per_s']:,}",
@@ -333,6 +410,12 @@ def bench_predictive(
         int, typer.Option(min=1, help="Vehicles the naive way is timed on.")
     ] = 1000,
     seed: Annotated[int, typer.Option(help="Fleet seed.")] = 0,
+    evaluators: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="Evaluator processes for ours, each on its share of the shards."
+        ),
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object.")] = False,
 ) -> None:
     """Evaluator pass: set-based (ours) vs evaluate_vehicle per vehicle (naive) vs reading
@@ -349,6 +432,7 @@ def bench_predictive(
             naive_vehicles=min(naive_vehicles, vehicles),
             seed=seed,
             bars=bars,
+            evaluators=evaluators,
         )
     if as_json:
         typer.echo(json.dumps(figures))

@@ -34,3 +34,19 @@ def test_bench_predictive_reports_every_competitor(database_url, monkeypatch, tm
     assert f["naive_extrapolated_seconds"] == pytest.approx(expected, abs=0.06)
     # The limit read every row ours read: the new ones plus each car's held-back instant.
     assert f["limit"]["packed_columns"]["rows"] == f["rows"] + 300
+
+
+@pytest.mark.timeout(120)
+def test_several_evaluator_processes_share_the_pass(database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("WRENCHLIGHT_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    args = ["bench", "predictive", "--vehicles", "200", "--naive-vehicles", "20"]
+    result = CliRunner().invoke(app, [*args, "--evaluators", "2", "--json"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    f = json.loads(result.stdout.strip().splitlines()[-1])
+    # Every vehicle evaluated once between the two processes, with the same results the
+    # naive way stores on its subset; both processes' CPU is counted.
+    assert f["ours"]["evaluators"] == 2 and f["vehicles"] == f["ours"]["vehicles"] == 200
+    assert 190 <= f["ours"]["predictions"] <= 400
+    assert f["naive"]["identical_to_ours"] is True
+    assert f["ours"]["python_cpu_s"] > 0 and f["ours"]["postgres_backend_cpu_s"] > 0
