@@ -13,6 +13,15 @@ from predictive.oil_analysis import DEFAULT_SD_PCT
 Band = Literal["good", "due_soon", "overdue"]
 
 
+class TierProjection(BaseModel):
+    """When a wear tier is reached at the vehicle's recent usage."""
+
+    threshold: float = Field(description="The tier's level (oil: percent)")
+    km: float | None = Field(description="Km from now; null when the rate is not known yet")
+    date: datetime | None = Field(description="Date at the recent km per day; null if unknown")
+    reached: bool
+
+
 class OilHealth(BaseModel):
     """Latest oil-life prediction."""
 
@@ -20,6 +29,19 @@ class OilHealth(BaseModel):
     remaining_km: float | None = Field(description="Projected km until 0 % at the recent rate")
     band: Band
     as_of: datetime = Field(description="When the prediction was made")
+    life_band_pct: tuple[float, float] | None = Field(
+        None,
+        description="10-90 % band of the life left (the learned model; null on physics only), "
+        "narrowed by the vehicle's own oil analyses",
+    )
+    projection: dict[str, TierProjection] = Field(
+        default_factory=dict,
+        description="Distance and date to change_soon (15 %), due_now (5 %) and overdue (0 %)",
+    )
+    oil_analyses: int = Field(0, description="Used-oil analyses the estimate is calibrated by")
+    sample_due: bool = Field(
+        False, description="An oil sample is asked for: this engine's wear is not known yet"
+    )
 
 
 class BrakeHealth(BaseModel):
@@ -70,6 +92,29 @@ class VehicleHealth(BaseModel):
                         "remaining_km": 610.0,
                         "band": "due_soon",
                         "as_of": "2026-11-21T08:16:00Z",
+                        "life_band_pct": [12.9, 15.4],
+                        "projection": {
+                            "change_soon": {
+                                "threshold": 15.0,
+                                "km": 0.0,
+                                "date": "2026-11-21T08:16:00Z",
+                                "reached": True,
+                            },
+                            "due_now": {
+                                "threshold": 5.0,
+                                "km": 395.0,
+                                "date": "2026-11-29T10:00:00Z",
+                                "reached": False,
+                            },
+                            "overdue": {
+                                "threshold": 0.0,
+                                "km": 610.0,
+                                "date": "2026-12-03T18:00:00Z",
+                                "reached": False,
+                            },
+                        },
+                        "oil_analyses": 2,
+                        "sample_due": False,
                     },
                     "brake_pads": {
                         "pad_front_mm": 6.1,

@@ -42,11 +42,17 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
     predictions = latest_predictions(conn=conn, vehicle_id=vehicle_id)
     oil = brakes = None
     if (p := predictions.get(OIL_MODEL)) is not None:
+        learned = p.evidence.get("learned") or {}
+        band = learned.get("band_pct")
         oil = OilHealth(
             oil_life_pct=round(p.value, 1),
             remaining_km=p.remaining_km,
             band=oil_band(p.value),
             as_of=p.time,
+            life_band_pct=None if band is None else (band[0], band[1]),
+            projection=p.evidence.get("projection") or {},
+            oil_analyses=learned.get("oil_analyses", 0),
+            sample_due=learned.get("sample_due", False),
         )
     if (p := predictions.get(BRAKE_MODEL)) is not None:
         front = float(p.evidence.get("pad_front_mm", p.value))

@@ -55,17 +55,46 @@ def test_health_of_a_seeded_vehicle(conn, admin_client):
     body = response.json()
     assert body["vin"] == "WLAP1000000000001" and body["odometer_km"] == 48213.4
     assert datetime.fromisoformat(body["last_seen"]) == NOW
+    # Physics only: no learned band, no projection in this evidence, nothing calibrated.
     assert body["oil"] == {
         "oil_life_pct": 14.2,
         "remaining_km": 610.0,
         "band": "due_soon",
         "as_of": body["oil"]["as_of"],
+        "life_band_pct": None,
+        "projection": {},
+        "oil_analyses": 0,
+        "sample_due": False,
     }
     assert body["brake_pads"]["pad_rear_mm"] == 8.3 and body["brake_pads"]["band"] == "good"
     assert [a["message"] for a in body["open_alerts"]] == ["Oil life 14 %, about 600 km left"]
     assert body["open_alerts"][0]["tier"] == "change_soon"
     assert body["open_alerts"][0]["evidence"] == {"oil_life_pct": 14.2, "km_per_day": 41.0}
     assert body["latest"] == {"speed_kmh": 0.0, "coolant_temp_c": 88.0}
+
+
+def test_health_shows_the_learned_band_projections_and_calibration(conn, admin_client):
+    vehicle_id = create_vehicle(conn, vin="WLAP1000000000003")
+    projection = {
+        tier: {"threshold": level, "km": km, "date": "2026-12-01T00:00:00+00:00", "reached": False}
+        for tier, level, km in (("change_soon", 15.0, 900.0), ("due_now", 5.0, 1500.0))
+    }
+    learned = {"band_pct": [38.5, 47.0], "oil_analyses": 1, "sample_due": True}
+    _predict(
+        conn,
+        vehicle_id,
+        "oil_life",
+        42.0,
+        "%",
+        1700.0,
+        {"state": {}, "projection": projection, "learned": learned},
+    )
+    oil = admin_client.get(f"/vehicles/{vehicle_id}/health").json()["oil"]
+    assert oil["life_band_pct"] == [38.5, 47.0]
+    assert oil["projection"]["due_now"]["km"] == 1500.0
+    assert oil["projection"]["change_soon"]["threshold"] == 15.0
+    assert datetime.fromisoformat(oil["projection"]["due_now"]["date"]).year == 2026
+    assert (oil["oil_analyses"], oil["sample_due"]) == (1, True)
 
 
 def test_health_before_any_data(conn, admin_client):
