@@ -62,7 +62,9 @@ class OrderOut(BaseModel):
     shop: ShopRef | None = Field(description="Null when no capable shop could be matched")
     created_at: datetime
     updated_at: datetime
-    component: str | None = Field(None, description="oil_change, brake_pads or trouble_code")
+    component: str | None = Field(
+        None, description="oil_change, brake_pads, trouble_code or oil_sample"
+    )
     urgency: str | None = Field(None, description="The alert's tier")
     due_by: datetime | None = None
     bundle_id: int | None = Field(None, description="The order whose visit this one joins")
