@@ -228,6 +228,13 @@ class VehicleCalibration:
     factor: float = 1.0
     band_scale: float = 1.0
 
+    def apply(self, fleet_consumed: FloatArray) -> FloatArray:
+        """The fleet model's consumption (10/50/90 % in the last axis) scaled by the factor,
+        its band narrowed around the median."""
+        consumed = np.asarray(fleet_consumed, dtype=np.float64) * self.factor
+        mid = consumed[..., 1:2]
+        return mid + (consumed - mid) * self.band_scale
+
 
 # Below this many predicted percentage points a measured ratio says nothing.
 MIN_OBSERVED_PCT = 1.0

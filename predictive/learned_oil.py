@@ -99,8 +99,7 @@ def oil_estimate(
         prior_weight=models.oil.factor_prior_weight,
         log_sigma=models.oil.log_sigma,
     )
-    consumed = fleet * cal.factor
-    consumed = consumed[1] + (consumed - consumed[1]) * cal.band_scale
+    consumed = cal.apply(fleet)
     total_km = km + unobserved_km
     pess = alerting.pessimistic_consumed(consumed[1], models.oil.log_sigma * cal.band_scale)
     slack = alerting.slack_km(

@@ -90,21 +90,24 @@ def observations(column: Any) -> tuple[learned.OilObservation, ...]:
 
 
 def _fleet_prediction(
-    conn: psycopg.Connection, vehicle_id: int, sampled_at: datetime, drained: bool
+    conn: psycopg.Connection,
+    vehicle_id: int,
+    sampled_at: datetime,
+    drained: bool,
+    baseline_s: float | None,
 ) -> tuple[int | None, float | None]:
     """The newest learned oil prediction at or before the sample, and its fleet median
-    consumption; a part-way sample only compares with a prediction of the current interval."""
+    consumption; a part-way sample only compares with a prediction of the current interval
+    (whose oil change is ``baseline_s``)."""
     row = conn.execute(
-        "SELECT p.prediction_id, (p.evidence->'learned'->>'fleet_consumed_pct')::float8, "
-        "(p.evidence->>'baseline_s')::float8, extract(epoch FROM v.oil_changed_at)::float8 "
-        "FROM predictions p JOIN vehicles v USING (vehicle_id) "
-        "WHERE p.vehicle_id = %s AND p.model = %s AND p.time <= %s "
-        "ORDER BY p.time DESC LIMIT 1",
+        "SELECT prediction_id, (evidence->'learned'->>'fleet_consumed_pct')::float8, "
+        "(evidence->>'baseline_s')::float8 FROM predictions "
+        "WHERE vehicle_id = %s AND model = %s AND time <= %s ORDER BY time DESC LIMIT 1",
         (vehicle_id, OIL_MODEL, sampled_at),
     ).fetchone()
     if row is None or row[1] is None:
         return None, None
-    if not drained and row[2] != row[3]:
+    if not drained and row[2] != baseline_s:
         return None, None
     return int(row[0]), float(row[1])
 
@@ -127,10 +130,13 @@ def record(
         raise OilAnalysisError(f"life left must be 0-100 %, got {life_left_pct}")
     if not 0.0 <= sd_pct <= 50.0:
         raise OilAnalysisError(f"the lab's uncertainty must be 0-50 points, got {sd_pct}")
-    known = conn.execute("SELECT 1 FROM vehicles WHERE vehicle_id = %s", (vehicle_id,))
-    if known.fetchone() is None:
+    vehicle = conn.execute(
+        "SELECT extract(epoch FROM oil_changed_at)::float8 FROM vehicles WHERE vehicle_id = %s",
+        (vehicle_id,),
+    ).fetchone()
+    if vehicle is None:
         raise OilAnalysisError(f"no vehicle {vehicle_id}")
-    prediction_id, predicted = _fleet_prediction(conn, vehicle_id, sampled_at, drained)
+    prediction_id, predicted = _fleet_prediction(conn, vehicle_id, sampled_at, drained, vehicle[0])
     with conn.transaction():
         row = conn.execute(
             "INSERT INTO oil_analyses (vehicle_id, sampled_at, drained, life_left_pct, sd_pct, "

@@ -324,8 +324,7 @@ def _calibrated(
     """The fleet model's (n, 3) consumption scaled by the vehicle's factor, its band
     narrowed; and the band's scale."""
     cal = learned.vehicle_calibration(observations, prior_weight=prior_weight, log_sigma=log_sigma)
-    consumed = fleet * cal.factor
-    return consumed[:, 1:2] + (consumed - consumed[:, 1:2]) * cal.band_scale, cal.band_scale
+    return cal.apply(fleet), cal.band_scale
 
 
 def replay_oil(
