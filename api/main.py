@@ -18,11 +18,13 @@ from api.auth.router import public_router as auth_public_router
 from api.auth.router import router as auth_router
 from api.deps import ConnDep, current_principal, rate_limited
 from api.devices.router import router as devices_router
+from api.docs import add_docs, declare_problems
 from api.events import router as events_router
 from api.fleets.router import router as fleets_router
+from api.home import router as home_router
 from api.limits import add_body_limit
 from api.orders.router import router as orders_router
-from api.problems import ProblemError, handle_data_error, handle_problem, problem_response
+from api.problems import handle_data_error, install_problem_handlers, problem_response
 from api.ratelimit import Limiter, RateLimits
 from api.shops.router import router as shops_router
 from api.vehicles.router import router as vehicles_router
@@ -78,10 +80,12 @@ def create_app(
         summary="Vehicle health, predictive-maintenance alerts and service orders",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by add_docs, not from a CDN
+        redoc_url=None,
     )
     app.state.auth = auth or AuthConfig()
     app.state.limiter = Limiter(rate_limits or RateLimits())
-    app.add_exception_handler(ProblemError, handle_problem)
+    install_problem_handlers(app)
     app.add_exception_handler(psycopg.DataError, handle_data_error)
     app.middleware("http")(audit_writes)
     add_body_limit(app)  # outermost: a huge body is refused before anything reads it
@@ -100,6 +104,10 @@ def create_app(
         conn.execute("SELECT 1")
         return Healthz(status="ok", database="ok")
 
+    # Public, like the documentation it points to.
+    app.include_router(home_router)
+    add_docs(app)
+    declare_problems(app)
     return app
 
 

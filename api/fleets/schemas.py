@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.figures import Hours, Km, Mm, MoneyPerCurrency, Pct, Share
+
 Status = Literal["overdue", "due_soon", "trouble_codes", "offline", "ok"]
 
 
@@ -45,13 +47,13 @@ class FleetVehicle(BaseModel):
         description="The worst of: overdue (oil at 0 % or a pad at 3 mm), due_soon (oil at "
         "15 % or a pad at 4 mm), trouble_codes (any active code), offline (not seen for a day), ok"
     )
-    odometer_km: float | None
+    odometer_km: Km | None
     last_seen: datetime | None
-    oil_life_pct: float | None
-    oil_remaining_km: float | None
-    pad_front_mm: float | None
-    pad_rear_mm: float | None
-    pads_remaining_km: float | None
+    oil_life_pct: Pct | None
+    oil_remaining_km: Km | None
+    pad_front_mm: Mm | None
+    pad_rear_mm: Mm | None
+    pads_remaining_km: Km | None
     trouble_codes: list[str] = Field(description="Stored, pending and permanent codes")
     open_alerts: int
 
@@ -122,8 +124,8 @@ class FleetKpis(BaseModel):
     with_trouble_codes: int
     offline: int
     services_completed: int
-    maintenance_cost: dict[str, float] = Field(description="Sum of completed services per currency")
-    downtime_hours: float = Field(description="From check-in to completion, summed")
-    on_time_service_rate: float | None = Field(
+    maintenance_cost: MoneyPerCurrency = Field(description="Sum of completed services per currency")
+    downtime_hours: Hours = Field(description="From check-in to completion, summed")
+    on_time_service_rate: Share | None = Field(
         description="Share of completed services finished by their due date"
     )

@@ -114,7 +114,8 @@ def health_csv(*, conn: psycopg.Connection, fleet_id: int, status: str | None) -
     while True:
         rows = conn.execute(HEALTH_SQL, _params(fleet_id, after, status, 1000)).fetchall()
         for row in rows:
-            vehicle = _vehicle(row).model_dump()
+            # As the JSON answers it: ISO 8601 times, figures at their unit's precision.
+            vehicle = _vehicle(row).model_dump(mode="json")
             vehicle["trouble_codes"] = " ".join(vehicle["trouble_codes"])
             writer.writerow(vehicle[c] for c in COLUMNS)
         yield out.getvalue()

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.figures import Estimate, Km
+
 OrderStatus = Literal[
     "proposed",
     "offered",
@@ -27,7 +29,7 @@ class ShopRef(BaseModel):
 
     shop_id: int
     name: str
-    distance_km: float | None = Field(description="Great-circle distance from the vehicle's home")
+    distance_km: Km | None = Field(description="Great-circle distance from the vehicle's home")
 
 
 class JobOut(BaseModel):
@@ -54,7 +56,7 @@ class OrderOut(BaseModel):
     alert_id: int | None
     status: OrderStatus
     vin: str
-    odometer_km: float | None
+    odometer_km: Km | None
     issue: str
     evidence: dict[str, Any] = Field(description="The alert and the prediction behind it")
     job: JobOut
@@ -71,7 +73,7 @@ class OrderOut(BaseModel):
     match: dict[str, Any] | None = Field(
         None, description="Ranked shops, each with its score breakdown (criteria, weights)"
     )
-    estimate: dict[str, Any] | None = Field(None, description="From the shop's price list")
+    estimate: Estimate | None = Field(None, description="From the shop's price list")
     dispatch_mode: Literal["auto", "sequential", "broadcast"] | None = None
     consent: Literal["auto_book", "propose"] | None = None
     escalated: bool = False

@@ -8,16 +8,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.figures import Coordinate, Estimate, Hours, InCurrency, Km, Money, Score, Seconds, Share
+
 
 class PriceOut(BaseModel):
     """A job on the shop's price list."""
 
     job_code: str
-    price: float
-    labour_h: float | None
+    price: Money
+    labour_h: Hours | None
 
 
-class ShopOut(BaseModel):
+class ShopOut(InCurrency):
     """A shop of the directory: profile, hours, capabilities, prices and statistics."""
 
     model_config = ConfigDict(
@@ -59,20 +61,20 @@ class ShopOut(BaseModel):
     city: str | None
     timezone: str
     hours: dict[str, Any] = Field(description="Opening hours per weekday, local time")
-    labour_rate_per_h: float
+    labour_rate_per_h: Money
     currency: str
-    lat: float
-    lon: float
+    lat: Coordinate
+    lon: Coordinate
     capabilities: list[str]
     brands: list[str]
     bays: int
     verification: str
-    rating: float | None
+    rating: Score | None
     rating_count: int
-    on_time_rate: float | None = Field(description="Share of completed jobs done in their slot")
+    on_time_rate: Share | None = Field(description="Share of completed jobs done in their slot")
     jobs_completed: int
-    response_median_s: float | None = Field(description="Median time to answer an offer")
-    survey_mean: float | None = Field(description="Owners' mean recommendation, 0-10")
+    response_median_s: Seconds | None = Field(description="Median time to answer an offer")
+    survey_mean: Score | None = Field(description="Owners' mean recommendation, 0-10")
     survey_count: int
     prices: list[PriceOut] = Field(default_factory=list, description="The price list per job")
 
@@ -127,11 +129,11 @@ class PendingOffer(BaseModel):
     order_id: int
     expires_at: datetime
     vin: str
-    odometer_km: float | None
+    odometer_km: Km | None
     issue: str
     job_code: str
     job_description: str
     parts: list[dict[str, Any]]
     evidence: dict[str, Any]
     due_by: datetime | None
-    estimate: dict[str, Any] | None
+    estimate: Estimate | None

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from api.figures import InCurrency, Km, Mm, Money, Pct, Reading
 from predictive.oil_analysis import DEFAULT_SD_PCT
 
 Band = Literal["good", "due_soon", "overdue"]
@@ -16,8 +17,8 @@ Band = Literal["good", "due_soon", "overdue"]
 class TierProjection(BaseModel):
     """When a wear tier is reached at the vehicle's recent usage."""
 
-    threshold: float = Field(description="The tier's level (oil: percent)")
-    km: float | None = Field(description="Km from now; null when the rate is not known yet")
+    threshold: Pct = Field(description="The tier's level (oil: percent)")
+    km: Km | None = Field(description="Km from now; null when the rate is not known yet")
     date: datetime | None = Field(description="Date at the recent km per day; null if unknown")
     reached: bool
 
@@ -25,11 +26,11 @@ class TierProjection(BaseModel):
 class OilHealth(BaseModel):
     """Latest oil-life prediction."""
 
-    oil_life_pct: float = Field(description="Remaining oil life, 100 just after a change")
-    remaining_km: float | None = Field(description="Projected km until 0 % at the recent rate")
+    oil_life_pct: Pct = Field(description="Remaining oil life, 100 just after a change")
+    remaining_km: Km | None = Field(description="Projected km until 0 % at the recent rate")
     band: Band
     as_of: datetime = Field(description="When the prediction was made")
-    life_band_pct: tuple[float, float] | None = Field(
+    life_band_pct: tuple[Pct, Pct] | None = Field(
         None,
         description="10-90 % band of the life left (the learned model; null on physics only), "
         "narrowed by the vehicle's own oil analyses",
@@ -47,9 +48,9 @@ class OilHealth(BaseModel):
 class BrakeHealth(BaseModel):
     """Latest brake-pad prediction."""
 
-    pad_front_mm: float
-    pad_rear_mm: float
-    remaining_km: float | None = Field(description="Projected km until the first axle hits 3 mm")
+    pad_front_mm: Mm
+    pad_rear_mm: Mm
+    remaining_km: Km | None = Field(description="Projected km until the first axle hits 3 mm")
     band: Band
     as_of: datetime
 
@@ -142,7 +143,7 @@ class VehicleHealth(BaseModel):
 
     vehicle_id: int
     vin: str
-    odometer_km: float | None
+    odometer_km: Km | None
     last_seen: datetime | None
     oil: OilHealth | None = Field(description="Null until the first evaluation")
     brake_pads: BrakeHealth | None = Field(description="Null until the first evaluation")
@@ -197,9 +198,9 @@ class PredictionOut(BaseModel):
     model: str = Field(description="oil_life or brake_pads")
     model_version: str
     time: datetime
-    value: float = Field(description="Oil life in percent, or the thinner pad in mm")
+    value: Reading = Field(description="Oil life in percent, or the thinner pad in mm")
     unit: str
-    remaining_km: float | None
+    remaining_km: Km | None
     evidence: dict[str, Any]
 
 
@@ -276,7 +277,7 @@ class AlertPage(BaseModel):
     next_cursor: str | None
 
 
-class ServiceRecord(BaseModel):
+class ServiceRecord(InCurrency):
     """A completed service: what the shop did, measured and charged."""
 
     order_id: int
@@ -284,11 +285,11 @@ class ServiceRecord(BaseModel):
     shop_name: str
     completed_at: datetime
     work_done: str
-    odometer_km: float | None
+    odometer_km: Km | None
     oil_changed: bool
-    pad_front_mm: float | None
-    pad_rear_mm: float | None
-    cost: float
+    pad_front_mm: Mm | None
+    pad_rear_mm: Mm | None
+    cost: Money
     currency: str
     parts: list[dict[str, Any]]
 
@@ -388,10 +389,10 @@ class OilAnalysisOut(BaseModel):
     vehicle_id: int
     sampled_at: datetime
     drained: bool
-    life_left_pct: float
-    sd_pct: float
-    odometer_km: float | None
-    predicted_consumed_pct: float | None = Field(
+    life_left_pct: Pct
+    sd_pct: Pct
+    odometer_km: Km | None
+    predicted_consumed_pct: Pct | None = Field(
         description="The fleet model's median consumption at the sample; null when no learned "
         "prediction was there to compare with (the analysis then counts for nothing)"
     )
