@@ -18,7 +18,6 @@ from pydantic.json_schema import models_json_schema
 from api.problems import MEDIA_TYPE, Problem, ValidationProblem
 
 REF = "#/components/schemas/{model}"
-FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 
 
 def _schemas() -> dict[str, Any]:
@@ -37,9 +36,15 @@ def _rewrite(document: dict[str, Any]) -> None:
     for path in document.get("paths", {}).values():
         for operation in path.values():
             responses = operation.setdefault("responses", {})
-            invalid = responses.get("422", {}).get("content", {}).get("application/json", {})
-            if invalid.get("schema", {}).get("$ref") == FASTAPI_422:
+            declared = responses.get("422", {}).get("content", {})
+            if "application/json" in declared:  # FastAPI's HTTPValidationError
                 responses["422"] = _response("ValidationProblem", "Invalid request")
+            elif MEDIA_TYPE in declared:  # one of ours, and request validation's too
+                declared[MEDIA_TYPE]["schema"] = {
+                    "anyOf": [
+                        {"$ref": REF.format(model=m)} for m in ("ValidationProblem", "Problem")
+                    ]
+                }
             responses.setdefault("default", _response("Problem", "Problem details"))
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for fastapi_own in ("HTTPValidationError", "ValidationError"):
