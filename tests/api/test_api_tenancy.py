@@ -373,6 +373,7 @@ def test_other_tenants_and_wrong_roles_get_nothing(client, world, method, path):
                 "title": f"{case.kind.capitalize()} not found",
                 "status": 404,
                 "detail": f"No {case.kind} with id {object_id}.",
+                "instance": response.request.url.path,
             }
 
 
@@ -382,7 +383,8 @@ def test_a_hidden_object_answers_like_a_missing_one(client, world):
     missing_id = world.ids["vehicle_b"] + 1000
     missing = client.get(f"/vehicles/{missing_id}", headers=intruder)
     assert hidden.status_code == missing.status_code == 404
-    assert hidden.json() | {"detail": None} == missing.json() | {"detail": None}
+    same = {"detail": None, "instance": None}
+    assert hidden.json() | same == missing.json() | same
     assert re.sub(r"\d+", "N", hidden.json()["detail"]) == re.sub(
         r"\d+", "N", missing.json()["detail"]
     )

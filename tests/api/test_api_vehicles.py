@@ -113,14 +113,16 @@ def test_unknown_vehicle_is_a_problem_details_404(admin_client):
         "title": "Vehicle not found",
         "status": 404,
         "detail": "No vehicle with id 4242.",
+        "instance": "/vehicles/4242/health",
     }
 
 
 @pytest.mark.parametrize("bad", ["abc", "0", "-3"])
-def test_bad_vehicle_id_is_fastapis_422(admin_client, bad):
+def test_bad_vehicle_id_is_a_422_problem(admin_client, bad):
     response = admin_client.get(f"/vehicles/{bad}/health")
     assert response.status_code == 422
-    assert "detail" in response.json() and response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["vehicle_id"]
 
 
 def test_healthz_and_openapi(client):
