@@ -13,6 +13,7 @@ Exceptions::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -95,7 +96,9 @@ def problem_response(status: int | str) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": "Problem details", "content": {MEDIA_TYPE: {"schema": ref}}}}
 
 
-def respond(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response:
+def respond(
+    request: Request, problem: Problem, headers: Mapping[str, str] | None = None
+) -> Response:
     """The problem details response to ``request``."""
     body = problem.model_copy(update={"instance": request.url.path})
     return JSONResponse(

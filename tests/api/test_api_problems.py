@@ -18,7 +18,7 @@ def _problem(response, status: int) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert MEMBERS <= set(body) and body["status"] == status, body
+    assert set(body) >= MEMBERS and body["status"] == status, body
     assert body["instance"] == response.request.url.path
     return body
 

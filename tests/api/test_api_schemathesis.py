@@ -61,6 +61,7 @@ def test_no_server_errors_and_responses_match_the_schema(db_url, conn):
             try:
                 check()
             except (Exception, BaseExceptionGroup) as exc:  # report every operation's failures
-                failures[f"{operation.label} ({mode.value})"] = f"{type(exc).__name__}: {exc}"[:2000]
+                label = f"{operation.label} ({mode.value})"
+                failures[label] = f"{type(exc).__name__}: {exc}"[:2000]
     assert operations >= 30, "the OpenAPI document lost its operations"
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
