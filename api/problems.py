@@ -102,7 +102,8 @@ def respond(
     """The problem details response to ``request``."""
     body = problem.model_copy(update={"instance": request.url.path})
     return JSONResponse(
-        body.model_dump(mode="json", exclude_none=True),
+        # Members without a value are left out (RFC 9457 makes them optional); nested ones stay.
+        {k: v for k, v in body.model_dump(mode="json").items() if v is not None},
         status_code=problem.status,
         media_type=MEDIA_TYPE,
         headers=headers,

@@ -64,6 +64,11 @@ def test_a_malformed_path_parameter_is_a_422_problem(admin_client):
     assert [(e["location"], e["field"]) for e in body["errors"]] == [("path", "vehicle_id")]
 
 
+def test_an_error_about_the_whole_body_names_no_field_but_keeps_the_member(admin_client):
+    body = _problem(admin_client.post("/auth/keys", json=[1, 2]), 422)
+    assert [(e["location"], e["field"]) for e in body["errors"]] == [("body", None)]
+
+
 @pytest.mark.parametrize(
     ("content", "why"),
     [
