@@ -140,3 +140,38 @@ def test_revision_0004_pivots_the_old_rows_and_rebuilds_the_rollups(database_at_
         hours = c.execute("SELECT sum(n), avg(speed_kmh_avg) FROM readings_1h").fetchone()
         assert hours[0] == 120
         assert hours[1] == pytest.approx(np.mean([s + 0x0D for s in range(0, 600, 10)]))
+
+
+def test_revision_0004_goes_down_to_a_row_per_sample_and_up_again(database_at_0003):
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
+    samples = [
+        (start + timedelta(seconds=s), 1, signal, float(s + signal))
+        for s in range(0, 300, 10)
+        for signal in ((0x0D, 0x0C) if s % 30 else (0x0D, 0x0C, 0x05))
+    ]
+    db.upgrade(database_at_0003)
+    with psycopg.connect(database_at_0003, autocommit=True) as c:
+        rows = wide.pivot(
+            *(
+                np.array(col)
+                for col in (
+                    [v for _, v, _, _ in samples],
+                    [int(t.timestamp() * 1000) for t, _, _, _ in samples],
+                    [s for _, _, s, _ in samples],
+                    [x for _, _, _, x in samples],
+                )
+            )
+        )
+        _copy(c, rows)
+    db.downgrade(database_at_0003, "0003")
+    with psycopg.connect(database_at_0003, autocommit=True) as c:
+        got = c.execute("SELECT time, vehicle_id, signal_id, value FROM readings").fetchall()
+        assert sorted(got) == sorted(samples)
+        # The narrow rollups are rebuilt by the downgrade (refreshed, on TimescaleDB).
+        assert c.execute(
+            "SELECT signal_id, sum(n) FROM readings_1m GROUP BY 1 ORDER BY 1"
+        ).fetchall() == [(0x05, 10), (0x0C, 30), (0x0D, 30)]
+    db.upgrade(database_at_0003)
+    with psycopg.connect(database_at_0003, autocommit=True) as c:
+        got = c.execute("SELECT time, vehicle_id, signal_id, value FROM readings_long").fetchall()
+        assert sorted(got) == sorted(samples)

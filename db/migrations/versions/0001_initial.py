@@ -274,7 +274,17 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().exec_driver_sql(CHECK_SQL).first() is not None:
-        op.execute("DROP MATERIALIZED VIEW IF EXISTS readings_1h, readings_1m CASCADE")
+        # One continuous aggregate per statement, each with its refresh policy, before the
+        # hypertable they read: dropping that first would cascade to their internal views,
+        # which TimescaleDB refuses. The hypertable's own jobs go with it.
+        op.execute("""
+            SELECT remove_continuous_aggregate_policy('readings_1h', if_exists => true);
+            SELECT remove_continuous_aggregate_policy('readings_1m', if_exists => true);
+            DROP MATERIALIZED VIEW IF EXISTS readings_1h;
+            DROP MATERIALIZED VIEW IF EXISTS readings_1m;
+            SELECT remove_compression_policy('readings', if_exists => true);
+            SELECT remove_retention_policy('readings', if_exists => true);
+        """)
     else:
         op.execute("DROP TABLE IF EXISTS readings_1h, readings_1m")
     op.execute("""
