@@ -50,10 +50,13 @@ def server_processes(conn: psycopg.Connection) -> dict[int, str]:
     """
     import psutil
 
-    backend, started, db = conn.execute(
+    row = conn.execute(
         "SELECT pg_backend_pid(), extract(epoch FROM pg_postmaster_start_time()), "
         "current_database()"
     ).fetchone()
+    if row is None:
+        return {}
+    backend, started, db = row
     try:
         postmaster = psutil.Process(int(backend)).parent()
         # A server on another host (or in a container) can have a local pid that means
