@@ -21,40 +21,29 @@ from psycopg import sql
 
 import db
 from db.migrate import with_database
+from db.timescale import has_timescaledb
 from wrenchlight.embedded import EmbeddedBroker, EmbeddedPostgres
 
-# Tables whose rows tests create; truncated before each test that uses the database.
-DATA_TABLES = (
-    "webhook_attempts",
-    "webhook_deliveries",
-    "webhook_subscriptions",
-    "outbox",
-    "audit_log",
-    "device_credentials",
-    "api_keys",
-    "service_order_events",
-    "service_orders",
-    "alerts",
-    "predictions",
-    "evaluator_dtc_marks",
-    "evaluators",
-    "dtc_events",
-    "vehicle_dtcs",
-    "trips",
-    "rollup_queue",
-    "vehicle_state",
-    "batches",
-    "readings",
-    "readings_1m",
-    "readings_1h",
-    "dead_letters",
-    "devices",
-    "vehicles",
-    "users",
-    "fleets",
-    "shops",
-    "signals",
+# Tables that keep their rows between tests: the migrations' own rows, which no test creates.
+KEPT_TABLES = ("alembic_version", "evaluator_shards", "readings_policy")
+# Every other table of ours, read from the catalog so that a new revision's tables are emptied
+# too. Partitions are emptied with their parent; on TimescaleDB, its chunks and
+# materializations live in its own schemas and go with their hypertable or aggregate.
+DATA_TABLES_SQL = """
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND c.relname <> ALL(%s)
+ORDER BY c.relname
+"""
+CONTINUOUS_AGGREGATES_SQL = (
+    "SELECT view_name FROM timescaledb_information.continuous_aggregates "
+    "WHERE view_schema = 'public' ORDER BY view_name"
 )
+
+
+def data_tables(conn: psycopg.Connection) -> list[str]:
+    """The tables ``db_url`` empties: every table of ours but the kept ones."""
+    return [r[0] for r in conn.execute(DATA_TABLES_SQL, (list(KEPT_TABLES),))]
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +77,14 @@ def database_url(postgres_server_url: str) -> Iterator[str]:
 def db_url(database_url: str) -> str:
     """The test database with every data table emptied."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE " + ", ".join(DATA_TABLES) + " RESTART IDENTITY CASCADE")
+        names = sql.SQL(", ").join(map(sql.Identifier, data_tables(conn)))
+        conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(names))
+        if has_timescaledb(conn):
+            # Continuous aggregates are views: TimescaleDB empties their materialization.
+            aggregates = [r[0] for r in conn.execute(CONTINUOUS_AGGREGATES_SQL)]
+            if aggregates:
+                names = sql.SQL(", ").join(map(sql.Identifier, aggregates))
+                conn.execute(sql.SQL("TRUNCATE {}").format(names))
         # The 64 shard rows stay; a test that died holding leases must not make the next wait
         # out its lease.
         conn.execute(

@@ -41,21 +41,53 @@ def _machine_cpu_s() -> dict[str, float] | None:
     }
 
 
-def _processes_cpu_s() -> dict[int, tuple[str, float]]:
+def server_processes(conn: psycopg.Connection) -> dict[int, str]:
+    """The processes of the server ``conn`` is connected to, pid → role; {} when not local.
+
+    Found from this session's backend: its parent is the postmaster, and pg_stat_activity
+    lists the server's other processes with their type. Not by process name or title: other
+    servers on the machine (a second cluster, an embedded PostgreSQL) have the same ones.
+    """
+    import psutil
+
+    row = conn.execute(
+        "SELECT pg_backend_pid(), extract(epoch FROM pg_postmaster_start_time()), "
+        "current_database()"
+    ).fetchone()
+    if row is None:
+        return {}
+    backend, started, db = row
+    try:
+        postmaster = psutil.Process(int(backend)).parent()
+        # A server on another host (or in a container) can have a local pid that means
+        # something else; its start time tells.
+        if postmaster is None or abs(postmaster.create_time() - float(started)) > 5:
+            return {}
+    except (psutil.Error, OSError):
+        return {}
+    roles = {postmaster.pid: "postmaster"}
+    for pid, kind, datname in conn.execute(
+        "SELECT pid, backend_type, datname FROM pg_stat_activity"
+    ):
+        roles[int(pid)] = f"backend of {datname}" if kind == "client backend" else str(kind)
+    roles[int(backend)] = f"backend of {db}"
+    return roles
+
+
+def _processes_cpu_s(server: dict[int, str]) -> dict[int, tuple[str, float]]:
     """Every visible process: pid → (what it is, CPU seconds so far)."""
     import psutil
 
     out = {}
-    for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+    for proc in psutil.process_iter(["name", "cpu_times"]):
         times = proc.info.get("cpu_times")
         if times is None:
             continue
-        cmdline = proc.info.get("cmdline") or []
         name = proc.info.get("name") or "?"
-        if name == "postgres" and cmdline and ":" in cmdline[0]:
-            # The process title: "postgres: 15/main: walwriter" or "…: user db host(port) idle".
-            title = cmdline[0].split(":", 2)[-1].strip().split()
-            name = "postgres " + (title[0] if len(title) < 3 else f"backend of {title[1]}")
+        if proc.pid in server:
+            name = f"postgres {server[proc.pid]}"
+        elif name == "postgres":
+            name = "postgres (another server)"
         out[proc.pid] = (name, float(times.user + times.system))
     return out
 
@@ -98,17 +130,23 @@ class CpuSnapshot:
     backends: dict[int, float | None]
     brokers: dict[int, float | None]
     processes: dict[int, tuple[str, float]]
+    server: dict[int, str]
 
     @classmethod
-    def take(cls, backends: Sequence[int], brokers: Sequence[int]) -> CpuSnapshot:
+    def take(
+        cls, backends: Sequence[int], brokers: Sequence[int], server: dict[int, str] | None = None
+    ) -> CpuSnapshot:
+        """``server``: the bench database's server processes (``server_processes``)."""
         t = os.times()
+        server = server or {}
         return cls(
             time.monotonic(),
             _machine_cpu_s(),
             t.user + t.system,
             {pid: _proc_cpu_s(f"/proc/{pid}/stat") for pid in backends},
             {pid: _proc_cpu_s(f"/proc/{pid}/stat") for pid in brokers},
-            _processes_cpu_s(),
+            _processes_cpu_s(server),
+            server,
         )
 
 
@@ -171,6 +209,20 @@ def cpu_report(
         for pid, query in sorted(backends.items())
     }
     report["broker"] = _delta(after.brokers, before.brokers) if after.brokers else None
+    # The whole server of the bench database (background processes too), none of another's.
+    server = set(before.server) | set(after.server)
+    report["postgres_server"] = (
+        round(
+            sum(
+                after.processes[pid][1] - before.processes.get(pid, ("", 0.0))[1]
+                for pid in server
+                if pid in after.processes
+            ),
+            2,
+        )
+        if server
+        else None
+    )
     report["publisher_process"] = round(after.me - before.me, 2)
     if after.machine is not None and before.machine is not None:
         for key in ("busy", "iowait", "steal"):

@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 
 import db
-from ingest.bench.cpu import CpuSnapshot, broker_pids, cpu_report, worker_backends
+from ingest.bench.cpu import (
+    CpuSnapshot,
+    broker_pids,
+    cpu_report,
+    server_processes,
+    worker_backends,
+)
 from ingest.bench.phase import Progress, reset, scalar
 from ingest.bench.publisher import Publisher
 from ingest.bench.workers import Commits, Workers, WorkerSpec
@@ -76,7 +82,7 @@ def run_ours(
 
             brokers = broker_pids(mqtt_url)
             worker_pids = {p.pid for p in pool.procs if p.pid is not None}
-            before = CpuSnapshot.take(list(backends), brokers)
+            before = CpuSnapshot.take(list(backends), brokers, server_processes(conn))
             first = time.time()
             start_mono = time.monotonic()
             try:
@@ -93,7 +99,7 @@ def run_ours(
                         tick()
                 commits.wait_done(n, "committing", tick)
                 backends.update(worker_backends(conn))
-                after = CpuSnapshot.take(list(backends), brokers)
+                after = CpuSnapshot.take(list(backends), brokers, server_processes(conn))
                 publisher.wait_acknowledged(10)
             finally:
                 publisher.close()

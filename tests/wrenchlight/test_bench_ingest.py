@@ -8,13 +8,21 @@ what BENCHMARKS.md and the benchmark commands are for.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import psutil
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
 import wrenchlight.bench  # noqa: F401  (registers ``bench``)
+from ingest.bench.cpu import CpuSnapshot, cpu_report, server_processes
 from wrenchlight.cli import app
+from wrenchlight.embedded import EmbeddedPostgres
 
 # Five cars: one of each driver profile, two of which drive every day, weekends included.
 TINY = ["--vehicles", "5", "--days", "1"]
@@ -92,3 +100,39 @@ def test_bench_layout_measures_both_layouts_on_the_same_samples(
         assert all(q["median"] > 0 for q in figures["queries_ms"].values())
     assert f["layout_narrow"]["rows"] == f["samples"]
     assert f["results_match"] is True
+
+
+@pytest.fixture
+def second_postgres() -> Iterator[int]:
+    """Another PostgreSQL on the machine (embedded 18, with its io workers): its postmaster."""
+    home = Path(tempfile.mkdtemp(prefix="wl-second-pg-"))
+    home.chmod(0o755)  # the server runs as another user when the tests run as root
+    server = EmbeddedPostgres(home / "data")
+    try:
+        url = server.start()
+        with psycopg.connect(url) as c:
+            yield psutil.Process(c.execute("SELECT pg_backend_pid()").fetchone()[0]).ppid()
+    finally:
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_cpu_accounting_tells_the_bench_server_from_another_one(database_url, second_postgres):
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        server = server_processes(conn)
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        assert server[backend].startswith("backend of ")
+        [postmaster] = [pid for pid, role in server.items() if role == "postmaster"]
+        assert psutil.Process(backend).ppid() == postmaster != second_postgres
+        before = CpuSnapshot.take([backend], [], server)
+        conn.execute("SELECT count(*) FROM generate_series(1, 300000)")
+        after = CpuSnapshot.take([backend], [], server_processes(conn))
+    report = cpu_report(before, after, {}, {backend: "generate_series"}, set())
+    assert report["postgres_server"] is not None and report["postgres_server"] >= 0
+    assert report["postgres_backends"] is not None and report["postgres_backends"] >= 0
+    # The other server's processes are counted apart from ours, whatever their titles.
+    others = {second_postgres, *(p.pid for p in psutil.Process(second_postgres).children())}
+    assert second_postgres in after.processes
+    for pid in others & set(after.processes):
+        assert after.processes[pid][0] == "postgres (another server)"
+    assert after.processes[postmaster][0] == "postgres postmaster"

@@ -16,7 +16,7 @@ Create Date: 2026-11-21
 
 from alembic import op
 
-from db.timescale import AVAILABLE_SQL, CHECK_SQL
+from db.timescale import CHECK_SQL, install_timescaledb
 
 revision = "0001"
 down_revision = None
@@ -265,31 +265,26 @@ $$;
 """
 
 
-def _timescale_usable() -> bool:
-    bind = op.get_bind()
-    if bind.exec_driver_sql(CHECK_SQL).first() is not None:
-        return True
-    if bind.exec_driver_sql(AVAILABLE_SQL).first() is None:
-        return False
-    # Available but perhaps not preloaded: try inside a savepoint so a failure leaves the
-    # migration's transaction intact and we fall back to plain PostgreSQL.
-    try:
-        with bind.begin_nested():
-            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    except Exception:
-        return False
-    return True
-
-
 def upgrade() -> None:
-    timescale = _timescale_usable()
+    # Available but not loadable (not preloaded): plain PostgreSQL, with a log line saying why.
+    timescale = install_timescaledb(op.get_bind())
     op.execute(CORE.replace("{partition_clause}", "" if timescale else "PARTITION BY RANGE (time)"))
     op.execute(TIMESCALE if timescale else PLAIN)
 
 
 def downgrade() -> None:
     if op.get_bind().exec_driver_sql(CHECK_SQL).first() is not None:
-        op.execute("DROP MATERIALIZED VIEW IF EXISTS readings_1h, readings_1m CASCADE")
+        # One continuous aggregate per statement, each with its refresh policy, before the
+        # hypertable they read: dropping that first would cascade to their internal views,
+        # which TimescaleDB refuses. The hypertable's own jobs go with it.
+        op.execute("""
+            SELECT remove_continuous_aggregate_policy('readings_1h', if_exists => true);
+            SELECT remove_continuous_aggregate_policy('readings_1m', if_exists => true);
+            DROP MATERIALIZED VIEW IF EXISTS readings_1h;
+            DROP MATERIALIZED VIEW IF EXISTS readings_1m;
+            SELECT remove_compression_policy('readings', if_exists => true);
+            SELECT remove_retention_policy('readings', if_exists => true);
+        """)
     else:
         op.execute("DROP TABLE IF EXISTS readings_1h, readings_1m")
     op.execute("""

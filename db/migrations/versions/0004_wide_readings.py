@@ -15,6 +15,8 @@ segment by vehicle; plain PostgreSQL as tables refreshed from ingest's rollup qu
 ``readings_long`` unpivots the readings back to (time, vehicle_id, signal_id, value) for
 ad-hoc queries.
 
+The downgrade unpivots the rows back (a row per sample) and restores the narrow rollups.
+
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-22
@@ -229,8 +231,164 @@ def upgrade() -> None:
                 op.execute(statement)
 
 
-def downgrade() -> None:
-    raise NotImplementedError(
-        "readings cannot be turned back into a row per sample in place; restore a backup "
-        "taken before revision 0004"
+# Back to a row per sample. The narrow rollups and functions are those of revisions 0001 and
+# 0002, restated here as they were.
+UNPIVOT = """
+INSERT INTO readings (time, vehicle_id, signal_id, value)
+SELECT r.time, r.vehicle_id, s.signal_id, s.value
+FROM readings_wide r CROSS JOIN LATERAL (VALUES {values}) AS s(signal_id, value)
+WHERE s.value IS NOT NULL;
+""".format(values=_join("({i}::smallint, r.{c})"))
+
+NARROW_TABLE = """
+CREATE TABLE readings (
+    time        timestamptz NOT NULL,
+    vehicle_id  bigint NOT NULL,
+    signal_id   smallint NOT NULL,
+    value       double precision NOT NULL
+) {partition_clause};
+CREATE INDEX readings_vehicle_signal_time ON readings (vehicle_id, signal_id, time DESC);
+"""
+
+NARROW_AGGREGATES = "avg(value) AS avg, min(value) AS min, max(value) AS max, count(*) AS n"
+
+# Each continuous aggregate goes (its refresh policy with it) before the hypertable it reads:
+# dropping the hypertable first would cascade to the aggregates' internal views, which
+# TimescaleDB refuses ("required by a continuous aggregate").
+TIMESCALE_DOWN = f"""
+DROP VIEW IF EXISTS readings_long;
+SELECT remove_continuous_aggregate_policy('readings_1h', if_exists => true);
+SELECT remove_continuous_aggregate_policy('readings_1m', if_exists => true);
+DROP MATERIALIZED VIEW IF EXISTS readings_1h;
+DROP MATERIALIZED VIEW IF EXISTS readings_1m;
+SELECT remove_compression_policy('readings', if_exists => true);
+SELECT remove_retention_policy('readings', if_exists => true);
+ALTER TABLE readings RENAME TO readings_wide;
+{NARROW_TABLE.replace("{partition_clause}", "")}
+SELECT create_hypertable('readings', by_range('time',
+       (SELECT chunk_interval FROM readings_policy)));
+ALTER TABLE readings SET (
+    timescaledb.compress,
+    timescaledb.compress_segmentby = 'vehicle_id, signal_id',
+    timescaledb.compress_orderby = 'time DESC'
+);
+{UNPIVOT}
+DROP TABLE readings_wide;
+SELECT add_compression_policy('readings',
+       compress_after => (SELECT compress_after FROM readings_policy));
+SELECT add_retention_policy('readings', drop_after => (SELECT retention FROM readings_policy));
+
+CREATE MATERIALIZED VIEW readings_1m WITH (timescaledb.continuous) AS
+SELECT time_bucket(INTERVAL '1 minute', time) AS bucket, vehicle_id, signal_id,
+       {NARROW_AGGREGATES}
+FROM readings GROUP BY bucket, vehicle_id, signal_id WITH NO DATA;
+SELECT add_continuous_aggregate_policy('readings_1m', start_offset => INTERVAL '2 days',
+       end_offset => INTERVAL '1 minute', schedule_interval => INTERVAL '1 minute');
+
+CREATE MATERIALIZED VIEW readings_1h WITH (timescaledb.continuous) AS
+SELECT time_bucket(INTERVAL '1 hour', time) AS bucket, vehicle_id, signal_id,
+       {NARROW_AGGREGATES}
+FROM readings GROUP BY bucket, vehicle_id, signal_id WITH NO DATA;
+SELECT add_continuous_aggregate_policy('readings_1h', start_offset => INTERVAL '30 days',
+       end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '30 minutes');
+"""
+
+NARROW_UPSERT = """ON CONFLICT (vehicle_id, signal_id, bucket) DO UPDATE
+        SET avg = EXCLUDED.avg, min = EXCLUDED.min, max = EXCLUDED.max, n = EXCLUDED.n"""
+
+PLAIN_DOWN = f"""
+DROP VIEW IF EXISTS readings_long;
+ALTER TABLE readings RENAME TO readings_wide;
+DO $$
+DECLARE part record;
+BEGIN
+    FOR part IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = 'readings_wide'::regclass
+    LOOP
+        EXECUTE format('ALTER TABLE %I RENAME TO %I', part.relname,
+                       'readings_wide' || substr(part.relname, 9));
+    END LOOP;
+END $$;
+{NARROW_TABLE.replace("{partition_clause}", "PARTITION BY RANGE (time)")}
+CREATE TABLE readings_default PARTITION OF readings DEFAULT;
+SELECT wl_ensure_partitions(
+    LEAST(now() - INTERVAL '12 months', (SELECT min(time) FROM readings_wide)),
+    now() + INTERVAL '3 months');
+{UNPIVOT}
+DROP TABLE readings_wide;
+
+DROP TABLE readings_1m, readings_1h;
+CREATE TABLE readings_1m (
+    bucket timestamptz NOT NULL, vehicle_id bigint NOT NULL, signal_id smallint NOT NULL,
+    avg double precision, min double precision, max double precision, n bigint,
+    PRIMARY KEY (vehicle_id, signal_id, bucket)
+);
+CREATE TABLE readings_1h (LIKE readings_1m INCLUDING ALL);
+
+CREATE OR REPLACE FUNCTION wl_refresh_rollups(from_ts timestamptz, to_ts timestamptz)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO readings_1m
+    SELECT date_trunc('minute', time), vehicle_id, signal_id, avg(value), min(value),
+           max(value), count(*)
+    FROM readings WHERE time >= date_trunc('minute', from_ts) AND time < to_ts
+    GROUP BY 1, 2, 3
+    {NARROW_UPSERT};
+    INSERT INTO readings_1h
+    SELECT date_trunc('hour', time), vehicle_id, signal_id, avg(value), min(value),
+           max(value), count(*)
+    FROM readings WHERE time >= date_trunc('hour', from_ts) AND time < to_ts
+    GROUP BY 1, 2, 3
+    {NARROW_UPSERT};
+$$;
+
+CREATE OR REPLACE FUNCTION wl_refresh_rollup_queue(max_rows int) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    sig smallint[] := ARRAY(SELECT signal_id FROM signals);
+    taken int;
+    vids bigint[];
+    hours timestamptz[];
+BEGIN
+    WITH picked AS (
+        SELECT ctid FROM rollup_queue LIMIT max_rows FOR UPDATE SKIP LOCKED
+    ), gone AS (
+        DELETE FROM rollup_queue q USING picked p WHERE q.ctid = p.ctid
+        RETURNING q.vehicle_id, q.hour
+    ), pairs AS (
+        SELECT DISTINCT vehicle_id, hour FROM gone
     )
+    SELECT (SELECT count(*) FROM gone), array_agg(vehicle_id), array_agg(hour)
+    INTO taken, vids, hours FROM pairs;
+    IF vids IS NULL THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO readings_1m
+    SELECT date_trunc('minute', r.time), r.vehicle_id, r.signal_id,
+           avg(r.value), min(r.value), max(r.value), count(*)
+    FROM unnest(vids, hours) AS b(vehicle_id, hour)
+    JOIN readings r ON r.vehicle_id = b.vehicle_id AND r.signal_id = ANY(sig)
+         AND r.time >= b.hour AND r.time < b.hour + INTERVAL '1 hour'
+    GROUP BY 1, 2, 3
+    {NARROW_UPSERT};
+    INSERT INTO readings_1h
+    SELECT b.hour, m.vehicle_id, m.signal_id,
+           sum(m.avg * m.n) / sum(m.n), min(m.min), max(m.max), sum(m.n)
+    FROM unnest(vids, hours) AS b(vehicle_id, hour)
+    JOIN readings_1m m ON m.vehicle_id = b.vehicle_id AND m.signal_id = ANY(sig)
+         AND m.bucket >= b.hour AND m.bucket < b.hour + INTERVAL '1 hour'
+    GROUP BY 1, 2, 3
+    {NARROW_UPSERT};
+    RETURN taken;
+END $$;
+
+SELECT wl_refresh_rollups('-infinity', 'infinity');
+"""
+
+
+def downgrade() -> None:
+    timescale = op.get_bind().exec_driver_sql(CHECK_SQL).first() is not None
+    op.execute(TIMESCALE_DOWN if timescale else PLAIN_DOWN)
+    if timescale:
+        with op.get_context().autocommit_block():
+            for statement in TIMESCALE_REFRESH:
+                op.execute(statement)
