@@ -199,7 +199,11 @@ class ShopCreate(BaseModel):
     def record(self, verification: Verification) -> ShopRecord:
         """The directory record of this profile (its checks of hours, zone and prices run)."""
         return ShopRecord.model_validate(
-            {"ref": "-", **self.model_dump(), "verification": verification}
+            {
+                "ref": "-",
+                **self.model_dump(include=set(ShopCreate.model_fields)),
+                "verification": verification,
+            }
         )
 
 
