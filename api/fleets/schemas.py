@@ -154,6 +154,24 @@ class FleetOut(BaseModel):
 class FleetPage(BaseModel):
     """One page of fleets, by id."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "fleet_id": 1,
+                            "name": "Becker Logistics",
+                            "vehicles": 240,
+                            "created_at": "2026-01-05T09:00:00Z",
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
     items: list[FleetOut]
     next_cursor: str | None
 

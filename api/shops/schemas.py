@@ -210,6 +210,25 @@ class ShopCreate(BaseModel):
 class ShopApplication(ShopCreate):
     """A shop applying by itself: its profile and the account of the person applying."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Oak Park Auto Service",
+                    "city": "Oak Park",
+                    "country": "US",
+                    "timezone": "America/Chicago",
+                    "lat": 41.885,
+                    "lon": -87.784,
+                    "capabilities": ["oil_change", "brake_pads"],
+                    "currency": "USD",
+                    "contact_email": "sam@oakparkauto.example",
+                    "password": "a long passphrase",
+                }
+            ]
+        }
+    )
+
     contact_email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
     password: str = Field(min_length=PASSWORD_MIN, max_length=200)
 
@@ -260,8 +279,34 @@ class ShopSummary(BaseModel):
     verified_at: datetime | None
 
 
+_CARD = {
+    "shop_id": 17,
+    "name": "Oak Park Auto Service 3",
+    "address": "112 Lake St",
+    "phone": "+1 555-0103",
+    "city": "Oak Park",
+    "country": "US",
+    "timezone": "America/Chicago",
+    "lat": 41.885,
+    "lon": -87.784,
+    "capabilities": ["oil_change", "brake_pads"],
+    "brands": ["Ford"],
+    "currency": "USD",
+    "rating": 4.6,
+    "rating_count": 212,
+    "verified": True,
+    "verified_at": "2026-11-20T10:00:00Z",
+}
+
+
 class ShopPage(BaseModel):
     """One page of shops, by id."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [_CARD], "next_cursor": "eyJhZnRlcl9pZCI6IDE3fQ"}]
+        }
+    )
 
     items: list[ShopSummary]
     next_cursor: str | None
@@ -269,6 +314,12 @@ class ShopPage(BaseModel):
 
 class ShopApplied(BaseModel):
     """A shop that applied: it waits for an admin's verification before it gets orders."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"shop": _CARD | {"verified": False, "verified_at": None}, "user_id": 12}]
+        }
+    )
 
     shop: ShopSummary
     user_id: int = Field(description="The applicant's account (shop staff of the new shop)")
