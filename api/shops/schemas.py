@@ -279,7 +279,7 @@ class ShopSummary(BaseModel):
     verified_at: datetime | None
 
 
-_CARD = {
+_CARD: dict[str, Any] = {
     "shop_id": 17,
     "name": "Oak Park Auto Service 3",
     "address": "112 Lake St",
