@@ -61,7 +61,10 @@ def check_tenancy(*, conn: psycopg.Connection, fleet_id: int | None, shop_id: in
 def _exists(conn: psycopg.Connection, table: str, column: str, object_id: int) -> bool:
     # Table and column are constants of this module; the id travels as a parameter.
     sql = f"SELECT 1 FROM {table} WHERE {column} = %s"
-    return conn.execute(sql, (object_id,)).fetchone() is not None
+    try:
+        return conn.execute(sql, (object_id,)).fetchone() is not None
+    except psycopg.errors.NumericValueOutOfRange:  # past bigint: no such row can exist
+        return False
 
 
 def principal_of(

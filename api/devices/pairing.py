@@ -31,6 +31,7 @@ MAX_FAILURES = 10
 FAILURE_WINDOW = timedelta(hours=1)
 # What people mistype for what they meant (Crockford's decoding rules).
 _READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_DUMMY_HASH = hash_key_secret("wrenchlight: no such pairing code")
 
 
 def new_code() -> str:
@@ -134,7 +135,11 @@ def claim(
         (device_id, vin),
     ).fetchall()
     typed = normalize(code)
-    match = next((r for r in rows if verify_key_secret(r[4], typed)), None)
+    # A hash is checked even when nothing could match, so the time taken does not tell
+    # whether the car has a dongle with an unused code.
+    hashes = [r[4] for r in rows] or [_DUMMY_HASH]
+    verdicts = [verify_key_secret(h, typed) for h in hashes]
+    match = next((r for r, ok in zip(rows, verdicts, strict=False) if ok), None)
     if match is None:
         _record(conn, user_id, vin, device_id, "wrong_code", now)
         raise _refuse(

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from api import access
 from api.auth.principal import Principal
 from api.auth.users import UserError, create_user
 from api.pagination import decode_cursor, next_cursor
@@ -124,21 +125,16 @@ def list_page(
     capability: str | None = None,
 ) -> ShopPage:
     """One page of the shops the caller may list, by id."""
-    if principal.is_admin:
-        where = "true"
-    elif principal.role == "shop_staff":
-        where = "shop_id = %(p_shop)s"
-    else:  # owners and fleet managers: the verified directory
-        where = "verified_at IS NOT NULL AND verification <> 'suspended'"
+    where, params = access.listed_shops(principal)
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM shops WHERE {where} "
+        f"SELECT {_COLUMNS} FROM shops s WHERE {where} "
         "AND (%(verified)s::boolean IS NULL OR (verified_at IS NOT NULL) = %(verified)s) "
         "AND (%(city)s::text IS NULL OR lower(city) = lower(%(city)s)) "
         "AND (%(cap)s::text IS NULL OR %(cap)s = ANY(capabilities)) "
         "AND (%(after)s::bigint IS NULL OR shop_id > %(after)s) "
         "ORDER BY shop_id LIMIT %(limit)s",
         {
-            "p_shop": principal.shop_id,
+            **params,
             "verified": verified,
             "city": city,
             "cap": capability,

@@ -81,7 +81,8 @@ def test_an_admin_makes_a_fleet_whose_invited_manager_adds_cars(client, admin, c
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["type"] == f"/problems/{kind}" and hint in refused.json()["detail"]
     held = conn.execute(
-        "SELECT vin, fleet_id, owner_user_id FROM vehicles WHERE vin IN ('WLHELD00000000001', 'WLTHER00000000001') ORDER BY vin"
+        "SELECT vin, fleet_id, owner_user_id FROM vehicles "
+        "WHERE vin IN ('WLHELD00000000001', 'WLTHER00000000001') ORDER BY vin"
     ).fetchall()
     assert held == [
         ("WLHELD00000000001", None, owner.user_id),
