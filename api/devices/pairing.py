@@ -164,7 +164,8 @@ def claim(
             "its owner. They must release it from their account (POST "
             "/vehicles/{vehicle_id}/release), which gives them a new code to hand you"
             if owner is not None
-            else "a fleet. Its fleet manager or an admin must hand it over"
+            else "a fleet. Its fleet manager must take it out of the fleet first "
+            "(DELETE /fleets/{fleet_id}/vehicles/{vehicle_id})"
         )
         raise _refuse(
             conn,

@@ -96,8 +96,9 @@ def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> tuple[Any, ...]:
             409,
             "vehicle-in-another-fleet",
             "Vehicle is in another fleet",
-            f"VIN {vin} belongs to another fleet. Its fleet manager must remove it first; "
-            "ask an admin if the car changed hands.",
+            f"VIN {vin} belongs to another fleet. Its fleet manager must remove it first "
+            "(DELETE /fleets/{fleet_id}/vehicles/{vehicle_id}); ask an admin if the car "
+            "changed hands.",
         )
     if row[2] is not None:
         raise ProblemError(
@@ -109,3 +110,20 @@ def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> tuple[Any, ...]:
         )
     conn.execute("UPDATE vehicles SET fleet_id = %s WHERE vehicle_id = %s", (fleet_id, row[0]))
     return row
+
+
+def remove_vehicle(*, conn: psycopg.Connection, fleet_id: int, vehicle_id: int) -> VehicleOut:
+    """Take a vehicle out of the fleet (sold, returned); ProblemError 404 if it is not in it.
+
+    The car keeps its data and its dongle; an owner may then claim it with a pairing code.
+    """
+    row = conn.execute(
+        "UPDATE vehicles SET fleet_id = NULL WHERE vehicle_id = %s AND fleet_id = %s "
+        "RETURNING vehicle_id",
+        (vehicle_id, fleet_id),
+    ).fetchone()
+    if row is None:
+        raise not_found("vehicle", vehicle_id)
+    vehicle = get_vehicle(conn=conn, vehicle_id=vehicle_id)
+    assert vehicle is not None
+    return vehicle

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from api.auth.principal import Principal
@@ -69,6 +69,17 @@ def add_fleet_vehicle(
     vehicle, created = members.add_vehicle(conn=conn, fleet_id=fleet_id, body=body)
     response.status_code = 201 if created else 200
     return vehicle
+
+
+@router.delete("/{fleet_id}/vehicles/{vehicle_id}", response_model=VehicleOut, responses=NOT_FOUND)
+def remove_fleet_vehicle(
+    fleet_id: FleetIdDep,
+    vehicle_id: Annotated[int, Path(ge=1, description="Vehicle id")],
+    conn: ConnDep,
+) -> VehicleOut:
+    """Take a vehicle out of the fleet (sold, returned): it keeps its history and dongle, and
+    its next owner claims it with a pairing code."""
+    return members.remove_vehicle(conn=conn, fleet_id=fleet_id, vehicle_id=vehicle_id)
 
 
 @router.get("/{fleet_id}/health", response_model=FleetHealthPage, responses=NOT_FOUND)

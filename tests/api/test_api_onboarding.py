@@ -80,6 +80,20 @@ def test_an_admin_makes_a_fleet_whose_invited_manager_adds_cars(client, admin, c
         assert refused.status_code == 409, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["type"] == f"/problems/{kind}" and hint in refused.json()["detail"]
+    # The other fleet lets the car go; then it may join this one.
+    other_manager = make_caller(conn, "fleet_manager", fleet_id=other[0])
+    other_vehicle = conn.execute(
+        "SELECT vehicle_id FROM vehicles WHERE vin = 'WLTHER00000000001'"
+    ).fetchone()[0]
+    gone = f"/fleets/{other[0]}/vehicles/{other_vehicle}"
+    assert client.delete(gone, headers=manager).status_code == 404  # not this manager's fleet
+    assert client.delete(gone, headers=other_manager.headers).status_code == 200
+    assert client.delete(gone, headers=other_manager.headers).status_code == 404  # not in it now
+    joined = client.post(add, json={"vin": "WLTHER00000000001"}, headers=manager)
+    assert joined.status_code == 200 and joined.json()["fleet_id"] == fleet_id
+    conn.execute(
+        "UPDATE vehicles SET fleet_id = %s WHERE vehicle_id = %s", (other[0], other_vehicle)
+    )
     held = conn.execute(
         "SELECT vin, fleet_id, owner_user_id FROM vehicles "
         "WHERE vin IN ('WLHELD00000000001', 'WLTHER00000000001') ORDER BY vin"

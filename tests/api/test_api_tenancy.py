@@ -295,6 +295,9 @@ MATRIX |= {
     ("POST", "/fleets/{fleet_id}/vehicles"): Case(
         {"fleet_id": "fleet_a"}, FLEET_ROLES, FLEET_SEERS, body={"vin": _new_vin}, kind="fleet"
     ),
+    ("DELETE", "/fleets/{fleet_id}/vehicles/{vehicle_id}"): Case(
+        {"fleet_id": "fleet_a", "vehicle_id": "vehicle_a"}, FLEET_ROLES, FLEET_SEERS, kind="fleet"
+    ),
     ("POST", "/devices/{device_id}/pairing-code"): Case(
         {"device_id": "device_a"}, DEVICE_ROLES, DEVICE_SEERS, kind="device"
     ),
