@@ -253,3 +253,31 @@ def pairing_code_cmd(
         with conn.transaction():
             codes = issue_codes(conn=conn, device_ids=device_ids)
     _emit(as_json, {"pairing_codes": codes}, "\n".join(f"{d}  {c}" for d, c in codes.items()))
+
+
+@admin_app.command("shops")
+def shops_cmd(
+    ctx: typer.Context,
+    pending: Annotated[
+        bool, typer.Option("--pending", help="Only shops waiting for verification.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """List shops by id, with whether each is verified (`--pending`: applications to verify)."""
+    import db
+    from api.auth.principal import Principal
+    from api.shops.onboarding import list_page
+
+    admin = Principal(user_id=0, role="admin")
+    with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
+        page = list_page(
+            conn=conn,
+            principal=admin,
+            limit=limit,
+            cursor=None,
+            verified=False if pending else None,
+        )
+    for shop in page.items:
+        state = "verified" if shop.verified else "waiting"
+        _emit(as_json, shop.model_dump(mode="json"), f"{shop.shop_id:>6}  {state:<8}  {shop.name}")

@@ -167,7 +167,10 @@ def test_verify_shop_and_pairing_codes_from_the_command_line(db_url, conn):
         "INSERT INTO shops (name, lat, lon, verified_at) VALUES ('Applied', 1, 1, NULL) "
         "RETURNING shop_id"
     ).fetchone()[0]
+    waiting = _run(db_url, "admin", "shops", "--pending")
+    assert waiting.exit_code == 0 and "waiting" in waiting.output and "Applied" in waiting.output
     verified = _json(_run(db_url, "admin", "verify-shop", str(shop_id), "--json"))
+    assert _run(db_url, "admin", "shops", "--pending").output == ""
     assert verified["verified"] is True
     missing = _run(db_url, "admin", "verify-shop", "999999")
     assert missing.exit_code == 2 and "No shop with id 999999" in missing.output
