@@ -11,6 +11,7 @@ The fragments are constants chosen by role; caller input only ever travels as pa
 | order   | of a vehicle owned  | of a fleet vehicle | assigned to their shop       | all   |
 | device  | on a vehicle owned  | on a fleet vehicle | — (wrong role: 403)          | all   |
 | shop    | has an order of one | has a fleet order  | their own shop               | all   |
+| shop in ``GET /shops`` | verified  | verified           | their own shop               | all   |
 | fleet   | — (wrong role: 403) | their own fleet    | — (wrong role: 403)          | all   |
 | API key | their own           | their own          | their own                    | all   |
 | webhook | — (wrong role: 403) | their fleet's      | their shop's                 | all   |
@@ -96,6 +97,18 @@ def shops(p: Principal, alias: str = "s") -> Predicate:
             f"AND so.vehicle_id IN ({owned_vehicles(p)}))",
             _params(p),
         )
+    return _NOTHING
+
+
+def listed_shops(p: Principal, alias: str = "s") -> Predicate:
+    """Shops ``p`` finds in the directory (``GET /shops``): admins all, shop staff their own,
+    owners and fleet managers the verified ones (their public cards only)."""
+    if p.is_admin:
+        return _EVERYTHING
+    if p.role == "shop_staff":
+        return f"{alias}.shop_id = %(p_shop)s", _params(p)
+    if p.role in ("owner", "fleet_manager"):
+        return f"{alias}.verified_at IS NOT NULL AND {alias}.verification <> 'suspended'", {}
     return _NOTHING
 
 

@@ -19,6 +19,10 @@ from orders.scoring import Candidate, MatchWeights, score
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
+# Shops offered orders: verified by the platform (shops that applied by themselves wait for an
+# admin; imported and admin-made ones are verified as they are inserted) and not suspended.
+OFFERED = "{s}verified_at IS NOT NULL AND {s}verification <> 'suspended'"
+
 # least(1, ...) because rounding can push the argument a hair past 1 for antipodal points,
 # and asin outside [-1, 1] is an error in SQL rather than a NaN.
 HAVERSINE_KM_SQL = (
@@ -43,7 +47,8 @@ def nearest_shops(
     """Shops with ``capability`` ordered by distance from (lat, lon), nearest first."""
     rows = conn.execute(
         f"SELECT shop_id, name, {HAVERSINE_KM_SQL} AS distance_km FROM shops "
-        "WHERE %(capability)s = ANY(capabilities) ORDER BY distance_km, shop_id LIMIT %(limit)s",
+        f"WHERE %(capability)s = ANY(capabilities) AND {OFFERED.format(s='')} "
+        "ORDER BY distance_km, shop_id LIMIT %(limit)s",
         {"lat": lat, "lon": lon, "capability": capability, "limit": limit},
     ).fetchall()
     return [ShopMatch(int(r[0]), r[1], float(r[2])) for r in rows]
@@ -81,7 +86,7 @@ SELECT s.shop_id, s.name, {HAVERSINE_KM_SQL} AS distance_km, s.rating, s.rating_
 FROM shops s
 WHERE earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s * 1.01) @> s.earth
   AND s.capabilities @> %(capabilities)s::text[]
-  AND s.verification <> 'suspended'
+  AND {OFFERED.format(s="s.")}
   AND NOT (s.shop_id = ANY(%(exclude)s::bigint[]))
   AND EXISTS (SELECT 1 FROM shop_slots f WHERE f.shop_id = s.shop_id AND f.order_id IS NULL
               AND f.starts_at >= %(after)s AND f.ends_at <= %(before)s)

@@ -8,12 +8,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.auth import keys
-from api.auth.schemas import KeyCreate, KeyOut, Me, NewKeyOut, Token
+from api.auth import invitations, keys
+from api.auth.principal import Principal
+from api.auth.schemas import (
+    AccountOut,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationOut,
+    KeyCreate,
+    KeyOut,
+    Me,
+    NewKeyOut,
+    Token,
+)
 from api.auth.tokens import issue_access_token
-from api.auth.users import authenticate
-from api.deps import ConnDep, KeyIdDep, PrincipalDep, login_rate_limited
+from api.auth.users import UserError, authenticate
+from api.deps import ConnDep, KeyIdDep, PrincipalDep, login_rate_limited, require_roles
+from api.orders.actions import now
 from api.problems import ProblemError, not_found, problem_response
+from api.shops import onboarding
+from api.shops.schemas import ShopApplication, ShopApplied
 
 # Public: the token endpoint is how a caller gets credentials in the first place.
 public_router = APIRouter(prefix="/auth", tags=["auth"])
@@ -84,3 +98,83 @@ def revoke_my_key(key_id: KeyIdDep, conn: ConnDep) -> KeyOut:
     if info is None:
         raise not_found("key", key_id)
     return KeyOut.model_validate(info, from_attributes=True)
+
+
+@router.post(
+    "/invitations",
+    response_model=InvitationOut,
+    status_code=201,
+    responses=problem_response(403) | problem_response(404) | problem_response(409),
+)
+def create_invitation(
+    request: Request,
+    body: InvitationCreate,
+    principal: Annotated[Principal, Depends(require_roles())],
+    conn: ConnDep,
+) -> InvitationOut:
+    """Admins: invite a person into a role (a fleet manager into a fleet, staff into a shop);
+    hand them `token`, which they redeem once at `accept_url` before `expires_at`."""
+    try:
+        new = invitations.invite(
+            conn=conn,
+            email=body.email,
+            role=body.role,
+            fleet_id=body.fleet_id,
+            shop_id=body.shop_id,
+            created_by=principal.user_id,
+            now=now(),
+        )
+    except UserError as exc:
+        missing = "does not exist" in str(exc)
+        raise ProblemError(
+            404 if missing else 409,
+            "tenant-not-found" if missing else "cannot-invite",
+            "Fleet or shop not found" if missing else "Cannot invite",
+            str(exc),
+        ) from exc
+    return InvitationOut(
+        invitation_id=new.invitation_id,
+        email=new.email,
+        role=new.role,
+        fleet_id=new.fleet_id,
+        shop_id=new.shop_id,
+        expires_at=new.expires_at,
+        token=new.token,
+        accept_url=str(request.url_for("accept_invitation")),
+    )
+
+
+@public_router.post(
+    "/invitations/accept",
+    response_model=AccountOut,
+    status_code=201,
+    responses=problem_response(404)
+    | problem_response(409)
+    | problem_response(410)
+    | problem_response(429),
+    dependencies=[Depends(login_rate_limited)],
+)
+def accept_invitation(body: InvitationAccept, conn: ConnDep) -> AccountOut:
+    """Redeem an invitation's token with the password you choose; then sign in at
+    `/auth/token`. The token travels in the body, never the URL, so no log keeps it."""
+    user_id = invitations.accept(conn=conn, token=body.token, password=body.password, now=now())
+    row = conn.execute(
+        "SELECT user_id, email, role, fleet_id, shop_id FROM users WHERE user_id = %s",
+        (user_id,),
+    ).fetchone()
+    assert row is not None
+    return AccountOut(user_id=row[0], email=row[1], role=row[2], fleet_id=row[3], shop_id=row[4])
+
+
+@public_router.post(
+    "/shop-applications",
+    response_model=ShopApplied,
+    status_code=201,
+    responses=problem_response(409) | problem_response(429),
+    dependencies=[Depends(login_rate_limited)],
+)
+def apply_as_shop(body: ShopApplication, conn: ConnDep) -> ShopApplied:
+    """A shop applies to join: its profile and the applicant's email and password. The shop
+    gets no orders until an admin verifies it; the applicant may sign in meanwhile."""
+    shop, user_id = onboarding.apply(conn=conn, body=body)
+    return ShopApplied(shop=shop, user_id=user_id)

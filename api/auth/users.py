@@ -29,6 +29,7 @@ def create_user(
         raise UserError("a fleet manager needs a fleet")
     if role == "shop_staff" and shop_id is None:
         raise UserError("shop staff need a shop")
+    check_tenancy(conn=conn, fleet_id=fleet_id, shop_id=shop_id)
     try:
         row = conn.execute(
             "INSERT INTO users (email, password_hash, role, fleet_id, shop_id) "
@@ -41,6 +42,29 @@ def create_user(
         raise UserError(str(exc.diag.message_primary)) from exc
     assert row is not None
     return int(row[0])
+
+
+def check_tenancy(*, conn: psycopg.Connection, fleet_id: int | None, shop_id: int | None) -> None:
+    """UserError saying how to make the fleet or shop when one named does not exist."""
+    if fleet_id is not None and not _exists(conn, "fleets", "fleet_id", fleet_id):
+        raise UserError(
+            f"fleet {fleet_id} does not exist; create one with "
+            "`wrenchlight admin create-fleet NAME` (or POST /fleets) and use its id"
+        )
+    if shop_id is not None and not _exists(conn, "shops", "shop_id", shop_id):
+        raise UserError(
+            f"shop {shop_id} does not exist; create one with "
+            "`wrenchlight admin create-shop` (or POST /shops) and use its id"
+        )
+
+
+def _exists(conn: psycopg.Connection, table: str, column: str, object_id: int) -> bool:
+    # Table and column are constants of this module; the id travels as a parameter.
+    sql = f"SELECT 1 FROM {table} WHERE {column} = %s"
+    try:
+        return conn.execute(sql, (object_id,)).fetchone() is not None
+    except psycopg.errors.NumericValueOutOfRange:  # past bigint: no such row can exist
+        return False
 
 
 def principal_of(

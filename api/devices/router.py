@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Routes of the devices domain: register a device, read it, rotate its MQTT credentials."""
+"""Routes of the devices domain: register a device, read it, rotate its MQTT credentials,
+issue its pairing code."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from fastapi import APIRouter, Depends
 from api import access
 from api.auth.principal import Principal
 from api.deps import DEVICE_ROLES, ConnDep, DeviceIdDep, PrincipalDep, require_roles
-from api.devices import credentials
-from api.devices.schemas import DeviceCreate, DeviceOut, MqttCredentials
+from api.devices import credentials, pairing
+from api.devices.schemas import DeviceCreate, DeviceOut, MqttCredentials, PairingCode
 from api.problems import ProblemError, not_found, problem_response
 
 router = APIRouter(prefix="/devices", tags=["devices"])
@@ -53,9 +54,11 @@ def register_device(body: DeviceCreate, principal: DeviceRoleDep, conn: ConnDep)
         raise ProblemError(
             409, "device-exists", "Device exists", f"Device id {body.device_id} is taken."
         )
-    return _credentials_out(
+    out = _credentials_out(
         credentials.issue(conn=conn, device_id=body.device_id, created_by=principal.user_id)
     )
+    out.pairing_code = pairing.issue_code(conn=conn, device_id=body.device_id)
+    return out
 
 
 @router.get("/{device_id}", response_model=DeviceOut, responses=problem_response(404))
@@ -90,4 +93,18 @@ def rotate_credentials(
     """New MQTT credentials for the device; the old ones stop working."""
     return _credentials_out(
         credentials.issue(conn=conn, device_id=device_id, created_by=principal.user_id)
+    )
+
+
+@router.post(
+    "/{device_id}/pairing-code",
+    response_model=PairingCode,
+    status_code=201,
+    responses=problem_response(404),
+)
+def new_pairing_code(device_id: DeviceIdDep, conn: ConnDep) -> PairingCode:
+    """A new pairing code for the device (a lost label, a car to hand over); the old one
+    stops working."""
+    return PairingCode(
+        device_id=device_id, pairing_code=pairing.issue_code(conn=conn, device_id=device_id)
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"
 
 
 class DeviceCreate(BaseModel):
@@ -44,6 +45,11 @@ class MqttCredentials(BaseModel):
     username: str
     password: str
     topic_prefix: str = Field(description="The device may publish and subscribe only under this")
+    pairing_code: str | None = Field(
+        None,
+        description="Set when the device is registered: print it on the dongle's label; whoever "
+        "holds the dongle claims the car with it (POST /vehicles/claims), once",
+    )
 
 
 class DeviceOut(BaseModel):
@@ -70,3 +76,59 @@ class DeviceOut(BaseModel):
     credentials_issued_at: datetime | None = Field(
         description="When the active credential was made"
     )
+
+
+class PairingCode(BaseModel):
+    """A device's new pairing code, shown this once; earlier codes stop working."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"device_id": "dongle-0001", "pairing_code": "7KQ4M-2XD9P"}]
+        }
+    )
+
+    device_id: str
+    pairing_code: str = Field(description="Claim the car with it at POST /vehicles/claims")
+
+
+class ClaimRequest(BaseModel):
+    """The car to claim (its VIN, or its dongle's id) and the code on the dongle."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"vin": "WVWZZZ1JZXW000001", "pairing_code": "7KQ4M-2XD9P"}]
+        },
+    )
+
+    vin: str | None = Field(None, pattern=VIN_PATTERN, description="The car's VIN")
+    device_id: str | None = Field(
+        None, pattern=DEVICE_ID_PATTERN, description="Or the dongle's id, from its label"
+    )
+    pairing_code: str = Field(
+        min_length=1, max_length=40, description="From the dongle's label or its agent"
+    )
+
+    @model_validator(mode="after")
+    def _names_the_car(self) -> ClaimRequest:
+        if self.vin is None and self.device_id is None:
+            raise ValueError("give the car's vin or the dongle's device_id")
+        return self
+
+
+class ReleaseOut(BaseModel):
+    """A car released by its owner: hand the new pairing codes over with the car."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vehicle_id": 7,
+                    "pairing_codes": [{"device_id": "dongle-0001", "pairing_code": "7KQ4M-2XD9P"}],
+                }
+            ]
+        }
+    )
+
+    vehicle_id: int
+    pairing_codes: list[PairingCode]

@@ -3,62 +3,83 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
 
-from api.deps import ConnDep, FleetIdDep
-from api.fleets import service
-from api.fleets.schemas import FleetHealthPage, FleetKpis, Status
-from api.pagination import CursorQuery
-from api.problems import not_found, problem_response
+from api.auth.principal import Principal
+from api.deps import ConnDep, FleetIdDep, require_roles
+from api.fleets import members, service
+from api.fleets.schemas import (
+    FleetCreate,
+    FleetHealthPage,
+    FleetKpis,
+    FleetOut,
+    FleetPage,
+    FleetVehicleAdd,
+    Status,
+)
+from api.pagination import CursorQuery, LimitQuery
+from api.problems import problem_response
+from api.vehicles.schemas import VehicleOut
 
 router = APIRouter(prefix="/fleets", tags=["fleets"])
 NOT_FOUND = problem_response(403) | problem_response(404)
 CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
 # A fleet manager's screen shows up to a thousand vehicles at once.
 MAX_FLEET_PAGE = 1000
+FleetRoles = Annotated[Principal, Depends(require_roles("fleet_manager"))]
+Admin = Annotated[Principal, Depends(require_roles())]
 
 
-class FleetOut(BaseModel):
-    """A fleet and the size of it."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "fleet_id": 1,
-                    "name": "Becker Logistics",
-                    "vehicles": 240,
-                    "created_at": "2026-01-05T09:00:00Z",
-                }
-            ]
-        }
-    )
-
-    fleet_id: int
-    name: str
-    vehicles: int
-    created_at: datetime
+@router.get("", response_model=FleetPage, responses=problem_response(400) | problem_response(403))
+def list_fleets(
+    conn: ConnDep, principal: FleetRoles, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> FleetPage:
+    """The fleets the caller may see: admins all, a fleet manager their own."""
+    return members.list_page(conn=conn, principal=principal, limit=limit, cursor=cursor)
 
 
-@router.get(
-    "/{fleet_id}", response_model=FleetOut, responses=problem_response(403) | problem_response(404)
-)
+@router.post("", response_model=FleetOut, status_code=201, responses=problem_response(403))
+def create_fleet(body: FleetCreate, principal: Admin, conn: ConnDep) -> FleetOut:
+    """Admins: create a fleet; then invite its manager with `POST /auth/invitations`."""
+    return members.create_fleet(conn=conn, name=body.name)
+
+
+@router.get("/{fleet_id}", response_model=FleetOut, responses=NOT_FOUND)
 def get_fleet(fleet_id: FleetIdDep, conn: ConnDep) -> FleetOut:
     """A fleet: its name and how many vehicles it has."""
-    row = conn.execute(
-        "SELECT f.fleet_id, f.name, "
-        "(SELECT count(*) FROM vehicles v WHERE v.fleet_id = f.fleet_id), f.created_at "
-        "FROM fleets f WHERE f.fleet_id = %s",
-        (fleet_id,),
-    ).fetchone()
-    if row is None:  # deleted between the check and the read
-        raise not_found("fleet", fleet_id)
-    return FleetOut(fleet_id=row[0], name=row[1], vehicles=row[2], created_at=row[3])
+    return members.get_fleet(conn=conn, fleet_id=fleet_id)
+
+
+@router.post(
+    "/{fleet_id}/vehicles",
+    response_model=VehicleOut,
+    status_code=201,
+    responses={200: {"model": VehicleOut, "description": "The vehicle was known and joined"}}
+    | NOT_FOUND
+    | problem_response(409),
+)
+def add_fleet_vehicle(
+    fleet_id: FleetIdDep, body: FleetVehicleAdd, conn: ConnDep, response: Response
+) -> VehicleOut:
+    """Add a vehicle to the fleet by VIN: registered if new (201), joined if known and free
+    (200); refused (409, with the reason) if an owner or another fleet holds it."""
+    vehicle, created = members.add_vehicle(conn=conn, fleet_id=fleet_id, body=body)
+    response.status_code = 201 if created else 200
+    return vehicle
+
+
+@router.delete("/{fleet_id}/vehicles/{vehicle_id}", response_model=VehicleOut, responses=NOT_FOUND)
+def remove_fleet_vehicle(
+    fleet_id: FleetIdDep,
+    vehicle_id: Annotated[int, Path(ge=1, description="Vehicle id")],
+    conn: ConnDep,
+) -> VehicleOut:
+    """Take a vehicle out of the fleet (sold, returned): it keeps its history and dongle, and
+    its next owner claims it with a pairing code."""
+    return members.remove_vehicle(conn=conn, fleet_id=fleet_id, vehicle_id=vehicle_id)
 
 
 @router.get("/{fleet_id}/health", response_model=FleetHealthPage, responses=NOT_FOUND)

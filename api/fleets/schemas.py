@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Response models of the fleets domain."""
+"""Request and response models of the fleets domain."""
 
 from __future__ import annotations
 
@@ -129,3 +129,77 @@ class FleetKpis(BaseModel):
     on_time_service_rate: Share | None = Field(
         description="Share of completed services finished by their due date"
     )
+
+
+class FleetOut(BaseModel):
+    """A fleet and the size of it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fleet_id": 1,
+                    "name": "Becker Logistics",
+                    "vehicles": 240,
+                    "created_at": "2026-01-05T09:00:00Z",
+                }
+            ]
+        }
+    )
+
+    fleet_id: int
+    name: str
+    vehicles: int
+    created_at: datetime
+
+
+class FleetPage(BaseModel):
+    """One page of fleets, by id."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "fleet_id": 1,
+                            "name": "Becker Logistics",
+                            "vehicles": 240,
+                            "created_at": "2026-01-05T09:00:00Z",
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
+    items: list[FleetOut]
+    next_cursor: str | None
+
+
+class FleetCreate(BaseModel):
+    """A new fleet's name."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"name": "Becker Logistics"}]},
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class FleetVehicleAdd(BaseModel):
+    """A vehicle to add to a fleet, by VIN; the rest describes it if it is new to us."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"vin": "WVWZZZ1JZXW000001", "make": "Volkswagen"}]},
+    )
+
+    vin: str = Field(pattern=r"^[A-HJ-NPR-Z0-9]{17}$", description="17 characters, no I, O, Q")
+    make: str | None = Field(None, max_length=60)
+    model: str | None = Field(None, max_length=60)
+    model_year: int | None = Field(None, ge=1980, le=2100)
+    fuel_type: Literal["petrol", "diesel", "hybrid", "electric"] = "petrol"

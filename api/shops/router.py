@@ -9,17 +9,61 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth.principal import Principal
-from api.deps import ConnDep, ShopIdDep, require_roles
+from api.deps import ConnDep, PrincipalDep, ShopIdDep, require_roles
 from api.orders.actions import now
-from api.pagination import LimitQuery
+from api.pagination import CursorQuery, LimitQuery
 from api.problems import ProblemError, problem_response
-from api.shops import service
-from api.shops.schemas import PendingOffer, ShopOut, SlotOut
+from api.shops import onboarding, service
+from api.shops.schemas import PendingOffer, ShopCreate, ShopOut, ShopPage, ShopSummary, SlotOut
+from orders.directory import Capability
 
 router = APIRouter(prefix="/shops", tags=["shops"])
 
 # A shop's inbox is for its own staff (``ShopIdDep`` shows shop staff only their shop).
 ShopStaff = Annotated[Principal, Depends(require_roles("shop_staff"))]
+Admin = Annotated[Principal, Depends(require_roles())]
+
+
+@router.get("", response_model=ShopPage, responses=problem_response(400))
+def list_shops(
+    conn: ConnDep,
+    principal: PrincipalDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    verified: Annotated[
+        bool | None, Query(description="Only verified (true) or waiting (false) shops")
+    ] = None,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    capability: Annotated[Capability | None, Query(description="Shops that do this")] = None,
+) -> ShopPage:
+    """The shops the caller may list: admins all (`verified=false`: applications waiting),
+    shop staff their own, owners and fleet managers the verified directory."""
+    return onboarding.list_page(
+        conn=conn,
+        principal=principal,
+        limit=limit,
+        cursor=cursor,
+        verified=verified,
+        city=city,
+        capability=capability,
+    )
+
+
+@router.post("", response_model=ShopSummary, status_code=201, responses=problem_response(403))
+def create_shop(body: ShopCreate, principal: Admin, conn: ConnDep) -> ShopSummary:
+    """Admins: add a shop the platform vouches for (verified at once); invite its staff with
+    `POST /auth/invitations`. Shops may also apply themselves: `POST /auth/shop-applications`."""
+    return onboarding.create_shop(conn=conn, body=body, created_by=principal.user_id, now=now())
+
+
+@router.post(
+    "/{shop_id}/verify",
+    response_model=ShopSummary,
+    responses=problem_response(403) | problem_response(404),
+)
+def verify_shop(principal: Admin, shop_id: ShopIdDep, conn: ConnDep) -> ShopSummary:
+    """Admins: verify a shop that applied, so it is offered orders from now on."""
+    return onboarding.verify(conn=conn, shop_id=shop_id, by=principal.user_id, now=now())
 
 
 @router.get("/{shop_id}", response_model=ShopOut, responses=problem_response(404))

@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: MIT
-"""Response models of the shops domain."""
+"""Request and response models of the shops domain."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from api.auth.schemas import EMAIL_PATTERN, PASSWORD_MIN
+from orders.directory import Capability, ShopRecord, Verification
 
 from api.figures import Coordinate, Estimate, Hours, InCurrency, Km, Money, Score, Seconds, Share
 
@@ -137,3 +141,187 @@ class PendingOffer(BaseModel):
     evidence: dict[str, Any]
     due_by: datetime | None
     estimate: Estimate | None
+
+
+class ShopCreate(BaseModel):
+    """A shop's profile, as an admin creates it or a shop applies with it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Oak Park Auto Service",
+                    "address": "112 Lake St",
+                    "phone": "+1 555-0103",
+                    "city": "Oak Park",
+                    "country": "US",
+                    "timezone": "America/Chicago",
+                    "lat": 41.885,
+                    "lon": -87.784,
+                    "capabilities": ["oil_change", "brake_pads"],
+                    "hours": {"mon": [["07:30", "18:00"]]},
+                    "currency": "USD",
+                    "prices": {"OIL-CHG": "89.00"},
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    address: str | None = Field(None, max_length=300)
+    phone: str | None = Field(None, max_length=40)
+    city: str | None = Field(None, max_length=100)
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$")
+    timezone: str = "UTC"
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    capabilities: list[Capability] = Field(min_length=1)
+    brands: list[str] = Field(default_factory=list, max_length=50)
+    hours: dict[str, list[list[str]]] = Field(
+        default_factory=dict, description="Opening hours per weekday, local time"
+    )
+    bays: int = Field(2, ge=1, le=100)
+    labour_rate_per_h: Decimal = Field(Decimal(90), gt=0, max_digits=8, decimal_places=2)
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    prices: dict[str, Decimal] = Field(
+        default_factory=dict, description="Price per job code of the catalogue"
+    )
+
+    @model_validator(mode="after")
+    def _directory_checks(self) -> ShopCreate:
+        # The import's checks of hours, time zone and prices, so both ways in agree.
+        try:
+            self.record("verified")
+        except ValidationError as exc:
+            raise ValueError("; ".join(str(e["msg"]) for e in exc.errors())) from None
+        return self
+
+    def record(self, verification: Verification) -> ShopRecord:
+        """The directory record of this profile (its checks of hours, zone and prices run)."""
+        return ShopRecord.model_validate(
+            {
+                "ref": "-",
+                **self.model_dump(include=set(ShopCreate.model_fields)),
+                "verification": verification,
+            }
+        )
+
+
+class ShopApplication(ShopCreate):
+    """A shop applying by itself: its profile and the account of the person applying."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Oak Park Auto Service",
+                    "city": "Oak Park",
+                    "country": "US",
+                    "timezone": "America/Chicago",
+                    "lat": 41.885,
+                    "lon": -87.784,
+                    "capabilities": ["oil_change", "brake_pads"],
+                    "currency": "USD",
+                    "contact_email": "sam@oakparkauto.example",
+                    "password": "a long passphrase",
+                }
+            ]
+        }
+    )
+
+    contact_email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    password: str = Field(min_length=PASSWORD_MIN, max_length=200)
+
+
+class ShopSummary(BaseModel):
+    """A shop of the directory as lists show it: its public card and whether it is verified."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "shop_id": 17,
+                    "name": "Oak Park Auto Service 3",
+                    "address": "112 Lake St",
+                    "phone": "+1 555-0103",
+                    "city": "Oak Park",
+                    "country": "US",
+                    "timezone": "America/Chicago",
+                    "lat": 41.885,
+                    "lon": -87.784,
+                    "capabilities": ["oil_change", "brake_pads"],
+                    "brands": ["Ford"],
+                    "currency": "USD",
+                    "rating": 4.6,
+                    "rating_count": 212,
+                    "verified": True,
+                    "verified_at": "2026-11-20T10:00:00Z",
+                }
+            ]
+        }
+    )
+
+    shop_id: int
+    name: str
+    address: str | None
+    phone: str | None
+    city: str | None
+    country: str | None
+    timezone: str
+    lat: float
+    lon: float
+    capabilities: list[str]
+    brands: list[str]
+    currency: str
+    rating: float | None
+    rating_count: int
+    verified: bool = Field(description="Verified shops are offered orders; others wait")
+    verified_at: datetime | None
+
+
+_CARD: dict[str, Any] = {
+    "shop_id": 17,
+    "name": "Oak Park Auto Service 3",
+    "address": "112 Lake St",
+    "phone": "+1 555-0103",
+    "city": "Oak Park",
+    "country": "US",
+    "timezone": "America/Chicago",
+    "lat": 41.885,
+    "lon": -87.784,
+    "capabilities": ["oil_change", "brake_pads"],
+    "brands": ["Ford"],
+    "currency": "USD",
+    "rating": 4.6,
+    "rating_count": 212,
+    "verified": True,
+    "verified_at": "2026-11-20T10:00:00Z",
+}
+
+
+class ShopPage(BaseModel):
+    """One page of shops, by id."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [_CARD], "next_cursor": "eyJhZnRlcl9pZCI6IDE3fQ"}]
+        }
+    )
+
+    items: list[ShopSummary]
+    next_cursor: str | None
+
+
+class ShopApplied(BaseModel):
+    """A shop that applied: it waits for an admin's verification before it gets orders."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"shop": _CARD | {"verified": False, "verified_at": None}, "user_id": 12}]
+        }
+    )
+
+    shop: ShopSummary
+    user_id: int = Field(description="The applicant's account (shop staff of the new shop)")

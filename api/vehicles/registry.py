@@ -91,7 +91,12 @@ def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCre
     ).fetchone()
     if row is None:
         raise ProblemError(
-            409, "vehicle-exists", "Vehicle exists", f"VIN {body.vin} is registered already."
+            409,
+            "vehicle-exists",
+            "Vehicle exists",
+            f"VIN {body.vin} is registered already. If you hold its Wrenchlight dongle, claim "
+            "it with POST /vehicles/claims and the pairing code on the dongle's label; a fleet "
+            "adds it with POST /fleets/{fleet_id}/vehicles.",
         )
     vehicle = get_vehicle(conn=conn, vehicle_id=row[0])
     assert vehicle is not None

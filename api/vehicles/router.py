@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth.principal import Principal
 from api.deps import ConnDep, PrincipalDep, VehicleIdDep, require_roles
+from api.devices import pairing
+from api.devices.schemas import ClaimRequest, PairingCode, ReleaseOut
+from api.orders.actions import now
 from api.pagination import CursorQuery, LimitQuery
 from api.problems import ProblemError, not_found, problem_response
 from api.vehicles import registry, service, telemetry
@@ -53,6 +56,69 @@ def register_vehicle(
 ) -> VehicleOut:
     """Register a vehicle: an owner's own, or one of a fleet manager's fleet."""
     return registry.register(conn=conn, principal=principal, body=body)
+
+
+def owners_only(principal: PrincipalDep) -> Principal:
+    """Only owners claim and release cars: it is a person's consent (admins included: 403)."""
+    if principal.role != "owner":
+        raise ProblemError(
+            403,
+            "forbidden",
+            "Forbidden",
+            f"The {principal.role} role may not do this: only a car's owner claims or releases "
+            "it (a fleet adds cars with POST /fleets/{fleet_id}/vehicles).",
+        )
+    return principal
+
+
+OwnerDep = Annotated[Principal, Depends(owners_only)]
+
+
+@router.post(
+    "/claims",
+    response_model=VehicleOut,
+    status_code=201,
+    responses={200: {"model": VehicleOut, "description": "The car was yours already"}}
+    | problem_response(403)
+    | problem_response(409)
+    | problem_response(429),
+)
+def claim_vehicle(
+    request: Request, body: ClaimRequest, principal: OwnerDep, conn: ConnDep, response: Response
+) -> VehicleOut:
+    """Owners: claim a car by its VIN (or dongle id) and the pairing code on its dongle. A car
+    with another owner or in a fleet is refused (409) until its holder releases it."""
+    # A code is guessed like a password, so a claim spends from the login budget.
+    request.app.state.limiter.hit(
+        request.app.state.limiter.logins_per_client, "claim", str(principal.user_id)
+    )
+    claimed = pairing.claim(
+        conn=conn,
+        user_id=principal.user_id,
+        code=body.pairing_code,
+        now=now(),
+        vin=body.vin,
+        device_id=body.device_id,
+    )
+    response.status_code = 201 if claimed.newly_claimed else 200
+    vehicle = registry.get_vehicle(conn=conn, vehicle_id=claimed.vehicle_id)
+    assert vehicle is not None
+    return vehicle
+
+
+@router.post(
+    "/{vehicle_id}/release",
+    response_model=ReleaseOut,
+    responses=problem_response(403) | problem_response(404) | problem_response(409),
+)
+def release_vehicle(principal: OwnerDep, vehicle_id: VehicleIdDep, conn: ConnDep) -> ReleaseOut:
+    """Owners: give up a car (sold, returned); its dongles get new pairing codes, returned here
+    for the next owner, who claims it with them."""
+    codes = pairing.release(conn=conn, vehicle_id=vehicle_id, user_id=principal.user_id)
+    return ReleaseOut(
+        vehicle_id=vehicle_id,
+        pairing_codes=[PairingCode(device_id=d, pairing_code=c) for d, c in codes.items()],
+    )
 
 
 @router.get("/{vehicle_id}", response_model=VehicleOut, responses=problem_response(404))

@@ -16,6 +16,8 @@ from api.auth.users import UserError, create_user
 
 # Routes a caller may reach without credentials; everything else must answer 401.
 PUBLIC = {("POST", "/auth/token"), ("GET", "/healthz")}
+# The ways in for people without credentials yet: redeeming an invitation, a shop applying.
+PUBLIC |= {("POST", "/auth/invitations/accept"), ("POST", "/auth/shop-applications")}
 
 
 def _expect_401(response) -> None:

@@ -21,7 +21,7 @@ import pytest
 from api_helpers import Caller, make_caller, openapi_routes
 
 from api.auth.keys import create_key
-from api.devices import credentials
+from api.devices import credentials, pairing
 
 VIN_A = "WLTENANTA00000001"
 VIN_B = "WLTENANTB00000001"
@@ -280,6 +280,31 @@ MATRIX |= {
     ("GET", "/shops/{shop_id}/offers"): Case(
         {"shop_id": "shop_a"}, SHOP_SIDE, SHOP_SIDE_A, kind="shop"
     ),
+    # Onboarding (revision 0011): admins make tenants and invite people; a fleet adds cars.
+    ("POST", "/auth/invitations"): Case(
+        {},
+        frozenset({"admin"}),
+        frozenset({"admin"}),
+        body={"email": "new-{caller}@example.test", "role": "fleet_manager", "fleet_id": "fleet_a"},
+        kind="fleet",
+        body_object="fleet_id",
+    ),
+    ("POST", "/shops/{shop_id}/verify"): Case(
+        {"shop_id": "shop_a"}, frozenset({"admin"}), frozenset({"admin"}), kind="shop"
+    ),
+    ("POST", "/fleets/{fleet_id}/vehicles"): Case(
+        {"fleet_id": "fleet_a"}, FLEET_ROLES, FLEET_SEERS, body={"vin": _new_vin}, kind="fleet"
+    ),
+    ("DELETE", "/fleets/{fleet_id}/vehicles/{vehicle_id}"): Case(
+        {"fleet_id": "fleet_a", "vehicle_id": "vehicle_a"}, FLEET_ROLES, FLEET_SEERS, kind="fleet"
+    ),
+    ("POST", "/devices/{device_id}/pairing-code"): Case(
+        {"device_id": "device_a"}, DEVICE_ROLES, DEVICE_SEERS, kind="device"
+    ),
+    # Releasing a car is its owner's consent: not even an admin's.
+    ("POST", "/vehicles/{vehicle_id}/release"): Case(
+        {"vehicle_id": "vehicle_a"}, frozenset({"owner"}), frozenset({"owner_a"}), kind="vehicle"
+    ),
 }
 
 # Routes whose object ids are filters of a list: another tenant's id yields an empty list.
@@ -294,6 +319,10 @@ LIST_FILTERS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
 # Server-sent event streams filter by id like lists, but never end on their own: their
 # tenancy is tested with finite streams (tests/api/test_webhooks.py, the owners' events).
 STREAMS = {("GET", "/events")}
+
+# Routes authorized by proving possession of a secret rather than by tenancy: a claim names a
+# device it does not yet hold. Tested by ``test_a_claim_needs_the_code_and_never_moves_a_car``.
+PROOF = {("POST", "/vehicles/claims")}
 
 
 def _takes_an_id(spec: dict[str, Any], method: str, path: str) -> bool:
@@ -313,7 +342,7 @@ def test_every_route_taking_an_id_is_in_the_matrix(client):
     spec = client.app.openapi()
     taking = {r for r in openapi_routes(client.app) if _takes_an_id(spec, *r)}
     assert taking, "the OpenAPI document lists no route taking an id"
-    covered = set(MATRIX) | set(LIST_FILTERS) | STREAMS
+    covered = set(MATRIX) | set(LIST_FILTERS) | STREAMS | PROOF
     assert taking - covered == set(), "routes taking an object id missing from the matrix"
     assert covered - taking == set(), "matrix entries for routes the app does not serve"
 
@@ -416,3 +445,60 @@ def test_lists_show_each_caller_their_own(client, world):
         for t, vin in (("a", VIN_A), ("b", VIN_B)):
             for role in ("owner", "fleet_manager", "shop_staff"):
                 assert vins(f"{role}_{t}", path) == {vin}, (path, role, t)
+
+
+def _ids(response, key: str) -> set[int]:
+    assert response.status_code == 200, response.text
+    return {item[key] for item in response.json()["items"]}
+
+
+def test_fleet_and_shop_lists_show_each_role_what_it_may(client, world, conn):
+    # Shop B applied by itself and waits for an admin: only admins and its own staff see it.
+    conn.execute("UPDATE shops SET verified_at = NULL WHERE shop_id = %s", (world.ids["shop_b"],))
+    fleets = {world.ids["fleet_a"], world.ids["fleet_b"]}
+    shops = {world.ids["shop_a"], world.ids["shop_b"]}
+    expected_fleets = {"admin": fleets, "fleet_manager_a": {world.ids["fleet_a"]}}
+    expected_shops = {
+        "admin": shops,
+        "shop_staff_a": {world.ids["shop_a"]},
+        "shop_staff_b": {world.ids["shop_b"]},
+    }
+    for name, caller in world.callers.items():
+        listed = client.get("/fleets", headers=caller.headers)
+        if caller.role in ("fleet_manager", "admin"):
+            want = expected_fleets.get(name, {world.ids["fleet_b"]})
+            assert _ids(listed, "fleet_id") == want, name
+        else:
+            assert listed.status_code == 403, (name, listed.text)
+        # Owners and fleet managers see the verified directory's public cards.
+        want = expected_shops.get(name, {world.ids["shop_a"]})
+        assert _ids(client.get("/shops", headers=caller.headers), "shop_id") == want, name
+    admin = world.callers["admin"].headers
+    waiting = client.get("/shops", params={"verified": "false"}, headers=admin)
+    assert _ids(waiting, "shop_id") == {world.ids["shop_b"]}
+
+
+def test_a_claim_needs_the_code_and_never_moves_a_car(client, world, conn):
+    code = pairing.issue_code(conn=conn, device_id="dongle-a")
+    body = {"vin": VIN_A, "pairing_code": code}
+    for name, caller in world.callers.items():
+        if caller.role != "owner":
+            response = client.post("/vehicles/claims", json=body, headers=caller.headers)
+            assert response.status_code == 403, (name, response.text)
+            assert response.json()["type"] == "/problems/forbidden"
+    intruder = world.callers["owner_b"].headers
+    wrong = client.post(
+        "/vehicles/claims", json=body | {"pairing_code": "AAAAA-AAAAA"}, headers=intruder
+    )
+    assert wrong.status_code == 403 and wrong.json()["type"] == "/problems/pairing-code-invalid"
+    # Even with the right code, owner A's car stays owner A's: B is told who must act.
+    right = client.post("/vehicles/claims", json=body, headers=intruder)
+    assert right.status_code == 409, right.text
+    assert "release" in right.json()["detail"]
+    for response in (wrong, right):
+        assert not any(s in response.text for s in ("Shop a", "Fa", "dongle-a"))
+    owner_a = world.callers["owner_a"]
+    owner = "SELECT owner_user_id FROM vehicles WHERE vehicle_id = %s"
+    assert conn.execute(owner, (world.ids["vehicle_a"],)).fetchone()[0] == owner_a.user_id
+    mine = client.post("/vehicles/claims", json=body, headers=owner_a.headers)
+    assert mine.status_code == 200 and mine.json()["vehicle_id"] == world.ids["vehicle_a"]

@@ -77,3 +77,108 @@ def test_token_settings_come_from_the_environment(monkeypatch):
     config = auth_config(Settings())
     assert config.jwt_secret == "s" * 40 and config.access_token_ttl.total_seconds() == 300
     assert rate_limits(Settings()).per_caller == "5/second"
+
+
+def _json(result) -> dict:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_a_missing_fleet_or_shop_is_named_in_one_line_that_says_how_to_make_one(db_url):
+    for option, kind in (("--fleet-id", "fleet"), ("--shop-id", "shop")):
+        role = "fleet_manager" if kind == "fleet" else "shop_staff"
+        result = _run(
+            db_url,
+            "admin",
+            "create-user",
+            "--email",
+            "x@example.test",
+            "--role",
+            role,
+            option,
+            "999",
+        )
+        assert result.exit_code == 2
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        assert f"{kind} 999 does not exist" in lines[0]
+        assert f"wrenchlight admin create-{kind}" in lines[0]
+        assert "ForeignKey" not in lines[0] and "violates" not in lines[0]
+
+
+def test_an_admin_makes_a_fleet_and_a_shop_and_invites_their_people(db_url, conn):
+    fleet = _json(_run(db_url, "admin", "create-fleet", "Becker Logistics", "--json"))
+    assert fleet["name"] == "Becker Logistics" and fleet["vehicles"] == 0
+    shop = _json(
+        _run(
+            db_url,
+            *("admin", "create-shop", "--name", "Lake St Garage", "--lat", "41.88"),
+            *("--lon", "-87.78", "--capabilities", "oil_change;brake_pads"),
+            *("--currency", "USD", "--timezone", "America/Chicago", "--json"),
+        )
+    )
+    assert shop["verified"] is True and shop["capabilities"] == ["oil_change", "brake_pads"]
+    bad = _run(
+        db_url,
+        "admin",
+        "create-shop",
+        "--name",
+        "X",
+        "--lat",
+        "1",
+        "--lon",
+        "1",
+        "--capabilities",
+        "welding",
+    )
+    assert bad.exit_code == 2 and "capabilities" in bad.output
+    manager = _json(
+        _run(
+            db_url,
+            *("admin", "invite", "--email", "dana@becker.example", "--role", "fleet_manager"),
+            *("--fleet-id", str(fleet["fleet_id"]), "--json"),
+        )
+    )
+    staff = _json(
+        _run(
+            db_url,
+            *("admin", "invite", "--email", "sam@lakest.example", "--role", "shop_staff"),
+            *("--shop-id", str(shop["shop_id"]), "--json"),
+        )
+    )
+    # Only a hash of each token is kept.
+    stored = {r[0] for r in conn.execute("SELECT token_sha256 FROM invitations")}
+    assert manager["token"] not in stored and len(stored) == 2
+    with TestClient(create_app(db_url)) as client:
+        for invited, password in ((manager, "fleet-pw-123"), (staff, "shop-pw-1234")):
+            accepted = client.post(
+                invited["accept_path"], json={"token": invited["token"], "password": password}
+            )
+            assert accepted.status_code == 201, accepted.text
+            token = client.post(
+                "/auth/token", data={"username": invited["email"], "password": password}
+            ).json()["access_token"]
+            me = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+            assert (me["fleet_id"], me["shop_id"]) == (invited["fleet_id"], invited["shop_id"])
+
+
+def test_verify_shop_and_pairing_codes_from_the_command_line(db_url, conn):
+    shop_id = conn.execute(
+        "INSERT INTO shops (name, lat, lon, verified_at) VALUES ('Applied', 1, 1, NULL) "
+        "RETURNING shop_id"
+    ).fetchone()[0]
+    waiting = _run(db_url, "admin", "shops", "--pending")
+    assert waiting.exit_code == 0 and "waiting" in waiting.output and "Applied" in waiting.output
+    verified = _json(_run(db_url, "admin", "verify-shop", str(shop_id), "--json"))
+    assert _run(db_url, "admin", "shops", "--pending").output == ""
+    assert verified["verified"] is True
+    missing = _run(db_url, "admin", "verify-shop", "999999")
+    assert missing.exit_code == 2 and "No shop with id 999999" in missing.output
+    vehicle_id = conn.execute(
+        "INSERT INTO vehicles (vin) VALUES ('WLADMXN0000000002') RETURNING vehicle_id"
+    ).fetchone()[0]
+    conn.execute("INSERT INTO devices (device_id, vehicle_id) VALUES ('d2', %s)", (vehicle_id,))
+    codes = _json(_run(db_url, "admin", "pairing-code", "d2", "--json"))["pairing_codes"]
+    assert set(codes) == {"d2"} and len(codes["d2"]) == 11
+    nothing = _run(db_url, "admin", "pairing-code", "d2", "nope")
+    assert nothing.exit_code == 2 and "no device nope" in nothing.output

@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: MIT
+"""Shops joining the platform: created by an admin (verified at once), or applying by
+themselves (unverified: not matched to orders until an admin verifies them); the directory
+as each role may list it.
+
+Who sees which shops in ``GET /shops``: admins all of them (pending applications too), shop
+staff their own shop, owners and fleet managers the verified shops' public cards (the
+directory they choose a shop from). A shop's details (``GET /shops/{id}``) keep their own rule
+(``api.access.shops``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from api import access
+from api.auth.principal import Principal
+from api.auth.users import UserError, create_user
+from api.pagination import decode_cursor, next_cursor
+from api.problems import ProblemError, not_found
+from api.shops.schemas import ShopApplication, ShopCreate, ShopPage, ShopSummary
+
+_COLUMNS = (
+    "shop_id, name, address, phone, city, country, timezone, lat, lon, capabilities, brands, "
+    "currency, rating, rating_count, verified_at IS NOT NULL, verified_at"
+)
+_INSERT = (
+    "INSERT INTO shops (name, address, phone, city, country, timezone, lat, lon, capabilities, "
+    "brands, hours, bays, labour_rate_per_h, currency, verification, verified_at, verified_by) "
+    "VALUES (%(name)s, %(address)s, %(phone)s, %(city)s, %(country)s, %(timezone)s, %(lat)s, "
+    "%(lon)s, %(capabilities)s, %(brands)s, %(hours)s, %(bays)s, %(labour_rate_per_h)s, "
+    "%(currency)s, %(verification)s, %(verified_at)s, %(verified_by)s) RETURNING shop_id"
+)
+
+
+def _summary(row: tuple[Any, ...]) -> ShopSummary:
+    return ShopSummary(**dict(zip(ShopSummary.model_fields, row, strict=True)))
+
+
+def summary(*, conn: psycopg.Connection, shop_id: int) -> ShopSummary:
+    """One shop's card; ProblemError 404 if unknown."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM shops WHERE shop_id = %s", (shop_id,)).fetchone()
+    if row is None:
+        raise not_found("shop", shop_id)
+    return _summary(row)
+
+
+def _insert(
+    conn: psycopg.Connection, body: ShopCreate, *, verified_at: datetime | None, by: int | None
+) -> int:
+    record = body.record("verified" if verified_at else "pending")
+    params = record.model_dump() | {"verified_at": verified_at, "verified_by": by}
+    params["hours"] = Jsonb(params["hours"])
+    row = conn.execute(_INSERT, params).fetchone()
+    assert row is not None
+    for job_code, price in record.prices.items():
+        conn.execute(
+            "INSERT INTO shop_prices (shop_id, job_code, price) VALUES (%s, %s, %s)",
+            (row[0], job_code, price),
+        )
+    return int(row[0])
+
+
+def create_shop(
+    *, conn: psycopg.Connection, body: ShopCreate, created_by: int | None, now: datetime
+) -> ShopSummary:
+    """A shop the operator vouches for: verified from the start."""
+    with conn.transaction():
+        shop_id = _insert(conn, body, verified_at=now, by=created_by)
+    return summary(conn=conn, shop_id=shop_id)
+
+
+def apply(*, conn: psycopg.Connection, body: ShopApplication) -> tuple[ShopSummary, int]:
+    """A shop applying by itself, and its applicant as the shop's staff: (shop, user id).
+
+    The shop waits, unverified, until an admin verifies it; its staff may sign in meanwhile.
+    """
+    profile = ShopCreate.model_validate(body.model_dump(exclude={"contact_email", "password"}))
+    with conn.transaction():
+        shop_id = _insert(conn, profile, verified_at=None, by=None)
+        try:
+            user_id = create_user(
+                conn=conn,
+                email=body.contact_email,
+                role="shop_staff",
+                password=body.password,
+                shop_id=shop_id,
+            )
+        except UserError as exc:
+            raise ProblemError(
+                409,
+                "user-exists",
+                "Email taken",
+                f"{exc}. Apply with another contact email, or sign in and ask an admin to add "
+                "the shop.",
+            ) from exc
+    return summary(conn=conn, shop_id=shop_id), user_id
+
+
+def verify(*, conn: psycopg.Connection, shop_id: int, by: int | None, now: datetime) -> ShopSummary:
+    """Verify a shop (idempotent: the first verification's time and admin are kept)."""
+    row = conn.execute(
+        "UPDATE shops SET verification = 'verified', verified_at = COALESCE(verified_at, %s), "
+        "verified_by = CASE WHEN verified_at IS NULL THEN %s ELSE verified_by END "
+        "WHERE shop_id = %s RETURNING shop_id",
+        (now, by, shop_id),
+    ).fetchone()
+    if row is None:
+        raise not_found("shop", shop_id)
+    return summary(conn=conn, shop_id=shop_id)
+
+
+def list_page(
+    *,
+    conn: psycopg.Connection,
+    principal: Principal,
+    limit: int,
+    cursor: str | None,
+    verified: bool | None = None,
+    city: str | None = None,
+    capability: str | None = None,
+) -> ShopPage:
+    """One page of the shops the caller may list, by id."""
+    where, params = access.listed_shops(principal)
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM shops s WHERE {where} "
+        "AND (%(verified)s::boolean IS NULL OR (verified_at IS NOT NULL) = %(verified)s) "
+        "AND (%(city)s::text IS NULL OR lower(city) = lower(%(city)s)) "
+        "AND (%(cap)s::text IS NULL OR %(cap)s = ANY(capabilities)) "
+        "AND (%(after)s::bigint IS NULL OR shop_id > %(after)s) "
+        "ORDER BY shop_id LIMIT %(limit)s",
+        {
+            **params,
+            "verified": verified,
+            "city": city,
+            "cap": capability,
+            "after": decode_cursor(cursor),
+            "limit": limit + 1,
+        },
+    ).fetchall()
+    return ShopPage(
+        items=[_summary(r) for r in rows[:limit]],
+        next_cursor=next_cursor([r[0] for r in rows], limit),
+    )
