@@ -10,6 +10,7 @@ from typing import cast
 
 import psycopg
 
+from db.policies import current_policy
 from ingest.message import KINDS, Item, Kind, of_kind
 from telemetry import DecodeError, by_name, decode, topics
 from telemetry.dtc import decode_dtc
@@ -17,9 +18,10 @@ from telemetry.status import decode_status
 
 # A device clock a little ahead of ours is normal (no NTP yet, skew); more is a broken clock.
 MAX_FUTURE = timedelta(minutes=5)
-# Older than the readings retention (400 days) would be dropped by the database anyway, and a
-# device that buffered that long has a clock problem rather than a backlog.
-MAX_AGE = timedelta(days=400)
+# Every readings policy keeps at least a day (ReadingsPolicy refuses less), so samples younger
+# than this are kept without asking the database for the policy.
+ALWAYS_KEPT = timedelta(days=1)
+MS = timedelta(milliseconds=1)
 
 
 def parse_topic(*, conn: psycopg.Connection, items: list[Item]) -> None:
@@ -108,23 +110,35 @@ def check_values(*, conn: psycopg.Connection, items: list[Item]) -> None:
 
 
 def check_times(*, conn: psycopg.Connection, items: list[Item]) -> None:
-    """Samples and snapshots may be at most MAX_FUTURE ahead of arrival and at most MAX_AGE
-    behind it. A status carries the time it was composed (a last will is composed at connect,
-    possibly long ago), so only its future is checked."""
+    """Samples and snapshots may be at most MAX_FUTURE ahead of arrival and no older than the
+    readings policy's retention at arrival. A status carries the time it was composed (a last
+    will is composed at connect, possibly long ago), so only its future is checked."""
+    retention_ms: int | None = None  # read once per flush, and only if something is old
     for item in items:
         span = time_span_ms(item)
         if span is None:
             continue
         first_ms, last_ms = span
         received_ms = int(item.message.received_at.timestamp() * 1000)
-        if last_ms > received_ms + MAX_FUTURE / timedelta(milliseconds=1):
+        if last_ms > received_ms + MAX_FUTURE // MS:
             ahead = timedelta(milliseconds=last_ms - received_ms)
             item.reject(f"future timestamp: {ahead} ahead of arrival")
-        elif item.kind != "status" and first_ms < received_ms - MAX_AGE / timedelta(milliseconds=1):
-            behind = timedelta(milliseconds=received_ms - first_ms)
-            item.reject(f"stale timestamp: {behind} older than arrival")
-        else:
-            item.last_time_ms = last_ms
+            continue
+        if item.kind != "status" and received_ms - first_ms > ALWAYS_KEPT // MS:
+            # Retention (ingest.upkeep, or TimescaleDB's job) drops what is older than the
+            # policy's retention; by the same rule here, an accepted sample is never in a
+            # partition retention would drop at its arrival, and one the policy keeps is
+            # never refused.
+            if retention_ms is None:
+                retention_ms = current_policy(conn).retention // MS
+            if first_ms < received_ms - retention_ms:
+                behind = timedelta(milliseconds=received_ms - first_ms)
+                item.reject(
+                    f"stale timestamp: {behind} older than arrival; readings are kept "
+                    f"{timedelta(milliseconds=retention_ms)}"
+                )
+                continue
+        item.last_time_ms = last_ms
 
 
 def time_span_ms(item: Item) -> tuple[int, int] | None:

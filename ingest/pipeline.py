@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 import psycopg
@@ -114,7 +114,7 @@ def prepare(conn: psycopg.Connection) -> None:
     codec.prepare()
     store.sync_signals(conn=conn)
     try:
-        made = store.ensure_partitions(conn=conn)
+        made = store.ensure_partitions(conn=conn, now=datetime.now(UTC))
     except psycopg.Error as exc:
         # Readings still land in the default partition; worth a warning, not a refusal to run.
         log.warning("could not create readings partitions: %s", exc)

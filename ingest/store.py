@@ -11,6 +11,7 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
+from db.policies import current_policy
 from db.timescale import CHECK_SQL
 from ingest import wide
 from ingest.checks import time_span_ms
@@ -276,18 +277,22 @@ def sync_signals(*, conn: psycopg.Connection) -> None:
         )
 
 
-def ensure_partitions(*, conn: psycopg.Connection) -> int:
-    """On plain PostgreSQL, create the monthly readings partitions ingest will need; 0 on
-    TimescaleDB, which makes its chunks itself."""
+def ensure_partitions(*, conn: psycopg.Connection, now: datetime) -> int:
+    """On plain PostgreSQL, create the monthly readings partitions ingest will need around
+    ``now`` (ingest's clock, the one arrival times and retention use); 0 on TimescaleDB,
+    which makes its chunks itself."""
     exists = conn.execute(
         "SELECT to_regprocedure('wl_ensure_partitions(timestamptz, timestamptz)') IS NOT NULL"
     ).fetchone()
     if not exists or not exists[0]:
         return 0
-    # The accepted window (400 days back, 5 minutes ahead) plus three months of lead, so a
-    # worker that runs for weeks never writes into the default partition.
+    # The accepted window (the policy's retention back, a few minutes ahead) plus three
+    # months of lead, so a worker that runs for weeks never writes into the default partition.
+    retention = current_policy(conn).retention
     with conn.transaction():
         row = conn.execute(
-            "SELECT wl_ensure_partitions(now() - INTERVAL '400 days', now() + INTERVAL '3 months')"
+            "SELECT wl_ensure_partitions(%(now)s - %(retention)s::interval, "
+            "%(now)s + INTERVAL '3 months')",
+            {"now": now, "retention": retention},
         ).fetchone()
     return int(row[0]) if row else 0

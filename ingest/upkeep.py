@@ -13,6 +13,7 @@ import contextlib
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -41,12 +42,13 @@ def refresh_rollups(conn: psycopg.Connection, *, max_rounds: int = 1000) -> int:
     return total
 
 
-def enforce_retention(conn: psycopg.Connection) -> int:
-    """Drop the readings partitions older than the policy's retention; returns how many."""
+def enforce_retention(conn: psycopg.Connection, *, now: datetime) -> int:
+    """Drop the readings partitions older than the policy's retention at ``now`` (ingest's
+    clock, which also judges arrivals and makes partitions); returns how many."""
     policy = current_policy(conn)
     with conn.transaction():
         row = conn.execute(
-            "SELECT wl_drop_partitions(now() - %s::interval)", (policy.retention,)
+            "SELECT wl_drop_partitions(%s - %s::interval)", (now, policy.retention)
         ).fetchone()
     return int(row[0]) if row else 0
 
@@ -92,7 +94,7 @@ class Upkeep:
                         time.perf_counter() - started,
                     )
                 if time.monotonic() >= retention_at:
-                    dropped = enforce_retention(self._conn)
+                    dropped = enforce_retention(self._conn, now=datetime.now(UTC))
                     if dropped:
                         log.info("retention: dropped %d readings partitions", dropped)
                     retention_at = time.monotonic() + RETENTION_INTERVAL_S

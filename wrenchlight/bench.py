@@ -289,6 +289,11 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _cpu_s(value: float | None) -> str:
+    """CPU seconds, or why there are none (a server on another machine is not measured)."""
+    return "not local" if value is None else f"{value:.2f}"
+
+
 def _print_ingest(console: Console, f: dict[str, Any], vehicles: int, days: int) -> None:
     met = f["targets_met"]
 
@@ -300,7 +305,7 @@ def _print_ingest(console: Console, f: dict[str, Any], vehicles: int, days: int)
         f"{f['batches']:,} batches ({f['wire_bytes_per_sample']} bytes/sample on the wire)"
     )
     table = Table(title="ingest: samples per second, same rows, same run")
-    for column in ("competitor", "samples", "seconds", "samples/s", "ours is"):
+    for column in ("competitor", "samples", "seconds", "samples/s", "PostgreSQL CPU s", "ours is"):
         table.add_column(column, justify="left" if column == "competitor" else "right")
     naive, limit = f["naive"], f["limit"]
     table.add_row(
@@ -308,6 +313,7 @@ def _print_ingest(console: Console, f: dict[str, Any], vehicles: int, days: int)
         f"{naive['samples']:,}",
         f"{naive['seconds']:.2f}",
         _rate(naive["samples_per_s"]),
+        "",
         f"{f['ours_over_naive']}x {mark('ours_over_naive')}",
     )
     for workers, r in f["ours"].items():
@@ -317,6 +323,7 @@ def _print_ingest(console: Console, f: dict[str, Any], vehicles: int, days: int)
             f"{r['samples']:,}",
             f"{r['seconds']:.2f}",
             _rate(r["samples_per_s"]),
+            _cpu_s(r["cpu_s"]["postgres_server"]),
             "best" if int(workers) == f["ours_workers"] else "",
         )
     table.add_row(
@@ -324,6 +331,7 @@ def _print_ingest(console: Console, f: dict[str, Any], vehicles: int, days: int)
         f"{limit['samples']:,}",
         f"{limit['seconds']:.2f}",
         _rate(limit["samples_per_s"]),
+        "",
         f"{f['ours_over_limit']:.2f}x {mark('ours_over_limit')}",
     )
     console.print(table)
@@ -341,7 +349,8 @@ def _print_ingest(console: Console, f: dict[str, Any], vehicles: int, days: int)
         f"cores; the machine was busy {cpu.get('machine_busy')}): worker writer thread "
         f"{cpu['worker_writer']}, MQTT thread {cpu['worker_mqtt_network']}, upkeep thread "
         f"{cpu['worker_upkeep']}, worker process in all {cpu['worker_process']}; PostgreSQL "
-        f"backends {cpu['postgres_backends']}; broker {cpu['broker']}; publisher "
+        f"server in all {_cpu_s(cpu['postgres_server'])} (backends {cpu['postgres_backends']}); "
+        f"broker {cpu['broker']}; publisher "
         f"{cpu['publisher_process']}"
     )
     top = ", ".join(f"{name} {value}" for name, value in cpu.get("top_processes", {}).items())

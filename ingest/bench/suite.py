@@ -85,6 +85,9 @@ def run_all(
         "limit_samples_per_s": limit["samples_per_s"],
         "p99_commit_latency_s": latency["latency_s"]["p99"],
         "worker_rss_mb": best["worker_rss_mb"],
+        # CPU seconds of the bench database's whole server in the best run; None when the
+        # server is not on this machine (its processes cannot be seen).
+        "postgres_server_cpu_s": best["cpu_s"]["postgres_server"],
         "ours_over_naive": round(ours_rate / naive["samples_per_s"], 1),
         "ours_over_limit": round(ours_rate / limit["samples_per_s"], 3),
         "ours_workers": best["workers"],

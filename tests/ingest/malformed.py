@@ -48,7 +48,7 @@ RECENT_MS = 10 * MINUTE_MS
 # Future samples are at least this far ahead of generation; ingest allows 5 minutes, and the
 # message arrives after it was generated (the margin covers a slow flood).
 FUTURE_MARGIN_MS = 30 * MINUTE_MS
-# Stale samples are at least this old at generation; ingest keeps 400 days.
+# Stale samples are at least this old at generation; the default readings policy keeps 400 days.
 STALE_AGE_MS = 401 * DAY_MS
 
 SIGNAL_NAMES = tuple(s.name for s in SIGNALS)

@@ -7,6 +7,7 @@ what BENCHMARKS.md and the benchmark commands are for.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tempfile
@@ -17,10 +18,12 @@ from typing import Any
 import psutil
 import psycopg
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 import wrenchlight.bench  # noqa: F401  (registers ``bench``)
 from ingest.bench.cpu import CpuSnapshot, cpu_report, server_processes
+from wrenchlight.bench import _print_ingest
 from wrenchlight.cli import app
 from wrenchlight.embedded import EmbeddedPostgres
 
@@ -67,6 +70,15 @@ def test_bench_ingest_reports_every_competitor(database_url, mqtt_url, monkeypat
     assert ours["samples"] == ours["stored_samples"] == f["limit"]["samples"] == f["samples"]
     assert 0 < f["naive"]["samples"] <= f["samples"]
     assert ours["dead_letters"] == 0
+    # The bench database's whole server (background processes too), in the JSON and printed.
+    server_cpu = f["postgres_server_cpu_s"]
+    assert server_cpu == ours["cpu_s"]["postgres_server"]
+    assert isinstance(server_cpu, float) and server_cpu > 0
+    out = io.StringIO()
+    _print_ingest(Console(file=out, width=1000), f, 5, 1)
+    printed = out.getvalue()
+    assert "PostgreSQL CPU s" in printed
+    assert f"PostgreSQL server in all {server_cpu:.2f}" in printed
     lat = f["latency"]["latency_s"]
     assert 0 < lat["p50"] <= lat["p99"] <= lat["max"] < 60
     assert 20 < f["worker_rss_mb"] < 2000
