@@ -109,20 +109,27 @@ def demo(
 ) -> None:
     """Run every part together on a simulated fleet (embedded services unless configured)."""
     from wrenchlight.demo import DemoError, DemoOptions, run_demo
+    from wrenchlight.rundir import DataDirBusy
+    from wrenchlight.signals import Stopped, stop_on_signals
 
     console = Console(stderr=as_json)
     try:
-        summary = run_demo(
-            _settings(ctx),
-            DemoOptions(
-                vehicles=vehicles, days=days, seed=seed, live=live, min_live_s=live_seconds
-            ),
-            console=console,
-            serve_forever=not exit_after,
-        )
-    except DemoError as exc:
-        Console(stderr=True).print(f"[red]{exc}[/]")
+        with stop_on_signals():
+            summary = run_demo(
+                _settings(ctx),
+                DemoOptions(
+                    vehicles=vehicles, days=days, seed=seed, live=live, min_live_s=live_seconds
+                ),
+                console=console,
+                serve_forever=not exit_after,
+            )
+    except (DemoError, DataDirBusy) as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except Stopped as exc:
+        # Stopped before the summary: everything it started is stopped by now.
+        typer.echo(f"demo stopped ({exc})", err=True)
+        raise typer.Exit(128 + exc.signum) from exc
     if as_json:
         typer.echo(json.dumps(summary))
 
