@@ -49,13 +49,14 @@ def _require_db(settings: Settings) -> str:
 
     An embedded PostgreSQL started here runs until the command ends.
     """
-    import click
+    # typer bundles its own click: its context, not the click package's, is the current one.
+    from typer._click.globals import get_current_context
 
     from wrenchlight.services import command_database
 
     if settings.database_url:
         return settings.database_url
-    ctx = click.get_current_context()
+    ctx = get_current_context()
     stack = ctx.find_root().with_resource(ExitStack())
     return command_database(settings, stack, ctx.command_path.removeprefix("wrenchlight "))
 
@@ -303,6 +304,7 @@ def main() -> None:
             bench_predictive,
             commands,
             predictive_cmds,
+            records_cmds,
             shops_cmds,
             webhooks_cmds,
         )

@@ -90,7 +90,7 @@ def command_database(settings: Settings, stack: ExitStack, command: str) -> str:
         return settings.database_url
     demo = running(settings.data_dir)
     if demo is not None and demo.database_url:
-        log.info("using the database of %s", demo.describe())
+        log.debug("using the database of %s", demo.describe())
         return demo.database_url
     lock = lock_data_dir(settings, stack, command)
     url = database(settings, stack, DEMO_DATABASE, fresh=False)
