@@ -51,7 +51,8 @@ def _database_failure(exc: BaseException) -> str | None:
     except ImportError:  # the device side has no SQLAlchemy
         pass
     if isinstance(cause, psycopg.errors.UndefinedTable):
-        return f"the database has no Wrenchlight schema ({_first_line(cause)}): run `wrenchlight db migrate`"
+        missing = _first_line(cause)
+        return f"the database has no Wrenchlight schema ({missing}): run `wrenchlight db migrate`"
     if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
         return f"cannot connect to the database: {_first_line(cause)}"
     if isinstance(cause, psycopg.ProgrammingError) and "conninfo" in str(cause).lower():
@@ -103,7 +104,5 @@ def explained() -> Iterator[None]:
             if url
             else "the embedded PostgreSQL (unset WRENCHLIGHT_DATABASE_URL)"
         )
-        typer.echo(
-            f"error: {line}. Check {where} and that the server runs {DEBUG_HINT}", err=True
-        )
+        typer.echo(f"error: {line}. Check {where} and that the server runs {DEBUG_HINT}", err=True)
         raise SystemExit(2) from None

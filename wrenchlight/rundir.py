@@ -48,7 +48,9 @@ class RunState:
             )
             if url
         )
-        return f"`wrenchlight {self.command}` (pid {self.pid})" + (f" serves {urls}" if urls else "")
+        return f"`wrenchlight {self.command}` (pid {self.pid})" + (
+            f" serves {urls}" if urls else ""
+        )
 
 
 def _read_state(data_dir: Path) -> RunState | None:
@@ -112,9 +114,21 @@ class DataDirLock:
         self._write()
         return self
 
-    def update(self, **urls: str | None) -> None:
-        """Record the URLs of the services as they come up."""
-        self.state = replace(self.state, **urls)
+    def update(
+        self,
+        *,
+        database_url: str | None = None,
+        mqtt_url: str | None = None,
+        api_url: str | None = None,
+    ) -> None:
+        """Record the URLs of the services as they come up (None keeps what is recorded)."""
+        s = self.state
+        self.state = replace(
+            s,
+            database_url=database_url or s.database_url,
+            mqtt_url=mqtt_url or s.mqtt_url,
+            api_url=api_url or s.api_url,
+        )
         self._write()
 
     def _write(self) -> None:

@@ -79,9 +79,7 @@ def start_services(
         log.info("embedded MQTT 5 broker (rumqttd) at %s", mqtt_url)
     if lock is not None:
         lock.update(database_url=database_url, mqtt_url=mqtt_url)
-    return Services(
-        database_url, mqtt_url, not settings.database_url, not settings.mqtt_url, lock
-    )
+    return Services(database_url, mqtt_url, not settings.database_url, not settings.mqtt_url, lock)
 
 
 def command_database(settings: Settings, stack: ExitStack, command: str) -> str:
