@@ -24,7 +24,7 @@ class ApiServer:
 
     def start(self, timeout_s: float = 20.0) -> str:
         """Start serving; returns the base URL."""
-        port = self.port if self.port and _port_free(self.host, self.port) else free_port()
+        port = self.port if self.port and port_free(self.host, self.port) else free_port()
         config = uvicorn.Config(
             create_app(self.database_url),
             host=self.host,
@@ -51,7 +51,8 @@ class ApiServer:
             self._thread.join(timeout=10)
 
 
-def _port_free(host: str, port: int) -> bool:
+def port_free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be bound now."""
     import socket
 
     with socket.socket() as s:

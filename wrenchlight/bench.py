@@ -238,7 +238,7 @@ def _bench_database(settings: Settings, stack: ExitStack, *, migrate: bool = Tru
 
     import db
     from db.migrate import with_database
-    from wrenchlight.services import database
+    from wrenchlight.services import database, lock_data_dir
 
     if settings.database_url:
         server = settings.database_url
@@ -268,6 +268,7 @@ def _bench_database(settings: Settings, stack: ExitStack, *, migrate: bool = Tru
         stack.callback(drop)
         url = with_database(server, name)
     else:
+        lock_data_dir(settings, stack, "bench")
         url = database(settings, stack, "wrenchlight_bench", fresh=True)
     if migrate:
         db.upgrade(url)

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -44,26 +45,48 @@ def _settings(ctx: typer.Context) -> Settings:
 
 
 def _require_db(settings: Settings) -> str:
-    if not settings.database_url:
+    """The database of this command: configured, the running demo's, or the data directory's.
+
+    An embedded PostgreSQL started here runs until the command ends.
+    """
+    # typer bundles its own click: its context, not the click package's, is the current one.
+    from typer._click.globals import get_current_context
+
+    from wrenchlight.services import command_database
+
+    if settings.database_url:
+        return settings.database_url
+    ctx = get_current_context()
+    stack = ctx.find_root().with_resource(ExitStack())
+    return command_database(settings, stack, ctx.command_path.removeprefix("wrenchlight "))
+
+
+def _require_mqtt(settings: Settings, *, reachable: bool = True) -> str:
+    """The broker of this command (configured, or the running demo's); checked it answers."""
+    from wrenchlight.failures import check_mqtt
+    from wrenchlight.services import command_mqtt
+
+    url = command_mqtt(settings)
+    if not url:
         err.print(
-            "[red]WRENCHLIGHT_DATABASE_URL is not set[/] (or run `wrenchlight demo`, "
-            "which starts an embedded database)"
+            "[red]WRENCHLIGHT_MQTT_URL is not set[/] and no demo runs on "
+            f"{settings.data_dir} (set it, e.g. mqtt://127.0.0.1:1883, or start `wrenchlight demo`)"
         )
         raise typer.Exit(2)
-    return settings.database_url
-
-
-def _require_mqtt(settings: Settings) -> str:
-    if not settings.mqtt_url:
-        err.print("[red]WRENCHLIGHT_MQTT_URL is not set[/] (e.g. mqtt://127.0.0.1:1883)")
-        raise typer.Exit(2)
-    return settings.mqtt_url
+    if reachable:
+        check_mqtt(url)
+    return url
 
 
 @app.callback()
 def main_callback(
     ctx: typer.Context,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", "--debug", help="Debug logging, and full tracebacks of failures."
+        ),
+    ] = False,
 ) -> None:
     """Settings come from WRENCHLIGHT_* environment variables and a .env file."""
     settings = Settings()
@@ -219,7 +242,8 @@ def edge(
     from edge_agent.outbox import Outbox, WhenFull
     from edge_agent.publisher import Publisher
 
-    url = mqtt or _require_mqtt(_settings(ctx))
+    # The agent buffers on disk while the broker is away: no reachability check here.
+    url = mqtt or _require_mqtt(_settings(ctx), reachable=False)
     if when_full not in ("drop_oldest", "drop_newest"):
         err.print(f"[red]--when-full must be drop_oldest or drop_newest, not {when_full!r}[/]")
         raise typer.Exit(2)
@@ -280,7 +304,11 @@ def main() -> None:
             bench_predictive,
             commands,
             predictive_cmds,
+            records_cmds,
             shops_cmds,
             webhooks_cmds,
         )
-    app()
+    from wrenchlight.failures import explained
+
+    with explained():
+        app()

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -109,20 +110,27 @@ def demo(
 ) -> None:
     """Run every part together on a simulated fleet (embedded services unless configured)."""
     from wrenchlight.demo import DemoError, DemoOptions, run_demo
+    from wrenchlight.rundir import DataDirBusy
+    from wrenchlight.signals import Stopped, stop_on_signals
 
     console = Console(stderr=as_json)
     try:
-        summary = run_demo(
-            _settings(ctx),
-            DemoOptions(
-                vehicles=vehicles, days=days, seed=seed, live=live, min_live_s=live_seconds
-            ),
-            console=console,
-            serve_forever=not exit_after,
-        )
-    except DemoError as exc:
-        Console(stderr=True).print(f"[red]{exc}[/]")
+        with stop_on_signals():
+            summary = run_demo(
+                _settings(ctx),
+                DemoOptions(
+                    vehicles=vehicles, days=days, seed=seed, live=live, min_live_s=live_seconds
+                ),
+                console=console,
+                serve_forever=not exit_after,
+            )
+    except (DemoError, DataDirBusy) as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except Stopped as exc:
+        # Stopped before the summary: everything it started is stopped by now.
+        typer.echo(f"demo stopped ({exc})", err=True)
+        raise typer.Exit(128 + exc.signum) from exc
     if as_json:
         typer.echo(json.dumps(summary))
 
@@ -302,7 +310,15 @@ def orders_seed_shops(
 def api_cmd(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve on exactly this port, or fail if it is taken (default: "
+            "WRENCHLIGHT_API_PORT, or a free port when that one is taken).",
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (one per core is a good start).")
     ] = 1,
@@ -310,8 +326,22 @@ def api_cmd(
     """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
     from api.main import serve
     from wrenchlight.api_config import auth_config, rate_limits
+    from wrenchlight.apiserver import port_free
+    from wrenchlight.embedded import free_port
 
     settings = _settings(ctx)
+    host = host or settings.api_host
+    if port is not None and not port_free(host, port):
+        err.print(
+            f"error: port {port} on {host} is taken; choose another with --port, or leave "
+            "--port out to get a free one",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    if port is None:
+        wanted = settings.api_port
+        port = wanted if wanted and port_free(host, wanted) else free_port()
+    database_url = _require_db(settings)
     if settings.jwt_secret is None:
         if workers > 1:
             # Every worker must sign and accept the same tokens.
@@ -320,16 +350,13 @@ def api_cmd(
             "[yellow]WRENCHLIGHT_JWT_SECRET is not set:[/] access tokens are signed with a "
             "random secret and die with this process"
         )
+    # First on stdout, so a script can read where the API is.
+    typer.echo(f"API at http://{host}:{port} (OpenAPI: http://{host}:{port}/docs)")
+    sys.stdout.flush()
     if workers > 1:
         from wrenchlight.apiworkers import serve as serve_workers
 
-        os.environ["WRENCHLIGHT_DATABASE_URL"] = _require_db(settings)
-        serve_workers(host or settings.api_host, port or settings.api_port, workers)
+        os.environ["WRENCHLIGHT_DATABASE_URL"] = database_url
+        serve_workers(host, port, workers)
         return
-    serve(
-        _require_db(settings),
-        host or settings.api_host,
-        port or settings.api_port,
-        auth=auth_config(settings),
-        rate_limits=rate_limits(settings),
-    )
+    serve(database_url, host, port, auth=auth_config(settings), rate_limits=rate_limits(settings))

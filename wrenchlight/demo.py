@@ -229,6 +229,9 @@ def run_demo(
         api = ApiServer(services.database_url, settings.api_host, settings.api_port)
         api_url = api.start()
         stack.callback(api.stop)
+        if services.lock is not None:
+            # Other commands on this data directory find the demo's services here.
+            services.lock.update(api_url=api_url)
         api_key = _demo_admin_key(services.database_url)
         console.log(f"API at {api_url}  (OpenAPI: {api_url}/docs)  X-API-Key: {api_key}")
 

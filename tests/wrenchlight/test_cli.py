@@ -48,14 +48,6 @@ def test_settings_come_from_prefixed_environment(monkeypatch):
     assert settings.database_url == "postgresql://x@h/db" and settings.oil_alert_pct == 20.0
 
 
-def test_commands_needing_a_database_explain_when_it_is_missing(monkeypatch, tmp_path):
-    monkeypatch.delenv("WRENCHLIGHT_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["db", "migrate"])
-    assert result.exit_code == 2
-    assert "WRENCHLIGHT_DATABASE_URL" in result.output
-
-
 def test_sim_dongle_prints_pty_path_first_and_answers_obd():
     proc = subprocess.Popen(
         [WRENCHLIGHT, "sim", "dongle", "--pty"],
