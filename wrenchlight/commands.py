@@ -104,13 +104,20 @@ def demo(
         float, typer.Option(min=0, help="Keep the live vehicle driving at least this long.")
     ] = 15.0,
     as_json: Annotated[
-        bool, typer.Option("--json", help="End with one JSON summary line.")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON line (API URL, accounts, summary): when the API is up, or "
+            "with --exit at the end.",
+        ),
     ] = False,
 ) -> None:
     """Run every part together on a simulated fleet (embedded services unless configured)."""
     from wrenchlight.demo import DemoError, DemoOptions, run_demo
 
     console = Console(stderr=as_json)
+    # Serving: the one JSON line comes as soon as the API and the world are up, not at exit.
+    serving_json = as_json and not exit_after
     try:
         summary = run_demo(
             _settings(ctx),
@@ -119,11 +126,12 @@ def demo(
             ),
             console=console,
             serve_forever=not exit_after,
+            on_ready=(lambda s: typer.echo(json.dumps(s))) if serving_json else None,
         )
     except DemoError as exc:
         Console(stderr=True).print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    if as_json:
+    if as_json and not serving_json:
         typer.echo(json.dumps(summary))
 
 
