@@ -178,7 +178,15 @@ def _db_now(conn: psycopg.Connection) -> datetime:
 def _report(conn: psycopg.Connection, order_id: int) -> WorkReport:
     order = get_order(conn=conn, order_id=order_id)
     currency = (order.estimate or {}).get("currency", "USD")
-    odometer = round(order.odometer_km or 0.0, 1)
+    odometer = order.odometer_km
+    if odometer is None:  # nothing ingested yet: the last service's reading is the latest known
+        row = conn.execute(
+            "SELECT greatest(oil_changed_odometer_km, pads_measured_odometer_km, 0) "
+            "FROM vehicles WHERE vehicle_id = %s",
+            (order.vehicle_id,),
+        ).fetchone()
+        odometer = float(row[0]) if row else 0.0
+    odometer = round(odometer, 1)
     if order.component == "oil_change":
         return WorkReport(
             work_done="Oil and filter changed",

@@ -228,6 +228,6 @@ def test_a_cancelled_order_is_rebooked(demo):
         rebooked = api.post(f"/service-orders/{order['order_id']}/rebook", json={})
         assert rebooked.status_code in (200, 201), rebooked.text
         again = _orders(api, vehicle_id=order["vehicle_id"])
-        assert any(
-            o["status"] in OPEN and o["component"] == order["component"] for o in again
-        ), again
+        assert any(o["status"] in OPEN and o["component"] == order["component"] for o in again), (
+            again
+        )
