@@ -269,56 +269,50 @@ def build_world(
     def car(*stories: str) -> list[int]:
         return [by_story[s][0] for s in stories if s in by_story]
 
-    def email(name: str) -> str:
-        return f"{name}.s{seed}@{DOMAIN}"
-
-    alex = _account(conn, role="owner", email=email("alex"), vehicle_ids=car("awaiting_owner"))
-    blair = _account(
-        conn, role="owner", email=email("blair"), vehicle_ids=car("offered", "scheduled")
-    )
-    fleet_id = create_fleet(conn=conn, name=FLEET_NAME)
-    # The fleet also takes every simulated car nobody else got, the drive's alerts included.
-    taken = set(alex.vehicle_ids + blair.vehicle_ids)
-    rest = [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT vehicle_id FROM devices WHERE device_id = ANY(%s) ORDER BY vehicle_id",
-            (devices,),
-        ).fetchall()
-        if int(r[0]) not in taken
-    ]
-    manager = _account(
-        conn, role="fleet_manager", email=email("morgan"), fleet_id=fleet_id, vehicle_ids=rest
-    )
-    for person in (alex, blair):
-        _assign(conn, person.vehicle_ids, owner=person.user_id, fleet=None)
-    _assign(conn, rest, owner=None, fleet=fleet_id)
-
     def todo(*items: tuple[str, str]) -> str:
         return "; ".join(f"{text} {orders[s]}" for s, text in items if s in orders)
 
-    world.accounts = [
-        _admin(conn, admin_email),
-        _with_todo(alex, todo(("awaiting_owner", "confirm order"))),
-        _with_todo(
-            blair, todo(("offered", "order offered to shops:"), ("scheduled", "visit booked:"))
-        ),
-        _with_todo(
-            manager, todo(("awaiting_fleet", "confirm order"), ("completed", "report of order"))
-        ),
-    ]
+    def person(name: str, role: str, **tenancy: Any) -> Account:
+        return _account(conn, role=role, email=f"{name}.s{seed}@{DOMAIN}", **tenancy)
+
+    alex = person(
+        "alex",
+        "owner",
+        vehicle_ids=car("awaiting_owner"),
+        todo=todo(("awaiting_owner", "confirm order")),
+    )
+    blair = person(
+        "blair",
+        "owner",
+        vehicle_ids=car("offered", "scheduled"),
+        todo=todo(("offered", "order offered to shops:"), ("scheduled", "visit booked:")),
+    )
+    fleet_id = create_fleet(conn=conn, name=FLEET_NAME)
+    # The fleet also takes every simulated car nobody else got, the drive's alerts included.
+    rows = conn.execute(
+        "SELECT vehicle_id FROM devices WHERE device_id = ANY(%s) ORDER BY vehicle_id", (devices,)
+    ).fetchall()
+    rest = [int(r[0]) for r in rows if int(r[0]) not in alex.vehicle_ids + blair.vehicle_ids]
+    manager = person(
+        "morgan",
+        "fleet_manager",
+        fleet_id=fleet_id,
+        vehicle_ids=rest,
+        todo=todo(("awaiting_fleet", "confirm order"), ("completed", "report of order")),
+    )
+    for owner in (alex, blair):
+        _assign(conn, owner.vehicle_ids, owner=owner.user_id, fleet=None)
+    _assign(conn, rest, owner=None, fleet=fleet_id)
+    world.accounts = [_admin(conn, admin_email), alex, blair, manager]
+    visit = orders.get("scheduled")
+    at_main = visit is not None and get_order(conn=conn, order_id=visit).shop_id == shops["main"]
     for name, shop_id in (("sam", shops["main"]), ("kim", shops["second"])):
         if shop_id is not None:
-            staff = _account(conn, role="shop_staff", email=email(name), shop_id=shop_id)
-            jobs = (("offered", "accept the offer of order"),) + (
-                (("scheduled", "visit"),) if name == "sam" else ()
-            )
-            world.accounts.append(_with_todo(staff, todo(*jobs)))
+            jobs = [("offered", "accept the offer of order")]
+            if name == "sam" and at_main:
+                jobs.append(("scheduled", "visit"))
+            world.accounts.append(person(name, "shop_staff", shop_id=shop_id, todo=todo(*jobs)))
     return world
-
-
-def _with_todo(account: Account, todo: str) -> Account:
-    return Account(**{**asdict(account), "todo": todo})
 
 
 def print_accounts(console: Console, world: World) -> None:

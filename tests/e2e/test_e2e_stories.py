@@ -132,12 +132,13 @@ def test_owner_sees_health_and_the_proposed_order_and_confirms_it(demo):
         (vehicle_id,) = alex["vehicle_ids"]
         assert [v["vehicle_id"] for v in _ok(api.get("/vehicles"))["items"]] == [vehicle_id]
         health = _ok(api.get(f"/vehicles/{vehicle_id}/health"))
-        assert health["oil"]["oil_life_pct"] is not None
-        assert health["open_alerts"], "the order's alert shows in the car's health"
+        assert health["vehicle_id"] == vehicle_id
+        assert health["oil"]["oil_life_pct"] is not None and health["oil"]["band"]
         (order,) = _orders(api, status="proposed")
         assert order["vehicle_id"] == vehicle_id
         detail = _ok(api.get(f"/service-orders/{order['order_id']}"))
         assert detail["match"]["ranked"], "the owner sees the shops proposed and why"
+        assert detail["job"]["code"] == "OIL-CHG" and detail["parts"]
         confirmed = _ok(api.post(f"/service-orders/{order['order_id']}/confirm", json={}))
         assert confirmed["status"] == "accepted"
         slots = _ok(api.get(f"/service-orders/{order['order_id']}/slots"))
