@@ -133,7 +133,7 @@ def _admin(conn: psycopg.Connection, email: str) -> Account:
 
 def _candidates(conn: psycopg.Connection, devices: list[str]) -> list[tuple[int, str]]:
     """(vehicle id, fuel) of the devices' cars with no unresolved alert and no open order,
-    cars with an engine first (an oil change is the job every shop does)."""
+    petrol and diesel cars first (an oil change is the job every shop does)."""
     rows = conn.execute(
         "SELECT v.vehicle_id, v.fuel_type FROM devices d JOIN vehicles v USING (vehicle_id) "
         "WHERE d.device_id = ANY(%s) AND v.owner_user_id IS NULL AND v.fleet_id IS NULL "
@@ -141,8 +141,10 @@ def _candidates(conn: psycopg.Connection, devices: list[str]) -> list[tuple[int,
         "  AND a.status <> 'resolved') "
         "AND NOT EXISTS (SELECT 1 FROM service_orders o WHERE o.vehicle_id = v.vehicle_id "
         "  AND o.status NOT IN ('completed', 'declined', 'cancelled', 'expired')) "
-        "ORDER BY v.fuel_type = ANY(%s) DESC, v.vehicle_id",
-        (devices, list(ENGINES)),
+        # A hybrid's or an EV's job needs a shop certified for high voltage: fewer shops.
+        "ORDER BY v.fuel_type IN ('petrol', 'diesel') DESC, v.fuel_type = 'hybrid' DESC, "
+        "v.vehicle_id",
+        (devices,),
     ).fetchall()
     return [(int(r[0]), str(r[1])) for r in rows]
 
