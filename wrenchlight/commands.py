@@ -105,7 +105,12 @@ def demo(
         float, typer.Option(min=0, help="Keep the live vehicle driving at least this long.")
     ] = 15.0,
     as_json: Annotated[
-        bool, typer.Option("--json", help="End with one JSON summary line.")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON line (API URL, accounts, summary): when the API is up, or "
+            "with --exit at the end.",
+        ),
     ] = False,
 ) -> None:
     """Run every part together on a simulated fleet (embedded services unless configured)."""
@@ -114,6 +119,8 @@ def demo(
     from wrenchlight.signals import Stopped, stop_on_signals
 
     console = Console(stderr=as_json)
+    # Serving: the one JSON line comes as soon as the API and the world are up, not at exit.
+    serving_json = as_json and not exit_after
     try:
         with stop_on_signals():
             summary = run_demo(
@@ -123,6 +130,7 @@ def demo(
                 ),
                 console=console,
                 serve_forever=not exit_after,
+                on_ready=(lambda s: typer.echo(json.dumps(s))) if serving_json else None,
             )
     except (DemoError, DataDirBusy) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -131,7 +139,7 @@ def demo(
         # Stopped before the summary: everything it started is stopped by now.
         typer.echo(f"demo stopped ({exc})", err=True)
         raise typer.Exit(128 + exc.signum) from exc
-    if as_json:
+    if as_json and not serving_json:
         typer.echo(json.dumps(summary))
 
 

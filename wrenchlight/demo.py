@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from orders.slots import open_slots
 from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
 from wrenchlight.apiserver import ApiServer
+from wrenchlight.demo_world import build_world, print_accounts
 from wrenchlight.feed import Sampling, drive_fleet
 from wrenchlight.live import LiveVehicle
 from wrenchlight.services import start_services
@@ -156,9 +158,15 @@ def _counts(conn: Any) -> dict[str, int]:
 
 
 def run_demo(
-    settings: Settings, options: DemoOptions, *, console: Console, serve_forever: bool = False
+    settings: Settings,
+    options: DemoOptions,
+    *,
+    console: Console,
+    serve_forever: bool = False,
+    on_ready: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the whole system once; returns the summary (and serves the API if asked)."""
+    """Run the whole system once; returns the summary (and serves the API if asked).
+    ``on_ready`` gets the summary, accounts included, once the API and the world are up."""
     t0 = time.monotonic()
     run_id = uuid.uuid4().hex[:8]
     with ExitStack() as stack:
@@ -268,6 +276,10 @@ def run_demo(
                 pad_alert_mm=settings.pad_alert_mm,
             )
             _make_orders(conn)
+            # After the drive: its evaluations would resolve the world's alerts again.
+            world = build_world(
+                conn=conn, devices=devices, admin_email=DEMO_ADMIN, seed=options.seed
+            )
             summary: dict[str, Any] = dict(_counts(conn))
             orders = conn.execute(
                 "SELECT o.vin, o.issue, s.name, o.distance_km, o.status, sl.starts_at, "
@@ -293,12 +305,17 @@ def run_demo(
             },
             oil_life_mean_abs_error_pct=accuracy,
             elapsed_s=round(time.monotonic() - t0, 1),
+            accounts=world.accounts_json(),
+            world_orders=world.orders,
         )
         _print_summary(console, summary, orders)
+        print_accounts(console, world)
+        if on_ready is not None:
+            on_ready(summary)
         if serve_forever:
             console.print(
                 f"\nServing the API at {api_url} — press Ctrl-C to stop. Try:\n"
-                f"  curl -H 'X-API-Key: {api_key}' {api_url}/vehicles"
+                f"  curl -H 'X-API-Key: <a key above>' {api_url}/vehicles"
             )
             try:
                 while True:

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: MIT
+"""The demo's world on a migrated database: every promised state, and every account's key
+sees what it owns through the API's own service functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from rich.console import Console
+
+from api import access
+from api.auth.keys import verify_key
+from api.auth.users import authenticate, principal_of
+from api.fleets.service import health_page
+from api.orders.service import list_page as order_page
+from api.shops.service import pending_offers
+from api.vehicles.registry import list_page as vehicle_page
+from api.vehicles.service import service_history
+from db.registry import create_vehicle, register_device
+from orders.cities import directory_near
+from orders.directory import upsert_shops
+from orders.slots import open_slots
+from wrenchlight.demo import CENTER_LAT, CENTER_LON, DEMO_ADMIN
+from wrenchlight.demo_world import STORIES, build_world, print_accounts
+
+FUELS = ("petrol", "electric", "diesel", "petrol", "hybrid", "petrol")
+
+
+@pytest.fixture
+def world(conn):
+    """Shops around Chicago with slots, six simulated cars with devices, and the world."""
+    upsert_shops(conn=conn, records=directory_near(lat=CENTER_LAT, lon=CENTER_LON, count=24))
+    open_slots(conn=conn, start=dt.datetime.now(dt.UTC), days=30)
+    devices = []
+    for i, fuel in enumerate(FUELS):
+        vehicle_id = create_vehicle(
+            conn,
+            vin=f"1WLTEST{i:010d}",
+            fuel_type=fuel,
+            home_lat=CENTER_LAT + 0.01 * i,
+            home_lon=CENTER_LON - 0.01 * i,
+            oil_changed_odometer_km=40_000.0 + i,
+            pads_measured_odometer_km=40_000.0 + i,
+        )
+        register_device(conn, device_id=f"sim-{i:03d}", vehicle_id=vehicle_id)
+        devices.append(f"sim-{i:03d}")
+    return build_world(conn=conn, devices=devices, admin_email=DEMO_ADMIN, seed=7)
+
+
+def _status(conn, order_id):
+    return conn.execute(
+        "SELECT status, consent, shop_id, slot_id FROM service_orders WHERE order_id = %s",
+        (order_id,),
+    ).fetchone()
+
+
+def _principal(conn, account):
+    user_id, key_id = verify_key(conn=conn, key=account.api_key)
+    assert authenticate(conn=conn, email=account.email, password=account.password) == user_id
+    return principal_of(conn=conn, user_id=user_id, key_id=key_id)
+
+
+def _by(world, role, todo=""):
+    return next(a for a in world.accounts if a.role == role and todo in a.todo)
+
+
+def test_every_story_ends_in_its_state_at_the_shop_with_staff(conn, world):
+    assert set(world.orders) == set(STORIES)
+    sam = _by(world, "shop_staff", "visit")
+    waiting = _status(conn, world.orders["awaiting_owner"])
+    assert waiting[:2] == ("proposed", "propose")
+    assert _status(conn, world.orders["awaiting_fleet"])[:2] == ("proposed", "propose")
+    offered = _status(conn, world.orders["offered"])
+    assert offered[0] == "offered"
+    asked = conn.execute(
+        "SELECT shop_id, mode, expires_at > now() + interval '1 day' FROM service_offers "
+        "WHERE order_id = %s AND response IS NULL ORDER BY rank",
+        (world.orders["offered"],),
+    ).fetchall()
+    assert asked[0] == (sam.shop_id, "broadcast", True)  # open long enough to walk in later
+    kim = next(a for a in world.accounts if a.role == "shop_staff" and a is not sam)
+    assert kim.shop_id in {shop for shop, _, _ in asked}
+    scheduled = _status(conn, world.orders["scheduled"])
+    assert scheduled[0] == "scheduled" and scheduled[3] is not None
+    assert scheduled[2] == sam.shop_id
+    assert _status(conn, world.orders["completed"])[0] == "completed"
+
+
+def test_each_key_sees_what_its_account_owns(conn, world):
+    alex = _by(world, "owner", "confirm order")
+    blair = _by(world, "owner", "visit booked")
+    manager = _by(world, "fleet_manager")
+    sam = _by(world, "shop_staff", "visit")
+    for owner, stories in ((alex, {"awaiting_owner"}), (blair, {"offered", "scheduled"})):
+        principal = _principal(conn, owner)
+        seen = vehicle_page(conn=conn, principal=principal, limit=50, cursor=None).items
+        assert sorted(v.vehicle_id for v in seen) == sorted(owner.vehicle_ids)
+        orders = order_page(
+            conn=conn,
+            principal=principal,
+            status=None,
+            vehicle_id=None,
+            shop_id=None,
+            limit=50,
+            cursor=None,
+        ).items
+        assert {o.order_id for o in orders} == {world.orders[s] for s in stories}
+
+    principal = _principal(conn, manager)
+    table = health_page(
+        conn=conn, fleet_id=manager.fleet_id, status=None, limit=50, cursor=None
+    ).items
+    assert {v.vehicle_id for v in table} == set(manager.vehicle_ids)
+    assert access.fleets(principal)[1]["p_fleet"] == manager.fleet_id
+    completed = conn.execute(
+        "SELECT vehicle_id FROM service_orders WHERE order_id = %s", (world.orders["completed"],)
+    ).fetchone()[0]
+    assert completed in manager.vehicle_ids
+    report = service_history(conn=conn, vehicle_id=completed, limit=10, cursor=None).items
+    assert report and report[0].order_id == world.orders["completed"]
+
+    principal = _principal(conn, sam)
+    assert principal.shop_id == sam.shop_id
+    (offer,) = pending_offers(conn=conn, shop_id=sam.shop_id, now=dt.datetime.now(dt.UTC))
+    assert offer.order_id == world.orders["offered"]
+
+    admin = _by(world, "admin")
+    principal = _principal(conn, admin)
+    assert principal.is_admin and admin.email == DEMO_ADMIN
+
+
+def test_owners_cars_and_the_fleets_are_disjoint_and_cover_the_fleet(conn, world):
+    owned = [v for a in world.accounts if a.role == "owner" for v in a.vehicle_ids]
+    fleet = _by(world, "fleet_manager").vehicle_ids
+    assert len(owned) == 3 and not set(owned) & set(fleet)
+    every = conn.execute("SELECT vehicle_id FROM vehicles ORDER BY vehicle_id").fetchall()
+    assert sorted(owned + fleet) == [r[0] for r in every]
+
+
+def test_the_accounts_table_fits_80_columns_and_never_wraps_a_key(world):
+    out = io.StringIO()
+    print_accounts(Console(file=out, width=80, color_system=None), world)
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for account in world.accounts:
+        assert any(line.strip() == account.api_key for line in lines)
+        assert any(account.email in line and account.password in line for line in lines)
