@@ -75,6 +75,7 @@ def _seed_fleet(
     first_day: dt.date,
     rng: np.random.Generator,
     oil_km_per_day: float = 45.0,
+    device_prefix: str = "sim",
 ) -> list[str]:
     """Vehicles, their service records and devices; returns the device ids."""
     vins = [m.vehicle.spec.vin for m in fleet]
@@ -108,7 +109,7 @@ def _seed_fleet(
             pad_front_mm=spec.initial_pad_front_mm,
             pad_rear_mm=spec.initial_pad_rear_mm,
         )
-        device_id = f"sim-{i:03d}"
+        device_id = f"{device_prefix}-{i:03d}"
         register_device(conn, device_id=device_id, vehicle_id=vehicle_id, firmware="sim")
         devices.append(device_id)
     return devices
@@ -187,7 +188,10 @@ def run_demo(
             shops = directory_near(lat=CENTER_LAT, lon=CENTER_LON, count=24, seed=options.seed)
             upsert_shops(conn=conn, records=shops)
             open_slots(conn=conn, start=dt.datetime.now(dt.UTC), days=30)
-            devices = _seed_fleet(conn, fleet, first_day, rng)
+            # On a broker others share, device ids of this run's own: the demo's ingest reads
+            # every device's topic, and another demo's cars must not drive into this one's.
+            prefix = "" if services.embedded_broker else f"{run_id}-"
+            devices = _seed_fleet(conn, fleet, first_day, rng, device_prefix=f"{prefix}sim")
             live_spec = VehicleSpec(vin=make_vin(rng, wmi="WLL"), initial_odometer_km=31_000.0)
             live_vehicle_id = create_vehicle(
                 conn,
@@ -198,7 +202,9 @@ def run_demo(
                 home_lat=CENTER_LAT,
                 home_lon=CENTER_LON,
             )
-            register_device(conn, device_id="live-000", vehicle_id=live_vehicle_id, firmware="edge")
+            register_device(
+                conn, device_id=f"{prefix}live-000", vehicle_id=live_vehicle_id, firmware="edge"
+            )
         console.log(f"seeded {len(shops)} shops and {len(fleet) + 1} vehicles")
 
         stop = threading.Event()
@@ -245,7 +251,9 @@ def run_demo(
 
         live = None
         if options.live:
-            live = LiveVehicle(spec=live_spec, device_id="live-000", mqtt_url=services.mqtt_url)
+            live = LiveVehicle(
+                spec=live_spec, device_id=f"{prefix}live-000", mqtt_url=services.mqtt_url
+            )
             pty = live.start()
             stack.callback(live.stop)
             console.log(f"live vehicle {live_spec.vin}: ELM327 on {pty} → python-OBD → MQTT")
