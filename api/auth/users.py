@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Users: creation, password login, and the principal a user id stands for."""
+"""Users: creation, passwords, password login, and the principal a user id stands for."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import psycopg
 
 from api.auth.hashing import hash_password, verify_password
 from api.auth.principal import ROLES, Principal, Role
+from api.auth.schemas import PASSWORD_MIN
 
 
 class UserError(ValueError):
@@ -41,6 +42,23 @@ def create_user(
     except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CheckViolation) as exc:
         raise UserError(str(exc.diag.message_primary)) from exc
     assert row is not None
+    return int(row[0])
+
+
+def set_password(*, conn: psycopg.Connection, email: str, password: str) -> int:
+    """Give the user with ``email`` a new password and return their id (UserError if refused)."""
+    if len(password) < PASSWORD_MIN:
+        raise UserError(f"a password needs at least {PASSWORD_MIN} characters")
+    # Emails match as login matches them: a user signs in with any capitalisation.
+    row = conn.execute(
+        "UPDATE users SET password_hash = %s WHERE lower(email) = lower(%s) RETURNING user_id",
+        (hash_password(password), email),
+    ).fetchone()
+    if row is None:
+        raise UserError(
+            f"no user with email {email!r}; create one with `wrenchlight admin create-user` "
+            "(or invite them with POST /auth/invitations)"
+        )
     return int(row[0])
 
 
