@@ -11,9 +11,14 @@ alerts again. It makes
 - a fleet with its manager: one fleet car's service is completed with the shop's report,
   another's order waits for the manager's confirmation, the rest of the cars are the fleet's;
 - staff for the shop that got the broadcast offer and the booked visit (and for another shop
-  the offer went to, so two shops can race for it), and the demo's admin.
+  the offer went to, so two shops can race for it), and the demo's admin;
+- one car nobody holds, with its dongle's pairing code, for a newcomer to claim as a new owner.
 
 Every account gets a random password (``POST /auth/token``) and an API key, printed once.
+People, fleets and cars are made through the same services the API uses: accounts with
+``create_account``, the fleet and its cars (by VIN) with ``api.fleets.members``, and each
+owner claims their cars with their dongles' pairing codes (``api.devices.pairing.claim``), so
+the demo itself proves the claim flow.
 An order starts from an alert raised through the evaluator's own ``sync_alerts`` on the car's
 latest prediction, and moves only through the orders package's functions. Each story runs in
 one transaction on the database's clock, so the demo's background dispatcher never sees a
@@ -24,16 +29,21 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 from rich.console import Console
 
-from api.auth.hashing import hash_password
+from api.auth.accounts import create_account
 from api.auth.keys import create_key
-from api.auth.users import UserError, create_user
+from api.auth.users import UserError, set_password
+from api.devices.pairing import claim, issue_codes
+from api.fleets.members import add_vehicle, create_fleet
+from api.fleets.schemas import FleetVehicleAdd
+from api.problems import ProblemError
+from db.registry import device_vehicle
 from orders.dispatch import owner_confirm, propose, schedule
 from orders.errors import OrdersError
 from orders.feedback import WorkReport, check_in, complete, start_service
@@ -74,61 +84,73 @@ class Account:
     todo: str = ""
 
 
+@dataclass(frozen=True)
+class Claimable:
+    """The car left for a newcomer: claim it with ``POST /vehicles/claims`` as a new owner."""
+
+    vehicle_id: int
+    vin: str
+    device_id: str
+    pairing_code: str
+
+
 @dataclass
 class World:
-    """The accounts, and the id of the order of each story (those that could be made)."""
+    """The accounts, the id of the order of each story (those that could be made) and the
+    car nobody holds yet (None when every car went to a story)."""
 
     accounts: list[Account] = field(default_factory=list)
     orders: dict[str, int] = field(default_factory=dict)
+    claimable: Claimable | None = None
 
     def accounts_json(self) -> list[dict[str, Any]]:
         """The accounts as the demo prints them with ``--json``."""
         return [asdict(a) for a in self.accounts]
 
-
-def create_fleet(*, conn: psycopg.Connection, name: str) -> int:
-    """A new fleet's id (the demo's own until the API has a fleet-creation service)."""
-    row = conn.execute("INSERT INTO fleets (name) VALUES (%s) RETURNING fleet_id", (name,))
-    return int(row.fetchone()[0])  # type: ignore[index]
-
-
-def _assign(
-    conn: psycopg.Connection, vehicle_ids: list[int], *, owner: int | None, fleet: int | None
-) -> None:
-    conn.execute(
-        "UPDATE vehicles SET owner_user_id = %s, fleet_id = %s WHERE vehicle_id = ANY(%s)",
-        (owner, fleet, vehicle_ids),
-    )
+    def claimable_json(self) -> dict[str, Any] | None:
+        """The unclaimed car as the demo prints it with ``--json``."""
+        return None if self.claimable is None else asdict(self.claimable)
 
 
 def _account(conn: psycopg.Connection, *, role: str, email: str, **tenancy: Any) -> Account:
     password = secrets.token_urlsafe(9)
-    user_id = create_user(
+    made = create_account(
         conn=conn,
         email=email,
         role=role,  # type: ignore[arg-type]  # one of ROLES, written here
         password=password,
         fleet_id=tenancy.get("fleet_id"),
         shop_id=tenancy.get("shop_id"),
+        key_name="demo world",
     )
-    key = create_key(conn=conn, user_id=user_id, name="demo world").key
-    return Account(role, email, password, key, user_id, **tenancy)
+    return Account(role, email, password, made.api_key, made.user_id, **tenancy)
 
 
 def _admin(conn: psycopg.Connection, email: str) -> Account:
     """The demo's admin (made when the API started), now with a password and a key."""
     try:
         return _account(conn, role="admin", email=email)
-    except UserError:
+    except UserError:  # made already, with API keys only: give it a password
         password = secrets.token_urlsafe(9)
-        row = conn.execute(
-            "UPDATE users SET password_hash = %s WHERE email = %s RETURNING user_id",
-            (hash_password(password), email),
-        ).fetchone()
-        if row is None:
-            raise WorldError(f"the user {email} exists but could not be updated") from None
-        key = create_key(conn=conn, user_id=int(row[0]), name="demo world").key
-        return Account("admin", email, password, key, int(row[0]))
+        user_id = set_password(conn=conn, email=email, password=password)
+        key = create_key(conn=conn, user_id=user_id, name="demo world").key
+        return Account("admin", email, password, key, user_id)
+
+
+def _claims(conn: psycopg.Connection, user_id: int, codes: dict[str, str]) -> list[int]:
+    """The owner claims the cars of these dongles with their codes, as ``POST /vehicles/claims``
+    does; returns the cars' ids."""
+    claimed = []
+    for device_id, code in codes.items():
+        try:
+            car = claim(
+                conn=conn, user_id=user_id, code=code, now=datetime.now(UTC), device_id=device_id
+            )
+        except ProblemError as exc:  # a world half made is still one to walk in
+            log.warning("demo world: the claim of dongle %s was refused: %s", device_id, exc)
+            continue
+        claimed.append(car.vehicle_id)
+    return claimed
 
 
 def _candidates(conn: psycopg.Connection, devices: list[str]) -> list[tuple[int, str]]:
@@ -258,6 +280,19 @@ def _stories(
     return shops
 
 
+def _fleet_cars(conn: psycopg.Connection, fleet_id: int, vins: list[str]) -> list[int]:
+    """The cars the fleet's manager adds by VIN, as ``POST /fleets/{id}/vehicles`` does."""
+    added = []
+    for vin in vins:
+        try:
+            vehicle, _ = add_vehicle(conn=conn, fleet_id=fleet_id, body=FleetVehicleAdd(vin=vin))
+        except ProblemError as exc:  # a world half made is still one to walk in
+            log.warning("demo world: the fleet could not add VIN %s: %s", vin, exc)
+            continue
+        added.append(vehicle.vehicle_id)
+    return added
+
+
 def build_world(
     *, conn: psycopg.Connection, devices: list[str], admin_email: str, seed: int
 ) -> World:
@@ -267,9 +302,11 @@ def build_world(
     by_story = dict(zip(STORIES, cars, strict=False))
     shops = _stories(conn, cars, world)
     orders = world.orders
-
-    def car(*stories: str) -> list[int]:
-        return [by_story[s][0] for s in stories if s in by_story]
+    # Every dongle has its pairing code, as if printed on its label; the demo knows them all.
+    codes = issue_codes(conn=conn, device_ids=devices)
+    attached = {d: found for d in devices if (found := device_vehicle(conn, d)) is not None}
+    device_of = {vehicle_id: d for d, (vehicle_id, _) in attached.items()}
+    vin_of = dict(attached.values())
 
     def todo(*items: tuple[str, str]) -> str:
         return "; ".join(f"{text} {orders[s]}" for s, text in items if s in orders)
@@ -277,34 +314,35 @@ def build_world(
     def person(name: str, role: str, **tenancy: Any) -> Account:
         return _account(conn, role=role, email=f"{name}.s{seed}@{DOMAIN}", **tenancy)
 
-    alex = person(
-        "alex",
-        "owner",
-        vehicle_ids=car("awaiting_owner"),
-        todo=todo(("awaiting_owner", "confirm order")),
-    )
-    blair = person(
+    def owner(name: str, stories: tuple[str, ...], todo_text: str) -> Account:
+        account = person(name, "owner", todo=todo_text)
+        dongles = [device_of[by_story[s][0]] for s in stories if s in by_story]
+        claimed = _claims(conn, account.user_id, {d: codes[d] for d in dongles})
+        return replace(account, vehicle_ids=claimed)
+
+    alex = owner("alex", ("awaiting_owner",), todo(("awaiting_owner", "confirm order")))
+    blair = owner(
         "blair",
-        "owner",
-        vehicle_ids=car("offered", "scheduled"),
-        todo=todo(("offered", "order offered to shops:"), ("scheduled", "visit booked:")),
+        ("offered", "scheduled"),
+        todo(("offered", "order offered to shops:"), ("scheduled", "visit booked:")),
     )
-    fleet_id = create_fleet(conn=conn, name=FLEET_NAME)
-    # The fleet also takes every simulated car nobody else got, the drive's alerts included.
-    rows = conn.execute(
-        "SELECT vehicle_id FROM devices WHERE device_id = ANY(%s) ORDER BY vehicle_id", (devices,)
-    ).fetchall()
-    rest = [int(r[0]) for r in rows if int(r[0]) not in alex.vehicle_ids + blair.vehicle_ids]
+    # One car nobody holds, for a newcomer's claim: the last that has no story of its own.
+    in_stories = {vehicle_id for vehicle_id, _ in by_story.values()}
+    spare = max((v for v in device_of if v not in in_stories), default=None)
+    if spare is not None:
+        device = device_of[spare]
+        world.claimable = Claimable(spare, vin_of[spare], device, codes[device])
+    # The fleet takes every other car nobody got, the drive's alerts included.
+    taken = {*alex.vehicle_ids, *blair.vehicle_ids, spare}
+    fleet_id = create_fleet(conn=conn, name=FLEET_NAME).fleet_id
     manager = person(
         "morgan",
         "fleet_manager",
         fleet_id=fleet_id,
-        vehicle_ids=rest,
         todo=todo(("awaiting_fleet", "confirm order"), ("completed", "report of order")),
     )
-    for owner in (alex, blair):
-        _assign(conn, owner.vehicle_ids, owner=owner.user_id, fleet=None)
-    _assign(conn, rest, owner=None, fleet=fleet_id)
+    rest = [vin_of[v] for v in sorted(device_of) if v not in taken]
+    manager = replace(manager, vehicle_ids=_fleet_cars(conn, fleet_id, rest))
     world.accounts = [_admin(conn, admin_email), alex, blair, manager]
     visit = orders.get("scheduled")
     at_main = visit is not None and get_order(conn=conn, order_id=visit).shop_id == shops["main"]
@@ -318,7 +356,8 @@ def build_world(
 
 
 def print_accounts(console: Console, world: World) -> None:
-    """The accounts, two lines each and within 80 columns, so no key is ever wrapped."""
+    """The accounts, two lines each, and the car to claim, within 80 columns, so no key or
+    code is ever wrapped."""
     console.print(
         "\n[bold]Demo accounts[/] (password: POST /auth/token; key: X-API-Key header)",
         highlight=False,
@@ -342,3 +381,13 @@ def print_accounts(console: Console, world: World) -> None:
             markup=False,
             highlight=False,
         )
+    car = world.claimable
+    if car is not None:
+        lines = (
+            f"\nUnclaimed car: VIN {car.vin}, dongle {car.device_id}",
+            "  claim it: POST /vehicles/claims as a new owner (an admin invites one:",
+            "  POST /auth/invitations), with the body",
+            f'  {{"vin": "{car.vin}", "pairing_code": "{car.pairing_code}"}}',
+        )
+        for line in lines:
+            console.print(line, soft_wrap=True, markup=False, highlight=False)

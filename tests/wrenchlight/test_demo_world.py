@@ -5,19 +5,24 @@ sees what it owns through the API's own service functions."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import io
+import re
 
 import pytest
 from rich.console import Console
 
 from api import access
 from api.auth.keys import verify_key
-from api.auth.users import authenticate, principal_of
+from api.auth.users import authenticate, create_user, principal_of
+from api.devices.pairing import claim
 from api.fleets.service import health_page
 from api.orders.service import list_page as order_page
 from api.shops.service import pending_offers
 from api.vehicles.registry import list_page as vehicle_page
+from api.problems import ProblemError
 from api.vehicles.service import service_history
+from wrenchlight import demo_world
 from db.registry import create_vehicle, register_device
 from orders.cities import directory_near
 from orders.directory import upsert_shops
@@ -46,6 +51,8 @@ def world(conn):
         )
         register_device(conn, device_id=f"sim-{i:03d}", vehicle_id=vehicle_id)
         devices.append(f"sim-{i:03d}")
+    # As the demo makes its admin when the API starts: API keys only, no password yet.
+    create_user(conn=conn, email=DEMO_ADMIN, role="admin")
     return build_world(conn=conn, devices=devices, admin_email=DEMO_ADMIN, seed=7)
 
 
@@ -131,12 +138,59 @@ def test_each_key_sees_what_its_account_owns(conn, world):
     assert principal.is_admin and admin.email == DEMO_ADMIN
 
 
-def test_owners_cars_and_the_fleets_are_disjoint_and_cover_the_fleet(conn, world):
+def test_owners_cars_the_fleets_and_the_claimable_one_are_disjoint_and_cover_the_fleet(conn, world):
     owned = [v for a in world.accounts if a.role == "owner" for v in a.vehicle_ids]
     fleet = _by(world, "fleet_manager").vehicle_ids
-    assert len(owned) == 3 and not set(owned) & set(fleet)
+    spare = world.claimable.vehicle_id
+    assert len(owned) == 3 and not set(owned) & set(fleet) and spare not in owned + fleet
     every = conn.execute("SELECT vehicle_id FROM vehicles ORDER BY vehicle_id").fetchall()
-    assert sorted(owned + fleet) == [r[0] for r in every]
+    assert sorted([*owned, *fleet, spare]) == [r[0] for r in every]
+    holders = conn.execute(
+        "SELECT vehicle_id, owner_user_id, fleet_id FROM vehicles ORDER BY vehicle_id"
+    ).fetchall()
+    owner_of = {v: a.user_id for a in world.accounts if a.role == "owner" for v in a.vehicle_ids}
+    fleet_id = _by(world, "fleet_manager").fleet_id
+    for vehicle_id, owner, in_fleet in holders:
+        assert (owner, in_fleet) == (
+            owner_of.get(vehicle_id),
+            fleet_id if vehicle_id in fleet else None,
+        ), vehicle_id
+
+
+def test_owners_claimed_their_cars_with_their_dongles_codes(conn, world):
+    """The demo proves the claim flow: each owner's car became theirs by a pairing code."""
+    claims = conn.execute(
+        "SELECT a.user_id, v.vehicle_id FROM pairing_attempts a "
+        "JOIN devices d USING (device_id) JOIN vehicles v USING (vehicle_id) "
+        "WHERE a.outcome = 'claimed' ORDER BY v.vehicle_id"
+    ).fetchall()
+    owned = sorted(
+        (a.user_id, v) for a in world.accounts if a.role == "owner" for v in a.vehicle_ids
+    )
+    assert sorted(claims) == owned
+
+
+def test_the_claimable_car_goes_to_the_first_newcomer_with_its_code_and_no_one_else(conn, world):
+    car = world.claimable
+    assert car.vin.startswith("1WLTEST") and car.device_id.startswith("sim-")
+    newcomer = create_user(conn=conn, email="new@example.com", role="owner", password="p4ssword!")
+    other = create_user(conn=conn, email="late@example.com", role="owner", password="p4ssword!")
+    now = dt.datetime.now(dt.UTC)
+    claimed = claim(conn=conn, user_id=newcomer, code=car.pairing_code, now=now, vin=car.vin)
+    assert (claimed.vehicle_id, claimed.newly_claimed) == (car.vehicle_id, True)
+    with pytest.raises(ProblemError) as refused:
+        claim(conn=conn, user_id=other, code=car.pairing_code, now=now, vin=car.vin)
+    assert refused.value.problem.status == 403  # the code works once
+    owner = conn.execute(
+        "SELECT owner_user_id FROM vehicles WHERE vehicle_id = %s", (car.vehicle_id,)
+    ).fetchone()
+    assert owner == (newcomer,)
+
+
+def test_the_world_writes_nothing_with_its_own_sql():
+    """Accounts, fleets and cars change hands through the services the API uses."""
+    source = inspect.getsource(demo_world)
+    assert not re.search(r"\b(INSERT|UPDATE|DELETE)\b", source)
 
 
 def test_the_accounts_table_fits_80_columns_and_never_wraps_a_key(world):
@@ -147,3 +201,7 @@ def test_the_accounts_table_fits_80_columns_and_never_wraps_a_key(world):
     for account in world.accounts:
         assert any(line.strip() == account.api_key for line in lines)
         assert any(account.email in line and account.password in line for line in lines)
+    car = world.claimable
+    assert any(car.vin in line and car.device_id in line for line in lines)
+    assert any("POST /vehicles/claims" in line for line in lines)
+    assert any(car.vin in line and car.pairing_code in line for line in lines)
