@@ -18,15 +18,15 @@ from api.auth.users import authenticate, create_user, principal_of
 from api.devices.pairing import claim
 from api.fleets.service import health_page
 from api.orders.service import list_page as order_page
+from api.problems import ProblemError
 from api.shops.service import pending_offers
 from api.vehicles.registry import list_page as vehicle_page
-from api.problems import ProblemError
 from api.vehicles.service import service_history
-from wrenchlight import demo_world
 from db.registry import create_vehicle, register_device
 from orders.cities import directory_near
 from orders.directory import upsert_shops
 from orders.slots import open_slots
+from wrenchlight import demo_world
 from wrenchlight.demo import CENTER_LAT, CENTER_LON, DEMO_ADMIN
 from wrenchlight.demo_world import STORIES, build_world, print_accounts
 
