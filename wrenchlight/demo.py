@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 import db
+from api.devices.pairing import issue_code
 from db.registry import create_vehicle, register_device
 from firmware_sim.fleet import FleetMember, make_fleet
 from firmware_sim.vehicle import VehicleSpec
@@ -205,6 +206,8 @@ def run_demo(
             register_device(
                 conn, device_id=f"{prefix}live-000", vehicle_id=live_vehicle_id, firmware="edge"
             )
+            # What the dongle's label would show: claim the live car with it.
+            live_code = issue_code(conn=conn, device_id=f"{prefix}live-000")
         console.log(f"seeded {len(shops)} shops and {len(fleet) + 1} vehicles")
 
         stop = threading.Event()
@@ -256,7 +259,10 @@ def run_demo(
             )
             pty = live.start()
             stack.callback(live.stop)
-            console.log(f"live vehicle {live_spec.vin}: ELM327 on {pty} → python-OBD → MQTT")
+            console.log(
+                f"live vehicle {live_spec.vin}: ELM327 on {pty} → python-OBD → MQTT; "
+                f"dongle {prefix}live-000, pairing code {live_code}"
+            )
 
         published = drive_fleet(
             fleet,
@@ -314,6 +320,7 @@ def run_demo(
             oil_life_mean_abs_error_pct=accuracy,
             elapsed_s=round(time.monotonic() - t0, 1),
             accounts=world.accounts_json(),
+            claimable=world.claimable_json(),
             world_orders=world.orders,
         )
         _print_summary(console, summary, orders)

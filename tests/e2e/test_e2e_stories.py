@@ -3,8 +3,9 @@
 
 ``wrenchlight demo --json`` runs as a subprocess on a fresh database; its one JSON line gives
 the API's URL and the accounts. Every step after that is an HTTP call with an account's key,
-as an owner's app, a shop's screen or a fleet manager's spreadsheet would make it. The demo
-is stopped with SIGINT at the end and must exit cleanly.
+as an owner's app, a shop's screen or a fleet manager's spreadsheet would make it. A newcomer
+joins by the admin's invitation and claims the car the demo left unclaimed with its dongle's
+pairing code. The demo is stopped with SIGINT at the end and must exit cleanly.
 """
 
 from __future__ import annotations
@@ -124,6 +125,54 @@ def test_the_demo_prints_an_account_of_every_role(demo):
             headers={"Authorization": f"Bearer {_ok(token)['access_token']}"},
         )
         assert _ok(me)["role"] == account["role"]
+
+
+def _new_owner(demo: dict[str, Any], admin: httpx2.Client, name: str) -> httpx2.Client:
+    """An owner who joined by the admin's invitation and signed in with their password."""
+    email = f"{name}.{uuid.uuid4().hex[:6]}@example.com"
+    invited = _ok(admin.post("/auth/invitations", json={"email": email, "role": "owner"}), 201)
+    password = f"{name} chose this passphrase"
+    joined = httpx2.post(
+        invited["accept_url"], json={"token": invited["token"], "password": password}
+    )
+    assert _ok(joined, 201)["role"] == "owner"
+    token = httpx2.post(
+        demo["api_url"] + "/auth/token", data={"username": email, "password": password}
+    )
+    return httpx2.Client(
+        base_url=demo["api_url"],
+        headers={"Authorization": f"Bearer {_ok(token)['access_token']}"},
+        timeout=30,
+    )
+
+
+def test_a_new_owner_claims_the_unclaimed_car_with_its_pairing_code(demo):
+    car = demo["claimable"]
+    assert car["vin"] and car["device_id"] and car["pairing_code"]
+    admin = _account(demo, "admin", "")
+    with _client(demo, admin) as api, _new_owner(demo, api, "robin") as robin:
+        assert _ok(robin.get("/vehicles"))["items"] == []
+        claim = {"vin": car["vin"], "pairing_code": car["pairing_code"]}
+        claimed = _ok(robin.post("/vehicles/claims", json=claim), 201)
+        assert (claimed["vehicle_id"], claimed["vin"]) == (car["vehicle_id"], car["vin"])
+        assert [v["vehicle_id"] for v in _ok(robin.get("/vehicles"))["items"]] == [
+            car["vehicle_id"]
+        ]
+        health = _ok(robin.get(f"/vehicles/{car['vehicle_id']}/health"))
+        assert health["vehicle_id"] == car["vehicle_id"] and "oil" in health
+
+        # The same code in another owner's hands: refused, saying why, and the car stays.
+        with _new_owner(demo, api, "sasha") as sasha:
+            refused = sasha.post("/vehicles/claims", json=claim)
+            assert refused.status_code == 403, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            problem = refused.json()
+            assert problem["type"].endswith("/pairing-code-invalid") and problem["detail"]
+            assert _ok(sasha.get("/vehicles"))["items"] == []
+            gone = sasha.get(f"/vehicles/{car['vehicle_id']}/health")
+            assert gone.status_code in (403, 404), gone.text
+        owner = _ok(robin.get(f"/vehicles/{car['vehicle_id']}"))["owner_user_id"]
+        assert owner == _ok(robin.get("/auth/me"))["user_id"]
 
 
 def test_owner_sees_health_and_the_proposed_order_and_confirms_it(demo):
