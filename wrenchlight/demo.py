@@ -259,10 +259,8 @@ def run_demo(
             )
             pty = live.start()
             stack.callback(live.stop)
-            console.log(
-                f"live vehicle {live_spec.vin}: ELM327 on {pty} → python-OBD → MQTT; "
-                f"dongle {prefix}live-000, pairing code {live_code}"
-            )
+            console.log(f"live vehicle {live_spec.vin}: ELM327 on {pty} → python-OBD → MQTT")
+            console.log(f"its dongle {prefix}live-000 shows pairing code {live_code}")
 
         published = drive_fleet(
             fleet,
