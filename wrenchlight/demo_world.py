@@ -19,6 +19,7 @@ People, fleets and cars are made through the same services the API uses: account
 ``create_account``, the fleet and its cars (by VIN) with ``api.fleets.members``, and each
 owner claims their cars with their dongles' pairing codes (``api.devices.pairing.claim``), so
 the demo itself proves the claim flow.
+
 An order starts from an alert raised through the evaluator's own ``sync_alerts`` on the car's
 latest prediction, and moves only through the orders package's functions. Each story runs in
 one transaction on the database's clock, so the demo's background dispatcher never sees a
