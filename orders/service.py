@@ -329,14 +329,27 @@ def propose_new_orders(
         "AND bundle_id IS NULL ORDER BY order_id"
     ).fetchall()
     for (order_id,) in ids:
+        ranked: list[dict[str, Any]] = []
         try:
-            ranked = propose(conn=conn, order_id=order_id, now=now, policy=policy, consent=consent)
+            with conn.transaction():
+                # Several dispatchers may run at once (the demo's background one and its own
+                # step, two operators): the row lock makes each order one dispatcher's, and
+                # one that finds it taken or already matched leaves it alone.
+                mine = conn.execute(
+                    "SELECT 1 FROM service_orders WHERE order_id = %s AND status = 'proposed' "
+                    "AND match IS NULL AND bundle_id IS NULL FOR UPDATE SKIP LOCKED",
+                    (order_id,),
+                ).fetchone()
+                if mine is None:
+                    continue
+                ranked = propose(
+                    conn=conn, order_id=order_id, now=now, policy=policy, consent=consent
+                )
+                if ranked and consent == "auto_book":
+                    _book_if_accepted(conn, int(order_id), now)
         except OrdersError as exc:
             log.warning("order %s not matched: %s", order_id, exc)
-            ranked = []
         done["matched" if ranked else "unmatched"].append(int(order_id))
-        if ranked and consent == "auto_book":
-            _book_if_accepted(conn, int(order_id), now)
     return done
 
 
