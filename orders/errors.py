@@ -6,6 +6,8 @@ Exceptions::
     OrdersError
      ├── OrderNotFound
      ├── IllegalTransition      (lifecycle: the order's status does not allow the step)
+     ├── ImplausibleReport      (feedback: a reading that cannot be true, e.g. the odometer
+     │                           below the car's last known reading)
      ├── OfferClosed            (the offer was answered, withdrawn or has expired)
      │    └── OfferLost         (another shop accepted this order first)
      └── ImportFailed           (directory.py: invalid rows of an import file)
@@ -28,6 +30,10 @@ class IllegalTransition(OrdersError):
     def __init__(self, order_id: int, current: str, target: str) -> None:
         super().__init__(f"order {order_id}: cannot go from {current!r} to {target!r}")
         self.order_id, self.current, self.target = order_id, current, target
+
+
+class ImplausibleReport(OrdersError):
+    """A service report with a reading that cannot be true; the message says which and why."""
 
 
 class OfferClosed(OrdersError):

@@ -8,6 +8,9 @@ was changed and at which odometer) and feeds it back:
 - the vehicle's service baseline (``vehicles.oil_changed_at`` / ``oil_changed_odometer_km``,
   ``pads_measured_at`` / ``pad_front_mm`` / ``pad_rear_mm`` / ``pads_measured_odometer_km``),
   from which the predictive evaluator restarts its oil-life and brake-wear models;
+- a fresh prediction of each serviced model at once (``evaluate_vehicle`` restarts it from the
+  new baseline: oil life 100 % from that odometer, the measured pad thickness), so the health
+  shows the service without waiting for the car's next readings;
 - the serviced components' open alerts are resolved;
 - the shop's completed and on-time counts.
 
@@ -25,8 +28,11 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from orders.errors import IllegalTransition, OrderNotFound, OrdersError
+from orders.errors import IllegalTransition, ImplausibleReport, OrderNotFound, OrdersError
 from orders.lifecycle import record_event, transition
+from predictive.brakes import NEW_PAD_MM
+from predictive.evaluator import evaluate_vehicle
+from predictive.health import BRAKE_MODEL, OIL_MODEL
 
 SURVEY_DELAY = timedelta(days=1)
 # How long a job is expected to take when its slot gives no end: in-service overdue after.
@@ -116,6 +122,7 @@ def complete(
         status, shop_id, vehicle_id, service_due = row
         if status != "in_service":
             raise IllegalTransition(order_id, status, "completed")
+        _check_plausible(conn, vehicle_id=vehicle_id, report=report)
         on_time = service_due is None or now <= service_due
         conn.execute(
             "INSERT INTO service_reports (order_id, shop_id, work_done, parts, cost, currency, "
@@ -146,6 +153,11 @@ def complete(
         )
         _feed_vehicle(conn, vehicle_id=vehicle_id, report=report, now=now)
         _resolve_alerts(conn, order_id=order_id, report=report, now=now)
+        restarted = [OIL_MODEL] * report.oil_changed + [BRAKE_MODEL] * (
+            report.pad_front_mm is not None
+        )
+        if restarted:
+            evaluate_vehicle(conn=conn, vehicle_id=vehicle_id, now=now, publish=restarted)
         conn.execute(
             "UPDATE shops SET jobs_completed = jobs_completed + 1, "
             "jobs_on_time = jobs_on_time + %(on_time)s::int, "
@@ -156,6 +168,30 @@ def complete(
         conn.execute(
             "INSERT INTO service_surveys (order_id, shop_id, offer_at) VALUES (%s, %s, %s)",
             (order_id, shop_id, now + SURVEY_DELAY),
+        )
+
+
+def _check_plausible(conn: psycopg.Connection, *, vehicle_id: int, report: WorkReport) -> None:
+    """ImplausibleReport for readings that cannot be true: an odometer below the car's last
+    known reading (its telemetry or an earlier service), pads thicker than new."""
+    for axle, mm in (("front", report.pad_front_mm), ("rear", report.pad_rear_mm)):
+        if mm is not None and mm > NEW_PAD_MM:
+            raise ImplausibleReport(
+                f"{axle} pads measured {mm} mm, thicker than a new pad ({NEW_PAD_MM} mm)"
+            )
+    if report.odometer_km is None:
+        return
+    row = conn.execute(
+        "SELECT GREATEST(s.odometer_km, v.oil_changed_odometer_km, v.pads_measured_odometer_km) "
+        "FROM vehicles v LEFT JOIN vehicle_state s USING (vehicle_id) WHERE v.vehicle_id = %s",
+        (vehicle_id,),
+    ).fetchone()
+    last = None if row is None else row[0]
+    # Telemetry odometers are estimates to a tenth of a km; a hand-read one may be rounded.
+    if last is not None and report.odometer_km < float(last) - 1.0:
+        raise ImplausibleReport(
+            f"odometer {report.odometer_km:,.1f} km is below the car's last known "
+            f"{float(last):,.1f} km"
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -124,7 +124,9 @@ def due_by(*, tier: str, evidence: dict[str, Any], raised_at: datetime) -> datet
     return raised_at + DUE_AFTER.get(tier, timedelta(days=14))
 
 
-def _supersede_stale(conn: psycopg.Connection, vehicle_id: int, component: str) -> None:
+def _supersede_stale(
+    conn: psycopg.Connection, vehicle_id: int, component: str, now: datetime
+) -> None:
     """Close the open order of this component whose alert was resolved: the part was serviced
     or the condition cleared outside the order, and a new alert needs a new order."""
     stale = conn.execute(
@@ -135,14 +137,14 @@ def _supersede_stale(conn: psycopg.Connection, vehicle_id: int, component: str) 
     ).fetchall()
     for order_id, status in stale:
         conn.execute(
-            "UPDATE service_orders SET status = 'cancelled', updated_at = now() "
-            "WHERE order_id = %s",
-            (order_id,),
+            "UPDATE service_orders SET status = 'cancelled', updated_at = %s WHERE order_id = %s",
+            (now, order_id),
         )
         conn.execute(
-            "INSERT INTO service_order_events (order_id, status, from_status, actor, note) "
-            "VALUES (%s, 'cancelled', %s, 'system', 'alert resolved; superseded by a new alert')",
-            (order_id, status),
+            "INSERT INTO service_order_events (order_id, status, from_status, actor, note, at) "
+            "VALUES (%s, 'cancelled', %s, 'system', 'alert resolved; superseded by a new alert', "
+            "%s)",
+            (order_id, status, now),
         )
 
 
@@ -160,11 +162,17 @@ def _bundle_lead(
     return None if row is None else int(row[0])
 
 
-def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | None:
+def create_order_for_alert(
+    *, conn: psycopg.Connection, alert_id: int, now: datetime | None = None
+) -> int | None:
     """Create the pre-filled order for an alert (idempotent); None if the alert is unknown or
     resolved without an order. An alert whose component (vehicle and kind) already has an
     order through another unresolved tier's alert gets that order. The order is due by the
-    projected date, and joins the visit of another open order of the vehicle due close by."""
+    projected date, and joins the visit of another open order of the vehicle due close by.
+    ``now`` (default: the application's clock) stamps the order and its first event."""
+    # One clock for the whole flow: later transitions stamp the caller's ``now`` too, so the
+    # database's now() here would sort the 'proposed' event after them on a skewed clock.
+    now = now or datetime.now(UTC)
     with conn.transaction():
         existing = conn.execute(
             "SELECT order_id FROM service_orders WHERE alert_id = %s", (alert_id,)
@@ -185,7 +193,7 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
         if sibling is not None:
             return int(sibling[0])
         vehicle_id, component = int(alert[1]), str(alert[2])
-        _supersede_stale(conn, vehicle_id, component)
+        _supersede_stale(conn, vehicle_id, component, now)
         evidence = _evidence(conn, alert)
         job = job_for(component, evidence.get("prediction"))
         lat, lon = alert[6], alert[7]
@@ -200,8 +208,9 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
         row = conn.execute(
             "INSERT INTO service_orders (vehicle_id, alert_id, shop_id, status, vin, odometer_km, "
             "issue, evidence, job_code, job_description, parts, distance_km, component, "
-            "urgency, due_by, bundle_id) "
-            "VALUES (%s, %s, %s, 'proposed', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "urgency, due_by, bundle_id, created_at, updated_at) "
+            "VALUES (%s, %s, %s, 'proposed', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s) "
             "ON CONFLICT DO NOTHING RETURNING order_id",
             (
                 vehicle_id,
@@ -219,6 +228,8 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
                 alert[9],
                 due,
                 _bundle_lead(conn, vehicle_id, component, due),
+                now,
+                now,
             ),
         ).fetchone()
         if row is None:  # a concurrent dispatcher won the race; its order stands
@@ -234,16 +245,17 @@ def create_order_for_alert(*, conn: psycopg.Connection, alert_id: int) -> int | 
             else f"no shop with {job.capability} found"
         )
         conn.execute(
-            "INSERT INTO service_order_events (order_id, status, actor, note) "
-            "VALUES (%s, 'proposed', 'system', %s)",
-            (row[0], note),
+            "INSERT INTO service_order_events (order_id, status, actor, note, at) "
+            "VALUES (%s, 'proposed', 'system', %s, %s)",
+            (row[0], note, now),
         )
         return int(row[0])
 
 
-def dispatch_open_alerts(*, conn: psycopg.Connection) -> list[int]:
+def dispatch_open_alerts(*, conn: psycopg.Connection, now: datetime | None = None) -> list[int]:
     """Create orders for every open alert that has none and whose component (vehicle and
     kind) has no order through another tier's alert; return the new orders' ids."""
+    now = now or datetime.now(UTC)
     rows = conn.execute(
         "SELECT a.alert_id FROM alerts a LEFT JOIN service_orders o USING (alert_id) "
         "WHERE a.status = 'open' AND o.order_id IS NULL AND NOT EXISTS ("
@@ -253,7 +265,7 @@ def dispatch_open_alerts(*, conn: psycopg.Connection) -> list[int]:
     ).fetchall()
     created: list[int] = []
     for (alert_id,) in rows:
-        order_id = create_order_for_alert(conn=conn, alert_id=int(alert_id))
+        order_id = create_order_for_alert(conn=conn, alert_id=int(alert_id), now=now)
         if order_id is not None and order_id not in created:
             created.append(order_id)
     return created
@@ -317,14 +329,27 @@ def propose_new_orders(
         "AND bundle_id IS NULL ORDER BY order_id"
     ).fetchall()
     for (order_id,) in ids:
+        ranked: list[dict[str, Any]] = []
         try:
-            ranked = propose(conn=conn, order_id=order_id, now=now, policy=policy, consent=consent)
+            with conn.transaction():
+                # Several dispatchers may run at once (the demo's background one and its own
+                # step, two operators): the row lock makes each order one dispatcher's, and
+                # one that finds it taken or already matched leaves it alone.
+                mine = conn.execute(
+                    "SELECT 1 FROM service_orders WHERE order_id = %s AND status = 'proposed' "
+                    "AND match IS NULL AND bundle_id IS NULL FOR UPDATE SKIP LOCKED",
+                    (order_id,),
+                ).fetchone()
+                if mine is None:
+                    continue
+                ranked = propose(
+                    conn=conn, order_id=order_id, now=now, policy=policy, consent=consent
+                )
+                if ranked and consent == "auto_book":
+                    _book_if_accepted(conn, int(order_id), now)
         except OrdersError as exc:
             log.warning("order %s not matched: %s", order_id, exc)
-            ranked = []
         done["matched" if ranked else "unmatched"].append(int(order_id))
-        if ranked and consent == "auto_book":
-            _book_if_accepted(conn, int(order_id), now)
     return done
 
 

@@ -278,7 +278,12 @@ def store_all(
     open_tiers = _open_tiers(conn, list(pubs))
     for vid, pub, pid in stored:
         sync_publication_alerts(
-            conn, vehicle_id=vid, pub=pub, prediction_id=pid, open_tiers=open_tiers.get(vid, {})
+            conn,
+            vehicle_id=vid,
+            pub=pub,
+            prediction_id=pid,
+            open_tiers=open_tiers.get(vid, {}),
+            now=now,
         )
 
 

@@ -33,7 +33,7 @@ the set-based pass of ``bulk.py``, which gives the same predictions and alerts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,12 +139,15 @@ def evaluate_vehicle(
     rebuild: bool = False,
     lease_owner: str | None = None,
     learned_models: LearnedModels | None = None,
+    publish: Collection[str] = (),
 ) -> list[Prediction]:
     """Advance both models with the vehicle's new readings, and turn changed trouble codes
     into alerts; return the predictions written.
 
     With ``lease_owner``, nothing happens unless that evaluator holds the vehicle's shard.
     With ``learned_models`` (``learned.load_models``) the oil life is the learned correction's.
+    ``publish`` names models (``OIL_MODEL``, ``BRAKE_MODEL``) to write a prediction of even
+    without new readings: after a service or an oil analysis, the health must show it at once.
     """
     with conn.transaction():
         # Row lock: two evaluators on one vehicle would both continue from the same totals.
@@ -187,6 +190,7 @@ def evaluate_vehicle(
             oil_alert_pct=oil_alert_pct,
             pad_alert_mm=pad_alert_mm,
             learned_models=learned_models,
+            also=publish,
         )
         return [store(conn, vehicle_id=vehicle_id, now=now, pub=pub) for pub in pubs]
 

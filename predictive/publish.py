@@ -125,6 +125,7 @@ def sync_publication_alerts(
     pub: Publication,
     prediction_id: int,
     open_tiers: Mapping[str, Collection[str]] | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Raise the alerts the publication calls for once (``sync_alerts``); with ``open_tiers``
     (kind: tiers of the vehicle's unresolved alerts) only those out of step."""
@@ -143,6 +144,7 @@ def sync_publication_alerts(
             message=call.message,
             evidence={**call.evidence, "prediction_id": prediction_id},
             prediction_id=prediction_id,
+            now=now,
         )
 
 
@@ -151,7 +153,9 @@ def store(
 ) -> Prediction:
     """Insert the prediction and sync the alerts of its tier."""
     pred = _insert(conn, vehicle_id, now, pub)
-    sync_publication_alerts(conn, vehicle_id=vehicle_id, pub=pub, prediction_id=pred.prediction_id)
+    sync_publication_alerts(
+        conn, vehicle_id=vehicle_id, pub=pub, prediction_id=pred.prediction_id, now=now
+    )
     return pred
 
 
@@ -185,6 +189,7 @@ def sync_alerts(
     evidence: dict[str, Any],
     prediction_id: int | None = None,
     refresh: bool = False,
+    now: datetime | None = None,
 ) -> int | None:
     """Raise the alert of ``tier`` once; resolve unresolved alerts of more severe tiers.
 
@@ -193,13 +198,14 @@ def sync_alerts(
     apply (the part was serviced, the code cleared) and are resolved, all of them when ``tier``
     is None. The partial unique index on (vehicle, kind, tier) makes raising idempotent;
     ``refresh`` updates an open alert's message and evidence instead of leaving it as raised.
-    Returns the id of a newly raised (or refreshed) alert.
+    Returns the id of a newly raised (or refreshed) alert. ``now`` stamps what is raised and
+    resolved (default: the database's clock), the same clock as the prediction behind it.
     """
     keep = [] if tier is None else list(tiers[: tiers.index(tier) + 1])
     conn.execute(
-        "UPDATE alerts SET status = 'resolved', resolved_at = now() "
+        "UPDATE alerts SET status = 'resolved', resolved_at = COALESCE(%s, now()) "
         "WHERE vehicle_id = %s AND kind = %s AND status <> 'resolved' AND tier <> ALL(%s)",
-        (vehicle_id, kind, keep),
+        (now, vehicle_id, kind, keep),
     )
     if tier is None:
         return None
@@ -210,11 +216,11 @@ def sync_alerts(
         else "DO NOTHING"
     )
     row = conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, tier, severity, message, prediction_id, evidence) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+        "INSERT INTO alerts (vehicle_id, kind, tier, severity, message, prediction_id, evidence, "
+        "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, COALESCE(%s, now())) "
         f"ON CONFLICT (vehicle_id, kind, tier) WHERE status <> 'resolved' {on_conflict} "
         "RETURNING alert_id",
-        (vehicle_id, kind, tier, severity, message, prediction_id, Jsonb(evidence)),
+        (vehicle_id, kind, tier, severity, message, prediction_id, Jsonb(evidence), now),
     ).fetchone()
     return None if row is None else int(row[0])
 

@@ -14,7 +14,7 @@ decides a vehicle's totals and outputs lives here once, so the two cannot drift 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -265,11 +265,12 @@ class VehiclePass:
         oil_alert_pct: float,
         pad_alert_mm: float,
         learned_models: LearnedModels | None = None,
+        also: Collection[str] = (),
     ) -> list[Publication]:
-        """The predictions of the models that saw new readings, oil first (with the learned
-        oil correction when its artifacts are given)."""
+        """The predictions of the models that saw new readings or are named in ``also``, oil
+        first (with the learned oil correction when its artifacts are given)."""
         out = []
-        if self.oil_new:
+        if self.oil_new or (OIL_MODEL in also and self.vehicle.fuel_type != "electric"):
             out.append(
                 oil_publication(
                     now=now,
@@ -282,7 +283,7 @@ class VehiclePass:
                     sample_asked=self.vehicle.oil_sample_asked,
                 )
             )
-        if self.brake_new:
+        if self.brake_new or BRAKE_MODEL in also:
             out.append(
                 brake_publication(
                     now=now,

@@ -3,7 +3,8 @@
 
 Each maps the orders package's errors to problem details: an unknown order is 404, a step the
 order's status does not allow, an offer another shop won or that closed, and any other refusal
-are 409. The clock is the server's.
+are 409; a service report with a reading that cannot be true is 422. The clock is the
+server's.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from api.problems import ProblemError
-from orders.errors import IllegalTransition, OfferClosed, OfferLost, OrderNotFound, OrdersError
+from orders.errors import (
+    IllegalTransition,
+    ImplausibleReport,
+    OfferClosed,
+    OfferLost,
+    OrderNotFound,
+    OrdersError,
+)
 
 
 def now() -> datetime:
@@ -28,6 +36,10 @@ def order_problems() -> Iterator[None]:
         yield
     except OrderNotFound as exc:
         raise ProblemError(404, "order-not-found", "Order not found", str(exc)) from exc
+    except ImplausibleReport as exc:
+        raise ProblemError(
+            422, "implausible-report", "A reading cannot be true", f"{exc}; correct and resend"
+        ) from exc
     except IllegalTransition as exc:
         raise ProblemError(409, "illegal-transition", "Illegal transition", str(exc)) from exc
     except OfferLost as exc:

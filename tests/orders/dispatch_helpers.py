@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """A small directory around Berlin with open slots, and orders ready to dispatch."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from orders_helpers import BERLIN, vehicle_with_alert
+from orders_helpers import BERLIN, NOW, vehicle_with_alert
 
 from orders.directory import ShopRecord, upsert_shops
 from orders.policy import DispatchPolicy
@@ -11,8 +11,17 @@ from orders.scoring import MatchWeights
 from orders.service import create_order_for_alert
 from orders.slots import open_slots
 
-T0 = datetime(2026, 11, 23, 8, tzinfo=UTC)  # a Monday morning
 MIN = timedelta(minutes=1)
+
+
+def next_monday_8(after: datetime) -> datetime:
+    """The first Monday 08:00 UTC after ``after``."""
+    day = after.replace(hour=8, minute=0, second=0, microsecond=0)
+    day += timedelta(days=(7 - day.weekday()) % 7)
+    return day if day > after else day + timedelta(days=7)
+
+
+T0 = next_monday_8(NOW)  # a Monday morning after the orders were created (at NOW)
 WEEK = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 # Nearest first; distance alone decides the ranking in these tests.
 SHOPS = [("A", 0.001), ("B", 0.01), ("C", 0.02), ("D", 0.03), ("E", 0.04)]
@@ -48,20 +57,20 @@ def berlin_shops(conn, capabilities=("oil_change", "brake_pads")):
 def open_order(conn, vin="WLDSP000000000001", kind="oil_change", **extra):
     """A vehicle in Berlin with an alert and its proposed order; (vehicle_id, order_id)."""
     vehicle_id, alert_id = vehicle_with_alert(conn, vin=vin, kind=kind, **extra)
-    return vehicle_id, create_order_for_alert(conn=conn, alert_id=alert_id)
+    return vehicle_id, create_order_for_alert(conn=conn, alert_id=alert_id, now=NOW)
 
 
 def brake_order(conn, vehicle_id, front_mm=3.9, rear_mm=6.0):
     """A brake-pad alert of an existing vehicle and its order's id."""
     alert_id = conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, evidence) "
-        "VALUES (%s, 'brake_pads', 'warning', 'Front pads 3.9 mm', '{}') RETURNING alert_id",
-        (vehicle_id,),
+        "INSERT INTO alerts (vehicle_id, kind, severity, message, evidence, created_at) "
+        "VALUES (%s, 'brake_pads', 'warning', 'Front pads 3.9 mm', '{}', %s) RETURNING alert_id",
+        (vehicle_id, NOW),
     ).fetchone()[0]
     conn.execute(
         "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, evidence) "
-        "VALUES (%s, 'brake_pads', 't', now(), %s, 'mm', jsonb_build_object("
+        "VALUES (%s, 'brake_pads', 't', %s, %s, 'mm', jsonb_build_object("
         "'pad_front_mm', %s::float, 'pad_rear_mm', %s::float)) RETURNING prediction_id",
-        (vehicle_id, min(front_mm, rear_mm), front_mm, rear_mm),
+        (vehicle_id, NOW, min(front_mm, rear_mm), front_mm, rear_mm),
     )
-    return create_order_for_alert(conn=conn, alert_id=alert_id)
+    return create_order_for_alert(conn=conn, alert_id=alert_id, now=NOW)

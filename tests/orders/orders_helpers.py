@@ -9,7 +9,9 @@ from psycopg.types.json import Jsonb
 from db.registry import create_vehicle
 
 BERLIN = (52.52, 13.405)
-NOW = datetime(2026, 11, 20, tzinfo=UTC)
+# The tests' clock is the real one (or a faked one, see README.md "Testing"): every time the
+# code under test stamps comes from it, never from the database's now().
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def haversine_km(a, b):
@@ -39,8 +41,9 @@ def vehicle_with_alert(
         (vehicle_id, model, NOW, value, unit, Jsonb(evidence)),
     ).fetchone()[0]
     alert_id = conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id) "
-        "VALUES (%s, %s, 'warning', 'Oil life 12 %%, about 640 km left', %s) RETURNING alert_id",
-        (vehicle_id, kind, prediction_id),
+        "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id, created_at) "
+        "VALUES (%s, %s, 'warning', 'Oil life 12 %%, about 640 km left', %s, %s) "
+        "RETURNING alert_id",
+        (vehicle_id, kind, prediction_id, NOW),
     ).fetchone()[0]
     return vehicle_id, alert_id

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: MIT
+"""A shop's report through the API: a reading that cannot be true is a 422 problem detail, and
+a completed oil change shows in the owner's health at once."""
+
+import datetime as dt
+
+from api_order_helpers import oil_alert
+from test_api_order_flow import _shops
+
+from orders.service import dispatch_open_alerts
+
+
+def _in_service(conn, client):
+    _shops(conn)
+    vehicle_id = oil_alert(conn, "WLAPR000000000001")
+    conn.execute(
+        "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km) VALUES (%s, %s, 79437.9)",
+        (vehicle_id, dt.datetime.now(dt.UTC)),
+    )
+    (order_id,) = dispatch_open_alerts(conn=conn)
+    base = f"/service-orders/{order_id}"
+    client.post(f"{base}/propose", json={"mode": "auto", "consent": "auto_book"})
+    for step in ("schedule", "check-in", "start"):
+        assert client.post(f"{base}/{step}").status_code == 200
+    return vehicle_id, base
+
+
+def test_an_impossible_odometer_is_a_422_that_says_why(conn, admin_client):
+    _, base = _in_service(conn, admin_client)
+    report = {"work_done": "Oil changed", "cost": "89", "odometer_km": 63200, "oil_changed": True}
+    res = admin_client.post(f"{base}/complete", json=report)
+    assert res.status_code == 422, res.text
+    problem = res.json()
+    assert problem["type"] == "/problems/implausible-report"
+    assert "63,200.0 km is below the car's last known 79,437.9 km" in problem["detail"]
+    assert admin_client.get(base).json()["status"] == "in_service"
+
+
+def test_the_health_shows_a_completed_oil_change_at_once(conn, admin_client):
+    vehicle_id, base = _in_service(conn, admin_client)
+    before = admin_client.get(f"/vehicles/{vehicle_id}/health").json()["oil"]
+    assert before["band"] == "due_soon"
+    report = {"work_done": "Oil changed", "cost": "89", "odometer_km": 79440, "oil_changed": True}
+    assert admin_client.post(f"{base}/complete", json=report).status_code == 200
+    health = admin_client.get(f"/vehicles/{vehicle_id}/health").json()
+    assert (health["oil"]["oil_life_pct"], health["oil"]["band"]) == (100.0, "good")
+    assert [a for a in health["open_alerts"] if a["kind"] == "oil_change"] == []
