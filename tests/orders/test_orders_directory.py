@@ -161,3 +161,17 @@ def test_a_directory_near_a_point_uses_the_cities_of_its_area(conn):
     assert {r.country for r in records} == {"US"}
     with pytest.raises(ValueError, match="no city"):
         directory_near(lat=0.0, lon=-30.0, count=3)  # the middle of the Atlantic
+
+
+def test_a_shop_prices_in_its_countrys_currency(conn):
+    from orders.cities import directory_near
+    from orders.directory import ShopRecord, country_currency
+
+    chicago = directory_near(lat=41.8781, lon=-87.6298, count=5)
+    assert {s.country for s in chicago} == {"US"} and {s.currency for s in chicago} == {"USD"}
+    assert [country_currency(c) for c in ("DE", "GB", "JP", None)] == ["EUR", "GBP", "JPY", "EUR"]
+    given = {"ref": "x", "name": "x", "lat": 0, "lon": 0, "capabilities": ["oil_change"]}
+    assert ShopRecord.model_validate({**given, "country": "CH"}).currency == "CHF"
+    assert (
+        ShopRecord.model_validate({**given, "country": "US", "currency": "EUR"}).currency == "EUR"
+    )
