@@ -309,7 +309,7 @@ def api_cmd(
 ) -> None:
     """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
     from api.main import serve
-    from wrenchlight.api_config import auth_config, rate_limits
+    from wrenchlight.api_config import auth_config, rate_limits, webhook_config
 
     settings = _settings(ctx)
     if settings.jwt_secret is None:
@@ -332,4 +332,6 @@ def api_cmd(
         port or settings.api_port,
         auth=auth_config(settings),
         rate_limits=rate_limits(settings),
+        webhooks=webhook_config(settings),
+        trusted_proxies=tuple(settings.trusted_proxies),
     )
