@@ -34,7 +34,8 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 _DATETIME = TypeAdapter(datetime)
 _DATE = TypeAdapter(date)
-_routes: dict[int, list[tuple[str, str, type]]] = {}
+# Kept on each route object: routes are built once per app and live as long as it does.
+_CACHE = "_wrenchlight_bounded_parameters"
 
 
 def _error(loc: tuple[str | int, ...], kind: str, message: str) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def _kind(annotation: Any) -> type | None:
 
 def _parameters(route: Any) -> list[tuple[str, str, type]]:
     """(location, name, kind) of the route's bounded query and path parameters."""
-    found = _routes.get(id(route))
+    found: list[tuple[str, str, type]] | None = getattr(route, _CACHE, None)
     if found is None:
         found = []
         pending = [route.dependant] if hasattr(route, "dependant") else []
@@ -92,7 +93,7 @@ def _parameters(route: Any) -> list[tuple[str, str, type]]:
                     kind = _kind(param.field_info.annotation)
                     if kind is not None:
                         found.append((location, param.alias, kind))
-        _routes[id(route)] = found
+        setattr(route, _CACHE, found)
     return found
 
 
