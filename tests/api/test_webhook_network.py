@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpcore2
 import psycopg
 import pytest
 from api_helpers import AUTH, make_caller
@@ -234,7 +235,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(internal, monkeypat
         connected.append(host)
         raise OSError("not connecting off this machine in a test")
 
-    monkeypatch.setattr(PinnedBackend.__mro__[1], "connect_tcp", record)
+    monkeypatch.setattr(httpcore2.SyncBackend, "connect_tcp", record)
     with pytest.raises(OSError):
         backend.connect_tcp("rebind.example", internal.port, timeout=1)
     # The connection was asked for the checked address, by number, never for the name.
@@ -278,3 +279,19 @@ def test_the_api_refuses_loopback_with_problem_details(db_url, conn, internal):
         assert client.post("/webhooks", json=octal, headers=manager).status_code in (400, 422)
     assert internal.hits == 0
     assert conn.execute("SELECT count(*) FROM webhook_subscriptions").fetchone() == (0,)
+
+
+def test_the_cli_refuses_loopback_unless_the_operator_allows_it(db_url, internal, monkeypatch):
+    from typer.testing import CliRunner
+
+    from wrenchlight import webhooks_cmds  # noqa: F401 (registers the commands)
+    from wrenchlight.cli import app
+
+    monkeypatch.setenv("WRENCHLIGHT_DATABASE_URL", db_url)
+    monkeypatch.delenv("WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    url = f"http://2130706433:{internal.port}/hook"
+    refused = CliRunner().invoke(app, ["webhooks", "add", url, "-e", "alert.raised"])
+    assert refused.exit_code == 2 and "public internet" in refused.output
+    monkeypatch.setenv("WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE", "10.0.0.0/8, 127.0.0.1")
+    added = CliRunner().invoke(app, ["webhooks", "add", url, "-e", "alert.raised"])
+    assert added.exit_code == 0, added.output
