@@ -36,7 +36,7 @@ class Internal:
     """An 'internal service' on 127.0.0.1: counts requests, answers 500 with a secret body
     (or a redirect to ``redirect_to``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.hits = 0
         self.redirect_to: str | None = None
         outer = self
@@ -60,7 +60,10 @@ class Internal:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+        self.server = Server((host, 0), Handler)
         self.port = self.server.server_address[1]
 
 
@@ -295,3 +298,25 @@ def test_the_cli_refuses_loopback_unless_the_operator_allows_it(db_url, internal
     monkeypatch.setenv("WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE", "10.0.0.0/8, 127.0.0.1")
     added = CliRunner().invoke(app, ["webhooks", "add", url, "-e", "alert.raised"])
     assert added.exit_code == 0, added.output
+
+
+def test_an_allowed_ipv6_receiver_is_reached_and_refused_without_the_list(conn):
+    service = Internal("::1")
+    thread = threading.Thread(target=service.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://[::1]:{service.port}/hook"
+        allowed = WebhookConfig(allow_private=("::1/128",))
+        webhooks.create(conn, url=url, event_types=["alert.raised"], config=allowed)
+        _raise_alert(conn)
+        dispatch.fan_out(conn, now=NOW)
+        with webhooks.client(WebhookConfig()) as http:
+            [refused] = dispatch.deliver_due(conn, http, now=NOW)
+        assert service.hits == 0 and (refused.error or "").startswith("refused")
+        conn.execute("UPDATE webhook_deliveries SET next_attempt_at = %s", (NOW,))
+        with webhooks.client(allowed) as http:
+            [reached] = dispatch.deliver_due(conn, http, now=NOW)
+        assert service.hits == 1 and reached.status_code == 500
+    finally:
+        service.server.shutdown()
+        service.server.server_close()
