@@ -22,12 +22,14 @@ from api.docs import add_docs, declare_problems
 from api.events import router as events_router
 from api.fleets.router import router as fleets_router
 from api.home import router as home_router
+from api.inputs import checked_inputs
 from api.limits import add_body_limit
 from api.orders.router import router as orders_router
 from api.problems import handle_data_error, install_problem_handlers, problem_response
 from api.ratelimit import Limiter, RateLimits
 from api.shops.router import router as shops_router
 from api.vehicles.router import router as vehicles_router
+from api.webhooks.network import WebhookConfig
 from api.webhooks.router import router as webhooks_router
 
 # Every domain router answers only authenticated callers; an unauthenticated call gets 401
@@ -59,11 +61,16 @@ def create_app(
     *,
     auth: AuthConfig | None = None,
     rate_limits: RateLimits | None = None,
+    webhooks: WebhookConfig | None = None,
+    trusted_proxies: tuple[str, ...] = (),
 ) -> FastAPI:
     """The API application for the database at ``database_url``.
 
     ``auth`` holds the token signing secret; without one the app draws a random secret, which
     suits a single process (tests, the demo) but not several behind a load balancer.
+    ``webhooks`` lists the private receivers allowed (default: public internet only);
+    ``trusted_proxies`` the addresses whose X-Forwarded-For/-Proto are believed (default:
+    none, so a client cannot choose the address its login attempts are counted under).
     """
 
     @asynccontextmanager
@@ -82,12 +89,22 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from the package by add_docs, not from a CDN
         redoc_url=None,
+        # Every route, including ones added later: non-finite numbers, ids past bigint and
+        # absurd dates are 422 (api/inputs.py).
+        dependencies=[Depends(checked_inputs)],
     )
     app.state.auth = auth or AuthConfig()
+    app.state.webhooks = webhooks or WebhookConfig()
     app.state.limiter = Limiter(rate_limits or RateLimits())
     install_problem_handlers(app)
     app.add_exception_handler(psycopg.DataError, handle_data_error)
     app.middleware("http")(audit_writes)
+    if trusted_proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        # Here, not in uvicorn's own proxy_headers (which servers here turn off: it trusts
+        # 127.0.0.1 by default), so the app believes the same proxies however it is served.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
     add_body_limit(app)  # outermost: a huge body is refused before anything reads it
     app.include_router(auth_public_router, responses=problem_response(400))
     for router in AUTHENTICATED:
@@ -118,8 +135,18 @@ def serve(
     *,
     auth: AuthConfig | None = None,
     rate_limits: RateLimits | None = None,
+    webhooks: WebhookConfig | None = None,
+    trusted_proxies: tuple[str, ...] = (),
 ) -> None:
     """Run the API with uvicorn until interrupted."""
     import uvicorn  # the server is only needed when serving, not to build the app in tests
 
-    uvicorn.run(create_app(database_url, auth=auth, rate_limits=rate_limits), host=host, port=port)
+    app = create_app(
+        database_url,
+        auth=auth,
+        rate_limits=rate_limits,
+        webhooks=webhooks,
+        trusted_proxies=trusted_proxies,
+    )
+    # Proxy headers are the app's business (trusted_proxies), not uvicorn's default trust.
+    uvicorn.run(app, host=host, port=port, proxy_headers=False)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Rate limits (the ``limits`` library, moving window): per API key or user for every
-authenticated route, and per client address for password logins, which would otherwise let
+"""Rate limits (the ``limits`` library, moving window): per API key and per user for every
+authenticated route (a user's keys and tokens share the user's budget, so minting more keys
+buys no more requests), and per client address for password logins, which would otherwise let
 anyone guess passwords as fast as argon2 allows.
 
 The counters live in ``storage_uri``: ``memory://`` counts per process, which is right for one
@@ -26,6 +27,7 @@ class RateLimits:
     """Limits in the ``limits`` notation (``600/minute``, ``10 per second``)."""
 
     per_caller: str = "600/minute"
+    per_user: str = "600/minute"
     logins_per_client: str = "10/minute"
     storage_uri: str = "memory://"
 
@@ -36,6 +38,7 @@ class Limiter:
     def __init__(self, config: RateLimits) -> None:
         self._strategy = MovingWindowRateLimiter(storage.storage_from_string(config.storage_uri))
         self.per_caller = parse(config.per_caller)
+        self.per_user = parse(config.per_user)
         self.logins_per_client = parse(config.logins_per_client)
 
     def hit(self, item: RateLimitItem, *key: str) -> None:
@@ -53,9 +56,11 @@ class Limiter:
         )
 
     def caller(self, principal: Principal) -> None:
-        """Count a request of an authenticated caller (each API key has its own budget)."""
-        who = f"key:{principal.key_id}" if principal.key_id else f"user:{principal.user_id}"
-        self.hit(self.per_caller, "caller", who)
+        """Count a request of an authenticated caller against its user's budget and, with an
+        API key, the key's own."""
+        self.hit(self.per_user, "user", str(principal.user_id))
+        if principal.key_id:
+            self.hit(self.per_caller, "caller", f"key:{principal.key_id}")
 
     def login(self, client_address: str) -> None:
         """Count a password login attempt from a client address."""

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The API's configuration objects, built from our settings (tokens, rate limits)."""
+"""The API's configuration objects, built from our settings (tokens, rate limits, webhook
+destinations)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 
     from api.auth import AuthConfig
     from api.ratelimit import RateLimits
+    from api.webhooks.network import WebhookConfig
 
 
 def auth_config(settings: Settings) -> AuthConfig:
@@ -31,9 +33,17 @@ def rate_limits(settings: Settings) -> RateLimits:
 
     return RateLimits(
         per_caller=settings.api_rate_limit,
+        per_user=settings.api_user_rate_limit,
         logins_per_client=settings.api_login_rate_limit,
         storage_uri=settings.api_rate_limit_storage,
     )
+
+
+def webhook_config(settings: Settings) -> WebhookConfig:
+    """Which private webhook receivers the operator allows (default: none)."""
+    from api.webhooks.network import WebhookConfig
+
+    return WebhookConfig(allow_private=tuple(settings.webhook_allow_private))
 
 
 def app_from_settings() -> FastAPI:
@@ -45,5 +55,9 @@ def app_from_settings() -> FastAPI:
     if not settings.database_url:
         raise RuntimeError("WRENCHLIGHT_DATABASE_URL is not set")
     return create_app(
-        settings.database_url, auth=auth_config(settings), rate_limits=rate_limits(settings)
+        settings.database_url,
+        auth=auth_config(settings),
+        rate_limits=rate_limits(settings),
+        webhooks=webhook_config(settings),
+        trusted_proxies=tuple(settings.trusted_proxies),
     )

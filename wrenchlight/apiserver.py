@@ -15,8 +15,16 @@ from wrenchlight.embedded import free_port
 class ApiServer:
     """uvicorn on ``host:port`` (a free port when ``port`` is 0 or taken)."""
 
-    def __init__(self, database_url: str, host: str = "127.0.0.1", port: int = 8000) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        trusted_proxies: tuple[str, ...] = (),
+    ) -> None:
         self.database_url = database_url
+        self.trusted_proxies = trusted_proxies
         self.host = host
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -26,9 +34,11 @@ class ApiServer:
         """Start serving; returns the base URL."""
         port = self.port if self.port and port_free(self.host, self.port) else free_port()
         config = uvicorn.Config(
-            create_app(self.database_url),
+            create_app(self.database_url, trusted_proxies=self.trusted_proxies),
             host=self.host,
             port=port,
+            # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides instead.
+            proxy_headers=False,
             log_level="warning",
             lifespan="on",
         )

@@ -44,6 +44,7 @@ def _worker(host: str, port: int, log_level: str) -> None:
     config = uvicorn.Config(
         "wrenchlight.api_config:app_from_settings",
         factory=True,
+        proxy_headers=False,  # the app believes only WRENCHLIGHT_TRUSTED_PROXIES
         log_level=log_level,
         access_log=False,
     )

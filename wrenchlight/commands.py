@@ -333,7 +333,7 @@ def api_cmd(
 ) -> None:
     """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
     from api.main import serve
-    from wrenchlight.api_config import auth_config, rate_limits
+    from wrenchlight.api_config import auth_config, rate_limits, webhook_config
     from wrenchlight.apiserver import port_free
     from wrenchlight.embedded import free_port
 
@@ -367,4 +367,12 @@ def api_cmd(
         os.environ["WRENCHLIGHT_DATABASE_URL"] = database_url
         serve_workers(host, port, workers)
         return
-    serve(database_url, host, port, auth=auth_config(settings), rate_limits=rate_limits(settings))
+    serve(
+        database_url,
+        host,
+        port,
+        auth=auth_config(settings),
+        rate_limits=rate_limits(settings),
+        webhooks=webhook_config(settings),
+        trusted_proxies=tuple(settings.trusted_proxies),
+    )

@@ -7,9 +7,13 @@ Built once in ``main()`` and passed down; no module reads the environment at imp
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Comma-separated in the environment (``10.0.0.0/8,hooks.internal``), not JSON.
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -29,10 +33,30 @@ class Settings(BaseSettings):
     )
     access_token_minutes: float = Field(15.0, gt=0, le=24 * 60, description="token lifetime")
     api_rate_limit: str = Field("600/minute", description="requests per API key or user")
+    api_user_rate_limit: str = Field(
+        "600/minute", description="requests per user, all their API keys and tokens together"
+    )
     api_login_rate_limit: str = Field("10/minute", description="password logins per client")
     api_rate_limit_storage: str = Field(
         "memory://", description="where rate counters live; redis://... to share them"
     )
+    webhook_allow_private: CommaList = Field(
+        default_factory=list,
+        description="CIDRs, addresses or host names of private webhook receivers to allow "
+        "(default: webhooks reach only the public internet)",
+    )
+    trusted_proxies: CommaList = Field(
+        default_factory=list,
+        description="addresses or CIDRs of reverse proxies whose X-Forwarded-For/-Proto the "
+        "API believes (default: none; the client is the connection's peer)",
+    )
     log_level: str = "INFO"
     oil_alert_pct: float = Field(15.0, gt=0, lt=100, description="raise an oil alert at or below")
     pad_alert_mm: float = Field(4.0, gt=0, lt=12, description="raise a brake alert at or below")
+
+    @field_validator("webhook_allow_private", "trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value

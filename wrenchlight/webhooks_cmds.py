@@ -48,8 +48,10 @@ def add(
     """Subscribe URL to events; prints the signing secret, which is not shown again."""
     import db
     from api import webhooks
+    from wrenchlight.api_config import webhook_config
 
-    url_db = _require_db(_settings(ctx))
+    settings = _settings(ctx)
+    url_db = _require_db(settings)
     with db.connect(url_db, autocommit=True) as conn:
         try:
             created = webhooks.create(
@@ -59,6 +61,7 @@ def add(
                 fleet_id=fleet,
                 shop_id=shop,
                 description=description,
+                config=webhook_config(settings),
             )
         except webhooks.InvalidSubscription as exc:
             err.print(f"[red]{exc}[/]")
@@ -105,10 +108,12 @@ def run_cmd(
 ) -> None:
     """Deliver events until SIGINT or SIGTERM (several dispatchers may share the work)."""
     from api.webhooks import dispatch
+    from wrenchlight.api_config import webhook_config
 
-    url = _require_db(_settings(ctx))
+    settings = _settings(ctx)
+    url = _require_db(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     err.print("webhook dispatcher running; Ctrl-C stops it")
-    dispatch.run(url, stop=stop, poll_s=poll)
+    dispatch.run(url, stop=stop, poll_s=poll, config=webhook_config(settings))

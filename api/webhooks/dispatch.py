@@ -27,6 +27,7 @@ import httpx2
 import psycopg
 
 from api.webhooks import signing
+from api.webhooks.network import UnsafeDestination, WebhookConfig, client
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,14 @@ MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 # A claimed delivery is retried by anyone after this long (its dispatcher died mid-request).
 CLAIM = timedelta(seconds=60)
 TIMEOUT_S = 5.0
-MAX_ERROR_CHARS = 500
+# What the log says of a failed attempt. Never the receiver's answer nor the reason a
+# connection failed: both would let a subscriber read, or map the ports of, whatever the URL
+# points at. The receiver's own logs have the details.
+UNREACHABLE = "the receiver could not be reached or did not answer in time"
+REFUSED = (
+    "refused: the destination is not on the public internet ({reason}); an operator can "
+    "allow it with WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE"
+)
 
 
 @dataclass(frozen=True)
@@ -112,18 +120,27 @@ def _post(
     client: httpx2.Client, url: str, body: bytes, headers: dict[str, str]
 ) -> tuple[int | None, str | None]:
     try:
-        response = client.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
-    except httpx2.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, response.text[:MAX_ERROR_CHARS] or None
+        # Streamed and closed unread: the body is never read, so never stored or shown.
+        with client.stream("POST", url, content=body, headers=headers, timeout=TIMEOUT_S) as r:
+            code = r.status_code
+    except UnsafeDestination as exc:
+        return None, REFUSED.format(reason=exc)
+    except httpx2.InvalidURL:
+        return None, "refused: the URL is not valid"
+    except httpx2.HTTPError:
+        return None, UNREACHABLE
+    if 200 <= code < 300:
+        return code, None
+    if 300 <= code < 400:
+        return code, f"HTTP {code}: redirects are not followed"
+    return code, f"HTTP {code}"
 
 
 def deliver_due(
     conn: psycopg.Connection, client: httpx2.Client, *, now: datetime, limit: int = 50
 ) -> list[Attempt]:
-    """POST up to ``limit`` due deliveries once each; returns what happened.
+    """POST up to ``limit`` due deliveries once each with ``client`` (``network.client``, which
+    refuses non-public destinations); returns what happened.
 
     2xx: delivered. 410 Gone: the receiver asked to stop; the delivery fails and the
     subscription is disabled. Anything else (another status, a timeout, a refused connection)
@@ -183,12 +200,12 @@ def run(
     *,
     stop: threading.Event,
     poll_s: float = 1.0,
-    client: httpx2.Client | None = None,
+    config: WebhookConfig | None = None,
 ) -> None:
     """Dispatch until ``stop`` is set: fan out and deliver whenever an event is announced
-    (LISTEN ``wl_outbox``) and at least every ``poll_s`` for the retries that come due."""
-    own_client = client is None
-    http = client or httpx2.Client(follow_redirects=False)
+    (LISTEN ``wl_outbox``) and at least every ``poll_s`` for the retries that come due.
+    ``config`` says which non-public receivers the operator allows (default: none)."""
+    http = client(config or WebhookConfig())
     try:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
@@ -201,5 +218,4 @@ def run(
                 for _ in conn.notifies(timeout=poll_s, stop_after=1):
                     pass
     finally:
-        if own_client:
-            http.close()
+        http.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import psycopg
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api import access
 from api.auth.principal import Principal
@@ -49,8 +49,11 @@ def _tenant(principal: Principal, body: SubscriptionIn) -> tuple[int | None, int
     status_code=201,
     responses=problem_response(400) | problem_response(403) | problem_response(404),
 )
-def subscribe(body: SubscriptionIn, principal: Subscriber, conn: ConnDep) -> SubscriptionCreated:
-    """Deliver events to ``url``, signed; the answer holds the signing secret, shown once."""
+def subscribe(
+    body: SubscriptionIn, principal: Subscriber, conn: ConnDep, request: Request
+) -> SubscriptionCreated:
+    """Deliver events to ``url``, signed; the answer holds the signing secret, shown once.
+    The URL must lead to the public internet (400 for loopback, private and other ranges)."""
     fleet_id, shop_id = _tenant(principal, body)
     try:
         created = subscriptions.create(
@@ -60,6 +63,7 @@ def subscribe(body: SubscriptionIn, principal: Subscriber, conn: ConnDep) -> Sub
             fleet_id=fleet_id,
             shop_id=shop_id,
             description=body.description,
+            config=request.app.state.webhooks,
         )
     except subscriptions.InvalidSubscription as exc:
         raise ProblemError(400, "invalid-subscription", "Invalid subscription", str(exc)) from exc

@@ -101,7 +101,10 @@ class Attempt(BaseModel):
     at: datetime
     status_code: int | None
     duration_ms: float
-    error: str | None
+    error: str | None = Field(
+        description="Why the attempt failed: the status code, or a generic reason; never the "
+        "receiver's answer"
+    )
 
 
 class DeliveryOut(BaseModel):
@@ -139,7 +142,7 @@ class DeliveryPage(BaseModel):
                                     "at": "2026-11-21T08:16:00Z",
                                     "status_code": 503,
                                     "duration_ms": 41.2,
-                                    "error": "busy",
+                                    "error": "HTTP 503",
                                 },
                                 {
                                     "attempt": 2,

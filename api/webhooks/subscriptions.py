@@ -11,6 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from api.webhooks.dispatch import EVENT_TYPES
+from api.webhooks.network import UnsafeDestination, WebhookConfig, check_url
 from api.webhooks.signing import new_secret
 
 
@@ -40,8 +41,10 @@ def create(
     fleet_id: int | None = None,
     shop_id: int | None = None,
     description: str | None = None,
+    config: WebhookConfig | None = None,
 ) -> Created:
-    """Store a subscription with a fresh secret."""
+    """Store a subscription with a fresh secret; its URL must lead to the public internet or
+    to a receiver ``config`` allows."""
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
     if unknown or not event_types:
         raise InvalidSubscription(
@@ -49,6 +52,13 @@ def create(
         )
     if not url.startswith(("http://", "https://")):
         raise InvalidSubscription(f"url must be http(s): {url!r}")
+    try:
+        check_url(url, config or WebhookConfig())
+    except UnsafeDestination as exc:
+        raise InvalidSubscription(
+            f"refused {url!r}: {exc}. Webhooks go to the public internet only: use a public "
+            "receiver (an operator can allow private ones with WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE)"
+        ) from exc
     if fleet_id is not None and shop_id is not None:
         raise InvalidSubscription("a subscription belongs to a fleet or a shop, not both")
     secret = new_secret()
