@@ -94,7 +94,7 @@ async def events(
         loop=asyncio.get_running_loop(),
         after=last_event_id,
         vehicle_id=vehicle_id,
-        types=None if types is None else frozenset(t.value for t in types),
+        types=None if types is None else frozenset(types),
         expires_at=_token_expiry(request) if principal.key_id is None else None,
     )
     try:
