@@ -2,15 +2,18 @@
 """Which rows a principal may see: one SQL predicate per object type, used by the ``valid_*``
 dependencies (one object) and by the list endpoints (many), so both agree.
 
+"history" is a car's service history and oil analyses (``vehicle_history``); a car's telemetry
+series, predictions and alert history are its side's only (``api.deps.OwnVehicleIdDep``).
+
 Each function returns a fragment for a WHERE clause over the named alias and its parameters.
 The fragments are constants chosen by role; caller input only ever travels as parameters.
 
 | object  | owner               | fleet_manager      | shop_staff                   | admin |
 | ------- | ------------------- | ------------------ | ---------------------------- | ----- |
 | vehicle | owns it             | in their fleet     | holds an active order for it | all   |
-| its history (reports, oil analyses) | owns it | in their fleet | active order, owner shares | all |
+| history | owns it             | in their fleet     | active order, owner shares   | all   |
 | order   | of a vehicle owned  | of a fleet vehicle | offered now, or won by them  | all   |
-| event   | its order or vehicle is visible, checked when it is delivered                    |
+| event   | its order (else its vehicle) is visible when the event is delivered     | all   |
 | device  | on a vehicle owned  | on a fleet vehicle | — (wrong role: 403)          | all   |
 | shop    | has an order of one | has a fleet order  | their own shop               | all   |
 | shop in ``GET /shops`` | verified  | verified           | their own shop               | all   |

@@ -180,7 +180,11 @@ class EventHub:
             }
             for event_id, event_type, occurred_at, payload, _ in wanted:
                 if event_id in visible:
-                    body = {"type": event_type, "timestamp": occurred_at.isoformat(), "data": payload}
+                    body = {
+                        "type": event_type,
+                        "timestamp": occurred_at.isoformat(),
+                        "data": payload,
+                    }
                     s.loop.call_soon_threadsafe(self._put, s, (event_id, event_type, body))
         s.after = max(after, rows[-1][0])
 

@@ -249,7 +249,10 @@ def vehicle_alerts(
     responses=NOT_FOUND | problem_response(400),
 )
 def vehicle_service_history(
-    vehicle_id: VehicleHistoryIdDep, conn: ConnDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+    vehicle_id: VehicleHistoryIdDep,
+    conn: ConnDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> ServiceHistoryPage:
     """Completed services: work, parts, cost and what the shop measured, newest first."""
     return service.service_history(conn=conn, vehicle_id=vehicle_id, limit=limit, cursor=cursor)
@@ -282,7 +285,10 @@ def record_oil_analysis(
     responses=NOT_FOUND | problem_response(400),
 )
 def vehicle_oil_analyses(
-    vehicle_id: VehicleHistoryIdDep, conn: ConnDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+    vehicle_id: VehicleHistoryIdDep,
+    conn: ConnDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> OilAnalysisPage:
     """The vehicle's used-oil analyses, newest recorded first."""
     return service.oil_analyses(conn=conn, vehicle_id=vehicle_id, limit=limit, cursor=cursor)

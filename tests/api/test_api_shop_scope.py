@@ -18,7 +18,9 @@ def _one(conn, sql: str, params: tuple = ()) -> int:
 
 def _shop(conn, name: str) -> int:
     return _one(
-        conn, "INSERT INTO shops (name, lat, lon) VALUES (%s, 48.1, 11.5) RETURNING shop_id", (name,)
+        conn,
+        "INSERT INTO shops (name, lat, lon) VALUES (%s, 48.1, 11.5) RETURNING shop_id",
+        (name,),
     )
 
 

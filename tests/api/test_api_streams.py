@@ -154,7 +154,9 @@ def test_a_shop_that_lost_or_declined_gets_no_events_and_no_car(live, conn):
     _order(conn, other, "WLSTREAM000000002", shop=proposed, status="proposed", component="oil")
     # A marker each shop may see ends each finite stream: an order offered to all of them.
     marker_car = _vehicle(conn, "WLSTREAM000000003", owner.user_id)
-    marker = _order(conn, marker_car, "WLSTREAM000000003", shop=None, status="offered", component="x")
+    marker = _order(
+        conn, marker_car, "WLSTREAM000000003", shop=None, status="offered", component="x"
+    )
     for shop in staff:
         _offer(conn, marker, shop, None)
     for shop in (lost, declined, proposed):
@@ -178,8 +180,10 @@ def test_an_open_stream_ends_soon_after_its_key_is_revoked_or_its_user_disabled(
     owner = make_caller(conn, "owner")
     key = create_key(conn=conn, user_id=owner.user_id)
     for credentials, revoke in (
-        ({"X-API-Key": key.key}, ("UPDATE api_keys SET revoked_at = now() WHERE key_id = %s",
-                                  key.key_id)),
+        (
+            {"X-API-Key": key.key},
+            ("UPDATE api_keys SET revoked_at = now() WHERE key_id = %s", key.key_id),
+        ),
         (owner.headers, ("UPDATE users SET disabled = true WHERE user_id = %s", owner.user_id)),
     ):
         timeout = httpx2.Timeout(10, read=10)
