@@ -108,8 +108,8 @@ class EventHub:
                         if not self._tick(conn):  # caught up: wait for news or the next tick
                             for _ in conn.notifies(timeout=TICK_S, stop_after=1):
                                 pass
-            except psycopg.Error:
-                log.exception("event hub: database connection lost; reconnecting")
+            except Exception:  # the hub must outlive any one failure, or every stream stalls
+                log.exception("event hub: round failed; reconnecting in a second")
                 self._stop.wait(1.0)
 
     def _tick(self, conn: psycopg.Connection) -> bool:
