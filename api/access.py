@@ -2,13 +2,18 @@
 """Which rows a principal may see: one SQL predicate per object type, used by the ``valid_*``
 dependencies (one object) and by the list endpoints (many), so both agree.
 
+"history" is a car's service history and oil analyses (``vehicle_history``); a car's telemetry
+series, predictions and alert history are its side's only (``api.deps.OwnVehicleIdDep``).
+
 Each function returns a fragment for a WHERE clause over the named alias and its parameters.
 The fragments are constants chosen by role; caller input only ever travels as parameters.
 
 | object  | owner               | fleet_manager      | shop_staff                   | admin |
 | ------- | ------------------- | ------------------ | ---------------------------- | ----- |
-| vehicle | owns it             | in their fleet     | has an order at their shop   | all   |
-| order   | of a vehicle owned  | of a fleet vehicle | assigned to their shop       | all   |
+| vehicle | owns it             | in their fleet     | holds an active order for it | all   |
+| history | owns it             | in their fleet     | active order, owner shares   | all   |
+| order   | of a vehicle owned  | of a fleet vehicle | offered now, or won by them  | all   |
+| event   | its order (else its vehicle) is visible when the event is delivered     | all   |
 | device  | on a vehicle owned  | on a fleet vehicle | — (wrong role: 403)          | all   |
 | shop    | has an order of one | has a fleet order  | their own shop               | all   |
 | shop in ``GET /shops`` | verified  | verified           | their own shop               | all   |
@@ -51,13 +56,28 @@ def vehicles(p: Principal, alias: str = "v") -> Predicate:
     if p.role == "fleet_manager":
         return f"{alias}.fleet_id = %(p_fleet)s", _params(p)
     if p.role == "shop_staff":
-        return (
-            f"EXISTS (SELECT 1 FROM service_orders so WHERE so.vehicle_id = {alias}.vehicle_id "
-            "AND (so.shop_id = %(p_shop)s OR EXISTS (SELECT 1 FROM service_offers f "
-            "WHERE f.order_id = so.order_id AND f.shop_id = %(p_shop)s)))",
-            _params(p),
-        )
+        return _active_order_at_shop(alias), _params(p)
     return _NOTHING
+
+
+# A shop works on a car from acceptance to the end of the service; not while the order is a
+# proposal (its shop_id is provisional until the owner consents), an offer, or finished.
+ACTIVE = "('accepted', 'scheduled', 'checked_in', 'in_service')"
+
+
+def _active_order_at_shop(alias: str) -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM service_orders so WHERE so.vehicle_id = {alias}.vehicle_id "
+        f"AND so.shop_id = %(p_shop)s AND so.status IN {ACTIVE})"
+    )
+
+
+def vehicle_history(p: Principal, alias: str = "v") -> Predicate:
+    """Vehicles whose service history and oil analyses ``p`` may read: those they see, and for
+    a shop only when the owner shares the history with the shops working on the car."""
+    if p.role == "shop_staff":
+        return f"{alias}.share_history_with_shops AND {_active_order_at_shop(alias)}", _params(p)
+    return vehicles(p, alias)
 
 
 def orders(p: Principal, alias: str = "o") -> Predicate:
@@ -67,13 +87,32 @@ def orders(p: Principal, alias: str = "o") -> Predicate:
     if p.role in ("owner", "fleet_manager"):
         return f"{alias}.vehicle_id IN ({owned_vehicles(p)})", _params(p)
     if p.role == "shop_staff":
-        # Assigned to their shop, or offered to it (an offer's order is pre-diagnosed for them).
+        # Offered to them and not yet answered (an offer is a pre-diagnosed booking to decide
+        # on), or won by them. Not an offer they declined, lost or let expire, and not an
+        # order whose shop_id is only the matcher's proposal, before owner or shop agreed.
         return (
-            f"({alias}.shop_id = %(p_shop)s OR EXISTS (SELECT 1 FROM service_offers f "
-            f"WHERE f.order_id = {alias}.order_id AND f.shop_id = %(p_shop)s))",
+            f"(EXISTS (SELECT 1 FROM service_offers f WHERE f.order_id = {alias}.order_id "
+            "AND f.shop_id = %(p_shop)s AND (f.response IS NULL "
+            f"OR (f.response = 'accepted' AND {alias}.shop_id = %(p_shop)s))))",
             _params(p),
         )
     return _NOTHING
+
+
+def events(p: Principal, alias: str = "e") -> Predicate:
+    """Outbox events ``p`` may receive: an order's while they may see the order, any other
+    (an alert) while they may see the vehicle; built from ``orders`` and ``vehicles``."""
+    if p.is_admin:
+        return _EVERYTHING
+    order_where, params = orders(p, "o")
+    vehicle_where, _ = vehicles(p, "v")
+    return (
+        f"(CASE WHEN {alias}.event_type LIKE 'order.%%' THEN EXISTS (SELECT 1 FROM "
+        f"service_orders o WHERE o.order_id = ({alias}.payload->>'order_id')::bigint "
+        f"AND {order_where}) ELSE EXISTS (SELECT 1 FROM vehicles v "
+        f"WHERE v.vehicle_id = {alias}.vehicle_id AND {vehicle_where}) END)",
+        params,
+    )
 
 
 def devices(p: Principal, alias: str = "d") -> Predicate:

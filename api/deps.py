@@ -123,6 +123,38 @@ def valid_vehicle_id(
 
 VehicleIdDep = Annotated[int, Depends(valid_vehicle_id)]
 
+
+def valid_history_vehicle_id(
+    vehicle_id: Annotated[int, Path(ge=1, description="Vehicle id")],
+    conn: ConnDep,
+    principal: PrincipalDep,
+) -> int:
+    """The path's vehicle id, if the caller may read its service history (a shop: only while
+    working on the car, and only if the owner shares the history)."""
+    sql = "SELECT 1 FROM vehicles v WHERE v.vehicle_id = %(id)s"
+    if not _visible(conn, sql, access.vehicle_history(principal), vehicle_id):
+        raise not_found("vehicle", vehicle_id)
+    return vehicle_id
+
+
+VehicleHistoryIdDep = Annotated[int, Depends(valid_history_vehicle_id)]
+
+# The car's side: owners and fleet managers (admins always). Shops see a job's view of a car,
+# never its telemetry history, predictions or alert history: 403 before the car is looked at.
+VEHICLE_SIDE: tuple[Role, ...] = ("owner", "fleet_manager")
+
+
+def valid_own_vehicle_id(
+    vehicle_id: Annotated[int, Path(ge=1, description="Vehicle id")],
+    conn: ConnDep,
+    principal: Annotated[Principal, Depends(require_roles(*VEHICLE_SIDE))],
+) -> int:
+    """The path's vehicle id, if the caller is on the car's side and responsible for it."""
+    return valid_vehicle_id(vehicle_id, conn, principal)
+
+
+OwnVehicleIdDep = Annotated[int, Depends(valid_own_vehicle_id)]
+
 DEVICE_ROLES: tuple[Role, ...] = ("owner", "fleet_manager")
 
 

@@ -361,3 +361,7 @@ def _print(report: dict[str, Any]) -> None:
                 f"{r['requests_per_s']:,.0f}",
             )
     Console(stderr=True).print(table)
+
+
+# ``wrenchlight bench streams`` (live event streams) shares this module's server and load.
+from wrenchlight import bench_streams  # noqa: E402, F401

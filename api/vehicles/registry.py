@@ -11,7 +11,7 @@ from api import access
 from api.auth.principal import Principal
 from api.pagination import decode_cursor, next_cursor
 from api.problems import ProblemError, not_found
-from api.vehicles.schemas import VehicleCreate, VehicleOut, VehiclePage
+from api.vehicles.schemas import VehicleCreate, VehicleOut, VehiclePage, VehicleSettings
 
 _SELECT = (
     "SELECT v.vehicle_id, v.vin, v.make, v.model, v.model_year, v.fuel_type, v.fleet_id, "
@@ -101,3 +101,18 @@ def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCre
     vehicle = get_vehicle(conn=conn, vehicle_id=row[0])
     assert vehicle is not None
     return vehicle
+
+
+def update_settings(
+    *, conn: psycopg.Connection, vehicle_id: int, body: VehicleSettings
+) -> VehicleSettings:
+    """Store the owner's sharing choices for one vehicle; the settings as stored."""
+    row = conn.execute(
+        "UPDATE vehicles SET share_history_with_shops = "
+        "COALESCE(%s, share_history_with_shops) WHERE vehicle_id = %s "
+        "RETURNING share_history_with_shops",
+        (body.share_history_with_shops, vehicle_id),
+    ).fetchone()
+    if row is None:  # deleted between the check and the write
+        raise not_found("vehicle", vehicle_id)
+    return VehicleSettings(share_history_with_shops=row[0])

@@ -9,7 +9,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth.principal import Principal
-from api.deps import ConnDep, PrincipalDep, VehicleIdDep, require_roles
+from api.deps import (
+    ConnDep,
+    OwnVehicleIdDep,
+    PrincipalDep,
+    VehicleHistoryIdDep,
+    VehicleIdDep,
+    require_roles,
+)
 from api.devices import pairing
 from api.devices.schemas import ClaimRequest, PairingCode, ReleaseOut
 from api.orders.actions import now
@@ -29,6 +36,7 @@ from api.vehicles.schemas import (
     VehicleHealth,
     VehicleOut,
     VehiclePage,
+    VehicleSettings,
 )
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
@@ -130,6 +138,19 @@ def get_vehicle(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleOut:
     return vehicle
 
 
+@router.patch(
+    "/{vehicle_id}",
+    response_model=VehicleSettings,
+    responses=NOT_FOUND | problem_response(403) | problem_response(422),
+)
+def update_vehicle_settings(
+    vehicle_id: OwnVehicleIdDep, body: VehicleSettings, conn: ConnDep
+) -> VehicleSettings:
+    """Owners and fleet managers: whether the shops working on the car see its service history
+    (other shops' reports and costs, oil analyses); off by default."""
+    return registry.update_settings(conn=conn, vehicle_id=vehicle_id, body=body)
+
+
 @router.get("/{vehicle_id}/health", response_model=VehicleHealth, responses=NOT_FOUND)
 def vehicle_health(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleHealth:
     """Oil life, brake pads, open alerts and latest values of one vehicle."""
@@ -145,7 +166,7 @@ def vehicle_health(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleHealth:
     responses=NOT_FOUND | problem_response(400),
 )
 def vehicle_telemetry(
-    vehicle_id: VehicleIdDep,
+    vehicle_id: OwnVehicleIdDep,
     conn: ConnDep,
     signal: Annotated[telemetry.SignalName, Query(description="A catalogue signal")],
     bucket: Annotated[
@@ -194,7 +215,7 @@ def vehicle_telemetry(
     responses=NOT_FOUND | problem_response(400),
 )
 def vehicle_predictions(
-    vehicle_id: VehicleIdDep,
+    vehicle_id: OwnVehicleIdDep,
     conn: ConnDep,
     model: Literal["oil_life", "brake_pads"] | None = None,
     limit: LimitQuery = 50,
@@ -210,7 +231,7 @@ def vehicle_predictions(
     "/{vehicle_id}/alerts", response_model=AlertPage, responses=NOT_FOUND | problem_response(400)
 )
 def vehicle_alerts(
-    vehicle_id: VehicleIdDep,
+    vehicle_id: OwnVehicleIdDep,
     conn: ConnDep,
     status: Literal["open", "acknowledged", "resolved"] | None = None,
     limit: LimitQuery = 50,
@@ -228,7 +249,10 @@ def vehicle_alerts(
     responses=NOT_FOUND | problem_response(400),
 )
 def vehicle_service_history(
-    vehicle_id: VehicleIdDep, conn: ConnDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+    vehicle_id: VehicleHistoryIdDep,
+    conn: ConnDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> ServiceHistoryPage:
     """Completed services: work, parts, cost and what the shop measured, newest first."""
     return service.service_history(conn=conn, vehicle_id=vehicle_id, limit=limit, cursor=cursor)
@@ -243,7 +267,8 @@ def vehicle_service_history(
 def record_oil_analysis(
     vehicle_id: VehicleIdDep, body: OilAnalysisCreate, conn: ConnDep, principal: PrincipalDep
 ) -> OilAnalysisOut:
-    """Record a used-oil analysis (the owner, fleet manager or shop that sent the sample).
+    """Record a used-oil analysis (the owner, fleet manager, or the shop holding an active
+    order for the car, that sent the sample).
 
     It is compared with the fleet model's prediction at the sample and, from the next
     evaluation on, scales the oil model to this engine and narrows its band; it resolves the
@@ -260,7 +285,10 @@ def record_oil_analysis(
     responses=NOT_FOUND | problem_response(400),
 )
 def vehicle_oil_analyses(
-    vehicle_id: VehicleIdDep, conn: ConnDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+    vehicle_id: VehicleHistoryIdDep,
+    conn: ConnDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> OilAnalysisPage:
     """The vehicle's used-oil analyses, newest recorded first."""
     return service.oil_analyses(conn=conn, vehicle_id=vehicle_id, limit=limit, cursor=cursor)

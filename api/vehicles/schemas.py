@@ -508,3 +508,17 @@ class VehiclePage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end"
     )
+
+
+class VehicleSettings(BaseModel):
+    """The owner's choices for one vehicle; a field left out of a PATCH keeps its value."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"share_history_with_shops": True}]}
+    )
+
+    share_history_with_shops: bool | None = Field(
+        None,
+        description="Whether a shop holding an active order for the car sees its service "
+        "history (other shops' reports and costs, oil analyses); false until the owner says so",
+    )

@@ -126,17 +126,21 @@ def _new_vin(caller: str) -> str:
 
 
 ALL_ROLES = frozenset({"owner", "fleet_manager", "shop_staff", "admin"})
+# Who sees tenant A's order (shop A: it holds an unanswered offer of it).
 VEHICLE_SEERS = frozenset({"owner_a", "fleet_manager_a", "shop_staff_a", "admin"})
+# Who sees tenant A's car: shop A only has an offer, not an accepted order, so it does not
+# (tests/api/test_api_shop_scope.py covers a shop working on the car).
+CAR_SEERS = frozenset({"owner_a", "fleet_manager_a", "admin"})
 DEVICE_ROLES = frozenset({"owner", "fleet_manager", "admin"})
 DEVICE_SEERS = frozenset({"owner_a", "fleet_manager_a", "admin"})
 
 # Every route that takes an object id: (method, path) -> Case.
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/vehicles/{vehicle_id}"): Case(
-        {"vehicle_id": "vehicle_a"}, ALL_ROLES, VEHICLE_SEERS, kind="vehicle"
+        {"vehicle_id": "vehicle_a"}, ALL_ROLES, CAR_SEERS, kind="vehicle"
     ),
     ("GET", "/vehicles/{vehicle_id}/health"): Case(
-        {"vehicle_id": "vehicle_a"}, ALL_ROLES, VEHICLE_SEERS, kind="vehicle"
+        {"vehicle_id": "vehicle_a"}, ALL_ROLES, CAR_SEERS, kind="vehicle"
     ),
     ("GET", "/service-orders/{order_id}"): Case(
         {"order_id": "order_a"}, ALL_ROLES, VEHICLE_SEERS, kind="order"
@@ -187,24 +191,40 @@ CONFLICT = frozenset({409})
 ORDER_A = {"order_id": "order_a"}
 
 MATRIX |= {
+    # A car's telemetry history, predictions and alert history are its side's, never a shop's.
     ("GET", "/vehicles/{vehicle_id}/telemetry"): Case(
         {"vehicle_id": "vehicle_a"},
-        ALL_ROLES,
-        VEHICLE_SEERS,
+        VEHICLE_SIDE,
+        VEHICLE_SIDE_A,
         kind="vehicle",
         query={"signal": "speed_kmh"},
     ),
     **{
         ("GET", f"/vehicles/{{vehicle_id}}/{what}"): Case(
-            {"vehicle_id": "vehicle_a"}, ALL_ROLES, VEHICLE_SEERS, kind="vehicle"
+            {"vehicle_id": "vehicle_a"}, VEHICLE_SIDE, VEHICLE_SIDE_A, kind="vehicle"
         )
-        for what in ("predictions", "alerts", "service-history", "oil-analyses")
+        for what in ("predictions", "alerts")
     },
-    # Recording a lab's analysis of someone else's vehicle.
+    **{
+        ("GET", f"/vehicles/{{vehicle_id}}/{what}"): Case(
+            {"vehicle_id": "vehicle_a"}, ALL_ROLES, CAR_SEERS, kind="vehicle"
+        )
+        for what in ("service-history", "oil-analyses")
+    },
+    # Whether shops see the car's history is the owner's (or the fleet's) choice.
+    ("PATCH", "/vehicles/{vehicle_id}"): Case(
+        {"vehicle_id": "vehicle_a"},
+        VEHICLE_SIDE,
+        VEHICLE_SIDE_A,
+        body={"share_history_with_shops": True},
+        kind="vehicle",
+    ),
+    # Recording a lab's analysis of someone else's vehicle (or of a car a shop was only
+    # offered: it feeds the oil model).
     ("POST", "/vehicles/{vehicle_id}/oil-analyses"): Case(
         {"vehicle_id": "vehicle_a"},
         ALL_ROLES,
-        VEHICLE_SEERS,
+        CAR_SEERS,
         body={"sampled_at": "2026-11-20T09:30:00Z", "drained": False, "life_left_pct": 46.0},
         kind="vehicle",
     ),
@@ -235,7 +255,9 @@ MATRIX |= {
         also_ok=CONFLICT,
     ),
     ("POST", "/service-orders/{order_id}/offers/{offer_id}/{answer}"): Case(
-        {"order_id": "order_a", "offer_id": "offer_a", "answer": "decline"},
+        # Accepting: an offer declined by the first allowed caller would hide the order from
+        # the shop (a declined offer shows a shop nothing), an accepted one keeps it theirs.
+        {"order_id": "order_a", "offer_id": "offer_a", "answer": "accept"},
         SHOP_SIDE,
         SHOP_SIDE_A,
         body={"reason": "no bay free"},
@@ -444,7 +466,9 @@ def test_lists_show_each_caller_their_own(client, world):
         assert vins("admin", path) == {VIN_A, VIN_B}
         for t, vin in (("a", VIN_A), ("b", VIN_B)):
             for role in ("owner", "fleet_manager", "shop_staff"):
-                assert vins(f"{role}_{t}", path) == {vin}, (path, role, t)
+                # A shop offered an order sees the order, not yet the car.
+                want = set() if (role, path) == ("shop_staff", "/vehicles") else {vin}
+                assert vins(f"{role}_{t}", path) == want, (path, role, t)
 
 
 def _ids(response, key: str) -> set[int]:

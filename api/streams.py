@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: MIT
+"""The fan-out behind ``GET /events``: one hub per API process reads the outbox for every open
+stream, so a stream costs a queue, not a database connection.
+
+The hub owns one connection of its own, outside the request pool, that LISTENs on
+``wl_outbox`` (revision 0007's trigger) and wakes at least every ``TICK_S``. Each tick it
+re-checks every subscriber's principal in one query (the user still enabled with the same role
+and tenant, the API key unrevoked, the token unexpired) and ends the streams that fail; reads
+the outbox after the slowest subscriber's cursor; and, per subscriber with candidate events,
+asks once which of them it may see now, with ``api.access.events`` (the REST routes' own
+predicates). Streams past ``per_caller`` for one user are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from api import access
+from api.auth.principal import Principal
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.5
+BATCH = 500
+QUEUE_MAX = 1000  # events a subscriber may lag behind before its stream is ended
+_RECHECK = (
+    "SELECT s.i FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::text[], %s::bigint[], "
+    "%s::bigint[]) AS s(i, user_id, key_id, role, fleet_id, shop_id) "
+    "WHERE EXISTS (SELECT 1 FROM users u WHERE u.user_id = s.user_id AND NOT u.disabled "
+    "AND u.role = s.role AND u.fleet_id IS NOT DISTINCT FROM s.fleet_id "
+    "AND u.shop_id IS NOT DISTINCT FROM s.shop_id) AND (s.key_id IS NULL OR EXISTS "
+    "(SELECT 1 FROM api_keys k WHERE k.key_id = s.key_id AND k.user_id = s.user_id "
+    "AND k.revoked_at IS NULL))"
+)
+
+
+class TooManyStreams(Exception):
+    """The caller has as many open streams as they may."""
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One open stream: who, what it asked for, where it is, and its queue of events."""
+
+    principal: Principal
+    loop: asyncio.AbstractEventLoop
+    after: int | None  # None: from the next event on
+    vehicle_id: int | None = None
+    types: frozenset[str] | None = None
+    expires_at: float | None = None  # a token's expiry (epoch seconds)
+    queue: asyncio.Queue[tuple[int, str, dict[str, Any]] | None] = field(
+        default_factory=lambda: asyncio.Queue(QUEUE_MAX)
+    )
+    ended: str | None = None  # why the hub ended it
+
+
+class EventHub:
+    """Reads the outbox once per tick for every subscriber of this process."""
+
+    def __init__(self, conninfo: str, *, per_caller: int = 4) -> None:
+        self.conninfo = conninfo
+        self.per_caller = per_caller
+        self._subs: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wl-api-events", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def subscribe(self, sub: Subscriber) -> Subscriber:
+        """Add a stream; TooManyStreams when its user has ``per_caller`` open already."""
+        with self._lock:
+            mine = sum(1 for s in self._subs if s.principal.user_id == sub.principal.user_id)
+            if mine >= self.per_caller:
+                raise TooManyStreams
+            self._subs.append(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        with self._lock, contextlib.suppress(ValueError):
+            self._subs.remove(sub)
+
+    def open_streams(self) -> int:
+        with self._lock:
+            return len(self._subs)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(
+                    self.conninfo, autocommit=True, application_name="wl-api-events"
+                ) as conn:
+                    conn.execute("LISTEN wl_outbox")
+                    while not self._stop.is_set():
+                        if not self._tick(conn):  # caught up: wait for news or the next tick
+                            for _ in conn.notifies(timeout=TICK_S, stop_after=1):
+                                pass
+            except Exception:  # the hub must outlive any one failure, or every stream stalls
+                log.exception("event hub: round failed; reconnecting in a second")
+                self._stop.wait(1.0)
+
+    def _tick(self, conn: psycopg.Connection) -> bool:
+        """One round; True when a full batch was read (more is waiting)."""
+        with self._lock:
+            subs = list(self._subs)
+        if not subs:
+            return False
+        self._recheck(conn, subs)
+        subs = [s for s in subs if s.ended is None]
+        head = conn.execute("SELECT COALESCE(max(event_id), 0) FROM outbox").fetchone()
+        for s in subs:
+            if s.after is None:
+                s.after = int(head[0]) if head else 0
+        if not subs:
+            return False
+        low = min(s.after or 0 for s in subs)
+        rows = conn.execute(
+            "SELECT event_id, event_type, occurred_at, payload, vehicle_id FROM outbox "
+            "WHERE event_id > %s ORDER BY event_id LIMIT %s",
+            (low, BATCH),
+        ).fetchall()
+        if not rows:
+            return False
+        for s in subs:
+            self._deliver(conn, s, rows)
+        return len(rows) == BATCH
+
+    def _recheck(self, conn: psycopg.Connection, subs: list[Subscriber]) -> None:
+        """End the streams whose key, token or user no longer authenticates as it did."""
+        ps = [s.principal for s in subs]
+        alive = {
+            int(r[0])
+            for r in conn.execute(
+                _RECHECK,
+                (
+                    list(range(len(ps))),
+                    [p.user_id for p in ps],
+                    [p.key_id for p in ps],
+                    [p.role for p in ps],
+                    [p.fleet_id for p in ps],
+                    [p.shop_id for p in ps],
+                ),
+            )
+        }
+        now = time.time()
+        for i, s in enumerate(subs):
+            if i not in alive or (s.expires_at is not None and now >= s.expires_at):
+                self._end(s, "revoked")
+
+    def _deliver(self, conn: psycopg.Connection, s: Subscriber, rows: list[Any]) -> None:
+        after = s.after or 0
+        wanted = [
+            r
+            for r in rows
+            if r[0] > after
+            and (s.vehicle_id is None or r[4] == s.vehicle_id)
+            and (s.types is None or r[1] in s.types)
+        ]
+        if wanted:
+            where, params = access.events(s.principal, "e")
+            visible = {
+                int(r[0])
+                for r in conn.execute(
+                    f"SELECT e.event_id FROM outbox e WHERE e.event_id = ANY(%(ids)s) AND {where}",
+                    {**params, "ids": [r[0] for r in wanted]},
+                )
+            }
+            for event_id, event_type, occurred_at, payload, _ in wanted:
+                if event_id in visible:
+                    body = {
+                        "type": event_type,
+                        "timestamp": occurred_at.isoformat(),
+                        "data": payload,
+                    }
+                    s.loop.call_soon_threadsafe(self._put, s, (event_id, event_type, body))
+        s.after = max(after, rows[-1][0])
+
+    def _put(self, s: Subscriber, item: Any) -> None:
+        """On the stream's event loop: queue one event, or end a stream that cannot keep up."""
+        if s.ended is not None:
+            return
+        try:
+            s.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            s.ended = "too-slow"
+
+    def _end(self, s: Subscriber, why: str) -> None:
+        s.ended = why
+        self.unsubscribe(s)
+        with contextlib.suppress(RuntimeError):  # its loop has closed: nothing to wake
+            s.loop.call_soon_threadsafe(self._wake, s)
+
+    @staticmethod
+    def _wake(s: Subscriber) -> None:
+        with contextlib.suppress(asyncio.QueueFull):  # a full queue is read soon anyway
+            s.queue.put_nowait(None)

@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: MIT
+"""Live event streams in their lane (issue 15, findings 4-6): many open streams leave the API
+answering, a stream carries only what its caller may see when each event is delivered, and it
+ends when its key or user is revoked. Run against a real uvicorn server on real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import httpx2
+import pytest
+import uvicorn
+from api_helpers import AUTH, make_caller
+from private_servers import free_port
+
+from api import create_app
+from api.auth.keys import create_key
+
+
+@pytest.fixture
+def live(db_url) -> Iterator[tuple[str, object]]:
+    """The API served by uvicorn in a thread: its base URL and the app."""
+    app = create_app(db_url, auth=AUTH)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    server.should_exit = True
+    thread.join(timeout=20)
+
+
+def _vehicle(conn, vin: str, owner_id: int) -> int:
+    return conn.execute(
+        "INSERT INTO vehicles (vin, owner_user_id) VALUES (%s, %s) RETURNING vehicle_id",
+        (vin, owner_id),
+    ).fetchone()[0]
+
+
+def _shop(conn, name: str) -> int:
+    return conn.execute(
+        "INSERT INTO shops (name, lat, lon) VALUES (%s, 48.1, 11.5) RETURNING shop_id", (name,)
+    ).fetchone()[0]
+
+
+def _order(conn, vehicle: int, vin: str, *, shop: int | None, status: str, component: str) -> int:
+    return conn.execute(
+        "INSERT INTO service_orders (vehicle_id, shop_id, vin, issue, job_code, job_description, "
+        "status, component) VALUES (%s, %s, %s, 'Oil life 9 %%', 'OIL-CHG', 'Oil change', %s, %s) "
+        "RETURNING order_id",
+        (vehicle, shop, vin, status, component),
+    ).fetchone()[0]
+
+
+def _offer(conn, order: int, shop: int, response: str | None) -> None:
+    conn.execute(
+        "INSERT INTO service_offers (order_id, shop_id, mode, rank, offered_at, expires_at, "
+        "responded_at, response) VALUES (%s, %s, 'broadcast', 1, now(), now() + INTERVAL '1 hour', "
+        "CASE WHEN %s::text IS NULL THEN NULL ELSE now() END, %s)",
+        (order, shop, response, response),
+    )
+
+
+def _events(base: str, headers: dict[str, str], *, n: int, read_s: float = 20.0) -> list[dict]:
+    """The first ``n`` events of a stream from the beginning (``Last-Event-ID: 0``)."""
+    got: list[dict] = []
+    timeout = httpx2.Timeout(10, read=read_s)
+    with httpx2.stream(
+        "GET",
+        f"{base}/events",
+        params={"max_events": n},
+        headers=headers | {"Last-Event-ID": "0"},
+        timeout=timeout,
+    ) as response:
+        assert response.status_code == 200, response.read()
+        for line in response.iter_lines():
+            if line.startswith("data:"):
+                got.append(json.loads(line[5:]))
+    return got
+
+
+def test_sixteen_streams_opened_at_once_leave_the_api_answering(live, conn):
+    base, app = live
+    owners = [make_caller(conn, "owner") for _ in range(4)]
+    statuses: list[int] = []
+    opened = threading.Semaphore(0)
+    done = threading.Event()
+    start = threading.Barrier(17)
+
+    def stream(i: int) -> None:
+        with httpx2.Client(timeout=60) as client:
+            start.wait()
+            try:
+                with client.stream("GET", f"{base}/events", headers=owners[i % 4].headers) as r:
+                    statuses.append(r.status_code)
+                    opened.release()
+                    done.wait(60)
+            except httpx2.HTTPError:
+                statuses.append(-1)
+                opened.release()
+
+    threads = [threading.Thread(target=stream, args=(i,), daemon=True) for i in range(16)]
+    for t in threads:
+        t.start()
+    try:
+        start.wait()
+        with httpx2.Client(timeout=60) as probe:
+            # While all sixteen open at once, and then while they are open.
+            for _ in range(10):
+                started = time.perf_counter()
+                health = probe.get(f"{base}/healthz")
+                took = time.perf_counter() - started
+                assert health.status_code == 200, health.text
+                assert took < 2.0, f"/healthz took {took:.1f} s with 16 streams opening"
+            deadline = time.monotonic() + 10
+            for _ in range(16):
+                assert opened.acquire(timeout=max(0.0, deadline - time.monotonic())), statuses
+            assert statuses == [200] * 16
+            started = time.perf_counter()
+            listed = probe.get(f"{base}/vehicles", headers=owners[0].headers)
+            assert listed.status_code == 200, listed.text
+            assert time.perf_counter() - started < 2.0
+    finally:
+        done.set()
+        for t in threads:
+            t.join(timeout=30)
+    # Streams hold no pooled connection: the request pool is idle again.
+    assert app.state.pool.get_stats().get("requests_waiting", 0) == 0
+
+
+def test_a_shop_that_lost_or_declined_gets_no_events_and_no_car(live, conn):
+    base, _ = live
+    owner = make_caller(conn, "owner")
+    won, lost, declined, proposed = (_shop(conn, f"Shop {n}") for n in ("W", "L", "D", "P"))
+    staff = {s: make_caller(conn, "shop_staff", shop_id=s) for s in (won, lost, declined, proposed)}
+    car = _vehicle(conn, "WLSTREAM000000001", owner.user_id)
+    order = _order(conn, car, "WLSTREAM000000001", shop=None, status="offered", component="oil")
+    for shop, response in ((won, "accepted"), (lost, "withdrawn"), (declined, "declined")):
+        _offer(conn, order, shop, response)
+    conn.execute(
+        "UPDATE service_orders SET status = 'accepted', shop_id = %s WHERE order_id = %s",
+        (won, order),
+    )
+    # Another car's order names shop P only as the matcher's proposal: no consent yet.
+    other = _vehicle(conn, "WLSTREAM000000002", owner.user_id)
+    _order(conn, other, "WLSTREAM000000002", shop=proposed, status="proposed", component="oil")
+    # A marker each shop may see ends each finite stream: an order offered to all of them.
+    marker_car = _vehicle(conn, "WLSTREAM000000003", owner.user_id)
+    marker = _order(
+        conn, marker_car, "WLSTREAM000000003", shop=None, status="offered", component="x"
+    )
+    for shop in staff:
+        _offer(conn, marker, shop, None)
+    for shop in (lost, declined, proposed):
+        events = _events(base, staff[shop].headers, n=1)
+        assert [e["data"]["order_id"] for e in events] == [marker], shop
+        assert "WLSTREAM000000001" not in json.dumps(events)
+        assert "WLSTREAM000000002" not in json.dumps(events)
+        for car_id in (car, other):
+            seen = httpx2.get(f"{base}/vehicles/{car_id}", headers=staff[shop].headers)
+            assert seen.status_code == 404, (shop, seen.text)
+        read = httpx2.get(f"{base}/service-orders/{order}", headers=staff[shop].headers)
+        assert read.status_code == 404
+    # The winner gets the order's events, and reads the car.
+    events = _events(base, staff[won].headers, n=2)
+    assert [e["data"]["order_id"] for e in events] == [order, order]
+    assert httpx2.get(f"{base}/vehicles/{car}", headers=staff[won].headers).status_code == 200
+
+
+def test_an_open_stream_ends_soon_after_its_key_is_revoked_or_its_user_disabled(live, conn):
+    base, _ = live
+    owner = make_caller(conn, "owner")
+    key = create_key(conn=conn, user_id=owner.user_id)
+    for credentials, revoke in (
+        (
+            {"X-API-Key": key.key},
+            ("UPDATE api_keys SET revoked_at = now() WHERE key_id = %s", key.key_id),
+        ),
+        (owner.headers, ("UPDATE users SET disabled = true WHERE user_id = %s", owner.user_id)),
+    ):
+        timeout = httpx2.Timeout(10, read=10)
+        with httpx2.stream("GET", f"{base}/events", headers=credentials, timeout=timeout) as r:
+            assert r.status_code == 200
+            time.sleep(0.5)
+            conn.execute(revoke[0], (revoke[1],))
+            revoked = time.monotonic()
+            for _ in r.iter_lines():  # no events come; the stream must end by itself
+                pass
+            took = time.monotonic() - revoked
+        assert took < 5.0, f"the stream outlived the revocation by {took:.1f} s"
+        again = httpx2.get(f"{base}/events", headers=credentials)
+        assert again.status_code == 401
+
+
+def test_streams_past_the_cap_per_caller_get_429(live, conn):
+    base, app = live
+    owner = make_caller(conn, "owner")
+    cap = app.state.event_hub.per_caller
+    with ExitStack() as stack:
+        clients = [stack.enter_context(httpx2.Client(timeout=30)) for _ in range(cap + 1)]
+        for client in clients[:cap]:
+            response = stack.enter_context(
+                client.stream("GET", f"{base}/events", headers=owner.headers)
+            )
+            assert response.status_code == 200
+        refused = clients[cap].get(f"{base}/events", headers=owner.headers)
+        assert refused.status_code == 429, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "/problems/too-many-streams"
+        assert "Retry-After" in refused.headers
+        other = make_caller(conn, "owner")  # the cap is per caller, not global
+        with clients[cap].stream("GET", f"{base}/events", headers=other.headers) as theirs:
+            assert theirs.status_code == 200
+    # Closed streams give their places back.
+    deadline = time.monotonic() + 10
+    while app.state.event_hub.open_streams() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with httpx2.stream("GET", f"{base}/events", headers=owner.headers) as response:
+        assert response.status_code == 200
