@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from api.devices.broker import is_reserved
+
 SECRET_BYTES = 32
 SALT_BYTES = 12
 # Mosquitto's default (mosquitto_passwd without -I).
@@ -72,10 +74,25 @@ def issue(*, conn: psycopg.Connection, device_id: str, created_by: int | None) -
     return NewCredential(device_id=device_id, username=device_id, password=password)
 
 
+def revoke(*, conn: psycopg.Connection, device_id: str) -> None:
+    """Revoke the device's active credentials, if any."""
+    conn.execute(
+        "UPDATE device_credentials SET revoked_at = now() "
+        "WHERE device_id = %s AND revoked_at IS NULL",
+        (device_id,),
+    )
+
+
 def password_file(*, conn: psycopg.Connection) -> str:
-    """A Mosquitto password file of every active device credential."""
+    """A Mosquitto password file of every active device credential.
+
+    Devices registered under a reserved (service) name before names were reserved are left
+    out: a second ``ingest:`` line would let that device log in as the service.
+    """
     rows = conn.execute(
         "SELECT username, secret_hash FROM device_credentials WHERE revoked_at IS NULL "
         "ORDER BY username"
     ).fetchall()
-    return "".join(f"{user}:{secret_hash}\n" for user, secret_hash in rows)
+    return "".join(
+        f"{user}:{secret_hash}\n" for user, secret_hash in rows if not is_reserved(user)
+    )
