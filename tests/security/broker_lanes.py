@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import paho.mqtt.client as mqtt
@@ -26,15 +26,26 @@ from wrenchlight.broker_cmds import Mode, write_config
 class ConfiguredMosquitto:
     """Mosquitto on a free port with the generated least-privilege configuration."""
 
-    def __init__(self, devices: list[tuple[str, str]], *, mode: Mode = "dynsec") -> None:
+    def __init__(
+        self, devices: list[tuple[str, str]], *, mode: Mode | Literal["legacy"] = "dynsec"
+    ) -> None:
         if MOSQUITTO is None:
             raise FileNotFoundError("no mosquitto binary")
         self.directory = Path(tempfile.mkdtemp(prefix="wl-lanes-"))
         self.port = free_port()
         self.mode = mode
         self.services = write_config(
-            self.directory, devices, mode=mode, host="127.0.0.1", port=self.port
+            self.directory,
+            devices,
+            mode="file" if mode == "legacy" else mode,
+            host="127.0.0.1",
+            port=self.port,
         )
+        if mode == "legacy":
+            # The access list api/README.md gave before issue 15.
+            (self.directory / "acl").write_text(
+                "user wl~ingest\ntopic read wl/v1/#\n\npattern readwrite wl/v1/%u/#\n"
+            )
         self.log = self.directory / "mosquitto.log"
         with (self.directory / "mosquitto.conf").open("a") as conf:
             conf.write(f"log_dest file {self.log}\nlog_type error\nlog_type warning\n")

@@ -88,20 +88,23 @@ def _attack(mosquitto: ConfiguredMosquitto, who: str, secret: str, targets: list
 
 
 def run(database_url: str, *, seconds: float, devices: int = 3, batches_per_s: float = 5.0,
-        workers: int = 2) -> Report:
-    """The run on a migrated database; returns its report."""
+        workers: int = 2, legacy: bool = False) -> Report:
+    """The run on a migrated database; returns its report. ``legacy``: the access list,
+    client ids and group of before issue 15, to show the run detects the losses."""
     report = Report(seconds=seconds, devices=devices)
     run_id = uuid.uuid4().hex[:8]
     ids = [f"atk{run_id}-car{i}" for i in range(devices)]
     attacker = f"atk{run_id}-evil"
     with psycopg.connect(database_url, autocommit=True) as conn:
         passwords = {d: _register(conn, d) for d in [*ids, attacker]}
-        mosquitto = ConfiguredMosquitto(active_devices(conn), mode="dynsec").start()
+        mode = "legacy" if legacy else "dynsec"
+        mosquitto = ConfiguredMosquitto(active_devices(conn), mode=mode).start()
     work = Path(tempfile.mkdtemp(prefix="wl-attack-"))
     url = mosquitto.service_url(broker.INGEST_USER)
     ingest = [
-        IngestWorker(database_url, url, client_id=default_client_id(i, mqtt_url=url),
-                     group=service_group("ingest", url), upkeep=False)
+        IngestWorker(database_url, url,
+                     client_id=default_client_id(i, mqtt_url=None if legacy else url),
+                     group="ingest" if legacy else service_group("ingest", url), upkeep=False)
         for i in range(workers)
     ]
     publishers: dict[str, Publisher] = {}

@@ -20,3 +20,13 @@ def test_every_acknowledged_batch_is_stored_with_an_attacker_present(db_url):
     assert report.acknowledged > 100
     assert report.lost == []
     assert report.stored_of_acknowledged == report.acknowledged
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(MOSQUITTO is None, reason="needs the mosquitto binary")
+def test_the_run_sees_the_losses_under_the_old_access_list(db_url):
+    # The same run on the pre-issue-15 setup (``pattern readwrite wl/v1/%u/#``, predictable
+    # client ids, group ``ingest``): the attacker gets in and acknowledged batches are lost.
+    report = run(db_url, seconds=10, devices=3, legacy=True)
+    assert report.attacker_granted
+    assert report.lost
