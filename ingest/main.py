@@ -43,7 +43,9 @@ def _install_secret(mqtt_url: str | None) -> str | None:
     return mac.hexdigest()[:24]
 
 
-def default_client_id(index: int = 0, prefix: str | None = None, mqtt_url: str | None = None) -> str:
+def default_client_id(
+    index: int = 0, prefix: str | None = None, mqtt_url: str | None = None
+) -> str:
     """A client id stable across restarts of this host, so the broker resumes its session.
 
     Without an explicit prefix it carries a suffix derived from the broker password: stable for

@@ -66,9 +66,7 @@ def service_roles() -> list[dict[str, Any]]:
     ]
 
 
-def dynsec_document(
-    devices: list[tuple[str, str]], services: dict[str, str]
-) -> dict[str, Any]:
+def dynsec_document(devices: list[tuple[str, str]], services: dict[str, str]) -> dict[str, Any]:
     """The plugin's JSON file: services, then every device with its stored hash."""
     role_of = {broker.INGEST_USER: "service:ingest", broker.API_USER: "service:api"}
     clients = [

@@ -120,12 +120,12 @@ def revoke_commands(device_id: str) -> list[dict[str, Any]]:
     ]
 
 
-
 def _harmless(response: dict[str, Any]) -> bool:
     # Deleting what is not there is how issue_commands starts clean.
-    return str(response.get("command", "")).startswith("delete") and "not found" in str(
-        response.get("error", "")
-    ).lower()
+    return (
+        str(response.get("command", "")).startswith("delete")
+        and "not found" in str(response.get("error", "")).lower()
+    )
 
 
 class BrokerControl:
@@ -207,4 +207,3 @@ class BrokerControl:
         if errors:
             raise BrokerControlError("; ".join(errors))
         return responses
-

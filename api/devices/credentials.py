@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
 """MQTT credentials of devices, kept apart from user credentials.
 
-The username is the device id, so the broker's access list can confine each device to its own
-topic tree (Mosquitto: ``pattern readwrite wl/v1/%u/#``). The secret is 256 random bits,
+The username is the device id, so the broker can confine each device to its own topic tree
+(docs/security.md; ``api.devices.broker`` holds the lanes). The secret is 256 random bits,
 shown once. It is stored as Mosquitto's own password-file hash (``$7$``: PBKDF2-HMAC-SHA512
-with a random salt), so ``wrenchlight admin mqtt-passwd`` can hand the broker a password file
-without the broker calling back into the API. A slow hash would buy nothing here: a random
-256-bit secret cannot be guessed however fast each guess is.
+with a random salt), which is also the dynamic-security plugin's, so ``wrenchlight admin
+broker-config`` and ``mqtt-passwd`` hand the broker every credential without the broker
+calling back into the API. A slow hash would buy nothing here: a random 256-bit secret cannot
+be guessed however fast each guess is.
 """
 
 from __future__ import annotations
@@ -93,6 +94,4 @@ def password_file(*, conn: psycopg.Connection) -> str:
         "SELECT username, secret_hash FROM device_credentials WHERE revoked_at IS NULL "
         "ORDER BY username"
     ).fetchall()
-    return "".join(
-        f"{user}:{secret_hash}\n" for user, secret_hash in rows if not is_reserved(user)
-    )
+    return "".join(f"{user}:{secret_hash}\n" for user, secret_hash in rows if not is_reserved(user))

@@ -62,21 +62,34 @@ def _register(conn: psycopg.Connection, device_id: str) -> str:
     return credentials.issue(conn=conn, device_id=device_id, created_by=None).password
 
 
-def _attack(mosquitto: ConfiguredMosquitto, who: str, secret: str, targets: list[str],
-            stop: threading.Event, report: Report) -> None:
+def _attack(
+    mosquitto: ConfiguredMosquitto,
+    who: str,
+    secret: str,
+    targets: list[str],
+    stop: threading.Event,
+    report: Report,
+) -> None:
     """Every second: take over a worker's session, join the group, read everything."""
     while not stop.is_set():
         for client_id in targets:
-            p = Probe(mosquitto.port, username=who, password=secret, client_id=client_id,
-                      clean_start=False, session_expiry_s=3600)
+            p = Probe(
+                mosquitto.port,
+                username=who,
+                password=secret,
+                client_id=client_id,
+                clean_start=False,
+                session_expiry_s=3600,
+            )
             report.attacker_attempts += 1
             if p.refused:
                 report.attacker_refused += 1
             else:
                 report.attacker_granted.append(f"session {client_id}")
             p.close()
-        p = Probe(mosquitto.port, username=who, password=secret,
-                  client_id=broker.device_client_id(who))
+        p = Probe(
+            mosquitto.port, username=who, password=secret, client_id=broker.device_client_id(who)
+        )
         for escape in ESCAPES:
             report.attacker_attempts += 1
             if p.subscribe(escape).is_failure:
@@ -87,8 +100,15 @@ def _attack(mosquitto: ConfiguredMosquitto, who: str, secret: str, targets: list
         stop.wait(1.0)
 
 
-def run(database_url: str, *, seconds: float, devices: int = 3, batches_per_s: float = 5.0,
-        workers: int = 2, legacy: bool = False) -> Report:
+def run(
+    database_url: str,
+    *,
+    seconds: float,
+    devices: int = 3,
+    batches_per_s: float = 5.0,
+    workers: int = 2,
+    legacy: bool = False,
+) -> Report:
     """The run on a migrated database; returns its report. ``legacy``: the access list,
     client ids and group of before issue 15, to show the run detects the losses."""
     report = Report(seconds=seconds, devices=devices)
@@ -102,9 +122,13 @@ def run(database_url: str, *, seconds: float, devices: int = 3, batches_per_s: f
     work = Path(tempfile.mkdtemp(prefix="wl-attack-"))
     url = mosquitto.service_url(broker.INGEST_USER)
     ingest = [
-        IngestWorker(database_url, url,
-                     client_id=default_client_id(i, mqtt_url=None if legacy else url),
-                     group="ingest" if legacy else service_group("ingest", url), upkeep=False)
+        IngestWorker(
+            database_url,
+            url,
+            client_id=default_client_id(i, mqtt_url=None if legacy else url),
+            group="ingest" if legacy else service_group("ingest", url),
+            upkeep=False,
+        )
         for i in range(workers)
     ]
     publishers: dict[str, Publisher] = {}
@@ -115,14 +139,24 @@ def run(database_url: str, *, seconds: float, devices: int = 3, batches_per_s: f
             worker.start()
         attack = threading.Thread(
             target=_attack,
-            args=(mosquitto, attacker, passwords[attacker], [w.client_id for w in ingest],
-                  stop, report),
+            args=(
+                mosquitto,
+                attacker,
+                passwords[attacker],
+                [w.client_id for w in ingest],
+                stop,
+                report,
+            ),
             daemon=True,
         )
         attack.start()
         for d in ids:
-            pub = Publisher(mqtt_url=mosquitto.url(d, passwords[d]), device_id=d,
-                            outbox=Outbox(work / f"{d}.db"), signals=["speed_kmh"])
+            pub = Publisher(
+                mqtt_url=mosquitto.url(d, passwords[d]),
+                device_id=d,
+                outbox=Outbox(work / f"{d}.db"),
+                signals=["speed_kmh"],
+            )
             pub.start()
             publishers[d] = pub
         deadline = time.monotonic() + seconds
