@@ -85,6 +85,7 @@ class IngestWorker:
         self._queue: queue.Queue[Received] = queue.Queue(maxsize=max_inflight)
         self._accepting = threading.Event()
         self._subscribed = threading.Event()
+        self._refused: str | None = None
         self._pending_subs: set[int] = set()
         self._client = self._make_client()
         self._writer = Writer(
@@ -139,8 +140,10 @@ class IngestWorker:
             properties=props,
         )
         self._client.loop_start()
-        if not self._subscribed.wait(timeout_s):
+        if not self._subscribed.wait(timeout_s) or self._refused:
             self.stop()
+            if self._refused:
+                raise PermissionError(self._refused)
             raise TimeoutError(f"no subscription at {self._broker} within {timeout_s} s")
 
     def stop(self, *, timeout_s: float = 30.0) -> None:
@@ -187,9 +190,18 @@ class IngestWorker:
         }
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
-        failed = [rc for rc in reason_codes if rc.is_failure]
+        # Granted QoS 0 is a refusal too: nothing would then be acknowledged after commit,
+        # and a batch lost in our crash would still have been PUBACKed to its device.
+        failed = [rc for rc in reason_codes if rc.is_failure or rc.value < 1]
         if failed:
-            log.error("%s: subscription refused: %s", self.client_id, failed)
+            self._refused = (
+                f"{self.client_id}: broker {self._broker} refused the ingest subscription "
+                f"({', '.join(str(rc) for rc in failed)}); the ingest user needs QoS 1 "
+                "subscribe and read rights on $share/<group>/wl/v1/+/{telemetry,dtc,status} "
+                "(wrenchlight admin broker-config writes them)"
+            )
+            log.error("%s", self._refused)
+            self._subscribed.set()  # wakes start(), which raises
             return
         self._pending_subs.discard(mid)
         if not self._pending_subs:

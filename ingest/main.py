@@ -9,6 +9,7 @@ serves the workers' Prometheus metrics, summed, at ``/metrics``.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import multiprocessing as mp
 import os
@@ -22,6 +23,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from telemetry import topics
+from telemetry.mqtt_url import MqttUrl
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,37 @@ RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 HEALTHY_AFTER_S = 60.0
 
 
-def default_client_id(index: int = 0, prefix: str | None = None) -> str:
-    """A client id stable across restarts of this host, so the broker resumes its session."""
-    return f"{prefix or f'wl-ingest-{socket.gethostname()}'}-{index}"
+def _install_secret(mqtt_url: str | None) -> str | None:
+    """A token stable for this install and unguessable without the broker password."""
+    url = MqttUrl.parse(mqtt_url) if mqtt_url else None
+    if url is None or not url.password:
+        return None
+    mac = hmac.new(url.password.encode(), f"wl-ingest:{url.username}".encode(), "sha256")
+    return mac.hexdigest()[:24]
+
+
+def default_client_id(
+    index: int = 0, prefix: str | None = None, mqtt_url: str | None = None
+) -> str:
+    """A client id stable across restarts of this host, so the broker resumes its session.
+
+    Without an explicit prefix it carries a suffix derived from the broker password: stable for
+    this install, unguessable to anyone without that password. A client that connects with a
+    worker's id takes its session (Mosquitto resumes it whatever the username, finding 2 of
+    issue 15), so the id must not be predictable.
+    """
+    if prefix is None:
+        secret = _install_secret(mqtt_url)
+        prefix = f"wl-ingest-{socket.gethostname()}" + (f"-{secret}" if secret else "")
+    return f"{prefix}-{index}"
+
+
+def service_group(group: str, mqtt_url: str | None) -> str:
+    """The shared-subscription group the service joins: the default group gets the install's
+    secret suffix, so a client that may subscribe freely (Mosquitto's acl_file checks no
+    subscription) cannot name our group and take a share of its batches (finding 1)."""
+    secret = _install_secret(mqtt_url)
+    return f"{group}-{secret}" if secret and group == topics.INGEST_GROUP else group
 
 
 @dataclass(frozen=True)
@@ -108,8 +138,8 @@ def run(
         WorkerConfig(
             database_url,
             mqtt_url,
-            client_id=default_client_id(i, client_prefix),
-            group=group,
+            client_id=default_client_id(i, client_prefix, mqtt_url),
+            group=service_group(group, mqtt_url),
             session_expiry_s=session_expiry_s,
             log_level=logging.getLogger().getEffectiveLevel(),
             json_logs=json_logs,

@@ -100,8 +100,8 @@ def mqtt_passwd_cmd(
 ) -> None:
     """Write every active device credential as a Mosquitto password file (mode 0600).
 
-    Usernames are device ids; pair it with ``pattern readwrite wl/v1/%u/#`` in the broker's
-    access list so each device reaches only its own topics. Reload Mosquitto (SIGHUP) after.
+    Usernames are device ids (reserved service names left out); for the access list and the
+    service users see ``admin broker-config --mode file``. Reload Mosquitto (SIGHUP) after.
     """
     import db
     from api.devices.credentials import password_file

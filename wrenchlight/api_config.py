@@ -54,10 +54,15 @@ def app_from_settings() -> FastAPI:
     settings = Settings()
     if not settings.database_url:
         raise RuntimeError("WRENCHLIGHT_DATABASE_URL is not set")
-    return create_app(
+    app = create_app(
         settings.database_url,
         auth=auth_config(settings),
         rate_limits=rate_limits(settings),
         webhooks=webhook_config(settings),
         trusted_proxies=tuple(settings.trusted_proxies),
     )
+    if settings.mqtt_control_url:
+        from api.devices.broker import BrokerControl
+
+        app.state.broker_control = BrokerControl(settings.mqtt_control_url)
+    return app

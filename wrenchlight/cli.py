@@ -302,6 +302,7 @@ def main() -> None:
             bench_edge,
             bench_matching,
             bench_predictive,
+            broker_cmds,
             commands,
             predictive_cmds,
             records_cmds,

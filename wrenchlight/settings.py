@@ -23,6 +23,11 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(None, description="libpq URL of PostgreSQL/TimescaleDB")
     mqtt_url: str | None = Field(None, description="mqtt[s]://user:pass@host:port of the broker")
+    mqtt_control_url: str | None = Field(
+        None,
+        description="the API's broker user (wl~api, from broker-config's api.env): set, device "
+        "credential changes apply on the broker at once (dynamic-security plugin)",
+    )
     data_dir: Path = Field(Path(".wrenchlight"), description="embedded services keep data here")
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
 """MQTT credentials of devices, kept apart from user credentials.
 
-The username is the device id, so the broker's access list can confine each device to its own
-topic tree (Mosquitto: ``pattern readwrite wl/v1/%u/#``). The secret is 256 random bits,
+The username is the device id, so the broker can confine each device to its own topic tree
+(docs/security.md; ``api.devices.broker`` holds the lanes). The secret is 256 random bits,
 shown once. It is stored as Mosquitto's own password-file hash (``$7$``: PBKDF2-HMAC-SHA512
-with a random salt), so ``wrenchlight admin mqtt-passwd`` can hand the broker a password file
-without the broker calling back into the API. A slow hash would buy nothing here: a random
-256-bit secret cannot be guessed however fast each guess is.
+with a random salt), which is also the dynamic-security plugin's, so ``wrenchlight admin
+broker-config`` and ``mqtt-passwd`` hand the broker every credential without the broker
+calling back into the API. A slow hash would buy nothing here: a random 256-bit secret cannot
+be guessed however fast each guess is.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import secrets
 from dataclasses import dataclass
 
 import psycopg
+
+from api.devices.broker import is_reserved
 
 SECRET_BYTES = 32
 SALT_BYTES = 12
@@ -72,10 +75,23 @@ def issue(*, conn: psycopg.Connection, device_id: str, created_by: int | None) -
     return NewCredential(device_id=device_id, username=device_id, password=password)
 
 
+def revoke(*, conn: psycopg.Connection, device_id: str) -> None:
+    """Revoke the device's active credentials, if any."""
+    conn.execute(
+        "UPDATE device_credentials SET revoked_at = now() "
+        "WHERE device_id = %s AND revoked_at IS NULL",
+        (device_id,),
+    )
+
+
 def password_file(*, conn: psycopg.Connection) -> str:
-    """A Mosquitto password file of every active device credential."""
+    """A Mosquitto password file of every active device credential.
+
+    Devices registered under a reserved (service) name before names were reserved are left
+    out: a second ``ingest:`` line would let that device log in as the service.
+    """
     rows = conn.execute(
         "SELECT username, secret_hash FROM device_credentials WHERE revoked_at IS NULL "
         "ORDER BY username"
     ).fetchall()
-    return "".join(f"{user}:{secret_hash}\n" for user, secret_hash in rows)
+    return "".join(f"{user}:{secret_hash}\n" for user, secret_hash in rows if not is_reserved(user))

@@ -1,23 +1,45 @@
 # SPDX-License-Identifier: MIT
-"""Routes of the devices domain: register a device, read it, rotate its MQTT credentials,
-issue its pairing code."""
+"""Routes of the devices domain: register a device, read it, rotate or revoke its MQTT
+credentials, issue its pairing code.
+
+When the app has a ``broker_control`` (Mosquitto's dynamic-security plugin, docs/security.md),
+every credential change is applied on the broker before the response, inside the request's
+transaction: if the broker does not take it, the database change is rolled back too (503).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 
 from api import access
 from api.auth.principal import Principal
 from api.deps import DEVICE_ROLES, ConnDep, DeviceIdDep, PrincipalDep, require_roles
-from api.devices import credentials, pairing
+from api.devices import broker, credentials, pairing
 from api.devices.schemas import DeviceCreate, DeviceOut, MqttCredentials, PairingCode
 from api.problems import ProblemError, not_found, problem_response
 
 router = APIRouter(prefix="/devices", tags=["devices"])
 
 DeviceRoleDep = Annotated[Principal, Depends(require_roles(*DEVICE_ROLES))]
+
+
+def _apply_on_broker(request: Request, commands: list[dict]) -> None:
+    control: broker.BrokerControl | None = getattr(request.app.state, "broker_control", None)
+    if control is None:  # file mode: the operator rebuilds the password file (docs/security.md)
+        return
+    try:
+        control.execute(commands)
+    except broker.BrokerControlError as e:
+        raise ProblemError(
+            503,
+            "broker-unavailable",
+            "Broker did not apply the change",
+            f"The MQTT broker did not take the credential change ({e}); nothing was changed. "
+            "Try again in a minute; if it persists, the operator should check the broker.",
+            {"Retry-After": "60"},
+        ) from e
 
 
 def _credentials_out(new: credentials.NewCredential) -> MqttCredentials:
@@ -33,10 +55,25 @@ def _credentials_out(new: credentials.NewCredential) -> MqttCredentials:
     "",
     response_model=MqttCredentials,
     status_code=201,
-    responses=problem_response(404) | problem_response(409),
+    responses=problem_response(404)
+    | problem_response(409)
+    | problem_response(422)
+    | problem_response(503),
 )
-def register_device(body: DeviceCreate, principal: DeviceRoleDep, conn: ConnDep) -> MqttCredentials:
+def register_device(
+    body: DeviceCreate, principal: DeviceRoleDep, conn: ConnDep, request: Request
+) -> MqttCredentials:
     """Register a device on one of the caller's vehicles and issue its MQTT credentials."""
+    if broker.is_reserved(body.device_id):
+        # Its MQTT username would be a service's (finding 9 of issue 15).
+        raise ProblemError(
+            422,
+            "device-id-reserved",
+            "Device id is reserved",
+            f"{body.device_id!r} is, or looks like, the name of a Wrenchlight service on the "
+            f"broker; ids may not be {', '.join(sorted(broker.RESERVED_DEVICE_IDS))} nor start "
+            f"with {', '.join(broker.RESERVED_PREFIXES)}. Use the dongle's serial number.",
+        )
     where, params = access.vehicles(principal)
     visible = conn.execute(
         f"SELECT 1 FROM vehicles v WHERE v.vehicle_id = %(id)s AND {where}",
@@ -54,9 +91,9 @@ def register_device(body: DeviceCreate, principal: DeviceRoleDep, conn: ConnDep)
         raise ProblemError(
             409, "device-exists", "Device exists", f"Device id {body.device_id} is taken."
         )
-    out = _credentials_out(
-        credentials.issue(conn=conn, device_id=body.device_id, created_by=principal.user_id)
-    )
+    new = credentials.issue(conn=conn, device_id=body.device_id, created_by=principal.user_id)
+    _apply_on_broker(request, broker.issue_commands(new.username, new.password))
+    out = _credentials_out(new)
     out.pairing_code = pairing.issue_code(conn=conn, device_id=body.device_id)
     return out
 
@@ -85,15 +122,28 @@ def get_device(device_id: DeviceIdDep, conn: ConnDep) -> DeviceOut:
     "/{device_id}/credentials",
     response_model=MqttCredentials,
     status_code=201,
-    responses=problem_response(404),
+    responses=problem_response(404) | problem_response(503),
 )
 def rotate_credentials(
-    device_id: DeviceIdDep, principal: PrincipalDep, conn: ConnDep
+    device_id: DeviceIdDep, principal: PrincipalDep, conn: ConnDep, request: Request
 ) -> MqttCredentials:
-    """New MQTT credentials for the device; the old ones stop working."""
-    return _credentials_out(
-        credentials.issue(conn=conn, device_id=device_id, created_by=principal.user_id)
-    )
+    """New MQTT credentials for the device; the old ones stop working (at once, and its open
+    connection is closed, when the broker runs the dynamic-security plugin)."""
+    new = credentials.issue(conn=conn, device_id=device_id, created_by=principal.user_id)
+    _apply_on_broker(request, broker.issue_commands(new.username, new.password))
+    return _credentials_out(new)
+
+
+@router.delete(
+    "/{device_id}/credentials",
+    status_code=204,
+    responses=problem_response(404) | problem_response(503),
+)
+def revoke_credentials(device_id: DeviceIdDep, conn: ConnDep, request: Request) -> Response:
+    """Revoke the device's MQTT credentials (a lost or stolen dongle); rotate to issue new."""
+    credentials.revoke(conn=conn, device_id=device_id)
+    _apply_on_broker(request, broker.revoke_commands(device_id))
+    return Response(status_code=204)
 
 
 @router.post(

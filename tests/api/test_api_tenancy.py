@@ -158,6 +158,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/devices/{device_id}/credentials"): Case(
         {"device_id": "device_a"}, DEVICE_ROLES, DEVICE_SEERS, kind="device"
     ),
+    ("DELETE", "/devices/{device_id}/credentials"): Case(
+        {"device_id": "device_a"}, DEVICE_ROLES, DEVICE_SEERS, kind="device"
+    ),
     ("DELETE", "/auth/keys/{key_id}"): Case(
         {"key_id": "key_a"}, ALL_ROLES, frozenset({"owner_a", "admin"}), kind="key"
     ),
