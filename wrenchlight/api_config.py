@@ -46,16 +46,13 @@ def webhook_config(settings: Settings) -> WebhookConfig:
     return WebhookConfig(allow_private=tuple(settings.webhook_allow_private))
 
 
-def app_from_settings() -> FastAPI:
-    """The API for the configured database, tokens and limits: uvicorn's factory when it runs
-    several worker processes, each building its own app (and connection pool)."""
+def build_app(settings: Settings, database_url: str) -> FastAPI:
+    """The API for ``database_url`` with every setting applied: tokens, limits, webhook
+    network, trusted proxies and, when configured, the broker's live device credentials."""
     from api.main import create_app
 
-    settings = Settings()
-    if not settings.database_url:
-        raise RuntimeError("WRENCHLIGHT_DATABASE_URL is not set")
     app = create_app(
-        settings.database_url,
+        database_url,
         auth=auth_config(settings),
         rate_limits=rate_limits(settings),
         webhooks=webhook_config(settings),
@@ -66,3 +63,12 @@ def app_from_settings() -> FastAPI:
 
         app.state.broker_control = BrokerControl(settings.mqtt_control_url)
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """uvicorn's factory when it runs several worker processes, each building its own app
+    (and connection pool) from the environment."""
+    settings = Settings()
+    if not settings.database_url:
+        raise RuntimeError("WRENCHLIGHT_DATABASE_URL is not set")
+    return build_app(settings, settings.database_url)

@@ -332,8 +332,7 @@ def api_cmd(
     ] = 1,
 ) -> None:
     """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
-    from api.main import serve
-    from wrenchlight.api_config import auth_config, rate_limits, webhook_config
+    from wrenchlight.api_config import build_app
     from wrenchlight.apiserver import port_free
     from wrenchlight.embedded import free_port
 
@@ -367,12 +366,7 @@ def api_cmd(
         os.environ["WRENCHLIGHT_DATABASE_URL"] = database_url
         serve_workers(host, port, workers)
         return
-    serve(
-        database_url,
-        host,
-        port,
-        auth=auth_config(settings),
-        rate_limits=rate_limits(settings),
-        webhooks=webhook_config(settings),
-        trusted_proxies=tuple(settings.trusted_proxies),
-    )
+    import uvicorn
+
+    # Proxy headers are the app's business (trusted_proxies), not uvicorn's default trust.
+    uvicorn.run(build_app(settings, database_url), host=host, port=port, proxy_headers=False)

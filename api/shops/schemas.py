@@ -10,9 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from api.auth.schemas import EMAIL_PATTERN, PASSWORD_MIN
-from orders.directory import Capability, ShopRecord, Verification
-
 from api.figures import Coordinate, Estimate, Hours, InCurrency, Km, Money, Score, Seconds, Share
+from orders.directory import Capability, ShopRecord, Verification
 
 
 class PriceOut(BaseModel):
