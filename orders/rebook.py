@@ -91,12 +91,15 @@ def dismiss_alert(
             )
         # A job bundled into another order's visit leaves that visit; the visit goes on.
         members = conn.execute(
+            "SELECT order_id, status FROM service_orders WHERE alert_id = %s AND status = ANY(%s)",
+            (alert_id, list(OPEN)),
+        ).fetchall()
+        conn.execute(
             "UPDATE service_orders SET status = 'cancelled', bundle_id = NULL, slot_id = NULL, "
             "appointment_starts_at = NULL, appointment_ends_at = NULL, appointment_bay = NULL, "
-            "updated_at = %s WHERE alert_id = %s AND status = ANY(%s) RETURNING order_id, "
-            "(SELECT status FROM service_orders l WHERE l.order_id = service_orders.bundle_id)",
-            (now, alert_id, list(OPEN)),
-        ).fetchall()
+            "updated_at = %s WHERE order_id = ANY(%s)",
+            (now, [int(m[0]) for m in members]),
+        )
         for member, lead_status in members:
             record_event(
                 conn,

@@ -5,7 +5,7 @@ declined or expired order's alert again, and timers that move waiting orders on.
 from datetime import datetime
 
 import pytest
-from dispatch_helpers import MIN, T0, berlin_shops, open_order, policy
+from dispatch_helpers import MIN, T0, berlin_shops, brake_order, open_order, policy
 
 from orders.dispatch import cancel, owner_confirm, propose, reschedule, schedule
 from orders.errors import NotRebookable
@@ -153,3 +153,19 @@ def test_a_scheduled_visit_keeps_its_appointment_fields(conn):
     assert visit == slot[:3] and slot[0] == starts and order.shop_id == slot[3] == shops["A"]
     moved = reschedule(conn=conn, order_id=order_id, now=T0 + MIN, actor="owner")
     assert get_order(conn=conn, order_id=order_id).appointment_starts_at == moved != starts
+
+
+def test_dismissing_a_bundled_job_takes_it_out_of_the_visit(conn):
+    berlin_shops(conn)
+    vehicle_id, oil = open_order(conn)
+    propose(conn=conn, order_id=oil, now=T0, policy=policy(mode="auto"), consent="auto_book")
+    schedule(conn=conn, order_id=oil, now=T0, actor="system:auto-book")
+    brakes = brake_order(conn, vehicle_id)
+    alert_id = get_order(conn=conn, order_id=brakes).alert_id
+    assert dismiss_alert(
+        conn=conn, alert_id=alert_id, now=T0 + MIN, actor="owner", reason="measured: fine"
+    ) == [brakes]
+    left = get_order(conn=conn, order_id=brakes)
+    assert (left.status, left.bundle_id, left.appointment_starts_at) == ("cancelled", None, None)
+    assert history(conn, brakes)[-2][2:4] == ("scheduled", "cancelled")
+    assert _status(conn, oil) == "scheduled"  # the visit goes on for the oil

@@ -6,6 +6,7 @@ from dispatch_helpers import MIN, T0, berlin_shops, brake_order, open_order, pol
 from orders_helpers import NOW, vehicle_with_alert
 
 from orders.dispatch import propose, schedule
+from orders.feedback import check_in
 from orders.lifecycle import history
 from orders.offers import respond
 from orders.service import dispatch_open_alerts, get_order
@@ -27,8 +28,6 @@ def test_a_job_arriving_after_the_visit_was_booked_joins_it(conn):
     assert _visit(conn, oil)[:2] == ("scheduled", shops["A"])
     assert "joins the visit of order" in history(conn, brakes)[-1][5]
     # One visit: checking the car in moves both jobs.
-    from orders.feedback import check_in
-
     check_in(conn=conn, order_id=oil, now=T0 + MIN, actor="shop")
     assert get_order(conn=conn, order_id=brakes).status == "checked_in"
 
