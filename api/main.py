@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel, ConfigDict
 
 import db
+from api.alerts.router import router as alerts_router
 from api.audit.middleware import audit_writes
 from api.audit.router import router as audit_router
 from api.auth.config import AuthConfig
@@ -39,6 +40,7 @@ AUTHENTICATED = (
     vehicles_router,
     devices_router,
     orders_router,
+    alerts_router,
     shops_router,
     fleets_router,
     audit_router,

@@ -44,6 +44,20 @@ from orders.slots import Slot, book_slot, release_slot
 
 CAPABILITY_OF_JOB = {job.job_code: job.capability for job in (*CATALOGUE.values(), REAR_PADS)}
 EV_FUELS = ("electric", "hybrid")
+NO_APPOINTMENT = {
+    "appointment_starts_at": None,
+    "appointment_ends_at": None,
+    "appointment_bay": None,
+}
+
+
+def appointment(slot: Slot) -> dict[str, Any]:
+    """The order's appointment fields for a booked slot (the shop is the order's)."""
+    return {
+        "appointment_starts_at": slot.starts_at,
+        "appointment_ends_at": slot.ends_at,
+        "appointment_bay": slot.bay,
+    }
 
 
 def propose(
@@ -248,7 +262,8 @@ def schedule(
             actor=actor,
             now=now,
             reason=f"booked {slot.starts_at.isoformat()}",
-            set_fields={"slot_id": slot.slot_id, "service_due_at": slot.ends_at},
+            set_fields={"slot_id": slot.slot_id, "service_due_at": slot.ends_at}
+            | appointment(slot),
         )
     return slot.starts_at
 
@@ -271,10 +286,20 @@ def reschedule(
     with conn.transaction():
         release_slot(conn=conn, order_id=order_id)
         slot = _book(conn, order, now=now, slot_id=slot_id)
+        # The visit moves with its bundled jobs.
         conn.execute(
-            "UPDATE service_orders SET slot_id = %s, service_due_at = %s, updated_at = %s "
-            "WHERE order_id = %s",
-            (slot.slot_id, slot.ends_at, now, order_id),
+            "UPDATE service_orders SET slot_id = %(slot)s, service_due_at = %(ends)s, "
+            "appointment_starts_at = %(starts)s, appointment_ends_at = %(ends)s, "
+            "appointment_bay = %(bay)s, updated_at = %(now)s "
+            "WHERE order_id = %(order)s OR bundle_id = %(order)s",
+            {
+                "slot": slot.slot_id,
+                "starts": slot.starts_at,
+                "ends": slot.ends_at,
+                "bay": slot.bay,
+                "now": now,
+                "order": order_id,
+            },
         )
         record_event(
             conn,
@@ -295,7 +320,15 @@ def cancel(
 ) -> None:
     """Cancel an order: its slot is freed and its pending offers withdrawn."""
     with conn.transaction():
-        transition(conn, order_id=order_id, to="cancelled", actor=actor, now=now, reason=reason)
+        transition(
+            conn,
+            order_id=order_id,
+            to="cancelled",
+            actor=actor,
+            now=now,
+            reason=reason,
+            set_fields=NO_APPOINTMENT,
+        )
         release_slot(conn=conn, order_id=order_id)
         conn.execute(
             "UPDATE service_offers SET response = 'withdrawn', responded_at = %s "
@@ -311,9 +344,9 @@ def free_slots(
     order = load_order(conn, order_id)
     before = window_end(order, now)
     rows = conn.execute(
-        "SELECT slot_id, shop_id, starts_at, ends_at FROM shop_slots WHERE shop_id = %s "
+        "SELECT slot_id, shop_id, starts_at, ends_at, bay FROM shop_slots WHERE shop_id = %s "
         "AND order_id IS NULL AND starts_at >= %s AND ends_at <= %s "
         "ORDER BY starts_at, bay LIMIT %s",
         (order.shop_id, now, before, limit),
     ).fetchall()
-    return [Slot(int(r[0]), int(r[1]), r[2], r[3]) for r in rows]
+    return [Slot(int(r[0]), int(r[1]), r[2], r[3], int(r[4])) for r in rows]

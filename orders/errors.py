@@ -8,6 +8,9 @@ Exceptions::
      ├── IllegalTransition      (lifecycle: the order's status does not allow the step)
      ├── ImplausibleReport      (feedback: a reading that cannot be true, e.g. the odometer
      │                           below the car's last known reading)
+     ├── AlertNotFound          (rebook: no alert with this id)
+     ├── NotRebookable          (rebook, dismiss: the order still stands, or its alert is
+     │                           resolved)
      ├── OfferClosed            (the offer was answered, withdrawn or has expired)
      │    └── OfferLost         (another shop accepted this order first)
      └── ImportFailed           (directory.py: invalid rows of an import file)
@@ -34,6 +37,14 @@ class IllegalTransition(OrdersError):
 
 class ImplausibleReport(OrdersError):
     """A service report with a reading that cannot be true; the message says which and why."""
+
+
+class AlertNotFound(OrdersError):
+    """No alert with this id."""
+
+
+class NotRebookable(OrdersError):
+    """The order still stands or its alert is resolved: there is nothing to book again."""
 
 
 class OfferClosed(OrdersError):

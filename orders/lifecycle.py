@@ -24,6 +24,11 @@ from orders.errors import IllegalTransition, OrderNotFound
 OPEN = ("proposed", "offered", "accepted", "scheduled", "checked_in", "in_service")
 TERMINAL = ("completed", "declined", "cancelled", "expired")
 
+# The steps at which a shop holds the order. Before that the order's shop is only the best
+# ranked one (offers may go to several), so an event names a shop only from acceptance on:
+# the timeline never names a shop the order did not go to.
+HELD = ("accepted", "scheduled", "checked_in", "in_service", "completed")
+
 # Where each status may be reached from.
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "offered": ("proposed", "offered"),
@@ -94,6 +99,8 @@ def transition(
                 raise OrderNotFound(order_id)
             raise IllegalTransition(order_id, current[0], to)
         previous, shop_id = row
+        if to not in HELD and previous not in HELD:
+            shop_id = None
         record_event(
             conn,
             order_id=order_id,

@@ -31,6 +31,12 @@ class DispatchPolicy:
     candidates: int = 10
     # When no shop has a slot before the due date, look this far ahead instead.
     fallback_window: timedelta = timedelta(days=14)
+    # Waiting states move on by themselves (sla.check_timers): the owner is reminded of a
+    # proposal this long after it was made, an order nobody could match is escalated after
+    # this long, and a visit the car did not come to expires this long after its slot.
+    owner_reminder: timedelta = timedelta(days=2)
+    unmatched_escalation: timedelta = timedelta(days=1)
+    no_show_grace: timedelta = timedelta(days=1)
     weights: MatchWeights = field(default_factory=MatchWeights)
 
 

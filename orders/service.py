@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from orders.bundles import Lead, find_lead, rematch
 from orders.dispatch import propose, schedule
 from orders.errors import OrderNotFound, OrdersError
 from orders.jobs import job_for
@@ -57,6 +58,9 @@ class Order:
     dispatch_mode: str | None = None
     consent: str | None = None
     escalated: bool = False
+    appointment_starts_at: datetime | None = None
+    appointment_ends_at: datetime | None = None
+    appointment_bay: int | None = None
 
 
 def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any]:
@@ -91,13 +95,21 @@ def _evidence(conn: psycopg.Connection, alert: tuple[Any, ...]) -> dict[str, Any
     return evidence
 
 
-# An order of another unresolved alert of the same vehicle and kind: alerts come in tiers
-# (change soon, due now, overdue), and a component gets one order, for the first tier raised.
+# Orders that ended without the work being done: they no longer serve their alert, which
+# may get a new order (a rebooking).
+ENDED = ("declined", "cancelled", "expired")
+
+# A standing order of another unresolved alert of the same vehicle and kind: alerts come in
+# tiers (change soon, due now, overdue), and a component gets one order, for the first tier
+# raised.
 SIBLING_ORDER = (
     "SELECT o.order_id FROM alerts b JOIN service_orders o ON o.alert_id = b.alert_id "
     "WHERE b.vehicle_id = %s AND b.kind = %s AND b.status <> 'resolved' "
-    "ORDER BY o.order_id LIMIT 1"
+    "AND o.status <> ALL(%s) ORDER BY o.order_id LIMIT 1"
 )
+# How long an order that no shop took, or that expired, rests before dispatch books the
+# still-open alert again by itself (a cancelled one waits for its owner: rebook or dismiss).
+REBOOK_AFTER = timedelta(days=1)
 
 
 # How long after the alert a job is due when the prediction projects no date, by tier.
@@ -111,8 +123,6 @@ DUE_AFTER = {
     "high": timedelta(days=3),
     "critical": timedelta(days=1),
 }
-# Open orders of one vehicle due within this long of each other become one visit.
-BUNDLE_WINDOW = timedelta(days=7)
 
 
 def due_by(*, tier: str, evidence: dict[str, Any], raised_at: datetime) -> datetime:
@@ -148,20 +158,6 @@ def _supersede_stale(
         )
 
 
-def _bundle_lead(
-    conn: psycopg.Connection, vehicle_id: int, component: str, due: datetime
-) -> int | None:
-    """The open, not yet scheduled lead order of another component of this vehicle due
-    within the bundling window, if any."""
-    row = conn.execute(
-        "SELECT order_id FROM service_orders WHERE vehicle_id = %s AND component <> %s "
-        "AND bundle_id IS NULL AND status IN ('proposed', 'offered', 'accepted') "
-        "AND due_by BETWEEN %s AND %s ORDER BY due_by, order_id LIMIT 1",
-        (vehicle_id, component, due - BUNDLE_WINDOW, due + BUNDLE_WINDOW),
-    ).fetchone()
-    return None if row is None else int(row[0])
-
-
 def create_order_for_alert(
     *, conn: psycopg.Connection, alert_id: int, now: datetime | None = None
 ) -> int | None:
@@ -175,7 +171,8 @@ def create_order_for_alert(
     now = now or datetime.now(UTC)
     with conn.transaction():
         existing = conn.execute(
-            "SELECT order_id FROM service_orders WHERE alert_id = %s", (alert_id,)
+            "SELECT order_id FROM service_orders WHERE alert_id = %s AND status <> ALL(%s)",
+            (alert_id, list(ENDED)),
         ).fetchone()
         if existing is not None:
             return int(existing[0])
@@ -189,7 +186,7 @@ def create_order_for_alert(
         ).fetchone()
         if alert is None:
             return None
-        sibling = conn.execute(SIBLING_ORDER, (alert[1], alert[2])).fetchone()
+        sibling = conn.execute(SIBLING_ORDER, (alert[1], alert[2], list(ENDED))).fetchone()
         if sibling is not None:
             return int(sibling[0])
         vehicle_id, component = int(alert[1]), str(alert[2])
@@ -205,6 +202,9 @@ def create_order_for_alert(
             else nearest_shop(conn=conn, lat=lat, lon=lon, capability=job.capability)
         )
         due = due_by(tier=alert[9], evidence=alert[10] or {}, raised_at=alert[11])
+        lead = find_lead(
+            conn, vehicle_id=vehicle_id, component=component, due=due, capability=job.capability
+        )
         row = conn.execute(
             "INSERT INTO service_orders (vehicle_id, alert_id, shop_id, status, vin, odometer_km, "
             "issue, evidence, job_code, job_description, parts, distance_km, component, "
@@ -227,7 +227,7 @@ def create_order_for_alert(
                 component,
                 alert[9],
                 due,
-                _bundle_lead(conn, vehicle_id, component, due),
+                lead and lead.order_id,
                 now,
                 now,
             ),
@@ -239,29 +239,63 @@ def create_order_for_alert(
                 (alert_id, vehicle_id, component, list(OPEN)),
             ).fetchone()
             return None if again is None else int(again[0])
+        # The timeline names only shops the order went to: the nearest shop is a suggestion,
+        # not a shop that saw the order.
         note = (
-            f"matched {shop.name} at {shop.distance_km:.1f} km"
+            f"from alert {alert_id}; nearest capable shop {shop.distance_km:.1f} km away"
             if shop
-            else f"no shop with {job.capability} found"
+            else f"from alert {alert_id}; no shop with {job.capability} found"
         )
+        if lead is not None:
+            note = lead.note(_shop_name(conn, lead.shop_id))
+            _join(conn, int(row[0]), lead, now)
         conn.execute(
             "INSERT INTO service_order_events (order_id, status, actor, note, at) "
-            "VALUES (%s, 'proposed', 'system', %s, %s)",
-            (row[0], note, now),
+            "VALUES (%s, %s, 'system', %s, %s)",
+            (row[0], lead.status if lead else "proposed", note, now),
         )
         return int(row[0])
 
 
+def _shop_name(conn: psycopg.Connection, shop_id: int | None) -> str | None:
+    row = conn.execute("SELECT name FROM shops WHERE shop_id = %s", (shop_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _join(conn: psycopg.Connection, order_id: int, lead: Lead, now: datetime) -> None:
+    """The new order takes its lead's step, shop and appointment: one visit."""
+    if lead.status == "proposed":
+        rematch(conn, lead, now)
+        return
+    fields = {k: v for k, v in lead.fields.items() if v is not None}
+    assignments = ", ".join(f"{col} = %({col})s" for col in fields)
+    conn.execute(
+        f"UPDATE service_orders SET status = %(status)s, {assignments} "
+        "WHERE order_id = %(order_id)s",
+        fields | {"status": lead.status, "order_id": order_id},
+    )
+
+
 def dispatch_open_alerts(*, conn: psycopg.Connection, now: datetime | None = None) -> list[int]:
-    """Create orders for every open alert that has none and whose component (vehicle and
-    kind) has no order through another tier's alert; return the new orders' ids."""
+    """Create orders for every open alert whose component (vehicle and kind) no order serves;
+    return the new orders' ids.
+
+    An order serves while it is open or completed. One that no shop took or that expired
+    stops serving ``REBOOK_AFTER`` after it ended, and dispatch books the alert again by
+    itself (the owner was told of the end through the order's status change). A cancelled
+    order keeps serving its own alert: its owner decided, and rebooks or dismisses the alert
+    (``orders.rebook``); a new tier's alert of the component gets a new order.
+    """
     now = now or datetime.now(UTC)
     rows = conn.execute(
-        "SELECT a.alert_id FROM alerts a LEFT JOIN service_orders o USING (alert_id) "
-        "WHERE a.status = 'open' AND o.order_id IS NULL AND NOT EXISTS ("
+        "SELECT a.alert_id FROM alerts a WHERE a.status = 'open' AND NOT EXISTS ("
         "  SELECT 1 FROM alerts b JOIN service_orders s ON s.alert_id = b.alert_id "
-        "  WHERE b.vehicle_id = a.vehicle_id AND b.kind = a.kind AND b.status <> 'resolved') "
-        "ORDER BY a.alert_id"
+        "  WHERE b.vehicle_id = a.vehicle_id AND b.kind = a.kind AND b.status <> 'resolved' "
+        "  AND (s.status NOT IN ('declined', 'expired', 'cancelled') "
+        "       OR (s.status = 'cancelled' AND b.alert_id = a.alert_id) "
+        "       OR (s.status <> 'cancelled' AND s.updated_at > %s))) "
+        "ORDER BY a.alert_id",
+        (now - REBOOK_AFTER,),
     ).fetchall()
     created: list[int] = []
     for (alert_id,) in rows:
@@ -275,7 +309,8 @@ ORDER_SELECT = (
     "SELECT o.order_id, o.vehicle_id, o.alert_id, o.status, o.vin, o.odometer_km, o.issue, "
     "o.evidence, o.job_code, o.job_description, o.parts, o.shop_id, s.name, o.distance_km, "
     "o.created_at, o.updated_at, o.component, o.urgency, o.due_by, o.bundle_id, o.match, "
-    "o.estimate, o.dispatch_mode, o.consent, o.escalated "
+    "o.estimate, o.dispatch_mode, o.consent, o.escalated, o.appointment_starts_at, "
+    "o.appointment_ends_at, o.appointment_bay "
     "FROM service_orders o LEFT JOIN shops s USING (shop_id) "
 )
 

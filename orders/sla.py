@@ -6,8 +6,16 @@
 | shop_response | an offer's ``expires_at`` (default 5 minutes after it was sent) | the offer expires and the order cascades to the next shops |
 | appointment_confirmation | ``confirm_due_at`` of an accepted order not yet scheduled | escalated to an operator |
 | in_service_overdue | ``service_due_at`` of an order still in service | escalated to an operator |
+| owner_reminder | ``owner_reminder`` (2 days) after a proposal the owner has not answered | a ``reminder`` event on the order, NOTIFY |
+| unmatched | ``unmatched_escalation`` (1 day) after an order no shop was matched to | escalated to an operator |
+| no_show | ``no_show_grace`` (1 day) after the end of a slot the car did not come to | the order expires |
 
-An order the owner never confirmed expires at its due date. ``check_timers`` is idempotent:
+Nothing waits forever for a person: a proposal the owner never confirmed, and an order never
+matched, expire at the due date; an accepted order nobody booked a slot for expires at the
+end of its booking window; a missed appointment expires. Each is a status change, so the
+owner hears of it through ``order.status_changed`` (webhooks and live events), and the alert
+stays open: dispatch books it again (``service.REBOOK_AFTER``), or the owner rebooks or
+dismisses it (``rebook.py``). ``check_timers`` is idempotent:
 ``sla_breaches`` has one row per (order, timer, deadline), and only a new row raises events.
 The clock is the caller's ``now``; a breach is also announced with NOTIFY ``wl_order_sla``.
 """  # noqa: E501
@@ -20,9 +28,10 @@ from datetime import datetime
 
 import psycopg
 
-from orders.lifecycle import record_event, transition
+from orders.lifecycle import record_event
 from orders.offers import cascade
 from orders.policy import DispatchPolicy
+from orders.waiting import move_on, remind
 
 CHANNEL = "wl_order_sla"
 
@@ -127,20 +136,9 @@ def check_timers(
                 escalate=True,
             )
             found += [b] if b else []
-        unconfirmed = conn.execute(
-            "SELECT order_id FROM service_orders WHERE status = 'proposed' AND consent = 'propose' "
-            "AND match IS NOT NULL AND bundle_id IS NULL AND due_by <= %s",
-            (now,),
-        ).fetchall()
-        for (order_id,) in unconfirmed:
-            transition(
-                conn,
-                order_id=order_id,
-                to="expired",
-                actor="system",
-                now=now,
-                reason="the owner did not confirm before the due date",
-            )
+        reminded = remind(conn, now=now, policy=policy)
+        found += [Breach(int(o), "owner_reminder", due) for o, due in reminded]
+        found += move_on(conn, now=now, policy=policy, breach=_breach)
     for order_id in sorted({int(r[0]) for r in expired}):
         cascade(conn=conn, order_id=order_id, now=now, policy=policy)
     return found

@@ -44,6 +44,7 @@ class Slot:
     shop_id: int
     starts_at: datetime
     ends_at: datetime
+    bay: int = 1
 
 
 def open_slots(
@@ -79,7 +80,7 @@ def book_slot(
         "  AND starts_at >= %(after)s AND ends_at <= %(before)s "
         "  AND (%(slot_id)s::bigint IS NULL OR slot_id = %(slot_id)s) "
         "  ORDER BY starts_at, bay LIMIT 1 FOR UPDATE SKIP LOCKED) "
-        "RETURNING slot_id, shop_id, starts_at, ends_at",
+        "RETURNING slot_id, shop_id, starts_at, ends_at, bay",
         {
             "order_id": order_id,
             "shop_id": shop_id,
@@ -88,7 +89,7 @@ def book_slot(
             "slot_id": slot_id,
         },
     ).fetchone()
-    return None if row is None else Slot(int(row[0]), int(row[1]), row[2], row[3])
+    return None if row is None else Slot(int(row[0]), int(row[1]), row[2], row[3], int(row[4]))
 
 
 def release_slot(*, conn: psycopg.Connection, order_id: int) -> None:

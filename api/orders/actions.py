@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 
 from api.problems import ProblemError
 from orders.errors import (
+    AlertNotFound,
     IllegalTransition,
     ImplausibleReport,
+    NotRebookable,
     OfferClosed,
     OfferLost,
     OrderNotFound,
@@ -36,6 +38,15 @@ def order_problems() -> Iterator[None]:
         yield
     except OrderNotFound as exc:
         raise ProblemError(404, "order-not-found", "Order not found", str(exc)) from exc
+    except AlertNotFound as exc:
+        raise ProblemError(404, "alert-not-found", "Alert not found", str(exc)) from exc
+    except NotRebookable as exc:
+        raise ProblemError(
+            409,
+            "not-rebookable",
+            "Nothing to book again",
+            f"{exc}; cancel the standing order first, or look at the car's open alerts",
+        ) from exc
     except ImplausibleReport as exc:
         raise ProblemError(
             422, "implausible-report", "A reading cannot be true", f"{exc}; correct and resend"

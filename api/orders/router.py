@@ -23,7 +23,7 @@ from api.orders.schemas import (
 )
 from api.pagination import CursorQuery, LimitQuery
 from api.problems import forbidden, problem_response
-from orders import dispatch, feedback, offers
+from orders import dispatch, feedback, offers, rebook
 from orders.errors import OrderNotFound
 from orders.feedback import WorkReport
 from orders.policy import DispatchPolicy
@@ -160,6 +160,15 @@ def answer_survey(
     with order_problems():
         feedback.answer_survey(conn=conn, order_id=order_id, score=body.score, now=now())
     return _detail(conn, order_id)
+
+
+@router.post("/{order_id}/rebook", response_model=OrderDetail, status_code=201, responses=CONFLICTS)
+def rebook_order(conn: ConnDep, principal: VehicleSide, order_id: OrderIdDep) -> OrderDetail:
+    """A new order for the still-open alert of a cancelled, declined or expired order; 409
+    while the order stands or when its alert is resolved. The new order is proposed afresh."""
+    with order_problems():
+        new = rebook.rebook(conn=conn, order_id=order_id, now=now(), actor=principal.subject)
+    return _detail(conn, new)
 
 
 Step = Literal["schedule", "reschedule", "check-in", "start", "cancel"]

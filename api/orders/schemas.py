@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.figures import Estimate, Km
+from api.figures import Estimate, Hours, Km
 
 OrderStatus = Literal[
     "proposed",
@@ -48,6 +48,16 @@ class PartOut(BaseModel):
     unit: str
 
 
+class Appointment(BaseModel):
+    """The booked visit: when, where, which bay."""
+
+    starts_at: datetime
+    ends_at: datetime
+    duration_h: Hours = Field(description="The slot's length")
+    shop_id: int = Field(description="The shop the visit is booked at")
+    bay: int | None = Field(None, description="The shop's bay, when the slot names one")
+
+
 class OrderOut(BaseModel):
     """A pre-filled service order."""
 
@@ -77,6 +87,9 @@ class OrderOut(BaseModel):
     dispatch_mode: Literal["auto", "sequential", "broadcast"] | None = None
     consent: Literal["auto_book", "propose"] | None = None
     escalated: bool = False
+    appointment: Appointment | None = Field(
+        None, description="The booked visit; null until a slot is booked and after cancelling"
+    )
 
 
 class OrderPage(BaseModel):
@@ -184,6 +197,16 @@ class SlotOut(BaseModel):
     ends_at: datetime
 
 
+class DismissIn(BaseModel):
+    """Why the alert is dismissed without a service."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "pads replaced at a garage abroad"}]}
+    )
+
+    reason: str = Field(min_length=1, max_length=500, pattern=r"\S")
+
+
 class SurveyIn(BaseModel):
     """The owner's recommendation of the shop."""
 
@@ -212,6 +235,9 @@ class EventOut(BaseModel):
     status: str
     actor: str
     note: str | None
+    shop_id: int | None = Field(
+        None, description="The shop holding the order at this step (from its acceptance on)"
+    )
 
 
 class OrderDetail(OrderOut):

@@ -10,6 +10,7 @@ import orders.service
 from api import access
 from api.auth.principal import Principal
 from api.orders.schemas import (
+    Appointment,
     EventOut,
     JobOut,
     OfferOut,
@@ -60,6 +61,20 @@ def _out(order: orders.Order) -> OrderOut:
         dispatch_mode=order.dispatch_mode,  # type: ignore[arg-type]  # CHECK matches Literal
         consent=order.consent,  # type: ignore[arg-type]  # CHECK matches Literal
         escalated=order.escalated,
+        appointment=_appointment(order),
+    )
+
+
+def _appointment(order: orders.Order) -> Appointment | None:
+    starts, ends = order.appointment_starts_at, order.appointment_ends_at
+    if starts is None or ends is None or order.shop_id is None:
+        return None
+    return Appointment(
+        starts_at=starts,
+        ends_at=ends,
+        duration_h=(ends - starts).total_seconds() / 3600,
+        shop_id=order.shop_id,
+        bay=order.appointment_bay,
     )
 
 
@@ -72,7 +87,7 @@ def detail(*, conn: psycopg.Connection, order_id: int) -> OrderDetail:
         (order_id,),
     ).fetchall()
     events = conn.execute(
-        "SELECT at, kind, from_status, status, actor, note FROM service_order_events "
+        "SELECT at, kind, from_status, status, actor, note, shop_id FROM service_order_events "
         "WHERE order_id = %s ORDER BY at, id",
         (order_id,),
     ).fetchall()

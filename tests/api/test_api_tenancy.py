@@ -65,6 +65,12 @@ def world(conn) -> World:
             "RETURNING order_id",
             (vehicle, shop, vin),
         )
+        alert = _one(
+            conn,
+            "INSERT INTO alerts (vehicle_id, kind, severity, message) "
+            "VALUES (%s, 'brake_pads', 'warning', 'Front pads 3.9 mm') RETURNING alert_id",
+            (vehicle,),
+        )
         device = f"dongle-{t}"
         conn.execute(
             "INSERT INTO devices (device_id, vehicle_id) VALUES (%s, %s)", (device, vehicle)
@@ -96,6 +102,7 @@ def world(conn) -> World:
             f"fleet_{t}": fleet,
             f"shop_{t}": shop,
             f"order_{t}": order,
+            f"alert_{t}": alert,
             f"device_{t}": device,
             f"key_{t}": create_key(conn=conn, user_id=owner.user_id).key_id,
         }
@@ -275,6 +282,19 @@ MATRIX |= {
         VEHICLE_SIDE_A,
         body={"reason": "sold the car"},
         kind="order",
+        also_ok=CONFLICT,
+    ),
+    # Booking again is the vehicle's side's (409 while the order stands), and so is dismissing
+    # an alert (409 once it is dismissed).
+    ("POST", "/service-orders/{order_id}/rebook"): Case(
+        ORDER_A, VEHICLE_SIDE, VEHICLE_SIDE_A, body={}, kind="order", also_ok=CONFLICT
+    ),
+    ("POST", "/alerts/{alert_id}/dismiss"): Case(
+        {"alert_id": "alert_a"},
+        VEHICLE_SIDE,
+        VEHICLE_SIDE_A,
+        body={"reason": "replaced abroad"},
+        kind="alert",
         also_ok=CONFLICT,
     ),
     # Only admins name the fleet (or shop) whose events a new subscription gets.

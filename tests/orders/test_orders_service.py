@@ -38,7 +38,9 @@ def test_alert_becomes_one_prefilled_order_at_nearest_capable_shop(conn, shops):
     assert prediction["oil_life_pct"] == 12.0 and prediction["remaining_km"] == 640
     assert "state" not in prediction
     events = conn.execute("SELECT status, actor, note FROM service_order_events").fetchall()
-    assert events == [("proposed", "system", f"matched {name} at {distance:.1f} km")]
+    # The nearest shop is a suggestion: the timeline names only shops the order went to.
+    note = f"from alert {alert_id}; nearest capable shop {distance:.1f} km away"
+    assert events == [("proposed", "system", note)]
 
 
 def test_dispatch_creates_orders_for_open_alerts_without_one(conn, shops):

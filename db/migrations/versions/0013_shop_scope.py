@@ -16,7 +16,7 @@ from alembic import op
 
 revision = "0013"
 # The integrator chains this after 0012; until 0012 exists on this branch, tests run it on 0011.
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
