@@ -227,7 +227,7 @@ def test_the_command_line_records_an_analysis_by_vin(conn, vehicle, db_url, monk
     assert (doc["vehicle_id"], doc["life_left_pct"], doc["sd_pct"]) == (vehicle, 61.0, 3.0)
     assert doc["drained"] is False and doc["recorded_by"] == "cli"
     text = runner.invoke(app, [*args, "--drained"])
-    assert text.exit_code == 0 and "counts for nothing" in text.stdout
+    assert text.exit_code == 0 and "does not calibrate the model" in text.stdout
     for bad, why in (
         (["predictive", "oil-analysis", "WLNOSUCH000000000", "--life-left", "5"], "no vehicle"),
         ([*args, "--sampled-at", "2026-11-20T09:30:00"], "time zone"),
