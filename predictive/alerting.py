@@ -68,16 +68,18 @@ def slack_km(
     km_since_change: npt.ArrayLike,
     km_per_day: npt.ArrayLike,
     min_km: float = 1.0,
+    left_pct: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """Km of pessimistic life left beyond the lead needed; the alert is due at or below 0.
 
-    The pessimistic life left is spent at the interval's own pessimistic rate (consumed per
-    km since the change). Before ``min_km`` of driving the rate is unknown and nothing is due
-    unless the life is already gone.
+    The pessimistic life left (100 − ``consumed_pess``, or ``left_pct`` where a lab measured
+    it: ``oil_anchor``) is spent at the interval's own pessimistic rate (consumed per km since
+    the change). Before ``min_km`` of driving the rate is unknown and nothing is due unless
+    the life is already gone.
     """
     consumed = np.asarray(consumed_pess, dtype=np.float64)
     km = np.asarray(km_since_change, dtype=np.float64)
-    left_pct = 100.0 - consumed
+    left_pct = 100.0 - consumed if left_pct is None else np.asarray(left_pct, dtype=np.float64)
     per_km = consumed / np.maximum(km, min_km)
     with np.errstate(divide="ignore", invalid="ignore"):
         left_km = np.where(per_km > 0, left_pct / per_km, np.inf)

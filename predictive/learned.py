@@ -20,6 +20,7 @@ wrong-version or untrusted artifact. Pure numpy and scikit-learn; no database, n
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,9 @@ ARTIFACT_VERSION = "wl-learned-2"  # 2: finer temperature bands, load split
 OIL_FILE = f"oil_correction-{ARTIFACT_VERSION}.skops"
 PAD_FILE = f"pad_prior-{ARTIFACT_VERSION}.skops"
 MANIFEST_FILE = "manifest.json"
+# Where `wrenchlight predictive train` writes and the evaluator and the API look (relative to
+# the process's working directory).
+DEFAULT_DIR = Path("wrenchlight-models")
 QUANTILES = (0.1, 0.5, 0.9)
 
 # Oil below ~40 °C at key-on is the usual definition of a cold start: fuel and water collect
@@ -388,3 +392,19 @@ def load_models(directory: Path) -> LearnedModels:
     if not (isinstance(pad_models, list) and len(pad_models) == 2):
         raise ArtifactError(f"{PAD_FILE} does not hold two axle models")
     return LearnedModels(OilCorrection(oil_models), PadPrior(pad_models), manifest)
+
+
+def find_models(directory: Path = DEFAULT_DIR) -> LearnedModels | None:
+    """The learned models in ``directory``, None when it holds none (physics only); read once
+    per manifest written. ``ArtifactError`` as ``load_models``."""
+    try:
+        written = (directory / MANIFEST_FILE).stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    return _load_cached(directory.resolve(), written)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(directory: Path, written_ns: int) -> LearnedModels:
+    # Keyed by the manifest's mtime: a new training run is picked up, an old one not reread.
+    return load_models(directory)

@@ -9,11 +9,17 @@ analysis is one look at that factor (``learned.vehicle_calibration``):
 - of a sample taken part-way through an interval: counted for that interval only, since the
   drained oil's analysis at its end says the same more completely.
 
-``record`` stores an analysis with the fleet model's predicted consumption at that point (the
-newest learned prediction at or before the sample: the evaluator runs as data arrives, so it
-is at most one pass old) and resolves the vehicle's open ``oil_sample`` alert. The evaluator
-reads them with the vehicle (``OBSERVATIONS_SQL``). Without a learned prediction to compare
-with, the analysis is stored but counts for nothing.
+``record`` stores an analysis with the newest oil prediction at or before the sample (the
+evaluator runs as data arrives, so it is at most one pass old) and, when that prediction is a
+learned one, the fleet model's predicted consumption there; it resolves the vehicle's open
+``oil_sample`` alert. The evaluator reads them with the vehicle (``OBSERVATIONS_SQL``): without
+a learned prediction to compare with, an analysis does not calibrate the model.
+
+The newest part-way sample of the current interval is also the oil life's anchor
+(``ANCHOR_SQL``, ``OilAnchor``): a lab's measure of the oil in the engine is better evidence
+than any model of it, so the oil life is the life it measured less what the model says was
+consumed since (from the totals of the prediction it was compared with). ``lab_results``
+records an analysis and publishes that oil life at once.
 
 Errors: ``OilAnalysisError`` (a ``ValueError``) for an unknown vehicle or impossible figures.
 """
@@ -51,6 +57,21 @@ SAMPLE_ASKED_SQL = (
     "coalesce(vehicles.oil_changed_at, '-infinity'::timestamptz))"
 )
 
+# The oil life's anchor, as one column of the ``vehicles`` row: the newest part-way sample
+# since the last change, with the totals of the oil prediction it was compared with (null when
+# none was made in this interval before the sample: nothing counted as consumed before it).
+ANCHOR_SQL = (
+    "(SELECT jsonb_build_object('analysis_id', a.analysis_id, 'life_left_pct', a.life_left_pct, "
+    "'sd_pct', a.sd_pct, 'sampled_s', extract(epoch FROM a.sampled_at)::float8, "
+    "'calibrates', a.predicted_consumed_pct IS NOT NULL, 'version', p.model_version, "
+    "'state', p.evidence->'state') FROM oil_analyses a LEFT JOIN predictions p "
+    "ON p.vehicle_id = a.vehicle_id AND p.model = 'oil_life' "
+    "AND p.prediction_id = a.prediction_id WHERE a.vehicle_id = vehicles.vehicle_id "
+    "AND NOT a.drained AND a.sampled_at > "
+    "coalesce(vehicles.oil_changed_at, '-infinity'::timestamptz) "
+    "ORDER BY a.sampled_at DESC, a.analysis_id DESC LIMIT 1)"
+)
+
 COLUMNS = (
     "analysis_id, vehicle_id, sampled_at, drained, life_left_pct, sd_pct, odometer_km, "
     "predicted_consumed_pct, prediction_id, lab, recorded_by, created_at"
@@ -84,6 +105,34 @@ class OilAnalysis:
         return cls(*row)
 
 
+@dataclass(frozen=True)
+class OilAnchor:
+    """The newest part-way analysis of the current interval (``ANCHOR_SQL``)."""
+
+    analysis_id: int
+    life_left_pct: float
+    sd_pct: float
+    sampled_s: float
+    calibrates: bool  # also one of the learned model's observations
+    version: str | None  # the model version of the prediction compared with, if any
+    state: dict[str, Any] | None  # that prediction's oil totals
+
+
+def anchor(column: dict[str, Any] | None) -> OilAnchor | None:
+    """The ``ANCHOR_SQL`` column as an ``OilAnchor`` (None: no part-way sample)."""
+    if column is None:
+        return None
+    return OilAnchor(
+        int(column["analysis_id"]),
+        float(column["life_left_pct"]),
+        float(column["sd_pct"]),
+        float(column["sampled_s"]),
+        bool(column["calibrates"]),
+        column.get("version"),
+        column.get("state"),
+    )
+
+
 def observations(column: Any) -> tuple[learned.OilObservation, ...]:
     """The ``OBSERVATIONS_SQL`` column as the model's observations."""
     return tuple(learned.OilObservation(float(m), float(p), float(sd)) for m, p, sd in column or ())
@@ -96,20 +145,18 @@ def _fleet_prediction(
     drained: bool,
     baseline_s: float | None,
 ) -> tuple[int | None, float | None]:
-    """The newest learned oil prediction at or before the sample, and its fleet median
-    consumption; a part-way sample only compares with a prediction of the current interval
-    (whose oil change is ``baseline_s``)."""
+    """The newest oil prediction at or before the sample, and its fleet median consumption
+    (learned predictions only; None on physics); a part-way sample only compares with a
+    prediction of the current interval (whose oil change is ``baseline_s``)."""
     row = conn.execute(
         "SELECT prediction_id, (evidence->'learned'->>'fleet_consumed_pct')::float8, "
         "(evidence->>'baseline_s')::float8 FROM predictions "
         "WHERE vehicle_id = %s AND model = %s AND time <= %s ORDER BY time DESC LIMIT 1",
         (vehicle_id, OIL_MODEL, sampled_at),
     ).fetchone()
-    if row is None or row[1] is None:
+    if row is None or (not drained and row[2] != baseline_s):
         return None, None
-    if not drained and row[2] != baseline_s:
-        return None, None
-    return int(row[0]), float(row[1])
+    return int(row[0]), None if row[1] is None else float(row[1])
 
 
 def record(
@@ -123,9 +170,10 @@ def record(
     odometer_km: float | None = None,
     lab: str | None = None,
     recorded_by: str | None = None,
+    now: datetime | None = None,
 ) -> OilAnalysis:
     """Store one analysis with the fleet model's prediction at that point; resolve the
-    vehicle's open oil-sample alert."""
+    vehicle's open oil-sample alert (at ``now``, default the database's clock)."""
     if not 0.0 <= life_left_pct <= 100.0:
         raise OilAnalysisError(f"life left must be 0-100 %, got {life_left_pct}")
     if not 0.0 <= sd_pct <= 50.0:
@@ -140,8 +188,9 @@ def record(
     with conn.transaction():
         row = conn.execute(
             "INSERT INTO oil_analyses (vehicle_id, sampled_at, drained, life_left_pct, sd_pct, "
-            "odometer_km, predicted_consumed_pct, prediction_id, lab, recorded_by) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}",
+            "odometer_km, predicted_consumed_pct, prediction_id, lab, recorded_by, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, COALESCE(%s, now())) "
+            f"RETURNING {COLUMNS}",
             (
                 vehicle_id,
                 sampled_at,
@@ -153,12 +202,13 @@ def record(
                 prediction_id,
                 lab,
                 recorded_by,
+                now,
             ),
         ).fetchone()
         conn.execute(
-            "UPDATE alerts SET status = 'resolved', resolved_at = now() "
+            "UPDATE alerts SET status = 'resolved', resolved_at = COALESCE(%s, now()) "
             "WHERE vehicle_id = %s AND kind = 'oil_sample' AND status <> 'resolved'",
-            (vehicle_id,),
+            (now, vehicle_id),
         )
     assert row is not None
     return OilAnalysis.from_row(row)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from predictive import brakes, learned, learned_oil, oil
+from predictive import brakes, learned, learned_oil, oil, oil_anchor
 from predictive.health import (
     BRAKE_MODEL,
     OIL_DUE_NOW_PCT,
@@ -30,6 +31,7 @@ from predictive.health import (
     pad_band,
     prediction_from_row,
 )
+from predictive.oil_analysis import OilAnchor
 from predictive.projection import Threshold, project, tier_for, trend, usage_km_per_day
 from predictive.totals import MIN_RATE_KM, BrakeTotals, OilTotals
 from predictive.trouble_codes import InvalidTroubleCode, Urgency, assess, assess_all, worst
@@ -295,13 +297,16 @@ def oil_publication(
     learned_models: learned.LearnedModels | None = None,
     observations: tuple[learned.OilObservation, ...] = (),
     sample_asked: bool = False,
+    anchor: OilAnchor | None = None,
 ) -> Publication:
     """The oil-life prediction from these totals, and its alert (see ``oil_prediction``).
 
     ``observations`` are the vehicle's used-oil analyses (``oil_analysis``): they scale the
     learned correction to this engine and narrow its band; while there are none, the learned
     path also asks for a sample once half the oil's life is gone by the fleet model, once per
-    interval (``sample_asked``: it was, since the last change).
+    interval (``sample_asked``: it was, since the last change). With ``anchor`` (a part-way
+    sample of this interval) the life is the lab's figure less the consumption since
+    (``oil_anchor``).
     """
     effective = t.effective_revs + t.unobserved_km * oil.NOMINAL_EFFECTIVE_REVS_PER_KM
     wear_life = oil.oil_life_pct(effective)
@@ -325,6 +330,29 @@ def oil_publication(
         version = f"{OIL_VERSION}+{learned_models.manifest.get('version', 'learned')}"
         wear_life, per_km = estimate.life_pct, estimate.per_km_pct
         remaining = None if per_km is None or per_km <= 0 else wear_life / per_km
+    analysis = None
+    if anchor is not None:
+        anchored = oil_anchor.anchored_life(
+            anchor,
+            t,
+            oil_anchor.totals_at_sample(anchor, OIL_VERSION),
+            models=None if estimate is None else learned_models,
+            calibration=None if estimate is None else estimate.calibration,
+            consumed_mid_pct=None if estimate is None else 100.0 - estimate.life_pct,
+            km_per_day=km_per_day,
+        )
+        wear_life = anchored.life_pct
+        remaining = None if per_km is None or per_km <= 0 else wear_life / per_km
+        # The anchor counts once: as one of the learned model's observations, or on its own.
+        counted = 0 if estimate is None else estimate.analyses
+        analysis = anchored.evidence(
+            anchor, counted + int(estimate is None or not anchor.calibrates)
+        )
+        if estimate is not None:
+            # A lab's figure of this interval: the sample is no longer due.
+            estimate = dataclasses.replace(
+                estimate, projection_due=bool(anchored.projection_due), sample_due=False
+            )
     life, limit = oil.capped_life_pct(
         wear_life,
         days_since_change=None if baseline_s is None else (now.timestamp() - baseline_s) / 86400,
@@ -361,6 +389,8 @@ def oil_publication(
         "state": t.to_json(),
     }
     tier = tier_for(life, thresholds)
+    if analysis is not None:
+        evidence["analysis"] = analysis
     if estimate is not None:
         evidence["learned"] = {
             "life_pct": round(estimate.life_pct, 2),

@@ -25,7 +25,14 @@ import psycopg
 from predictive import brakes
 from predictive.health import BRAKE_MODEL, OIL_MODEL, Prediction
 from predictive.learned import LearnedModels, OilObservation
-from predictive.oil_analysis import OBSERVATIONS_SQL, SAMPLE_ASKED_SQL, observations
+from predictive.oil_analysis import (
+    ANCHOR_SQL,
+    OBSERVATIONS_SQL,
+    SAMPLE_ASKED_SQL,
+    OilAnchor,
+    anchor,
+    observations,
+)
 from predictive.publish import (
     BRAKE_VERSION,
     OIL_VERSION,
@@ -76,7 +83,7 @@ SETTLE_S = 60.0
 VEHICLE_COLUMNS = (
     "vehicle_id, mass_kg, oil_changed_at, pads_measured_at, pad_front_mm, pad_rear_mm, "
     "oil_changed_odometer_km, pads_measured_odometer_km, fuel_type, "
-    f"{OBSERVATIONS_SQL}, {SAMPLE_ASKED_SQL}"
+    f"{OBSERVATIONS_SQL}, {SAMPLE_ASKED_SQL}, {ANCHOR_SQL}"
 )
 
 
@@ -100,6 +107,7 @@ class VehicleRow:
     fuel_type: str
     oil_observations: tuple[OilObservation, ...] = ()  # its used-oil analyses (oil_analysis)
     oil_sample_asked: bool = False  # a sample was asked for since the last change
+    oil_anchor: OilAnchor | None = None  # the newest part-way analysis since the last change
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> VehicleRow:
@@ -116,6 +124,7 @@ class VehicleRow:
             row[8],
             observations(row[9]),
             bool(row[10]),
+            anchor(row[11]),
         )
 
 
@@ -281,6 +290,7 @@ class VehiclePass:
                     learned_models=learned_models,
                     observations=self.vehicle.oil_observations,
                     sample_asked=self.vehicle.oil_sample_asked,
+                    anchor=self.vehicle.oil_anchor,
                 )
             )
         if self.brake_new or BRAKE_MODEL in also:

@@ -294,7 +294,7 @@ def orders_dispatch(
     from orders.service import dispatch_open_alerts
 
     with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
-        created = dispatch_open_alerts(conn=conn)
+        created = dispatch_open_alerts(conn=conn, now=dt.datetime.now(dt.UTC))
     typer.echo(json.dumps({"created": created}) if as_json else f"created {len(created)} orders")
 
 

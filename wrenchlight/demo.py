@@ -128,10 +128,10 @@ DEMO_POLICY = DispatchPolicy(mode="auto")
 
 def _make_orders(conn: Any) -> None:
     """Orders for new alerts, matched and booked."""
-    dispatch_open_alerts(conn=conn)
-    propose_new_orders(
-        conn=conn, now=dt.datetime.now(dt.UTC), policy=DEMO_POLICY, consent="auto_book"
-    )
+    # One clock for the whole step: the orders' creation and their matching.
+    now = dt.datetime.now(dt.UTC)
+    dispatch_open_alerts(conn=conn, now=now)
+    propose_new_orders(conn=conn, now=now, policy=DEMO_POLICY, consent="auto_book")
 
 
 def _dispatcher(database_url: str, stop: threading.Event, every_s: float = 1.0) -> None:

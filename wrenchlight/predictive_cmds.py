@@ -377,9 +377,11 @@ def evaluate_cmd(
 
 OIL_ANALYSIS_HELP = (
     "Record a lab's used-oil analysis of a vehicle (by VIN): the life left it reports, of the "
-    "oil drained at a change (--drained) or of a sample taken part-way through an interval. It "
-    "is compared with the fleet model's prediction at the sample and, from the vehicle's next "
-    "evaluation, scales the oil model to that engine and narrows its band; it resolves the "
+    "oil drained at a change (--drained) or of a sample taken part-way through an interval. A "
+    "new oil prediction is published at once: a part-way sample sets the oil life to the "
+    "lab's figure less what the model says was used since, raising or resolving the oil alert; "
+    "compared with the fleet model's prediction at the sample, it also scales the learned "
+    "model (from --models, when trained) to that engine and narrows its band. It resolves the "
     "vehicle's oil-sample request. The same as POST /vehicles/{id}/oil-analyses."
 )
 
@@ -404,6 +406,12 @@ def oil_analysis_cmd(
     ] = None,
     odometer_km: Annotated[float | None, typer.Option(min=0)] = None,
     lab: Annotated[str | None, typer.Option(help="Lab and report reference.")] = None,
+    models_dir: Annotated[
+        Path,
+        typer.Option(
+            "--models", help="Artifacts of `predictive train`: used for the oil life when present."
+        ),
+    ] = Path("wrenchlight-models"),
     as_json: JsonOpt = False,
 ) -> None:
     """Record a used-oil analysis (help: OIL_ANALYSIS_HELP)."""
@@ -411,10 +419,11 @@ def oil_analysis_cmd(
     import datetime as dt
 
     import db
-    from predictive import oil_analysis
+    from predictive import lab_results, learned, oil_analysis
     from wrenchlight.cli import _require_db, _settings
 
-    at = dt.datetime.now(dt.UTC)
+    # One clock for the whole flow: the default sample time, the record, the prediction.
+    now = at = dt.datetime.now(dt.UTC)
     if sampled_at is not None:
         try:
             at = dt.datetime.fromisoformat(sampled_at)
@@ -422,30 +431,41 @@ def oil_analysis_cmd(
             raise _fail(f"--sampled-at {sampled_at!r} is not an ISO 8601 time") from None
         if at.tzinfo is None:
             raise _fail("--sampled-at needs a time zone, e.g. 2026-11-20T09:30:00+00:00")
+    try:
+        models = learned.find_models(models_dir)
+    except learned.ArtifactError as exc:
+        raise _fail(str(exc)) from None
     with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
         row = conn.execute("SELECT vehicle_id FROM vehicles WHERE vin = %s", (vin,)).fetchone()
         if row is None:
             raise _fail(f"no vehicle with VIN {vin}")
-        stored = oil_analysis.record(
-            conn,
-            vehicle_id=int(row[0]),
-            sampled_at=at,
-            life_left_pct=life_left,
-            drained=drained,
-            sd_pct=oil_analysis.DEFAULT_SD_PCT if sd is None else sd,
-            odometer_km=odometer_km,
-            lab=lab,
-            recorded_by="cli",
-        )
+        try:
+            stored, prediction = lab_results.record_analysis(
+                conn,
+                vehicle_id=int(row[0]),
+                sampled_at=at,
+                life_left_pct=life_left,
+                drained=drained,
+                sd_pct=oil_analysis.DEFAULT_SD_PCT if sd is None else sd,
+                odometer_km=odometer_km,
+                lab=lab,
+                recorded_by="cli",
+                now=now,
+                learned_models=models,
+            )
+        except oil_analysis.OilAnalysisError as exc:
+            raise _fail(str(exc)) from None
+    oil_now = None if prediction is None else round(prediction.value, 1)
     if as_json:
-        typer.echo(json.dumps(dataclasses.asdict(stored), default=str))
+        typer.echo(json.dumps({**dataclasses.asdict(stored), "oil_life_pct": oil_now}, default=str))
         return
     compared = (
-        "no learned prediction to compare with yet: it counts for nothing"
+        "no learned prediction to compare with: it does not calibrate the model"
         if stored.predicted_consumed_pct is None
         else f"the fleet model said {100 - stored.predicted_consumed_pct:.1f} % left"
     )
     typer.echo(
         f"analysis {stored.analysis_id} of {vin}: {stored.life_left_pct:g} % left "
         f"(±{stored.sd_pct:g}); {compared}"
+        + ("" if oil_now is None else f"; oil life now {oil_now:g} %")
     )

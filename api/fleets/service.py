@@ -1,12 +1,17 @@
 # SPDX-License-Identifier: MIT
-"""The fleet health table, its KPIs and CSV rows, each one query over the fleet's vehicles."""
+"""The fleet health table, its KPIs and CSV rows, each one query over the fleet's vehicles.
+
+"Offline" and the KPIs' window are reckoned on the app's clock (``now``, default the
+server's), the clock that wrote ``last_seen`` and the service reports: never the database's
+``now()`` against them, which differs wherever the two clocks do.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -48,7 +53,7 @@ WITH rows AS (
         WHEN oil_pct <= 0 OR thinner <= %(pad_overdue)s THEN 'overdue'
         WHEN oil_pct <= %(oil_soon)s OR thinner <= %(pad_soon)s THEN 'due_soon'
         WHEN cardinality(codes) > 0 THEN 'trouble_codes'
-        WHEN last_seen IS NULL OR last_seen < now() - %(offline)s THEN 'offline'
+        WHEN last_seen IS NULL OR last_seen < %(now)s::timestamptz - %(offline)s THEN 'offline'
         ELSE 'ok' END AS status
     FROM rows
 )
@@ -61,8 +66,11 @@ ORDER BY vehicle_id LIMIT %(limit)s
 COLUMNS = tuple(FleetVehicle.model_fields)
 
 
-def _params(fleet_id: int, after: int, status: str | None, limit: int | None) -> dict[str, Any]:
+def _params(
+    fleet_id: int, after: int, status: str | None, limit: int | None, now: datetime
+) -> dict[str, Any]:
     return {
+        "now": now,
         "fleet": fleet_id,
         "after": after,
         "status": status,
@@ -94,25 +102,36 @@ def _vehicle(row: tuple[Any, ...]) -> FleetVehicle:
 
 
 def health_page(
-    *, conn: psycopg.Connection, fleet_id: int, status: str | None, limit: int, cursor: str | None
+    *,
+    conn: psycopg.Connection,
+    fleet_id: int,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+    now: datetime | None = None,
 ) -> FleetHealthPage:
     """One page of the fleet health table, by vehicle id."""
     after = decode_cursor(cursor) or 0
-    rows = conn.execute(HEALTH_SQL, _params(fleet_id, after, status, limit + 1)).fetchall()
+    params = _params(fleet_id, after, status, limit + 1, now or datetime.now(UTC))
+    rows = conn.execute(HEALTH_SQL, params).fetchall()
     return FleetHealthPage(
         items=[_vehicle(r) for r in rows[:limit]],
         next_cursor=next_cursor([r[0] for r in rows], limit),
     )
 
 
-def health_csv(*, conn: psycopg.Connection, fleet_id: int, status: str | None) -> Iterator[str]:
+def health_csv(
+    *, conn: psycopg.Connection, fleet_id: int, status: str | None, now: datetime | None = None
+) -> Iterator[str]:
     """The whole health table as CSV lines (a header first), streamed in pages."""
+    # One instant for every page: a vehicle cannot go offline between two of them.
+    now = now or datetime.now(UTC)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     after = 0
     while True:
-        rows = conn.execute(HEALTH_SQL, _params(fleet_id, after, status, 1000)).fetchall()
+        rows = conn.execute(HEALTH_SQL, _params(fleet_id, after, status, 1000, now)).fetchall()
         for row in rows:
             # As the JSON answers it: ISO 8601 times, figures at their unit's precision.
             vehicle = _vehicle(row).model_dump(mode="json")
@@ -126,13 +145,16 @@ def health_csv(*, conn: psycopg.Connection, fleet_id: int, status: str | None) -
         after = rows[-1][0]
 
 
-def kpis(*, conn: psycopg.Connection, fleet_id: int, days: int) -> FleetKpis:
+def kpis(
+    *, conn: psycopg.Connection, fleet_id: int, days: int, now: datetime | None = None
+) -> FleetKpis:
     """Counts by status now, and the services of the last ``days`` days."""
+    now = now or datetime.now(UTC)
     counts = {
         status: n
         for status, n in conn.execute(
             f"SELECT status, count(*) FROM ({HEALTH_SQL}) t GROUP BY status",
-            _params(fleet_id, 0, None, None),
+            _params(fleet_id, 0, None, None, now),
         )
     }
     since = timedelta(days=days)
@@ -142,15 +164,15 @@ def kpis(*, conn: psycopg.Connection, fleet_id: int, days: int) -> FleetKpis:
         "  WHERE e.order_id = o.order_id AND e.status = 'checked_in'))) / 3600, 0) "
         "FROM service_reports r JOIN service_orders o USING (order_id) "
         "JOIN vehicles v ON v.vehicle_id = o.vehicle_id "
-        "WHERE v.fleet_id = %s AND r.reported_at >= now() - %s",
-        (fleet_id, since),
+        "WHERE v.fleet_id = %s AND r.reported_at >= %s",
+        (fleet_id, now - since),
     ).fetchone()
     assert services is not None
     costs = conn.execute(
         "SELECT r.currency, sum(r.cost) FROM service_reports r JOIN service_orders o "
         "USING (order_id) JOIN vehicles v ON v.vehicle_id = o.vehicle_id "
-        "WHERE v.fleet_id = %s AND r.reported_at >= now() - %s GROUP BY 1 ORDER BY 1",
-        (fleet_id, since),
+        "WHERE v.fleet_id = %s AND r.reported_at >= %s GROUP BY 1 ORDER BY 1",
+        (fleet_id, now - since),
     ).fetchall()
     codes = conn.execute(
         "SELECT count(*) FROM vehicles v JOIN vehicle_dtcs d USING (vehicle_id) WHERE "

@@ -5,6 +5,8 @@ service histories; its used-oil analyses."""
 from __future__ import annotations
 
 import dataclasses
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -27,7 +29,18 @@ from api.vehicles.schemas import (
     ServiceRecord,
     VehicleHealth,
 )
-from predictive import BRAKE_MODEL, OIL_MODEL, latest_predictions, oil_analysis, oil_band, pad_band
+from predictive import (
+    BRAKE_MODEL,
+    OIL_MODEL,
+    lab_results,
+    latest_predictions,
+    learned,
+    oil_analysis,
+    oil_band,
+    pad_band,
+)
+
+log = logging.getLogger(__name__)
 
 
 def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | None:
@@ -42,8 +55,10 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
     predictions = latest_predictions(conn=conn, vehicle_id=vehicle_id)
     oil = brakes = None
     if (p := predictions.get(OIL_MODEL)) is not None:
-        learned = p.evidence.get("learned") or {}
-        band = learned.get("band_pct")
+        fit = p.evidence.get("learned") or {}
+        # A lab's analysis of this interval's oil anchors the life, its band and count.
+        analysis = p.evidence.get("analysis") or {}
+        band = analysis.get("band_pct", fit.get("band_pct"))
         oil = OilHealth(
             oil_life_pct=round(p.value, 1),
             remaining_km=p.remaining_km,
@@ -51,8 +66,8 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
             as_of=p.time,
             life_band_pct=None if band is None else (band[0], band[1]),
             projection=p.evidence.get("projection") or {},
-            oil_analyses=learned.get("oil_analyses", 0),
-            sample_due=learned.get("sample_due", False),
+            oil_analyses=analysis.get("oil_analyses", fit.get("oil_analyses", 0)),
+            sample_due=fit.get("sample_due", False),
         )
     if (p := predictions.get(BRAKE_MODEL)) is not None:
         front = float(p.evidence.get("pad_front_mm", p.value))
@@ -196,15 +211,32 @@ def service_history(
     )
 
 
-def record_oil_analysis(
-    *, conn: psycopg.Connection, vehicle_id: int, body: OilAnalysisCreate, principal: Principal
-) -> OilAnalysisOut:
-    """Store a lab's analysis against the fleet model's prediction at the sample."""
+def _learned_models() -> learned.LearnedModels | None:
+    """The learned models where the evaluator finds them (``learned.DEFAULT_DIR``), if any."""
     try:
-        stored = oil_analysis.record(
+        return learned.find_models()
+    except learned.ArtifactError as exc:
+        # A broken artifact must not refuse the lab's result: the physics model still applies.
+        log.warning("learned models not used: %s", exc)
+        return None
+
+
+def record_oil_analysis(
+    *,
+    conn: psycopg.Connection,
+    vehicle_id: int,
+    body: OilAnalysisCreate,
+    principal: Principal,
+    now: datetime | None = None,
+) -> OilAnalysisOut:
+    """Store a lab's analysis and publish the oil life it makes at once (``lab_results``)."""
+    try:
+        stored, _ = lab_results.record_analysis(
             conn,
             vehicle_id=vehicle_id,
             recorded_by=principal.subject,
+            now=now or datetime.now(UTC),
+            learned_models=_learned_models(),
             **body.model_dump(),
         )
     except oil_analysis.OilAnalysisError as exc:

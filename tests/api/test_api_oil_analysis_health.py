@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: MIT
+"""A lab's oil analysis posted through the API shows in the vehicle's health at once, with its
+alert, on real PostgreSQL (the app's clock throughout: times relative to now)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from api_helpers import make_caller
+
+
+def test_a_recorded_analysis_shows_in_the_health_at_once(conn, client):
+    owner = make_caller(conn, "owner")
+    vehicle_id = conn.execute(
+        "INSERT INTO vehicles (vin, owner_user_id, oil_changed_at, oil_changed_odometer_km) "
+        "VALUES ('WLT00000000000843', %s, %s, 41000) RETURNING vehicle_id",
+        (owner.user_id, datetime.now(UTC) - timedelta(days=60)),
+    ).fetchone()[0]
+    client.headers.update(owner.headers)
+    sampled = datetime.now(UTC) - timedelta(hours=1)
+    body = {"sampled_at": sampled.isoformat(), "drained": False, "life_left_pct": 3.0}
+    res = client.post(f"/vehicles/{vehicle_id}/oil-analyses", json=body)
+    assert res.status_code == 201, res.text
+
+    oil = client.get(f"/vehicles/{vehicle_id}/health").json()["oil"]
+    assert oil is not None
+    assert (oil["oil_life_pct"], oil["oil_analyses"], oil["band"]) == (3.0, 1, "due_soon")
+    alerts = client.get(f"/vehicles/{vehicle_id}/health").json()["open_alerts"]
+    assert [(a["kind"], a["tier"]) for a in alerts] == [("oil_change", "due_now")]
+
+    # A later sample with plenty of life left resolves the alert at once.
+    body = {**body, "sampled_at": datetime.now(UTC).isoformat(), "life_left_pct": 70.0}
+    assert client.post(f"/vehicles/{vehicle_id}/oil-analyses", json=body).status_code == 201
+    health = client.get(f"/vehicles/{vehicle_id}/health").json()
+    assert health["oil"]["oil_life_pct"] == 70.0 and health["open_alerts"] == []
