@@ -501,6 +501,7 @@ class VehiclePage(BaseModel):
                             "fuel_type": "petrol",
                             "fleet_id": None,
                             "owner_user_id": 3,
+                            "vin_proven": True,
                         }
                     ],
                     "next_cursor": None,
