@@ -105,7 +105,9 @@ def register_device(
         (device_id, body.vehicle_id, body.firmware, principal.role != "owner"),
     ).fetchone()
     if inserted is None:
-        raise ProblemError(409, "device-exists", "Device exists", f"Device id {device_id} is taken.")
+        raise ProblemError(
+            409, "device-exists", "Device exists", f"Device id {device_id} is taken."
+        )
     new = credentials.issue(conn=conn, device_id=device_id, created_by=principal.user_id)
     _apply_on_broker(request, broker.issue_commands(new.username, new.password))
     out = _credentials_out(new)

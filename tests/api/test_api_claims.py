@@ -120,7 +120,9 @@ def test_claims_spend_from_the_rate_limit(db_url, conn):
 def test_a_registered_device_comes_with_its_code(client, conn):
     owner = make_caller(conn, "owner")
     vehicle = client.post("/vehicles", json={"vin": VIN}, headers=owner.headers).json()
-    device = client.post("/devices", json={"vehicle_id": vehicle["vehicle_id"]}, headers=owner.headers)
+    device = client.post(
+        "/devices", json={"vehicle_id": vehicle["vehicle_id"]}, headers=owner.headers
+    )
     assert device.status_code == 201 and device.json()["pairing_code"], device.text
     own_id = device.json()["device_id"]
     again = client.post(

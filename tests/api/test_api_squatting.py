@@ -79,8 +79,10 @@ def test_an_unproven_owner_sees_nothing_of_a_provisioned_dongle(client, conn):
     shown = client.get(f"/vehicles/{vehicle_id}", headers=squatter.headers).json()
     assert shown.get("vin_proven") is False
     assert client.get(f"/vehicles/{vehicle_id}/health", headers=squatter.headers).status_code == 200
+    assert client.get(f"/devices/{own['device_id']}", headers=squatter.headers).status_code == 200
     _provision(conn, "real-3")
     for path in (
+        f"/devices/{own['device_id']}",
         f"/vehicles/{vehicle_id}",
         f"/vehicles/{vehicle_id}/health",
         f"/vehicles/{vehicle_id}/alerts",
@@ -99,7 +101,8 @@ def test_an_unproven_owner_sees_nothing_of_a_provisioned_dongle(client, conn):
     code = pairing.issue_code(conn=conn, device_id="real-3")
     assert (
         client.post(
-            "/vehicles/claims", json={"device_id": "real-3", "pairing_code": code},
+            "/vehicles/claims",
+            json={"device_id": "real-3", "pairing_code": code},
             headers=holder.headers,
         ).status_code
         == 201
@@ -143,7 +146,9 @@ def test_a_fleet_takes_a_vin_held_without_proof_but_not_one_held_with_it(client,
     other_vin = "WLSTAKE0000000002"
     _, code = _provision(conn, "real-5", vin=other_vin)
     owner = make_caller(conn, "owner")
-    client.post("/vehicles/claims", json={"vin": other_vin, "pairing_code": code}, headers=owner.headers)
+    client.post(
+        "/vehicles/claims", json={"vin": other_vin, "pairing_code": code}, headers=owner.headers
+    )
     refused = client.post(
         f"/fleets/{fleet}/vehicles", json={"vin": other_vin}, headers=manager.headers
     )
