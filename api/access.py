@@ -8,9 +8,14 @@ series, predictions and alert history are its side's only (``api.deps.OwnVehicle
 Each function returns a fragment for a WHERE clause over the named alias and its parameters.
 The fragments are constants chosen by role; caller input only ever travels as parameters.
 
+An owner's car counts as theirs only while nothing contradicts their claim: they proved it
+(``vehicles.vin_proven``, a provisioned dongle's pairing code) or no provisioned dongle is on
+it yet. A VIN typed into ``POST /vehicles`` so gets no device data but what the owner's own
+devices send (docs/security.md, "Claims and squatting").
+
 | object  | owner               | fleet_manager      | shop_staff                   | admin |
 | ------- | ------------------- | ------------------ | ---------------------------- | ----- |
-| vehicle | owns it             | in their fleet     | holds an active order for it | all   |
+| vehicle | owns it (see above) | in their fleet     | holds an active order for it | all   |
 | history | owns it             | in their fleet     | active order, owner shares   | all   |
 | order   | of a vehicle owned  | of a fleet vehicle | offered now, or won by them  | all   |
 | event   | its order (else its vehicle) is visible when the event is delivered     | all   |
@@ -38,10 +43,19 @@ def _params(p: Principal) -> dict[str, Any]:
     return {"p_user": p.user_id, "p_fleet": p.fleet_id, "p_shop": p.shop_id}
 
 
+def _owns(alias: str) -> str:
+    # An unproven registration loses sight of the car once a provisioned dongle is on it: that
+    # dongle's data is its real holder's, who claims the car with the dongle's code.
+    return (
+        f"({alias}.owner_user_id = %(p_user)s AND ({alias}.vin_proven OR NOT EXISTS "
+        f"(SELECT 1 FROM devices pd WHERE pd.vehicle_id = {alias}.vehicle_id AND pd.provisioned)))"
+    )
+
+
 def owned_vehicles(p: Principal) -> str:
     """SQL selecting the ids of the vehicles an owner or fleet manager is responsible for."""
     if p.role == "owner":
-        return "SELECT vehicle_id FROM vehicles WHERE owner_user_id = %(p_user)s"
+        return f"SELECT vehicle_id FROM vehicles ov WHERE {_owns('ov')}"
     if p.role == "fleet_manager":
         return "SELECT vehicle_id FROM vehicles WHERE fleet_id = %(p_fleet)s"
     return "SELECT NULL::bigint WHERE false"
@@ -52,7 +66,7 @@ def vehicles(p: Principal, alias: str = "v") -> Predicate:
     if p.is_admin:
         return _EVERYTHING
     if p.role == "owner":
-        return f"{alias}.owner_user_id = %(p_user)s", _params(p)
+        return _owns(alias), _params(p)
     if p.role == "fleet_manager":
         return f"{alias}.fleet_id = %(p_fleet)s", _params(p)
     if p.role == "shop_staff":

@@ -8,9 +8,12 @@ U, so nothing reads two ways), 50 bits: with at most ``MAX_FAILURES`` wrong code
 hour on top of the per-user rate limit, guessing one is hopeless. Only its argon2 hash is kept,
 so a copy of the database does not hand out codes either.
 
-A claim never moves a car between people: a car with an owner stays theirs until they release
-it (which issues fresh codes for them to hand over with the car), and a fleet's car stays the
-fleet's. Every attempt is recorded in ``pairing_attempts``.
+A claim never moves a car between people who proved it: a car with a proven owner stays
+theirs until they release it (which issues fresh codes for them to hand over with the car),
+and a fleet's car stays the fleet's. Only a provisioned dongle's code proves a car (one an
+owner registered themselves proves nothing), and it beats an owner's unproven registration: the
+registration loses the car, its own devices are detached, and the change is recorded. Every
+attempt is recorded in ``pairing_attempts``.
 """
 
 from __future__ import annotations
@@ -79,11 +82,12 @@ def _record(
     device_id: str | None,
     outcome: str,
     now: datetime,
+    displaced: int | None = None,
 ) -> None:
     conn.execute(
-        "INSERT INTO pairing_attempts (user_id, vin, device_id, outcome, at) "
-        "VALUES (%s, %s, %s, %s, %s)",
-        (user_id, vin, device_id, outcome, now),
+        "INSERT INTO pairing_attempts (user_id, vin, device_id, outcome, at, displaced_user_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        (user_id, vin, device_id, outcome, now, displaced),
     )
 
 
@@ -105,7 +109,7 @@ def claim(
     """Make the car whose dongle has ``code`` the owner ``user_id``'s.
 
     ProblemError 429 past ``MAX_FAILURES``, 403 for a code that matches no unused code of the
-    named car or device, 409 when an owner or a fleet holds the car. Commits the attempt's
+    named car or device, 409 when a fleet or a proven owner holds the car. Commits the attempt's
     record before refusing, so call it outside any open ``conn.transaction()`` block.
     """
     failures = conn.execute(
@@ -127,7 +131,8 @@ def claim(
             ),
         )
     rows = conn.execute(
-        "SELECT d.device_id, v.vehicle_id, v.owner_user_id, v.fleet_id, p.code_hash "
+        "SELECT d.device_id, v.vehicle_id, v.owner_user_id, v.fleet_id, p.code_hash, "
+        "d.provisioned, v.vin_proven "
         "FROM devices d JOIN vehicles v USING (vehicle_id) "
         "JOIN device_pairing_codes p USING (device_id) "
         "WHERE p.used_at IS NULL AND (d.device_id = %s OR v.vin = %s) "
@@ -154,9 +159,22 @@ def claim(
             ),
         )
     found_device, vehicle_id, owner, fleet = match[0], match[1], match[2], match[3]
+    proves, proven = match[5], match[6]
     if owner == user_id:
+        if proves and not proven:
+            _prove(conn, vehicle_id, found_device, user_id, now)
         _record(conn, user_id, vin, found_device, "already_yours", now)
         return Claimed(vehicle_id, found_device, newly_claimed=False)
+    if owner is not None and fleet is None and proves and not proven:
+        # The registration was a typed VIN; the code is the dongle in the car: it wins.
+        conn.execute(
+            "UPDATE devices SET vehicle_id = NULL WHERE vehicle_id = %s AND NOT provisioned",
+            (vehicle_id,),
+        )
+        record_displaced(conn, vehicle_id=vehicle_id, user_id=owner, route="/vehicles/claims")
+        _prove(conn, vehicle_id, found_device, user_id, now)
+        _record(conn, user_id, vin, found_device, "took_over", now, displaced=owner)
+        return Claimed(vehicle_id, found_device, newly_claimed=True)
     if owner is not None or fleet is not None:
         outcome = "owned" if owner is not None else "in_fleet"
         _record(conn, user_id, vin, found_device, outcome, now)
@@ -177,14 +195,41 @@ def claim(
             ),
         )
     conn.execute(
-        "UPDATE vehicles SET owner_user_id = %s WHERE vehicle_id = %s", (user_id, vehicle_id)
+        "UPDATE vehicles SET owner_user_id = %s, vin_proven = %s WHERE vehicle_id = %s",
+        (user_id, proves, vehicle_id),
     )
-    conn.execute(
-        "UPDATE device_pairing_codes SET used_at = %s, used_by = %s WHERE device_id = %s",
-        (now, user_id, found_device),
-    )
+    _use_code(conn, found_device, user_id, now)
     _record(conn, user_id, vin, found_device, "claimed", now)
     return Claimed(vehicle_id, found_device, newly_claimed=True)
+
+
+def _use_code(conn: psycopg.Connection, device_id: str, user_id: int, now: datetime) -> None:
+    conn.execute(
+        "UPDATE device_pairing_codes SET used_at = %s, used_by = %s WHERE device_id = %s",
+        (now, user_id, device_id),
+    )
+
+
+def _prove(
+    conn: psycopg.Connection, vehicle_id: int, device_id: str, user_id: int, now: datetime
+) -> None:
+    """The car is ``user_id``'s, proven by the code of ``device_id``, which is spent."""
+    conn.execute(
+        "UPDATE vehicles SET owner_user_id = %s, vin_proven = true WHERE vehicle_id = %s",
+        (user_id, vehicle_id),
+    )
+    _use_code(conn, device_id, user_id, now)
+
+
+def record_displaced(
+    conn: psycopg.Connection, *, vehicle_id: int, user_id: int, route: str
+) -> None:
+    """An audit row naming an owner whose unproven registration lost the car, and how."""
+    conn.execute(
+        "INSERT INTO audit_log (user_id, method, route, path, status, object_type, object_id) "
+        "VALUES (%s, 'POST', %s, %s, 200, 'vehicle', %s)",
+        (user_id, route, f"unproven registration lost: {route}", str(vehicle_id)),
+    )
 
 
 def release(*, conn: psycopg.Connection, vehicle_id: int, user_id: int) -> dict[str, str]:

@@ -9,6 +9,7 @@ transaction: if the broker does not take it, the database change is rolled back 
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -63,14 +64,30 @@ def _credentials_out(new: credentials.NewCredential) -> MqttCredentials:
 def register_device(
     body: DeviceCreate, principal: DeviceRoleDep, conn: ConnDep, request: Request
 ) -> MqttCredentials:
-    """Register a device on one of the caller's vehicles and issue its MQTT credentials."""
-    if broker.is_reserved(body.device_id):
+    """Register a device on one of the caller's vehicles and issue its MQTT credentials.
+
+    The id is the server's for owners (and for anyone leaving it out), the caller's choice for
+    admins and fleet managers; only their devices are provisioned, i.e. have a pairing code
+    that proves the car."""
+    if body.device_id is not None and principal.role == "owner":
+        # Otherwise anyone could take a dongle's printed id before it is provisioned.
+        raise ProblemError(
+            422,
+            "device-id-assigned",
+            "Device ids are assigned",
+            "Owners' devices get their id from the server: leave device_id out and configure "
+            "the agent with the id and password in the answer. A Wrenchlight dongle comes "
+            "provisioned with its id and a pairing code: claim its car with POST "
+            "/vehicles/claims instead.",
+        )
+    device_id = body.device_id or f"dev-{secrets.token_hex(8)}"
+    if broker.is_reserved(device_id):
         # Its MQTT username would be a service's (finding 9 of issue 15).
         raise ProblemError(
             422,
             "device-id-reserved",
             "Device id is reserved",
-            f"{body.device_id!r} is, or looks like, the name of a Wrenchlight service on the "
+            f"{device_id!r} is, or looks like, the name of a Wrenchlight service on the "
             f"broker; ids may not be {', '.join(sorted(broker.RESERVED_DEVICE_IDS))} nor start "
             f"with {', '.join(broker.RESERVED_PREFIXES)}. Use the dongle's serial number.",
         )
@@ -83,18 +100,18 @@ def register_device(
         raise not_found("vehicle", body.vehicle_id)
     # Device ids name MQTT topic trees, so they are unique across tenants.
     inserted = conn.execute(
-        "INSERT INTO devices (device_id, vehicle_id, firmware) VALUES (%s, %s, %s) "
-        "ON CONFLICT (device_id) DO NOTHING RETURNING device_id",
-        (body.device_id, body.vehicle_id, body.firmware),
+        "INSERT INTO devices (device_id, vehicle_id, firmware, provisioned) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (device_id) DO NOTHING RETURNING device_id",
+        (device_id, body.vehicle_id, body.firmware, principal.role != "owner"),
     ).fetchone()
     if inserted is None:
         raise ProblemError(
-            409, "device-exists", "Device exists", f"Device id {body.device_id} is taken."
+            409, "device-exists", "Device exists", f"Device id {device_id} is taken."
         )
-    new = credentials.issue(conn=conn, device_id=body.device_id, created_by=principal.user_id)
+    new = credentials.issue(conn=conn, device_id=device_id, created_by=principal.user_id)
     _apply_on_broker(request, broker.issue_commands(new.username, new.password))
     out = _credentials_out(new)
-    out.pairing_code = pairing.issue_code(conn=conn, device_id=body.device_id)
+    out.pairing_code = pairing.issue_code(conn=conn, device_id=device_id)
     return out
 
 

@@ -16,11 +16,20 @@ class DeviceCreate(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"device_id": "dongle-7f3a", "vehicle_id": 7, "firmware": "wl-edge 0.4.1"}]
+            "examples": [
+                {"vehicle_id": 7, "firmware": "wl-edge 0.4.1"},
+                {"device_id": "dongle-7f3a", "vehicle_id": 7, "firmware": "wl-edge 0.4.1"},
+            ]
         }
     )
 
-    device_id: str = Field(pattern=DEVICE_ID_PATTERN, description="Its MQTT topic tree's name")
+    device_id: str | None = Field(
+        None,
+        pattern=DEVICE_ID_PATTERN,
+        description="Its MQTT topic tree's name. Admins and fleet managers provisioning their "
+        "dongles may choose it (their serial numbers); owners may not: theirs are made by the "
+        "server, so nobody can take a dongle's id before it is provisioned",
+    )
     vehicle_id: int = Field(ge=1)
     firmware: str | None = Field(None, max_length=100)
 

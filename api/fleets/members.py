@@ -2,8 +2,11 @@
 """Fleets and their vehicles: an admin creates fleets; a fleet's manager adds vehicles by VIN.
 
 Adding a VIN we do not know registers the vehicle in the fleet; a known one joins the fleet
-only if nobody holds it: a car an owner claimed, or one in another fleet, is refused with the
-reason, because moving a car between tenants takes its current holder's consent.
+only if nobody holds it: a car an owner claimed with proof, or one in another fleet, is refused
+with the reason, because moving a car between tenants takes its current holder's consent. An
+owner's unproven registration (a typed VIN, ``vehicles.vin_proven`` false) does not hold the
+car against a fleet, a tenant an admin vouched for: the fleet takes it, the owner's own devices
+are detached, and an audit row names the owner.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import psycopg
 
 from api import access
 from api.auth.principal import Principal
+from api.devices.pairing import record_displaced
 from api.fleets.schemas import FleetOut, FleetPage, FleetVehicleAdd
 from api.pagination import decode_cursor, next_cursor
 from api.problems import ProblemError, not_found
@@ -66,7 +70,7 @@ def add_vehicle(
 ) -> tuple[VehicleOut, bool]:
     """Add a vehicle to the fleet by VIN: (vehicle, True if it was registered just now).
 
-    ProblemError 409 when an owner holds the car or another fleet has it.
+    ProblemError 409 when an owner holds the car with proof or another fleet has it.
     """
     with conn.transaction():
         row = conn.execute(
@@ -85,7 +89,8 @@ def add_vehicle(
 def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> tuple[Any, ...]:
     """A known vehicle joins the fleet if it is free; the row locked while deciding."""
     row = conn.execute(
-        "SELECT vehicle_id, fleet_id, owner_user_id FROM vehicles WHERE vin = %s FOR UPDATE",
+        "SELECT vehicle_id, fleet_id, owner_user_id, vin_proven FROM vehicles WHERE vin = %s "
+        "FOR UPDATE",
         (vin,),
     ).fetchone()
     assert row is not None  # the insert just conflicted on it, and vehicles are not deleted
@@ -100,7 +105,7 @@ def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> tuple[Any, ...]:
             "(DELETE /fleets/{fleet_id}/vehicles/{vehicle_id}); ask an admin if the car "
             "changed hands.",
         )
-    if row[2] is not None:
+    if row[2] is not None and row[3]:
         raise ProblemError(
             409,
             "vehicle-owned",
@@ -108,7 +113,19 @@ def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> tuple[Any, ...]:
             f"VIN {vin} is claimed by its owner. The owner must release it from their account "
             "(POST /vehicles/{vehicle_id}/release) before a fleet can add it.",
         )
-    conn.execute("UPDATE vehicles SET fleet_id = %s WHERE vehicle_id = %s", (fleet_id, row[0]))
+    if row[2] is not None:  # an unproven registration: the fleet vouches for its cars
+        conn.execute(
+            "UPDATE devices SET vehicle_id = NULL WHERE vehicle_id = %s AND NOT provisioned",
+            (row[0],),
+        )
+        record_displaced(
+            conn, vehicle_id=row[0], user_id=row[2], route="/fleets/{fleet_id}/vehicles"
+        )
+    conn.execute(
+        "UPDATE vehicles SET fleet_id = %s, owner_user_id = NULL, vin_proven = true "
+        "WHERE vehicle_id = %s",
+        (fleet_id, row[0]),
+    )
     return row
 
 

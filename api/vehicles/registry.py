@@ -15,7 +15,7 @@ from api.vehicles.schemas import VehicleCreate, VehicleOut, VehiclePage, Vehicle
 
 _SELECT = (
     "SELECT v.vehicle_id, v.vin, v.make, v.model, v.model_year, v.fuel_type, v.fleet_id, "
-    "v.owner_user_id FROM vehicles v "
+    "v.owner_user_id, v.vin_proven FROM vehicles v "
 )
 _FIELDS = tuple(VehicleOut.model_fields)
 
@@ -81,13 +81,25 @@ def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCre
     """Register a vehicle for the caller (an owner's or their fleet's); 409 if the VIN is known.
 
     A VIN names one physical car, so a second registration is refused rather than silently
-    moved; moving a car between owners is an admin's job.
+    moved; moving a car between owners is an admin's job. An owner's registration is unproven
+    (anyone can type a VIN): it loses the car to whoever claims it with a provisioned dongle's
+    pairing code, and shows no data of such a dongle. Admins and fleets vouch for theirs.
     """
     owner, fleet = _tenancy(conn, principal, body)
     row = conn.execute(
-        "INSERT INTO vehicles (vin, make, model, model_year, fuel_type, fleet_id, owner_user_id) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (vin) DO NOTHING RETURNING vehicle_id",
-        (body.vin, body.make, body.model, body.model_year, body.fuel_type, fleet, owner),
+        "INSERT INTO vehicles (vin, make, model, model_year, fuel_type, fleet_id, owner_user_id, "
+        "vin_proven) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (vin) DO NOTHING RETURNING vehicle_id",
+        (
+            body.vin,
+            body.make,
+            body.model,
+            body.model_year,
+            body.fuel_type,
+            fleet,
+            owner,
+            principal.role != "owner",
+        ),
     ).fetchone()
     if row is None:
         raise ProblemError(

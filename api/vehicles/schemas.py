@@ -435,6 +435,7 @@ class VehicleOut(BaseModel):
                     "fuel_type": "petrol",
                     "fleet_id": None,
                     "owner_user_id": 3,
+                    "vin_proven": True,
                 }
             ]
         }
@@ -448,6 +449,10 @@ class VehicleOut(BaseModel):
     fuel_type: str
     fleet_id: int | None
     owner_user_id: int | None
+    vin_proven: bool = Field(
+        description="Whether the holder proved the car is theirs: false for an owner's "
+        "registration until they claim it with its dongle's pairing code (POST /vehicles/claims)"
+    )
 
 
 class VehicleCreate(BaseModel):
@@ -496,6 +501,7 @@ class VehiclePage(BaseModel):
                             "fuel_type": "petrol",
                             "fleet_id": None,
                             "owner_user_id": 3,
+                            "vin_proven": True,
                         }
                     ],
                     "next_cursor": None,

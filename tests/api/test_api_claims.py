@@ -121,11 +121,10 @@ def test_a_registered_device_comes_with_its_code(client, conn):
     owner = make_caller(conn, "owner")
     vehicle = client.post("/vehicles", json={"vin": VIN}, headers=owner.headers).json()
     device = client.post(
-        "/devices",
-        json={"device_id": "own-1", "vehicle_id": vehicle["vehicle_id"]},
-        headers=owner.headers,
+        "/devices", json={"vehicle_id": vehicle["vehicle_id"]}, headers=owner.headers
     )
     assert device.status_code == 201 and device.json()["pairing_code"], device.text
+    own_id = device.json()["device_id"]
     again = client.post(
         "/vehicles/claims",
         json={"vin": VIN, "pairing_code": device.json()["pairing_code"]},
@@ -137,11 +136,11 @@ def test_a_registered_device_comes_with_its_code(client, conn):
     taken = client.post("/vehicles", json={"vin": VIN}, headers=other.headers)
     assert taken.status_code == 409 and "POST /vehicles/claims" in taken.json()["detail"]
     # A new code replaces the old one.
-    fresh = client.post("/devices/own-1/pairing-code", headers=owner.headers)
+    fresh = client.post(f"/devices/{own_id}/pairing-code", headers=owner.headers)
     assert fresh.status_code == 201
     stale = client.post(
         "/vehicles/claims",
-        json={"device_id": "own-1", "pairing_code": device.json()["pairing_code"]},
+        json={"device_id": own_id, "pairing_code": device.json()["pairing_code"]},
         headers=owner.headers,
     )
     assert stale.status_code == 403

@@ -18,11 +18,13 @@ VIN = "WLDEVXCE000000001"
 
 @pytest.fixture
 def owner_and_vehicle(conn):
-    """An owner and their vehicle."""
-    owner = make_caller(conn, "owner")
+    """A fleet manager and a fleet car: they provision their dongles under ids they choose
+    (owners may not choose ids, tests/api/test_api_squatting.py)."""
+    fleet = conn.execute("INSERT INTO fleets (name) VALUES ('F') RETURNING fleet_id").fetchone()[0]
+    owner = make_caller(conn, "fleet_manager", fleet_id=fleet)
     vehicle_id = conn.execute(
-        "INSERT INTO vehicles (vin, owner_user_id) VALUES (%s, %s) RETURNING vehicle_id",
-        (VIN, owner.user_id),
+        "INSERT INTO vehicles (vin, fleet_id) VALUES (%s, %s) RETURNING vehicle_id",
+        (VIN, fleet),
     ).fetchone()[0]
     return owner, vehicle_id
 

@@ -176,7 +176,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         {},
         DEVICE_ROLES,
         DEVICE_SEERS,
-        body={"device_id": "dongle-new-{caller}", "vehicle_id": "vehicle_a"},
+        body={"vehicle_id": "vehicle_a"},
         kind="vehicle",
         body_object="vehicle_id",
     ),

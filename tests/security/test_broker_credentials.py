@@ -39,12 +39,11 @@ def mosquitto() -> Iterator[ConfiguredMosquitto]:
 
 @pytest.fixture
 def owner(conn) -> tuple[dict[str, str], int]:
-    """An owner's headers and their car."""
-    user_id = create_user(conn=conn, email=f"owner-{next(_n)}@example.test", role="owner")
+    """A provisioning admin's headers and a car (owners may not choose device ids)."""
+    user_id = create_user(conn=conn, email=f"admin-{next(_n)}@example.test", role="admin")
     vin = f"WLSEC{next(_n):012d}"
     vehicle_id = conn.execute(
-        "INSERT INTO vehicles (vin, owner_user_id) VALUES (%s, %s) RETURNING vehicle_id",
-        (vin, user_id),
+        "INSERT INTO vehicles (vin) VALUES (%s) RETURNING vehicle_id", (vin,)
     ).fetchone()[0]
     return {"Authorization": f"Bearer {issue_access_token(AUTH, user_id)}"}, vehicle_id
 
