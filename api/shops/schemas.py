@@ -234,52 +234,6 @@ class ShopApplication(ShopCreate):
     password: str = Field(min_length=PASSWORD_MIN, max_length=200)
 
 
-class ShopSummary(BaseModel):
-    """A shop of the directory as lists show it: its public card and whether it is verified."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "shop_id": 17,
-                    "name": "Oak Park Auto Service 3",
-                    "address": "112 Lake St",
-                    "phone": "+1 555-0103",
-                    "city": "Oak Park",
-                    "country": "US",
-                    "timezone": "America/Chicago",
-                    "lat": 41.885,
-                    "lon": -87.784,
-                    "capabilities": ["oil_change", "brake_pads"],
-                    "brands": ["Ford"],
-                    "currency": "USD",
-                    "rating": 4.6,
-                    "rating_count": 212,
-                    "verified": True,
-                    "verified_at": "2026-11-20T10:00:00Z",
-                }
-            ]
-        }
-    )
-
-    shop_id: int
-    name: str
-    address: str | None
-    phone: str | None
-    city: str | None
-    country: str | None
-    timezone: str
-    lat: float
-    lon: float
-    capabilities: list[str]
-    brands: list[str]
-    currency: str
-    rating: float | None
-    rating_count: int
-    verified: bool = Field(description="Verified shops are offered orders; others wait")
-    verified_at: datetime | None
-
-
 _CARD: dict[str, Any] = {
     "shop_id": 17,
     "name": "Oak Park Auto Service 3",
@@ -298,6 +252,29 @@ _CARD: dict[str, Any] = {
     "verified": True,
     "verified_at": "2026-11-20T10:00:00Z",
 }
+
+
+class ShopSummary(BaseModel):
+    """A shop of the directory as lists show it: its public card and whether it is verified."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CARD]})
+
+    shop_id: int
+    name: str
+    address: str | None
+    phone: str | None
+    city: str | None
+    country: str | None
+    timezone: str
+    lat: float
+    lon: float
+    capabilities: list[str]
+    brands: list[str]
+    currency: str
+    rating: float | None
+    rating_count: int
+    verified: bool = Field(description="Verified shops are offered orders; others wait")
+    verified_at: datetime | None
 
 
 class ShopPage(BaseModel):
