@@ -4,10 +4,19 @@
 SQLite in WAL mode with ``synchronous=FULL`` survives SIGKILL and power loss with every
 committed batch intact. The sequence counter lives in the same database and is advanced in the
 same transaction that stores the batch, so a restart never reuses or skips a number.
+
+Ingest de-duplicates on (device, epoch, seq). Each opening of the buffer draws a new random
+epoch, stored in ``meta`` for inspection; batches already stored keep the epoch they were
+encoded with, so a resend after a restart is still recognised as a duplicate. Drawing it per
+opening rather than once per file is what makes a restored backup safe: the file comes back
+with an old counter (numbers ingest already holds) but is opened under a new epoch, so its new
+batches can never match stored ones. A deleted buffer or a re-flashed device counts from 0 under
+a new epoch for the same reason.
 """
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -15,6 +24,8 @@ from pathlib import Path
 from typing import Literal
 
 WhenFull = Literal["drop_oldest", "drop_newest"]
+# Epochs are 1..2^63-1: they fit PostgreSQL's bigint, and 0 is a batch from before epochs.
+_EPOCHS = 2**63 - 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, payload BLOB NOT NULL);
@@ -43,12 +54,15 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self.epoch = secrets.randbelow(_EPOCHS) + 1
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('epoch', ?)", (self.epoch,))
         self._bytes = int(
             self._db.execute("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox").fetchone()[0]
         )
 
     def enqueue(self, build: Callable[[int], bytes]) -> tuple[int, bytes]:
-        """Allocate the next sequence number, build the payload for it, and store both."""
+        """Allocate the next sequence number, build the payload for it (under ``self.epoch``),
+        and store both."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:

@@ -113,6 +113,7 @@ class Publisher:
                 "time_ms": int(time.time() * 1000),
                 "buffer_dropped": self.outbox.dropped,
                 "buffer_pending": len(self.outbox),
+                "buffer_epoch": self.outbox.epoch,
                 **self.status_extra,
             }
         ).encode()
@@ -177,8 +178,9 @@ class Publisher:
 
     def send(self, batch: Batch) -> int:
         """Store the batch durably, then publish it; returns its sequence number."""
-        # The batcher's seq is a placeholder: the outbox owns the counter and numbers the batch.
-        seq, payload = self.outbox.enqueue(lambda s: encode(batch, seq=s))
+        # The batcher's seq is a placeholder: the outbox owns the counter and the epoch.
+        epoch = self.outbox.epoch
+        seq, payload = self.outbox.enqueue(lambda s: encode(batch, seq=s, epoch=epoch))
         if self._connected.is_set():
             self._publish(seq, payload)
         return seq

@@ -13,7 +13,9 @@ from prometheus_client import Counter, Gauge, Histogram
 MESSAGES = Counter("wl_ingest_messages", "MQTT messages received", ["kind"])
 BATCHES = Counter("wl_ingest_batches", "Telemetry batches stored and committed")
 SAMPLES = Counter("wl_ingest_samples", "Readings written and committed")
-DUPLICATES = Counter("wl_ingest_duplicates", "Batches dropped as already stored (device, seq)")
+DUPLICATES = Counter(
+    "wl_ingest_duplicates", "Batches dropped as already stored (device, epoch, seq)"
+)
 DEAD_LETTERS = Counter(
     "wl_ingest_dead_letters", "Messages rejected into the dead-letter table", ["reason"]
 )

@@ -14,7 +14,7 @@ class Stats:
     messages: int = 0  # received from the broker
     batches: int = 0  # telemetry batches stored and committed
     samples: int = 0  # readings written and committed
-    duplicates: int = 0  # batches dropped because (device, seq) was already stored
+    duplicates: int = 0  # batches dropped because (device, epoch, seq) was already stored
     dead_letters: int = 0  # messages rejected into dead_letters
     commits: int = 0  # transactions committed (one per flush)
     retries: int = 0  # flushes retried after a database error

@@ -36,12 +36,17 @@ def to_datetime(unix_ms: int) -> datetime:
 
 
 def deduplicate(*, conn: psycopg.Connection, items: list[Item]) -> None:
-    """Claim (device, seq) in ``batches``; a batch already there is a duplicate."""
+    """Claim (device, epoch, seq) in ``batches``; a batch already there is a duplicate.
+
+    The epoch is what lets a device count from 0 again (a new buffer, a re-flash, a restored
+    backup) without its new batches being taken for ones already stored; legacy batches are
+    epoch 0 and de-duplicate on (device, seq) as they always did.
+    """
     items = of_kind(items, "telemetry")
     if not items:
         return
-    # A fixed order keeps two workers that got the same redelivered pair from deadlocking.
-    ordered = sorted(items, key=lambda i: (i.batch.device_id, i.batch.seq))  # type: ignore[union-attr]
+    # A fixed order keeps two workers that got the same redelivered batch from deadlocking.
+    ordered = sorted(items, key=_key)
     rows = []
     for item in ordered:
         assert item.batch is not None and item.vehicle_id is not None
@@ -49,6 +54,7 @@ def deduplicate(*, conn: psycopg.Connection, items: list[Item]) -> None:
         rows.append(
             (
                 item.batch.device_id,
+                item.batch.epoch,
                 item.batch.seq,
                 item.vehicle_id,
                 item.message.received_at,
@@ -58,20 +64,24 @@ def deduplicate(*, conn: psycopg.Connection, items: list[Item]) -> None:
             )
         )
     inserted = conn.execute(
-        "INSERT INTO batches (device_id, seq, vehicle_id, received_at, first_time, last_time, "
-        "n_samples) SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], "
-        "%s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::int[]) "
-        "ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq",
+        "INSERT INTO batches (device_id, epoch, seq, vehicle_id, received_at, first_time, "
+        "last_time, n_samples) SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], "
+        "%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::int[]) "
+        "ON CONFLICT (device_id, epoch, seq) DO NOTHING RETURNING device_id, epoch, seq",
         [list(column) for column in zip(*rows, strict=True)],
     ).fetchall()
-    fresh = {(row[0], int(row[1])) for row in inserted}
+    fresh = {(row[0], int(row[1]), int(row[2])) for row in inserted}
     for item in items:
-        assert item.batch is not None
-        key = (item.batch.device_id, item.batch.seq)
+        key = _key(item)
         if key in fresh:
             fresh.discard(key)  # a second copy within the same flush is a duplicate too
         else:
             item.status = "duplicate"
+
+
+def _key(item: Item) -> tuple[str, int, int]:
+    assert item.batch is not None
+    return item.batch.device_id, item.batch.epoch, item.batch.seq
 
 
 def write_readings(*, conn: psycopg.Connection, items: list[Item]) -> None:

@@ -1,5 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""The v1 batch: one device, one sequence number, several signals sampled over a window."""
+"""The batch: one device, one (epoch, sequence number), several signals sampled over a window.
+
+The epoch names one run of a device's sequence counter: the edge agent draws a random one each
+time it opens its buffer, so a deleted buffer, a re-flashed device or a restored backup that
+counts from an old number again never collides with what was stored before. Epoch 0 is a
+legacy batch (wire v1, no epoch): de-duplicated on (device, seq) as before.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # ISO 3779: 17 characters, no I, O or Q. An empty VIN means "not read yet" (EVs, odd ECUs).
 VIN_RE = re.compile(r"^([A-HJ-NPR-Z0-9]{17})?$")
 MAX_SEQ = 2**63 - 1
+# Epochs fit PostgreSQL's bigint too; 0 means "no epoch" (a v1 batch).
+MAX_EPOCH = 2**63 - 1
 # Base times outside 2000-01-01 .. 2100-01-01 are a broken clock, not data.
 MIN_BASE_TIME_MS = 946_684_800_000
 MAX_BASE_TIME_MS = 4_102_444_800_000
@@ -42,13 +50,20 @@ class Batch:
     vin: str
     base_time_ms: int
     series: tuple[Series, ...]
+    epoch: int = 0
 
     def __post_init__(self) -> None:
         self._validate(typed=False)
 
     @classmethod
     def decoded(
-        cls, device_id: str, seq: int, vin: str, base_time_ms: int, series: tuple[Series, ...]
+        cls,
+        device_id: str,
+        seq: int,
+        vin: str,
+        base_time_ms: int,
+        series: tuple[Series, ...],
+        epoch: int = 0,
     ) -> Batch:
         """A batch from a decoder that built every offset as an int and every value as a
         finite float itself: validated like any other, minus the per-sample type checks
@@ -60,6 +75,7 @@ class Batch:
             ("vin", vin),
             ("base_time_ms", base_time_ms),
             ("series", series),
+            ("epoch", epoch),
         ):
             object.__setattr__(batch, name, value)
         batch._validate(typed=True)
@@ -74,6 +90,12 @@ class Batch:
             or not 0 <= self.seq <= MAX_SEQ
         ):
             raise InvalidBatch(f"seq {self.seq!r} is not an integer in 0..2^63-1")
+        if (
+            not isinstance(self.epoch, int)
+            or isinstance(self.epoch, bool)
+            or not 0 <= self.epoch <= MAX_EPOCH
+        ):
+            raise InvalidBatch(f"epoch {self.epoch!r} is not an integer in 0..2^63-1")
         if not isinstance(self.vin, str) or not VIN_RE.fullmatch(self.vin):
             raise InvalidBatch(f"vin {self.vin!r} is not 17 characters of A-Z0-9 without I, O, Q")
         if not isinstance(self.base_time_ms, int) or not (

@@ -1,18 +1,23 @@
 # SPDX-License-Identifier: MIT
-"""Codecs for v1 batches: compact binary (default) and JSON (for people with mosquitto_pub).
+"""Codecs for batches: compact binary (default) and JSON (for people with mosquitto_pub).
 
 Binary layout, all integers little-endian::
 
-    b"WL" | version u8 = 1 | flags u8 (bit 0: body is zlib-compressed)
+    b"WL" | version u8 = 1 or 2 | flags u8 (bit 0: body is zlib-compressed)
     body:
       device_id  u8 length + UTF-8
       vin        u8 length + ASCII
       seq        u64
+      epoch      u64 (version 2 only; version 1 is epoch 0)
       base_time  u64 unix ms
       n_series   u16
       n_series x (signal id u16, sample count u32)
       then per series: time deltas   (count x i64, ms since the previous sample, first since base)
                        value deltas  (count x i64, signal counts at native OBD resolution)
+
+A batch of epoch 0 is written as version 1, byte for byte what agents without epochs send, so
+an ingest that predates epochs still reads it; any other epoch needs version 2. JSON follows
+the same rule: ``"v": 1`` has no ``epoch``, ``"v": 2`` must have one.
 
 Columnar delta encoding turns slowly changing signals into runs of small numbers that zlib
 squeezes to a few bits a sample; fixed-width arrays keep both directions in C (``array``,
@@ -31,7 +36,7 @@ from collections.abc import Iterable
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Literal
 
-from telemetry.batch import MAX_SEQ, Batch, Series
+from telemetry.batch import MAX_EPOCH, MAX_SEQ, Batch, Series
 from telemetry.errors import DecodeError, InvalidBatch, TelemetryError
 from telemetry.signals import SIGNALS, Signal, by_id, by_name
 
@@ -41,12 +46,15 @@ if TYPE_CHECKING:
 __all__ = ["DecodeError", "TelemetryError", "decode", "encode"]
 
 MAGIC = b"WL"
-VERSION = 1
+VERSION = 1  # no epoch (a legacy batch, epoch 0)
+VERSION_EPOCH = 2  # with an epoch
+VERSIONS = (VERSION, VERSION_EPOCH)
 FLAG_ZLIB = 0x01
 # A decompression bomb is rejected instead of filling memory.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 _HEADER = struct.Struct("<2sBB")
-_FIXED = struct.Struct("<QQH")
+_FIXED = struct.Struct("<QQH")  # seq, base time, series count
+_FIXED_EPOCH = struct.Struct("<QQQH")  # seq, epoch, base time, series count
 _SERIES = struct.Struct("<HI")
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -54,22 +62,32 @@ Format = Literal["binary", "json"]
 
 
 def encode(
-    batch: Batch, fmt: Format = "binary", *, compress: bool = True, seq: int | None = None
+    batch: Batch,
+    fmt: Format = "binary",
+    *,
+    compress: bool = True,
+    seq: int | None = None,
+    epoch: int | None = None,
 ) -> bytes:
     """Serialise a batch; values are rounded to their signal's native resolution.
 
-    ``seq`` writes that sequence number instead of ``batch.seq``: the sender's outbox numbers
-    batches as it stores them, and re-validating a whole batch just to renumber it is waste.
+    ``seq`` and ``epoch`` write those instead of ``batch.seq`` and ``batch.epoch``: the sender's
+    outbox numbers batches as it stores them, and re-validating a whole batch just to renumber
+    it is waste.
     """
     if seq is None:
         seq = batch.seq
-    elif isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
+    elif not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
         raise ValueError(f"seq {seq!r} is not an integer in 0..2^63-1")
+    if epoch is None:
+        epoch = batch.epoch
+    elif not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 <= epoch <= MAX_EPOCH:
+        raise ValueError(f"epoch {epoch!r} is not an integer in 0..2^63-1")
     if fmt == "json":
-        return _encode_json(batch, seq)
+        return _encode_json(batch, seq, epoch)
     if fmt != "binary":
         raise ValueError(f"unknown format {fmt!r}")
-    return _encode_binary(batch, seq, compress)
+    return _encode_binary(batch, seq, epoch, compress)
 
 
 def decode(payload: bytes) -> Batch:
@@ -82,7 +100,7 @@ def decode(payload: bytes) -> Batch:
             return _decode_binary(data)
         if data.lstrip()[:1] == b"{":
             return _decode_json(data)
-        raise DecodeError("payload is neither a binary v1 batch (b'WL') nor a JSON object")
+        raise DecodeError("payload is neither a binary batch (b'WL') nor a JSON object")
     except DecodeError:
         raise
     except InvalidBatch:
@@ -102,16 +120,17 @@ def decode(payload: bytes) -> Batch:
         raise DecodeError(f"malformed payload: {type(exc).__name__}: {exc}") from exc
 
 
-def _encode_binary(batch: Batch, seq: int, compress: bool) -> bytes:
+def _encode_binary(batch: Batch, seq: int, epoch: int, compress: bool) -> bytes:
     dev = batch.device_id.encode()
     vin = batch.vin.encode("ascii")
-    parts = [
-        bytes([len(dev)]),
-        dev,
-        bytes([len(vin)]),
-        vin,
-        _FIXED.pack(seq, batch.base_time_ms, len(batch.series)),
-    ]
+    if epoch:
+        version, fixed = (
+            VERSION_EPOCH,
+            _FIXED_EPOCH.pack(seq, epoch, batch.base_time_ms, len(batch.series)),
+        )
+    else:
+        version, fixed = VERSION, _FIXED.pack(seq, batch.base_time_ms, len(batch.series))
+    parts = [bytes([len(dev)]), dev, bytes([len(vin)]), vin, fixed]
     columns: list[bytes] = []
     for s in batch.series:
         sig = by_name(s.signal)
@@ -125,15 +144,15 @@ def _encode_binary(batch: Batch, seq: int, compress: bool) -> bytes:
     if compress:
         body = zlib.compress(body, 6)
         flags |= FLAG_ZLIB
-    return _HEADER.pack(MAGIC, VERSION, flags) + body
+    return _HEADER.pack(MAGIC, version, flags) + body
 
 
 def _decode_binary(data: bytes) -> Batch:
     if len(data) < _HEADER.size:
         raise DecodeError("binary payload shorter than its header")
     _, version, flags = _HEADER.unpack_from(data)
-    if version != VERSION:
-        raise DecodeError(f"unsupported binary version {version} (this decoder reads {VERSION})")
+    if version not in VERSIONS:
+        raise DecodeError(f"unsupported binary version {version} (this decoder reads 1 and 2)")
     if flags & ~FLAG_ZLIB:
         raise DecodeError(f"unknown flags 0x{flags:02x}")
     body = data[_HEADER.size :]
@@ -151,7 +170,11 @@ def _decode_binary(data: bytes) -> Batch:
     reader = _Reader(body)
     device_id = reader.text(reader.u8(), "utf-8")
     vin = reader.text(reader.u8(), "ascii")
-    seq, base_time_ms, n_series = reader.unpack(_FIXED)
+    if version == VERSION:
+        epoch = 0
+        seq, base_time_ms, n_series = reader.unpack(_FIXED)
+    else:
+        seq, epoch, base_time_ms, n_series = reader.unpack(_FIXED_EPOCH)
     heads = [reader.unpack(_SERIES) for _ in range(n_series)]
     signals = []
     for signal_id, _ in heads:
@@ -168,7 +191,7 @@ def _decode_binary(data: bytes) -> Batch:
         raise DecodeError(f"{reader.remaining} trailing bytes after the last series")
     series = _columns(signals, counts, columns)
     # Offsets and values are ints and finite floats by construction.
-    return Batch.decoded(device_id, seq, vin, base_time_ms, tuple(series))
+    return Batch.decoded(device_id, seq, vin, base_time_ms, tuple(series), epoch)
 
 
 # Signals with at most this many distinct counts decode through a table of their values.
@@ -276,7 +299,7 @@ def _from_counts(sig: Signal, counts: Iterable[int]) -> tuple[float, ...]:
     return tuple([round(lo + c * step, 6) for c in counts])
 
 
-def _encode_json(batch: Batch, seq: int) -> bytes:
+def _encode_json(batch: Batch, seq: int, epoch: int) -> bytes:
     signals = {}
     for s in batch.series:
         sig = by_name(s.signal)
@@ -285,14 +308,10 @@ def _encode_json(batch: Batch, seq: int) -> bytes:
             "t": list(s.offsets_ms),
             "v": [sig.from_counts(sig.to_counts(v)) for v in s.values],
         }
-    doc = {
-        "v": VERSION,
-        "device_id": batch.device_id,
-        "seq": seq,
-        "vin": batch.vin,
-        "base_time_ms": batch.base_time_ms,
-        "signals": signals,
-    }
+    doc: dict[str, Any] = {"v": VERSION_EPOCH if epoch else VERSION, "device_id": batch.device_id}
+    if epoch:
+        doc["epoch"] = epoch
+    doc.update(seq=seq, vin=batch.vin, base_time_ms=batch.base_time_ms, signals=signals)
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
@@ -302,9 +321,16 @@ def _decode_json(data: bytes) -> Batch:
     doc: Any = json.loads(data)
     if not isinstance(doc, dict):
         raise DecodeError("JSON payload must be an object")
-    if type(doc.get("v")) is not int or doc["v"] != VERSION:  # not True, not 1.0
-        raise DecodeError(f"JSON field 'v' must be {VERSION}")
-    missing = {"device_id", "seq", "vin", "base_time_ms", "signals"} - doc.keys()
+    version = doc.get("v")
+    if type(version) is not int or version not in VERSIONS:  # not True, not 1.0
+        raise DecodeError("JSON field 'v' must be 1 (no epoch) or 2 (with 'epoch')")
+    required = {"device_id", "seq", "vin", "base_time_ms", "signals"}
+    if version == VERSION_EPOCH:
+        required.add("epoch")
+    elif "epoch" in doc:
+        # A v1 reader ignores the field, so it would de-duplicate the batch as epoch 0.
+        raise DecodeError("JSON field 'epoch' needs \"v\": 2")
+    missing = required - doc.keys()
     if missing:
         raise DecodeError(f"JSON batch lacks {', '.join(sorted(missing))}")
     signals = doc["signals"]
@@ -319,7 +345,14 @@ def _decode_json(data: bytes) -> Batch:
         ):
             raise DecodeError(f"signal {name!r} must be an object with lists 't' and 'v'")
         series.append(Series(name, tuple(col["t"]), tuple(col["v"])))
-    return Batch(doc["device_id"], doc["seq"], doc["vin"], doc["base_time_ms"], tuple(series))
+    return Batch(
+        doc["device_id"],
+        doc["seq"],
+        doc["vin"],
+        doc["base_time_ms"],
+        tuple(series),
+        doc.get("epoch", 0),
+    )
 
 
 def _deltas(values: list[int]) -> list[int]:

@@ -114,7 +114,8 @@ def drive_fleet(
     publishers = []
     for device_id in devices:
         # In memory: the accelerated feed has no power cuts to survive; a real agent
-        # buffers on disk.
+        # buffers on disk. Each run counts from 0 again under the new buffer's own epoch, so
+        # feeding the same devices twice stores both runs.
         pub = Publisher(mqtt_url=mqtt_url, device_id=device_id, outbox=Outbox(":memory:"))
         pub.start()
         stack.callback(pub.stop)

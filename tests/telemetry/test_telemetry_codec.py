@@ -51,6 +51,8 @@ def batches(draw):
         vin=draw(st.sampled_from(["", VIN, "WVWZZZ1JZXW000001"])),
         base_time_ms=draw(st.integers(MIN_BASE_TIME_MS, MAX_BASE_TIME_MS)),
         series=tuple(series),
+        # Legacy batches (epoch 0, wire v1) as often as batches with an epoch (wire v2).
+        epoch=draw(st.one_of(st.just(0), st.integers(1, 2**63 - 1))),
     )
 
 
@@ -120,11 +122,11 @@ def test_binary_is_much_smaller_than_json_and_naive_messages():
     ("payload", "reason"),
     [
         (b"", "neither"),
-        (b"WL\x02\x00", "unsupported binary version"),
+        (b"WL\x03\x00", "unsupported binary version"),
         (b"WL\x01\x80", "unknown flags"),
         (b"WL\x01\x01" + b"garbage", "malformed"),
         (b"WL\x01\x01" + zlib.compress(b"\x00" * (9 * 1024 * 1024)), "inflates beyond"),
-        (b'{"v": 2}', "'v' must be 1"),
+        (b'{"v": 3}', "'v' must be 1"),
         (
             b'{"v":1,"device_id":"d","seq":1,"vin":"","base_time_ms":1763700000000,'
             b'"signals":{"warp_factor":{"t":[0],"v":[9]}}}',
