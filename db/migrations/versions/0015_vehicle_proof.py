@@ -22,7 +22,7 @@ from alembic import op
 
 revision = "0015"
 # The integrator chains this after 0014; until 0014 exists on this branch, tests run it on 0013.
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
