@@ -3,7 +3,9 @@
 dependencies (one object) and by the list endpoints (many), so both agree.
 
 "history" is a car's service history and oil analyses (``vehicle_history``); a car's telemetry
-series, predictions and alert history are its side's only (``api.deps.OwnVehicleIdDep``).
+series, predictions and alert history are its side's only (``api.deps.OwnVehicleIdDep``). Of a
+car's health a shop sees the parts of the jobs it works on (``working_orders``; trimmed in
+``api.vehicles.service.scoped_health``).
 
 Each function returns a fragment for a WHERE clause over the named alias and its parameters.
 The fragments are constants chosen by role; caller input only ever travels as parameters.
@@ -79,11 +81,22 @@ def vehicles(p: Principal, alias: str = "v") -> Predicate:
 ACTIVE = "('accepted', 'scheduled', 'checked_in', 'in_service')"
 
 
+def _at_work(alias: str) -> str:
+    return f"{alias}.shop_id = %(p_shop)s AND {alias}.status IN {ACTIVE}"
+
+
 def _active_order_at_shop(alias: str) -> str:
     return (
         f"EXISTS (SELECT 1 FROM service_orders so WHERE so.vehicle_id = {alias}.vehicle_id "
-        f"AND so.shop_id = %(p_shop)s AND so.status IN {ACTIVE})"
+        f"AND {_at_work('so')})"
     )
+
+
+def working_orders(p: Principal, alias: str = "o") -> Predicate:
+    """Orders ``p``'s shop is working on now: a shop's view of a car is these orders' jobs."""
+    if p.role == "shop_staff":
+        return _at_work(alias), _params(p)
+    return _NOTHING
 
 
 def vehicle_history(p: Principal, alias: str = "v") -> Predicate:

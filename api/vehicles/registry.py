@@ -24,6 +24,13 @@ def _out(row: tuple[Any, ...]) -> VehicleOut:
     return VehicleOut(**dict(zip(_FIELDS, row, strict=True)))
 
 
+def for_principal(vehicle: VehicleOut, principal: Principal) -> VehicleOut:
+    """The registration as ``principal`` may see it: a shop sees the car, not who holds it."""
+    if principal.role != "shop_staff":
+        return vehicle
+    return vehicle.model_copy(update={"owner_user_id": None, "fleet_id": None})
+
+
 def get_vehicle(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleOut | None:
     """One vehicle (its visibility was checked by ``valid_vehicle_id``)."""
     row = conn.execute(_SELECT + "WHERE v.vehicle_id = %s", (vehicle_id,)).fetchone()
@@ -42,7 +49,7 @@ def list_page(
         {**params, "after_id": decode_cursor(cursor), "limit": limit + 1},
     ).fetchall()
     return VehiclePage(
-        items=[_out(r) for r in rows[:limit]],
+        items=[for_principal(_out(r), principal) for r in rows[:limit]],
         next_cursor=next_cursor([r[0] for r in rows], limit),
     )
 

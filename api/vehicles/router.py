@@ -130,12 +130,12 @@ def release_vehicle(principal: OwnerDep, vehicle_id: VehicleIdDep, conn: ConnDep
 
 
 @router.get("/{vehicle_id}", response_model=VehicleOut, responses=problem_response(404))
-def get_vehicle(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleOut:
-    """One vehicle's registration."""
+def get_vehicle(vehicle_id: VehicleIdDep, conn: ConnDep, principal: PrincipalDep) -> VehicleOut:
+    """One vehicle's registration (for a shop, without who holds it)."""
     vehicle = registry.get_vehicle(conn=conn, vehicle_id=vehicle_id)
     if vehicle is None:  # deleted between the check and the read
         raise not_found("vehicle", vehicle_id)
-    return vehicle
+    return registry.for_principal(vehicle, principal)
 
 
 @router.patch(
@@ -152,12 +152,15 @@ def update_vehicle_settings(
 
 
 @router.get("/{vehicle_id}/health", response_model=VehicleHealth, responses=NOT_FOUND)
-def vehicle_health(vehicle_id: VehicleIdDep, conn: ConnDep) -> VehicleHealth:
-    """Oil life, brake pads, open alerts and latest values of one vehicle."""
+def vehicle_health(
+    vehicle_id: VehicleIdDep, conn: ConnDep, principal: PrincipalDep
+) -> VehicleHealth:
+    """Oil life, brake pads, open alerts and latest values of one vehicle; a shop sees only
+    the components of the jobs it is working on (`scope: job`, `components`)."""
     health = service.get_health(conn=conn, vehicle_id=vehicle_id)
     if health is None:  # deleted between the check and the read
         raise not_found("vehicle", vehicle_id)
-    return health
+    return service.scoped_health(conn=conn, health=health, principal=principal)
 
 
 @router.get(

@@ -12,6 +12,9 @@ from api.figures import InCurrency, Km, Mm, Money, Pct, Reading
 from predictive.oil_analysis import DEFAULT_SD_PCT
 
 Band = Literal["good", "due_soon", "overdue"]
+# The parts of a car's health: oil (its life and oil-sample requests), brake pads, trouble codes.
+HealthComponent = Literal["brake_pads", "oil", "trouble_codes"]
+HEALTH_COMPONENTS: tuple[HealthComponent, ...] = ("brake_pads", "oil", "trouble_codes")
 
 
 class TierProjection(BaseModel):
@@ -78,7 +81,7 @@ class AlertOut(BaseModel):
 
 
 class VehicleHealth(BaseModel):
-    """Everything a fleet manager looks at first for one vehicle."""
+    """Everything a fleet manager looks at first for one vehicle; a shop the parts of its jobs."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -136,6 +139,8 @@ class VehicleHealth(BaseModel):
                         }
                     ],
                     "latest": {"speed_kmh": 0.0, "coolant_temp_c": 88.0},
+                    "scope": "full",
+                    "components": ["brake_pads", "oil", "trouble_codes"],
                 }
             ]
         }
@@ -145,10 +150,27 @@ class VehicleHealth(BaseModel):
     vin: str
     odometer_km: Km | None
     last_seen: datetime | None
-    oil: OilHealth | None = Field(description="Null until the first evaluation")
-    brake_pads: BrakeHealth | None = Field(description="Null until the first evaluation")
-    open_alerts: list[AlertOut]
-    latest: dict[str, Any] = Field(description="Latest value of each signal, as ingest keeps it")
+    oil: OilHealth | None = Field(
+        description="Null until the first evaluation, or when oil is not in `components`"
+    )
+    brake_pads: BrakeHealth | None = Field(
+        description="Null until the first evaluation, or when brake_pads is not in `components`"
+    )
+    open_alerts: list[AlertOut] = Field(description="Those of the components shown")
+    latest: dict[str, Any] = Field(
+        description="Latest value of each signal, as ingest keeps it; empty in a job's view "
+        "(a car's telemetry is its side's)"
+    )
+    scope: Literal["full", "job"] = Field(
+        "full",
+        description="full: the whole health (the car's owner or fleet, admins); job: a shop's "
+        "view, only the components of the orders it is working on for the car",
+    )
+    components: list[HealthComponent] = Field(
+        default_factory=lambda: list(HEALTH_COMPONENTS),
+        description="The components shown: oil (oil life, oil change and oil-sample alerts), "
+        "brake_pads, trouble_codes (trouble-code alerts); the others are left out, not absent",
+    )
 
 
 class Point(BaseModel):
@@ -447,8 +469,12 @@ class VehicleOut(BaseModel):
     model: str | None
     model_year: int | None
     fuel_type: str
-    fleet_id: int | None
-    owner_user_id: int | None
+    fleet_id: int | None = Field(
+        description="Null for shop staff: a shop sees the car, not its holder"
+    )
+    owner_user_id: int | None = Field(
+        description="Null for shop staff: a shop sees the car, not its holder"
+    )
     vin_proven: bool = Field(
         description="Whether the holder proved the car is theirs: false for an owner's "
         "registration until they claim it with its dongle's pairing code (POST /vehicles/claims)"
