@@ -114,10 +114,11 @@ def test_a_sample_is_asked_for_once_and_its_analysis_calibrates_the_engine(conn,
     )
     assert cal["vehicle_factor"] == pytest.approx(expected.factor, abs=1e-4)
     assert cal["band_scale"] == pytest.approx(expected.band_scale, abs=1e-4)
-    # The life is the fleet model's consumption scaled to this engine.
-    assert after.value == pytest.approx(
-        100.0 - cal["fleet_consumed_pct"] * expected.factor, abs=0.02
-    )
+    # The life is the lab's figure less the fleet model's consumption since the sample, scaled
+    # to this engine (oil_anchor), where the model alone would say more.
+    since = cal["fleet_consumed_pct"] - fleet_then
+    assert after.value == pytest.approx(30.0 - since * expected.factor, abs=0.02)
+    assert after.evidence["learned"]["life_pct"] > after.value
     assert [a[0] for a in _sample_alerts(conn, vehicle)] == ["resolved"]
 
 
@@ -214,6 +215,8 @@ def test_revision_0010_goes_down_and_up_again(scratch_database):
             )
     db.upgrade(url, "0010")
     assert db.current_revision(url) == "0010"
+    with psycopg.connect(url, autocommit=True) as c:
+        assert c.execute("SELECT to_regclass('oil_analyses')").fetchone()[0] is not None
 
 
 def test_the_command_line_records_an_analysis_by_vin(conn, vehicle, db_url, monkeypatch):
@@ -228,7 +231,7 @@ def test_the_command_line_records_an_analysis_by_vin(conn, vehicle, db_url, monk
     assert (doc["vehicle_id"], doc["life_left_pct"], doc["sd_pct"]) == (vehicle, 61.0, 3.0)
     assert doc["drained"] is False and doc["recorded_by"] == "cli"
     text = runner.invoke(app, [*args, "--drained"])
-    assert text.exit_code == 0 and "counts for nothing" in text.stdout
+    assert text.exit_code == 0 and "does not calibrate the model" in text.stdout
     for bad, why in (
         (["predictive", "oil-analysis", "WLNOSUCH000000000", "--life-left", "5"], "no vehicle"),
         ([*args, "--sampled-at", "2026-11-20T09:30:00"], "time zone"),
