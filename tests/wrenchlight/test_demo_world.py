@@ -9,6 +9,7 @@ import inspect
 import io
 import re
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -22,10 +23,11 @@ from api.problems import ProblemError
 from api.shops.service import pending_offers
 from api.vehicles.registry import list_page as vehicle_page
 from api.vehicles.service import service_history
-from db.registry import create_vehicle, register_device
+from db.registry import create_vehicle, device_vehicle, register_device
 from orders.cities import directory_near
 from orders.directory import upsert_shops
 from orders.slots import open_slots
+from predictive.evaluator import evaluate_vehicle, evaluate_vehicles
 from wrenchlight import demo_world
 from wrenchlight.demo import CENTER_LAT, CENTER_LON, DEMO_ADMIN
 from wrenchlight.demo_world import STORIES, build_world, print_accounts
@@ -33,13 +35,12 @@ from wrenchlight.demo_world import STORIES, build_world, print_accounts
 FUELS = ("petrol", "electric", "diesel", "petrol", "hybrid", "petrol")
 
 
-@pytest.fixture
-def world(conn):
-    """Shops around Chicago with slots, six simulated cars with devices, and the world."""
+def _cars(conn, fuels):
+    """Shops around Chicago with slots, and simulated cars of these fuels with devices."""
     upsert_shops(conn=conn, records=directory_near(lat=CENTER_LAT, lon=CENTER_LON, count=24))
     open_slots(conn=conn, start=dt.datetime.now(dt.UTC), days=30)
     devices = []
-    for i, fuel in enumerate(FUELS):
+    for i, fuel in enumerate(fuels):
         vehicle_id = create_vehicle(
             conn,
             vin=f"1WLTEST{i:010d}",
@@ -53,6 +54,13 @@ def world(conn):
         devices.append(f"sim-{i:03d}")
     # As the demo makes its admin when the API starts: API keys only, no password yet.
     create_user(conn=conn, email=DEMO_ADMIN, role="admin")
+    return devices
+
+
+@pytest.fixture
+def world(conn):
+    """Six simulated cars and the world built on them."""
+    devices = _cars(conn, FUELS)
     return build_world(conn=conn, devices=devices, admin_email=DEMO_ADMIN, seed=7)
 
 
@@ -205,3 +213,82 @@ def test_the_accounts_table_fits_80_columns_and_never_wraps_a_key(world):
     assert any(car.vin in line and car.device_id in line for line in lines)
     assert any("POST /vehicles/claims" in line for line in lines)
     assert any(car.vin in line and car.pairing_code in line for line in lines)
+
+
+def _drive(conn, vehicle_id, *, start, hours, step_s=10.0):
+    """Stop-and-go driving written into readings: 0→100 km/h, cruise, brake to a stop."""
+    t = np.arange(0.0, hours * 3600.0, step_s)
+    phase = np.mod(t, 120.0)
+    speed = np.select(
+        [phase < 40, phase < 80, phase < 100],
+        [phase * 2.5, np.full(phase.shape, 100.0), (100 - phase) * 5.0],
+        np.zeros(phase.shape),
+    )
+    with conn.cursor().copy(
+        "COPY readings (time, vehicle_id, engine_rpm, oil_temp_c, speed_kmh) FROM STDIN"
+    ) as copy:
+        for ts, kmh in zip(t, speed, strict=True):
+            at = start + dt.timedelta(seconds=float(ts))
+            copy.write_row((at, vehicle_id, 1500.0 + 20.0 * kmh, 95.0, float(kmh)))
+
+
+def _story_states(conn, world):
+    """Story → (order status, its alert's status, the alert's tier)."""
+    rows = conn.execute(
+        "SELECT o.order_id, o.status, a.status, a.tier FROM service_orders o "
+        "JOIN alerts a USING (alert_id) WHERE o.order_id = ANY(%s)",
+        (list(world.orders.values()),),
+    ).fetchall()
+    by_order = {r[0]: r[1:] for r in rows}
+    return {story: by_order[order_id] for story, order_id in world.orders.items()}
+
+
+@pytest.mark.parametrize(
+    "fuels",
+    [FUELS, ("petrol", "electric", "electric", "electric", "electric", "electric")],
+    ids=["mostly-engines", "mostly-electric"],
+)
+def test_every_later_evaluation_keeps_the_stories_alerts(conn, fuels):
+    """The models themselves hold each story's alert: the world's cars genuinely need their
+    service, so the demo's background evaluator, driving on and evaluating later, never
+    resolves an alert an order waits on (issue 14: a cancelled order could not be rebooked)."""
+    devices = _cars(conn, fuels)
+    cars = [device_vehicle(conn, d)[0] for d in devices]
+    now = dt.datetime.now(dt.UTC)
+    for vehicle_id in cars:  # the fleet's drive, evaluated a few minutes ahead as the demo does
+        _drive(conn, vehicle_id, start=now - dt.timedelta(hours=3), hours=2)
+    evaluate_vehicles(conn=conn, vehicle_ids=cars, now=now + dt.timedelta(minutes=5))
+    world = build_world(conn=conn, devices=devices, admin_email=DEMO_ADMIN, seed=7)
+    assert set(world.orders) == set(STORIES)
+    kinds = dict(
+        conn.execute(
+            "SELECT order_id, component FROM service_orders WHERE order_id = ANY(%s)",
+            (list(world.orders.values()),),
+        ).fetchall()
+    )
+    assert set(kinds.values()) == (
+        {"oil_change"} if fuels == FUELS else {"oil_change", "brake_pads"}
+    )
+    made = _story_states(conn, world)
+    for story, (order, alert, tier) in made.items():
+        done = story == "completed"
+        assert (alert, tier) == ("resolved" if done else "open", "change_soon"), story
+        assert (order == "completed") == done, story
+
+    for vehicle_id in cars:  # they drive on after the world is made
+        _drive(conn, vehicle_id, start=now + dt.timedelta(minutes=1), hours=1)
+    evaluate_vehicles(conn=conn, vehicle_ids=cars, now=now + dt.timedelta(hours=2))
+    for vehicle_id in cars:  # and a full rebuild from the last service sees the same
+        evaluate_vehicle(
+            conn=conn, vehicle_id=vehicle_id, now=now + dt.timedelta(hours=3), rebuild=True
+        )
+    assert _story_states(conn, world) == made
+    latest = conn.execute(
+        "SELECT DISTINCT ON (o.order_id) o.component, p.value FROM service_orders o "
+        "JOIN predictions p ON p.vehicle_id = o.vehicle_id AND p.model = "
+        "CASE o.component WHEN 'oil_change' THEN 'oil_life' ELSE 'brake_pads' END "
+        "WHERE o.order_id = ANY(%s) ORDER BY o.order_id, p.prediction_id DESC",
+        ([world.orders[s] for s in STORIES if s != "completed"],),
+    ).fetchall()
+    for component, value in latest:  # the lab's 8 % or the measured 3.8 mm, less the drive
+        assert 5.0 < value < 8.0 if component == "oil_change" else 3.5 < value < 3.8, latest
