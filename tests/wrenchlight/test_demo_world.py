@@ -30,6 +30,7 @@ from orders.slots import open_slots
 from predictive.evaluator import evaluate_vehicle, evaluate_vehicles
 from wrenchlight import demo_world
 from wrenchlight.demo import CENTER_LAT, CENTER_LON, DEMO_ADMIN
+from wrenchlight.demo_summary import print_summary, summary_orders
 from wrenchlight.demo_world import STORIES, build_world, print_accounts
 
 FUELS = ("petrol", "electric", "diesel", "petrol", "hybrid", "petrol")
@@ -213,6 +214,37 @@ def test_the_accounts_table_fits_80_columns_and_never_wraps_a_key(world):
     assert any(car.vin in line and car.device_id in line for line in lines)
     assert any("POST /vehicles/claims" in line for line in lines)
     assert any(car.vin in line and car.pairing_code in line for line in lines)
+
+
+def test_the_orders_table_and_the_figures_fit_80_columns_and_never_cut_a_vin(conn, world):
+    orders = summary_orders(conn)
+    assert {row[0] for row in orders} >= set(world.orders.values())
+    # Figures of a big run: the lines must still fit.
+    summary = {
+        "vehicles": 10_000,
+        "days": 365,
+        "samples_ingested": 12_345_678_901,
+        "batches": 98_765_432,
+        "predictions": 1_234_567,
+        "alerts": 123_456,
+        "service_orders": 65_432,
+        "dead_letters": 12_345,
+        "oil_life_mean_abs_error_pct": 12.34,
+        "elapsed_s": 12_345.6,
+    }
+    out = io.StringIO()
+    print_summary(Console(file=out, width=80, color_system=None), summary, orders)
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80, "\n".join(lines)
+    for order_id, vin, component, _, status, visit in orders:
+        (row,) = [line for line in lines if vin in line]  # whole, on one line
+        assert re.match(rf"\s*{order_id}\s", row), row
+        assert component.replace("_", " ") in row and status in row
+        if visit is not None:
+            assert any(visit.strftime("%a %d %b %H:%M") in line for line in lines)
+    text = " ".join(out.getvalue().split())
+    assert "10000 vehicles" in text.replace(",", "") and "12,345,678,901 samples" in text
+    assert "12,345 dead letters" in text and "12.34 pct-pts" in text
 
 
 def _drive(conn, vehicle_id, *, start, hours, step_s=10.0):
