@@ -63,3 +63,22 @@ def device_vehicle(conn: psycopg.Connection, device_id: str) -> tuple[int, str] 
         (device_id,),
     ).fetchone()
     return (int(row[0]), str(row[1])) if row else None
+
+
+def set_pads_measured(
+    conn: psycopg.Connection,
+    *,
+    vehicle_id: int,
+    measured_at: datetime,
+    front_mm: float,
+    rear_mm: float,
+    odometer_km: float | None,
+) -> bool:
+    """Make a pad measurement the vehicle's brake baseline (the pad model restarts from it);
+    False for an unknown vehicle."""
+    row = conn.execute(
+        "UPDATE vehicles SET pads_measured_at = %s, pad_front_mm = %s, pad_rear_mm = %s, "
+        "pads_measured_odometer_km = %s WHERE vehicle_id = %s RETURNING vehicle_id",
+        (measured_at, front_mm, rear_mm, odometer_km, vehicle_id),
+    ).fetchone()
+    return row is not None

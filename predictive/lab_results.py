@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: MIT
-"""A lab's used-oil analysis shows in the vehicle's health at once.
+"""A lab's used-oil analysis, or a measurement of the brake pads, shows in the health at once.
 
 ``record_analysis`` stores the analysis (``oil_analysis.record``) and, in the same
 transaction and on the same clock, publishes a fresh oil prediction (``evaluate_vehicle``
 with ``publish``): a part-way sample anchors the oil life at the lab's figure less what was
 consumed since (``oil_anchor``), raising or resolving the oil alert of its tier; a drained one
 recalibrates the learned model. The API and the command line both record through it.
+
+``record_pad_measurement`` does the same for pads measured outside a shop order (an
+inspection): the thickness becomes the car's brake baseline (``db.registry``) and the pad
+model restarts from it, raising or resolving the pad alert of its tier.
 """
 
 from __future__ import annotations
@@ -14,10 +18,23 @@ from datetime import datetime
 
 import psycopg
 
-from predictive import oil_analysis
+from db.registry import set_pads_measured
+from predictive import brakes, oil_analysis
 from predictive.evaluator import evaluate_vehicle
-from predictive.health import OIL_DUE_SOON_PCT, OIL_MODEL, Prediction
+from predictive.health import (
+    BRAKE_MODEL,
+    OIL_DUE_SOON_PCT,
+    OIL_MODEL,
+    PAD_DUE_SOON_MM,
+    Prediction,
+    PredictiveError,
+    VehicleNotFound,
+)
 from predictive.learned import LearnedModels
+
+
+class PadMeasurementError(PredictiveError, ValueError):
+    """A pad thickness that cannot be true (below zero, thicker than a new pad)."""
 
 
 def record_analysis(
@@ -59,3 +76,40 @@ def record_analysis(
             publish=[OIL_MODEL],
         )
     return stored, next((p for p in written if p.model == OIL_MODEL), None)
+
+
+def record_pad_measurement(
+    conn: psycopg.Connection,
+    *,
+    vehicle_id: int,
+    front_mm: float,
+    rear_mm: float,
+    odometer_km: float | None,
+    now: datetime,
+    pad_alert_mm: float = PAD_DUE_SOON_MM,
+) -> Prediction:
+    """Make the measured thickness the car's brake baseline and publish the pad prediction
+    it makes (the pad alert of its tier with it)."""
+    for axle, mm in (("front", front_mm), ("rear", rear_mm)):
+        if not 0.0 <= mm <= brakes.NEW_PAD_MM:
+            raise PadMeasurementError(
+                f"{axle} pads measured {mm} mm: a pad is 0 to {brakes.NEW_PAD_MM} mm thick"
+            )
+    with conn.transaction():
+        if not set_pads_measured(
+            conn,
+            vehicle_id=vehicle_id,
+            measured_at=now,
+            front_mm=front_mm,
+            rear_mm=rear_mm,
+            odometer_km=odometer_km,
+        ):
+            raise VehicleNotFound(vehicle_id)
+        written = evaluate_vehicle(
+            conn=conn,
+            vehicle_id=vehicle_id,
+            now=now,
+            pad_alert_mm=pad_alert_mm,
+            publish=[BRAKE_MODEL],
+        )
+    return next(p for p in written if p.model == BRAKE_MODEL)

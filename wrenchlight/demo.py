@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.table import Table
 
 import db
 from api.devices.pairing import issue_code
@@ -38,6 +37,7 @@ from orders.slots import open_slots
 from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
 from wrenchlight.apiserver import ApiServer
+from wrenchlight.demo_summary import print_summary, summary_orders
 from wrenchlight.demo_world import build_world, print_accounts
 from wrenchlight.feed import Sampling, drive_fleet
 from wrenchlight.live import LiveVehicle
@@ -293,12 +293,7 @@ def run_demo(
                 conn=conn, devices=devices, admin_email=DEMO_ADMIN, seed=options.seed
             )
             summary: dict[str, Any] = dict(_counts(conn))
-            orders = conn.execute(
-                "SELECT o.vin, o.issue, s.name, o.distance_km, o.status, sl.starts_at, "
-                "o.estimate->>'total' FROM service_orders o "
-                "LEFT JOIN shops s USING (shop_id) LEFT JOIN shop_slots sl USING (slot_id) "
-                "ORDER BY o.order_id"
-            ).fetchall()
+            orders = summary_orders(conn)
             accuracy = _oil_accuracy(conn, fleet)
             kinds = conn.execute("SELECT kind, count(*) FROM alerts GROUP BY kind").fetchall()
             by_kind = {str(kind): int(n) for kind, n in kinds}
@@ -321,7 +316,7 @@ def run_demo(
             claimable=world.claimable_json(),
             world_orders=world.orders,
         )
-        _print_summary(console, summary, orders)
+        print_summary(console, summary, orders)
         print_accounts(console, world)
         if on_ready is not None:
             on_ready(summary)
@@ -383,30 +378,3 @@ def _oil_accuracy(conn: Any, fleet: list[FleetMember]) -> float | None:
         if row is not None:
             errors.append(abs(float(row[0]) - member.vehicle.truth.oil_life_pct))
     return round(float(np.mean(errors)), 2) if errors else None
-
-
-def _print_summary(console: Console, summary: dict[str, Any], orders: list[Any]) -> None:
-    table = Table(title="Service orders created", show_lines=False)
-    for col in ("VIN", "issue", "shop", "km", "status", "slot", "estimate"):
-        table.add_column(col)
-    for vin, issue, shop, km, status, slot, total in orders:
-        table.add_row(
-            vin,
-            issue,
-            shop or "-",
-            f"{km:.1f}" if km is not None else "-",
-            status,
-            slot.strftime("%a %d %b %H:%M") if slot is not None else "-",
-            f"{float(total):,.2f}" if total is not None else "-",
-        )
-    if orders:
-        console.print(table)
-    console.print(
-        f"[bold]{summary['vehicles']}[/] vehicles, {summary['days']} days: "
-        f"[bold]{summary['samples_ingested']:,}[/] samples in {summary['batches']:,} batches, "
-        f"{summary['predictions']:,} predictions, [bold]{summary['alerts']}[/] alerts, "
-        f"[bold]{summary['service_orders']}[/] service orders, {summary['dead_letters']} dead "
-        f"letters; oil-life error vs hidden truth "
-        f"{summary['oil_life_mean_abs_error_pct']} pct-pts; "
-        f"{summary['elapsed_s']} s"
-    )

@@ -2,8 +2,7 @@
 """The demo's world: people with accounts, and each with something to do.
 
 Built after the fleet's drive (``demo.run_demo``), on the simulated cars that have no alert or
-order of their own yet: were it built before, the drive's evaluations would resolve its
-alerts again. It makes
+order of their own yet. It makes
 
 - owners with their cars: Alex's car has an order waiting for Alex's confirmation; Blair's
   first car has an order offered (broadcast) to shops and waiting for one to accept, the
@@ -20,10 +19,14 @@ People, fleets and cars are made through the same services the API uses: account
 owner claims their cars with their dongles' pairing codes (``api.devices.pairing.claim``), so
 the demo itself proves the claim flow.
 
-An order starts from an alert raised through the evaluator's own ``sync_alerts`` on the car's
-latest prediction, and moves only through the orders package's functions. Each story runs in
-one transaction on the database's clock, so the demo's background dispatcher never sees a
-half-made order (it would book it at once).
+A story's car genuinely needs its service, so the models hold its alert at every later
+evaluation (the demo's background evaluator keeps running): a lab's part-way analysis of its
+oil says 8 % of the life is left (``lab_results.record_analysis``; the oil life stays anchored
+to it), or an electric car's pads are measured thin (``lab_results.record_pad_measurement``;
+the pad model restarts from them). Either publishes the model's prediction at once, and the
+alert it raises starts the order, which moves only through the orders package's functions.
+Each story runs in one transaction on the database's clock, so the demo's background
+dispatcher never sees a half-made order (it would book it at once).
 """
 
 from __future__ import annotations
@@ -50,8 +53,8 @@ from orders.errors import OrdersError
 from orders.feedback import WorkReport, check_in, complete, start_service
 from orders.policy import DispatchPolicy
 from orders.service import create_order_for_alert, get_order
-from predictive.health import BRAKE_MODEL, OIL_MODEL, TIER_SEVERITY, TIERS, latest_predictions
-from predictive.publish import sync_alerts
+from predictive.health import OIL_MODEL, latest_predictions
+from predictive.lab_results import record_analysis, record_pad_measurement
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,11 @@ BOOK_POLICY = DispatchPolicy(mode="auto")
 ENGINES = ("petrol", "diesel", "hybrid")
 # The stories in the order cars are handed to them: Alex's, Blair's two, the fleet's two.
 STORIES = ("awaiting_owner", "offered", "scheduled", "completed", "awaiting_fleet")
+# What the stories' cars genuinely need, so the models themselves hold each alert at every
+# evaluation: the lab says 8 % of the oil's life is left (below the 15 % "change soon", above
+# the 5 % "due now"), or the front pads measure 3.8 mm (below 4 mm, above 3.5 mm; rear 6 mm).
+LAB_OIL_LEFT_PCT = 8.0
+PADS_MEASURED_MM = (3.8, 6.0)
 
 
 class WorldError(Exception):
@@ -172,26 +180,69 @@ def _candidates(conn: psycopg.Connection, devices: list[str]) -> list[tuple[int,
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
-def _order(conn: psycopg.Connection, vehicle_id: int, fuel: str) -> int:
-    """An open order from an alert raised on the car's latest prediction: the oil for a car
-    with an engine, the brake pads for an electric one."""
-    kind, model = ("oil_change", OIL_MODEL) if fuel in ENGINES else ("brake_pads", BRAKE_MODEL)
-    latest = latest_predictions(conn=conn, vehicle_id=vehicle_id).get(model)
-    what = "Oil change" if kind == "oil_change" else "Brake pads"
-    alert_id = sync_alerts(
+def _odometer(conn: psycopg.Connection, vehicle_id: int) -> float:
+    """The car's latest known odometer: its telemetry's, or its last service's."""
+    row = conn.execute(
+        "SELECT GREATEST(s.odometer_km, v.oil_changed_odometer_km, v.pads_measured_odometer_km) "
+        "FROM vehicles v LEFT JOIN vehicle_state s USING (vehicle_id) WHERE v.vehicle_id = %s",
+        (vehicle_id,),
+    ).fetchone()
+    return round(float(row[0]), 1) if row and row[0] is not None else 0.0
+
+
+def _open_alert(conn: psycopg.Connection, vehicle_id: int, kind: str) -> int | None:
+    """The car's newest open alert of this kind."""
+    row = conn.execute(
+        "SELECT alert_id FROM alerts WHERE vehicle_id = %s AND kind = %s AND status = 'open' "
+        "ORDER BY alert_id DESC LIMIT 1",
+        (vehicle_id, kind),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _needs_service(conn: psycopg.Connection, vehicle_id: int, fuel: str, now: datetime) -> str:
+    """Give the car a genuine need the models see, and return the job's kind: for a car with
+    an engine a lab's part-way analysis of its oil, for an electric one its pads measured
+    thin. The evaluation that records it raises the alert; every later one keeps it."""
+    odometer = _odometer(conn, vehicle_id)
+    if fuel not in ENGINES:
+        front, rear = PADS_MEASURED_MM
+        record_pad_measurement(
+            conn, vehicle_id=vehicle_id, front_mm=front, rear_mm=rear, odometer_km=odometer, now=now
+        )
+        return "brake_pads"
+    latest = latest_predictions(conn=conn, vehicle_id=vehicle_id).get(OIL_MODEL)
+    # The oil as the car's newest evaluation saw it (the demo's last one runs a few minutes
+    # ahead of the clock): the lab's figure anchors it, and only what the engine consumes
+    # after that counts against it. A sample before that evaluation would not be compared
+    # with it, and all the oil's use since the change would count as after the sample.
+    sampled_at = now if latest is None else max(now, latest.time)
+    record_analysis(
         conn,
         vehicle_id=vehicle_id,
-        kind=kind,
-        tiers=TIERS,
-        tier=TIERS[0],
-        severity=TIER_SEVERITY[TIERS[0]],
-        message=f"{what} soon (raised by the demo world)",
-        evidence={"tier": TIERS[0], "demo_world": True},
-        prediction_id=None if latest is None else latest.prediction_id,
+        sampled_at=sampled_at,
+        life_left_pct=LAB_OIL_LEFT_PCT,
+        drained=False,
+        now=now,
+        odometer_km=odometer,
+        lab="Demo Oil Lab",
+        recorded_by="demo world",
     )
-    order_id = None if alert_id is None else create_order_for_alert(conn=conn, alert_id=alert_id)
+    return "oil_change"
+
+
+def _order(conn: psycopg.Connection, vehicle_id: int, fuel: str, now: datetime) -> int:
+    """An open order from the alert the models raise on the car's genuine need."""
+    kind = _needs_service(conn, vehicle_id, fuel, now)
+    alert_id = _open_alert(conn, vehicle_id, kind)
+    if alert_id is None:
+        raise WorldError(
+            f"vehicle {vehicle_id}: its {kind} is not due by the models' thresholds "
+            f"(oil at {LAB_OIL_LEFT_PCT} %, pads at {PADS_MEASURED_MM[0]} mm)"
+        )
+    order_id = create_order_for_alert(conn=conn, alert_id=alert_id)
     if order_id is None:
-        raise WorldError(f"vehicle {vehicle_id} already has an open {kind} alert")
+        raise WorldError(f"vehicle {vehicle_id} already has an order for its {kind} alert")
     return order_id
 
 
@@ -205,12 +256,7 @@ def _report(conn: psycopg.Connection, order_id: int) -> WorkReport:
     currency = (order.estimate or {}).get("currency", "USD")
     odometer = order.odometer_km
     if odometer is None:  # nothing ingested yet: the last service's reading is the latest known
-        row = conn.execute(
-            "SELECT greatest(oil_changed_odometer_km, pads_measured_odometer_km, 0) "
-            "FROM vehicles WHERE vehicle_id = %s",
-            (order.vehicle_id,),
-        ).fetchone()
-        odometer = float(row[0]) if row else 0.0
+        odometer = _odometer(conn, order.vehicle_id)
     odometer = round(odometer, 1)
     if order.component == "oil_change":
         return WorkReport(
@@ -238,7 +284,7 @@ def _story(
     """One story's order, in one transaction; None when no shop could take it."""
     with conn.transaction():
         now = _db_now(conn)
-        order_id = _order(conn, vehicle_id, fuel)
+        order_id = _order(conn, vehicle_id, fuel, now)
         policy = OFFER_POLICY if story == "offered" else BOOK_POLICY
         ranked = propose(conn=conn, order_id=order_id, now=now, policy=policy, consent="propose")
         if not ranked:
