@@ -250,7 +250,9 @@ def run_demo(
             # Other commands on this data directory find the demo's services here.
             services.lock.update(api_url=api_url)
         api_key = _demo_admin_key(services.database_url)
-        console.log(f"API at {api_url}  (OpenAPI: {api_url}/docs)  X-API-Key: {api_key}")
+        console.log(f"API at {api_url}  (OpenAPI: {api_url}/docs)")
+        # On a line of its own, so an 80-column terminal never wraps the key.
+        console.log(f"admin key {api_key}")
 
         live = None
         if options.live:
