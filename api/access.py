@@ -4,8 +4,9 @@ dependencies (one object) and by the list endpoints (many), so both agree.
 
 "history" is a car's service history and oil analyses (``vehicle_history``); a car's telemetry
 series, predictions and alert history are its side's only (``api.deps.OwnVehicleIdDep``). Of a
-car's health a shop sees the parts of the jobs it works on (``working_orders``; trimmed in
-``api.vehicles.service.scoped_health``).
+car's health a shop sees the components of the jobs it works on (``working_orders``; trimmed in
+``api.vehicles.service.scoped_health``), and of its live alerts those same components' ones
+(``events``): one mapping from jobs to components, ``COMPONENT_OF_KIND``, serves both.
 
 Each function returns a fragment for a WHERE clause over the named alias and its parameters.
 The fragments are constants chosen by role; caller input only ever travels as parameters.
@@ -20,7 +21,8 @@ devices send (docs/security.md, "Claims and squatting").
 | vehicle | owns it (see above) | in their fleet     | holds an active order for it | all   |
 | history | owns it             | in their fleet     | active order, owner shares   | all   |
 | order   | of a vehicle owned  | of a fleet vehicle | offered now, or won by them  | all   |
-| event   | its order (else its vehicle) is visible when the event is delivered     | all   |
+| event   | its order is visible when the event is delivered; an alert, its vehicle | all   |
+|         | (for a shop: an active job of theirs on the car covers its component)   |       |
 | device  | on a vehicle owned  | on a fleet vehicle | — (wrong role: 403)          | all   |
 | shop    | has an order of one | has a fleet order  | their own shop               | all   |
 | shop in ``GET /shops`` | verified  | verified           | their own shop               | all   |
@@ -31,9 +33,12 @@ devices send (docs/security.md, "Claims and squatting").
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from api.auth.principal import Principal
+from api.vehicles.schemas import HealthComponent
+from orders.jobs import CATALOGUE, REAR_PADS
 
 Predicate = tuple[str, dict[str, Any]]
 
@@ -92,6 +97,49 @@ def _active_order_at_shop(alias: str) -> str:
     )
 
 
+# What a job needs of a car: an order's component (the alert kind it was made for) names the
+# part of the health shown, and each part brings its own alerts. The shop that changes the oil
+# is the one asked to draw an oil sample, so both are the oil.
+COMPONENT_OF_KIND: dict[str, HealthComponent] = {
+    "oil_change": "oil",
+    "oil_sample": "oil",
+    "brake_pads": "brake_pads",
+    "trouble_code": "trouble_codes",
+}
+ALERT_KINDS: dict[HealthComponent, set[str]] = {
+    part: {kind for kind, p in COMPONENT_OF_KIND.items() if p == part}
+    for part in set(COMPONENT_OF_KIND.values())
+}
+# Orders without a known component (made before orders had one) are known by their job code.
+KIND_OF_JOB = {job.job_code: kind for kind, job in CATALOGUE.items()} | {
+    REAR_PADS.job_code: "brake_pads"
+}
+
+
+def job_component(component: str | None, job_code: str | None) -> HealthComponent | None:
+    """The part of a car's health an order's job needs, from its component or job code."""
+    kind = component if component in COMPONENT_OF_KIND else KIND_OF_JOB.get(job_code or "")
+    return None if kind is None else COMPONENT_OF_KIND[kind]
+
+
+# The same mapping for SQL, as parameters: the component of an alert kind and of a job code.
+_PARTS = {
+    "p_part_of_kind": json.dumps(COMPONENT_OF_KIND),
+    "p_part_of_job": json.dumps({job: COMPONENT_OF_KIND[k] for job, k in KIND_OF_JOB.items()}),
+}
+
+
+def _job_covers(vehicle: str, kind: str) -> str:
+    """SQL: the shop works on car ``vehicle`` now with a job whose component is that of alert
+    kind ``kind`` (both SQL expressions); as ``job_component`` decides, with ``_PARTS``."""
+    return (
+        f"EXISTS (SELECT 1 FROM service_orders so WHERE so.vehicle_id = {vehicle} "
+        f"AND {_at_work('so')} AND COALESCE(%(p_part_of_kind)s::jsonb ->> so.component, "
+        "%(p_part_of_job)s::jsonb ->> so.job_code) = "
+        f"%(p_part_of_kind)s::jsonb ->> ({kind}))"
+    )
+
+
 def working_orders(p: Principal, alias: str = "o") -> Predicate:
     """Orders ``p``'s shop is working on now: a shop's view of a car is these orders' jobs."""
     if p.role == "shop_staff":
@@ -128,11 +176,16 @@ def orders(p: Principal, alias: str = "o") -> Predicate:
 
 def events(p: Principal, alias: str = "e") -> Predicate:
     """Outbox events ``p`` may receive: an order's while they may see the order, any other
-    (an alert) while they may see the vehicle; built from ``orders`` and ``vehicles``."""
+    (an alert) while they may see the vehicle; built from ``orders`` and ``vehicles``. A shop
+    gets an alert only while one of its active jobs on the car covers the alert's component
+    (what ``api.vehicles.service.scoped_health`` shows it of the car's open alerts)."""
     if p.is_admin:
         return _EVERYTHING
     order_where, params = orders(p, "o")
     vehicle_where, _ = vehicles(p, "v")
+    if p.role == "shop_staff":
+        vehicle_where = _job_covers("v.vehicle_id", f"{alias}.payload->>'kind'")
+        params = {**params, **_PARTS}
     return (
         f"(CASE WHEN {alias}.event_type LIKE 'order.%%' THEN EXISTS (SELECT 1 FROM "
         f"service_orders o WHERE o.order_id = ({alias}.payload->>'order_id')::bigint "

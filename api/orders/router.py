@@ -64,15 +64,16 @@ OfferIdPath = Annotated[int, Path(ge=1, description="Offer id")]
 CONFLICTS = problem_response(403) | problem_response(404) | problem_response(409)
 
 
-def _detail(conn: ConnDep, order_id: int) -> OrderDetail:
+def _detail(conn: ConnDep, principal: Principal, order_id: int) -> OrderDetail:
     with order_problems():
-        return service.detail(conn=conn, order_id=order_id)
+        return service.detail(conn=conn, order_id=order_id, principal=principal)
 
 
 @router.get("/{order_id}", response_model=OrderDetail, responses=problem_response(404))
-def get_service_order(conn: ConnDep, order_id: OrderIdDep) -> OrderDetail:
-    """One order with its ranked shops and score breakdown, offers and history."""
-    return _detail(conn, order_id)
+def get_service_order(conn: ConnDep, principal: PrincipalDep, order_id: OrderIdDep) -> OrderDetail:
+    """One order with its ranked shops and score breakdown, offers and history; shop staff get
+    their own entry, price, offers and steps only, never another shop's."""
+    return _detail(conn, principal, order_id)
 
 
 @router.get("/{order_id}/slots", response_model=list[SlotOut], responses=problem_response(404))
@@ -93,7 +94,7 @@ def propose_order(
         dispatch.propose(
             conn=conn, order_id=order_id, now=now(), policy=policy, consent=body.consent
         )
-    return _detail(conn, order_id)
+    return _detail(conn, principal, order_id)
 
 
 @router.post("/{order_id}/confirm", response_model=OrderDetail, responses=CONFLICTS)
@@ -105,7 +106,7 @@ def confirm_order(
         dispatch.owner_confirm(
             conn=conn, order_id=order_id, now=now(), policy=DispatchPolicy(), shop_id=body.shop_id
         )
-    return _detail(conn, order_id)
+    return _detail(conn, principal, order_id)
 
 
 @router.post(
@@ -137,7 +138,7 @@ def answer_offer(
             policy=DispatchPolicy(),
             reason=body.reason if body else "",
         )
-    return _detail(conn, order_id)
+    return _detail(conn, principal, order_id)
 
 
 @router.post("/{order_id}/complete", response_model=OrderDetail, responses=CONFLICTS)
@@ -149,7 +150,7 @@ def complete_order(
         feedback.complete(
             conn=conn, order_id=order_id, now=now(), report=report, actor=principal.subject
         )
-    return _detail(conn, order_id)
+    return _detail(conn, principal, order_id)
 
 
 @router.post("/{order_id}/survey", response_model=OrderDetail, responses=CONFLICTS)
@@ -159,7 +160,7 @@ def answer_survey(
     """The owner's 0-10 recommendation of the shop, open from a day after completion."""
     with order_problems():
         feedback.answer_survey(conn=conn, order_id=order_id, score=body.score, now=now())
-    return _detail(conn, order_id)
+    return _detail(conn, principal, order_id)
 
 
 @router.post("/{order_id}/rebook", response_model=OrderDetail, status_code=201, responses=CONFLICTS)
@@ -168,7 +169,7 @@ def rebook_order(conn: ConnDep, principal: VehicleSide, order_id: OrderIdDep) ->
     while the order stands or when its alert is resolved. The new order is proposed afresh."""
     with order_problems():
         new = rebook.rebook(conn=conn, order_id=order_id, now=now(), actor=principal.subject)
-    return _detail(conn, new)
+    return _detail(conn, principal, new)
 
 
 Step = Literal["schedule", "reschedule", "check-in", "start", "cancel"]
@@ -211,4 +212,4 @@ def visit_step(
             feedback.start_service(conn=conn, order_id=order_id, now=now(), actor=actor)
         else:
             dispatch.cancel(conn=conn, order_id=order_id, now=now(), actor=actor, reason=reason)
-    return _detail(conn, order_id)
+    return _detail(conn, principal, order_id)

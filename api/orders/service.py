@@ -1,7 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""Service orders for the API: the caller's orders, filtered, one keyset page at a time."""
+"""Service orders for the API: the caller's orders, filtered, one keyset page at a time.
+
+Shop staff read an order as their job needs it (``shop_view``): never another shop's name,
+score, price, offer or steps, which the matcher and the dispatch record beside theirs.
+"""
 
 from __future__ import annotations
+
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -30,6 +36,65 @@ _FILTERS = (
     "AND (%(shop_id)s::bigint IS NULL OR o.shop_id = %(shop_id)s) "
     "AND (%(after_id)s::bigint IS NULL OR o.order_id < %(after_id)s) "
 )
+
+
+_O = TypeVar("_O", bound=OrderOut)
+# What a shop keeps of its own entry in the ranking: who it is and its own figures. The
+# criteria, total and rank are relative to the other candidates (the price criterion is the
+# cheapest rival's price over theirs), so they are not.
+_OWN_ENTRY = ("shop_id", "name", "inputs", "weights")
+
+
+def _own_match(match: dict[str, Any] | None, shop_id: int | None) -> dict[str, Any] | None:
+    if match is None:
+        return None
+    mine = [
+        {k: r[k] for k in _OWN_ENTRY if k in r}
+        for r in match.get("ranked", [])
+        if r.get("shop_id") == shop_id
+    ]
+    return {**match, "ranked": mine}
+
+
+def _own_estimate(match: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The shop's own price for the jobs (the stored estimate is the best-ranked shop's)."""
+    ranked = (match or {}).get("ranked") or [{}]
+    inputs = ranked[0].get("inputs") or {}
+    if inputs.get("price") is None:
+        return None
+    jobs = ((match or {}).get("request") or {}).get("jobs") or []
+    return {"total": inputs["price"], "currency": inputs.get("currency"), "jobs": jobs}
+
+
+def _names_shops(event: EventOut) -> bool:
+    # An offer wave's note lists the shops asked, the owner's consent the shop they chose.
+    return event.kind == "consent" or (event.kind == "transition" and event.status == "offered")
+
+
+def shop_view(out: _O, principal: Principal) -> _O:
+    """``out`` as ``principal`` may read it: shop staff see their own entry of the ranking,
+    their own price, offers and steps, and the order's shop only when it is theirs (before
+    acceptance it is the matcher's provisional pick, maybe a rival); anyone else all of it."""
+    if principal.role != "shop_staff":
+        return out
+    shop_id = principal.shop_id
+    mine = out.shop is not None and out.shop.shop_id == shop_id
+    match = _own_match(out.match, shop_id)
+    update: dict[str, Any] = {
+        "match": match,
+        "estimate": None if match is None else _own_estimate(match),
+        "shop": out.shop if mine else None,
+        "appointment": out.appointment if mine else None,
+    }
+    if isinstance(out, OrderDetail):
+        update["offers"] = [f for f in out.offers if f.shop_id == shop_id]
+        update["events"] = [
+            e.model_copy(update={"note": None}) if _names_shops(e) else e
+            for e in out.events
+            if e.shop_id in (None, shop_id)
+            and (not e.actor.startswith("shop:") or e.actor == f"shop:{shop_id}")
+        ]
+    return out.model_copy(update=update)
 
 
 def _out(order: orders.Order) -> OrderOut:
@@ -78,8 +143,8 @@ def _appointment(order: orders.Order) -> Appointment | None:
     )
 
 
-def detail(*, conn: psycopg.Connection, order_id: int) -> OrderDetail:
-    """An order with its offers and its history."""
+def detail(*, conn: psycopg.Connection, order_id: int, principal: Principal) -> OrderDetail:
+    """An order with its offers and its history, as ``principal`` may read it (``shop_view``)."""
     order = orders.service.get_order(conn=conn, order_id=order_id)
     offers = conn.execute(
         "SELECT offer_id, shop_id, mode, offered_at, expires_at, response FROM service_offers "
@@ -91,11 +156,12 @@ def detail(*, conn: psycopg.Connection, order_id: int) -> OrderDetail:
         "WHERE order_id = %s ORDER BY at, id",
         (order_id,),
     ).fetchall()
-    return OrderDetail(
+    full = OrderDetail(
         **_out(order).model_dump(),
         offers=[OfferOut(**dict(zip(OfferOut.model_fields, r, strict=True))) for r in offers],
         events=[EventOut(**dict(zip(EventOut.model_fields, r, strict=True))) for r in events],
     )
+    return shop_view(full, principal)
 
 
 def list_page(
@@ -109,6 +175,10 @@ def list_page(
     cursor: str | None,
 ) -> OrderPage:
     """One page of the orders the caller may see, newest first, and the next page's cursor."""
+    if principal.role == "shop_staff" and shop_id not in (None, principal.shop_id):
+        # A shop sees no other shop on its orders (``shop_view``), so filtering by one must not
+        # tell which of its offers another shop provisionally holds.
+        return OrderPage(items=[], next_cursor=None)
     where, params = access.orders(principal)
     # One extra row tells whether another page exists without a count query.
     rows = conn.execute(
@@ -124,12 +194,12 @@ def list_page(
     ).fetchall()
     found = [orders.Order(*row) for row in rows]
     return OrderPage(
-        items=[_out(o) for o in found[:limit]],
+        items=[shop_view(_out(o), principal) for o in found[:limit]],
         next_cursor=next_cursor([o.order_id for o in found], limit),
     )
 
 
-def get_order(*, conn: psycopg.Connection, order_id: int) -> OrderOut | None:
-    """One order by id (its visibility was checked by ``valid_order_id``)."""
+def get_order(*, conn: psycopg.Connection, order_id: int, principal: Principal) -> OrderOut | None:
+    """One order by id as ``principal`` may read it (visibility checked by ``valid_order_id``)."""
     row = conn.execute(ORDER_SELECT + "WHERE o.order_id = %s", (order_id,)).fetchone()
-    return None if row is None else _out(orders.Order(*row))
+    return None if row is None else shop_view(_out(orders.Order(*row)), principal)

@@ -21,7 +21,6 @@ from api.vehicles.schemas import (
     AlertOut,
     AlertPage,
     BrakeHealth,
-    HealthComponent,
     OilAnalysisCreate,
     OilAnalysisOut,
     OilAnalysisPage,
@@ -32,7 +31,6 @@ from api.vehicles.schemas import (
     ServiceRecord,
     VehicleHealth,
 )
-from orders.jobs import CATALOGUE, REAR_PADS
 from predictive import (
     BRAKE_MODEL,
     OIL_MODEL,
@@ -112,35 +110,12 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
     )
 
 
-# What a job needs of a car's health: an order's component (the alert kind it was made for)
-# names the part of the health shown, and each part shows its own alerts. The shop that
-# changes the oil is the one asked to draw an oil sample, so both are the oil.
-_COMPONENT_OF_KIND: dict[str, HealthComponent] = {
-    "oil_change": "oil",
-    "oil_sample": "oil",
-    "brake_pads": "brake_pads",
-    "trouble_code": "trouble_codes",
-}
-_ALERT_KINDS = {
-    part: {kind for kind, p in _COMPONENT_OF_KIND.items() if p == part}
-    for part in set(_COMPONENT_OF_KIND.values())
-}
-# Orders without a known component (made before orders had one) are known by their job code.
-_KIND_OF_JOB = {job.job_code: kind for kind, job in CATALOGUE.items()} | {
-    REAR_PADS.job_code: "brake_pads"
-}
-
-
-def _job_component(component: str | None, job_code: str | None) -> HealthComponent | None:
-    kind = component if component in _COMPONENT_OF_KIND else _KIND_OF_JOB.get(job_code or "")
-    return None if kind is None else _COMPONENT_OF_KIND[kind]
-
-
 def scoped_health(
     *, conn: psycopg.Connection, health: VehicleHealth, principal: Principal
 ) -> VehicleHealth:
     """The part of a car's health ``principal`` may see: the car's side and admins all of it,
-    anyone else (a shop) the components of the orders they work on (``access.working_orders``)."""
+    anyone else (a shop) the components of the orders they work on (``access.working_orders``,
+    mapped by ``access.job_component``; live alerts follow the same mapping)."""
     if principal.is_admin or principal.role in VEHICLE_SIDE:
         return health
     where, params = access.working_orders(principal, "o")
@@ -149,8 +124,8 @@ def scoped_health(
         f"WHERE o.vehicle_id = %(vehicle_id)s AND {where}",
         {**params, "vehicle_id": health.vehicle_id},
     ).fetchall()
-    shown = sorted({c for r in rows if (c := _job_component(r[0], r[1])) is not None})
-    kinds = {kind for part in shown for kind in _ALERT_KINDS[part]}
+    shown = sorted({c for r in rows if (c := access.job_component(r[0], r[1])) is not None})
+    kinds = {kind for part in shown for kind in access.ALERT_KINDS[part]}
     return health.model_copy(
         update={
             "oil": health.oil if "oil" in shown else None,
