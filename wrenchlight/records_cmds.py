@@ -231,7 +231,7 @@ def orders_show(
 
     with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
         try:
-            order = detail(conn=conn, order_id=order_id)
+            order = detail(conn=conn, order_id=order_id, principal=_admin())
         except OrderNotFound:
             err.print(f"no order {order_id} (`wrenchlight orders list` shows them)")
             raise typer.Exit(1) from None
