@@ -17,13 +17,17 @@ from obd.protocols import ECU
 from edge_agent import pids
 from edge_agent.errors import AdapterError
 from edge_agent.vin import decode_vin
+from telemetry.signals import SIGNALS, Signal, by_pid
 
 log = logging.getLogger(__name__)
 
 
 def _odometer(messages: list[Any]) -> float | None:
     data = messages[0].data[2:]
-    return int.from_bytes(data[:4], "big") / 10.0 if len(data) >= 4 else None
+    signal = by_pid(0xA6)
+    if signal is None or signal.length is None or len(data) < signal.length:
+        return None
+    return signal.decode(data)
 
 
 def _bitmap(messages: list[Any]) -> list[bool] | None:
@@ -51,18 +55,21 @@ DTC_COMMANDS = {
 PIDS_A0 = OBDCommand("PIDS_A0", "Supported PIDs [A1-C0]", b"01A0", 6, _bitmap, ECU.ENGINE, True)
 VIN_RAW = OBDCommand("VIN_RAW", "VIN, raw frames", b"0902", 0, _raw_frames, ECU.ENGINE, False)
 
-# Our signal name -> (python-OBD command, unit to convert its pint quantity to).
+# Our unit -> the pint unit python-OBD's decoders give the quantity in.
+_PINT_UNITS = {"km/h": "kph", "rpm": "rpm", "%": "percent", "°C": "degC", "V": "volt"}
+
+
+def _command(signal: Signal) -> tuple[OBDCommand, str | None]:
+    """python-OBD's command for a signal's PID, and the unit to convert its quantity to."""
+    if signal.pid == ODOMETER.pid:
+        return ODOMETER, None
+    return obd.commands[1][signal.pid], _PINT_UNITS[signal.unit]
+
+
+# Our signal name -> (python-OBD command, unit to convert its pint quantity to), for every
+# signal of the catalogue that has a PID.
 SIGNAL_COMMANDS: dict[str, tuple[OBDCommand, str | None]] = {
-    "speed_kmh": (obd.commands.SPEED, "kph"),
-    "engine_rpm": (obd.commands.RPM, "rpm"),
-    "engine_load_pct": (obd.commands.ENGINE_LOAD, "percent"),
-    "throttle_pct": (obd.commands.THROTTLE_POS, "percent"),
-    "coolant_temp_c": (obd.commands.COOLANT_TEMP, "degC"),
-    "oil_temp_c": (obd.commands.OIL_TEMP, "degC"),
-    "ambient_temp_c": (obd.commands.AMBIANT_AIR_TEMP, "degC"),
-    "fuel_level_pct": (obd.commands.FUEL_LEVEL, "percent"),
-    "module_voltage_v": (obd.commands.CONTROL_MODULE_VOLTAGE, "volt"),
-    "odometer_km": (ODOMETER, None),
+    s.name: _command(s) for s in SIGNALS if s.pid is not None
 }
 
 

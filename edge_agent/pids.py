@@ -1,28 +1,14 @@
 # SPDX-License-Identifier: MIT
-"""Service-01 PID formulas (SAE J1979) and the parser for combined multi-PID replies.
+"""Service-01 requests (SAE J1979) and the parser for combined multi-PID replies.
 
 python-OBD asks one PID per request; on CAN an ECU answers up to six PIDs in one reply, which
-python-OBD cannot split. Parsing the combined reply needs each PID's data length, so the
-formulas live here, keyed by PID, for the signals the agent polls.
+python-OBD cannot split. Parsing the combined reply needs each PID's data length and formula:
+both come from the signal catalogue (``telemetry.signals``), the one table of PID facts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-# PID -> (data bytes, formula from those bytes to the value in the signal's unit)
-FORMULAS: dict[int, tuple[int, Callable[[bytes], float]]] = {
-    0x04: (1, lambda b: b[0] * 100 / 255),  # engine load, %
-    0x05: (1, lambda b: b[0] - 40.0),  # coolant temperature, °C
-    0x0C: (2, lambda b: (b[0] * 256 + b[1]) / 4),  # engine speed, rpm
-    0x0D: (1, lambda b: float(b[0])),  # vehicle speed, km/h
-    0x11: (1, lambda b: b[0] * 100 / 255),  # throttle position, %
-    0x2F: (1, lambda b: b[0] * 100 / 255),  # fuel level, %
-    0x42: (2, lambda b: (b[0] * 256 + b[1]) / 1000),  # control module voltage, V
-    0x46: (1, lambda b: b[0] - 40.0),  # ambient air temperature, °C
-    0x5C: (1, lambda b: b[0] - 40.0),  # engine oil temperature, °C
-    0xA6: (4, lambda b: int.from_bytes(b[:4], "big") / 10),  # odometer, km
-}
+from telemetry.signals import by_pid
 
 # The most PIDs one service-01 request may carry on CAN (ISO 15765-4).
 MAX_PIDS_PER_REQUEST = 6
@@ -43,15 +29,14 @@ def parse_reply(data: bytes) -> dict[int, float]:
     i = 1
     while i < len(data):
         pid = data[i]
-        spec = FORMULAS.get(pid)
-        if spec is None:
+        signal = by_pid(pid)
+        if signal is None or signal.length is None:
             break  # an unknown PID's length is unknown: the rest cannot be split safely
-        length, formula = spec
-        chunk = data[i + 1 : i + 1 + length]
-        if len(chunk) < length:
+        chunk = data[i + 1 : i + 1 + signal.length]
+        if len(chunk) < signal.length:
             break
-        values[pid] = formula(chunk)
-        i += 1 + length
+        values[pid] = signal.decode(chunk)
+        i += 1 + signal.length
     return values
 
 

@@ -7,25 +7,8 @@ frames on each bus is the job of ``ecus`` and ``framing``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from firmware_sim.vehicle import EcuSnapshot, VehicleState
-
-
-def _byte(x: float) -> int:
-    return max(0, min(255, round(x)))
-
-
-def _word(x: float) -> bytes:
-    return max(0, min(0xFFFF, round(x))).to_bytes(2, "big")
-
-
-def _pct(x: float) -> bytes:
-    return bytes([_byte(x * 255.0 / 100.0)])
-
-
-def _temp(x: float) -> bytes:
-    return bytes([_byte(x + 40.0)])
+from telemetry.signals import SIGNALS, Signal
 
 
 def _monitor_status(snap: EcuSnapshot) -> bytes:
@@ -35,20 +18,9 @@ def _monitor_status(snap: EcuSnapshot) -> bytes:
     return bytes([(0x80 if snap.dtcs else 0) | count, 0x07, 0x00, 0x00])
 
 
-# PID -> encoder of its data bytes from a state (without the 41/PID prefix).
-STATE_PIDS: dict[int, Callable[[VehicleState], bytes]] = {
-    0x04: lambda s: _pct(s.engine_load_pct),
-    0x05: lambda s: _temp(s.coolant_temp_c),
-    0x0C: lambda s: _word(s.engine_rpm * 4.0),
-    0x0D: lambda s: bytes([_byte(s.speed_kmh)]),
-    0x11: lambda s: _pct(s.throttle_pct),
-    0x2F: lambda s: _pct(s.fuel_level_pct),
-    0x42: lambda s: _word(s.module_voltage_v * 1000.0),
-    0x46: lambda s: _temp(s.ambient_temp_c),
-    0x5C: lambda s: _temp(s.oil_temp_c),
-    # 4 bytes, 0.1 km per bit (J1979 2014+, PID A6).
-    0xA6: lambda s: max(0, round(s.odometer_km * 10.0)).to_bytes(4, "big"),
-}
+# PID -> its signal in the catalogue, whose ``encode`` gives the data bytes (without the 41/PID
+# prefix) from the state's attribute of the same name.
+STATE_PIDS: dict[int, Signal] = {s.pid: s for s in SIGNALS if s.pid is not None}
 SUPPORT_PIDS_01 = (0x00, 0x20, 0x40, 0x60, 0x80, 0xA0, 0xC0)
 # A battery-electric car has no engine speed, engine temperatures or fuel level.
 EV_PIDS = frozenset({0x01, 0x0D, 0x42, 0x46, 0xA6})
@@ -58,6 +30,12 @@ FREEZE_FRAME_PIDS = frozenset({0x02, 0x04, 0x05, 0x0C, 0x0D, 0x11})
 SERVICE_09_SUPPORTED = frozenset({0x02, 0x04})
 # The transmission controller answers a handful of PIDs itself (vehicle speed).
 TRANSMISSION_PIDS = frozenset({0x0D})
+
+
+def state_data(pid: int, state: VehicleState) -> bytes:
+    """A state's value of one STATE_PIDS PID, encoded as J1979 data bytes."""
+    signal = STATE_PIDS[pid]
+    return signal.encode(getattr(state, signal.name))
 
 
 def supported_01(snap: EcuSnapshot) -> set[int]:
@@ -95,7 +73,7 @@ def service_01(pid: int, snap: EcuSnapshot) -> bytes | None:
         return None  # a dropped-out sensor stays listed but does not answer
     if pid == 0x01:
         return _monitor_status(snap)
-    return STATE_PIDS[pid](snap.state)
+    return state_data(pid, snap.state)
 
 
 def transmission_01(pid: int, snap: EcuSnapshot) -> bytes | None:
@@ -103,7 +81,7 @@ def transmission_01(pid: int, snap: EcuSnapshot) -> bytes | None:
     if pid in SUPPORT_PIDS_01:
         return _bitmap_or_none(pid, TRANSMISSION_PIDS)
     if pid in TRANSMISSION_PIDS and pid not in snap.dropped_pids:
-        return STATE_PIDS[pid](snap.state)
+        return state_data(pid, snap.state)
     return None
 
 
@@ -117,7 +95,7 @@ def service_02(pid: int, snap: EcuSnapshot) -> bytes | None:
     if pid == 0x02:
         return encode_dtc(snap.freeze_frame_dtc)
     if pid in FREEZE_FRAME_PIDS:
-        return STATE_PIDS[pid](frame)
+        return state_data(pid, frame)
     return None
 
 

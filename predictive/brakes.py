@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from predictive import thresholds
+
 FloatArray = npt.NDArray[np.float64]
 
 G_MPS2 = 9.81
@@ -69,8 +71,9 @@ FRONT_SHARE = 0.70
 # The same coefficient on the rear gives rear pads about twice the life, as in practice.
 WEAR_MM_PER_MJ = 0.0033
 
-NEW_PAD_MM = 12.0
-MIN_PAD_MM = 3.0
+# New pads and the wear limit, defined in predictive.thresholds (numpy-free, for the settings).
+NEW_PAD_MM = thresholds.NEW_PAD_MM
+MIN_PAD_MM = thresholds.MIN_PAD_MM
 
 
 def braking_energy_j(

@@ -16,14 +16,10 @@ from typing import Any, Literal
 import psycopg
 
 from predictive import brakes
+from predictive.thresholds import OIL_DUE_SOON_PCT, PAD_DUE_SOON_MM
 
 OIL_MODEL = "oil_life"
 BRAKE_MODEL = "brake_pads"
-
-# Oil life at or below this is "due soon" (and raises an alert by default); at 0 it is overdue.
-OIL_DUE_SOON_PCT = 15.0
-# Pads at or below this are "due soon"; at the 3 mm minimum they are overdue.
-PAD_DUE_SOON_MM = 4.0
 
 # Alert tiers of the wear models, least severe first. "change_soon" is the threshold above
 # (configurable: settings.oil_alert_pct / pad_alert_mm); the others are fixed.

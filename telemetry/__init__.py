@@ -4,7 +4,7 @@
 from telemetry.batch import Batch, Series
 from telemetry.codec import decode, encode
 from telemetry.errors import DecodeError, InvalidBatch, TelemetryError
-from telemetry.signals import SIGNALS, Signal, by_id, by_name
+from telemetry.signals import SIGNALS, Signal, by_id, by_name, by_pid
 
 __all__ = [
     "SIGNALS",
@@ -16,6 +16,7 @@ __all__ = [
     "TelemetryError",
     "by_id",
     "by_name",
+    "by_pid",
     "decode",
     "encode",
 ]

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from predictive import alerting, brake_heat, brakes, learned, oil, oil_temp
+from predictive import alerting, brake_heat, brakes, learned, oil, oil_temp, thresholds
 from predictive.totals import RECENT_TAU_S
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,8 +42,8 @@ FIRST_DAY = dt.date(2026, 1, 5)
 HELD_OUT_SHARE = 0.3
 # Alert levels of predictive.health (oil "due soon", pads "due soon"), the true thresholds the
 # alerts must precede, and what counts as an alert raised far too early.
-OIL_DUE_PCT = 15.0
-PAD_DUE_MM = 4.0
+OIL_DUE_PCT = thresholds.OIL_DUE_SOON_PCT
+PAD_DUE_MM = thresholds.PAD_DUE_SOON_MM
 OIL_THRESHOLD_PCT = 0.0
 PAD_THRESHOLD_MM = brakes.MIN_PAD_MM
 OIL_EARLY_ABOVE_PCT = 25.0
@@ -53,7 +53,7 @@ LEAD_DAYS = alerting.LEAD_DAYS
 INTERVALS = {"5000km_6mo": (5000.0, 182.5), "10000km_12mo": (10000.0, 365.0)}
 TRAINING_INTERVAL = "5000km_6mo"
 EV_INSPECTION_DAY = 182.5
-NEW_PAD_MM = 12.0
+NEW_PAD_MM = brakes.NEW_PAD_MM
 PHYSICS_BUDGET_MREVS = 30.0  # predictive.oil.BUDGET_EFFECTIVE_REVS in millions
 RECENT_TAU_DAYS = RECENT_TAU_S / 86400.0  # recent usage as the evaluator's running totals see it
 # Used-oil analyses (``OilLab``): days from the sample to the lab's result, and the lab's

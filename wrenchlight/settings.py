@@ -12,6 +12,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from predictive.thresholds import NEW_PAD_MM, OIL_DUE_SOON_PCT, PAD_DUE_SOON_MM
+
 # Comma-separated in the environment (``10.0.0.0/8,hooks.internal``), not JSON.
 CommaList = Annotated[list[str], NoDecode]
 
@@ -56,8 +58,12 @@ class Settings(BaseSettings):
         "API believes (default: none; the client is the connection's peer)",
     )
     log_level: str = "INFO"
-    oil_alert_pct: float = Field(15.0, gt=0, lt=100, description="raise an oil alert at or below")
-    pad_alert_mm: float = Field(4.0, gt=0, lt=12, description="raise a brake alert at or below")
+    oil_alert_pct: float = Field(
+        OIL_DUE_SOON_PCT, gt=0, lt=100, description="raise an oil alert at or below"
+    )
+    pad_alert_mm: float = Field(
+        PAD_DUE_SOON_MM, gt=0, lt=NEW_PAD_MM, description="raise a brake alert at or below"
+    )
 
     @field_validator("webhook_allow_private", "trusted_proxies", mode="before")
     @classmethod
