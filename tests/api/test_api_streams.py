@@ -195,7 +195,9 @@ def test_an_open_stream_ends_soon_after_its_key_is_revoked_or_its_user_disabled(
             for _ in r.iter_lines():  # no events come; the stream must end by itself
                 pass
             took = time.monotonic() - revoked
-        assert took < 5.0, f"the stream outlived the revocation by {took:.1f} s"
+        # The hub looks every second; the bound leaves a loaded machine room and stays under
+        # the 10 s read timeout a stream that never ended would hit.
+        assert took < 8.0, f"the stream outlived the revocation by {took:.1f} s"
         again = httpx2.get(f"{base}/events", headers=credentials)
         assert again.status_code == 401
 

@@ -2,9 +2,8 @@
 """The agent recovers by itself when a Wi-Fi adapter drops the link and comes back."""
 
 import threading
-import time
 
-from harness import eventually
+from harness import eventually, wait_for
 
 from edge_agent.agent import EdgeAgent, Schedule
 from edge_agent.obd_link import ObdLink
@@ -36,7 +35,7 @@ def test_adapter_dropout_and_return_is_survived(tmp_path):
     try:
         assert eventually(lambda: agent.stats.samples > 20, 30)
         faults.disconnect(duration_s=4.0)
-        time.sleep(4.5)
+        wait_for(lambda: not faults.offline, 10, "the adapter to come back")
         before = agent.stats.samples
         assert eventually(lambda: agent.stats.samples > before + 20, 40), "agent did not recover"
         assert agent.stats.reconnects >= 1

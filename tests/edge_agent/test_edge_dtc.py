@@ -72,7 +72,12 @@ def test_snapshots_are_published_when_codes_change(mqtt_url, unique_id):
         deadline = time.monotonic() + 20
         while not snapshots and time.monotonic() < deadline:
             time.sleep(0.1)
-        time.sleep(1.5)  # several more periods with the same codes: no repeated snapshot
+        # Several more DTC periods with the same codes: no repeated snapshot. A loop takes at
+        # least the fast period (0.2 s), so 8 more polls span 1.6 s, three DTC periods or more.
+        polls = agent.stats.polls
+        deadline = time.monotonic() + 30
+        while agent.stats.polls < polls + 8 and time.monotonic() < deadline:
+            time.sleep(0.1)
         vehicle.clear_dtcs()
         deadline = time.monotonic() + 10
         while len(snapshots) < 2 and time.monotonic() < deadline:

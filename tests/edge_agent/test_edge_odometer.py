@@ -36,7 +36,8 @@ def test_outbox_keeps_named_counters_across_reopen(tmp_path):
 
 def test_agent_reports_an_integrated_odometer_for_cars_without_pid_a6(tmp_path):
     import threading
-    import time
+
+    from harness import eventually
 
     from edge_agent.agent import EdgeAgent, Schedule
     from edge_agent.obd_link import ObdLink
@@ -63,24 +64,33 @@ def test_agent_reports_an_integrated_odometer_for_cars_without_pid_a6(tmp_path):
         batch_window_s=1.0,
     )
     assert agent.apply_config(b'{"version": 1, "odometer_km": 1000}')
+
+    def readings() -> list[tuple[int, float]]:
+        return sorted(
+            (t, value)
+            for _, payload in outbox.pending()
+            for t, signal, value in decode(payload).samples()
+            if signal == "odometer_km"
+        )
+
+    def moved() -> bool:
+        found = readings()
+        return len(found) >= 3 and found[-1][1] > 1000.0
+
     stop = threading.Event()
     thread = threading.Thread(target=agent.run, args=(stop,))
     thread.start()
     try:
-        time.sleep(8)
+        eventually(moved, 60)  # a few batches, and the car past its starting point
     finally:
         stop.set()
         thread.join(timeout=15)
         driver.stop()
         dongle.close()
     assert "odometer_km" not in agent.stats.signals  # the car does not offer PID 0xA6
-    readings = []
-    for _, payload in outbox.pending():
-        for t, signal, value in decode(payload).samples():
-            if signal == "odometer_km":
-                readings.append((t, value))
-    assert len(readings) >= 3
-    values = [v for _, v in sorted(readings)]
+    found = readings()
+    assert len(found) >= 3
+    values = [v for _, v in found]
     assert values == sorted(values) and values[0] >= 1000.0
     assert values[-1] > 1000.0  # the car moved at highway speed for several seconds
     assert abs(outbox.get_meta("odometer_m") - values[-1] * 1000) <= 50  # codec keeps 0.1 km

@@ -2,6 +2,7 @@
 """Per-device credentials and TLS with CA verification, against a private Mosquitto."""
 
 import ssl
+import threading
 import time
 
 import paho.mqtt.client as mqtt
@@ -39,10 +40,12 @@ def _watch(tls):
     client.username_pw_set("watcher", "w")
     client.tls_set(ca_certs=str(tls.ca_file), cert_reqs=ssl.CERT_REQUIRED)
     client.on_message = lambda c, u, m: got.append((m.topic, m.payload))
+    subscribed = threading.Event()
     client.on_connect = lambda c, *a: c.subscribe("wl/v1/#", qos=1)
+    client.on_subscribe = lambda *a: subscribed.set()
     client.connect("127.0.0.1", tls.port)
     client.loop_start()
-    time.sleep(0.5)
+    assert subscribed.wait(10), "the watcher never subscribed"
     return client, got
 
 
@@ -99,7 +102,11 @@ def test_a_device_cannot_publish_into_another_devices_tree(broker, tmp_path):
     client.loop_start()
     client.publish("wl/v1/car-7/telemetry", b"forged", qos=1).wait_for_publish(5)
     client.publish("wl/v1/car-8/status", b"mine", qos=1).wait_for_publish(5)
-    time.sleep(1.0)
+    # The broker forwards one client's messages in order: once the later one is here, the
+    # forged one would have arrived before it.
+    deadline = time.monotonic() + 10
+    while not any(t == "wl/v1/car-8/status" for t, _ in got) and time.monotonic() < deadline:
+        time.sleep(0.05)
     client.loop_stop()
     watcher.loop_stop()
     topics_seen = [t for t, _ in got]

@@ -24,6 +24,7 @@ from telemetry import encode, topics
 from telemetry.mqtt_url import MqttUrl
 
 pytestmark = pytest.mark.slow
+MESSAGES = "wl_ingest_messages_total"
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -89,7 +90,6 @@ def test_service_counts_in_metrics_and_stops_on_sigterm(
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         assert time.monotonic() < deadline, "the service did not come up"
         time.sleep(0.2)
-    time.sleep(2)  # the workers subscribe after their database is ready
     url = MqttUrl.parse(quiet_broker)
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2, client_id=f"{unique_id}-p", protocol=mqtt.MQTTv5
@@ -97,6 +97,17 @@ def test_service_counts_in_metrics_and_stops_on_sigterm(
     client.connect(url.host, url.port)
     client.loop_start()
     try:
+        # The workers subscribe after their database is ready; until then the broker drops
+        # what is published to the group. A status of the device that arrives proves the
+        # group subscribed (its telemetry counts stay exact).
+        deadline = time.monotonic() + 60
+        while not sum(v for (name, _), v in scrape(port).items() if name == MESSAGES):
+            probe = client.publish(
+                topics.topic(device.device_id, "status"), b'{"state": "online"}', qos=1
+            )
+            probe.wait_for_publish(timeout=10)
+            assert time.monotonic() < deadline, "the workers never subscribed"
+            time.sleep(0.2)
         infos = [
             client.publish(
                 topics.topic(device.device_id, "telemetry"),
@@ -122,6 +133,9 @@ def test_service_counts_in_metrics_and_stops_on_sigterm(
             metrics.get(("wl_ingest_batches_total", ()), 0) >= 40
             and sum(v for (name, _), v in metrics.items() if name == "wl_ingest_dead_letters_total")
             >= 2
+            # and every message taken so far committed (a late probe included)
+            and metrics.get(("wl_ingest_commit_lag_seconds_count", ()), 0)
+            == sum(v for (name, _), v in metrics.items() if name == MESSAGES)
         ):
             break
         assert time.monotonic() < deadline, f"metrics never reached the load: {metrics}"
@@ -133,7 +147,7 @@ def test_service_counts_in_metrics_and_stops_on_sigterm(
     assert metrics[("wl_ingest_flush_seconds_count", ())] >= 1
     # Every message received was committed (a shared broker may add retained status messages
     # of other tests' devices: Mosquitto sends retained messages to shared subscriptions).
-    received = sum(v for (name, _), v in metrics.items() if name == "wl_ingest_messages_total")
+    received = sum(v for (name, _), v in metrics.items() if name == MESSAGES)
     assert received >= 42
     assert metrics[("wl_ingest_commit_lag_seconds_count", ())] == received
     assert conn.execute(

@@ -107,7 +107,7 @@ def test_ctrl_c_while_the_fleet_drives_prints_no_broker_panic(tmp_path):
     proc = _start(data_dir, "--vehicles", "12", "--days", "30", "--no-live", log=log)
     try:
         _wait_for(lambda: b"publisher: connected" in log.read_bytes(), 180, "the fleet to drive")
-        time.sleep(1.0)
+        time.sleep(1.0)  # a second into the drive: the scenario (Ctrl-C mid-drive), not a wait
         children = psutil.Process(proc.pid).children(recursive=True) + _postgres_on(data_dir)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         assert proc.wait(90) == 128 + signal.SIGINT
