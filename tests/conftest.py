@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -44,6 +45,25 @@ CONTINUOUS_AGGREGATES_SQL = (
 def data_tables(conn: psycopg.Connection) -> list[str]:
     """The tables ``db_url`` empties: every table of ours but the kept ones."""
     return [r[0] for r in conn.execute(DATA_TABLES_SQL, (list(KEPT_TABLES),))]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``WL_CLOCK_SHIFT_DAYS=N``: the suite runs with this process's clock N days ahead.
+
+    time-machine moves what Python reads as the date (``datetime.now``, ``time.time``) and
+    lets it tick, while sleeps, timeouts and ``time.monotonic`` stay real and the database's
+    ``now()`` stays today: exactly the mix a flow with two clocks would get wrong. (libfaketime
+    moves the C library's clocks instead, which bends timed waits and the servers the tests
+    start, so it proves less.) Subprocesses the tests start keep the real clock.
+    """
+    shift = os.environ.get("WL_CLOCK_SHIFT_DAYS")
+    if not shift:
+        return
+    import time_machine
+
+    traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=float(shift)), tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
 
 
 @pytest.fixture(scope="session")
