@@ -240,15 +240,10 @@ def _order(conn: psycopg.Connection, vehicle_id: int, fuel: str, now: datetime) 
             f"vehicle {vehicle_id}: its {kind} is not due by the models' thresholds "
             f"(oil at {LAB_OIL_LEFT_PCT} %, pads at {PADS_MEASURED_MM[0]} mm)"
         )
-    order_id = create_order_for_alert(conn=conn, alert_id=alert_id)
+    order_id = create_order_for_alert(conn=conn, alert_id=alert_id, now=now)
     if order_id is None:
         raise WorldError(f"vehicle {vehicle_id} already has an order for its {kind} alert")
     return order_id
-
-
-def _db_now(conn: psycopg.Connection) -> datetime:
-    """The transaction's time: what the order's own rows are stamped with."""
-    return conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
 
 
 def _report(conn: psycopg.Connection, order_id: int) -> WorkReport:
@@ -283,7 +278,9 @@ def _story(
 ) -> int | None:
     """One story's order, in one transaction; None when no shop could take it."""
     with conn.transaction():
-        now = _db_now(conn)
+        # The demo's clock, the one its evaluations and slots were made with (one clock per
+        # flow); the transaction is what keeps the background dispatcher from a half-made order.
+        now = datetime.now(UTC)
         order_id = _order(conn, vehicle_id, fuel, now)
         policy = OFFER_POLICY if story == "offered" else BOOK_POLICY
         ranked = propose(conn=conn, order_id=order_id, now=now, policy=policy, consent="propose")

@@ -107,7 +107,11 @@ def database_at_0003(postgres_server_url):
 
 
 def test_revision_0004_pivots_the_old_rows_and_rebuilds_the_rollups(database_at_0003):
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=40)
+    # A migration has no caller's clock: its partitions are laid around the server's now(),
+    # so the old rows are dated by that clock too.
+    with psycopg.connect(database_at_0003) as c:
+        server_now = c.execute("SELECT now()").fetchone()[0]
+    start = server_now.replace(minute=0, second=0, microsecond=0) - timedelta(days=40)
     old_rows = [
         (start + timedelta(seconds=s), vehicle, signal, float(s + signal))
         for vehicle in (1, 2)
