@@ -106,6 +106,20 @@ def database_url(postgres_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def scratch_database(postgres_server_url: str) -> Iterator[str]:
+    """An empty database of its own, no migrations run, dropped after the test: for tests that
+    take revisions down and up."""
+    name = f"wl_mig_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield with_database(postgres_server_url, name)
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
 def db_url(database_url: str) -> str:
     """The test database with every data table emptied."""
     with psycopg.connect(database_url, autocommit=True) as conn:

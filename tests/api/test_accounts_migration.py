@@ -3,24 +3,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
-import pytest
-from psycopg import sql
 
 from db import migrate as db
-from db.migrate import with_database
-
-
-@pytest.fixture
-def scratch_database(postgres_server_url):
-    name = f"wl_mig_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_server_url, autocommit=True) as c:
-        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(postgres_server_url, name)
-    with psycopg.connect(postgres_server_url, autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_revision_0011_goes_down_and_up_and_keeps_existing_shops_matched(scratch_database):

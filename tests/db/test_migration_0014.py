@@ -4,16 +4,12 @@ key takes (device, epoch, seq); going down keeps one row per (device, seq)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 from alembic.script import ScriptDirectory
-from psycopg import sql
 
 from db import migrate as db
-from db.migrate import MIGRATIONS, with_database
+from db.migrate import MIGRATIONS
 
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
@@ -28,16 +24,6 @@ def _insert(c: psycopg.Connection, seq: int, *, epoch: int | None = None, later_
         "now() + %(later_s)s * interval '1 s', now(), now(), 4)",
         {"epoch": epoch, "seq": seq, "later_s": later_s},
     )
-
-
-@pytest.fixture
-def scratch_database(postgres_server_url: str) -> Iterator[str]:
-    name = f"wl_mig_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_server_url, autocommit=True) as c:
-        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(postgres_server_url, name)
-    with psycopg.connect(postgres_server_url, autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_revision_0014_keys_batches_by_epoch_and_goes_down_and_up(scratch_database):

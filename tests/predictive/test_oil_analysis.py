@@ -4,19 +4,16 @@ with no analysis of the vehicle's own, a recorded analysis scales the learned oi
 that engine and narrows its band, and a part-way sample counts for its interval only."""
 
 import json
-import uuid
 from datetime import timedelta
 
 import numpy as np
 import psycopg
 import pytest
 from drive_helpers import START, write_drive
-from psycopg import sql
 from typer.testing import CliRunner
 
 import wrenchlight.predictive_cmds  # noqa: F401  (registers the commands)
 from db import migrate as db
-from db.migrate import with_database
 from predictive import OIL_MODEL, evaluate_vehicle, learned, oil_analysis
 from predictive.vehicle_pass import VEHICLE_COLUMNS, VehicleRow
 from wrenchlight.cli import app
@@ -179,16 +176,6 @@ def test_impossible_analyses_are_refused(conn, vehicle):
             conn, vehicle_id=999999, sampled_at=START, life_left_pct=50.0, drained=True
         )
     assert conn.execute("SELECT count(*) FROM oil_analyses").fetchone()[0] == 0
-
-
-@pytest.fixture
-def scratch_database(postgres_server_url):
-    name = f"wl_mig_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_server_url, autocommit=True) as c:
-        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(postgres_server_url, name)
-    with psycopg.connect(postgres_server_url, autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_revision_0010_goes_down_and_up_again(scratch_database):
