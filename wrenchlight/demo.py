@@ -283,9 +283,11 @@ def run_demo(
         _wait_for_ingest(services.database_url, published, console)
 
         with db.connect(services.database_url, autocommit=True) as conn:
+            # At the demo's clock, never ahead of it: a prediction dated in the future would
+            # outlast what happens next (a lab sample, a shop's oil change) by those minutes.
             evaluate_pending(
                 conn=conn,
-                now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+                now=dt.datetime.now(dt.UTC),
                 oil_alert_pct=settings.oil_alert_pct,
                 pad_alert_mm=settings.pad_alert_mm,
             )

@@ -212,10 +212,10 @@ def _needs_service(conn: psycopg.Connection, vehicle_id: int, fuel: str, now: da
         )
         return "brake_pads"
     latest = latest_predictions(conn=conn, vehicle_id=vehicle_id).get(OIL_MODEL)
-    # The oil as the car's newest evaluation saw it (the demo's last one runs a few minutes
-    # ahead of the clock): the lab's figure anchors it, and only what the engine consumes
-    # after that counts against it. A sample before that evaluation would not be compared
-    # with it, and all the oil's use since the change would count as after the sample.
+    # Sampled no earlier than the car's newest evaluation: the lab's figure anchors the oil
+    # as that evaluation saw it, and only what the engine consumes after it counts against
+    # it. A sample before it would not be compared with it, and all the oil's use since the
+    # change would count as after the sample.
     sampled_at = now if latest is None else max(now, latest.time)
     record_analysis(
         conn,
