@@ -81,12 +81,16 @@ def _stored(conn: psycopg.Connection, device: Device) -> dict[int, list[int]]:
     return {int(epoch): [int(s) for s in seqs] for epoch, seqs in rows}
 
 
-def _wait_for(worker: IngestWorker, count: int) -> None:
+def _wait_for(worker: IngestWorker, batches: int, duplicates: int = 0) -> None:
+    """Wait until ingest stored ``batches`` and recognised at least ``duplicates`` copies.
+
+    QoS 1 is at least once: a loaded machine may see the broker deliver a copy twice (a
+    retry before the PUBACK arrived), so duplicates are a floor, never an exact figure."""
     deadline = time.monotonic() + 20
-    while worker.stats.batches + worker.stats.duplicates < count:
+    while worker.stats.batches < batches or worker.stats.duplicates < duplicates:
         assert time.monotonic() < deadline, f"ingest saw {worker.stats.snapshot()}"
         time.sleep(0.05)
-    time.sleep(0.3)  # a late extra copy would show here
+    time.sleep(0.3)  # a batch stored twice would show here
 
 
 def test_a_deleted_buffer_starts_again_at_zero_and_every_batch_is_stored(
@@ -102,7 +106,8 @@ def test_a_deleted_buffer_starts_again_at_zero_and_every_batch_is_stored(
     assert second.send(7, minutes_ago=20) == list(range(7))
     second.finish()
     _wait_for(worker, 12)
-    assert (worker.stats.batches, worker.stats.duplicates) == (12, 0)
+    # Had the new buffer's batches been taken for the old ones, only 5 would be stored.
+    assert worker.stats.batches == 12
     stored = _stored(conn, device)
     assert sorted(stored.values()) == [list(range(5)), list(range(7))]
     assert 0 not in stored
@@ -129,9 +134,9 @@ def test_a_restored_backup_resends_only_duplicates_and_stores_every_new_batch(
     restored = Run(quiet_broker, device, path)
     assert restored.send(4, minutes_ago=20) == [3, 4, 5, 6]
     restored.finish()
-    _wait_for(worker, 14)
+    _wait_for(worker, 11, duplicates=3)
     # The resent three are true duplicates (same epoch, same seq); the new four are stored.
-    assert (worker.stats.batches, worker.stats.duplicates) == (11, 3)
+    assert worker.stats.batches == 11
     stored = _stored(conn, device)
     assert stored.pop(old_epoch) == pending == [0, 1, 2]
     assert list(stored.values()) == [[3, 4, 5, 6], [3, 4, 5, 6]]
