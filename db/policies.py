@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import psycopg
 
+from db.rows import record
 from db.timescale import has_timescaledb
 
 
@@ -37,10 +38,12 @@ class ReadingsPolicy:
 
 def current_policy(conn: psycopg.Connection) -> ReadingsPolicy:
     """The policy in force."""
-    row = conn.execute(
-        "SELECT retention, compress_after, chunk_interval FROM readings_policy"
-    ).fetchone()
-    return ReadingsPolicy() if row is None else ReadingsPolicy(*row)
+    policy = record(
+        conn,
+        ReadingsPolicy,
+        "SELECT retention, compress_after, chunk_interval FROM readings_policy",
+    )
+    return ReadingsPolicy() if policy is None else policy
 
 
 def apply_policy(conn: psycopg.Connection, policy: ReadingsPolicy) -> list[str]:

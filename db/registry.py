@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
+
+from db.rows import record, scalar
 
 
 def create_vehicle(
@@ -37,15 +41,16 @@ def create_vehicle(
     for axle in ("pad_front_mm", "pad_rear_mm"):
         if fields[axle] is None:
             del fields[axle]
-    cols = ", ".join(fields)
-    params = ", ".join(f"%({k})s" for k in fields)
-    row = conn.execute(
-        f"INSERT INTO vehicles ({cols}) VALUES ({params}) "
-        "ON CONFLICT (vin) DO UPDATE SET vin = EXCLUDED.vin RETURNING vehicle_id",
-        fields,
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    query = sql.SQL(
+        "INSERT INTO vehicles ({cols}) VALUES ({params}) "
+        "ON CONFLICT (vin) DO UPDATE SET vin = EXCLUDED.vin RETURNING vehicle_id"
+    ).format(
+        cols=sql.SQL(", ").join(map(sql.Identifier, fields)),
+        params=sql.SQL(", ").join(map(sql.Placeholder, fields)),
+    )
+    vehicle_id = scalar(conn, query, fields)
+    assert vehicle_id is not None
+    return int(vehicle_id)
 
 
 def register_device(
@@ -60,14 +65,24 @@ def register_device(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _DeviceVehicle:
+    """The vehicle a device is attached to."""
+
+    vehicle_id: int
+    vin: str
+
+
 def device_vehicle(conn: psycopg.Connection, device_id: str) -> tuple[int, str] | None:
     """(vehicle_id, vin) of the vehicle a device is attached to, or None for unknown devices."""
-    row = conn.execute(
+    found = record(
+        conn,
+        _DeviceVehicle,
         "SELECT v.vehicle_id, v.vin FROM devices d JOIN vehicles v USING (vehicle_id) "
         "WHERE d.device_id = %s",
         (device_id,),
-    ).fetchone()
-    return (int(row[0]), str(row[1])) if row else None
+    )
+    return (int(found.vehicle_id), str(found.vin)) if found else None
 
 
 def set_pads_measured(

@@ -30,14 +30,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
 import psycopg
+from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
+from psycopg.rows import dict_row
 
+from db.rows import records, scalars
 from predictive.health import (
     BRAKE_MODEL,
     OIL_DUE_SOON_PCT,
@@ -52,8 +56,9 @@ from predictive.vehicle_pass import (
     READ_COLUMNS,
     SETTLE_S,
     VEHICLE_COLUMNS,
+    VEHICLE_ROW,
+    ChangedCodes,
     VehiclePass,
-    VehicleRow,
     codes_changed,
     hold_back,
     unobserved_km,
@@ -88,12 +93,17 @@ class OneVehicle(Protocol):
     ) -> list[Prediction]: ...
 
 
-_LOCK_SQL = (
-    f"SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE vehicle_id = ANY(%(ids)s) "
+def _columns(names: Iterable[str], template: str = "{}") -> sql.Composable:
+    """``names`` as identifiers, each put into ``template``, joined with commas."""
+    return sql.SQL(", ").join(sql.SQL(template).format(sql.Identifier(n)) for n in names)
+
+
+_LOCK_SQL = sql.SQL(
+    "SELECT {columns} FROM vehicles WHERE vehicle_id = ANY(%(ids)s) "
     "AND (%(owner)s::text IS NULL OR vehicle_id %% (SELECT count(*) FROM evaluator_shards) "
     "     IN (SELECT shard FROM evaluator_shards WHERE owner = %(owner)s)) "
     "ORDER BY vehicle_id FOR UPDATE SKIP LOCKED"
-)
+).format(columns=VEHICLE_COLUMNS)
 _CODES_SQL = (
     "SELECT d.vehicle_id, d.updated_at, d.stored, d.pending, d.permanent "
     "FROM vehicle_dtcs d LEFT JOIN evaluator_dtc_marks m USING (vehicle_id) "
@@ -104,8 +114,9 @@ _CODES_SQL = (
 # model, as ``latest_predictions``): one probe of (vehicle_id, model, prediction_id DESC) per
 # vehicle and model, however long the history (revision 0009).
 _LATEST_SQL = (
-    "SELECT p.vehicle_id, p.model, p.model_version, p.evidence->'state', "
-    "p.evidence->'baseline_s', p.evidence ? 'first_reading_s', p.evidence->'first_reading_s' "
+    "SELECT p.vehicle_id, p.model, p.model_version, p.evidence->'state' AS state, "
+    "p.evidence->'baseline_s' AS baseline_s, p.evidence ? 'first_reading_s' AS has_first, "
+    "p.evidence->'first_reading_s' AS first_reading_s "
     "FROM unnest(%s::bigint[]) AS v(id) CROSS JOIN unnest(%s::text[]) AS m(model) "
     "CROSS JOIN LATERAL (SELECT * FROM predictions p WHERE p.vehicle_id = v.id "
     "                    AND p.model = m.model ORDER BY p.prediction_id DESC LIMIT 1) p"
@@ -114,38 +125,75 @@ _ODOMETER_SQL = (
     "SELECT (SELECT odometer_km FROM readings r WHERE r.vehicle_id = c.vehicle_id "
     "        AND odometer_km IS NOT NULL "
     "        AND time >= COALESCE(to_timestamp(c.since), '-infinity') ORDER BY time LIMIT 1) "
+    "AS first_km "
     "FROM unnest(%s::int8[], %s::float8[]) WITH ORDINALITY AS c(vehicle_id, since, i) "
     "ORDER BY c.i"
 )
-# The same rows as evaluator._READ_SQL per vehicle (``time > since``, at most ``now``, any of
-# READ_SIGNALS present, by time, at most ``cap``), each column packed into one string.
-READ_SQL = (
-    "SELECT c.vehicle_id, r.n, r.t, "
-    + ", ".join(f"r.{c}" for c in READ_COLUMNS)
-    + " FROM unnest(%(ids)s::int8[], %(since)s::float8[]) AS c(vehicle_id, since) "
-    "CROSS JOIN LATERAL (SELECT count(*) AS n, string_agg(timestamptz_send(time), '') AS t, "
-    + ", ".join(f"string_agg(float8send(COALESCE({c}, 'NaN')), '') AS {c}" for c in READ_COLUMNS)
-    + f" FROM (SELECT time, {', '.join(READ_COLUMNS)} FROM readings "
+# One vehicle's page of rows: the same rows as evaluator._READ_SQL (``time > since``, at most
+# ``now``, any of READ_SIGNALS present, by time, at most ``cap``), for each ``c.vehicle_id``.
+PAGE_SQL = sql.SQL(
+    "SELECT time, {columns} FROM readings "
     "        WHERE vehicle_id = c.vehicle_id AND time <= %(now)s "
     "        AND time > COALESCE(to_timestamp(c.since), '-infinity') "
-    f"       AND num_nonnulls({', '.join(READ_COLUMNS)}) > 0 "
-    "        ORDER BY time LIMIT %(cap)s) page) r "
+    "        AND num_nonnulls({columns}) > 0 "
+    "        ORDER BY time LIMIT %(cap)s"
+).format(columns=_columns(READ_COLUMNS))
+# Every vehicle's page, each column packed into one string (``n`` rows, times ``t``, and a
+# column named as each of READ_COLUMNS).
+READ_QUERY = sql.SQL(
+    "SELECT c.vehicle_id, r.n, r.t, {selected} "
+    "FROM unnest(%(ids)s::int8[], %(since)s::float8[]) AS c(vehicle_id, since) "
+    "CROSS JOIN LATERAL (SELECT count(*) AS n, string_agg(timestamptz_send(time), '') AS t, "
+    "{packed} FROM ({page}) page) r "
     "WHERE r.n > 0"
+).format(
+    selected=_columns(READ_COLUMNS, "r.{}"),
+    packed=sql.SQL(", ").join(
+        sql.SQL("string_agg(float8send(COALESCE({c}, 'NaN')), '') AS {c}").format(
+            c=sql.Identifier(c)
+        )
+        for c in READ_COLUMNS
+    ),
+    page=PAGE_SQL,
 )
+# READ_QUERY as text, for the benchmark that reads the same pages with a binary COPY.
+READ_SQL = READ_QUERY.as_string()
 _COPY_SQL = (
     "COPY predictions (prediction_id, vehicle_id, model, model_version, time, value, unit, "
     "remaining_km, evidence) FROM STDIN"
 )
 
 
-def _rows(row: Sequence[Any]) -> np.ndarray:
+@dataclass(frozen=True, slots=True)
+class _LatestTotals:
+    """What ``VehiclePass.begin`` reads of a vehicle's latest prediction of a model."""
+
+    vehicle_id: int
+    model: str
+    model_version: str
+    state: dict[str, Any] | None
+    baseline_s: float | None
+    has_first: bool
+    first_reading_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenAlert:
+    """An unresolved wear-model alert: its kind and tier."""
+
+    vehicle_id: int
+    kind: str
+    tier: str
+
+
+def _rows(packed: Mapping[str, Any]) -> np.ndarray:
     """One vehicle's packed columns as rows: epoch s, then READ_SIGNALS (NaN: not sampled)."""
-    n = int(row[1])
+    n = int(packed["n"])
     rows = np.empty((n, 1 + len(READ_COLUMNS)))
     # Integer microseconds divided once: the same float as extract(epoch FROM time)::float8.
-    rows[:, 0] = (np.frombuffer(row[2], ">i8").astype(np.int64) + _PG_EPOCH_US) / 1e6
-    for k, packed in enumerate(row[3:]):
-        rows[:, 1 + k] = np.frombuffer(packed, ">f8")
+    rows[:, 0] = (np.frombuffer(packed["t"], ">i8").astype(np.int64) + _PG_EPOCH_US) / 1e6
+    for k, column in enumerate(READ_COLUMNS):
+        rows[:, 1 + k] = np.frombuffer(packed[column], ">f8")
     # string_agg keeps the order of the sorted subquery in practice; make sure of it.
     if n > 1 and not bool(np.all(rows[1:, 0] >= rows[:-1, 0])):
         rows = rows[np.argsort(rows[:, 0], kind="stable")]
@@ -162,10 +210,10 @@ def stream_new_rows(
     """Each vehicle's rows after its ``since`` (up to ``now``, at most ``cap``), by time, as
     PostgreSQL produces them (vehicles without any are left out). Streamed, so the server
     reads the next vehicles while the caller works on these."""
-    cur = conn.cursor(binary=True)
+    cur = conn.cursor(binary=True, row_factory=dict_row)
     params = {"ids": list(since), "since": list(since.values()), "now": now, "cap": cap}
-    for row in cur.stream(READ_SQL, params):
-        yield int(row[0]), _rows(row)
+    for packed in cur.stream(READ_QUERY, params):
+        yield int(packed["vehicle_id"]), _rows(packed)
 
 
 def read_new_rows(
@@ -182,15 +230,21 @@ def read_new_rows(
 def _latest(conn: psycopg.Connection, ids: list[int]) -> dict[int, dict[str, Prediction]]:
     """The latest prediction of each model per vehicle, with only its totals as evidence."""
     out: dict[int, dict[str, Prediction]] = {}
-    for vid, model, version, state, baseline, has_first, first in conn.execute(
-        _LATEST_SQL, (ids, [OIL_MODEL, BRAKE_MODEL])
-    ):
-        evidence = {"state": state, "baseline_s": baseline}
-        if has_first:
-            evidence["first_reading_s"] = first
+    for latest in records(conn, _LatestTotals, _LATEST_SQL, (ids, [OIL_MODEL, BRAKE_MODEL])):
+        evidence = {"state": latest.state, "baseline_s": latest.baseline_s}
+        if latest.has_first:
+            evidence["first_reading_s"] = latest.first_reading_s
         # Only model_version and evidence are read (VehiclePass.begin); the rest is filler.
-        out.setdefault(vid, {})[model] = Prediction(
-            0, vid, model, version, datetime.min, 0.0, "", None, evidence
+        out.setdefault(latest.vehicle_id, {})[latest.model] = Prediction(
+            0,
+            latest.vehicle_id,
+            latest.model,
+            latest.model_version,
+            datetime.min,
+            0.0,
+            "",
+            None,
+            evidence,
         )
     return out
 
@@ -201,8 +255,10 @@ def _first_odometers(
     """The first odometer reading at or after each (vehicle, time)."""
     if not wanted:
         return []
-    rows = conn.execute(_ODOMETER_SQL, ([w[0] for w in wanted], [w[1] for w in wanted]))
-    return [None if r[0] is None else float(r[0]) for r in rows]
+    firsts = scalars(
+        conn, _ODOMETER_SQL, ([vid for vid, _ in wanted], [since for _, since in wanted])
+    )
+    return [None if km is None else float(km) for km in firsts]
 
 
 def _start(conn: psycopg.Connection, runs: dict[int, VehiclePass]) -> dict[int, float | None]:
@@ -228,14 +284,16 @@ def _start(conn: psycopg.Connection, runs: dict[int, VehiclePass]) -> dict[int, 
 
 def _open_tiers(conn: psycopg.Connection, ids: list[int]) -> dict[int, dict[str, set[str]]]:
     """Per vehicle, the tiers of its unresolved wear-model alerts by kind."""
-    rows = conn.execute(
+    alerts = records(
+        conn,
+        _OpenAlert,
         "SELECT vehicle_id, kind, tier FROM alerts WHERE vehicle_id = ANY(%s) "
         "AND kind IN ('oil_change', 'brake_pads', %s) AND status <> 'resolved'",
         (ids, SAMPLE_KIND),
     )
     out: dict[int, dict[str, set[str]]] = {}
-    for vid, kind, tier in rows:
-        out.setdefault(vid, {}).setdefault(kind, set()).add(tier)
+    for alert in alerts:
+        out.setdefault(alert.vehicle_id, {}).setdefault(alert.kind, set()).add(alert.tier)
     return out
 
 
@@ -246,15 +304,13 @@ def store_all(
     count = sum(len(p) for p in pubs.values())
     if count == 0:
         return
-    ids = [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT nextval(pg_get_serial_sequence('predictions', 'prediction_id')) "
-            "FROM generate_series(1, %s)",
-            (count,),
-        )
-    ]
-    next_id = iter(ids)
+    ids = scalars(
+        conn,
+        "SELECT nextval(pg_get_serial_sequence('predictions', 'prediction_id')) "
+        "FROM generate_series(1, %s)",
+        (count,),
+    )
+    next_id = iter(int(i) for i in ids)
     stored: list[tuple[int, Publication, int]] = []
     # A thread sends the data, so the server parses rows while we encode the next.
     with conn.cursor() as cur, cur.copy(_COPY_SQL, writer=QueuedLibpqWriter(cur)) as copy:
@@ -302,22 +358,13 @@ def _chunk(
     """One chunk in one transaction (see the module docstring); vehicle → predictions written,
     for every vehicle evaluated."""
     with conn.transaction():
-        locked = [
-            VehicleRow.from_row(r)
-            for r in conn.execute(_LOCK_SQL, {"ids": ids, "owner": lease_owner})
-        ]
+        with conn.cursor(row_factory=VEHICLE_ROW) as cur:
+            locked = cur.execute(_LOCK_SQL, {"ids": ids, "owner": lease_owner}).fetchall()
         if not locked:
             return {}
         vids = [v.vehicle_id for v in locked]
-        for vid, updated_at, stored, pending, permanent in conn.execute(_CODES_SQL, (vids,)):
-            codes_changed(
-                conn,
-                vehicle_id=vid,
-                updated_at=updated_at,
-                stored=stored,
-                pending=pending,
-                permanent=permanent,
-            )
+        for codes in records(conn, ChangedCodes, _CODES_SQL, (vids,)):
+            codes_changed(conn, codes)
         latest = _latest(conn, vids)
         runs = {v.vehicle_id: VehiclePass.begin(v, latest.get(v.vehicle_id, {})) for v in locked}
         since = _start(conn, runs)

@@ -39,7 +39,9 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg import sql
 
+from db.rows import record, scalar, scalars
 from predictive import bulk
 from predictive.health import (
     OIL_DUE_SOON_PCT,
@@ -55,11 +57,11 @@ from predictive.vehicle_pass import (
     READ_COLUMNS,
     READ_SIGNALS,
     SETTLE_S,
-    VEHICLE_COLUMNS,
+    ChangedCodes,
     VehiclePass,
-    VehicleRow,
     codes_changed,
     hold_back,
+    read_vehicle,
     unobserved_km,
 )
 
@@ -70,11 +72,25 @@ log = logging.getLogger(__name__)
 PAGE_ROWS = 200_000
 
 
-_READ_SQL = (
-    f"SELECT extract(epoch FROM time)::float8, {', '.join(READ_COLUMNS)} FROM readings "
+def _columns(names: Iterable[str]) -> sql.Composable:
+    return sql.SQL(", ").join(map(sql.Identifier, names))
+
+
+# A page of a vehicle's readings as a matrix for numpy: epoch seconds, then READ_COLUMNS in
+# their order. The select list is built from READ_COLUMNS itself, so the matrix's columns are
+# the models' signals by construction; rows of up to PAGE_ROWS floats are read as tuples,
+# since a Python object per row read by name would cost more than the models themselves.
+_READ_SQL = sql.SQL(
+    "SELECT extract(epoch FROM time)::float8 AS time_s, {columns} FROM readings "
     "WHERE vehicle_id = %s AND time <= %s "
     "AND (%s::float8 IS NULL OR time > to_timestamp(%s::float8)) "
-    f"AND num_nonnulls({', '.join(READ_COLUMNS)}) > 0 ORDER BY time LIMIT %s"
+    "AND num_nonnulls({columns}) > 0 ORDER BY time LIMIT %s"
+).format(columns=_columns(READ_COLUMNS))
+# The vehicle's trouble codes when they changed since they were last evaluated (as bulk's).
+_CODES_SQL = (
+    "SELECT d.vehicle_id, d.updated_at, d.stored, d.pending, d.permanent "
+    "FROM vehicle_dtcs d LEFT JOIN evaluator_dtc_marks m USING (vehicle_id) "
+    "WHERE d.vehicle_id = %s AND m.updated_at IS DISTINCT FROM d.updated_at"
 )
 
 
@@ -88,22 +104,9 @@ def _holds_shard(conn: psycopg.Connection, vehicle_id: int, owner: str) -> bool:
 
 def _trouble_codes(conn: psycopg.Connection, vehicle_id: int) -> None:
     """Turn the vehicle's current trouble codes into alerts if they changed since last time."""
-    row = conn.execute(
-        "SELECT d.updated_at, d.stored, d.pending, d.permanent, m.updated_at "
-        "FROM vehicle_dtcs d LEFT JOIN evaluator_dtc_marks m USING (vehicle_id) "
-        "WHERE d.vehicle_id = %s",
-        (vehicle_id,),
-    ).fetchone()
-    if row is None or row[0] == row[4]:
-        return
-    codes_changed(
-        conn,
-        vehicle_id=vehicle_id,
-        updated_at=row[0],
-        stored=row[1],
-        pending=row[2],
-        permanent=row[3],
-    )
+    codes = record(conn, ChangedCodes, _CODES_SQL, (vehicle_id,))
+    if codes is not None:
+        codes_changed(conn, codes)
 
 
 def _unobserved_km(
@@ -112,20 +115,21 @@ def _unobserved_km(
     """Km between a service (at odometer ``at_km``) and the first odometer reading after it."""
     if at_km is None:
         return 0.0
-    row = conn.execute(
+    first_km = scalar(
+        conn,
         "SELECT odometer_km FROM readings WHERE vehicle_id = %s AND odometer_km IS NOT NULL "
         "AND time >= COALESCE(to_timestamp(%s), '-infinity') ORDER BY time LIMIT 1",
         (vehicle_id, since_s),
-    ).fetchone()
-    return unobserved_km(None if row is None else row[0], at_km)
+    )
+    return unobserved_km(first_km, at_km)
 
 
 def _read(
     conn: psycopg.Connection, vehicle_id: int, since_s: float | None, now: datetime, limit: int
 ) -> np.ndarray:
     """Rows (epoch s, then one column per ``READ_SIGNALS``, NaN where not sampled), by time."""
-    rows = conn.execute(_READ_SQL, (vehicle_id, now, since_s, since_s, limit)).fetchall()
-    return np.array(rows, dtype=np.float64).reshape(-1, 1 + len(READ_SIGNALS))
+    page = conn.execute(_READ_SQL, (vehicle_id, now, since_s, since_s, limit)).fetchall()
+    return np.array(page, dtype=np.float64).reshape(-1, 1 + len(READ_SIGNALS))
 
 
 def evaluate_vehicle(
@@ -151,17 +155,13 @@ def evaluate_vehicle(
     """
     with conn.transaction():
         # Row lock: two evaluators on one vehicle would both continue from the same totals.
-        row = conn.execute(
-            f"SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE vehicle_id = %s FOR UPDATE",
-            (vehicle_id,),
-        ).fetchone()
-        if row is None:
+        vehicle = read_vehicle(conn, vehicle_id, for_update=True)
+        if vehicle is None:
             raise VehicleNotFound(vehicle_id)
         if lease_owner is not None and not _holds_shard(conn, vehicle_id, lease_owner):
             log.info("vehicle %s: shard no longer held by %s, skipped", vehicle_id, lease_owner)
             return []
         _trouble_codes(conn, vehicle_id)
-        vehicle = VehicleRow.from_row(row)
         run = VehiclePass.begin(
             vehicle, latest_predictions(conn=conn, vehicle_id=vehicle_id), rebuild=rebuild
         )
@@ -203,7 +203,8 @@ def pending_vehicles(
 ) -> list[int]:
     """Vehicles whose state changed since their latest prediction, or whose trouble codes
     changed since they were last evaluated; only those of ``shards`` if given."""
-    rows = conn.execute(
+    return scalars(
+        conn,
         "SELECT vehicle_id FROM ("
         " SELECT s.vehicle_id FROM vehicle_state s"
         " LEFT JOIN LATERAL (SELECT max(created_at) AS at FROM predictions p"
@@ -217,8 +218,7 @@ def pending_vehicles(
         " OR (vehicle_id %% (SELECT count(*) FROM evaluator_shards))::int = ANY(%(shards)s)"
         " ORDER BY vehicle_id LIMIT %(limit)s",
         {"shards": None if shards is None else list(shards), "limit": limit},
-    ).fetchall()
-    return [int(r[0]) for r in rows]
+    )
 
 
 def evaluate_vehicles(

@@ -9,12 +9,15 @@ Exceptions::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
 import psycopg
+from psycopg import sql
 
+from db.rows import records
 from predictive import brakes
 from predictive.thresholds import OIL_DUE_SOON_PCT, PAD_DUE_SOON_MM
 
@@ -61,34 +64,42 @@ class Prediction:
         return {k: v for k, v in self.evidence.items() if k != "state"}
 
 
+# The columns of a ``Prediction``, in its fields' order: a row selected with them reads
+# straight into one (``db.rows.records(conn, Prediction, ...)``).
 PREDICTION_COLUMNS = (
     "prediction_id, vehicle_id, model, model_version, time, value, unit, remaining_km, evidence"
 )
+PREDICTION_FIELDS = tuple(f.name for f in fields(Prediction))
+_LATEST_SQL = sql.SQL(
+    "SELECT DISTINCT ON (model) {columns} FROM predictions "
+    "WHERE vehicle_id = %s ORDER BY model, prediction_id DESC"
+).format(columns=sql.SQL(PREDICTION_COLUMNS))
 
 
-def prediction_from_row(row: tuple[Any, ...]) -> Prediction:
-    """Build a Prediction from a row selected with PREDICTION_COLUMNS."""
+def prediction_from_row(row: Mapping[str, Any] | Sequence[Any]) -> Prediction:
+    """Build a Prediction from a row selected with PREDICTION_COLUMNS, read by name.
+
+    A plain tuple is taken in PREDICTION_COLUMNS' order, for callers in other packages that
+    still read their rows as tuples; prefer a ``dict_row`` or ``record(conn, Prediction, ...)``.
+    """
+    named = row if isinstance(row, Mapping) else dict(zip(PREDICTION_FIELDS, row, strict=True))
+    remaining_km = named["remaining_km"]
     return Prediction(
-        int(row[0]),
-        int(row[1]),
-        row[2],
-        row[3],
-        row[4],
-        float(row[5]),
-        row[6],
-        None if row[7] is None else float(row[7]),
-        row[8],
+        prediction_id=int(named["prediction_id"]),
+        vehicle_id=int(named["vehicle_id"]),
+        model=named["model"],
+        model_version=named["model_version"],
+        time=named["time"],
+        value=float(named["value"]),
+        unit=named["unit"],
+        remaining_km=None if remaining_km is None else float(remaining_km),
+        evidence=named["evidence"],
     )
 
 
 def latest_predictions(*, conn: psycopg.Connection, vehicle_id: int) -> dict[str, Prediction]:
     """The newest prediction of each model for a vehicle, keyed by model name."""
-    rows = conn.execute(
-        f"SELECT DISTINCT ON (model) {PREDICTION_COLUMNS} FROM predictions "
-        "WHERE vehicle_id = %s ORDER BY model, prediction_id DESC",
-        (vehicle_id,),
-    ).fetchall()
-    return {row[2]: prediction_from_row(row) for row in rows}
+    return {p.model: p for p in records(conn, Prediction, _LATEST_SQL, (vehicle_id,))}
 
 
 def oil_band(oil_life_pct: float, due_soon_pct: float = OIL_DUE_SOON_PCT) -> Band:

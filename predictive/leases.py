@@ -31,6 +31,8 @@ from datetime import datetime
 
 import psycopg
 
+from db.rows import a_dict, dicts, scalar, scalars
+
 # How long a lease lasts without renewal; evaluators renew every third of it.
 LEASE_TTL_S = 30.0
 # An evaluator gone for this long is forgotten (its row in ``evaluators`` deleted).
@@ -49,17 +51,13 @@ def shard_of(vehicle_id: int, shards: int) -> int:
 
 def shard_count(conn: psycopg.Connection) -> int:
     """How many shards there are."""
-    row = conn.execute("SELECT count(*) FROM evaluator_shards").fetchone()
-    assert row is not None
-    return int(row[0])
+    return int(scalar(conn, "SELECT count(*) FROM evaluator_shards"))
 
 
 def _at(conn: psycopg.Connection, now: datetime | None) -> datetime:
     if now is not None:
         return now
-    row = conn.execute("SELECT now()").fetchone()
-    assert row is not None
-    at: datetime = row[0]
+    at: datetime = scalar(conn, "SELECT now()")
     return at
 
 
@@ -85,23 +83,25 @@ def heartbeat(
             "DELETE FROM evaluators WHERE expires_at < %s - make_interval(secs => %s)",
             (at, FORGET_AFTER_S),
         )
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM evaluators WHERE expires_at > %s), "
-            "(SELECT count(*) FROM evaluator_shards)",
+        counts = a_dict(
+            conn,
+            "SELECT (SELECT count(*) FROM evaluators WHERE expires_at > %s) AS live, "
+            "(SELECT count(*) FROM evaluator_shards) AS total",
             (at,),
-        ).fetchone()
-        assert row is not None
-        live, total = max(1, int(row[0])), int(row[1])
+        )
+        assert counts is not None
+        live, total = max(1, int(counts["live"])), int(counts["total"])
         fair = math.ceil(total / live)
         if max_shards is not None:
             fair = min(fair, max_shards)
         held = sorted(
-            int(r[0])
-            for r in conn.execute(
+            int(shard)
+            for shard in scalars(
+                conn,
                 "UPDATE evaluator_shards SET expires_at = %(at)s + make_interval(secs => %(ttl)s), "
                 "heartbeat = %(at)s WHERE owner = %(o)s RETURNING shard",
                 {"o": owner, "at": at, "ttl": ttl_s},
-            ).fetchall()
+            )
         )
         if len(held) > fair:
             extra = held[fair:]
@@ -112,15 +112,16 @@ def heartbeat(
             )
             held = held[:fair]
         elif len(held) < fair:
-            claimed = conn.execute(
+            claimed = scalars(
+                conn,
                 "UPDATE evaluator_shards s SET owner = %(o)s, "
                 "expires_at = %(at)s + make_interval(secs => %(ttl)s), heartbeat = %(at)s "
                 "FROM (SELECT shard FROM evaluator_shards WHERE expires_at <= %(at)s "
                 "      ORDER BY shard LIMIT %(n)s FOR UPDATE SKIP LOCKED) free "
                 "WHERE s.shard = free.shard AND s.expires_at <= %(at)s RETURNING s.shard",
                 {"o": owner, "at": at, "ttl": ttl_s, "n": fair - len(held)},
-            ).fetchall()
-            held = sorted(held + [int(r[0]) for r in claimed])
+            )
+            held = sorted(held + [int(shard) for shard in claimed])
         return held
 
 
@@ -138,8 +139,9 @@ def release(conn: psycopg.Connection, owner: str) -> int:
 
 def holders(conn: psycopg.Connection) -> dict[int, str | None]:
     """Shard → owner of an unexpired lease (None when free or expired)."""
-    rows = conn.execute(
-        "SELECT shard, CASE WHEN expires_at > now() THEN owner END FROM evaluator_shards "
-        "ORDER BY shard"
-    ).fetchall()
-    return {int(r[0]): r[1] for r in rows}
+    leases = dicts(
+        conn,
+        "SELECT shard, CASE WHEN expires_at > now() THEN owner END AS owner "
+        "FROM evaluator_shards ORDER BY shard",
+    )
+    return {int(lease["shard"]): lease["owner"] for lease in leases}

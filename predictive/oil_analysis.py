@@ -26,12 +26,16 @@ Errors: ``OilAnalysisError`` (a ``ValueError``) for an unknown vehicle or imposs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
+# ``rows.record``: this module's own ``record`` stores an analysis.
+from db import rows
 from predictive import learned
 from predictive.health import OIL_MODEL
 
@@ -100,9 +104,16 @@ class OilAnalysis:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> OilAnalysis:
-        """From a row selected with ``COLUMNS``."""
-        return cls(*row)
+    def from_row(cls, row: Mapping[str, Any] | Sequence[Any]) -> OilAnalysis:
+        """From a row selected with ``COLUMNS``, read by name.
+
+        A plain tuple is taken in ``COLUMNS``' order, for callers in other packages that still
+        read their rows as tuples; prefer a ``dict_row``, or
+        ``db.rows.record(conn, OilAnalysis, ...)``.
+        """
+        names = [f.name for f in fields(cls)]
+        named = row if isinstance(row, Mapping) else dict(zip(names, row, strict=True))
+        return cls(**{name: named[name] for name in names})
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,15 @@ def observations(column: Any) -> tuple[learned.OilObservation, ...]:
     return tuple(learned.OilObservation(float(m), float(p), float(sd)) for m, p, sd in column or ())
 
 
+@dataclass(frozen=True, slots=True)
+class _FleetPrediction:
+    """The newest oil prediction at or before a sample (``_fleet_prediction``)."""
+
+    prediction_id: int
+    fleet_consumed_pct: float | None  # learned predictions only
+    baseline_s: float | None  # the oil change of its interval
+
+
 def _fleet_prediction(
     conn: psycopg.Connection,
     vehicle_id: int,
@@ -148,15 +168,27 @@ def _fleet_prediction(
     """The newest oil prediction at or before the sample, and its fleet median consumption
     (learned predictions only; None on physics); a part-way sample only compares with a
     prediction of the current interval (whose oil change is ``baseline_s``)."""
-    row = conn.execute(
-        "SELECT prediction_id, (evidence->'learned'->>'fleet_consumed_pct')::float8, "
-        "(evidence->>'baseline_s')::float8 FROM predictions "
+    found = rows.record(
+        conn,
+        _FleetPrediction,
+        "SELECT prediction_id, "
+        "(evidence->'learned'->>'fleet_consumed_pct')::float8 AS fleet_consumed_pct, "
+        "(evidence->>'baseline_s')::float8 AS baseline_s FROM predictions "
         "WHERE vehicle_id = %s AND model = %s AND time <= %s ORDER BY time DESC LIMIT 1",
         (vehicle_id, OIL_MODEL, sampled_at),
-    ).fetchone()
-    if row is None or (not drained and row[2] != baseline_s):
+    )
+    if found is None or (not drained and found.baseline_s != baseline_s):
         return None, None
-    return int(row[0]), None if row[1] is None else float(row[1])
+    consumed = found.fleet_consumed_pct
+    return int(found.prediction_id), None if consumed is None else float(consumed)
+
+
+_INSERT_SQL = sql.SQL(
+    "INSERT INTO oil_analyses (vehicle_id, sampled_at, drained, life_left_pct, sd_pct, "
+    "odometer_km, predicted_consumed_pct, prediction_id, lab, recorded_by, created_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, COALESCE(%s, now())) "
+    "RETURNING {columns}"
+).format(columns=sql.SQL(COLUMNS))
 
 
 def record(
@@ -178,19 +210,22 @@ def record(
         raise OilAnalysisError(f"life left must be 0-100 %, got {life_left_pct}")
     if not 0.0 <= sd_pct <= 50.0:
         raise OilAnalysisError(f"the lab's uncertainty must be 0-50 points, got {sd_pct}")
-    vehicle = conn.execute(
-        "SELECT extract(epoch FROM oil_changed_at)::float8 FROM vehicles WHERE vehicle_id = %s",
+    vehicle = rows.a_dict(
+        conn,
+        "SELECT extract(epoch FROM oil_changed_at)::float8 AS oil_base_s FROM vehicles "
+        "WHERE vehicle_id = %s",
         (vehicle_id,),
-    ).fetchone()
+    )
     if vehicle is None:
         raise OilAnalysisError(f"no vehicle {vehicle_id}")
-    prediction_id, predicted = _fleet_prediction(conn, vehicle_id, sampled_at, drained, vehicle[0])
+    prediction_id, predicted = _fleet_prediction(
+        conn, vehicle_id, sampled_at, drained, vehicle["oil_base_s"]
+    )
     with conn.transaction():
-        row = conn.execute(
-            "INSERT INTO oil_analyses (vehicle_id, sampled_at, drained, life_left_pct, sd_pct, "
-            "odometer_km, predicted_consumed_pct, prediction_id, lab, recorded_by, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, COALESCE(%s, now())) "
-            f"RETURNING {COLUMNS}",
+        stored = rows.record(
+            conn,
+            OilAnalysis,
+            _INSERT_SQL,
             (
                 vehicle_id,
                 sampled_at,
@@ -204,11 +239,11 @@ def record(
                 recorded_by,
                 now,
             ),
-        ).fetchone()
+        )
         conn.execute(
             "UPDATE alerts SET status = 'resolved', resolved_at = COALESCE(%s, now()) "
             "WHERE vehicle_id = %s AND kind = 'oil_sample' AND status <> 'resolved'",
             (now, vehicle_id),
         )
-    assert row is not None
-    return OilAnalysis.from_row(row)
+    assert stored is not None
+    return stored

@@ -11,8 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from db.rows import record, scalar
 from predictive import brakes, learned, learned_oil, oil, oil_anchor
 from predictive.health import (
     BRAKE_MODEL,
@@ -29,7 +31,6 @@ from predictive.health import (
     Prediction,
     oil_band,
     pad_band,
-    prediction_from_row,
 )
 from predictive.oil_analysis import OilAnchor
 from predictive.projection import Threshold, project, tier_for, trend, usage_km_per_day
@@ -98,13 +99,19 @@ class Publication:
         return [own, *self.also]
 
 
+_INSERT_SQL = sql.SQL(
+    "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
+    "remaining_km, evidence) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {columns}"
+).format(columns=sql.SQL(PREDICTION_COLUMNS))
+
+
 def _insert(
     conn: psycopg.Connection, vehicle_id: int, now: datetime, pub: Publication
 ) -> Prediction:
-    row = conn.execute(
-        "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
-        f"remaining_km, evidence) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-        f"RETURNING {PREDICTION_COLUMNS}",
+    pred = record(
+        conn,
+        Prediction,
+        _INSERT_SQL,
         (
             vehicle_id,
             pub.model,
@@ -115,9 +122,9 @@ def _insert(
             pub.remaining_km,
             Jsonb(pub.evidence),
         ),
-    ).fetchone()
-    assert row is not None
-    return prediction_from_row(row)
+    )
+    assert pred is not None
+    return pred
 
 
 def sync_publication_alerts(
@@ -179,6 +186,14 @@ def pad_thresholds(change_soon_mm: float = PAD_DUE_SOON_MM) -> list[Threshold]:
     ]
 
 
+# What raising an alert that is already open does with ``refresh``: take the new message and
+# evidence (only when the evidence changed, so an unchanged alert is not rewritten).
+_REFRESH_ALERT = sql.SQL(
+    "DO UPDATE SET message = EXCLUDED.message, evidence = EXCLUDED.evidence, "
+    "severity = EXCLUDED.severity WHERE alerts.evidence IS DISTINCT FROM EXCLUDED.evidence"
+)
+
+
 def sync_alerts(
     conn: psycopg.Connection,
     *,
@@ -211,20 +226,18 @@ def sync_alerts(
     )
     if tier is None:
         return None
-    on_conflict = (
-        "DO UPDATE SET message = EXCLUDED.message, evidence = EXCLUDED.evidence, "
-        "severity = EXCLUDED.severity WHERE alerts.evidence IS DISTINCT FROM EXCLUDED.evidence"
-        if refresh
-        else "DO NOTHING"
-    )
-    row = conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, tier, severity, message, prediction_id, evidence, "
-        "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, COALESCE(%s, now())) "
-        f"ON CONFLICT (vehicle_id, kind, tier) WHERE status <> 'resolved' {on_conflict} "
-        "RETURNING alert_id",
+    on_conflict = _REFRESH_ALERT if refresh else sql.SQL("DO NOTHING")
+    alert_id = scalar(
+        conn,
+        sql.SQL(
+            "INSERT INTO alerts (vehicle_id, kind, tier, severity, message, prediction_id, "
+            "evidence, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, COALESCE(%s, now())) "
+            "ON CONFLICT (vehicle_id, kind, tier) WHERE status <> 'resolved' {on_conflict} "
+            "RETURNING alert_id"
+        ).format(on_conflict=on_conflict),
         (vehicle_id, kind, tier, severity, message, prediction_id, Jsonb(evidence), now),
-    ).fetchone()
-    return None if row is None else int(row[0])
+    )
+    return None if alert_id is None else int(alert_id)
 
 
 def alerts_in_sync(open_tiers: Collection[str], *, tiers: Sequence[str], tier: str | None) -> bool:

@@ -5,7 +5,8 @@ Both evaluators use it: ``evaluator.evaluate_vehicle`` (a vehicle at a time, a f
 each) and ``bulk.evaluate_vehicles`` (thousands of vehicles in a handful of queries). Whatever
 decides a vehicle's totals and outputs lives here once, so the two cannot drift apart:
 
-* ``VehicleRow``: the ``vehicles`` columns the models need (``VEHICLE_COLUMNS``);
+* ``VehicleRow``: the ``vehicles`` columns the models need (``VEHICLE_COLUMNS``, read by
+  name with ``VEHICLE_ROW``);
 * ``VehiclePass.begin``: the totals to continue from, given the latest predictions;
 * ``hold_back`` and ``VehiclePass.advance``: integrate a page of readings (the rows of
   ``READ_SIGNALS``, as the ``readings`` table holds them);
@@ -14,13 +15,15 @@ decides a vehicle's totals and outputs lives here once, so the two cannot drift 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg import sql
+from psycopg.rows import kwargs_row
 
 from predictive import brakes
 from predictive.health import BRAKE_MODEL, OIL_MODEL, Prediction
@@ -80,10 +83,17 @@ READ_COLUMNS = tuple(_column(sid) for sid in READ_SIGNALS)
 # leaves ample margin.
 SETTLE_S = 60.0
 
-VEHICLE_COLUMNS = (
-    "vehicle_id, mass_kg, oil_changed_at, pads_measured_at, pad_front_mm, pad_rear_mm, "
-    "oil_changed_odometer_km, pads_measured_odometer_km, fuel_type, "
-    f"{OBSERVATIONS_SQL}, {SAMPLE_ASKED_SQL}, {ANCHOR_SQL}"
+# The ``vehicles`` columns of a ``VehicleRow``, named as ``VehicleRow.from_columns`` takes them.
+VEHICLE_COLUMNS = sql.SQL(", ").join(
+    [
+        sql.SQL(
+            "vehicle_id, mass_kg, oil_changed_at, pads_measured_at, pad_front_mm, pad_rear_mm, "
+            "oil_changed_odometer_km, pads_measured_odometer_km, fuel_type"
+        ),
+        sql.SQL("{} AS oil_observations").format(sql.SQL(OBSERVATIONS_SQL)),
+        sql.SQL("{} AS oil_sample_asked").format(sql.SQL(SAMPLE_ASKED_SQL)),
+        sql.SQL("{} AS oil_anchor").format(sql.SQL(ANCHOR_SQL)),
+    ]
 )
 
 
@@ -110,22 +120,70 @@ class VehicleRow:
     oil_anchor: OilAnchor | None = None  # the newest part-way analysis since the last change
 
     @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> VehicleRow:
-        """From a row selected with ``VEHICLE_COLUMNS``."""
+    def from_columns(
+        cls,
+        *,
+        vehicle_id: int,
+        mass_kg: float,
+        oil_changed_at: datetime | None,
+        pads_measured_at: datetime | None,
+        pad_front_mm: float,
+        pad_rear_mm: float,
+        oil_changed_odometer_km: float | None,
+        pads_measured_odometer_km: float | None,
+        fuel_type: str,
+        oil_observations: Any,
+        oil_sample_asked: bool | None,
+        oil_anchor: dict[str, Any] | None,
+    ) -> VehicleRow:
+        """From the columns of ``VEHICLE_COLUMNS``, by name."""
         return cls(
-            int(row[0]),
-            float(row[1]),
-            epoch(row[2]),
-            epoch(row[3]),
-            float(row[4]),
-            float(row[5]),
-            None if row[6] is None else float(row[6]),
-            None if row[7] is None else float(row[7]),
-            row[8],
-            observations(row[9]),
-            bool(row[10]),
-            anchor(row[11]),
+            vehicle_id=int(vehicle_id),
+            mass_kg=float(mass_kg),
+            oil_base_s=epoch(oil_changed_at),
+            pad_base_s=epoch(pads_measured_at),
+            pad_front_mm=float(pad_front_mm),
+            pad_rear_mm=float(pad_rear_mm),
+            oil_changed_km=_km(oil_changed_odometer_km),
+            pads_measured_km=_km(pads_measured_odometer_km),
+            fuel_type=fuel_type,
+            oil_observations=observations(oil_observations),
+            oil_sample_asked=bool(oil_sample_asked),
+            oil_anchor=anchor(oil_anchor),
         )
+
+
+def _km(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# Reads rows selected with ``VEHICLE_COLUMNS`` by name (a missing or extra column fails).
+VEHICLE_ROW = kwargs_row(VehicleRow.from_columns)
+_VEHICLE_SQL = sql.SQL("SELECT {columns} FROM vehicles WHERE vehicle_id = %s").format(
+    columns=VEHICLE_COLUMNS
+)
+
+
+def read_vehicle(
+    conn: psycopg.Connection, vehicle_id: int, *, for_update: bool = False
+) -> VehicleRow | None:
+    """The vehicle's ``VehicleRow``, its row locked with ``for_update``; None when unknown."""
+    query = _VEHICLE_SQL
+    if for_update:
+        query = sql.SQL("{} FOR UPDATE").format(_VEHICLE_SQL)
+    with conn.cursor(row_factory=VEHICLE_ROW) as cur:
+        return cur.execute(query, (vehicle_id,)).fetchone()
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedCodes:
+    """A vehicle's trouble codes as last reported (``vehicle_dtcs``)."""
+
+    vehicle_id: int
+    updated_at: datetime
+    stored: list[str]
+    pending: list[str]
+    permanent: list[str]
 
 
 def unobserved_km(first_odometer_km: float | None, at_km: float | None) -> float:
@@ -307,21 +365,17 @@ class VehiclePass:
         return out
 
 
-def codes_changed(
-    conn: psycopg.Connection,
-    *,
-    vehicle_id: int,
-    updated_at: datetime,
-    stored: Sequence[str],
-    pending: Sequence[str],
-    permanent: Sequence[str],
-) -> None:
+def codes_changed(conn: psycopg.Connection, codes: ChangedCodes) -> None:
     """Alerts for a vehicle's changed trouble codes, and the mark that they were evaluated."""
     trouble_code_alerts(
-        conn, vehicle_id=vehicle_id, stored=stored, pending=pending, permanent=permanent
+        conn,
+        vehicle_id=codes.vehicle_id,
+        stored=codes.stored,
+        pending=codes.pending,
+        permanent=codes.permanent,
     )
     conn.execute(
         "INSERT INTO evaluator_dtc_marks (vehicle_id, updated_at) VALUES (%s, %s) "
         "ON CONFLICT (vehicle_id) DO UPDATE SET updated_at = EXCLUDED.updated_at",
-        (vehicle_id, updated_at),
+        (codes.vehicle_id, codes.updated_at),
     )

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from predictive.evaluator import evaluate_vehicles, pending_vehicles
 from predictive.leases import (
@@ -102,7 +103,7 @@ def _serve(
         psycopg.connect(database_url, autocommit=True, application_name="wl-evaluator") as listen,
         psycopg.connect(database_url, autocommit=True, application_name="wl-evaluator") as work,
     ):
-        listen.execute(f"LISTEN {CHANNEL}")
+        listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
         shards = _Shards(work, owner, lease_ttl_s, max_shards)
 
         def evaluate(vehicle_ids: list[int]) -> None:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import wrenchlight.predictive_cmds  # noqa: F401  (registers the commands)
 from db import migrate as db
 from predictive import OIL_MODEL, evaluate_vehicle, learned, oil_analysis
-from predictive.vehicle_pass import VEHICLE_COLUMNS, VehicleRow
+from predictive.vehicle_pass import read_vehicle
 from wrenchlight.cli import app
 
 # 12.5 points of oil life per million revolutions in every band: two hours a day at 3,000 rpm
@@ -120,10 +120,7 @@ def test_a_sample_is_asked_for_once_and_its_analysis_calibrates_the_engine(conn,
 
 
 def _observations(conn, vehicle):
-    row = conn.execute(
-        f"SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE vehicle_id = %s", (vehicle,)
-    ).fetchone()
-    return VehicleRow.from_row(row).oil_observations
+    return read_vehicle(conn, vehicle).oil_observations
 
 
 def test_a_part_way_sample_counts_for_its_interval_and_a_drained_one_for_good(conn, vehicle):
