@@ -77,9 +77,11 @@ def _columns(names: Iterable[str]) -> sql.Composable:
 
 
 # A page of a vehicle's readings as a matrix for numpy: epoch seconds, then READ_COLUMNS in
-# their order. The select list is built from READ_COLUMNS itself, so the matrix's columns are
-# the models' signals by construction; rows of up to PAGE_ROWS floats are read as tuples,
-# since a Python object per row read by name would cost more than the models themselves.
+# their order. Rows of up to PAGE_ROWS floats are read as tuples straight into the matrix (a
+# Python object per row read by name would cost more than the models themselves); the page's
+# column names are checked against _PAGE_COLUMNS once per page instead, so a select list that
+# no longer matches the matrix fails loudly.
+_PAGE_COLUMNS = ("time_s", *READ_COLUMNS)
 _READ_SQL = sql.SQL(
     "SELECT extract(epoch FROM time)::float8 AS time_s, {columns} FROM readings "
     "WHERE vehicle_id = %s AND time <= %s "
@@ -128,7 +130,12 @@ def _read(
     conn: psycopg.Connection, vehicle_id: int, since_s: float | None, now: datetime, limit: int
 ) -> np.ndarray:
     """Rows (epoch s, then one column per ``READ_SIGNALS``, NaN where not sampled), by time."""
-    page = conn.execute(_READ_SQL, (vehicle_id, now, since_s, since_s, limit)).fetchall()
+    with conn.cursor() as cur:
+        cur.execute(_READ_SQL, (vehicle_id, now, since_s, since_s, limit))
+        names = tuple(column.name for column in cur.description or ())
+        if names != _PAGE_COLUMNS:
+            raise RuntimeError(f"a page of readings has columns {names}, not {_PAGE_COLUMNS}")
+        page = cur.fetchall()
     return np.array(page, dtype=np.float64).reshape(-1, 1 + len(READ_SIGNALS))
 
 
