@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from firmware_sim.model import Trace, VehicleState
+from firmware_sim.vehicle_data import Trace, VehicleState
 
 if TYPE_CHECKING:
     from firmware_sim.vehicle import Vehicle

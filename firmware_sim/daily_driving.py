@@ -238,7 +238,7 @@ def make_fleet(n_vehicles: int, seed: int = 0) -> list[FleetMember]:
 def simulate_fleet(
     fleet: list[FleetMember], first_day: dt.date, days: int, seed: int = 0
 ) -> Iterator[Trace]:
-    """Every trip of every vehicle, day by day (one vehicle at a time; see fleetsim)."""
+    """Every trip of every vehicle, day by day (one vehicle at a time; see fleet_arrays)."""
     rng = np.random.default_rng(seed)
     for d in range(days):
         day = first_day + dt.timedelta(days=d)
