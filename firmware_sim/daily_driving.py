@@ -184,7 +184,14 @@ def end_trip(
 ) -> None:
     """After a trip: latent faults act, the key goes off, the car is parked."""
     if faults is not None:
-        faults.after_trip(vehicle, trace, rng)
+        faults.after_trip(
+            trace,
+            rng,
+            latent=vehicle.spec.latent_faults,
+            memory=vehicle.faults,
+            truth=vehicle.truth,
+            clock_s=vehicle.clock_s,
+        )
     vehicle.ignition(False)
     assert trace.start is not None
     vehicle.parked_at = trace.start + dt.timedelta(seconds=float(len(trace)))

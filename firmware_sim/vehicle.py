@@ -3,7 +3,7 @@
 
 ``Vehicle.drive`` simulates a whole trip with numpy (see ``powertrain``); ``step``
 advances by one tick for the real-time dongle; ``park`` cools the engine and brakes down.
-The data classes live in ``model`` and the hidden wear in ``truth``; both are re-exported
+The data classes live in ``vehicle_data`` and the hidden wear in ``truth``; both are re-exported
 here because the dongle and the rest of the project import them from this module.
 """
 
