@@ -32,6 +32,11 @@ CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, payload BLOB NOT NUL
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('next_seq', 0), ('dropped', 0);
 """
+# The batch to evict first, by policy: two fixed statements rather than SQL built per call.
+_EVICT_FIRST = {
+    "drop_oldest": "SELECT seq, length(payload) AS size FROM outbox ORDER BY seq ASC LIMIT 1",
+    "drop_newest": "SELECT seq, length(payload) AS size FROM outbox ORDER BY seq DESC LIMIT 1",
+}
 
 
 class Outbox:
@@ -51,14 +56,14 @@ class Outbox:
         self.when_full = when_full
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # Rows are read by column name, never by position.
+        self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self.epoch = secrets.randbelow(_EPOCHS) + 1
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('epoch', ?)", (self.epoch,))
-        self._bytes = int(
-            self._db.execute("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox").fetchone()[0]
-        )
+        self._bytes = self._int("SELECT COALESCE(SUM(length(payload)), 0) AS value FROM outbox", ())
 
     def enqueue(self, build: Callable[[int], bytes]) -> tuple[int, bytes]:
         """Allocate the next sequence number, build the payload for it (under ``self.epoch``),
@@ -66,9 +71,7 @@ class Outbox:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                seq = int(
-                    self._db.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()[0]
-                )
+                seq = self._int("SELECT value FROM meta WHERE key='next_seq'")
                 payload = build(seq)
                 self._db.execute("INSERT INTO outbox VALUES (?, ?)", (seq, payload))
                 self._db.execute("UPDATE meta SET value = ? WHERE key='next_seq'", (seq + 1,))
@@ -83,43 +86,42 @@ class Outbox:
     def _evict(self) -> None:
         # drop_oldest keeps the freshest picture of the car; drop_newest keeps an unbroken
         # history from the start of an outage. Either way every loss is counted and reported.
-        order = "ASC" if self.when_full == "drop_oldest" else "DESC"
+        first = _EVICT_FIRST[self.when_full]
         while self._bytes > self.max_bytes:
-            row = self._db.execute(
-                f"SELECT seq, length(payload) FROM outbox ORDER BY seq {order} LIMIT 1"
-            ).fetchone()
+            row = self._db.execute(first).fetchone()
             if row is None:
                 break
-            self._db.execute("DELETE FROM outbox WHERE seq = ?", (row[0],))
+            self._db.execute("DELETE FROM outbox WHERE seq = ?", (row["seq"],))
             self._db.execute("UPDATE meta SET value = value + 1 WHERE key='dropped'")
-            self._bytes -= int(row[1])
+            self._bytes -= int(row["size"])
 
     def ack(self, seq: int) -> None:
         """The broker has the batch: forget it."""
         with self._lock:
             cur = self._db.execute(
-                "DELETE FROM outbox WHERE seq = ? RETURNING length(payload)", (seq,)
+                "DELETE FROM outbox WHERE seq = ? RETURNING length(payload) AS size", (seq,)
             )
             row = cur.fetchone()
             if row is not None:
-                self._bytes -= int(row[0])
+                self._bytes -= int(row["size"])
 
     def pending(self, limit: int = 1000) -> list[tuple[int, bytes]]:
         """The oldest unacknowledged batches, in sequence order."""
         with self._lock:
-            return list(
-                self._db.execute("SELECT seq, payload FROM outbox ORDER BY seq LIMIT ?", (limit,))
-            )
+            rows = self._db.execute(
+                "SELECT seq, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+        return [(row["seq"], row["payload"]) for row in rows]
 
     def __len__(self) -> int:
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+            return self._int("SELECT COUNT(*) AS value FROM outbox")
 
     def get_meta(self, key: str) -> int | None:
         """A named integer kept with the buffer (e.g. the integrated odometer), or None."""
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else int(row[0])
+        return None if row is None else int(row["value"])
 
     def set_meta(self, key: str, value: int) -> None:
         """Store a named integer durably."""
@@ -130,7 +132,12 @@ class Outbox:
     def dropped(self) -> int:
         """Batches evicted because the buffer was full."""
         with self._lock:
-            return int(self._db.execute("SELECT value FROM meta WHERE key='dropped'").fetchone()[0])
+            return self._int("SELECT value FROM meta WHERE key='dropped'")
+
+    def _int(self, query: str, params: tuple[object, ...] = ()) -> int:
+        """The ``value`` column of the one row ``query`` returns, as an int."""
+        row = self._db.execute(query, params).fetchone()
+        return int(row["value"])
 
     def close(self) -> None:
         """Close the database."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firmware_sim.model import Kind, VehicleSpec
+from firmware_sim.vehicle_data import Kind, VehicleSpec
 from firmware_sim.vin import make_vin
 
 

@@ -14,8 +14,8 @@ import typer
 
 from firmware_sim import cycles, obd_pids
 from firmware_sim.adapter_faults import AdapterFaults, FaultConfig
+from firmware_sim.daily_driving import PROFILES, compose_trip
 from firmware_sim.elm327 import Elm327, VehicleReader
-from firmware_sim.fleet import PROFILES, compose_trip
 from firmware_sim.realtime import RealtimeVehicle
 from firmware_sim.transport import DEFAULT_TCP_PORT, PtyDongle, TcpDongle
 from firmware_sim.vehicle import EcuSnapshot, Vehicle, VehicleSpec

@@ -5,21 +5,22 @@
 (service 07); seen again in a later cycle it is *confirmed* — *stored* (service 03, MIL on),
 a freeze frame is taken if none is held, and emission-related (P0) codes also become
 *permanent* (service 0A), which service 04 cannot clear: only three clean drive cycles do.
+
+``FaultSchedule`` acts on a car through what it needs of it (its latent faults, code memory,
+hidden truth and clock), not through ``Vehicle``: the car composes faults, never the reverse.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
-from firmware_sim.model import Trace, VehicleState
-
-if TYPE_CHECKING:
-    from firmware_sim.vehicle import Vehicle
+from firmware_sim.truth import GroundTruth
+from firmware_sim.vehicle_data import Trace, VehicleState
 
 DtcStatus = Literal["pending", "stored", "permanent"]
 CONFIRM_CYCLES = 2
@@ -141,23 +142,31 @@ class FaultSchedule:
     dropout_s: float = 600.0
     dropout_pids: tuple[int, ...] = (0x5C, 0x46, 0x2F)
 
-    def after_trip(self, vehicle: Vehicle, trace: Trace, rng: np.random.Generator) -> None:
-        """Let the car's latent faults act on the trip just driven."""
-        latent = vehicle.spec.latent_faults
+    def after_trip(
+        self,
+        trace: Trace,
+        rng: np.random.Generator,
+        *,
+        latent: Collection[str],
+        memory: DtcMemory,
+        truth: GroundTruth,
+        clock_s: float,
+    ) -> None:
+        """Let the car's ``latent`` faults act on the trip just driven: codes go to its
+        ``memory``, a weak battery wears in its ``truth``, dropouts run on its ``clock_s``."""
         load = trace.signals.get("engine_load_pct")
         if "misfire" in latent and load is not None and load.size:
             high_s = float((load > 75.0).sum()) * _step_s(trace)
             if high_s >= self.misfire_high_load_s and rng.random() < self.misfire_probability:
-                vehicle.faults.occur(MISFIRE_CYL1, state_at(trace, int(np.argmax(load))))
+                memory.occur(MISFIRE_CYL1, state_at(trace, int(np.argmax(load))))
         if "weak_battery" in latent:
-            truth = vehicle.truth
             truth.battery_health_pct = max(truth.battery_health_pct - self.weak_battery_loss_pct, 0)
         volts = trace.signals.get("module_voltage_v")
         if volts is not None and volts.size and volts[0] < self.low_voltage_v:
-            vehicle.faults.occur(SYSTEM_VOLTAGE_LOW, state_at(trace, 0))
+            memory.occur(SYSTEM_VOLTAGE_LOW, state_at(trace, 0))
         if rng.random() < self.dropout_probability:
             pid = self.dropout_pids[int(rng.integers(len(self.dropout_pids)))]
-            vehicle.faults.drop([pid], vehicle.clock_s + self.dropout_s)
+            memory.drop([pid], clock_s + self.dropout_s)
 
 
 def _step_s(trace: Trace) -> float:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The physics core shared by one car (``Vehicle.drive``) and a whole fleet (``fleetsim``).
+"""The physics core shared by one car (``Vehicle.drive``) and a whole fleet (``fleet_arrays``).
 
 Input is any number of trips laid end to end (``physics.Segments``), each with its own
 vehicle parameters and starting state; output is every signal per step plus each trip's
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from firmware_sim import physics
-from firmware_sim.model import KINDS, SIGNALS, VehicleSpec
+from firmware_sim.vehicle_data import KINDS, SIGNALS, VehicleSpec
 
 DRIVETRAIN_EFFICIENCY = 0.9
 ENGINE_EFFICIENCY = 0.38

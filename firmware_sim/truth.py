@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Hidden ground truth: oil condition, brake pads and battery health, never sent over OBD.
 
-The dongle only ever sees ``EcuSnapshot``; evaluation code reads wear through ``TruthView``.
+The dongle only ever sees ``EcuSnapshot``; evaluation code reads wear through ``TruthView``,
+which needs of a car only its truth and traits (``HidesWear``), so this module knows no
+``Vehicle``.
 Wear coefficients differ per vehicle (``WearTraits``, drawn from the vehicle's seed) so that
 two identical cars driven identically still age differently, as real ones do.
 """
@@ -10,12 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from firmware_sim.vehicle import Vehicle
 
 PAD_NEW_MM = 12.0
 # Oil budget in temperature- and load-weighted engine revolutions. Calibrated so mixed
@@ -146,10 +145,20 @@ def service(
         truth.battery_health_pct = 100.0
 
 
+class HidesWear(Protocol):
+    """What ``TruthView`` reads of a car (a ``Vehicle`` is one): its truth and wear traits."""
+
+    @property
+    def truth(self) -> GroundTruth: ...
+
+    @property
+    def traits(self) -> WearTraits: ...
+
+
 class TruthView:
     """Read-only evaluation access to a vehicle's hidden truth."""
 
-    def __init__(self, vehicle: Vehicle) -> None:
+    def __init__(self, vehicle: HidesWear) -> None:
         self._vehicle = vehicle
 
     @property

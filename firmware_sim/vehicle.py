@@ -3,7 +3,7 @@
 
 ``Vehicle.drive`` simulates a whole trip with numpy (see ``powertrain``); ``step``
 advances by one tick for the real-time dongle; ``park`` cools the engine and brakes down.
-The data classes live in ``model`` and the hidden wear in ``truth``; both are re-exported
+The data classes live in ``vehicle_data`` and the hidden wear in ``truth``; both are re-exported
 here because the dongle and the rest of the project import them from this module.
 """
 
@@ -19,7 +19,8 @@ import numpy as np
 
 from firmware_sim import physics, powertrain, truth
 from firmware_sim.faults import DtcMemory, DtcStatus
-from firmware_sim.model import (
+from firmware_sim.truth import PAD_NEW_MM, GroundTruth, WearTraits
+from firmware_sim.vehicle_data import (
     ALTERNATOR_V,
     BATTERY_REST_V,
     CRANKING_V,
@@ -30,7 +31,6 @@ from firmware_sim.model import (
     VehicleSpec,
     VehicleState,
 )
-from firmware_sim.truth import PAD_NEW_MM, GroundTruth, WearTraits
 
 __all__ = [
     "ALTERNATOR_V",

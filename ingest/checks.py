@@ -5,12 +5,14 @@ with a fixed class ('undecodable payload: ...') that metrics count by."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
 import psycopg
 
 from db.policies import current_policy
+from db.rows import records
 from ingest.message import KINDS, Item, Kind, of_kind
 from telemetry import DecodeError, by_name, decode, topics
 from telemetry.dtc import decode_dtc
@@ -62,15 +64,26 @@ def decode_payload(*, conn: psycopg.Connection, items: list[Item]) -> None:
             item.reject(f"device mismatch: payload says {named!r}, topic says {item.device_id!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    """A device and the vehicle it is registered to."""
+
+    device_id: str
+    vehicle_id: int
+    vin: str
+
+
 def match_device(*, conn: psycopg.Connection, items: list[Item]) -> None:
     """Find each device's vehicle in one query; unknown devices are rejected."""
     device_ids = sorted({item.device_id for item in items if item.device_id})
-    rows = conn.execute(
+    rows = records(
+        conn,
+        _Registered,
         "SELECT d.device_id, v.vehicle_id, v.vin FROM devices d JOIN vehicles v USING (vehicle_id) "
         "WHERE d.device_id = ANY(%s)",
         (device_ids,),
-    ).fetchall()
-    known = {row[0]: (int(row[1]), str(row[2])) for row in rows}
+    )
+    known = {row.device_id: (int(row.vehicle_id), str(row.vin)) for row in rows}
     for item in items:
         found = known.get(item.device_id or "")
         if found is None:

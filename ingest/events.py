@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg.types.json import Jsonb
 
+from db.rows import records
 from ingest.checks import time_span_ms
 from ingest.message import Item, of_kind
 from ingest.store import to_datetime
@@ -25,6 +26,17 @@ from ingest.store import to_datetime
 TRIP_GAP = timedelta(minutes=3)
 _GAP_MS = int(TRIP_GAP / timedelta(milliseconds=1))
 DTC_KINDS = ("stored", "pending", "permanent")
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredCodes:
+    """A vehicle's current trouble codes as ``vehicle_dtcs`` holds them."""
+
+    vehicle_id: int
+    snapshot_time: datetime | None
+    stored: list[str]
+    pending: list[str]
+    permanent: list[str]
 
 
 def trouble_codes(*, conn: psycopg.Connection, items: list[Item]) -> None:
@@ -42,16 +54,15 @@ def trouble_codes(*, conn: psycopg.Connection, items: list[Item]) -> None:
         "ON CONFLICT (vehicle_id) DO NOTHING",
         (vehicles,),
     )
-    rows = conn.execute(
+    rows = records(
+        conn,
+        _StoredCodes,
         "SELECT vehicle_id, snapshot_time, stored, pending, permanent FROM vehicle_dtcs "
         "WHERE vehicle_id = ANY(%s) ORDER BY vehicle_id FOR UPDATE",
         (vehicles,),
-    ).fetchall()
+    )
     state: dict[int, tuple[datetime | None, dict[str, set[str]]]] = {
-        int(r[0]): (
-            r[1],
-            {kind: set(codes) for kind, codes in zip(DTC_KINDS, r[2:5], strict=True)},
-        )
+        int(r.vehicle_id): (r.snapshot_time, {kind: set(getattr(r, kind)) for kind in DTC_KINDS})
         for r in rows
     }
     events = []
@@ -143,6 +154,32 @@ def _batch_span(item: Item) -> _Span:
     return span
 
 
+@dataclass(frozen=True, slots=True)
+class _StoredTrip:
+    """A row of ``trips``, as read back to extend or merge."""
+
+    trip_id: int
+    vehicle_id: int
+    started_at: datetime
+    ended_at: datetime
+    start_odometer_km: float | None
+    end_odometer_km: float | None
+    max_speed_kmh: float | None
+    samples: int
+    batches: int
+
+    def span(self) -> _Span:
+        return _Span(
+            _ms(self.started_at),
+            _ms(self.ended_at),
+            self.start_odometer_km,
+            self.end_odometer_km,
+            self.max_speed_kmh,
+            int(self.samples),
+            int(self.batches),
+        )
+
+
 def trips(*, conn: psycopg.Connection, items: list[Item]) -> None:
     """Extend, start or join trips with the stored batches: data closer than TRIP_GAP to a
     trip belongs to it, and a late batch that bridges two trips merges them."""
@@ -157,7 +194,9 @@ def trips(*, conn: psycopg.Connection, items: list[Item]) -> None:
     windows = [
         (v, s.start_ms - _GAP_MS, s.end_ms + _GAP_MS) for v, ss in merged.items() for s in ss
     ]
-    stored = conn.execute(
+    stored = records(
+        conn,
+        _StoredTrip,
         "SELECT t.trip_id, t.vehicle_id, t.started_at, t.ended_at, t.start_odometer_km, "
         "t.end_odometer_km, t.max_speed_kmh, t.samples, t.batches FROM trips t "
         "JOIN unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS w(v, lo, hi) "
@@ -167,15 +206,10 @@ def trips(*, conn: psycopg.Connection, items: list[Item]) -> None:
             [to_datetime(w[1]) for w in windows],
             [to_datetime(w[2]) for w in windows],
         ],
-    ).fetchall()
+    )
     existing: dict[int, list[tuple[int, _Span]]] = {}
-    for row in {r[0]: r for r in stored}.values():  # a trip may match two windows
-        existing.setdefault(int(row[1]), []).append(
-            (
-                int(row[0]),
-                _Span(_ms(row[2]), _ms(row[3]), row[4], row[5], row[6], int(row[7]), int(row[8])),
-            )
-        )
+    for trip in {t.trip_id: t for t in stored}.values():  # a trip may match two windows
+        existing.setdefault(int(trip.vehicle_id), []).append((int(trip.trip_id), trip.span()))
     inserts, updates, deletes = [], [], []
     for vehicle_id, spans in merged.items():
         trips_of = sorted(existing.get(vehicle_id, []), key=lambda t: t[1].start_ms)

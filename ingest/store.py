@@ -12,9 +12,11 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from db.policies import current_policy
+from db.rows import scalar, scalars
 from db.timescale import CHECK_SQL
 from ingest import wide
 from ingest.checks import time_span_ms
+from ingest.columns import picked
 from ingest.message import Item, Message, of_kind
 from telemetry import SIGNALS, by_name
 
@@ -33,6 +35,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def to_datetime(unix_ms: int) -> datetime:
     """Unix milliseconds → an aware UTC datetime, exactly (no float rounding)."""
     return _EPOCH + timedelta(milliseconds=unix_ms)
+
+
+_CLAIM_SQL = (
+    "INSERT INTO batches (device_id, epoch, seq, vehicle_id, received_at, first_time, "
+    "last_time, n_samples) SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], "
+    "%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::int[]) "
+    "ON CONFLICT (device_id, epoch, seq) DO NOTHING RETURNING device_id, epoch, seq"
+)
 
 
 def deduplicate(*, conn: psycopg.Connection, items: list[Item]) -> None:
@@ -63,14 +73,11 @@ def deduplicate(*, conn: psycopg.Connection, items: list[Item]) -> None:
                 item.batch.sample_count,
             )
         )
-    inserted = conn.execute(
-        "INSERT INTO batches (device_id, epoch, seq, vehicle_id, received_at, first_time, "
-        "last_time, n_samples) SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], "
-        "%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::int[]) "
-        "ON CONFLICT (device_id, epoch, seq) DO NOTHING RETURNING device_id, epoch, seq",
-        [list(column) for column in zip(*rows, strict=True)],
-    ).fetchall()
-    fresh = {(row[0], int(row[1]), int(row[2])) for row in inserted}
+    with conn.cursor(row_factory=picked("device_id", "epoch", "seq")) as cur:
+        # The claimed keys, as tuples shaped like ``_key`` (picked by name at C speed).
+        fresh = set(
+            cur.execute(_CLAIM_SQL, [list(column) for column in zip(*rows, strict=True)]).fetchall()
+        )
     for item in items:
         key = _key(item)
         if key in fresh:
@@ -262,13 +269,13 @@ class SchemaBehind(RuntimeError):
 
 def check_columns(conn: psycopg.Connection) -> None:
     """Raise ``SchemaBehind`` unless ``readings`` has a column for every catalogue signal."""
-    have = {
-        row[0]
-        for row in conn.execute(
+    have = set(
+        scalars(
+            conn,
             "SELECT attname FROM pg_attribute WHERE attrelid = 'readings'::regclass "
-            "AND attnum > 0 AND NOT attisdropped"
+            "AND attnum > 0 AND NOT attisdropped",
         )
-    }
+    )
     missing = [name for name in wide.COLUMNS if name not in have]
     if missing:
         raise SchemaBehind(
@@ -291,18 +298,20 @@ def ensure_partitions(*, conn: psycopg.Connection, now: datetime) -> int:
     """On plain PostgreSQL, create the monthly readings partitions ingest will need around
     ``now`` (ingest's clock, the one arrival times and retention use); 0 on TimescaleDB,
     which makes its chunks itself."""
-    exists = conn.execute(
-        "SELECT to_regprocedure('wl_ensure_partitions(timestamptz, timestamptz)') IS NOT NULL"
-    ).fetchone()
-    if not exists or not exists[0]:
+    exists = scalar(
+        conn,
+        "SELECT to_regprocedure('wl_ensure_partitions(timestamptz, timestamptz)') IS NOT NULL",
+    )
+    if not exists:
         return 0
     # The accepted window (the policy's retention back, a few minutes ahead) plus three
     # months of lead, so a worker that runs for weeks never writes into the default partition.
     retention = current_policy(conn).retention
     with conn.transaction():
-        row = conn.execute(
+        made = scalar(
+            conn,
             "SELECT wl_ensure_partitions(%(now)s - %(retention)s::interval, "
             "%(now)s + INTERVAL '3 months')",
             {"now": now, "retention": retention},
-        ).fetchone()
-    return int(row[0]) if row else 0
+        )
+    return int(made) if made is not None else 0

@@ -19,6 +19,7 @@ import psycopg
 
 import db
 from db.policies import current_policy
+from db.rows import scalar
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,8 @@ def refresh_rollups(conn: psycopg.Connection, *, max_rounds: int = 1000) -> int:
     total = 0
     for _ in range(max_rounds):
         with conn.transaction():
-            row = conn.execute("SELECT wl_refresh_rollup_queue(%s)", (REFRESH_CHUNK,)).fetchone()
-        n = int(row[0]) if row else 0
+            taken = scalar(conn, "SELECT wl_refresh_rollup_queue(%s)", (REFRESH_CHUNK,))
+        n = int(taken) if taken is not None else 0
         total += n
         if n < REFRESH_CHUNK:
             break
@@ -47,10 +48,10 @@ def enforce_retention(conn: psycopg.Connection, *, now: datetime) -> int:
     clock, which also judges arrivals and makes partitions); returns how many."""
     policy = current_policy(conn)
     with conn.transaction():
-        row = conn.execute(
-            "SELECT wl_drop_partitions(%s - %s::interval)", (now, policy.retention)
-        ).fetchone()
-    return int(row[0]) if row else 0
+        dropped = scalar(
+            conn, "SELECT wl_drop_partitions(%s - %s::interval)", (now, policy.retention)
+        )
+    return int(dropped) if dropped is not None else 0
 
 
 class Upkeep:

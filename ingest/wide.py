@@ -16,6 +16,7 @@ array: no per-row Python. COPY does not care about row order.
 from __future__ import annotations
 
 import numpy as np
+from psycopg import sql
 
 from telemetry import SIGNALS
 
@@ -25,12 +26,23 @@ COLUMN_OF = np.full(256, -1, dtype=np.int64)
 for _index, _signal in enumerate(SIGNALS):
     COLUMN_OF[_signal.id] = _index
 
-COPY_SQL = f"COPY readings (time, vehicle_id, {', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+# The statements name a column per catalogue signal, so they are composed with psycopg.sql
+# (quoted identifiers) and kept as text: other parts (benchmarks, tests) take them as ``str``.
+_COLUMN_LIST = sql.SQL(", ").join(sql.Identifier(name) for name in COLUMNS)
+COPY_SQL = (
+    sql.SQL("COPY readings (time, vehicle_id, {}) FROM STDIN (FORMAT BINARY)")
+    .format(_COLUMN_LIST)
+    .as_string()
+)
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") * 2
 COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 PG_EPOCH_MS = 946_684_800_000  # 2000-01-01 UTC, timestamptz's zero
 # Samples stored (non-NULL values), what a row per sample would count.
-SAMPLES_SQL = f"SELECT coalesce(sum(num_nonnulls({', '.join(COLUMNS)})), 0) FROM readings"
+SAMPLES_SQL = (
+    sql.SQL("SELECT coalesce(sum(num_nonnulls({})), 0) FROM readings")
+    .format(_COLUMN_LIST)
+    .as_string()
+)
 
 
 class Rows:

@@ -17,7 +17,7 @@ from db.registry import create_vehicle
 from edge_agent import obd_link
 from edge_agent.pids import parse_reply
 from firmware_sim import obd_pids
-from firmware_sim.model import VehicleState
+from firmware_sim.vehicle_data import VehicleState
 from predictive import brakes, health, thresholds
 from telemetry.signals import SIGNALS, Signal, by_pid
 from wrenchlight import evaluation

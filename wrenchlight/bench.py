@@ -110,8 +110,8 @@ def bench_codec(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 
 
 def _sim_figures(vehicles: int, days: int, seed: int = 0) -> dict[str, Any]:
-    from firmware_sim.fleet import make_fleet, simulate_fleet
-    from firmware_sim.fleetsim import FleetSim
+    from firmware_sim.daily_driving import make_fleet, simulate_fleet
+    from firmware_sim.fleet_arrays import FleetSim
 
     first_day = dt.date(2026, 3, 2)
     # Warm the caches (cycle files, trip pieces) so neither competitor pays for them.
@@ -202,8 +202,8 @@ def _fleet_workload(
     vehicles: int, days: int, *, seed: int = 0, progress: _Bars | None = None
 ) -> Workload:
     """The simulated fleet's last ``days`` days (to yesterday) as encoded batches and rows."""
-    from firmware_sim.fleet import make_fleet
-    from firmware_sim.fleetsim import FleetSim
+    from firmware_sim.daily_driving import make_fleet
+    from firmware_sim.fleet_arrays import FleetSim
     from ingest.bench import WorkloadBuilder
     from wrenchlight.feed import Sampling, trace_batches
 

@@ -46,7 +46,7 @@ def sim_fleet(
     """Drive a fleet at accelerated time through the edge agent's batching and publishing."""
     from contextlib import ExitStack
 
-    from firmware_sim.fleet import make_fleet
+    from firmware_sim.daily_driving import make_fleet
     from wrenchlight.feed import Sampling, drive_fleet
 
     url = mqtt or _require_mqtt(_settings(ctx))

@@ -25,7 +25,7 @@ from rich.console import Console
 import db
 from api.devices.pairing import issue_code
 from db.registry import create_vehicle, register_device
-from firmware_sim.fleet import FleetMember, make_fleet
+from firmware_sim.daily_driving import FleetMember, make_fleet
 from firmware_sim.vehicle import VehicleSpec
 from firmware_sim.vin import make_vin
 from ingest import IngestWorker

@@ -104,8 +104,8 @@ def simulate(
     on_day: Callable[[int], None] | None = None,
 ) -> list[VehicleLog]:
     """Drive one side ("train" or "held_out") of the seeded fleet for ``days`` days."""
-    from firmware_sim.fleet import make_fleet
-    from firmware_sim.fleetsim import FleetSim
+    from firmware_sim.daily_driving import make_fleet
+    from firmware_sim.fleet_arrays import FleetSim
     from firmware_sim.truth import OIL_BUDGET_WEIGHTED_REVS
 
     train_idx, held_idx = split(n_vehicles, seed)

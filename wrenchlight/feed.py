@@ -23,8 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from edge_agent.agent import Schedule
 from edge_agent.outbox import Outbox
 from edge_agent.publisher import Publisher
-from firmware_sim.fleet import FleetMember
-from firmware_sim.fleetsim import FleetSim
+from firmware_sim.daily_driving import FleetMember
+from firmware_sim.fleet_arrays import FleetSim
 from telemetry import Batch, Series
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import pytest
 import serial
 
 from firmware_sim import cycles
-from firmware_sim.fleet import PROFILES, day_trips, make_fleet, simulate_day
+from firmware_sim.daily_driving import PROFILES, day_trips, make_fleet, simulate_day
 from firmware_sim.vehicle import Vehicle, VehicleSpec
 from firmware_sim.vin import make_vin, vin_check_digit
 

@@ -6,8 +6,8 @@ import datetime as dt
 import numpy as np
 
 from firmware_sim import cycles
+from firmware_sim.daily_driving import PROFILES, simulate_day
 from firmware_sim.faults import FaultSchedule
-from firmware_sim.fleet import PROFILES, simulate_day
 from firmware_sim.vehicle import Vehicle, VehicleSpec
 
 VIN = "WLS12345678901234"

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 import wrenchlight.commands  # noqa: F401  (registers ``sim fleet``)
 from firmware_sim import catalogue, cycles, physics, powertrain
-from firmware_sim.fleet import make_fleet
-from firmware_sim.fleetsim import FleetSim
-from firmware_sim.model import ELECTRIC_SIGNALS
+from firmware_sim.daily_driving import make_fleet
+from firmware_sim.fleet_arrays import FleetSim
 from firmware_sim.vehicle import Vehicle
+from firmware_sim.vehicle_data import ELECTRIC_SIGNALS
 from firmware_sim.vin import model_year_code, vin_check_digit
 from telemetry.mqtt_url import MqttUrl
 from wrenchlight.cli import app

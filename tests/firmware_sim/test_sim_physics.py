@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from firmware_sim import cycles
-from firmware_sim.fleet import PROFILES, simulate_day
+from firmware_sim.daily_driving import PROFILES, simulate_day
 from firmware_sim.vehicle import SIGNALS, Vehicle, VehicleSpec
 
 VIN = "WLS12345678901234"

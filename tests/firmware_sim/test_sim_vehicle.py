@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from firmware_sim import cycles
-from firmware_sim.model import ELECTRIC_SIGNALS, SIGNALS
 from firmware_sim.realtime import RealtimeVehicle
 from firmware_sim.vehicle import Vehicle, VehicleSpec
+from firmware_sim.vehicle_data import ELECTRIC_SIGNALS, SIGNALS
 
 VIN = "WLS12345678901234"
 

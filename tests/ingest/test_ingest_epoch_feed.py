@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from rich.console import Console
 
 from db import registry
-from firmware_sim.fleet import make_fleet
+from firmware_sim.daily_driving import make_fleet
 from ingest import IngestWorker
 from wrenchlight.feed import Sampling, drive_fleet
 

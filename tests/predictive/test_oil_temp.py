@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from firmware_sim.fleet import make_fleet
-from firmware_sim.fleetsim import FleetSim
+from firmware_sim.daily_driving import make_fleet
+from firmware_sim.fleet_arrays import FleetSim
 from predictive import lag, oil, oil_temp
 from predictive.totals import OilTotals, advance_oil
 

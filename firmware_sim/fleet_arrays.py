@@ -5,8 +5,8 @@
 one batch (``powertrain.simulate`` over all of them laid end to end), then every car's second
 trip, and so on: the per-call overhead is paid once per rank instead of once per trip, and
 each batch is long enough for numpy to run at memory speed. Parking, ignition, refuelling
-and faults stay per vehicle, in the same ``fleet.begin_trip``/``end_trip`` as the slow path,
-so both paths model the same cars.
+and faults stay per vehicle, in the same ``daily_driving.begin_trip``/``end_trip`` as the
+slow path, so both paths model the same cars.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from collections.abc import Iterator
 import numpy as np
 
 from firmware_sim import physics, powertrain
+from firmware_sim.daily_driving import DEFAULT_FAULTS, FleetMember, begin_trip, day_trips, end_trip
 from firmware_sim.faults import FaultSchedule
-from firmware_sim.fleet import DEFAULT_FAULTS, FleetMember, begin_trip, day_trips, end_trip
-from firmware_sim.model import SIGNALS, Trace
+from firmware_sim.vehicle_data import SIGNALS, Trace
 
 # Steps per physics call: bounds memory (~50 arrays of this many floats) while keeping
 # numpy's per-call overhead negligible (measured: 2^19 runs ~1.6x faster than 2^14).

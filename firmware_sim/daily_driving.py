@@ -184,7 +184,14 @@ def end_trip(
 ) -> None:
     """After a trip: latent faults act, the key goes off, the car is parked."""
     if faults is not None:
-        faults.after_trip(vehicle, trace, rng)
+        faults.after_trip(
+            trace,
+            rng,
+            latent=vehicle.spec.latent_faults,
+            memory=vehicle.faults,
+            truth=vehicle.truth,
+            clock_s=vehicle.clock_s,
+        )
     vehicle.ignition(False)
     assert trace.start is not None
     vehicle.parked_at = trace.start + dt.timedelta(seconds=float(len(trace)))
@@ -238,7 +245,7 @@ def make_fleet(n_vehicles: int, seed: int = 0) -> list[FleetMember]:
 def simulate_fleet(
     fleet: list[FleetMember], first_day: dt.date, days: int, seed: int = 0
 ) -> Iterator[Trace]:
-    """Every trip of every vehicle, day by day (one vehicle at a time; see fleetsim)."""
+    """Every trip of every vehicle, day by day (one vehicle at a time; see fleet_arrays)."""
     rng = np.random.default_rng(seed)
     for d in range(days):
         day = first_day + dt.timedelta(days=d)
