@@ -364,4 +364,3 @@ def _print(report: dict[str, Any]) -> None:
                 f"{r['requests_per_s']:,.0f}",
             )
     Console(stderr=True).print(table)
-

@@ -129,9 +129,7 @@ def _wire_bytes() -> dict[str, float]:
     }
 
 
-def _agent_resources(
-    host: Host, latency_ms: float, baud: int, seconds: float
-) -> dict[str, float]:
+def _agent_resources(host: Host, latency_ms: float, baud: int, seconds: float) -> dict[str, float]:
     """RSS and CPU of a real ``wrenchlight edge`` process polling 10 signals at 1 Hz."""
     exe = str(Path(sys.executable).parent / "wrenchlight")
     with ExitStack() as stack:

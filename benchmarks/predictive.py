@@ -260,8 +260,8 @@ def run_predictive(
     evaluators: int = 1,
 ) -> dict[str, Any]:
     """Load the fleet, then time limit, ours and naive on it (see the module docstring)."""
-    from predictive.evaluator import evaluate_vehicles, pending_vehicles
     from benchmarks.predictive_data import load_fleet
+    from predictive.evaluator import evaluate_vehicles, pending_vehicles
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         fleet = load_fleet(conn, vehicles=vehicles, minutes=minutes, seed=seed, progress=bars)

@@ -18,9 +18,9 @@ from edge_agent import obd_link
 from edge_agent.pids import parse_reply
 from firmware_sim import obd_pids
 from firmware_sim.model import VehicleState
+from modellab import evaluation
 from predictive import brakes, health, thresholds
 from telemetry.signals import SIGNALS, Signal, by_pid
-from wrenchlight import evaluation
 from wrenchlight.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,9 +26,9 @@ def fleet_workload(
     host: Host, vehicles: int, days: int, *, seed: int = 0, progress: Bars | None = None
 ) -> Workload:
     """The simulated fleet's last ``days`` days (to yesterday) as encoded batches and rows."""
+    from benchmarks.ingest import WorkloadBuilder
     from firmware_sim.fleet import make_fleet
     from firmware_sim.fleetsim import FleetSim
-    from benchmarks.ingest import WorkloadBuilder
 
     fleet = make_fleet(vehicles, seed=seed)
     # Device ids of this run only: on a shared broker, stale sessions never mix with ours.

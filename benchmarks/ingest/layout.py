@@ -32,10 +32,10 @@ import psycopg
 from psycopg import sql
 
 import db
-from ingest import wide
 from benchmarks.ingest.pgcopy import copy_encoded, workload_rows
 from benchmarks.ingest.phase import Progress, checkpoint
 from benchmarks.ingest.workload import Workload
+from ingest import wide
 from ingest.wide import PG_EPOCH_MS
 from telemetry import SIGNALS, by_name
 

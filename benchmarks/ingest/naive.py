@@ -17,10 +17,10 @@ from paho.mqtt.properties import Properties
 from psycopg import sql
 
 import db
-from db import registry
 from benchmarks.ingest.phase import STALL_S, START_TIMEOUT_S, Progress, reset, scalar
 from benchmarks.ingest.publisher import Publisher, mqtt_client
 from benchmarks.ingest.workload import Workload
+from db import registry
 from ingest.wide import SAMPLES_SQL
 from telemetry import SIGNALS, by_name
 

@@ -7,8 +7,8 @@ import numpy as np
 import psycopg
 from psycopg.abc import Query
 
-from ingest import wide
 from benchmarks.ingest.workload import Workload
+from ingest import wide
 from ingest.wide import COPY_HEADER, COPY_SQL, COPY_TRAILER
 
 __all__ = ["COPY_SQL", "copy_encoded", "copy_rows", "workload_rows"]

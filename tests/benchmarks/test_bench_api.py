@@ -13,8 +13,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import wrenchlight.bench_api  # noqa: F401  (registers ``bench api``)
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 
 @pytest.mark.real_clock

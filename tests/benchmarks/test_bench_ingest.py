@@ -21,11 +21,12 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-import wrenchlight.bench  # noqa: F401  (registers ``bench``)
-from ingest.bench.cpu import CpuSnapshot, cpu_report, server_processes
-from wrenchlight.bench import _print_ingest
-from wrenchlight.cli import app
+from benchmarks.ingest.commands import print_ingest
+from benchmarks.ingest.cpu import CpuSnapshot, cpu_report, server_processes
+from wrenchlight.cli import build_app
 from wrenchlight.embedded import EmbeddedPostgres
+
+app = build_app()
 
 # Five cars: one of each driver profile, two of which drive every day, weekends included.
 TINY = ["--vehicles", "5", "--days", "1"]
@@ -76,7 +77,7 @@ def test_bench_ingest_reports_every_competitor(database_url, mqtt_url, monkeypat
     assert server_cpu == ours["cpu_s"]["postgres_server"]
     assert isinstance(server_cpu, float) and server_cpu > 0
     out = io.StringIO()
-    _print_ingest(Console(file=out, width=1000), f, 5, 1)
+    print_ingest(Console(file=out, width=1000), f, 5, 1)
     printed = out.getvalue()
     assert "PostgreSQL CPU s" in printed
     assert f"PostgreSQL server in all {server_cpu:.2f}" in printed

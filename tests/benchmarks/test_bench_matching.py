@@ -12,8 +12,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import wrenchlight.bench_matching  # noqa: F401  (registers ``bench matching``)
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 
 @pytest.mark.timeout(120)

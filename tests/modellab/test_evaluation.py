@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""wrenchlight.evaluation: the metrics on hand-made lives, and train → evaluate on a tiny fleet."""
+"""modellab.evaluation: the metrics on hand-made lives, and train → evaluate on a tiny fleet."""
 
 import json
 
@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import wrenchlight.predictive_cmds  # noqa: F401  (registers the commands)
+from modellab import evaluation as ev
 from predictive import learned
-from wrenchlight import evaluation as ev
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 REQUIRED = (
     "oil_mae_pct",

@@ -12,8 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from telemetry import Batch, Series, encode
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
 from wrenchlight.settings import Settings
+
+app = build_app()
 
 VIN = "1HGCM82633A004352"
 WRENCHLIGHT = str(Path(sys.executable).parent / "wrenchlight")

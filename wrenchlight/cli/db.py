@@ -90,5 +90,3 @@ def db_current(ctx: typer.Context) -> None:
     import db
 
     typer.echo(db.current_revision(require_db(settings_of(ctx))) or "(not migrated)")
-
-

@@ -98,5 +98,3 @@ def edge(
     typer.echo(
         json.dumps(summary) if as_json else "  ".join(f"{k}={v}" for k, v in summary.items())
     )
-
-

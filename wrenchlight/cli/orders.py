@@ -15,7 +15,15 @@ import typer
 from rich.console import Console
 
 from wrenchlight.cli.common import err, require_db, settings_of
-from wrenchlight.cli.records import PAGE, JsonOpt, admin_principal, orders_table, table, vehicle_id_of, when
+from wrenchlight.cli.records import (
+    PAGE,
+    JsonOpt,
+    admin_principal,
+    orders_table,
+    table,
+    vehicle_id_of,
+    when,
+)
 
 app = typer.Typer(help="Service orders and the shop directory.", no_args_is_help=True)
 

@@ -323,8 +323,8 @@ def train_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Train the learned models on simulated training vehicles (help: TRAIN_HELP)."""
-    from predictive.learned import save_models
     from modellab.evaluation import train
+    from predictive.learned import save_models
 
     logs = _simulate_with_progress(vehicles, days, seed, "train")
     manifest = {
@@ -396,8 +396,8 @@ def evaluate_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from predictive.learned import ArtifactError, load_models
     from modellab.evaluation import evaluate, plot
+    from predictive.learned import ArtifactError, load_models
 
     try:
         models = load_models(models_dir)

@@ -76,5 +76,3 @@ def sim_fleet(
         )
     if not stats.drained:
         raise typer.Exit(1)
-
-

@@ -28,5 +28,3 @@ def telemetry_decode(
         raise typer.Exit(1) from exc
     doc = json.loads(encode(batch, "json"))
     typer.echo(json.dumps(doc, indent=2 if pretty else None))
-
-

@@ -8,7 +8,6 @@ as an admin sees it, so the CLI and the API can never disagree. Tables fit 80 co
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -117,9 +116,7 @@ def vehicles_show(
         return
     out = Console()
     out.print(f"[bold]{health.vin}[/] (vehicle {vehicle_id})")
-    out.print(
-        f"odometer {num(health.odometer_km, ',.1f')} km, last seen {when(health.last_seen)}"
-    )
+    out.print(f"odometer {num(health.odometer_km, ',.1f')} km, last seen {when(health.last_seen)}")
     if health.oil:
         out.print(
             f"oil life {health.oil.oil_life_pct:.1f} % ({health.oil.band}), "
