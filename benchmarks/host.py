@@ -40,7 +40,7 @@ class Host(Protocol):
         ...
 
     def trace_batches(
-        self, trace: Any, *, device_id: str, window_s: float | None = None
+        self, trace: Any, *, device_id: str, window_s: int | None = None
     ) -> Iterator[Batch]:
         """A simulated trip cut into wire batches as the edge agent would send them."""
         ...

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""modellab.evaluation: the metrics on hand-made lives, and train → evaluate on a tiny fleet."""
+"""modellab: the metrics on hand-made lives, and train → evaluate on a tiny fleet."""
 
 import json
 
@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from modellab import evaluation as ev
+from modellab.drives import VehicleLog, split
+from modellab.oil_replay import OilLab, PolicyResult, physics_consumed, replay_oil
+from modellab.outcomes import LifeOutcome, life_outcome
+from modellab.pad_replay import PadResult, replay_pads, shop_visits
 from predictive import learned
 from wrenchlight.cli import build_app
 
@@ -27,7 +30,7 @@ def _life(predicted_left):
     day = np.arange(10.0) * 2.0  # a trip every 2 days, 300 km each
     cum_km = np.arange(1.0, 11.0) * 300.0
     true_left = 100.0 - np.arange(1.0, 11.0) * 10.0  # 90, 80, ... 0 at index 9
-    return ev.life_outcome(
+    return life_outcome(
         day,
         cum_km,
         true_left,
@@ -47,10 +50,10 @@ def test_lead_time_of_an_alert_before_the_true_threshold():
 
 
 def test_in_time_needs_500_km_or_7_days():
-    assert ev.LifeOutcome(1, 5, 500.0, 1.0, False).in_time
-    assert ev.LifeOutcome(1, 5, 10.0, 7.0, False).in_time
-    assert not ev.LifeOutcome(1, 5, 499.0, 6.9, False).in_time
-    assert not ev.LifeOutcome(None, 5, None, None, False).in_time
+    assert LifeOutcome(1, 5, 500.0, 1.0, False).in_time
+    assert LifeOutcome(1, 5, 10.0, 7.0, False).in_time
+    assert not LifeOutcome(1, 5, 499.0, 6.9, False).in_time
+    assert not LifeOutcome(None, 5, None, None, False).in_time
 
 
 def test_late_and_early_alerts():
@@ -62,7 +65,7 @@ def test_late_and_early_alerts():
 
 
 def _log(n=20):
-    return ev.VehicleLog(
+    return VehicleLog(
         vin="WLTEST00000000001",
         kind="petrol",
         profile="commuter",
@@ -79,21 +82,21 @@ def _log(n=20):
 
 
 def test_fixed_interval_wasted_life_and_missed_thresholds():
-    r = ev.PolicyResult()
-    assert ev.replay_oil(_log(), r, interval=(5000.0, 365.0)) == [4, 9, 14, 19]
+    r = PolicyResult()
+    assert replay_oil(_log(), r, interval=(5000.0, 365.0)) == [4, 9, 14, 19]
     assert r.wasted_pct == [50.0, 50.0, 50.0, 50.0] and r.missed == 0
-    r = ev.PolicyResult()
-    assert ev.replay_oil(_log(), r, interval=(12000.0, 365.0)) == [11]
+    r = PolicyResult()
+    assert replay_oil(_log(), r, interval=(12000.0, 365.0)) == [11]
     assert r.wasted_pct == [0.0] and r.missed == 1
-    r = ev.PolicyResult()
-    assert ev.replay_oil(_log(), r, interval=(50000.0, 3.0)) == [2, 5, 8, 11, 14, 17]
+    r = PolicyResult()
+    assert replay_oil(_log(), r, interval=(50000.0, 3.0)) == [2, 5, 8, 11, 14, 17]
     assert r.wasted_pct == [70.0] * 6
 
 
 def test_model_policy_changes_at_its_alert():
-    r = ev.PolicyResult()
+    r = PolicyResult()
     # Physics: 3 Mrevs of 30 per trip = 10 points, exactly the truth: alert at 10 % left.
-    changes = ev.replay_oil(_log(), r, predictor=ev.physics_consumed)
+    changes = replay_oil(_log(), r, predictor=physics_consumed)
     assert changes == [8, 17]
     assert r.wasted_pct == pytest.approx([10.0, 10.0]) and r.missed == 0
     assert [o.lead_km for o in r.outcomes[:2]] == [1000.0, 1000.0]
@@ -102,13 +105,13 @@ def test_model_policy_changes_at_its_alert():
 
 def test_alerting_on_the_band_alerts_earlier_than_on_the_median():
     def banded(cum_x, cum_eff):
-        c = ev.physics_consumed(cum_x, cum_eff)[:, 1]
+        c = physics_consumed(cum_x, cum_eff)[:, 1]
         return np.column_stack([c * 0.8, c, c * 1.2])
 
-    mid, band = ev.PolicyResult(), ev.PolicyResult()
-    assert ev.replay_oil(_log(), mid, predictor=banded)[0] == 8  # median life 10 % at trip 8
+    mid, band = PolicyResult(), PolicyResult()
+    assert replay_oil(_log(), mid, predictor=banded)[0] == 8  # median life 10 % at trip 8
     # Pessimistic edge 100 - 1.2 * consumed <= 15 first at consumed 80 %: trip 7.
-    assert ev.replay_oil(_log(), band, predictor=banded, alert="band")[0] == 7
+    assert replay_oil(_log(), band, predictor=banded, alert="band")[0] == 7
     assert band.wasted_pct[0] == pytest.approx(20.0)
 
 
@@ -118,16 +121,14 @@ def test_projection_alert_comes_a_lead_ahead_at_the_cars_own_usage():
     # are left: at 95 % consumed (trip 94), 500 km and 5 days ahead of the truth's end.
     log = _log(120)
     log.km, log.oil_true_pct, log.eff_mrevs = np.full(120, 100.0), np.ones(120), np.full(120, 0.3)
-    r = ev.PolicyResult()
-    assert ev.replay_oil(log, r, predictor=ev.physics_consumed, alert="projection")[0] == 94
+    r = PolicyResult()
+    assert replay_oil(log, r, predictor=physics_consumed, alert="projection")[0] == 94
     assert r.outcomes[0].lead_km == 500.0 and r.outcomes[0].in_time
     assert r.wasted_pct[0] == pytest.approx(5.0)
     # A log-normal spread of 0.1 at 99 %: the pessimistic consumed is 1.262x the median, so
     # the alert comes once 100 - 1.262 c <= 6.6 points: c = 74 % (trip 73).
-    r = ev.PolicyResult()
-    changes = ev.replay_oil(
-        log, r, predictor=ev.physics_consumed, alert="projection", log_sigma=0.1
-    )
+    r = PolicyResult()
+    changes = replay_oil(log, r, predictor=physics_consumed, alert="projection", log_sigma=0.1)
     assert changes[0] == 73 and r.wasted_pct[0] == pytest.approx(26.0)
 
 
@@ -137,17 +138,17 @@ def test_a_first_interval_oil_sample_narrows_the_band_so_the_alert_is_not_early(
     log = _log(120)
     log.km, log.oil_true_pct, log.eff_mrevs = np.full(120, 100.0), np.ones(120), np.full(120, 0.3)
     model = {
-        "predictor": ev.physics_consumed,
+        "predictor": physics_consumed,
         "alert": "projection",
         "log_sigma": 0.1,
         "factor_prior": 0.01,
     }
-    fleet, sampled = ev.PolicyResult(), ev.PolicyResult()
-    assert ev.replay_oil(log, fleet, **model)[0] == 73
+    fleet, sampled = PolicyResult(), PolicyResult()
+    assert replay_oil(log, fleet, **model)[0] == 73
     assert fleet.outcomes[0].early and fleet.samples == 0
     # An exact analysis of a sample at 50 % (trip 49), known 5 days later, pins the factor at 1
     # and leaves the within-vehicle spread: sd 0.1·sqrt((1/101 + 0.01) / 1.01) = 0.014.
-    change = ev.replay_oil(log, sampled, **model, lab=ev.OilLab(0.0, 50.0), keep_trace=True)[0]
+    change = replay_oil(log, sampled, **model, lab=OilLab(0.0, 50.0), keep_trace=True)[0]
     assert sampled.samples == 1
     assert sampled.traces[log.vin]["sample_day"] == [50.0]  # trip 49 ends on day 50: the plot
     pess = np.exp(2.326 * 0.1 * np.sqrt((1 / 101 + 0.01) / 1.01))
@@ -161,8 +162,8 @@ def test_a_first_interval_oil_sample_narrows_the_band_so_the_alert_is_not_early(
 def test_pad_measurement_recalibrates_and_the_alert_replaces_the_pads():
     log = _log(60)  # 100 MJ and 0.1 mm per axle per trip: 0.001 mm/MJ, 3 mm left at trip 89
     prior = np.full((60, 2), 0.0015)  # the fleet prior thinks these pads wear 50 % faster
-    r = ev.PadResult()
-    ev.replay_pads(log, r, prior=prior, visits=[9], rng=np.random.default_rng(0))
+    r = PadResult()
+    replay_pads(log, r, prior=prior, visits=[9], rng=np.random.default_rng(0))
     # Before the measurement after trip 9 the error grows to 0.5 * 1 mm. The measurement
     # (1 mm worn, gauge ±0.2 mm) weighs about as much as the prior (±15 %): the error restarts
     # at the gauge's and grows at half the prior's rate, 1.1 mm instead of 3 mm by trip 59.
@@ -170,16 +171,16 @@ def test_pad_measurement_recalibrates_and_the_alert_replaces_the_pads():
     calibrated = np.concatenate(r.err_calibrated)
     assert calibrated[0] < 0.2 and 0.8 < calibrated.max() < 1.5
     # A second measurement after trip 39 (4 mm worn) pins the coefficient down.
-    r = ev.PadResult()
-    ev.replay_pads(log, r, prior=prior, visits=[9, 39], rng=np.random.default_rng(0))
+    r = PadResult()
+    replay_pads(log, r, prior=prior, visits=[9, 39], rng=np.random.default_rng(0))
     assert np.concatenate(r.err_calibrated)[30:].max() < 0.3
     assert r.replacements == 0 and r.outcomes[0].alert is None  # 60 trips: 6 mm worn
     # 0.125 mm per trip (exact in binary): the truth reaches 3 mm after trip 71; a prior of
     # 0.0012 mm/MJ predicts 4 mm after 66.7 trips: alert at trip 66, 5,000 km ahead.
     log = _log(120)
     log.pad_true_mm = np.full((120, 2), 0.125)
-    r = ev.PadResult()
-    ev.replay_pads(log, r, prior=np.full((120, 2), 0.0012), visits=[], rng=None)
+    r = PadResult()
+    replay_pads(log, r, prior=np.full((120, 2), 0.0012), visits=[], rng=None)
     assert (r.outcomes[0].alert, r.outcomes[0].crossing) == (66, 71)
     assert r.outcomes[0].lead_km == 5000.0 and r.outcomes[0].in_time
     assert r.replacements == 1 and r.missed == 0
@@ -188,15 +189,15 @@ def test_pad_measurement_recalibrates_and_the_alert_replaces_the_pads():
 def test_electric_cars_have_their_pads_measured_every_half_year():
     log = _log(400)
     log.kind = "electric"
-    assert ev.shop_visits(log, []) == [182, 364]  # day[i] = i + 1
+    assert shop_visits(log, []) == [182, 364]  # day[i] = i + 1
     log.kind = "petrol"
-    assert ev.shop_visits(log, [5, 50]) == [5, 50]
+    assert shop_visits(log, [5, 50]) == [5, 50]
 
 
 def test_split_is_seeded_and_disjoint():
-    train, held = ev.split(50, seed=3)
-    assert ev.split(50, seed=3) == (train, held)
-    assert ev.split(50, seed=4) != (train, held)
+    train, held = split(50, seed=3)
+    assert split(50, seed=3) == (train, held)
+    assert split(50, seed=4) != (train, held)
     assert not set(train) & set(held) and len(train) + len(held) == 50 and len(held) == 15
 
 

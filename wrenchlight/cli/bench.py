@@ -77,7 +77,7 @@ class BenchHost:
         return free_port()
 
     def trace_batches(
-        self, trace: Any, *, device_id: str, window_s: float | None = None
+        self, trace: Any, *, device_id: str, window_s: int | None = None
     ) -> Iterator[Batch]:
         """The accelerated feed's batches of one simulated trip (``wrenchlight.feed``)."""
         from wrenchlight.feed import Sampling, trace_batches

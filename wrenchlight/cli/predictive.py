@@ -290,7 +290,7 @@ JsonOpt = Annotated[
 def _simulate_with_progress(vehicles: int, days: int, seed: int, side: str) -> list[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from modellab.evaluation import simulate, split
+    from modellab.drives import simulate, split
 
     n_side = len(split(vehicles, seed)[0 if side == "train" else 1])
     with Progress(
@@ -323,7 +323,7 @@ def train_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Train the learned models on simulated training vehicles (help: TRAIN_HELP)."""
-    from modellab.evaluation import train
+    from modellab.training import train
     from predictive.learned import save_models
 
     logs = _simulate_with_progress(vehicles, days, seed, "train")
@@ -396,7 +396,8 @@ def evaluate_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from modellab.evaluation import evaluate, plot
+    from modellab.figures import plot
+    from modellab.scoring import evaluate
     from predictive.learned import ArtifactError, load_models
 
     try:
