@@ -41,8 +41,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from psycopg import sql
 
 from benchmarks.host import host_of
+from db.rows import dicts, scalar, scalars
 
 TARGETS = {"health_p99_ms_1_client": 25.0, "fleet_p99_ms_1_client": 250.0}
 ROLLUP_SIGNALS = ("speed_kmh", "engine_rpm", "coolant_temp_c")
@@ -104,35 +106,43 @@ def _generate(
         "SELECT vehicle_id, '{P0301}', '{P0420}' FROM vehicles WHERE vehicle_id % 30 = 0"
     )
     # Per day one drive starting at a random minute between 06:00 and 20:00.
-    speed, rpm, coolant = (
-        ", ".join(f"{s}_{p}" for p in ("avg", "min", "max", "n")) for s in ROLLUP_SIGNALS
+    columns = sql.SQL(", ").join(
+        sql.Identifier(f"{s}_{p}") for s in ROLLUP_SIGNALS for p in ("avg", "min", "max", "n")
     )
     conn.execute(
-        f"INSERT INTO readings_1m (bucket, vehicle_id, n, {speed}, {rpm}, {coolant}) "
-        "SELECT t, vehicle_id, 60, s, s * 0.6, s * 1.4, 60, 800 + s * 30, 700, 900 + s * 40, "
-        " 30, 40 + least(m, 50), 38 + least(m, 50), 42 + least(m, 50), 2 "
-        "FROM (SELECT v.vehicle_id, m, %(first)s + d * INTERVAL '1 day' "
-        "       + (360 + (v.vehicle_id * 7919 + d * 104729) %% 840) * INTERVAL '1 minute' "
-        "       + m * INTERVAL '1 minute' AS t, 30 + 20 * sin(m / 7.0) AS s "
-        "      FROM vehicles v CROSS JOIN generate_series(0, %(days)s - 1) d "
-        "      CROSS JOIN generate_series(0, %(minutes)s - 1) m) drive",
+        sql.SQL(
+            "INSERT INTO readings_1m (bucket, vehicle_id, n, {columns}) "
+            "SELECT t, vehicle_id, 60, s, s * 0.6, s * 1.4, 60, 800 + s * 30, 700, 900 + s * 40, "
+            " 30, 40 + least(m, 50), 38 + least(m, 50), 42 + least(m, 50), 2 "
+            "FROM (SELECT v.vehicle_id, m, %(first)s + d * INTERVAL '1 day' "
+            "       + (360 + (v.vehicle_id * 7919 + d * 104729) %% 840) * INTERVAL '1 minute' "
+            "       + m * INTERVAL '1 minute' AS t, 30 + 20 * sin(m / 7.0) AS s "
+            "      FROM vehicles v CROSS JOIN generate_series(0, %(days)s - 1) d "
+            "      CROSS JOIN generate_series(0, %(minutes)s - 1) m) drive"
+        ).format(columns=columns),
         {"first": first_day, "days": days, "minutes": drive_minutes},
     )
     conn.execute(
-        f"INSERT INTO readings_1h (bucket, vehicle_id, n, {speed}, {rpm}, {coolant}) "
-        "SELECT date_trunc('hour', bucket), vehicle_id, sum(n), "
-        + ", ".join(
-            f"sum({s}_avg * {s}_n) / sum({s}_n), min({s}_min), max({s}_max), sum({s}_n)"
-            for s in ROLLUP_SIGNALS
-        )
-        + " FROM readings_1m GROUP BY 1, 2"
+        sql.SQL(
+            "INSERT INTO readings_1h (bucket, vehicle_id, n, {columns}) "
+            "SELECT date_trunc('hour', bucket), vehicle_id, sum(n), {rollups} "
+            "FROM readings_1m GROUP BY 1, 2"
+        ).format(columns=columns, rollups=sql.SQL(", ").join(map(_hourly, ROLLUP_SIGNALS)))
     )
     conn.execute("VACUUM ANALYZE")
     counts = {
-        table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        table: int(scalar(conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))))
         for table in ("vehicles", "fleets", "predictions", "readings_1m", "readings_1h")
     }
     return {**counts, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _hourly(signal: str) -> sql.Composed:
+    """One signal's hourly rollup columns from its minute ones: mean, min, max, count."""
+    avg, low, high, n = (sql.Identifier(f"{signal}_{p}") for p in ("avg", "min", "max", "n"))
+    return sql.SQL("sum({avg} * {n}) / sum({n}), min({low}), max({high}), sum({n})").format(
+        avg=avg, n=n, low=low, high=high
+    )
 
 
 def serve(database_url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
@@ -258,17 +268,20 @@ def bench_api(
                 drive_minutes=drive_minutes,
             )
             keys = _credentials(conn)
-            fleet_of: dict[int, int] = dict(
-                conn.execute("SELECT vehicle_id, fleet_id FROM vehicles").fetchall()
-            )
+            fleet_of: dict[int, int] = {
+                r["vehicle_id"]: r["fleet_id"]
+                for r in dicts(conn, "SELECT vehicle_id, fleet_id FROM vehicles")
+            }
             ids = sorted(fleet_of)
             fleet_ids = sorted(keys)
-            drives: dict[int, dt.datetime] = dict(
-                conn.execute(
-                    "SELECT vehicle_id, max(date_trunc('day', bucket)) FROM readings_1m "
-                    "WHERE bucket < date_trunc('day', now()) GROUP BY 1"
-                ).fetchall()
-            )
+            drives: dict[int, dt.datetime] = {
+                r["vehicle_id"]: r["last_day"]
+                for r in dicts(
+                    conn,
+                    "SELECT vehicle_id, max(date_trunc('day', bucket)) AS last_day "
+                    "FROM readings_1m WHERE bucket < date_trunc('day', now()) GROUP BY 1",
+                )
+            }
         typer.echo(f"data: {json.dumps(report['data'])}", err=True)
         port = host.free_port()
         server = serve(url, api_workers, port)
@@ -334,7 +347,7 @@ def _credentials(conn: Any) -> dict[int, dict[str, str]]:
     from api.auth.users import create_user
 
     headers = {}
-    for (fleet_id,) in conn.execute("SELECT fleet_id FROM fleets ORDER BY fleet_id").fetchall():
+    for fleet_id in scalars(conn, "SELECT fleet_id FROM fleets ORDER BY fleet_id"):
         user = create_user(
             conn=conn,
             email=f"manager-{fleet_id}@bench.test",

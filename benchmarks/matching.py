@@ -21,15 +21,29 @@ import statistics
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
+from psycopg import sql
 
 from benchmarks.host import host_of
+from db.rows import records, scalars
 
 CAPABILITIES = ("oil_change", "brake_pads")
 RADIUS_KM = 50.0
 LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryShop:
+    """A shop as the naive matcher scans it: where it is, what it does, a free slot or not."""
+
+    shop_id: int
+    lat: float
+    lon: float
+    capabilities: list[str]
+    has_slot: bool
 
 
 def _percentiles(samples_s: list[float]) -> dict[str, float]:
@@ -53,13 +67,16 @@ def _load(conn: Any, shops: int, seed: int, start: dt.datetime) -> float:
     from orders.slots import open_slots
 
     t0 = time.perf_counter()
-    records = demo_directory(count=shops, seed=seed)
+    made = demo_directory(count=shops, seed=seed)
     cols = (
         "external_ref", "name", "lat", "lon", "capabilities", "hours", "bays", "rating",
         "rating_count", "on_time_rate", "response_median_s", "timezone", "verification",
     )  # fmt: skip
-    with conn.cursor().copy(f"COPY shops ({', '.join(cols)}) FROM STDIN") as copy:
-        for r in records:
+    copy_sql = sql.SQL("COPY shops ({}) FROM STDIN").format(
+        sql.SQL(", ").join(map(sql.Identifier, cols))
+    )
+    with conn.cursor().copy(copy_sql) as copy:
+        for r in made:
             row = r.model_dump(include=set(cols) - {"external_ref"})
             row.update(external_ref=r.ref, hours=json.dumps(r.hours))
             copy.write_row([row[c] for c in cols])
@@ -67,7 +84,7 @@ def _load(conn: Any, shops: int, seed: int, start: dt.datetime) -> float:
         "INSERT INTO shop_prices (shop_id, job_code, price) "
         "SELECT shop_id, 'OIL-CHG', 80 + shop_id % 90 FROM shops"
     )
-    ids = [int(r[0]) for r in conn.execute("SELECT shop_id FROM shops").fetchall()]
+    ids = [int(i) for i in scalars(conn, "SELECT shop_id FROM shops")]
     busy = set(random.Random(seed).sample(ids, k=len(ids) * 3 // 10))
     free = [i for i in ids if i not in busy]
     open_slots(conn=conn, start=start, days=3, slot_h=4, shop_ids=free)
@@ -121,19 +138,21 @@ def matching_figures(url: str, *, shops: int, queries: int, seed: int = 0) -> di
                 conn=conn, lat=r.lat, lon=r.lon, capability=r.capabilities[0], limit=LIMIT
             ),
         )
-        directory = conn.execute(
+        directory = records(
+            conn,
+            DirectoryShop,
             "SELECT s.shop_id, s.lat, s.lon, s.capabilities, EXISTS (SELECT 1 FROM shop_slots f "
             "WHERE f.shop_id = s.shop_id AND f.order_id IS NULL AND f.starts_at >= %s "
-            "AND f.ends_at <= %s) FROM shops s",
+            "AND f.ends_at <= %s) AS has_slot FROM shops s",
             (start, start + dt.timedelta(days=2)),
-        ).fetchall()
+        )
 
     def naive(r: MatchRequest) -> list[tuple[float, int]]:
         near = []
-        for shop_id, lat, lon, caps, has_slot in directory:
-            km = _haversine_km(r.lat, r.lon, lat, lon)
-            if km <= r.radius_km and has_slot and r.capabilities[0] in caps:
-                near.append((km, shop_id))
+        for shop in directory:
+            km = _haversine_km(r.lat, r.lon, shop.lat, shop.lon)
+            if km <= r.radius_km and shop.has_slot and r.capabilities[0] in shop.capabilities:
+                near.append((km, shop.shop_id))
         near.sort()
         return near[:LIMIT]
 

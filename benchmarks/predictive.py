@@ -20,17 +20,20 @@ import json
 import os
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
 import typer
+from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
 from benchmarks.host import host_of
 from benchmarks.progress import Bars, bars
+from db.rows import dicts, record, records, scalar
 
 # The timed pass reads readings up to its ``now``: after the window and the settle time.
 PASS_DELAY = timedelta(seconds=61)
@@ -81,11 +84,12 @@ class _Clock:
 
 def _since(conn: psycopg.Connection) -> dict[int, float | None]:
     """Each vehicle's read cursor after the untimed first pass: its earliest model's end."""
-    rows = conn.execute(
-        "SELECT vehicle_id, min((evidence->'state'->>'through_s')::float8) FROM predictions "
-        "GROUP BY vehicle_id ORDER BY vehicle_id"
+    rows = dicts(
+        conn,
+        "SELECT vehicle_id, min((evidence->'state'->>'through_s')::float8) AS through_s "
+        "FROM predictions GROUP BY vehicle_id ORDER BY vehicle_id",
     )
-    return {int(r[0]): r[1] for r in rows}
+    return {int(r["vehicle_id"]): r["through_s"] for r in rows}
 
 
 def _limit(
@@ -104,10 +108,11 @@ def _limit(
     out["packed_columns"] = {**clock.stop(), "rows": rows}
     # The same rows as a binary COPY, bytes only: no decoding at all.
     select = READ_SQL.split(" FROM (", 1)[1].split(") page)", 1)[0]
-    copy_sql = (
+    # The evaluator's own page query (a constant of predictive.bulk), as COPY's source.
+    copy_sql = sql.SQL(
         "COPY (SELECT c.vehicle_id, page.* FROM unnest(%(ids)s::int8[], %(since)s::float8[]) "
-        f"AS c(vehicle_id, since) CROSS JOIN LATERAL ({select}) page) TO STDOUT (FORMAT BINARY)"
-    )
+        "AS c(vehicle_id, since) CROSS JOIN LATERAL ({select}) page) TO STDOUT (FORMAT BINARY)"
+    ).format(select=sql.SQL(select))  # type: ignore[arg-type]  # a constant, not input
     clock = _Clock(conn)
     size = 0
     for k, chunk in enumerate(chunks(ids, CHUNK_VEHICLES)):
@@ -191,34 +196,69 @@ def _ours_in_processes(
     return figures, written
 
 
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """The newest prediction and alert before a timed pass: what the pass wrote is above."""
+
+    prediction_id: int
+    alert_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """One prediction a pass wrote, as the naive and ours passes are compared."""
+
+    vehicle_id: int
+    model: str
+    value: float
+    remaining_km: float | None
+    evidence: dict[str, Any]
+
+
+def _written(
+    conn: psycopg.Connection, marks: Marks, subset: list[int]
+) -> dict[tuple[int, str], tuple[float, float | None, dict[str, Any]]]:
+    """The predictions written for ``subset`` since ``marks``, by vehicle and model."""
+    found = records(
+        conn,
+        Written,
+        "SELECT vehicle_id, model, value, remaining_km, evidence FROM predictions "
+        "WHERE prediction_id > %s AND vehicle_id = ANY(%s)",
+        (marks.prediction_id, subset),
+    )
+    return {(w.vehicle_id, w.model): (w.value, w.remaining_km, w.evidence) for w in found}
+
+
+def _alerts(conn: psycopg.Connection, marks: Marks, subset: list[int]) -> int:
+    """How many alerts were raised for ``subset`` since ``marks``."""
+    return int(
+        scalar(
+            conn,
+            "SELECT count(*) FROM alerts WHERE alert_id > %s AND vehicle_id = ANY(%s)",
+            (marks.alert_id, subset),
+        )
+    )
+
+
 def _naive(
     conn: psycopg.Connection,
     subset: list[int],
     now: datetime,
-    marks: tuple[int, int],
+    marks: Marks,
     bars: Bars,
 ) -> dict[str, Any]:
     """Time evaluate_vehicle on ``subset`` from the state before ours; compare with ours."""
     from predictive.evaluator import evaluate_vehicle
 
-    ours = {
-        (r[0], r[1]): (r[2], r[3], r[4])
-        for r in conn.execute(
-            "SELECT vehicle_id, model, value, remaining_km, evidence FROM predictions "
-            "WHERE prediction_id > %s AND vehicle_id = ANY(%s)",
-            (marks[0], subset),
-        )
-    }
-    ours_alerts = conn.execute(
-        "SELECT count(*) FROM alerts WHERE alert_id > %s AND vehicle_id = ANY(%s)",
-        (marks[1], subset),
-    ).fetchone()
+    ours = _written(conn, marks, subset)
+    ours_alerts = _alerts(conn, marks, subset)
     conn.execute(
-        "DELETE FROM alerts WHERE alert_id > %s AND vehicle_id = ANY(%s)", (marks[1], subset)
+        "DELETE FROM alerts WHERE alert_id > %s AND vehicle_id = ANY(%s)",
+        (marks.alert_id, subset),
     )
     conn.execute(
         "DELETE FROM predictions WHERE prediction_id > %s AND vehicle_id = ANY(%s)",
-        (marks[0], subset),
+        (marks.prediction_id, subset),
     )
     clock = _Clock(conn)
     for k, vid in enumerate(subset):
@@ -226,25 +266,14 @@ def _naive(
         if k % 50 == 49 or k == len(subset) - 1:
             bars("naive: evaluate_vehicle each", k + 1, len(subset))
     figures = clock.stop()
-    theirs = {
-        (r[0], r[1]): (r[2], r[3], r[4])
-        for r in conn.execute(
-            "SELECT vehicle_id, model, value, remaining_km, evidence FROM predictions "
-            "WHERE prediction_id > %s AND vehicle_id = ANY(%s)",
-            (marks[0], subset),
-        )
-    }
-    naive_alerts = conn.execute(
-        "SELECT count(*) FROM alerts WHERE alert_id > %s AND vehicle_id = ANY(%s)",
-        (marks[1], subset),
-    ).fetchone()
-    assert ours_alerts is not None and naive_alerts is not None
+    theirs = _written(conn, marks, subset)
+    naive_alerts = _alerts(conn, marks, subset)
     figures.update(
         vehicles=len(subset),
         seconds_per_vehicle=round(figures["seconds"] / len(subset), 5),
-        identical_to_ours=theirs == ours and ours_alerts[0] == naive_alerts[0],
+        identical_to_ours=theirs == ours and ours_alerts == naive_alerts,
         predictions=len(theirs),
-        alerts=int(naive_alerts[0]),
+        alerts=naive_alerts,
     )
     return figures
 
@@ -279,11 +308,13 @@ def run_predictive(
             (fleet.window_end,),
         )
         conn.execute("VACUUM ANALYZE predictions, alerts, vehicle_state")
-        marks = conn.execute(
-            "SELECT (SELECT coalesce(max(prediction_id), 0) FROM predictions), "
-            "(SELECT coalesce(max(alert_id), 0) FROM alerts)"
-        ).fetchone()
-        assert marks is not None
+        marks = record(
+            conn,
+            Marks,
+            "SELECT (SELECT coalesce(max(prediction_id), 0) FROM predictions) AS prediction_id, "
+            "(SELECT coalesce(max(alert_id), 0) FROM alerts) AS alert_id",
+        )
+        assert marks is not None  # one row of two figures, always
         now = fleet.window_end + PASS_DELAY
         limit = _limit(conn, _since(conn), now, bars)
 
@@ -302,17 +333,14 @@ def run_predictive(
             ours, written = _ours_in_processes(
                 conn, database_url, evaluators=evaluators, now=now, bars=bars
             )
-        alerts = conn.execute(
-            "SELECT count(*) FROM alerts WHERE alert_id > %s", (marks[1],)
-        ).fetchone()
-        assert alerts is not None
+        alerts = scalar(conn, "SELECT count(*) FROM alerts WHERE alert_id > %s", (marks.alert_id,))
         ours.update(
             vehicles=len(written),
             predictions=sum(written.values()),
-            alerts_raised=int(alerts[0]),
+            alerts_raised=int(alerts),
         )
         step = max(1, len(ids) // naive_vehicles)
-        naive = _naive(conn, ids[::step][:naive_vehicles], now, (marks[0], marks[1]), bars)
+        naive = _naive(conn, ids[::step][:naive_vehicles], now, marks, bars)
 
     seconds = ours["seconds"]
     naive_rate = 1.0 / naive["seconds_per_vehicle"]

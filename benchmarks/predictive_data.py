@@ -18,6 +18,7 @@ import numpy as np
 import psycopg
 
 from benchmarks.ingest.pgcopy import copy_encoded
+from db.rows import scalars
 from ingest.wide import COLUMNS, COPY_SQL, Rows, encode
 
 # Vehicles generated and copied at a time (also the vehicles of one simulated ingest flush).
@@ -146,10 +147,10 @@ def load_fleet(
     prior_start = window_start - timedelta(minutes=1)
     _vehicles(conn, vehicles, prior_start, rng)
     ids = np.array(
-        [r[0] for r in conn.execute("SELECT vehicle_id FROM vehicles ORDER BY vehicle_id")],
+        scalars(conn, "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id"),
         dtype=np.int64,
     )
-    fuel = [r[0] for r in conn.execute("SELECT fuel_type FROM vehicles ORDER BY vehicle_id")]
+    fuel = scalars(conn, "SELECT fuel_type FROM vehicles ORDER BY vehicle_id")
     electric = np.array([f == "electric" for f in fuel])
     oil_temp = rng.random(len(ids)) < 0.7
     seconds = (minutes + 1) * 60

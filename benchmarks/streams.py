@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 
 from benchmarks.api import load, serve, wait_up
 from benchmarks.host import host_of
+from db.rows import scalar
 
 TARGET_HEALTHZ_P99_MS = 100.0
 
@@ -38,10 +39,11 @@ def _owners(conn: Any, n: int) -> list[tuple[int, dict[str, str]]]:
     owners = []
     for i in range(n):
         user = create_user(conn=conn, email=f"owner-{i}@bench.test", role="owner")
-        vehicle = conn.execute(
+        vehicle = scalar(
+            conn,
             "INSERT INTO vehicles (vin, owner_user_id) VALUES (%s, %s) RETURNING vehicle_id",
             (f"WLS{i:014d}", user),
-        ).fetchone()[0]
+        )
         owners.append((int(vehicle), {"X-API-Key": create_key(conn=conn, user_id=user).key}))
     return owners
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from db.rows import a_dict, dicts
 from telemetry.mqtt_url import MqttUrl
 
 
@@ -50,13 +51,14 @@ def server_processes(conn: psycopg.Connection) -> dict[int, str]:
     """
     import psutil
 
-    row = conn.execute(
-        "SELECT pg_backend_pid(), extract(epoch FROM pg_postmaster_start_time()), "
-        "current_database()"
-    ).fetchone()
+    row = a_dict(
+        conn,
+        "SELECT pg_backend_pid() AS backend, "
+        "extract(epoch FROM pg_postmaster_start_time()) AS started, current_database() AS db",
+    )
     if row is None:
         return {}
-    backend, started, db = row
+    backend, started, db = row["backend"], row["started"], row["db"]
     try:
         postmaster = psutil.Process(int(backend)).parent()
         # A server on another host (or in a container) can have a local pid that means
@@ -66,10 +68,11 @@ def server_processes(conn: psycopg.Connection) -> dict[int, str]:
     except (psutil.Error, OSError):
         return {}
     roles = {postmaster.pid: "postmaster"}
-    for pid, kind, datname in conn.execute(
-        "SELECT pid, backend_type, datname FROM pg_stat_activity"
-    ):
-        roles[int(pid)] = f"backend of {datname}" if kind == "client backend" else str(kind)
+    for r in dicts(conn, "SELECT pid, backend_type, datname FROM pg_stat_activity"):
+        kind = r["backend_type"]
+        roles[int(r["pid"])] = (
+            f"backend of {r['datname']}" if kind == "client backend" else str(kind)
+        )
     roles[int(backend)] = f"backend of {db}"
     return roles
 
@@ -163,12 +166,13 @@ def _delta(after: dict[int, float | None], before: dict[int, float | None]) -> f
 
 def worker_backends(conn: psycopg.Connection) -> dict[int, str]:
     """The other sessions on this (private) bench database, the workers': pid → last query."""
-    rows = conn.execute(
-        "SELECT pid, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-        "AND backend_type = 'client backend'"
-    ).fetchall()
-    return {int(r[0]): str(r[1]) for r in rows}
+    rows = dicts(
+        conn,
+        "SELECT pid, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS query "
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend'",
+    )
+    return {int(r["pid"]): str(r["query"]) for r in rows}
 
 
 def thread_cpu() -> dict[str, float]:

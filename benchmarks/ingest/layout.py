@@ -30,11 +30,13 @@ from typing import Any
 import numpy as np
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 import db
 from benchmarks.ingest.pgcopy import copy_encoded, workload_rows
 from benchmarks.ingest.phase import Progress, checkpoint
 from benchmarks.ingest.workload import Workload
+from db.rows import a_dict
 from ingest import wide
 from ingest.wide import PG_EPOCH_MS
 from telemetry import SIGNALS, by_name
@@ -125,12 +127,14 @@ def _copy(conn: psycopg.Connection, table: str, stream: np.ndarray | bytes) -> f
 
 
 def _sizes(conn: psycopg.Connection, table: str) -> dict[str, int]:
-    row = conn.execute(
-        "SELECT pg_total_relation_size(%s), pg_relation_size(%s), pg_indexes_size(%s)",
-        (table, table, table),
-    ).fetchone()
-    assert row is not None
-    return {"total_bytes": int(row[0]), "heap_bytes": int(row[1]), "index_bytes": int(row[2])}
+    row = a_dict(
+        conn,
+        "SELECT pg_total_relation_size(%(t)s) AS total_bytes, "
+        "pg_relation_size(%(t)s) AS heap_bytes, pg_indexes_size(%(t)s) AS index_bytes",
+        {"t": table},
+    )
+    assert row is not None  # one row of sizes, always
+    return {name: int(size) for name, size in row.items()}
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -143,8 +147,8 @@ def _q_one_signal(table: str, signal: str) -> sql.Composed:
             "AND time >= %(t0)s AND time < %(t1)s ORDER BY time"
         ).format(sql.Identifier(table))
     return sql.SQL(
-        "SELECT time, {c} FROM {t} WHERE vehicle_id = %(v)s AND time >= %(t0)s AND time < %(t1)s "
-        "AND {c} IS NOT NULL ORDER BY time"
+        "SELECT time, {c} AS value FROM {t} WHERE vehicle_id = %(v)s AND time >= %(t0)s "
+        "AND time < %(t1)s AND {c} IS NOT NULL ORDER BY time"
     ).format(t=sql.Identifier(table), c=sql.Identifier(signal))
 
 
@@ -172,12 +176,12 @@ def _q_latest(table: str) -> sql.Composed:
 def _q_minutes(table: str, signal: str) -> sql.Composed:
     if table == NARROW:
         return sql.SQL(
-            "SELECT date_trunc('minute', time) AS minute, avg(value) FROM {} "
+            "SELECT date_trunc('minute', time) AS minute, avg(value) AS value FROM {} "
             "WHERE vehicle_id = %(v)s AND signal_id = %(s)s AND time >= %(t0)s AND time < %(t1)s "
             "GROUP BY 1 ORDER BY 1"
         ).format(sql.Identifier(table))
     return sql.SQL(
-        "SELECT date_trunc('minute', time) AS minute, avg({c}) FROM {t} "
+        "SELECT date_trunc('minute', time) AS minute, avg({c}) AS value FROM {t} "
         "WHERE vehicle_id = %(v)s AND time >= %(t0)s AND time < %(t1)s AND {c} IS NOT NULL "
         "GROUP BY 1 ORDER BY 1"
     ).format(t=sql.Identifier(table), c=sql.Identifier(signal))
@@ -222,22 +226,26 @@ def _query_cases(workload: Workload, count: int) -> list[dict[str, Any]]:
 
 def _time_query(
     conn: psycopg.Connection, query: sql.Composed, params: dict[str, Any], repeats: int
-) -> tuple[float, list[tuple[Any, ...]]]:
-    result = conn.execute(query, params, prepare=True).fetchall()  # warm up, plan
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        conn.execute(query, params, prepare=True).fetchall()
-        times.append(time.perf_counter() - started)
+) -> tuple[float, list[dict[str, Any]]]:
+    # Rows by column name in every layout, so the results compare column by column.
+    with conn.cursor(row_factory=dict_row) as cur:
+        result = cur.execute(query, params, prepare=True).fetchall()  # warm up, plan
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            cur.execute(query, params, prepare=True).fetchall()
+            times.append(time.perf_counter() - started)
     return statistics.median(times), result
 
 
-def _same(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]], rel: float) -> bool:
+def _same(a: list[dict[str, Any]], b: list[dict[str, Any]], rel: float) -> bool:
     """Equal results up to ``rel`` relative difference in the floats (``real`` columns)."""
     if len(a) != len(b):
         return False
     for x, y in zip(a, b, strict=True):
-        for p, q in zip(x, y, strict=True):
+        if x.keys() != y.keys():
+            return False
+        for p, q in ((x[k], y[k]) for k in x):
             if isinstance(p, float) and isinstance(q, float):
                 if abs(p - q) > rel * max(abs(p), abs(q), 1e-9):
                     return False
@@ -315,7 +323,7 @@ def run_layout(
                 for table, rel in ((WIDE, 1e-12), (WIDE_REAL, 1e-6)):
                     got = results[table]
                     if name == "latest_every_signal":  # absent signals: NULL rows in wide
-                        got = [r for r in got if r[2] is not None]
+                        got = [r for r in got if r["value"] is not None]
                     matches = matches and _same(reference, got, rel)
                 done += 1
                 step("layout: queries", done, total)

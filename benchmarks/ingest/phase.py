@@ -10,6 +10,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from db import rows
+
 # (what is running, done, total): the caller draws progress bars from it.
 Progress = Callable[[str, float, float], None]
 # A phase that makes no progress for this long has failed (a worker died, a broker dropped).
@@ -34,14 +36,13 @@ INGEST_TABLES = (
 
 def reset(conn: psycopg.Connection) -> None:
     """Empty what ingest writes and checkpoint, so every competitor starts from the same state."""
-    rows = conn.execute(
+    tables = rows.scalars(
+        conn,
         "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
         "AND relkind IN ('r', 'p') AND relname = ANY(%s)",
         (list(INGEST_TABLES),),
-    ).fetchall()
-    conn.execute(
-        sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(r[0]) for r in rows))
     )
+    conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
     checkpoint(conn)
 
 
@@ -53,6 +54,4 @@ def checkpoint(conn: psycopg.Connection) -> None:
 
 def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] = ()) -> int:
     """The one integer ``query`` selects (NULL counts as 0)."""
-    row = conn.execute(query, params).fetchone()
-    assert row is not None
-    return int(row[0] or 0)
+    return int(rows.scalar(conn, query, params) or 0)

@@ -507,6 +507,7 @@ def oil_analysis_cmd(
     import datetime as dt
 
     import db
+    from db.rows import scalar
     from predictive import lab_results, learned, oil_analysis
 
     # One clock for the whole flow: the default sample time, the record, the prediction.
@@ -523,13 +524,13 @@ def oil_analysis_cmd(
     except learned.ArtifactError as exc:
         raise _fail(str(exc)) from None
     with db.connect(require_db(settings_of(ctx)), autocommit=True) as conn:
-        row = conn.execute("SELECT vehicle_id FROM vehicles WHERE vin = %s", (vin,)).fetchone()
-        if row is None:
+        vehicle_id = scalar(conn, "SELECT vehicle_id FROM vehicles WHERE vin = %s", (vin,))
+        if vehicle_id is None:
             raise _fail(f"no vehicle with VIN {vin}")
         try:
             stored, prediction = lab_results.record_analysis(
                 conn,
-                vehicle_id=int(row[0]),
+                vehicle_id=int(vehicle_id),
                 sampled_at=at,
                 life_left_pct=life_left,
                 drained=drained,
