@@ -137,12 +137,13 @@ def add_to(root: typer.Typer) -> None:
     try:
         from benchmarks.commands import COMMANDS
     except ModuleNotFoundError as exc:
-        if exc.name != "benchmarks":
+        if exc.name not in ("benchmarks", "benchmarks.commands"):
             raise
         # Whatever follows `bench` (a benchmark's name, its options) gets the same answer.
         root.command(
             "bench",
-            help=HELP,
+            help=f"{HELP} They run from a source checkout (`make bench`); this installation "
+            "has none.",
             context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
         )(_missing)
         return
