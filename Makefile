@@ -45,6 +45,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# The benchmarks (benchmarks/, see BENCHMARKS.md) run from this checkout: the wheel leaves them out.
 bench: $(STAMP)
 	$(BIN)/wrenchlight bench all $(ARGS)
 

@@ -18,14 +18,14 @@ from edge_agent import obd_link
 from edge_agent.pids import parse_reply
 from firmware_sim import obd_pids
 from firmware_sim.vehicle_data import VehicleState
+from modellab import policy
 from predictive import brakes, health, thresholds
 from telemetry.signals import SIGNALS, Signal, by_pid
-from wrenchlight import evaluation
 from wrenchlight.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("telemetry", "firmware_sim", "edge_agent", "db", "ingest", "predictive", "orders",
-            "api", "wrenchlight")  # fmt: skip
+            "api", "modellab", "benchmarks", "wrenchlight")  # fmt: skip
 PID_SIGNALS = [s for s in SIGNALS if s.pid is not None]
 
 
@@ -119,9 +119,9 @@ def test_thresholds_are_defined_once():
     assert health.PAD_DUE_SOON_MM is thresholds.PAD_DUE_SOON_MM
     assert brakes.NEW_PAD_MM is thresholds.NEW_PAD_MM
     assert brakes.MIN_PAD_MM is thresholds.MIN_PAD_MM
-    assert evaluation.OIL_DUE_PCT is thresholds.OIL_DUE_SOON_PCT
-    assert evaluation.PAD_DUE_MM is thresholds.PAD_DUE_SOON_MM
-    assert evaluation.NEW_PAD_MM is thresholds.NEW_PAD_MM
+    assert policy.OIL_DUE_PCT is thresholds.OIL_DUE_SOON_PCT
+    assert policy.PAD_DUE_MM is thresholds.PAD_DUE_SOON_MM
+    assert policy.NEW_PAD_MM is thresholds.NEW_PAD_MM
     fields = Settings.model_fields
     assert fields["oil_alert_pct"].default is thresholds.OIL_DUE_SOON_PCT
     assert fields["pad_alert_mm"].default is thresholds.PAD_DUE_SOON_MM

@@ -25,6 +25,7 @@ from rich.console import Console
 import db
 from api.devices.pairing import issue_code
 from db.registry import create_vehicle, register_device
+from db.rows import a_dict, dicts, scalar
 from firmware_sim.daily_driving import FleetMember, make_fleet
 from firmware_sim.vehicle import VehicleSpec
 from firmware_sim.vin import make_vin
@@ -80,7 +81,7 @@ def _seed_fleet(
 ) -> list[str]:
     """Vehicles, their service records and devices; returns the device ids."""
     vins = [m.vehicle.spec.vin for m in fleet]
-    if conn.execute("SELECT 1 FROM vehicles WHERE vin = ANY(%s)", (vins,)).fetchone():
+    if scalar(conn, "SELECT EXISTS (SELECT 1 FROM vehicles WHERE vin = ANY(%s))", (vins,)):
         # Re-driving the same simulated cars over the same days would double their history.
         raise DemoError(
             "this database already holds the demo fleet of this seed; "
@@ -141,22 +142,18 @@ def _dispatcher(database_url: str, stop: threading.Event, every_s: float = 1.0) 
 
 
 def _counts(conn: Any) -> dict[str, int]:
-    row = conn.execute(
-        "SELECT (SELECT COALESCE(sum(n_samples), 0) FROM batches), (SELECT count(*) FROM batches),"
-        " (SELECT count(*) FROM alerts), (SELECT count(*) FROM service_orders),"
-        " (SELECT count(*) FROM dead_letters), (SELECT count(*) FROM predictions),"
+    row = a_dict(
+        conn,
+        "SELECT (SELECT COALESCE(sum(n_samples), 0) FROM batches) AS samples_ingested,"
+        " (SELECT count(*) FROM batches) AS batches, (SELECT count(*) FROM alerts) AS alerts,"
+        " (SELECT count(*) FROM service_orders) AS service_orders,"
+        " (SELECT count(*) FROM dead_letters) AS dead_letters,"
+        " (SELECT count(*) FROM predictions) AS predictions,"
         " (SELECT count(*) FROM dead_letters WHERE topic LIKE '%/telemetry')"
-    ).fetchone()
-    keys = (
-        "samples_ingested",
-        "batches",
-        "alerts",
-        "service_orders",
-        "dead_letters",
-        "predictions",
-        "telemetry_dead_letters",
+        " AS telemetry_dead_letters",
     )
-    return dict(zip(keys, (int(v) for v in row), strict=True))
+    assert row is not None  # one row of counts, always
+    return {key: int(value) for key, value in row.items()}
 
 
 def run_demo(
@@ -299,8 +296,8 @@ def run_demo(
             summary: dict[str, Any] = dict(_counts(conn))
             orders = summary_orders(conn)
             accuracy = _oil_accuracy(conn, fleet)
-            kinds = conn.execute("SELECT kind, count(*) FROM alerts GROUP BY kind").fetchall()
-            by_kind = {str(kind): int(n) for kind, n in kinds}
+            kinds = dicts(conn, "SELECT kind, count(*) AS n FROM alerts GROUP BY kind")
+            by_kind = {str(k["kind"]): int(k["n"]) for k in kinds}
         summary.update(
             vehicles=len(fleet) + (1 if live else 0),
             days=options.days,
@@ -346,8 +343,7 @@ def _demo_admin_key(database_url: str) -> str:
         try:
             user_id = create_user(conn=conn, email=DEMO_ADMIN, role="admin")
         except UserError:  # a data directory kept from an earlier demo
-            row = conn.execute("SELECT user_id FROM users WHERE email = %s", (DEMO_ADMIN,))
-            user_id = row.fetchone()[0]  # type: ignore[index]
+            user_id = scalar(conn, "SELECT user_id FROM users WHERE email = %s", (DEMO_ADMIN,))
         return create_key(conn=conn, user_id=user_id, name="demo").key
 
 
@@ -374,11 +370,12 @@ def _oil_accuracy(conn: Any, fleet: list[FleetMember]) -> float | None:
     """Mean absolute error of predicted oil life against the simulator's hidden truth."""
     errors = []
     for member in fleet:
-        row = conn.execute(
+        value = scalar(
+            conn,
             "SELECT p.value FROM predictions p JOIN vehicles v USING (vehicle_id) "
             "WHERE v.vin = %s AND p.model = 'oil_life' ORDER BY p.prediction_id DESC LIMIT 1",
             (member.vehicle.spec.vin,),
-        ).fetchone()
-        if row is not None:
-            errors.append(abs(float(row[0]) - member.vehicle.truth.oil_life_pct))
+        )
+        if value is not None:
+            errors.append(abs(float(value) - member.vehicle.truth.oil_life_pct))
     return round(float(np.mean(errors)), 2) if errors else None

@@ -8,6 +8,8 @@ one command away (``wrenchlight orders show``), so the table leaves them out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -15,21 +17,35 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from db.rows import records
+
 VIN_CHARS = 17
 
 _ORDERS_SQL = (
-    "SELECT o.order_id, o.vin, o.component, s.name, o.status, sl.starts_at "
+    "SELECT o.order_id, o.vin, o.component, s.name AS shop, o.status, sl.starts_at AS visit "
     "FROM service_orders o LEFT JOIN shops s USING (shop_id) "
     "LEFT JOIN shop_slots sl USING (slot_id) ORDER BY o.order_id"
 )
 
 
-def summary_orders(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
+@dataclass(frozen=True, slots=True)
+class SummaryOrder:
+    """One order as the summary's table shows it: no shop or visit until it has them."""
+
+    order_id: int
+    vin: str
+    component: str
+    shop: str | None
+    status: str
+    visit: datetime | None
+
+
+def summary_orders(conn: psycopg.Connection) -> list[SummaryOrder]:
     """Every order as the summary's table shows it."""
-    return conn.execute(_ORDERS_SQL).fetchall()
+    return records(conn, SummaryOrder, _ORDERS_SQL)
 
 
-def orders_table(orders: list[tuple[Any, ...]]) -> Table:
+def orders_table(orders: list[SummaryOrder]) -> Table:
     """The "Service orders created" table of ``summary_orders``' rows."""
     table = Table(title="Service orders created", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("order", justify="right", no_wrap=True)
@@ -37,14 +53,14 @@ def orders_table(orders: list[tuple[Any, ...]]) -> Table:
     table.add_column("job", no_wrap=True)
     table.add_column("shop", overflow="fold", ratio=1)
     table.add_column("status", no_wrap=True)
-    for order_id, vin, component, shop, status, visit in orders:
-        when = "" if visit is None else "\n" + visit.strftime("%a %d %b %H:%M")
+    for o in orders:
+        when = "" if o.visit is None else "\n" + o.visit.strftime("%a %d %b %H:%M")
         table.add_row(
-            str(order_id),
-            vin,
-            str(component).replace("_", " "),
-            shop or "-",
-            f"{status}{when}",
+            str(o.order_id),
+            o.vin,
+            str(o.component).replace("_", " "),
+            o.shop or "-",
+            f"{o.status}{when}",
         )
     return table
 
@@ -62,7 +78,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     ]
 
 
-def print_summary(console: Console, summary: dict[str, Any], orders: list[tuple[Any, ...]]) -> None:
+def print_summary(console: Console, summary: dict[str, Any], orders: list[SummaryOrder]) -> None:
     """The orders' table (if any) and the figures."""
     if orders:
         console.print(orders_table(orders))

@@ -48,6 +48,7 @@ from api.fleets.members import add_vehicle, create_fleet
 from api.fleets.schemas import FleetVehicleAdd
 from api.problems import ProblemError
 from db.registry import device_vehicle
+from db.rows import dicts, scalar
 from orders.dispatch import owner_confirm, propose, schedule
 from orders.errors import OrdersError
 from orders.feedback import WorkReport, check_in, complete, start_service
@@ -165,7 +166,8 @@ def _claims(conn: psycopg.Connection, user_id: int, codes: dict[str, str]) -> li
 def _candidates(conn: psycopg.Connection, devices: list[str]) -> list[tuple[int, str]]:
     """(vehicle id, fuel) of the devices' cars with no unresolved alert and no open order,
     petrol and diesel cars first (an oil change is the job every shop does)."""
-    rows = conn.execute(
+    rows = dicts(
+        conn,
         "SELECT v.vehicle_id, v.fuel_type FROM devices d JOIN vehicles v USING (vehicle_id) "
         "WHERE d.device_id = ANY(%s) AND v.owner_user_id IS NULL AND v.fleet_id IS NULL "
         "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.vehicle_id = v.vehicle_id "
@@ -176,28 +178,30 @@ def _candidates(conn: psycopg.Connection, devices: list[str]) -> list[tuple[int,
         "ORDER BY v.fuel_type IN ('petrol', 'diesel') DESC, v.fuel_type = 'hybrid' DESC, "
         "v.vehicle_id",
         (devices,),
-    ).fetchall()
-    return [(int(r[0]), str(r[1])) for r in rows]
+    )
+    return [(int(r["vehicle_id"]), str(r["fuel_type"])) for r in rows]
 
 
 def _odometer(conn: psycopg.Connection, vehicle_id: int) -> float:
     """The car's latest known odometer: its telemetry's, or its last service's."""
-    row = conn.execute(
+    km = scalar(
+        conn,
         "SELECT GREATEST(s.odometer_km, v.oil_changed_odometer_km, v.pads_measured_odometer_km) "
         "FROM vehicles v LEFT JOIN vehicle_state s USING (vehicle_id) WHERE v.vehicle_id = %s",
         (vehicle_id,),
-    ).fetchone()
-    return round(float(row[0]), 1) if row and row[0] is not None else 0.0
+    )
+    return round(float(km), 1) if km is not None else 0.0
 
 
 def _open_alert(conn: psycopg.Connection, vehicle_id: int, kind: str) -> int | None:
     """The car's newest open alert of this kind."""
-    row = conn.execute(
+    alert_id = scalar(
+        conn,
         "SELECT alert_id FROM alerts WHERE vehicle_id = %s AND kind = %s AND status = 'open' "
         "ORDER BY alert_id DESC LIMIT 1",
         (vehicle_id, kind),
-    ).fetchone()
-    return None if row is None else int(row[0])
+    )
+    return None if alert_id is None else int(alert_id)
 
 
 def _needs_service(conn: psycopg.Connection, vehicle_id: int, fuel: str, now: datetime) -> str:

@@ -81,21 +81,25 @@ class EmbeddedPostgres:
     def create_database(self, name: str) -> str:
         """Create a database if missing and return its URL."""
         import psycopg
+        from psycopg import sql
+
+        from db.rows import scalar
 
         with psycopg.connect(self._server.get_uri(), autocommit=True) as conn:
-            if (
-                conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-                is None
-            ):
-                conn.execute(f'CREATE DATABASE "{name}"')
+            query = "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %s)"
+            if not scalar(conn, query, (name,)):
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return str(self._server.get_uri(database=name))
 
     def drop_database(self, name: str) -> None:
         """Drop a database if it exists, disconnecting its sessions."""
         import psycopg
+        from psycopg import sql
 
         with psycopg.connect(self._server.get_uri(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
     def stop(self) -> None:
         """Stop the server (data stays)."""

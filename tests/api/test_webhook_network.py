@@ -287,8 +287,9 @@ def test_the_api_refuses_loopback_with_problem_details(db_url, conn, internal):
 def test_the_cli_refuses_loopback_unless_the_operator_allows_it(db_url, internal, monkeypatch):
     from typer.testing import CliRunner
 
-    from wrenchlight import webhooks_cmds  # noqa: F401 (registers the commands)
-    from wrenchlight.cli import app
+    from wrenchlight.cli import build_app
+
+    app = build_app()
 
     monkeypatch.setenv("WRENCHLIGHT_DATABASE_URL", db_url)
     monkeypatch.delenv("WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE", raising=False)

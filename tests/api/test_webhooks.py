@@ -291,8 +291,9 @@ def test_the_dispatcher_delivers_as_soon_as_an_event_commits(db_url, conn, recei
 def test_the_cli_subscribes_and_shows_the_log(db_url, conn, http, receiver, tenants, monkeypatch):
     from typer.testing import CliRunner
 
-    from wrenchlight import webhooks_cmds  # noqa: F401 (registers the commands)
-    from wrenchlight.cli import app
+    from wrenchlight.cli import build_app
+
+    app = build_app()
 
     monkeypatch.setenv("WRENCHLIGHT_DATABASE_URL", db_url)
     monkeypatch.setenv("WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE", "127.0.0.1")

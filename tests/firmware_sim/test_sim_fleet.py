@@ -13,7 +13,6 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from typer.testing import CliRunner
 
-import wrenchlight.commands  # noqa: F401  (registers ``sim fleet``)
 from firmware_sim import catalogue, cycles, physics, powertrain
 from firmware_sim.daily_driving import make_fleet
 from firmware_sim.fleet_arrays import FleetSim
@@ -21,7 +20,9 @@ from firmware_sim.vehicle import Vehicle
 from firmware_sim.vehicle_data import ELECTRIC_SIGNALS
 from firmware_sim.vin import model_year_code, vin_check_digit
 from telemetry.mqtt_url import MqttUrl
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 DAY = dt.date(2024, 10, 7)
 

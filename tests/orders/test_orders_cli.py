@@ -6,10 +6,9 @@ import json
 from orders_helpers import vehicle_with_alert
 from typer.testing import CliRunner
 
-import wrenchlight.commands  # registers `wrenchlight orders dispatch`
-import wrenchlight.records_cmds
-import wrenchlight.shops_cmds  # noqa: F401  (registers `shops`, `orders propose`)
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 
 def _run(*args):

@@ -11,11 +11,12 @@ import pytest
 from orders_helpers import haversine_km
 from typer.testing import CliRunner
 
-import wrenchlight.shops_cmds  # noqa: F401  (registers `wrenchlight shops`)
 from orders.cities import cities, demo_directory, directory_near
 from orders.directory import ImportFailed, import_file, upsert_shops, validate_rows
 from orders.slots import book_slot, open_slots
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 # Two shops in Berlin, every column used.
 CSV = (Path(__file__).parent / "shops_sample.csv").read_text()

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import wrenchlight.predictive_cmds  # noqa: F401  (registers the command)
 from predictive import brakes
 from predictive.brake_energy import TRIP_GAP_S
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = next(

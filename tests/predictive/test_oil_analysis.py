@@ -12,11 +12,12 @@ import pytest
 from drive_helpers import START, write_drive
 from typer.testing import CliRunner
 
-import wrenchlight.predictive_cmds  # noqa: F401  (registers the commands)
 from db import migrate as db
 from predictive import OIL_MODEL, evaluate_vehicle, learned, oil_analysis
 from predictive.vehicle_pass import read_vehicle
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 # 12.5 points of oil life per million revolutions in every band: two hours a day at 3,000 rpm
 # (0.36 M revolutions, ~117 km) take 4 points a day, so two weeks of it are past the 50 %

@@ -11,10 +11,11 @@ from drive_helpers import START, write_drive
 from test_oil_analysis import _models
 from typer.testing import CliRunner
 
-import wrenchlight.predictive_cmds  # noqa: F401  (registers the commands)
 from api.vehicles.service import get_health
 from predictive import OIL_MODEL, evaluate_vehicle, lab_results, oil
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 DAY = timedelta(days=1)
 

@@ -20,7 +20,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from private_servers import MOSQUITTO, _listening, _stop, _wait, free_port
 
-from wrenchlight.broker_cmds import Mode, write_config
+from wrenchlight.cli.broker import Mode, write_config
 
 
 class ConfiguredMosquitto:

@@ -35,7 +35,7 @@ from edge_agent.outbox import Outbox  # noqa: E402
 from edge_agent.publisher import Publisher  # noqa: E402
 from ingest.consumer import IngestWorker  # noqa: E402
 from ingest.main import default_client_id, service_group  # noqa: E402
-from wrenchlight.broker_cmds import active_devices  # noqa: E402
+from wrenchlight.cli.broker import active_devices  # noqa: E402
 
 ESCAPES = ("$share/ingest/wl/v1/+/telemetry", "wl/v1/+/telemetry", "#")
 

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from api.devices.credentials import issue
 from db import registry
-from wrenchlight import broker_cmds  # noqa: F401  # importing it registers the command
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
+
+app = build_app()
 
 
 def _run(db_url, *args):

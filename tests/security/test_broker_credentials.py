@@ -20,7 +20,7 @@ from api.auth.tokens import issue_access_token
 from api.auth.users import create_user
 from api.devices import broker
 from api.devices.credentials import hash_secret, password_file, verify_secret
-from wrenchlight.broker_cmds import active_devices, write_config
+from wrenchlight.cli.broker import active_devices, write_config
 
 pytestmark = pytest.mark.skipif(MOSQUITTO is None, reason="needs the mosquitto binary")
 

@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 
 from api import create_app
 from api.devices.credentials import issue
-from wrenchlight import admin_cmds  # noqa: F401  # importing it registers `admin`
 from wrenchlight.api_config import auth_config, rate_limits
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
 from wrenchlight.settings import Settings
+
+app = build_app()
 
 
 def _run(db_url, *args, env=None):

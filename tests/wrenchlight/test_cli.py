@@ -12,8 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from telemetry import Batch, Series, encode
-from wrenchlight.cli import app
+from wrenchlight.cli import build_app
 from wrenchlight.settings import Settings
+
+app = build_app()
 
 VIN = "1HGCM82633A004352"
 WRENCHLIGHT = str(Path(sys.executable).parent / "wrenchlight")
@@ -46,6 +48,24 @@ def test_settings_come_from_prefixed_environment(monkeypatch):
     monkeypatch.setenv("WRENCHLIGHT_OIL_ALERT_PCT", "20")
     settings = Settings()
     assert settings.database_url == "postgresql://x@h/db" and settings.oil_alert_pct == 20.0
+
+
+def test_every_group_answers_help():
+    runner = CliRunner()
+    groups = ["db", "telemetry", "predictive", "orders", "admin", "bench", "sim", "vehicles"]
+    for args in ([], *([g] for g in [*groups, "shops", "webhooks"])):
+        result = runner.invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage:" in result.output
+
+
+def test_bench_without_the_benchmarks_package_says_where_they_run(monkeypatch):
+    """An installed wheel has no `benchmarks`: `bench` says, in one line, to use a checkout."""
+    monkeypatch.setitem(sys.modules, "benchmarks", None)
+    monkeypatch.setitem(sys.modules, "benchmarks.commands", None)
+    result = CliRunner().invoke(build_app(), ["bench", "ingest", "--json"])
+    assert result.exit_code == 2, result.output
+    assert "source checkout" in result.output and "make bench" in result.output
 
 
 def test_sim_dongle_prints_pty_path_first_and_answers_obd():

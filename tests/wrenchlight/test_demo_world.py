@@ -218,7 +218,7 @@ def test_the_accounts_table_fits_80_columns_and_never_wraps_a_key(world):
 
 def test_the_orders_table_and_the_figures_fit_80_columns_and_never_cut_a_vin(conn, world):
     orders = summary_orders(conn)
-    assert {row[0] for row in orders} >= set(world.orders.values())
+    assert {o.order_id for o in orders} >= set(world.orders.values())
     # Figures of a big run: the lines must still fit.
     summary = {
         "vehicles": 10_000,
@@ -236,12 +236,12 @@ def test_the_orders_table_and_the_figures_fit_80_columns_and_never_cut_a_vin(con
     print_summary(Console(file=out, width=80, color_system=None), summary, orders)
     lines = out.getvalue().splitlines()
     assert max(len(line) for line in lines) <= 80, "\n".join(lines)
-    for order_id, vin, component, _, status, visit in orders:
-        (row,) = [line for line in lines if vin in line]  # whole, on one line
-        assert re.match(rf"\s*{order_id}\s", row), row
-        assert component.replace("_", " ") in row and status in row
-        if visit is not None:
-            assert any(visit.strftime("%a %d %b %H:%M") in line for line in lines)
+    for o in orders:
+        (row,) = [line for line in lines if o.vin in line]  # whole, on one line
+        assert re.match(rf"\s*{o.order_id}\s", row), row
+        assert o.component.replace("_", " ") in row and o.status in row
+        if o.visit is not None:
+            assert any(o.visit.strftime("%a %d %b %H:%M") in line for line in lines)
     text = " ".join(out.getvalue().split())
     assert "10000 vehicles" in text.replace(",", "") and "12,345,678,901 samples" in text
     assert "12,345 dead letters" in text and "12.34 pct-pts" in text

@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: MIT
+"""A simulated fleet's drives as the models see them, beside the simulator's hidden truth.
+
+``simulate`` drives one side of a seeded vehicle split (training or held-out) with
+``FleetSim`` and logs, per trip, what the models see (distance, braking energy,
+``learned.oil_features``) next to the simulator's hidden truth (oil life and pad wear).
+Driving does not depend on servicing, so every service policy is then replayed on the same
+drives (``oil_replay``, ``pad_replay``): an oil change restarts the truth and the model from
+that trip on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from predictive import brake_heat, brakes, learned, oil, oil_temp
+
+FloatArray = npt.NDArray[np.float64]
+FIRST_DAY = dt.date(2026, 1, 5)
+HELD_OUT_SHARE = 0.3
+
+
+@dataclass
+class VehicleLog:
+    """One vehicle's trips: what the models see and the hidden truth, one row per trip."""
+
+    vin: str
+    kind: str
+    profile: str
+    mass_kg: float
+    day: FloatArray  # trip end, days since FIRST_DAY
+    km: FloatArray
+    braking_mj: FloatArray
+    stops: FloatArray
+    oil_x: FloatArray  # (n, len(OIL_FEATURES))
+    eff_mrevs: FloatArray  # the physics model's effective revolutions, millions
+    oil_true_pct: FloatArray  # life consumed by the trip (and its start)
+    pad_true_mm: FloatArray  # (n, 2) front, rear wear
+    # oil_x from the estimated oil temperature (predictive.oil_temp), as for a car without
+    # PID 0x5C; held-out side only.
+    oil_x_est: FloatArray | None = None
+
+    @property
+    def has_engine(self) -> bool:
+        return self.kind != "electric"
+
+
+def split(n_vehicles: int, seed: int) -> tuple[list[int], list[int]]:
+    """(training, held-out) fleet indices: a seeded shuffle, HELD_OUT_SHARE held out."""
+    perm = np.random.default_rng([seed, 0x5917]).permutation(n_vehicles)
+    n_held = max(1, round(HELD_OUT_SHARE * n_vehicles))
+    return sorted(perm[n_held:].tolist()), sorted(perm[:n_held].tolist())
+
+
+def simulate(
+    n_vehicles: int,
+    days: int,
+    seed: int,
+    side: str,
+    on_day: Callable[[int], None] | None = None,
+) -> list[VehicleLog]:
+    """Drive one side ("train" or "held_out") of the seeded fleet for ``days`` days."""
+    from firmware_sim.daily_driving import make_fleet
+    from firmware_sim.fleet_arrays import FleetSim
+    from firmware_sim.truth import OIL_BUDGET_WEIGHTED_REVS
+
+    train_idx, held_idx = split(n_vehicles, seed)
+    fleet = make_fleet(n_vehicles, seed=seed)
+    members = [fleet[i] for i in (train_idx if side == "train" else held_idx)]
+    for m in members:
+        m.vehicle.service(oil_change=True, pads="both")  # enrollment: a known start
+    rows: list[list[list[float]]] = [[] for _ in members]
+    prev = [m.vehicle.truth.oil_weighted_revs for m in members]
+    prev_pads = [(m.vehicle.truth.pad_front_mm, m.vehicle.truth.pad_rear_mm) for m in members]
+    epoch = dt.datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=dt.UTC)
+    nx = len(learned.OIL_FEATURES)
+    estimate = side != "train"
+    est_carry: list[tuple[float, float] | None] = [None for _ in members]
+    sim = FleetSim(members, seed=seed)
+    for d in range(days):
+        for j, trace in sim.run_day(FIRST_DAY + dt.timedelta(days=d)):
+            spec = members[j].vehicle.spec
+            t, sig = trace.t_s, trace.signals
+            speed = sig["speed_kmh"]
+            # The pad model's energy, as the evaluator's totals count it (discs start each
+            # trip at ambient: trips follow parking).
+            wear_j, _ = brake_heat.wear_energy_j(
+                t,
+                speed,
+                mass_kg=spec.mass_kg,
+                engine_braking=spec.kind in brakes.ENGINE_BRAKING_FUELS,
+                ambient_c=sig["ambient_temp_c"],
+                friction_share=brakes.REGEN_FRICTION_SHARE.get(spec.kind, 1.0),
+            )
+            mj = float(wear_j.sum()) / 1e6
+            x, eff, x_est = np.zeros(nx), 0.0, np.zeros(nx if estimate else 0)
+            assert trace.start is not None
+            if spec.has_engine:
+                rpm, temp = sig["engine_rpm"], sig["oil_temp_c"]
+                x = learned.oil_features(rpm, temp, sig["engine_load_pct"], t)
+                eff = float(oil.effective_revolutions(t, rpm, temp).sum()) / 1e6
+                if estimate:
+                    est, est_carry[j] = _estimated_oil_temp(
+                        trace.start.timestamp() + t, sig, est_carry[j]
+                    )
+                    x_est = learned.oil_features(rpm, est, sig["engine_load_pct"], t)
+            truth = trace.truth
+            end_d = ((trace.start - epoch).total_seconds() + float(t.size)) / 86400.0
+            rows[j].append(
+                [
+                    end_d,
+                    float(brakes.distance_km(t, speed).sum()),
+                    mj,
+                    float(np.count_nonzero((speed[1:] <= 0.0) & (speed[:-1] > 0.0))),
+                    *x,
+                    eff,
+                    (truth.oil_weighted_revs - prev[j]) / OIL_BUDGET_WEIGHTED_REVS * 100.0,
+                    prev_pads[j][0] - truth.pad_front_mm,
+                    prev_pads[j][1] - truth.pad_rear_mm,
+                    *x_est,
+                ]
+            )
+            prev[j] = truth.oil_weighted_revs
+            prev_pads[j] = (truth.pad_front_mm, truth.pad_rear_mm)
+        if on_day is not None:
+            on_day(d)
+    logs = []
+    for m, r in zip(members, rows, strict=True):
+        a = np.array(r, dtype=np.float64).reshape(-1, 4 + nx + 4 + (nx if estimate else 0))
+        logs.append(
+            VehicleLog(
+                m.vehicle.spec.vin,
+                m.vehicle.spec.kind,
+                m.profile.name,
+                m.vehicle.spec.mass_kg,
+                a[:, 0],
+                a[:, 1],
+                a[:, 2],
+                a[:, 3],
+                a[:, 4 : 4 + nx],
+                a[:, 4 + nx],
+                a[:, 5 + nx],
+                a[:, 6 + nx : 8 + nx],
+                a[:, 8 + nx : 8 + 2 * nx] if estimate else None,
+            )
+        )
+    return logs
+
+
+def _estimated_oil_temp(
+    t_abs: FloatArray, sig: dict[str, FloatArray], carry: tuple[float, float] | None
+) -> tuple[FloatArray, tuple[float, float]]:
+    """Oil temperature of one trip estimated from coolant, load and ambient (never the
+    simulator's oil temperature), continuing from the estimate at the previous trip's end
+    (parked cooling across the stop); and the new carry."""
+    rpm, coolant = sig["engine_rpm"], sig["coolant_temp_c"]
+    load, ambient = sig["engine_load_pct"], sig["ambient_temp_c"]
+    if carry is None:
+        est = oil_temp.estimate_oil_temp_c(
+            t_abs, rpm=rpm, coolant_c=coolant, load_pct=load, ambient_c=ambient
+        )
+    else:  # a leading sample at the previous trip's end, engine off: the stop cools the oil
+
+        def lead(first: float, v: FloatArray) -> FloatArray:
+            return np.concatenate(([first], v))
+
+        est = oil_temp.estimate_oil_temp_c(
+            lead(carry[0], t_abs),
+            rpm=lead(0.0, rpm),
+            coolant_c=lead(float(coolant[0]), coolant),
+            load_pct=lead(0.0, load),
+            ambient_c=lead(float(ambient[0]), ambient),
+            initial_c=carry[1],
+        )[1:]
+    return est, (float(t_abs[-1]), float(est[-1]))
