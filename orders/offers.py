@@ -16,7 +16,7 @@ import psycopg
 
 from orders.errors import OfferClosed, OfferLost
 from orders.lifecycle import record_event, transition
-from orders.policy import DispatchPolicy, Offer, load_order
+from orders.policy import Offer, PlacementPolicy, load_order
 
 
 def _offered_shops(conn: psycopg.Connection, order_id: int) -> set[int]:
@@ -25,7 +25,7 @@ def _offered_shops(conn: psycopg.Connection, order_id: int) -> set[int]:
 
 
 def next_wave(
-    conn: psycopg.Connection, *, order_id: int, now: datetime, policy: DispatchPolicy, actor: str
+    conn: psycopg.Connection, *, order_id: int, now: datetime, policy: PlacementPolicy, actor: str
 ) -> list[Offer]:
     """Offer the order to the next candidates not asked yet; decline it when none are left."""
     order = load_order(conn, order_id)
@@ -88,7 +88,7 @@ def respond(
     offer_id: int,
     accept: bool,
     now: datetime,
-    policy: DispatchPolicy,
+    policy: PlacementPolicy,
     reason: str = "",
 ) -> list[Offer]:
     """A shop answers its offer. Accepting wins the order or raises OfferLost; declining
@@ -164,7 +164,7 @@ def _closed(conn: psycopg.Connection, offer_id: int) -> OfferClosed:
 
 
 def cascade(
-    *, conn: psycopg.Connection, order_id: int, now: datetime, policy: DispatchPolicy
+    *, conn: psycopg.Connection, order_id: int, now: datetime, policy: PlacementPolicy
 ) -> list[Offer]:
     """Send the next wave when no offer of the order is pending and none was accepted."""
     pending = conn.execute(

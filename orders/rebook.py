@@ -13,9 +13,9 @@ from datetime import datetime
 
 import psycopg
 
-from orders.dispatch import cancel
 from orders.errors import AlertNotFound, NotRebookable, OrderNotFound
 from orders.lifecycle import OPEN, record_event
+from orders.placement import cancel
 from orders.service import ENDED, create_order_for_alert
 
 

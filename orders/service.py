@@ -15,12 +15,12 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from orders.bundles import Lead, find_lead, rematch
-from orders.dispatch import propose, schedule
 from orders.errors import OrderNotFound, OrdersError
 from orders.jobs import job_for
 from orders.lifecycle import OPEN
 from orders.matching import nearest_shop
-from orders.policy import Consent, DispatchPolicy
+from orders.placement import propose, schedule
+from orders.policy import Consent, PlacementPolicy
 from predictive.health import PREDICTION_COLUMNS, prediction_from_row
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ SIBLING_ORDER = (
     "WHERE b.vehicle_id = %s AND b.kind = %s AND b.status <> 'resolved' "
     "AND o.status <> ALL(%s) ORDER BY o.order_id LIMIT 1"
 )
-# How long an order that no shop took, or that expired, rests before dispatch books the
+# How long an order that no shop took, or that expired, rests before ordering books the
 # still-open alert again by itself (a cancelled one waits for its owner: rebook or dismiss).
 REBOOK_AFTER = timedelta(days=1)
 
@@ -232,7 +232,7 @@ def create_order_for_alert(
                 now,
             ),
         ).fetchone()
-        if row is None:  # a concurrent dispatcher won the race; its order stands
+        if row is None:  # a concurrent run won the race; its order stands
             again = conn.execute(
                 "SELECT order_id FROM service_orders WHERE alert_id = %s OR (vehicle_id = %s "
                 "AND component = %s AND status = ANY(%s)) ORDER BY order_id DESC LIMIT 1",
@@ -276,12 +276,12 @@ def _join(conn: psycopg.Connection, order_id: int, lead: Lead, now: datetime) ->
     )
 
 
-def dispatch_open_alerts(*, conn: psycopg.Connection, now: datetime | None = None) -> list[int]:
+def order_open_alerts(*, conn: psycopg.Connection, now: datetime | None = None) -> list[int]:
     """Create orders for every open alert whose component (vehicle and kind) no order serves;
     return the new orders' ids.
 
     An order serves while it is open or completed. One that no shop took or that expired
-    stops serving ``REBOOK_AFTER`` after it ended, and dispatch books the alert again by
+    stops serving ``REBOOK_AFTER`` after it ended, and ordering books the alert again by
     itself (the owner was told of the end through the order's status change). A cancelled
     order keeps serving its own alert: its owner decided, and rebooks or dismisses the alert
     (``orders.rebook``); a new tier's alert of the component gets a new order.
@@ -353,9 +353,9 @@ def get_order(*, conn: psycopg.Connection, order_id: int) -> Order:
 
 
 def propose_new_orders(
-    *, conn: psycopg.Connection, now: datetime, policy: DispatchPolicy, consent: Consent
+    *, conn: psycopg.Connection, now: datetime, policy: PlacementPolicy, consent: Consent
 ) -> dict[str, list[int]]:
-    """Match every proposed order not matched yet (``dispatch.propose``), dispatching it at
+    """Match every proposed order not matched yet (``placement.propose``), placing it at
     once when the owner consented in advance; returns the order ids matched and unmatched
     (no capable shop with a free slot near the vehicle's usual location)."""
     done: dict[str, list[int]] = {"matched": [], "unmatched": []}
@@ -367,8 +367,8 @@ def propose_new_orders(
         ranked: list[dict[str, Any]] = []
         try:
             with conn.transaction():
-                # Several dispatchers may run at once (the demo's background one and its own
-                # step, two operators): the row lock makes each order one dispatcher's, and
+                # Several runs may go at once (the demo's background one and its own
+                # step, two operators): the row lock makes each order one run's, and
                 # one that finds it taken or already matched leaves it alone.
                 mine = conn.execute(
                     "SELECT 1 FROM service_orders WHERE order_id = %s AND status = 'proposed' "

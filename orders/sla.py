@@ -14,7 +14,7 @@ Nothing waits forever for a person: a proposal the owner never confirmed, and an
 matched, expire at the due date; an accepted order nobody booked a slot for expires at the
 end of its booking window; a missed appointment expires. Each is a status change, so the
 owner hears of it through ``order.status_changed`` (webhooks and live events), and the alert
-stays open: dispatch books it again (``service.REBOOK_AFTER``), or the owner rebooks or
+stays open: ordering books it again (``service.REBOOK_AFTER``), or the owner rebooks or
 dismisses it (``rebook.py``). ``check_timers`` is idempotent:
 ``sla_breaches`` has one row per (order, timer, deadline), and only a new row raises events.
 The clock is the caller's ``now``; a breach is also announced with NOTIFY ``wl_order_sla``.
@@ -30,7 +30,7 @@ import psycopg
 
 from orders.lifecycle import record_event
 from orders.offers import cascade
-from orders.policy import DispatchPolicy
+from orders.policy import PlacementPolicy
 from orders.waiting import move_on, remind
 
 CHANNEL = "wl_order_sla"
@@ -91,7 +91,7 @@ def _breach(
 
 
 def check_timers(
-    *, conn: psycopg.Connection, now: datetime, policy: DispatchPolicy
+    *, conn: psycopg.Connection, now: datetime, policy: PlacementPolicy
 ) -> list[Breach]:
     """Act on every deadline passed by ``now``; the breaches found this time."""
     found: list[Breach] = []

@@ -15,9 +15,9 @@ from typing import Any
 import psycopg
 
 from orders.lifecycle import record_event, transition
-from orders.policy import DispatchPolicy
+from orders.policy import PlacementPolicy
 
-# The end of an order's booking window, as dispatch reads it (policy.window_end).
+# The end of an order's booking window, as placement reads it (policy.window_end).
 WINDOW_END = "COALESCE((match -> 'request' ->> 'before')::timestamptz, due_by)"
 
 EXPIRIES = (
@@ -44,7 +44,7 @@ EXPIRIES = (
 )
 
 
-def remind(conn: psycopg.Connection, *, now: datetime, policy: DispatchPolicy) -> list[Any]:
+def remind(conn: psycopg.Connection, *, now: datetime, policy: PlacementPolicy) -> list[Any]:
     """Remind the owner once of each proposal unanswered ``owner_reminder`` after it was made;
     (order_id, due_at) of the reminders sent."""
     rows = conn.execute(
@@ -74,7 +74,7 @@ def move_on(
     conn: psycopg.Connection,
     *,
     now: datetime,
-    policy: DispatchPolicy,
+    policy: PlacementPolicy,
     breach: Callable[..., Any],
 ) -> list[Any]:
     """Escalate and expire the orders that waited too long; the breaches recorded."""

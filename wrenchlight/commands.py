@@ -291,10 +291,10 @@ def orders_dispatch(
 ) -> None:
     """Create a pre-filled service order for every open alert that has none."""
     import db
-    from orders.service import dispatch_open_alerts
+    from orders.service import order_open_alerts
 
     with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
-        created = dispatch_open_alerts(conn=conn, now=dt.datetime.now(dt.UTC))
+        created = order_open_alerts(conn=conn, now=dt.datetime.now(dt.UTC))
     typer.echo(json.dumps({"created": created}) if as_json else f"created {len(created)} orders")
 
 

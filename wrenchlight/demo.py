@@ -31,8 +31,8 @@ from firmware_sim.vin import make_vin
 from ingest import IngestWorker
 from orders.cities import directory_near
 from orders.directory import upsert_shops
-from orders.policy import DispatchPolicy
-from orders.service import dispatch_open_alerts, propose_new_orders
+from orders.policy import PlacementPolicy
+from orders.service import order_open_alerts, propose_new_orders
 from orders.slots import open_slots
 from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
@@ -123,14 +123,14 @@ def _join_all(threads: list[threading.Thread]) -> None:
 
 # The demo's owners let Wrenchlight book for them: each order goes to the best-scoring shop
 # with a free slot before the job is due, no waiting for anyone's answer.
-DEMO_POLICY = DispatchPolicy(mode="auto")
+DEMO_POLICY = PlacementPolicy(mode="auto")
 
 
 def _make_orders(conn: Any) -> None:
     """Orders for new alerts, matched and booked."""
     # One clock for the whole step: the orders' creation and their matching.
     now = dt.datetime.now(dt.UTC)
-    dispatch_open_alerts(conn=conn, now=now)
+    order_open_alerts(conn=conn, now=now)
     propose_new_orders(conn=conn, now=now, policy=DEMO_POLICY, consent="auto_book")
 
 

@@ -48,10 +48,10 @@ from api.fleets.members import add_vehicle, create_fleet
 from api.fleets.schemas import FleetVehicleAdd
 from api.problems import ProblemError
 from db.registry import device_vehicle
-from orders.dispatch import owner_confirm, propose, schedule
 from orders.errors import OrdersError
 from orders.feedback import WorkReport, check_in, complete, start_service
-from orders.policy import DispatchPolicy
+from orders.placement import owner_confirm, propose, schedule
+from orders.policy import PlacementPolicy
 from orders.service import create_order_for_alert, get_order
 from predictive.health import OIL_MODEL, latest_predictions
 from predictive.lab_results import record_analysis, record_pad_measurement
@@ -62,8 +62,8 @@ DOMAIN = "demo.wrenchlight.invalid"
 FLEET_NAME = "Lakeshore Deliveries"
 # A person walks into the demo whenever they like: offers stay open for days, not the
 # platform's five minutes.
-OFFER_POLICY = DispatchPolicy(mode="broadcast", k=3, shop_response=timedelta(days=3))
-BOOK_POLICY = DispatchPolicy(mode="auto")
+OFFER_POLICY = PlacementPolicy(mode="broadcast", k=3, shop_response=timedelta(days=3))
+BOOK_POLICY = PlacementPolicy(mode="auto")
 ENGINES = ("petrol", "diesel", "hybrid")
 # The stories in the order cars are handed to them: Alex's, Blair's two, the fleet's two.
 STORIES = ("awaiting_owner", "offered", "scheduled", "completed", "awaiting_fleet")

@@ -105,13 +105,13 @@ def orders_propose(
 ) -> None:
     """Match every proposed order not matched yet, and dispatch it when consent allows."""
     import db
-    from orders.policy import DispatchPolicy
+    from orders.policy import PlacementPolicy
     from orders.service import propose_new_orders
 
     if mode not in ("auto", "sequential", "broadcast") or consent not in ("auto_book", "propose"):
         err.print("[red]--mode is auto|sequential|broadcast, --consent auto_book|propose[/]")
         raise typer.Exit(2)
-    policy = DispatchPolicy(
+    policy = PlacementPolicy(
         mode=mode,  # type: ignore[arg-type]  # checked above
         k=k,
         shop_response=dt.timedelta(minutes=response_min),
@@ -137,11 +137,11 @@ def orders_timers(
 ) -> None:
     """Act on every service-level deadline passed: expire and cascade offers, escalate."""
     import db
-    from orders.policy import DispatchPolicy
+    from orders.policy import PlacementPolicy
     from orders.sla import check_timers
 
     with db.connect(_require_db(_settings(ctx)), autocommit=True) as conn:
-        breaches = check_timers(conn=conn, now=dt.datetime.now(dt.UTC), policy=DispatchPolicy())
+        breaches = check_timers(conn=conn, now=dt.datetime.now(dt.UTC), policy=PlacementPolicy())
     rows = [
         {"order_id": b.order_id, "timer": b.timer, "due_at": b.due_at.isoformat()} for b in breaches
     ]

@@ -2,7 +2,7 @@
 """Service orders for the API: the caller's orders, filtered, one keyset page at a time.
 
 Shop staff read an order as their job needs it (``shop_view``): never another shop's name,
-score, price, offer or steps, which the matcher and the dispatch record beside theirs.
+score, price, offer or steps, which the matcher and the placement record beside theirs.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from api.webhooks.dispatch import EVENT_TYPES
+from api.webhooks.delivery import EVENT_TYPES
 from api.webhooks.network import UnsafeDestination, WebhookConfig, check_url
 from api.webhooks.signing import new_secret
 
@@ -123,7 +123,7 @@ def deliveries(
 
 
 def pending_events(conn: psycopg.Connection, *, since: datetime | None = None) -> int:
-    """Events not yet fanned out (a dispatcher that keeps up holds this near zero)."""
+    """Events not yet fanned out (a delivery worker that keeps up holds this near zero)."""
     row = conn.execute(
         "SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL "
         "AND (%s::timestamptz IS NULL OR occurred_at >= %s)",

@@ -4,12 +4,12 @@ due deliveries, signed, retrying with backoff, every attempt logged.
 
 Triggers write events into ``outbox`` in the transaction of the change they report (revision
 0007), so nothing is announced that did not happen and nothing that happened is missed, even
-when the dispatcher is down. Delivery is at least once: a receiver sees the same
+when the delivery worker is down. Delivery is at least once: a receiver sees the same
 ``webhook-id`` again when an answer got lost, and should drop repeats.
 
 The retry schedule lives in the database (``next_attempt_at``), not in a retry library's
-in-process loop, because a delivery must keep its place across dispatcher restarts and
-several dispatchers share the table (``FOR UPDATE SKIP LOCKED``). Every function takes ``now``,
+in-process loop, because a delivery must keep its place across delivery worker restarts
+and several workers share the table (``FOR UPDATE SKIP LOCKED``). Every function takes ``now``,
 so tests drive the schedule with their own clock.
 """
 
@@ -39,7 +39,7 @@ RETRY_SCHEDULE = tuple(
     timedelta(seconds=s) for s in (5, 30, 120, 600, 1800, 3600, 2 * 3600, 6 * 3600)
 )
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
-# A claimed delivery is retried by anyone after this long (its dispatcher died mid-request).
+# A claimed delivery is retried by anyone after this long (its worker died mid-request).
 CLAIM = timedelta(seconds=60)
 TIMEOUT_S = 5.0
 # What the log says of a failed attempt. Never the receiver's answer nor the reason a
@@ -202,7 +202,7 @@ def run(
     poll_s: float = 1.0,
     config: WebhookConfig | None = None,
 ) -> None:
-    """Dispatch until ``stop`` is set: fan out and deliver whenever an event is announced
+    """Deliver until ``stop`` is set: fan out and deliver whenever an event is announced
     (LISTEN ``wl_outbox``) and at least every ``poll_s`` for the retries that come due.
     ``config`` says which non-public receivers the operator allows (default: none)."""
     http = client(config or WebhookConfig())
