@@ -23,6 +23,7 @@ from api.orders.schemas import (
 )
 from api.pagination import CursorQuery, LimitQuery
 from api.problems import forbidden, problem_response
+from db.rows import scalar
 from orders import feedback, offers, placement, rebook
 from orders.errors import OrderNotFound
 from orders.feedback import WorkReport
@@ -123,12 +124,13 @@ def answer_offer(
     """The shop accepts or declines its offer; the first acceptance wins the order."""
     with order_problems():
         # Only the shop the offer went to may answer it.
-        row = conn.execute(
+        theirs = scalar(
+            conn,
             "SELECT 1 FROM service_offers WHERE offer_id = %s AND order_id = %s "
             "AND (%s OR shop_id = %s)",
             (offer_id, order_id, principal.is_admin, principal.shop_id),
-        ).fetchone()
-        if row is None:
+        )
+        if theirs is None:
             raise OrderNotFound(f"order {order_id} has no offer {offer_id}")
         offers.respond(
             conn=conn,

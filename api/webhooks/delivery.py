@@ -25,9 +25,11 @@ from typing import Any
 
 import httpx2
 import psycopg
+from psycopg import sql
 
 from api.webhooks import signing
 from api.webhooks.network import UnsafeDestination, WebhookConfig, client
+from db.rows import records, scalars
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +65,30 @@ class Attempt:
     status: str  # of the delivery afterwards: pending, delivered or failed
 
 
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    """A due delivery this worker claimed: where it goes, and the event it carries."""
+
+    delivery_id: int
+    attempt: int
+    url: str
+    secret: str
+    event_id: int
+    event_type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
 def fan_out(conn: psycopg.Connection, *, now: datetime, limit: int = 500) -> int:
     """Turn up to ``limit`` new events into deliveries, one per matching active subscription
     (its event types, and its fleet or shop if it has one); returns the events taken."""
     with conn.transaction():
-        ids = [
-            row[0]
-            for row in conn.execute(
-                "SELECT event_id FROM outbox WHERE fanned_out_at IS NULL ORDER BY event_id "
-                "LIMIT %s FOR UPDATE SKIP LOCKED",
-                (limit,),
-            )
-        ]
+        ids = scalars(
+            conn,
+            "SELECT event_id FROM outbox WHERE fanned_out_at IS NULL ORDER BY event_id "
+            "LIMIT %s FOR UPDATE SKIP LOCKED",
+            (limit,),
+        )
         if not ids:
             return 0
         conn.execute(
@@ -90,9 +104,11 @@ def fan_out(conn: psycopg.Connection, *, now: datetime, limit: int = 500) -> int
     return len(ids)
 
 
-def _claim(conn: psycopg.Connection, now: datetime, limit: int) -> list[tuple[Any, ...]]:
+def _claim(conn: psycopg.Connection, now: datetime, limit: int) -> list[_Claimed]:
     with conn.transaction():
-        return conn.execute(
+        return records(
+            conn,
+            _Claimed,
             "WITH due AS ("
             " SELECT delivery_id FROM webhook_deliveries"
             " WHERE status = 'pending' AND next_attempt_at <= %(now)s"
@@ -102,12 +118,12 @@ def _claim(conn: psycopg.Connection, now: datetime, limit: int) -> list[tuple[An
             "  next_attempt_at = %(now)s + %(claim)s"
             " FROM due WHERE d.delivery_id = due.delivery_id"
             " RETURNING d.delivery_id, d.attempts, d.subscription_id, d.event_id"
-            ") SELECT c.delivery_id, c.attempts, s.url, s.secret, o.event_id, o.event_type,"
-            " o.occurred_at, o.payload FROM claimed c"
+            ") SELECT c.delivery_id, c.attempts AS attempt, s.url, s.secret, o.event_id,"
+            " o.event_type, o.occurred_at, o.payload FROM claimed c"
             " JOIN webhook_subscriptions s USING (subscription_id)"
             " JOIN outbox o USING (event_id) ORDER BY c.delivery_id",
             {"now": now, "limit": limit, "claim": CLAIM},
-        ).fetchall()
+        )
 
 
 def body_of(event_type: str, occurred_at: datetime, payload: dict[str, Any]) -> bytes:
@@ -147,14 +163,13 @@ def deliver_due(
     is retried after the next step of RETRY_SCHEDULE, and fails after MAX_ATTEMPTS.
     """
     results = []
-    for delivery_id, attempt, url, secret, event_id, event_type, occurred_at, payload in _claim(
-        conn, now, limit
-    ):
-        body = body_of(event_type, occurred_at, payload)
+    for due in _claim(conn, now, limit):
+        delivery_id, attempt, url = due.delivery_id, due.attempt, due.url
+        body = body_of(due.event_type, due.occurred_at, due.payload)
         headers = {
             "content-type": "application/json",
             "user-agent": "Wrenchlight-Webhooks/1",
-            **signing.headers(secret, f"evt_{event_id}", int(now.timestamp()), body),
+            **signing.headers(due.secret, f"evt_{due.event_id}", int(now.timestamp()), body),
         }
         started = time.perf_counter()
         code, error = _post(client, url, body, headers)
@@ -208,7 +223,7 @@ def run(
     http = client(config or WebhookConfig())
     try:
         with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f"LISTEN {CHANNEL}")
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
             while not stop.is_set():
                 now = datetime.now(UTC)
                 fan_out(conn, now=now)
