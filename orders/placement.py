@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from db.rows import records
 from orders.errors import IllegalTransition, OrdersError
 from orders.jobs import CATALOGUE, REAR_PADS
 from orders.lifecycle import record_event, transition
@@ -343,10 +344,11 @@ def free_slots(
     """The free slots of the order's shop in its booking window, earliest first."""
     order = load_order(conn, order_id)
     before = window_end(order, now)
-    rows = conn.execute(
+    return records(
+        conn,
+        Slot,
         "SELECT slot_id, shop_id, starts_at, ends_at, bay FROM shop_slots WHERE shop_id = %s "
         "AND order_id IS NULL AND starts_at >= %s AND ends_at <= %s "
         "ORDER BY starts_at, bay LIMIT %s",
         (order.shop_id, now, before, limit),
-    ).fetchall()
-    return [Slot(int(r[0]), int(r[1]), r[2], r[3], int(r[4])) for r in rows]
+    )

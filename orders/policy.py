@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import psycopg
 
+from db.rows import record, scalars
 from orders.errors import OrderNotFound
 from orders.scoring import MatchWeights
 
@@ -76,25 +77,28 @@ class PlacementOrder:
 
 def load_order(conn: psycopg.Connection, order_id: int) -> PlacementOrder:
     """The order as placement reads it; OrderNotFound if there is none."""
-    row = conn.execute(
-        "SELECT o.order_id, o.status, o.vehicle_id, o.due_by, o.match, o.dispatch_mode, "
-        "v.home_lat, v.home_lon, v.fuel_type, o.bundle_id, o.shop_id, o.consent "
-        "FROM service_orders o JOIN vehicles v USING (vehicle_id) WHERE o.order_id = %s",
+    order = record(
+        conn,
+        PlacementOrder,
+        "SELECT o.order_id, o.status, o.vehicle_id, o.due_by, o.match AS stored_match, "
+        "o.dispatch_mode, v.home_lat, v.home_lon, v.fuel_type, o.bundle_id, o.shop_id, "
+        "o.consent FROM service_orders o JOIN vehicles v USING (vehicle_id) "
+        "WHERE o.order_id = %s",
         (order_id,),
-    ).fetchone()
-    if row is None:
+    )
+    if order is None:
         raise OrderNotFound(order_id)
-    return PlacementOrder(*row)
+    return order
 
 
 def bundle_jobs(conn: psycopg.Connection, order_id: int) -> list[str]:
     """Job codes of an order and the orders bundled with it."""
-    rows = conn.execute(
+    return scalars(
+        conn,
         "SELECT job_code FROM service_orders WHERE order_id = %s OR bundle_id = %s "
         "ORDER BY order_id",
         (order_id, order_id),
-    ).fetchall()
-    return [r[0] for r in rows]
+    )
 
 
 def window_end(order: PlacementOrder, now: datetime) -> datetime:
