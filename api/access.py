@@ -8,8 +8,10 @@ car's health a shop sees the components of the jobs it works on (``working_order
 ``api.vehicles.service.scoped_health``), and of its live alerts those same components' ones
 (``events``): one mapping from jobs to components, ``COMPONENT_OF_KIND``, serves both.
 
-Each function returns a fragment for a WHERE clause over the named alias and its parameters.
-The fragments are constants chosen by role; caller input only ever travels as parameters.
+Each function returns a fragment for a WHERE clause over the named alias and its parameters,
+composed with ``psycopg.sql`` (the alias an identifier); callers place it with
+``sql.SQL(...).format(...)``. The fragments are chosen by role; caller input only ever travels
+as parameters.
 
 An owner's car counts as theirs only while nothing contradicts their claim: they proved it
 (``vehicles.vin_proven``, a provisioned dongle's pairing code) or no provisioned dongle is on
@@ -36,36 +38,38 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from psycopg import sql
+
 from api.auth.principal import Principal
 from api.vehicles.schemas import HealthComponent
 from orders.jobs import CATALOGUE, REAR_PADS
 
-Predicate = tuple[str, dict[str, Any]]
+Predicate = tuple[sql.Composable, dict[str, Any]]
 
-_NOTHING: Predicate = ("false", {})
-_EVERYTHING: Predicate = ("true", {})
+_NOTHING: Predicate = (sql.SQL("false"), {})
+_EVERYTHING: Predicate = (sql.SQL("true"), {})
 
 
 def _params(p: Principal) -> dict[str, Any]:
     return {"p_user": p.user_id, "p_fleet": p.fleet_id, "p_shop": p.shop_id}
 
 
-def _owns(alias: str) -> str:
+def _owns(alias: str) -> sql.Composable:
     # An unproven registration loses sight of the car once a provisioned dongle is on it: that
     # dongle's data is its real holder's, who claims the car with the dongle's code.
-    return (
-        f"({alias}.owner_user_id = %(p_user)s AND ({alias}.vin_proven OR NOT EXISTS "
-        f"(SELECT 1 FROM devices pd WHERE pd.vehicle_id = {alias}.vehicle_id AND pd.provisioned)))"
-    )
+    return sql.SQL(
+        "({a}.owner_user_id = %(p_user)s AND ({a}.vin_proven OR NOT EXISTS "
+        "(SELECT 1 FROM devices pd WHERE pd.vehicle_id = {a}.vehicle_id AND pd.provisioned)))"
+    ).format(a=sql.Identifier(alias))
 
 
-def owned_vehicles(p: Principal) -> str:
+def owned_vehicles(p: Principal) -> sql.Composable:
     """SQL selecting the ids of the vehicles an owner or fleet manager is responsible for."""
     if p.role == "owner":
-        return f"SELECT vehicle_id FROM vehicles ov WHERE {_owns('ov')}"
+        return sql.SQL("SELECT vehicle_id FROM vehicles ov WHERE {}").format(_owns("ov"))
     if p.role == "fleet_manager":
-        return "SELECT vehicle_id FROM vehicles WHERE fleet_id = %(p_fleet)s"
-    return "SELECT NULL::bigint WHERE false"
+        return sql.SQL("SELECT vehicle_id FROM vehicles WHERE fleet_id = %(p_fleet)s")
+    return sql.SQL("SELECT NULL::bigint WHERE false")
 
 
 def vehicles(p: Principal, alias: str = "v") -> Predicate:
@@ -75,7 +79,7 @@ def vehicles(p: Principal, alias: str = "v") -> Predicate:
     if p.role == "owner":
         return _owns(alias), _params(p)
     if p.role == "fleet_manager":
-        return f"{alias}.fleet_id = %(p_fleet)s", _params(p)
+        return sql.SQL("{}.fleet_id = %(p_fleet)s").format(sql.Identifier(alias)), _params(p)
     if p.role == "shop_staff":
         return _active_order_at_shop(alias), _params(p)
     return _NOTHING
@@ -83,18 +87,20 @@ def vehicles(p: Principal, alias: str = "v") -> Predicate:
 
 # A shop works on a car from acceptance to the end of the service; not while the order is a
 # proposal (its shop_id is provisional until the owner consents), an offer, or finished.
-ACTIVE = "('accepted', 'scheduled', 'checked_in', 'in_service')"
+ACTIVE = sql.SQL("('accepted', 'scheduled', 'checked_in', 'in_service')")
 
 
-def _at_work(alias: str) -> str:
-    return f"{alias}.shop_id = %(p_shop)s AND {alias}.status IN {ACTIVE}"
-
-
-def _active_order_at_shop(alias: str) -> str:
-    return (
-        f"EXISTS (SELECT 1 FROM service_orders so WHERE so.vehicle_id = {alias}.vehicle_id "
-        f"AND {_at_work('so')})"
+def _at_work(alias: str) -> sql.Composable:
+    return sql.SQL("{a}.shop_id = %(p_shop)s AND {a}.status IN {active}").format(
+        a=sql.Identifier(alias), active=ACTIVE
     )
+
+
+def _active_order_at_shop(alias: str) -> sql.Composable:
+    return sql.SQL(
+        "EXISTS (SELECT 1 FROM service_orders so WHERE so.vehicle_id = {a}.vehicle_id "
+        "AND {at_work})"
+    ).format(a=sql.Identifier(alias), at_work=_at_work("so"))
 
 
 # What a job needs of a car: an order's component (the alert kind it was made for) names the
@@ -129,15 +135,15 @@ _PARTS = {
 }
 
 
-def _job_covers(vehicle: str, kind: str) -> str:
+def _job_covers(vehicle: sql.Composable, kind: sql.Composable) -> sql.Composable:
     """SQL: the shop works on car ``vehicle`` now with a job whose component is that of alert
     kind ``kind`` (both SQL expressions); as ``job_component`` decides, with ``_PARTS``."""
-    return (
-        f"EXISTS (SELECT 1 FROM service_orders so WHERE so.vehicle_id = {vehicle} "
-        f"AND {_at_work('so')} AND COALESCE(%(p_part_of_kind)s::jsonb ->> so.component, "
+    return sql.SQL(
+        "EXISTS (SELECT 1 FROM service_orders so WHERE so.vehicle_id = {vehicle} "
+        "AND {at_work} AND COALESCE(%(p_part_of_kind)s::jsonb ->> so.component, "
         "%(p_part_of_job)s::jsonb ->> so.job_code) = "
-        f"%(p_part_of_kind)s::jsonb ->> ({kind}))"
-    )
+        "%(p_part_of_kind)s::jsonb ->> ({kind}))"
+    ).format(vehicle=vehicle, at_work=_at_work("so"), kind=kind)
 
 
 def working_orders(p: Principal, alias: str = "o") -> Predicate:
@@ -151,7 +157,10 @@ def vehicle_history(p: Principal, alias: str = "v") -> Predicate:
     """Vehicles whose service history and oil analyses ``p`` may read: those they see, and for
     a shop only when the owner shares the history with the shops working on the car."""
     if p.role == "shop_staff":
-        return f"{alias}.share_history_with_shops AND {_active_order_at_shop(alias)}", _params(p)
+        shared = sql.SQL("{a}.share_history_with_shops AND {at_shop}").format(
+            a=sql.Identifier(alias), at_shop=_active_order_at_shop(alias)
+        )
+        return shared, _params(p)
     return vehicles(p, alias)
 
 
@@ -159,16 +168,19 @@ def orders(p: Principal, alias: str = "o") -> Predicate:
     """Service orders ``p`` may see."""
     if p.is_admin:
         return _EVERYTHING
+    a = sql.Identifier(alias)
     if p.role in ("owner", "fleet_manager"):
-        return f"{alias}.vehicle_id IN ({owned_vehicles(p)})", _params(p)
+        return sql.SQL("{}.vehicle_id IN ({})").format(a, owned_vehicles(p)), _params(p)
     if p.role == "shop_staff":
         # Offered to them and not yet answered (an offer is a pre-diagnosed booking to decide
         # on), or won by them. Not an offer they declined, lost or let expire, and not an
         # order whose shop_id is only the matcher's proposal, before owner or shop agreed.
         return (
-            f"(EXISTS (SELECT 1 FROM service_offers f WHERE f.order_id = {alias}.order_id "
-            "AND f.shop_id = %(p_shop)s AND (f.response IS NULL "
-            f"OR (f.response = 'accepted' AND {alias}.shop_id = %(p_shop)s))))",
+            sql.SQL(
+                "(EXISTS (SELECT 1 FROM service_offers f WHERE f.order_id = {a}.order_id "
+                "AND f.shop_id = %(p_shop)s AND (f.response IS NULL "
+                "OR (f.response = 'accepted' AND {a}.shop_id = %(p_shop)s))))"
+            ).format(a=a),
             _params(p),
         )
     return _NOTHING
@@ -181,16 +193,21 @@ def events(p: Principal, alias: str = "e") -> Predicate:
     (what ``api.vehicles.service.scoped_health`` shows it of the car's open alerts)."""
     if p.is_admin:
         return _EVERYTHING
+    a = sql.Identifier(alias)
     order_where, params = orders(p, "o")
     vehicle_where, _ = vehicles(p, "v")
     if p.role == "shop_staff":
-        vehicle_where = _job_covers("v.vehicle_id", f"{alias}.payload->>'kind'")
+        vehicle_where = _job_covers(
+            sql.SQL("v.vehicle_id"), sql.SQL("{}.payload->>'kind'").format(a)
+        )
         params = {**params, **_PARTS}
     return (
-        f"(CASE WHEN {alias}.event_type LIKE 'order.%%' THEN EXISTS (SELECT 1 FROM "
-        f"service_orders o WHERE o.order_id = ({alias}.payload->>'order_id')::bigint "
-        f"AND {order_where}) ELSE EXISTS (SELECT 1 FROM vehicles v "
-        f"WHERE v.vehicle_id = {alias}.vehicle_id AND {vehicle_where}) END)",
+        sql.SQL(
+            "(CASE WHEN {a}.event_type LIKE 'order.%%' THEN EXISTS (SELECT 1 FROM "
+            "service_orders o WHERE o.order_id = ({a}.payload->>'order_id')::bigint "
+            "AND {order_where}) ELSE EXISTS (SELECT 1 FROM vehicles v "
+            "WHERE v.vehicle_id = {a}.vehicle_id AND {vehicle_where}) END)"
+        ).format(a=a, order_where=order_where, vehicle_where=vehicle_where),
         params,
     )
 
@@ -200,7 +217,8 @@ def devices(p: Principal, alias: str = "d") -> Predicate:
     if p.is_admin:
         return _EVERYTHING
     if p.role in ("owner", "fleet_manager"):
-        return f"{alias}.vehicle_id IN ({owned_vehicles(p)})", _params(p)
+        where = sql.SQL("{}.vehicle_id IN ({})").format(sql.Identifier(alias), owned_vehicles(p))
+        return where, _params(p)
     return _NOTHING
 
 
@@ -208,12 +226,15 @@ def shops(p: Principal, alias: str = "s") -> Predicate:
     """Shops ``p`` may see: their own, or those holding one of their vehicles' orders."""
     if p.is_admin:
         return _EVERYTHING
+    a = sql.Identifier(alias)
     if p.role == "shop_staff":
-        return f"{alias}.shop_id = %(p_shop)s", _params(p)
+        return sql.SQL("{}.shop_id = %(p_shop)s").format(a), _params(p)
     if p.role in ("owner", "fleet_manager"):
         return (
-            f"EXISTS (SELECT 1 FROM service_orders so WHERE so.shop_id = {alias}.shop_id "
-            f"AND so.vehicle_id IN ({owned_vehicles(p)}))",
+            sql.SQL(
+                "EXISTS (SELECT 1 FROM service_orders so WHERE so.shop_id = {a}.shop_id "
+                "AND so.vehicle_id IN ({owned}))"
+            ).format(a=a, owned=owned_vehicles(p)),
             _params(p),
         )
     return _NOTHING
@@ -224,10 +245,12 @@ def listed_shops(p: Principal, alias: str = "s") -> Predicate:
     owners and fleet managers the verified ones (their public cards only)."""
     if p.is_admin:
         return _EVERYTHING
+    a = sql.Identifier(alias)
     if p.role == "shop_staff":
-        return f"{alias}.shop_id = %(p_shop)s", _params(p)
+        return sql.SQL("{}.shop_id = %(p_shop)s").format(a), _params(p)
     if p.role in ("owner", "fleet_manager"):
-        return f"{alias}.verified_at IS NOT NULL AND {alias}.verification <> 'suspended'", {}
+        verified = sql.SQL("{a}.verified_at IS NOT NULL AND {a}.verification <> 'suspended'")
+        return verified.format(a=a), {}
     return _NOTHING
 
 
@@ -236,7 +259,7 @@ def fleets(p: Principal, alias: str = "f") -> Predicate:
     if p.is_admin:
         return _EVERYTHING
     if p.role == "fleet_manager":
-        return f"{alias}.fleet_id = %(p_fleet)s", _params(p)
+        return sql.SQL("{}.fleet_id = %(p_fleet)s").format(sql.Identifier(alias)), _params(p)
     return _NOTHING
 
 
@@ -244,15 +267,16 @@ def keys(p: Principal, alias: str = "k") -> Predicate:
     """API keys ``p`` may see: their own."""
     if p.is_admin:
         return _EVERYTHING
-    return f"{alias}.user_id = %(p_user)s", _params(p)
+    return sql.SQL("{}.user_id = %(p_user)s").format(sql.Identifier(alias)), _params(p)
 
 
 def subscriptions(p: Principal, alias: str = "w") -> Predicate:
     """Webhook subscriptions ``p`` may see: a fleet manager's fleet's, shop staff's shop's."""
     if p.is_admin:
         return _EVERYTHING
+    a = sql.Identifier(alias)
     if p.role == "fleet_manager":
-        return f"{alias}.fleet_id = %(p_fleet)s", _params(p)
+        return sql.SQL("{}.fleet_id = %(p_fleet)s").format(a), _params(p)
     if p.role == "shop_staff":
-        return f"{alias}.shop_id = %(p_shop)s", _params(p)
+        return sql.SQL("{}.shop_id = %(p_shop)s").format(a), _params(p)
     return _NOTHING

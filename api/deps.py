@@ -18,6 +18,7 @@ from typing import Annotated
 import psycopg
 from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from psycopg import sql
 
 from api import access
 from api.auth.config import AuthConfig
@@ -26,6 +27,7 @@ from api.auth.principal import Principal, Role
 from api.auth.tokens import InvalidToken, user_id_of
 from api.auth.users import principal_of
 from api.problems import forbidden, not_found, unauthorized
+from db.rows import scalar
 
 
 def get_conn(request: Request) -> Iterator[psycopg.Connection]:
@@ -102,11 +104,11 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
 
 
 def _visible(
-    conn: psycopg.Connection, sql: str, predicate: access.Predicate, object_id: object
+    conn: psycopg.Connection, query: sql.SQL, predicate: access.Predicate, object_id: object
 ) -> bool:
     where, params = predicate
-    row = conn.execute(f"{sql} AND {where}", {"id": object_id, **params}).fetchone()
-    return row is not None
+    found = scalar(conn, sql.SQL("{} AND {}").format(query, where), {"id": object_id, **params})
+    return found is not None
 
 
 def valid_vehicle_id(
@@ -115,8 +117,8 @@ def valid_vehicle_id(
     principal: PrincipalDep,
 ) -> int:
     """The path's vehicle id, if the caller may see that vehicle."""
-    sql = "SELECT 1 FROM vehicles v WHERE v.vehicle_id = %(id)s"
-    if not _visible(conn, sql, access.vehicles(principal), vehicle_id):
+    query = sql.SQL("SELECT 1 FROM vehicles v WHERE v.vehicle_id = %(id)s")
+    if not _visible(conn, query, access.vehicles(principal), vehicle_id):
         raise not_found("vehicle", vehicle_id)
     return vehicle_id
 
@@ -131,8 +133,8 @@ def valid_history_vehicle_id(
 ) -> int:
     """The path's vehicle id, if the caller may read its service history (a shop: only while
     working on the car, and only if the owner shares the history)."""
-    sql = "SELECT 1 FROM vehicles v WHERE v.vehicle_id = %(id)s"
-    if not _visible(conn, sql, access.vehicle_history(principal), vehicle_id):
+    query = sql.SQL("SELECT 1 FROM vehicles v WHERE v.vehicle_id = %(id)s")
+    if not _visible(conn, query, access.vehicle_history(principal), vehicle_id):
         raise not_found("vehicle", vehicle_id)
     return vehicle_id
 
@@ -166,8 +168,8 @@ def valid_device_id(
     principal: Annotated[Principal, Depends(require_roles(*DEVICE_ROLES))],
 ) -> str:
     """The path's device id, if the caller may see the device (owners, fleet managers)."""
-    sql = "SELECT 1 FROM devices d WHERE d.device_id = %(id)s"
-    if not _visible(conn, sql, access.devices(principal), device_id):
+    query = sql.SQL("SELECT 1 FROM devices d WHERE d.device_id = %(id)s")
+    if not _visible(conn, query, access.devices(principal), device_id):
         raise not_found("device", device_id)
     return device_id
 
@@ -181,8 +183,8 @@ def valid_order_id(
     principal: PrincipalDep,
 ) -> int:
     """The path's order id, if the caller may see that order."""
-    sql = "SELECT 1 FROM service_orders o WHERE o.order_id = %(id)s"
-    if not _visible(conn, sql, access.orders(principal), order_id):
+    query = sql.SQL("SELECT 1 FROM service_orders o WHERE o.order_id = %(id)s")
+    if not _visible(conn, query, access.orders(principal), order_id):
         raise not_found("order", order_id)
     return order_id
 
@@ -196,8 +198,8 @@ def valid_shop_id(
     principal: PrincipalDep,
 ) -> int:
     """The path's shop id, if the caller may see that shop."""
-    sql = "SELECT 1 FROM shops s WHERE s.shop_id = %(id)s"
-    if not _visible(conn, sql, access.shops(principal), shop_id):
+    query = sql.SQL("SELECT 1 FROM shops s WHERE s.shop_id = %(id)s")
+    if not _visible(conn, query, access.shops(principal), shop_id):
         raise not_found("shop", shop_id)
     return shop_id
 
@@ -211,8 +213,8 @@ def valid_fleet_id(
     principal: Annotated[Principal, Depends(require_roles("fleet_manager"))],
 ) -> int:
     """The path's fleet id, if the caller manages that fleet."""
-    sql = "SELECT 1 FROM fleets f WHERE f.fleet_id = %(id)s"
-    if not _visible(conn, sql, access.fleets(principal), fleet_id):
+    query = sql.SQL("SELECT 1 FROM fleets f WHERE f.fleet_id = %(id)s")
+    if not _visible(conn, query, access.fleets(principal), fleet_id):
         raise not_found("fleet", fleet_id)
     return fleet_id
 
@@ -226,9 +228,9 @@ def valid_key_id(
     principal: PrincipalDep,
 ) -> int:
     """The path's API key id, if it is the caller's own key (admins: any key)."""
-    sql = "SELECT 1 FROM api_keys k WHERE k.key_id = %(id)s"
+    query = sql.SQL("SELECT 1 FROM api_keys k WHERE k.key_id = %(id)s")
     predicate = access.keys(principal)
-    if not _visible(conn, sql, predicate, key_id):
+    if not _visible(conn, query, predicate, key_id):
         raise not_found("key", key_id)
     return key_id
 
@@ -245,8 +247,8 @@ def valid_subscription_id(
     principal: Annotated[Principal, Depends(require_roles(*WEBHOOK_ROLES))],
 ) -> int:
     """The path's webhook subscription, if it is the caller's fleet's or shop's."""
-    sql = "SELECT 1 FROM webhook_subscriptions w WHERE w.subscription_id = %(id)s"
-    if not _visible(conn, sql, access.subscriptions(principal), subscription_id):
+    query = sql.SQL("SELECT 1 FROM webhook_subscriptions w WHERE w.subscription_id = %(id)s")
+    if not _visible(conn, query, access.subscriptions(principal), subscription_id):
         raise not_found("webhook", subscription_id)
     return subscription_id
 

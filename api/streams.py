@@ -19,12 +19,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from api import access
 from api.auth.principal import Principal
+from db.rows import records, scalar, scalars
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,17 @@ _RECHECK = (
     "(SELECT 1 FROM api_keys k WHERE k.key_id = s.key_id AND k.user_id = s.user_id "
     "AND k.revoked_at IS NULL))"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    """One outbox event as the hub reads it."""
+
+    event_id: int
+    event_type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    vehicle_id: int | None
 
 
 class TooManyStreams(Exception):
@@ -120,18 +134,20 @@ class EventHub:
             return False
         self._recheck(conn, subs)
         subs = [s for s in subs if s.ended is None]
-        head = conn.execute("SELECT COALESCE(max(event_id), 0) FROM outbox").fetchone()
+        head = scalar(conn, "SELECT COALESCE(max(event_id), 0) FROM outbox")
         for s in subs:
             if s.after is None:
-                s.after = int(head[0]) if head else 0
+                s.after = int(head) if head is not None else 0
         if not subs:
             return False
         low = min(s.after or 0 for s in subs)
-        rows = conn.execute(
+        rows = records(
+            conn,
+            _Event,
             "SELECT event_id, event_type, occurred_at, payload, vehicle_id FROM outbox "
             "WHERE event_id > %s ORDER BY event_id LIMIT %s",
             (low, BATCH),
-        ).fetchall()
+        )
         if not rows:
             return False
         for s in subs:
@@ -142,8 +158,9 @@ class EventHub:
         """End the streams whose key, token or user no longer authenticates as it did."""
         ps = [s.principal for s in subs]
         alive = {
-            int(r[0])
-            for r in conn.execute(
+            int(i)
+            for i in scalars(
+                conn,
                 _RECHECK,
                 (
                     list(range(len(ps))),
@@ -160,33 +177,31 @@ class EventHub:
             if i not in alive or (s.expires_at is not None and now >= s.expires_at):
                 self._end(s, "revoked")
 
-    def _deliver(self, conn: psycopg.Connection, s: Subscriber, rows: list[Any]) -> None:
+    def _deliver(self, conn: psycopg.Connection, s: Subscriber, rows: list[_Event]) -> None:
         after = s.after or 0
         wanted = [
             r
             for r in rows
-            if r[0] > after
-            and (s.vehicle_id is None or r[4] == s.vehicle_id)
-            and (s.types is None or r[1] in s.types)
+            if r.event_id > after
+            and (s.vehicle_id is None or r.vehicle_id == s.vehicle_id)
+            and (s.types is None or r.event_type in s.types)
         ]
         if wanted:
             where, params = access.events(s.principal, "e")
-            visible = {
-                int(r[0])
-                for r in conn.execute(
-                    f"SELECT e.event_id FROM outbox e WHERE e.event_id = ANY(%(ids)s) AND {where}",
-                    {**params, "ids": [r[0] for r in wanted]},
-                )
-            }
-            for event_id, event_type, occurred_at, payload, _ in wanted:
-                if event_id in visible:
+            query = sql.SQL(
+                "SELECT e.event_id FROM outbox e WHERE e.event_id = ANY(%(ids)s) AND {}"
+            ).format(where)
+            ids = [r.event_id for r in wanted]
+            visible = {int(i) for i in scalars(conn, query, {**params, "ids": ids})}
+            for r in wanted:
+                if r.event_id in visible:
                     body = {
-                        "type": event_type,
-                        "timestamp": occurred_at.isoformat(),
-                        "data": payload,
+                        "type": r.event_type,
+                        "timestamp": r.occurred_at.isoformat(),
+                        "data": r.payload,
                     }
-                    s.loop.call_soon_threadsafe(self._put, s, (event_id, event_type, body))
-        s.after = max(after, rows[-1][0])
+                    s.loop.call_soon_threadsafe(self._put, s, (r.event_id, r.event_type, body))
+        s.after = max(after, rows[-1].event_id)
 
     def _put(self, s: Subscriber, item: Any) -> None:
         """On the stream's event loop: queue one event, or end a stream that cannot keep up."""

@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Service orders, the shop directory, matching and dispatch, slots, timers and feedback."""
+"""Service orders, the shop directory, matching and placement, slots, timers and feedback."""
 
-from orders.dispatch import owner_confirm, propose, schedule
 from orders.errors import (
     IllegalTransition,
     OfferClosed,
@@ -12,19 +11,19 @@ from orders.errors import (
 from orders.jobs import CATALOGUE, Job, Part, job_for
 from orders.matching import MatchRequest, ShopMatch, match_shops, nearest_shop, nearest_shops
 from orders.offers import respond
-from orders.policy import DispatchPolicy
+from orders.placement import owner_confirm, propose, schedule
+from orders.policy import PlacementPolicy
 from orders.scoring import MatchWeights
 from orders.service import (
     Order,
     create_order_for_alert,
-    dispatch_open_alerts,
     list_orders,
+    order_open_alerts,
 )
 from orders.shops import generate_shops, seed_shops
 
 __all__ = [
     "CATALOGUE",
-    "DispatchPolicy",
     "IllegalTransition",
     "Job",
     "MatchRequest",
@@ -35,15 +34,16 @@ __all__ = [
     "OrderNotFound",
     "OrdersError",
     "Part",
+    "PlacementPolicy",
     "ShopMatch",
     "create_order_for_alert",
-    "dispatch_open_alerts",
     "generate_shops",
     "job_for",
     "list_orders",
     "match_shops",
     "nearest_shop",
     "nearest_shops",
+    "order_open_alerts",
     "owner_confirm",
     "propose",
     "respond",

@@ -21,9 +21,24 @@ from typing import Any
 
 import psycopg
 
+from db.rows import a_dict, dicts, scalars
+
 # Open orders of one vehicle due within this long of each other become one visit.
 BUNDLE_WINDOW = timedelta(days=7)
 JOINABLE = ("proposed", "offered", "accepted", "scheduled")
+# What a joining order copies of its lead: its shop, slot, timers and appointment, its mode
+# of placement and the owner's consent.
+COPIED = (
+    "shop_id",
+    "slot_id",
+    "service_due_at",
+    "confirm_due_at",
+    "appointment_starts_at",
+    "appointment_ends_at",
+    "appointment_bay",
+    "dispatch_mode",
+    "consent",
+)
 
 
 @dataclass(frozen=True)
@@ -44,13 +59,14 @@ class Lead:
 
 
 def _capable(conn: psycopg.Connection, shop_ids: list[int], capability: str) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FILTER (WHERE %s = ANY(capabilities)), count(*) FROM shops "
-        "WHERE shop_id = ANY(%s)",
+    row = a_dict(
+        conn,
+        "SELECT count(*) FILTER (WHERE %s = ANY(capabilities)) AS capable, count(*) AS shops "
+        "FROM shops WHERE shop_id = ANY(%s)",
         (capability, shop_ids),
-    ).fetchone()
+    )
     assert row is not None
-    return bool(row[1]) and row[0] == row[1]
+    return bool(row["shops"]) and row["capable"] == row["shops"]
 
 
 def find_lead(
@@ -58,39 +74,30 @@ def find_lead(
 ) -> Lead | None:
     """The open lead order of another component of this vehicle due within the bundling
     window whose visit a job needing ``capability`` can join, if any."""
-    rows = conn.execute(
+    rows = dicts(
+        conn,
         "SELECT order_id, status, shop_id, slot_id, service_due_at, confirm_due_at, "
         "appointment_starts_at, appointment_ends_at, appointment_bay, dispatch_mode, consent "
         "FROM service_orders WHERE vehicle_id = %s AND component <> %s AND bundle_id IS NULL "
         "AND status = ANY(%s) AND due_by BETWEEN %s AND %s ORDER BY due_by, order_id "
         "FOR UPDATE",
         (vehicle_id, component, list(JOINABLE), due - BUNDLE_WINDOW, due + BUNDLE_WINDOW),
-    ).fetchall()
-    for order_id, status, shop_id, slot_id, service_due, confirm_due, *visit in rows:
-        starts, ends, bay, mode, consent = visit
+    )
+    for row in rows:
+        order_id, status, shop_id = row["order_id"], row["status"], row["shop_id"]
         if status == "offered":
-            pending = conn.execute(
+            pending = scalars(
+                conn,
                 "SELECT shop_id FROM service_offers WHERE order_id = %s AND response IS NULL",
                 (order_id,),
-            ).fetchall()
-            if not _capable(conn, [int(r[0]) for r in pending], capability):
+            )
+            if not _capable(conn, [int(s) for s in pending], capability):
                 continue
         elif status in ("accepted", "scheduled") and (
             shop_id is None or not _capable(conn, [int(shop_id)], capability)
         ):
             continue
-        fields = {
-            "shop_id": shop_id,
-            "slot_id": slot_id,
-            "service_due_at": service_due,
-            "confirm_due_at": confirm_due,
-            "appointment_starts_at": starts,
-            "appointment_ends_at": ends,
-            "appointment_bay": bay,
-            "dispatch_mode": mode,
-            "consent": consent,
-        }
-        return Lead(int(order_id), str(status), shop_id, fields)
+        return Lead(int(order_id), str(status), shop_id, {k: row[k] for k in COPIED})
     return None
 
 

@@ -31,6 +31,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from db.rows import a_dict
 from orders.errors import OrdersError
 
 Capability = Literal["oil_change", "brake_pads", "diagnostics", "tyres", "ev_high_voltage"]
@@ -226,7 +227,7 @@ UPSERT = (
     "rating_count = EXCLUDED.rating_count, on_time_rate = EXCLUDED.on_time_rate, "
     "response_median_s = EXCLUDED.response_median_s, verification = EXCLUDED.verification "
     # xmax = 0 only for a freshly inserted row: tells inserts from updates.
-    "RETURNING shop_id, (xmax = 0)"
+    "RETURNING shop_id, (xmax = 0) AS inserted"
 )
 
 
@@ -237,9 +238,9 @@ def upsert_shops(*, conn: psycopg.Connection, records: Iterable[ShopRecord]) -> 
         for rec in records:
             params = rec.model_dump()
             params["hours"] = Jsonb(params["hours"])
-            row = conn.execute(UPSERT, params).fetchone()
+            row = a_dict(conn, UPSERT, params)
             assert row is not None
-            shop_id, inserted = int(row[0]), bool(row[1])
+            shop_id, inserted = int(row["shop_id"]), bool(row["inserted"])
             if inserted:
                 result.inserted += 1
             else:

@@ -28,6 +28,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from db.rows import a_dict, scalar, scalars
 from orders.errors import IllegalTransition, ImplausibleReport, OrderNotFound, OrdersError
 from orders.lifecycle import record_event, transition
 from predictive.brakes import NEW_PAD_MM
@@ -89,13 +90,12 @@ def check_in(*, conn: psycopg.Connection, order_id: int, now: datetime, actor: s
 
 def start_service(*, conn: psycopg.Connection, order_id: int, now: datetime, actor: str) -> None:
     """Work began; it is overdue after the booked slot's end (or the default time)."""
-    row = conn.execute(
-        "SELECT service_due_at FROM service_orders WHERE order_id = %s", (order_id,)
-    ).fetchone()
+    row = a_dict(conn, "SELECT service_due_at FROM service_orders WHERE order_id = %s", (order_id,))
     if row is None:
         raise OrderNotFound(order_id)
     # Work starting after the slot ended gets the default time from now.
-    due = row[0] if row[0] is not None and row[0] > now else now + DEFAULT_SERVICE_TIME
+    booked = row["service_due_at"]
+    due = booked if booked is not None and booked > now else now + DEFAULT_SERVICE_TIME
     transition(
         conn,
         order_id=order_id,
@@ -112,14 +112,16 @@ def complete(
 ) -> None:
     """Record the shop's report, close the order, and feed the results back."""
     with conn.transaction():
-        row = conn.execute(
+        row = a_dict(
+            conn,
             "SELECT status, shop_id, vehicle_id, service_due_at FROM service_orders "
             "WHERE order_id = %s FOR UPDATE",
             (order_id,),
-        ).fetchone()
+        )
         if row is None:
             raise OrderNotFound(order_id)
-        status, shop_id, vehicle_id, service_due = row
+        status, shop_id, vehicle_id = row["status"], row["shop_id"], row["vehicle_id"]
+        service_due = row["service_due_at"]
         if status != "in_service":
             raise IllegalTransition(order_id, status, "completed")
         _check_plausible(conn, vehicle_id=vehicle_id, report=report)
@@ -181,12 +183,12 @@ def _check_plausible(conn: psycopg.Connection, *, vehicle_id: int, report: WorkR
             )
     if report.odometer_km is None:
         return
-    row = conn.execute(
+    last = scalar(
+        conn,
         "SELECT GREATEST(s.odometer_km, v.oil_changed_odometer_km, v.pads_measured_odometer_km) "
         "FROM vehicles v LEFT JOIN vehicle_state s USING (vehicle_id) WHERE v.vehicle_id = %s",
         (vehicle_id,),
-    ).fetchone()
-    last = None if row is None else row[0]
+    )
     # Telemetry odometers are estimates to a tenth of a km; a hand-read one may be rounded.
     if last is not None and report.odometer_km < float(last) - 1.0:
         raise ImplausibleReport(
@@ -236,12 +238,13 @@ def _resolve_alerts(
 
 def due_surveys(*, conn: psycopg.Connection, now: datetime) -> list[int]:
     """Orders whose owner should now be asked the survey (a day after completion)."""
-    rows = conn.execute(
+    order_ids = scalars(
+        conn,
         "SELECT order_id FROM service_surveys WHERE answered_at IS NULL AND offer_at <= %s "
         "ORDER BY offer_at",
         (now,),
-    ).fetchall()
-    return [int(r[0]) for r in rows]
+    )
+    return [int(o) for o in order_ids]
 
 
 def answer_survey(*, conn: psycopg.Connection, order_id: int, score: int, now: datetime) -> None:
@@ -249,18 +252,19 @@ def answer_survey(*, conn: psycopg.Connection, order_id: int, score: int, now: d
     if not 0 <= score <= 10:
         raise OrdersError(f"a recommendation score is 0 to 10, not {score}")
     with conn.transaction():
-        row = conn.execute(
+        row = a_dict(
+            conn,
             "UPDATE service_surveys SET score = %s, answered_at = %s "
             "WHERE order_id = %s AND answered_at IS NULL AND offer_at <= %s RETURNING shop_id",
             (score, now, order_id, now),
-        ).fetchone()
+        )
         if row is None:
             raise OrdersError(f"order {order_id} has no survey open at {now.isoformat()}")
         conn.execute(
             "UPDATE shops SET (survey_count, survey_mean) = (SELECT count(*), avg(score) "
             "FROM service_surveys WHERE shop_id = %(shop)s AND score IS NOT NULL) "
             "WHERE shop_id = %(shop)s",
-            {"shop": row[0]},
+            {"shop": row["shop_id"]},
         )
         record_event(
             conn,
@@ -270,5 +274,5 @@ def answer_survey(*, conn: psycopg.Connection, order_id: int, score: int, now: d
             at=now,
             kind="feedback",
             reason=f"recommendation {score}/10",
-            shop_id=row[0],
+            shop_id=row["shop_id"],
         )

@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
+from db.rows import a_dict, dicts, scalars
 from orders.errors import IllegalTransition, OrderNotFound
 
 OPEN = ("proposed", "offered", "accepted", "scheduled", "checked_in", "in_service")
@@ -80,25 +82,31 @@ def transition(
     if to not in ALLOWED_FROM:
         raise ValueError(f"unknown status {to!r}")
     fields = dict(set_fields or {})
-    assignments = "".join(f", {col} = %({col})s" for col in fields)
+    # Each further column as ", column = %(column)s": its value travels as a parameter.
+    assignments = sql.SQL("").join(
+        sql.SQL(", {} = {}").format(sql.Identifier(col), sql.Placeholder(col)) for col in fields
+    )
     params = {"order_id": order_id, "to": to, "now": now, "allowed": list(ALLOWED_FROM[to])}
     with conn.transaction():
-        row = conn.execute(
-            "WITH prev AS (SELECT order_id, status FROM service_orders "
-            "  WHERE order_id = %(order_id)s FOR UPDATE) "
-            f"UPDATE service_orders o SET status = %(to)s, updated_at = %(now)s{assignments} "
-            "FROM prev WHERE o.order_id = prev.order_id AND prev.status = ANY(%(allowed)s) "
-            "RETURNING prev.status, o.shop_id",
+        row = a_dict(
+            conn,
+            sql.SQL(
+                "WITH prev AS (SELECT order_id, status FROM service_orders "
+                "  WHERE order_id = %(order_id)s FOR UPDATE) "
+                "UPDATE service_orders o SET status = %(to)s, updated_at = %(now)s{} "
+                "FROM prev WHERE o.order_id = prev.order_id AND prev.status = ANY(%(allowed)s) "
+                "RETURNING prev.status AS previous, o.shop_id"
+            ).format(assignments),
             params | fields,
-        ).fetchone()
+        )
         if row is None:
-            current = conn.execute(
-                "SELECT status FROM service_orders WHERE order_id = %s", (order_id,)
-            ).fetchone()
+            current = a_dict(
+                conn, "SELECT status FROM service_orders WHERE order_id = %s", (order_id,)
+            )
             if current is None:
                 raise OrderNotFound(order_id)
-            raise IllegalTransition(order_id, current[0], to)
-        previous, shop_id = row
+            raise IllegalTransition(order_id, current["status"], to)
+        previous, shop_id = row["previous"], row["shop_id"]
         if to not in HELD and previous not in HELD:
             shop_id = None
         record_event(
@@ -111,12 +119,15 @@ def transition(
             from_status=previous,
             shop_id=shop_id,
         )
-        members = conn.execute(
-            f"UPDATE service_orders SET status = %(to)s, updated_at = %(now)s{assignments} "
-            "WHERE bundle_id = %(order_id)s AND status = %(previous)s RETURNING order_id",
+        members = scalars(
+            conn,
+            sql.SQL(
+                "UPDATE service_orders SET status = %(to)s, updated_at = %(now)s{} "
+                "WHERE bundle_id = %(order_id)s AND status = %(previous)s RETURNING order_id"
+            ).format(assignments),
             params | fields | {"previous": previous},
-        ).fetchall()
-        for (member,) in members:
+        )
+        for member in members:
             record_event(
                 conn,
                 order_id=int(member),
@@ -132,8 +143,12 @@ def transition(
 
 def history(conn: psycopg.Connection, order_id: int) -> list[tuple[Any, ...]]:
     """(at, kind, from_status, status, actor, note) of an order's events, oldest first."""
-    return conn.execute(
+    events = dicts(
+        conn,
         "SELECT at, kind, from_status, status, actor, note FROM service_order_events "
         "WHERE order_id = %s ORDER BY at, id",
         (order_id,),
-    ).fetchall()
+    )
+    return [
+        (e["at"], e["kind"], e["from_status"], e["status"], e["actor"], e["note"]) for e in events
+    ]

@@ -14,22 +14,34 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
+from db.rows import dicts
 from orders.scoring import Candidate, MatchWeights, score
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
+
 # Shops offered orders: verified by the platform (shops that applied by themselves wait for an
 # admin; imported and admin-made ones are verified as they are inserted) and not suspended.
-OFFERED = "{s}verified_at IS NOT NULL AND {s}verification <> 'suspended'"
+def offered(alias: str | None = None) -> sql.Composable:
+    """SQL: the shop (of table alias ``alias``, or unqualified) is offered orders."""
+
+    def column(name: str) -> sql.Identifier:
+        return sql.Identifier(alias, name) if alias else sql.Identifier(name)
+
+    return sql.SQL("{} IS NOT NULL AND {} <> 'suspended'").format(
+        column("verified_at"), column("verification")
+    )
+
 
 # least(1, ...) because rounding can push the argument a hair past 1 for antipodal points,
 # and asin outside [-1, 1] is an error in SQL rather than a NaN.
-HAVERSINE_KM_SQL = (
-    f"2 * {EARTH_RADIUS_KM} * asin(least(1.0, sqrt("
+HAVERSINE_KM_SQL = sql.SQL(
+    "2 * {radius} * asin(least(1.0, sqrt("
     "power(sin(radians(lat - %(lat)s) / 2), 2) + "
     "cos(radians(%(lat)s)) * cos(radians(lat)) * power(sin(radians(lon - %(lon)s) / 2), 2))))"
-)
+).format(radius=sql.Literal(EARTH_RADIUS_KM))
 
 
 @dataclass(frozen=True)
@@ -45,13 +57,16 @@ def nearest_shops(
     *, conn: psycopg.Connection, lat: float, lon: float, capability: str, limit: int = 1
 ) -> list[ShopMatch]:
     """Shops with ``capability`` ordered by distance from (lat, lon), nearest first."""
-    rows = conn.execute(
-        f"SELECT shop_id, name, {HAVERSINE_KM_SQL} AS distance_km FROM shops "
-        f"WHERE %(capability)s = ANY(capabilities) AND {OFFERED.format(s='')} "
-        "ORDER BY distance_km, shop_id LIMIT %(limit)s",
+    rows = dicts(
+        conn,
+        sql.SQL(
+            "SELECT shop_id, name, {distance} AS distance_km FROM shops "
+            "WHERE %(capability)s = ANY(capabilities) AND {offered} "
+            "ORDER BY distance_km, shop_id LIMIT %(limit)s"
+        ).format(distance=HAVERSINE_KM_SQL, offered=offered()),
         {"lat": lat, "lon": lon, "capability": capability, "limit": limit},
-    ).fetchall()
-    return [ShopMatch(int(r[0]), r[1], float(r[2])) for r in rows]
+    )
+    return [ShopMatch(int(r["shop_id"]), r["name"], float(r["distance_km"])) for r in rows]
 
 
 def nearest_shop(
@@ -74,8 +89,8 @@ def nearest_shop(
 
 # earth() is 6,378,168 m, a little more than the mean radius haversine uses: the box is
 # widened by 1 % so it never cuts off a shop the exact radius check would keep.
-CANDIDATES_SQL = f"""
-SELECT s.shop_id, s.name, {HAVERSINE_KM_SQL} AS distance_km, s.rating, s.rating_count,
+CANDIDATES_SQL = sql.SQL("""
+SELECT s.shop_id, s.name, {distance} AS distance_km, s.rating, s.rating_count,
        s.on_time_rate, s.survey_mean, s.survey_count, s.response_median_s,
        (SELECT count(*) FROM shop_slots f WHERE f.shop_id = s.shop_id AND f.order_id IS NULL
           AND f.starts_at >= %(after)s AND f.ends_at <= %(before)s) AS free_slots,
@@ -86,13 +101,13 @@ SELECT s.shop_id, s.name, {HAVERSINE_KM_SQL} AS distance_km, s.rating, s.rating_
 FROM shops s
 WHERE earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s * 1.01) @> s.earth
   AND s.capabilities @> %(capabilities)s::text[]
-  AND {OFFERED.format(s="s.")}
+  AND {offered}
   AND NOT (s.shop_id = ANY(%(exclude)s::bigint[]))
   AND EXISTS (SELECT 1 FROM shop_slots f WHERE f.shop_id = s.shop_id AND f.order_id IS NULL
               AND f.starts_at >= %(after)s AND f.ends_at <= %(before)s)
 ORDER BY s.earth <-> ll_to_earth(%(lat)s, %(lon)s)
 LIMIT %(limit)s
-"""
+""").format(distance=HAVERSINE_KM_SQL, offered=offered("s"))
 
 
 @dataclass(frozen=True)
@@ -113,7 +128,8 @@ class MatchRequest:
 def find_candidates(*, conn: psycopg.Connection, request: MatchRequest) -> list[Candidate]:
     """The ``limit`` nearest shops within the radius that can do the jobs and have a free slot
     between ``after`` and ``before``, nearest first."""
-    rows = conn.execute(
+    rows = dicts(
+        conn,
         CANDIDATES_SQL,
         {
             "lat": request.lat,
@@ -126,24 +142,24 @@ def find_candidates(*, conn: psycopg.Connection, request: MatchRequest) -> list[
             "exclude": list(request.exclude),
             "limit": request.limit,
         },
-    ).fetchall()
+    )
     return [
         Candidate(
-            shop_id=int(r[0]),
-            name=r[1],
-            distance_km=float(r[2]),
-            rating=r[3],
-            rating_count=int(r[4]),
-            on_time_rate=r[5],
-            survey_mean=r[6],
-            survey_count=int(r[7]),
-            response_median_s=r[8],
-            free_slots=int(r[9]),
-            price=None if r[10] is None else float(r[10]),
-            currency=r[11],
+            shop_id=int(r["shop_id"]),
+            name=r["name"],
+            distance_km=float(r["distance_km"]),
+            rating=r["rating"],
+            rating_count=int(r["rating_count"]),
+            on_time_rate=r["on_time_rate"],
+            survey_mean=r["survey_mean"],
+            survey_count=int(r["survey_count"]),
+            response_median_s=r["response_median_s"],
+            free_slots=int(r["free_slots"]),
+            price=None if r["price"] is None else float(r["price"]),
+            currency=r["currency"],
         )
         for r in rows
-        if float(r[2]) <= request.radius_km
+        if float(r["distance_km"]) <= request.radius_km
     ]
 
 

@@ -14,18 +14,19 @@ from datetime import datetime
 
 import psycopg
 
+from db.rows import a_dict, scalar, scalars
 from orders.errors import OfferClosed, OfferLost
 from orders.lifecycle import record_event, transition
-from orders.policy import DispatchPolicy, Offer, load_order
+from orders.policy import Offer, PlacementPolicy, load_order
 
 
 def _offered_shops(conn: psycopg.Connection, order_id: int) -> set[int]:
-    rows = conn.execute("SELECT shop_id FROM service_offers WHERE order_id = %s", (order_id,))
-    return {int(r[0]) for r in rows.fetchall()}
+    shops = scalars(conn, "SELECT shop_id FROM service_offers WHERE order_id = %s", (order_id,))
+    return {int(s) for s in shops}
 
 
 def next_wave(
-    conn: psycopg.Connection, *, order_id: int, now: datetime, policy: DispatchPolicy, actor: str
+    conn: psycopg.Connection, *, order_id: int, now: datetime, policy: PlacementPolicy, actor: str
 ) -> list[Offer]:
     """Offer the order to the next candidates not asked yet; decline it when none are left."""
     order = load_order(conn, order_id)
@@ -49,13 +50,14 @@ def next_wave(
     offers = []
     with conn.transaction():
         for r in wave:
-            row = conn.execute(
+            offer_id = scalar(
+                conn,
                 "INSERT INTO service_offers (order_id, shop_id, mode, rank, offered_at, "
                 "expires_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING offer_id",
                 (order_id, r["shop_id"], mode, r["rank"], now, now + policy.shop_response),
-            ).fetchone()
-            assert row is not None
-            offers.append(Offer(int(row[0]), order_id, r["shop_id"], now + policy.shop_response))
+            )
+            assert offer_id is not None
+            offers.append(Offer(int(offer_id), order_id, r["shop_id"], now + policy.shop_response))
         names = ", ".join(r["name"] for r in wave)
         deadline = now + policy.shop_response
         transition(
@@ -88,7 +90,7 @@ def respond(
     offer_id: int,
     accept: bool,
     now: datetime,
-    policy: DispatchPolicy,
+    policy: PlacementPolicy,
     reason: str = "",
 ) -> list[Offer]:
     """A shop answers its offer. Accepting wins the order or raises OfferLost; declining
@@ -104,15 +106,16 @@ def respond(
                 "(SELECT order_id FROM service_offers WHERE offer_id = %s) FOR UPDATE",
                 (offer_id,),
             )
-            row = conn.execute(
+            row = a_dict(
+                conn,
                 "UPDATE service_offers SET response = %s, responded_at = %s "
                 "WHERE offer_id = %s AND response IS NULL AND expires_at > %s "
                 "RETURNING order_id, shop_id",
                 (answer, now, offer_id, now),
-            ).fetchone()
+            )
             if row is None:
                 raise _closed(conn, offer_id)
-            order_id, shop_id = int(row[0]), int(row[1])
+            order_id, shop_id = int(row["order_id"]), int(row["shop_id"])
             _update_response_stats(conn, shop_id)
             actor = f"shop:{shop_id}"
             if accept:
@@ -151,29 +154,32 @@ def respond(
 
 
 def _closed(conn: psycopg.Connection, offer_id: int) -> OfferClosed:
-    row = conn.execute(
+    row = a_dict(
+        conn,
         "SELECT response, EXISTS (SELECT 1 FROM service_offers o WHERE o.order_id = f.order_id "
-        "AND o.response = 'accepted') FROM service_offers f WHERE offer_id = %s",
+        "AND o.response = 'accepted') AS lost FROM service_offers f WHERE offer_id = %s",
         (offer_id,),
-    ).fetchone()
+    )
     if row is None:
         return OfferClosed(f"no offer {offer_id}")
-    if row[1]:
+    if row["lost"]:
         return OfferLost(f"offer {offer_id}: another shop accepted the order first")
-    return OfferClosed(f"offer {offer_id} is closed ({row[0] or 'expired'})")
+    return OfferClosed(f"offer {offer_id} is closed ({row['response'] or 'expired'})")
 
 
 def cascade(
-    *, conn: psycopg.Connection, order_id: int, now: datetime, policy: DispatchPolicy
+    *, conn: psycopg.Connection, order_id: int, now: datetime, policy: PlacementPolicy
 ) -> list[Offer]:
     """Send the next wave when no offer of the order is pending and none was accepted."""
-    pending = conn.execute(
-        "SELECT count(*) FILTER (WHERE response IS NULL), "
-        "count(*) FILTER (WHERE response = 'accepted') FROM service_offers WHERE order_id = %s",
+    offers = a_dict(
+        conn,
+        "SELECT count(*) FILTER (WHERE response IS NULL) AS pending, "
+        "count(*) FILTER (WHERE response = 'accepted') AS accepted "
+        "FROM service_offers WHERE order_id = %s",
         (order_id,),
-    ).fetchone()
-    assert pending is not None
+    )
+    assert offers is not None
     status = load_order(conn, order_id).status
-    if pending[0] or pending[1] or status != "offered":
+    if offers["pending"] or offers["accepted"] or status != "offered":
         return []
     return next_wave(conn, order_id=order_id, now=now, policy=policy, actor="system")

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""How orders are dispatched (``DispatchPolicy``), and the order as dispatch reads it."""
+"""How orders are placed with shops (``PlacementPolicy``), and the order as placement reads
+it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, Literal
 
 import psycopg
 
+from db.rows import record, scalars
 from orders.errors import OrderNotFound
 from orders.scoring import MatchWeights
 
@@ -19,8 +21,8 @@ MIN_WINDOW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
-class DispatchPolicy:
-    """How orders are dispatched; the defaults are the platform's."""
+class PlacementPolicy:
+    """How orders are placed with shops; the defaults are the platform's."""
 
     mode: Mode = "sequential"
     k: int = 3  # shops per broadcast wave
@@ -51,8 +53,8 @@ class Offer:
 
 
 @dataclass(frozen=True)
-class DispatchOrder:
-    """What dispatch reads of an order and its vehicle."""
+class PlacementOrder:
+    """What placement reads of an order and its vehicle."""
 
     order_id: int
     status: str
@@ -73,30 +75,33 @@ class DispatchOrder:
         return self.stored_match or {}
 
 
-def load_order(conn: psycopg.Connection, order_id: int) -> DispatchOrder:
-    """The order as dispatch reads it; OrderNotFound if there is none."""
-    row = conn.execute(
-        "SELECT o.order_id, o.status, o.vehicle_id, o.due_by, o.match, o.dispatch_mode, "
-        "v.home_lat, v.home_lon, v.fuel_type, o.bundle_id, o.shop_id, o.consent "
-        "FROM service_orders o JOIN vehicles v USING (vehicle_id) WHERE o.order_id = %s",
+def load_order(conn: psycopg.Connection, order_id: int) -> PlacementOrder:
+    """The order as placement reads it; OrderNotFound if there is none."""
+    order = record(
+        conn,
+        PlacementOrder,
+        "SELECT o.order_id, o.status, o.vehicle_id, o.due_by, o.match AS stored_match, "
+        "o.dispatch_mode, v.home_lat, v.home_lon, v.fuel_type, o.bundle_id, o.shop_id, "
+        "o.consent FROM service_orders o JOIN vehicles v USING (vehicle_id) "
+        "WHERE o.order_id = %s",
         (order_id,),
-    ).fetchone()
-    if row is None:
+    )
+    if order is None:
         raise OrderNotFound(order_id)
-    return DispatchOrder(*row)
+    return order
 
 
 def bundle_jobs(conn: psycopg.Connection, order_id: int) -> list[str]:
     """Job codes of an order and the orders bundled with it."""
-    rows = conn.execute(
+    return scalars(
+        conn,
         "SELECT job_code FROM service_orders WHERE order_id = %s OR bundle_id = %s "
         "ORDER BY order_id",
         (order_id, order_id),
-    ).fetchall()
-    return [r[0] for r in rows]
+    )
 
 
-def window_end(order: DispatchOrder, now: datetime) -> datetime:
+def window_end(order: PlacementOrder, now: datetime) -> datetime:
     """The end of the booking window the shop was matched in (past the due date when nobody
     had a slot before it)."""
     window = (order.match.get("request") or {}).get("before")

@@ -13,9 +13,10 @@ from datetime import datetime
 
 import psycopg
 
-from orders.dispatch import cancel
+from db.rows import a_dict, dicts, scalar, scalars
 from orders.errors import AlertNotFound, NotRebookable, OrderNotFound
 from orders.lifecycle import OPEN, record_event
+from orders.placement import cancel
 from orders.service import ENDED, create_order_for_alert
 
 
@@ -24,14 +25,15 @@ def rebook(*, conn: psycopg.Connection, order_id: int, now: datetime, actor: str
     expired); the new order's id. NotRebookable when the order still stands or was
     completed, or its alert is resolved."""
     with conn.transaction():
-        row = conn.execute(
-            "SELECT o.status, o.alert_id, a.status FROM service_orders o "
+        row = a_dict(
+            conn,
+            "SELECT o.status, o.alert_id, a.status AS alert_status FROM service_orders o "
             "LEFT JOIN alerts a USING (alert_id) WHERE o.order_id = %s FOR UPDATE OF o",
             (order_id,),
-        ).fetchone()
+        )
         if row is None:
             raise OrderNotFound(order_id)
-        status, alert_id, alert_status = row
+        status, alert_id, alert_status = row["status"], row["alert_id"], row["alert_status"]
         if status not in ENDED:
             raise NotRebookable(
                 f"order {order_id} is {status}: only a cancelled, declined or expired order "
@@ -65,20 +67,21 @@ def dismiss_alert(
     if not reason.strip():
         raise ValueError("a dismissal needs a reason")
     with conn.transaction():
-        row = conn.execute(
-            "SELECT status FROM alerts WHERE alert_id = %s FOR UPDATE", (alert_id,)
-        ).fetchone()
-        if row is None:
+        alert_status = scalar(
+            conn, "SELECT status FROM alerts WHERE alert_id = %s FOR UPDATE", (alert_id,)
+        )
+        if alert_status is None:
             raise AlertNotFound(f"no alert {alert_id}")
-        if row[0] == "resolved":
+        if alert_status == "resolved":
             raise NotRebookable(f"alert {alert_id} is resolved already")
         open_orders = [
-            int(r[0])
-            for r in conn.execute(
+            int(o)
+            for o in scalars(
+                conn,
                 "SELECT order_id FROM service_orders WHERE alert_id = %s AND status = ANY(%s) "
                 "AND bundle_id IS NULL ORDER BY order_id",
                 (alert_id, list(OPEN)),
-            ).fetchall()
+            )
         ]
         for order_id in open_orders:
             # The car on the lift cannot be cancelled (IllegalTransition from in_service).
@@ -90,22 +93,24 @@ def dismiss_alert(
                 reason=f"alert dismissed: {reason}",
             )
         # A job bundled into another order's visit leaves that visit; the visit goes on.
-        members = conn.execute(
+        members = dicts(
+            conn,
             "SELECT order_id, status FROM service_orders WHERE alert_id = %s AND status = ANY(%s)",
             (alert_id, list(OPEN)),
-        ).fetchall()
+        )
+        member_ids = [int(m["order_id"]) for m in members]
         conn.execute(
             "UPDATE service_orders SET status = 'cancelled', bundle_id = NULL, slot_id = NULL, "
             "appointment_starts_at = NULL, appointment_ends_at = NULL, appointment_bay = NULL, "
             "updated_at = %s WHERE order_id = ANY(%s)",
-            (now, [int(m[0]) for m in members]),
+            (now, member_ids),
         )
-        for member, lead_status in members:
+        for member in members:
             record_event(
                 conn,
-                order_id=int(member),
+                order_id=int(member["order_id"]),
                 status="cancelled",
-                from_status=lead_status,
+                from_status=member["status"],
                 actor=actor,
                 at=now,
                 reason=f"alert dismissed: {reason}",
@@ -115,7 +120,7 @@ def dismiss_alert(
             "dismissed_by = %s, dismissed_reason = %s WHERE alert_id = %s",
             (now, now, actor, reason, alert_id),
         )
-        for order_id in open_orders + [int(m[0]) for m in members]:
+        for order_id in open_orders + member_ids:
             record_event(
                 conn,
                 order_id=order_id,
@@ -125,4 +130,4 @@ def dismiss_alert(
                 kind="dismissal",
                 reason=f"alert {alert_id} dismissed: {reason}",
             )
-        return open_orders + [int(m[0]) for m in members]
+        return open_orders + member_ids

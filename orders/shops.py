@@ -14,6 +14,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from db.rows import scalar
+
 CAPABILITIES = ("oil_change", "brake_pads", "diagnostics", "tyres")
 # Chance that a shop offers each capability; most garages change oil, fewer fit tyres.
 CAPABILITY_ODDS = {"oil_change": 0.85, "brake_pads": 0.7, "diagnostics": 0.6, "tyres": 0.5}
@@ -117,18 +119,20 @@ def seed_shops(
         for shop in generate_shops(
             center_lat=center_lat, center_lon=center_lon, count=count, seed=seed
         ):
-            row = conn.execute(
+            shop_id = scalar(
+                conn,
                 "SELECT shop_id FROM shops WHERE name = %(name)s AND lat = %(lat)s "
                 "AND lon = %(lon)s",
                 shop,
-            ).fetchone()
-            if row is None:
-                row = conn.execute(
+            )
+            if shop_id is None:
+                shop_id = scalar(
+                    conn,
                     "INSERT INTO shops (name, address, phone, lat, lon, capabilities, hours) "
                     "VALUES (%(name)s, %(address)s, %(phone)s, %(lat)s, %(lon)s, "
                     "%(capabilities)s, %(hours)s) RETURNING shop_id",
                     {**shop, "hours": Jsonb(shop["hours"])},
-                ).fetchone()
-            assert row is not None
-            ids.append(int(row[0]))
+                )
+            assert shop_id is not None
+            ids.append(int(shop_id))
     return ids

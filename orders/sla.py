@@ -14,7 +14,7 @@ Nothing waits forever for a person: a proposal the owner never confirmed, and an
 matched, expire at the due date; an accepted order nobody booked a slot for expires at the
 end of its booking window; a missed appointment expires. Each is a status change, so the
 owner hears of it through ``order.status_changed`` (webhooks and live events), and the alert
-stays open: dispatch books it again (``service.REBOOK_AFTER``), or the owner rebooks or
+stays open: ordering books it again (``service.REBOOK_AFTER``), or the owner rebooks or
 dismisses it (``rebook.py``). ``check_timers`` is idempotent:
 ``sla_breaches`` has one row per (order, timer, deadline), and only a new row raises events.
 The clock is the caller's ``now``; a breach is also announced with NOTIFY ``wl_order_sla``.
@@ -28,9 +28,10 @@ from datetime import datetime
 
 import psycopg
 
+from db.rows import dicts
 from orders.lifecycle import record_event
 from orders.offers import cascade
-from orders.policy import DispatchPolicy
+from orders.policy import PlacementPolicy
 from orders.waiting import move_on, remind
 
 CHANNEL = "wl_order_sla"
@@ -91,54 +92,57 @@ def _breach(
 
 
 def check_timers(
-    *, conn: psycopg.Connection, now: datetime, policy: DispatchPolicy
+    *, conn: psycopg.Connection, now: datetime, policy: PlacementPolicy
 ) -> list[Breach]:
     """Act on every deadline passed by ``now``; the breaches found this time."""
     found: list[Breach] = []
     with conn.transaction():
-        expired = conn.execute(
+        expired = dicts(
+            conn,
             "UPDATE service_offers SET response = 'expired', responded_at = %s "
             "WHERE response IS NULL AND expires_at <= %s "
             "RETURNING order_id, shop_id, expires_at",
             (now, now),
-        ).fetchall()
-        for order_id, shop_id, due in expired:
+        )
+        for offer in expired:
             b = _breach(
                 conn,
-                order_id=order_id,
+                order_id=offer["order_id"],
                 timer="shop_response",
-                due_at=due,
+                due_at=offer["expires_at"],
                 now=now,
-                note=f"shop {shop_id} did not answer in time",
+                note=f"shop {offer['shop_id']} did not answer in time",
                 status="offered",
-                shop_id=shop_id,
+                shop_id=offer["shop_id"],
             )
             found += [b] if b else []
-        late = conn.execute(
-            "SELECT order_id, 'appointment_confirmation', confirm_due_at, status "
-            "FROM service_orders WHERE status = 'accepted' AND confirm_due_at <= %(now)s "
-            "AND bundle_id IS NULL "
+        late = dicts(
+            conn,
+            "SELECT order_id, 'appointment_confirmation' AS timer, confirm_due_at AS due_at, "
+            "status FROM service_orders WHERE status = 'accepted' "
+            "AND confirm_due_at <= %(now)s AND bundle_id IS NULL "
             "UNION ALL SELECT order_id, 'in_service_overdue', service_due_at, status "
             "FROM service_orders WHERE status = 'in_service' AND service_due_at <= %(now)s "
             # A bundle is one visit: its lead carries the deadlines, its members follow.
             "AND bundle_id IS NULL",
             {"now": now},
-        ).fetchall()
-        for order_id, timer, due, status in late:
+        )
+        for order in late:
+            due = order["due_at"]
             b = _breach(
                 conn,
-                order_id=order_id,
-                timer=timer,
+                order_id=order["order_id"],
+                timer=order["timer"],
                 due_at=due,
                 now=now,
                 note=f"deadline {due.isoformat()} passed",
-                status=status,
+                status=order["status"],
                 escalate=True,
             )
             found += [b] if b else []
         reminded = remind(conn, now=now, policy=policy)
-        found += [Breach(int(o), "owner_reminder", due) for o, due in reminded]
+        found += [Breach(int(r.order_id), "owner_reminder", r.due_at) for r in reminded]
         found += move_on(conn, now=now, policy=policy, breach=_breach)
-    for order_id in sorted({int(r[0]) for r in expired}):
+    for order_id in sorted({int(offer["order_id"]) for offer in expired}):
         cascade(conn=conn, order_id=order_id, now=now, policy=policy)
     return found

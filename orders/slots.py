@@ -14,6 +14,8 @@ from datetime import datetime
 
 import psycopg
 
+from db.rows import record
+
 # Day names as PostgreSQL's to_char(..., 'dy') spells them, the keys of ``shops.hours``.
 OPEN_SLOTS = """
 INSERT INTO shop_slots (shop_id, bay, starts_at, ends_at)
@@ -74,7 +76,9 @@ def book_slot(
 ) -> Slot | None:
     """Book the earliest free slot of a shop starting after ``after`` and ending by
     ``before`` for an order (or that one slot, if it qualifies); None when there is none."""
-    row = conn.execute(
+    return record(
+        conn,
+        Slot,
         "UPDATE shop_slots SET order_id = %(order_id)s WHERE slot_id = ("
         "  SELECT slot_id FROM shop_slots WHERE shop_id = %(shop_id)s AND order_id IS NULL "
         "  AND starts_at >= %(after)s AND ends_at <= %(before)s "
@@ -88,8 +92,7 @@ def book_slot(
             "before": before,
             "slot_id": slot_id,
         },
-    ).fetchone()
-    return None if row is None else Slot(int(row[0]), int(row[1]), row[2], row[3], int(row[4]))
+    )
 
 
 def release_slot(*, conn: psycopg.Connection, order_id: int) -> None:

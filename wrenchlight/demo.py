@@ -2,9 +2,9 @@
 """``wrenchlight demo``: every part together, a simulated fleet through the whole flow.
 
 Stages: services (configured or embedded) → migrate → seed shops and vehicles → start ingest,
-the predictive evaluator, the order dispatcher and the API → one vehicle on the real serial
+the predictive evaluator, the order maker and the API → one vehicle on the real serial
 path in real time while the rest of the fleet drives months at accelerated time → wait until
-ingest has committed everything → final evaluation and dispatch → summary.
+ingest has committed everything → final evaluation and orders → summary.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from firmware_sim.vin import make_vin
 from ingest import IngestWorker
 from orders.cities import directory_near
 from orders.directory import upsert_shops
-from orders.policy import DispatchPolicy
-from orders.service import dispatch_open_alerts, propose_new_orders
+from orders.policy import PlacementPolicy
+from orders.service import order_open_alerts, propose_new_orders
 from orders.slots import open_slots
 from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
@@ -124,18 +124,18 @@ def _join_all(threads: list[threading.Thread]) -> None:
 
 # The demo's owners let Wrenchlight book for them: each order goes to the best-scoring shop
 # with a free slot before the job is due, no waiting for anyone's answer.
-DEMO_POLICY = DispatchPolicy(mode="auto")
+DEMO_POLICY = PlacementPolicy(mode="auto")
 
 
 def _make_orders(conn: Any) -> None:
     """Orders for new alerts, matched and booked."""
     # One clock for the whole step: the orders' creation and their matching.
     now = dt.datetime.now(dt.UTC)
-    dispatch_open_alerts(conn=conn, now=now)
+    order_open_alerts(conn=conn, now=now)
     propose_new_orders(conn=conn, now=now, policy=DEMO_POLICY, consent="auto_book")
 
 
-def _dispatcher(database_url: str, stop: threading.Event, every_s: float = 1.0) -> None:
+def _order_maker(database_url: str, stop: threading.Event, every_s: float = 1.0) -> None:
     with db.connect(database_url, autocommit=True) as conn:
         while not stop.wait(every_s):
             _make_orders(conn)
@@ -210,7 +210,7 @@ def run_demo(
         stop = threading.Event()
         helpers: list[threading.Thread] = []
         # Registered before the workers start, so at exit it runs after they stop: the
-        # evaluator and dispatcher finish before the database goes away.
+        # evaluator and order maker finish before the database goes away.
         stack.callback(_join_all, helpers)
         stack.callback(stop.set)
         # The demo's ingest gets a consumer group of its own and no lasting session, so it
@@ -235,7 +235,7 @@ def run_demo(
                 (services.database_url,),
                 {"stop_event": stop, "poll_interval_s": 2.0, **thresholds},
             ),
-            (_dispatcher, (services.database_url, stop), {}),
+            (_order_maker, (services.database_url, stop), {}),
         ):
             thread = threading.Thread(target=target, args=args, kwargs=kwargs, daemon=True)
             thread.start()

@@ -26,7 +26,7 @@ to it), or an electric car's pads are measured thin (``lab_results.record_pad_me
 the pad model restarts from them). Either publishes the model's prediction at once, and the
 alert it raises starts the order, which moves only through the orders package's functions.
 Each story runs in one transaction on the database's clock, so the demo's background
-dispatcher never sees a half-made order (it would book it at once).
+order maker never sees a half-made order (it would book it at once).
 """
 
 from __future__ import annotations
@@ -49,10 +49,10 @@ from api.fleets.schemas import FleetVehicleAdd
 from api.problems import ProblemError
 from db.registry import device_vehicle
 from db.rows import dicts, scalar
-from orders.dispatch import owner_confirm, propose, schedule
 from orders.errors import OrdersError
 from orders.feedback import WorkReport, check_in, complete, start_service
-from orders.policy import DispatchPolicy
+from orders.placement import owner_confirm, propose, schedule
+from orders.policy import PlacementPolicy
 from orders.service import create_order_for_alert, get_order
 from predictive.health import OIL_MODEL, latest_predictions
 from predictive.lab_results import record_analysis, record_pad_measurement
@@ -63,8 +63,8 @@ DOMAIN = "demo.wrenchlight.invalid"
 FLEET_NAME = "Lakeshore Deliveries"
 # A person walks into the demo whenever they like: offers stay open for days, not the
 # platform's five minutes.
-OFFER_POLICY = DispatchPolicy(mode="broadcast", k=3, shop_response=timedelta(days=3))
-BOOK_POLICY = DispatchPolicy(mode="auto")
+OFFER_POLICY = PlacementPolicy(mode="broadcast", k=3, shop_response=timedelta(days=3))
+BOOK_POLICY = PlacementPolicy(mode="auto")
 ENGINES = ("petrol", "diesel", "hybrid")
 # The stories in the order cars are handed to them: Alex's, Blair's two, the fleet's two.
 STORIES = ("awaiting_owner", "offered", "scheduled", "completed", "awaiting_fleet")
@@ -283,7 +283,7 @@ def _story(
     """One story's order, in one transaction; None when no shop could take it."""
     with conn.transaction():
         # The demo's clock, the one its evaluations and slots were made with (one clock per
-        # flow); the transaction is what keeps the background dispatcher from a half-made order.
+        # flow); the transaction is what keeps the background order maker from a half-made order.
         now = datetime.now(UTC)
         order_id = _order(conn, vehicle_id, fuel, now)
         policy = OFFER_POLICY if story == "offered" else BOOK_POLICY

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
+from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import access
@@ -14,6 +15,7 @@ from api.deps import ConnDep, require_roles
 from api.orders.actions import now, order_problems
 from api.orders.schemas import DismissIn
 from api.problems import not_found, problem_response
+from db.rows import scalar
 from orders import rebook
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -51,12 +53,10 @@ def valid_alert_id(
 ) -> int:
     """The path's alert id, if the caller may see its vehicle (else 404, as if missing)."""
     where, params = access.vehicles(principal)
-    row = conn.execute(
-        f"SELECT 1 FROM alerts a JOIN vehicles v USING (vehicle_id) "
-        f"WHERE a.alert_id = %(id)s AND {where}",
-        {"id": alert_id, **params},
-    ).fetchone()
-    if row is None:
+    query = sql.SQL(
+        "SELECT 1 FROM alerts a JOIN vehicles v USING (vehicle_id) WHERE a.alert_id = %(id)s AND {}"
+    ).format(where)
+    if scalar(conn, query, {"id": alert_id, **params}) is None:
         raise not_found("alert", alert_id)
     return alert_id
 

@@ -18,6 +18,7 @@ import psycopg
 from api.auth.principal import ROLES, Role
 from api.auth.users import UserError, check_tenancy, create_user
 from api.problems import ProblemError
+from db.rows import record, scalar
 
 # Long enough to survive a weekend and a holiday; short enough that a forgotten link in an
 # old chat is dead.
@@ -69,14 +70,28 @@ def invite(
         )
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires_at = now + ttl
-    row = conn.execute(
+    invitation_id = scalar(
+        conn,
         "INSERT INTO invitations (token_sha256, email, role, fleet_id, shop_id, created_by, "
         "created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
         "RETURNING invitation_id",
         (_digest(token), email, role, fleet_id, shop_id, created_by, now, expires_at),
-    ).fetchone()
-    assert row is not None
-    return NewInvitation(int(row[0]), token, email, role, fleet_id, shop_id, expires_at)
+    )
+    assert invitation_id is not None
+    return NewInvitation(int(invitation_id), token, email, role, fleet_id, shop_id, expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """An invitation as stored: whom it makes, and whether it may still be used."""
+
+    invitation_id: int
+    email: str
+    role: Role
+    fleet_id: int | None
+    shop_id: int | None
+    expires_at: datetime
+    accepted_at: datetime | None
 
 
 def _gone(detail: str) -> ProblemError:
@@ -89,11 +104,13 @@ def accept(*, conn: psycopg.Connection, token: str, password: str, now: datetime
     ProblemError 404 for an unknown token, 410 for a used or expired one.
     """
     with conn.transaction():
-        row = conn.execute(
+        row = record(
+            conn,
+            _Stored,
             "SELECT invitation_id, email, role, fleet_id, shop_id, expires_at, accepted_at "
             "FROM invitations WHERE token_sha256 = %s FOR UPDATE",
             (_digest(token),),
-        ).fetchone()
+        )
         if row is None:
             raise ProblemError(
                 404,
@@ -102,30 +119,29 @@ def accept(*, conn: psycopg.Connection, token: str, password: str, now: datetime
                 "No invitation has this token: check it was copied whole, or ask whoever "
                 "invited you for a new one.",
             )
-        invitation_id, email, role, fleet_id, shop_id, expires_at, accepted_at = row
-        if accepted_at is not None:
+        if row.accepted_at is not None:
             raise _gone(
                 "This invitation was used already: sign in with your email and password at "
                 "POST /auth/token, or ask an admin for a new invitation."
             )
-        if expires_at <= now:
+        if row.expires_at <= now:
             raise _gone(
-                f"This invitation expired at {expires_at.isoformat()}: ask whoever invited "
+                f"This invitation expired at {row.expires_at.isoformat()}: ask whoever invited "
                 "you for a new one."
             )
         try:
             user_id = create_user(
                 conn=conn,
-                email=email,
-                role=role,
+                email=row.email,
+                role=row.role,
                 password=password,
-                fleet_id=fleet_id,
-                shop_id=shop_id,
+                fleet_id=row.fleet_id,
+                shop_id=row.shop_id,
             )
         except UserError as exc:
             raise ProblemError(409, "user-exists", "Cannot create the user", str(exc)) from exc
         conn.execute(
             "UPDATE invitations SET accepted_at = %s, user_id = %s WHERE invitation_id = %s",
-            (now, user_id, invitation_id),
+            (now, user_id, row.invitation_id),
         )
     return user_id

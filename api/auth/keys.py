@@ -15,6 +15,7 @@ from datetime import datetime
 import psycopg
 
 from api.auth.hashing import hash_key_secret, verify_key_secret
+from db.rows import record, records, scalar
 
 SCHEME = "wl"
 PREFIX_BYTES = 6
@@ -49,17 +50,28 @@ def looks_like_key(credential: str) -> bool:
     return credential.startswith(SCHEME + "_")
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """The unrevoked key with a prefix, and whether its last use is worth writing down."""
+
+    key_id: int
+    user_id: int
+    secret_hash: str
+    stale: bool
+
+
 def create_key(*, conn: psycopg.Connection, user_id: int, name: str = "") -> NewKey:
     """A new key for ``user_id``."""
     prefix = secrets.token_hex(PREFIX_BYTES)
     secret = secrets.token_urlsafe(SECRET_BYTES)
-    row = conn.execute(
+    key_id = scalar(
+        conn,
         "INSERT INTO api_keys (user_id, prefix, secret_hash, name) VALUES (%s, %s, %s, %s) "
         "RETURNING key_id",
         (user_id, prefix, hash_key_secret(secret), name),
-    ).fetchone()
-    assert row is not None
-    return NewKey(key_id=int(row[0]), key=f"{SCHEME}_{prefix}_{secret}", prefix=prefix)
+    )
+    assert key_id is not None
+    return NewKey(key_id=int(key_id), key=f"{SCHEME}_{prefix}_{secret}", prefix=prefix)
 
 
 def verify_key(*, conn: psycopg.Connection, key: str) -> tuple[int, int] | None:
@@ -68,37 +80,41 @@ def verify_key(*, conn: psycopg.Connection, key: str) -> tuple[int, int] | None:
     prefix, _, secret = rest.partition("_")
     if scheme != SCHEME or not prefix or not secret:
         return None
-    row = conn.execute(
+    row = record(
+        conn,
+        _Candidate,
         "SELECT key_id, user_id, secret_hash, last_used_at IS NULL "
-        "OR last_used_at < now() - make_interval(secs => %s) "
+        "OR last_used_at < now() - make_interval(secs => %s) AS stale "
         "FROM api_keys WHERE prefix = %s AND revoked_at IS NULL",
         (LAST_USED_RESOLUTION_S, prefix),
-    ).fetchone()
-    if row is None or not verify_key_secret(row[2], secret):
+    )
+    if row is None or not verify_key_secret(row.secret_hash, secret):
         return None
-    if row[3]:
-        conn.execute("UPDATE api_keys SET last_used_at = now() WHERE key_id = %s", (row[0],))
-    return int(row[1]), int(row[0])
+    if row.stale:
+        conn.execute("UPDATE api_keys SET last_used_at = now() WHERE key_id = %s", (row.key_id,))
+    return int(row.user_id), int(row.key_id)
 
 
 def list_keys(*, conn: psycopg.Connection, user_id: int) -> list[KeyInfo]:
     """Every key of a user, newest first, revoked ones included."""
-    rows = conn.execute(
+    return records(
+        conn,
+        KeyInfo,
         "SELECT key_id, user_id, prefix, name, created_at, last_used_at, revoked_at "
         "FROM api_keys WHERE user_id = %s ORDER BY key_id DESC",
         (user_id,),
-    ).fetchall()
-    return [KeyInfo(*r) for r in rows]
+    )
 
 
 def get_key(*, conn: psycopg.Connection, key_id: int) -> KeyInfo | None:
     """One key by id."""
-    row = conn.execute(
+    return record(
+        conn,
+        KeyInfo,
         "SELECT key_id, user_id, prefix, name, created_at, last_used_at, revoked_at "
         "FROM api_keys WHERE key_id = %s",
         (key_id,),
-    ).fetchone()
-    return KeyInfo(*row) if row else None
+    )
 
 
 def revoke_key(*, conn: psycopg.Connection, key_id: int) -> None:

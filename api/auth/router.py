@@ -28,6 +28,7 @@ from api.orders.actions import now
 from api.problems import ProblemError, not_found, problem_response
 from api.shops import onboarding
 from api.shops.schemas import ShopApplication, ShopApplied
+from db.rows import record
 
 # Public: the token endpoint is how a caller gets credentials in the first place.
 public_router = APIRouter(prefix="/auth", tags=["auth"])
@@ -158,12 +159,14 @@ def accept_invitation(body: InvitationAccept, conn: ConnDep) -> AccountOut:
     """Redeem an invitation's token with the password you choose; then sign in at
     `/auth/token`. The token travels in the body, never the URL, so no log keeps it."""
     user_id = invitations.accept(conn=conn, token=body.token, password=body.password, now=now())
-    row = conn.execute(
+    account = record(
+        conn,
+        AccountOut,
         "SELECT user_id, email, role, fleet_id, shop_id FROM users WHERE user_id = %s",
         (user_id,),
-    ).fetchone()
-    assert row is not None
-    return AccountOut(user_id=row[0], email=row[1], role=row[2], fleet_id=row[3], shop_id=row[4])
+    )
+    assert account is not None
+    return account
 
 
 @public_router.post(

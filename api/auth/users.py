@@ -3,11 +3,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import psycopg
+from psycopg import sql
 
 from api.auth.hashing import hash_password, verify_password
 from api.auth.principal import ROLES, Principal, Role
 from api.auth.schemas import PASSWORD_MIN
+from db.rows import record, scalar
+
+
+@dataclass(frozen=True, slots=True)
+class _Tenancy:
+    """A user's role and the fleet or shop they belong to."""
+
+    role: Role
+    fleet_id: int | None
+    shop_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Login:
+    """What signing in checks of a user."""
+
+    user_id: int
+    password_hash: str | None
 
 
 class UserError(ValueError):
@@ -32,17 +53,18 @@ def create_user(
         raise UserError("shop staff need a shop")
     check_tenancy(conn=conn, fleet_id=fleet_id, shop_id=shop_id)
     try:
-        row = conn.execute(
+        user_id = scalar(
+            conn,
             "INSERT INTO users (email, password_hash, role, fleet_id, shop_id) "
             "VALUES (%s, %s, %s, %s, %s) RETURNING user_id",
             (email, hash_password(password) if password else None, role, fleet_id, shop_id),
-        ).fetchone()
+        )
     except psycopg.errors.UniqueViolation as exc:
         raise UserError(f"a user with email {email!r} exists") from exc
     except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CheckViolation) as exc:
         raise UserError(str(exc.diag.message_primary)) from exc
-    assert row is not None
-    return int(row[0])
+    assert user_id is not None
+    return int(user_id)
 
 
 def set_password(*, conn: psycopg.Connection, email: str, password: str) -> int:
@@ -50,16 +72,17 @@ def set_password(*, conn: psycopg.Connection, email: str, password: str) -> int:
     if len(password) < PASSWORD_MIN:
         raise UserError(f"a password needs at least {PASSWORD_MIN} characters")
     # Emails match as login matches them: a user signs in with any capitalisation.
-    row = conn.execute(
+    user_id = scalar(
+        conn,
         "UPDATE users SET password_hash = %s WHERE lower(email) = lower(%s) RETURNING user_id",
         (hash_password(password), email),
-    ).fetchone()
-    if row is None:
+    )
+    if user_id is None:
         raise UserError(
             f"no user with email {email!r}; create one with `wrenchlight admin create-user` "
             "(or invite them with POST /auth/invitations)"
         )
-    return int(row[0])
+    return int(user_id)
 
 
 def check_tenancy(*, conn: psycopg.Connection, fleet_id: int | None, shop_id: int | None) -> None:
@@ -78,9 +101,11 @@ def check_tenancy(*, conn: psycopg.Connection, fleet_id: int | None, shop_id: in
 
 def _exists(conn: psycopg.Connection, table: str, column: str, object_id: int) -> bool:
     # Table and column are constants of this module; the id travels as a parameter.
-    sql = f"SELECT 1 FROM {table} WHERE {column} = %s"
+    query = sql.SQL("SELECT 1 FROM {} WHERE {} = %s").format(
+        sql.Identifier(table), sql.Identifier(column)
+    )
     try:
-        return conn.execute(sql, (object_id,)).fetchone() is not None
+        return scalar(conn, query, (object_id,)) is not None
     except psycopg.errors.NumericValueOutOfRange:  # past bigint: no such row can exist
         return False
 
@@ -89,22 +114,28 @@ def principal_of(
     *, conn: psycopg.Connection, user_id: int, key_id: int | None = None
 ) -> Principal | None:
     """The principal of an enabled user, or None when there is no such (enabled) user."""
-    row = conn.execute(
+    row = record(
+        conn,
+        _Tenancy,
         "SELECT role, fleet_id, shop_id FROM users WHERE user_id = %s AND NOT disabled",
         (user_id,),
-    ).fetchone()
+    )
     if row is None:
         return None
-    return Principal(user_id=user_id, role=row[0], fleet_id=row[1], shop_id=row[2], key_id=key_id)
+    return Principal(
+        user_id=user_id, role=row.role, fleet_id=row.fleet_id, shop_id=row.shop_id, key_id=key_id
+    )
 
 
 def authenticate(*, conn: psycopg.Connection, email: str, password: str) -> int | None:
     """The user id when email and password match an enabled user, else None."""
-    row = conn.execute(
+    row = record(
+        conn,
+        _Login,
         "SELECT user_id, password_hash FROM users WHERE lower(email) = lower(%s) AND NOT disabled",
         (email,),
-    ).fetchone()
-    user_id, password_hash = (row[0], row[1]) if row else (None, None)
-    if not verify_password(password_hash, password):
+    )
+    # A missing user costs a hash check too, so the time taken does not tell who exists.
+    if not verify_password(row.password_hash if row else None, password):
         return None
-    return int(user_id) if user_id is not None else None
+    return int(row.user_id) if row is not None else None

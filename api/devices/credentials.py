@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import psycopg
 
 from api.devices.broker import is_reserved
+from db.rows import dicts
 
 SECRET_BYTES = 32
 SALT_BYTES = 12
@@ -90,8 +91,11 @@ def password_file(*, conn: psycopg.Connection) -> str:
     Devices registered under a reserved (service) name before names were reserved are left
     out: a second ``ingest:`` line would let that device log in as the service.
     """
-    rows = conn.execute(
+    rows = dicts(
+        conn,
         "SELECT username, secret_hash FROM device_credentials WHERE revoked_at IS NULL "
-        "ORDER BY username"
-    ).fetchall()
-    return "".join(f"{user}:{secret_hash}\n" for user, secret_hash in rows if not is_reserved(user))
+        "ORDER BY username",
+    )
+    return "".join(
+        f"{r['username']}:{r['secret_hash']}\n" for r in rows if not is_reserved(r["username"])
+    )

@@ -27,6 +27,7 @@ import psycopg
 
 from api.auth.hashing import hash_key_secret, verify_key_secret
 from api.problems import ProblemError
+from db.rows import records, scalar, scalars
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_CHARS = 10
@@ -64,6 +65,19 @@ def issue_code(*, conn: psycopg.Connection, device_id: str) -> str:
 def issue_codes(*, conn: psycopg.Connection, device_ids: Iterable[str]) -> dict[str, str]:
     """New pairing codes for several devices (the demo's dongles, a batch of labels)."""
     return {d: issue_code(conn=conn, device_id=d) for d in device_ids}
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An unused pairing code of the named car or dongle, and who holds the car now."""
+
+    device_id: str
+    vehicle_id: int
+    owner: int | None
+    fleet: int | None
+    code_hash: str
+    proves: bool  # the dongle is provisioned: its code proves the car
+    proven: bool  # the car's owner proved it already
 
 
 @dataclass(frozen=True)
@@ -112,12 +126,13 @@ def claim(
     named car or device, 409 when a fleet or a proven owner holds the car. Commits the attempt's
     record before refusing, so call it outside any open ``conn.transaction()`` block.
     """
-    failures = conn.execute(
+    failures = scalar(
+        conn,
         "SELECT count(*) FROM pairing_attempts WHERE user_id = %s AND outcome = 'wrong_code' "
         "AND at > %s",
         (user_id, now - FAILURE_WINDOW),
-    ).fetchone()
-    if failures is not None and failures[0] >= MAX_FAILURES:
+    )
+    if failures is not None and failures >= MAX_FAILURES:
         _record(conn, user_id, vin, device_id, "throttled", now)
         raise _refuse(
             conn,
@@ -130,19 +145,21 @@ def claim(
                 {"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))},
             ),
         )
-    rows = conn.execute(
-        "SELECT d.device_id, v.vehicle_id, v.owner_user_id, v.fleet_id, p.code_hash, "
-        "d.provisioned, v.vin_proven "
+    rows = records(
+        conn,
+        _Candidate,
+        "SELECT d.device_id, v.vehicle_id, v.owner_user_id AS owner, v.fleet_id AS fleet, "
+        "p.code_hash, d.provisioned AS proves, v.vin_proven AS proven "
         "FROM devices d JOIN vehicles v USING (vehicle_id) "
         "JOIN device_pairing_codes p USING (device_id) "
         "WHERE p.used_at IS NULL AND (d.device_id = %s OR v.vin = %s) "
         "ORDER BY d.device_id FOR UPDATE OF v, p",
         (device_id, vin),
-    ).fetchall()
+    )
     typed = normalize(code)
     # A hash is checked even when nothing could match, so the time taken does not tell
     # whether the car has a dongle with an unused code.
-    hashes = [r[4] for r in rows] or [_DUMMY_HASH]
+    hashes = [r.code_hash for r in rows] or [_DUMMY_HASH]
     verdicts = [verify_key_secret(h, typed) for h in hashes]
     match = next((r for r, ok in zip(rows, verdicts, strict=False) if ok), None)
     if match is None:
@@ -158,8 +175,8 @@ def claim(
                 "sale ask the previous owner to release the car for a new one.",
             ),
         )
-    found_device, vehicle_id, owner, fleet = match[0], match[1], match[2], match[3]
-    proves, proven = match[5], match[6]
+    found_device, vehicle_id = match.device_id, match.vehicle_id
+    owner, fleet, proves, proven = match.owner, match.fleet, match.proves, match.proven
     if owner == user_id:
         if proves and not proven:
             _prove(conn, vehicle_id, found_device, user_id, now)
@@ -244,7 +261,9 @@ def release(*, conn: psycopg.Connection, vehicle_id: int, user_id: int) -> dict[
         raise ProblemError(
             409, "not-your-vehicle", "Not your vehicle", "Only the car's owner may release it."
         )
-    devices = conn.execute(
-        "SELECT device_id FROM devices WHERE vehicle_id = %s ORDER BY device_id", (vehicle_id,)
-    ).fetchall()
-    return issue_codes(conn=conn, device_ids=[d[0] for d in devices])
+    devices = scalars(
+        conn,
+        "SELECT device_id FROM devices WHERE vehicle_id = %s ORDER BY device_id",
+        (vehicle_id,),
+    )
+    return issue_codes(conn=conn, device_ids=devices)

@@ -13,6 +13,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from psycopg import sql
 
 from api import access
 from api.auth.principal import Principal
@@ -20,6 +21,7 @@ from api.deps import DEVICE_ROLES, ConnDep, DeviceIdDep, PrincipalDep, require_r
 from api.devices import broker, credentials, pairing
 from api.devices.schemas import DeviceCreate, DeviceOut, MqttCredentials, PairingCode
 from api.problems import ProblemError, not_found, problem_response
+from db.rows import record, scalar
 
 router = APIRouter(prefix="/devices", tags=["devices"])
 
@@ -92,10 +94,11 @@ def register_device(
             f"with {', '.join(broker.RESERVED_PREFIXES)}. Use the dongle's serial number.",
         )
     where, params = access.vehicles(principal)
-    visible = conn.execute(
-        f"SELECT 1 FROM vehicles v WHERE v.vehicle_id = %(id)s AND {where}",
+    visible = scalar(
+        conn,
+        sql.SQL("SELECT 1 FROM vehicles v WHERE v.vehicle_id = %(id)s AND {}").format(where),
         {"id": body.vehicle_id, **params},
-    ).fetchone()
+    )
     if visible is None:
         raise not_found("vehicle", body.vehicle_id)
     # Device ids name MQTT topic trees, so they are unique across tenants.
@@ -118,21 +121,18 @@ def register_device(
 @router.get("/{device_id}", response_model=DeviceOut, responses=problem_response(404))
 def get_device(device_id: DeviceIdDep, conn: ConnDep) -> DeviceOut:
     """One device and when its active credentials were issued."""
-    row = conn.execute(
-        "SELECT d.device_id, d.vehicle_id, d.firmware, d.created_at, c.created_at "
+    device = record(
+        conn,
+        DeviceOut,
+        "SELECT d.device_id, d.vehicle_id, d.firmware, d.created_at, "
+        "c.created_at AS credentials_issued_at "
         "FROM devices d LEFT JOIN device_credentials c "
         "ON c.device_id = d.device_id AND c.revoked_at IS NULL WHERE d.device_id = %s",
         (device_id,),
-    ).fetchone()
-    if row is None:  # deleted between the check and the read
-        raise not_found("device", device_id)
-    return DeviceOut(
-        device_id=row[0],
-        vehicle_id=row[1],
-        firmware=row[2],
-        created_at=row[3],
-        credentials_issued_at=row[4],
     )
+    if device is None:  # deleted between the check and the read
+        raise not_found("device", device_id)
+    return device
 
 
 @router.post(

@@ -11,9 +11,10 @@ are detached, and an audit row names the owner.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from api import access
 from api.auth.principal import Principal
@@ -23,31 +24,40 @@ from api.pagination import decode_cursor, next_cursor
 from api.problems import ProblemError, not_found
 from api.vehicles.registry import get_vehicle
 from api.vehicles.schemas import VehicleOut
+from db.rows import record, records, scalar
 
-_SELECT = (
+# A fleet as FleetOut names it (read with records/record into FleetOut).
+_SELECT = sql.SQL(
     "SELECT f.fleet_id, f.name, "
-    "(SELECT count(*) FROM vehicles v WHERE v.fleet_id = f.fleet_id), f.created_at FROM fleets f "
+    "(SELECT count(*) FROM vehicles v WHERE v.fleet_id = f.fleet_id) AS vehicles, "
+    "f.created_at FROM fleets f "
 )
 
 
-def _out(row: tuple[Any, ...]) -> FleetOut:
-    return FleetOut(fleet_id=row[0], name=row[1], vehicles=row[2], created_at=row[3])
+@dataclass(frozen=True, slots=True)
+class _Holder:
+    """Who holds a known vehicle: a fleet, an owner (with or without proof), or nobody."""
+
+    vehicle_id: int
+    fleet_id: int | None
+    owner_user_id: int | None
+    vin_proven: bool
 
 
 def get_fleet(*, conn: psycopg.Connection, fleet_id: int) -> FleetOut:
     """One fleet with its size; ProblemError 404 if unknown."""
-    row = conn.execute(_SELECT + "WHERE f.fleet_id = %s", (fleet_id,)).fetchone()
-    if row is None:
+    query = _SELECT + sql.SQL("WHERE f.fleet_id = %s")
+    fleet = record(conn, FleetOut, query, (fleet_id,))
+    if fleet is None:
         raise not_found("fleet", fleet_id)
-    return _out(row)
+    return fleet
 
 
 def create_fleet(*, conn: psycopg.Connection, name: str) -> FleetOut:
     """A new, empty fleet."""
-    row = conn.execute("INSERT INTO fleets (name) VALUES (%s) RETURNING fleet_id", (name,))
-    fetched = row.fetchone()
-    assert fetched is not None
-    return get_fleet(conn=conn, fleet_id=int(fetched[0]))
+    fleet_id = scalar(conn, "INSERT INTO fleets (name) VALUES (%s) RETURNING fleet_id", (name,))
+    assert fleet_id is not None
+    return get_fleet(conn=conn, fleet_id=int(fleet_id))
 
 
 def list_page(
@@ -55,14 +65,14 @@ def list_page(
 ) -> FleetPage:
     """One page of the fleets the caller may see (admins: all; a fleet manager: theirs)."""
     where, params = access.fleets(principal)
-    rows = conn.execute(
-        _SELECT + f"WHERE {where} AND (%(after)s::bigint IS NULL OR f.fleet_id > %(after)s) "
-        "ORDER BY f.fleet_id LIMIT %(limit)s",
-        {**params, "after": decode_cursor(cursor), "limit": limit + 1},
-    ).fetchall()
-    return FleetPage(
-        items=[_out(r) for r in rows[:limit]], next_cursor=next_cursor([r[0] for r in rows], limit)
+    query = _SELECT + sql.SQL(
+        "WHERE {} AND (%(after)s::bigint IS NULL OR f.fleet_id > %(after)s) "
+        "ORDER BY f.fleet_id LIMIT %(limit)s"
+    ).format(where)
+    rows = records(
+        conn, FleetOut, query, {**params, "after": decode_cursor(cursor), "limit": limit + 1}
     )
+    return FleetPage(items=rows[:limit], next_cursor=next_cursor([r.fleet_id for r in rows], limit))
 
 
 def add_vehicle(
@@ -73,30 +83,33 @@ def add_vehicle(
     ProblemError 409 when an owner holds the car with proof or another fleet has it.
     """
     with conn.transaction():
-        row = conn.execute(
+        vehicle_id = scalar(
+            conn,
             "INSERT INTO vehicles (vin, make, model, model_year, fuel_type, fleet_id) "
             "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (vin) DO NOTHING RETURNING vehicle_id",
             (body.vin, body.make, body.model, body.model_year, body.fuel_type, fleet_id),
-        ).fetchone()
-        created = row is not None
-        if row is None:
-            row = _join(conn, fleet_id, body.vin)
-    vehicle = get_vehicle(conn=conn, vehicle_id=int(row[0]))
+        )
+        created = vehicle_id is not None
+        if vehicle_id is None:
+            vehicle_id = _join(conn, fleet_id, body.vin)
+    vehicle = get_vehicle(conn=conn, vehicle_id=int(vehicle_id))
     assert vehicle is not None
     return vehicle, created
 
 
-def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> tuple[Any, ...]:
-    """A known vehicle joins the fleet if it is free; the row locked while deciding."""
-    row = conn.execute(
+def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> int:
+    """A known vehicle joins the fleet if it is free (its id); the row locked while deciding."""
+    row = record(
+        conn,
+        _Holder,
         "SELECT vehicle_id, fleet_id, owner_user_id, vin_proven FROM vehicles WHERE vin = %s "
         "FOR UPDATE",
         (vin,),
-    ).fetchone()
+    )
     assert row is not None  # the insert just conflicted on it, and vehicles are not deleted
-    if row[1] == fleet_id:
-        return row
-    if row[1] is not None:
+    if row.fleet_id == fleet_id:
+        return row.vehicle_id
+    if row.fleet_id is not None:
         raise ProblemError(
             409,
             "vehicle-in-another-fleet",
@@ -105,7 +118,7 @@ def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> tuple[Any, ...]:
             "(DELETE /fleets/{fleet_id}/vehicles/{vehicle_id}); ask an admin if the car "
             "changed hands.",
         )
-    if row[2] is not None and row[3]:
+    if row.owner_user_id is not None and row.vin_proven:
         raise ProblemError(
             409,
             "vehicle-owned",
@@ -113,20 +126,23 @@ def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> tuple[Any, ...]:
             f"VIN {vin} is claimed by its owner. The owner must release it from their account "
             "(POST /vehicles/{vehicle_id}/release) before a fleet can add it.",
         )
-    if row[2] is not None:  # an unproven registration: the fleet vouches for its cars
+    if row.owner_user_id is not None:  # an unproven registration: the fleet vouches for its cars
         conn.execute(
             "UPDATE devices SET vehicle_id = NULL WHERE vehicle_id = %s AND NOT provisioned",
-            (row[0],),
+            (row.vehicle_id,),
         )
         record_displaced(
-            conn, vehicle_id=row[0], user_id=row[2], route="/fleets/{fleet_id}/vehicles"
+            conn,
+            vehicle_id=row.vehicle_id,
+            user_id=row.owner_user_id,
+            route="/fleets/{fleet_id}/vehicles",
         )
     conn.execute(
         "UPDATE vehicles SET fleet_id = %s, owner_user_id = NULL, vin_proven = true "
         "WHERE vehicle_id = %s",
-        (fleet_id, row[0]),
+        (fleet_id, row.vehicle_id),
     )
-    return row
+    return row.vehicle_id
 
 
 def remove_vehicle(*, conn: psycopg.Connection, fleet_id: int, vehicle_id: int) -> VehicleOut:
@@ -134,12 +150,13 @@ def remove_vehicle(*, conn: psycopg.Connection, fleet_id: int, vehicle_id: int) 
 
     The car keeps its data and its dongle; an owner may then claim it with a pairing code.
     """
-    row = conn.execute(
+    removed = scalar(
+        conn,
         "UPDATE vehicles SET fleet_id = NULL WHERE vehicle_id = %s AND fleet_id = %s "
         "RETURNING vehicle_id",
         (vehicle_id, fleet_id),
-    ).fetchone()
-    if row is None:
+    )
+    if removed is None:
         raise not_found("vehicle", vehicle_id)
     vehicle = get_vehicle(conn=conn, vehicle_id=vehicle_id)
     assert vehicle is not None

@@ -15,17 +15,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from api.fleets.schemas import FleetHealthPage, FleetKpis, FleetVehicle
 from api.pagination import decode_cursor, next_cursor
+from db.rows import a_dict, dicts, scalar
 from predictive.health import OIL_DUE_SOON_PCT, PAD_DUE_SOON_MM, PAD_OVERDUE_MM
 
 # A vehicle not heard from for this long is offline (parked cars send a status when they
 # sleep; a day of silence is a dongle unplugged or out of coverage).
 OFFLINE_AFTER = timedelta(days=1)
 
-# One row per vehicle: state, the latest prediction of each model, trouble codes, open
-# alerts, and the worst status (the predictions index is (vehicle_id, model, time DESC)).
+# One row per vehicle, its columns named as FleetVehicle's fields: state, the latest prediction
+# of each model, trouble codes, open alerts, and the worst status (the predictions index is
+# (vehicle_id, model, time DESC)).
 HEALTH_SQL = """
 WITH rows AS (
     SELECT v.vehicle_id, v.vin, v.make, v.model, s.odometer_km, s.last_seen,
@@ -57,8 +60,9 @@ WITH rows AS (
         ELSE 'ok' END AS status
     FROM rows
 )
-SELECT vehicle_id, vin, make, model, status, odometer_km, last_seen, oil_pct, oil_km,
-       front, rear, pads_km, codes, open_alerts
+SELECT vehicle_id, vin, make, model, status, odometer_km, last_seen, oil_pct AS oil_life_pct,
+       oil_km AS oil_remaining_km, front AS pad_front_mm, rear AS pad_rear_mm,
+       pads_km AS pads_remaining_km, codes AS trouble_codes, open_alerts
 FROM statuses WHERE %(status)s::text IS NULL OR status = %(status)s
 ORDER BY vehicle_id LIMIT %(limit)s
 """
@@ -82,23 +86,13 @@ def _params(
     }
 
 
-def _vehicle(row: tuple[Any, ...]) -> FleetVehicle:
-    return FleetVehicle(
-        vehicle_id=row[0],
-        vin=row[1],
-        make=row[2],
-        model=row[3],
-        status=row[4],
-        odometer_km=row[5],
-        last_seen=row[6],
-        oil_life_pct=None if row[7] is None else round(row[7], 1),
-        oil_remaining_km=row[8],
-        pad_front_mm=row[9],
-        pad_rear_mm=row[10],
-        pads_remaining_km=row[11],
-        trouble_codes=sorted(set(row[12])),
-        open_alerts=row[13],
-    )
+def _vehicle(row: dict[str, Any]) -> FleetVehicle:
+    oil = row["oil_life_pct"]
+    shown = {
+        "oil_life_pct": None if oil is None else round(oil, 1),
+        "trouble_codes": sorted(set(row["trouble_codes"])),
+    }
+    return FleetVehicle(**(row | shown))
 
 
 def health_page(
@@ -113,10 +107,10 @@ def health_page(
     """One page of the fleet health table, by vehicle id."""
     after = decode_cursor(cursor) or 0
     params = _params(fleet_id, after, status, limit + 1, now or datetime.now(UTC))
-    rows = conn.execute(HEALTH_SQL, params).fetchall()
+    rows = dicts(conn, HEALTH_SQL, params)
     return FleetHealthPage(
         items=[_vehicle(r) for r in rows[:limit]],
-        next_cursor=next_cursor([r[0] for r in rows], limit),
+        next_cursor=next_cursor([r["vehicle_id"] for r in rows], limit),
     )
 
 
@@ -131,7 +125,7 @@ def health_csv(
     writer.writerow(COLUMNS)
     after = 0
     while True:
-        rows = conn.execute(HEALTH_SQL, _params(fleet_id, after, status, 1000, now)).fetchall()
+        rows = dicts(conn, HEALTH_SQL, _params(fleet_id, after, status, 1000, now))
         for row in rows:
             # As the JSON answers it: ISO 8601 times, figures at their unit's precision.
             vehicle = _vehicle(row).model_dump(mode="json")
@@ -142,7 +136,7 @@ def health_csv(
         out.truncate()
         if len(rows) < 1000:
             return
-        after = rows[-1][0]
+        after = rows[-1]["vehicle_id"]
 
 
 def kpis(
@@ -150,45 +144,53 @@ def kpis(
 ) -> FleetKpis:
     """Counts by status now, and the services of the last ``days`` days."""
     now = now or datetime.now(UTC)
-    counts = {
-        status: n
-        for status, n in conn.execute(
-            f"SELECT status, count(*) FROM ({HEALTH_SQL}) t GROUP BY status",
-            _params(fleet_id, 0, None, None, now),
-        )
-    }
+    by_status = dicts(
+        conn,
+        sql.SQL("SELECT status, count(*) AS n FROM ({}) t GROUP BY status").format(
+            sql.SQL(HEALTH_SQL)
+        ),
+        _params(fleet_id, 0, None, None, now),
+    )
+    counts = {r["status"]: r["n"] for r in by_status}
     since = timedelta(days=days)
-    services = conn.execute(
-        "SELECT count(*), COALESCE(avg(r.on_time::int), NULL), COALESCE(sum(extract(epoch FROM "
+    services = a_dict(
+        conn,
+        "SELECT count(*) AS completed, COALESCE(avg(r.on_time::int), NULL) AS on_time_rate, "
+        "COALESCE(sum(extract(epoch FROM "
         " r.reported_at - (SELECT min(e.at) FROM service_order_events e "
         "  WHERE e.order_id = o.order_id AND e.status = 'checked_in'))) / 3600, 0) "
+        "AS downtime_hours "
         "FROM service_reports r JOIN service_orders o USING (order_id) "
         "JOIN vehicles v ON v.vehicle_id = o.vehicle_id "
         "WHERE v.fleet_id = %s AND r.reported_at >= %s",
         (fleet_id, now - since),
-    ).fetchone()
+    )
     assert services is not None
-    costs = conn.execute(
-        "SELECT r.currency, sum(r.cost) FROM service_reports r JOIN service_orders o "
+    costs = dicts(
+        conn,
+        "SELECT r.currency, sum(r.cost) AS total FROM service_reports r JOIN service_orders o "
         "USING (order_id) JOIN vehicles v ON v.vehicle_id = o.vehicle_id "
         "WHERE v.fleet_id = %s AND r.reported_at >= %s GROUP BY 1 ORDER BY 1",
         (fleet_id, now - since),
-    ).fetchall()
-    codes = conn.execute(
+    )
+    codes = scalar(
+        conn,
         "SELECT count(*) FROM vehicles v JOIN vehicle_dtcs d USING (vehicle_id) WHERE "
         "v.fleet_id = %s AND cardinality(d.stored || d.pending || d.permanent) > 0",
         (fleet_id,),
-    ).fetchone()
+    )
     return FleetKpis(
         fleet_id=fleet_id,
         days=days,
         vehicles=sum(counts.values()),
         due_soon=counts.get("due_soon", 0),
         overdue=counts.get("overdue", 0),
-        with_trouble_codes=int(codes[0]) if codes else 0,
+        with_trouble_codes=int(codes) if codes is not None else 0,
         offline=counts.get("offline", 0),
-        services_completed=int(services[0]),
-        maintenance_cost={str(c): float(total) for c, total in costs},
-        downtime_hours=round(float(services[2] or 0.0), 2),
-        on_time_service_rate=None if services[1] is None else round(float(services[1]), 3),
+        services_completed=int(services["completed"]),
+        maintenance_cost={str(c["currency"]): float(c["total"]) for c in costs},
+        downtime_hours=round(float(services["downtime_hours"] or 0.0), 2),
+        on_time_service_rate=(
+            None if services["on_time_rate"] is None else round(float(services["on_time_rate"]), 3)
+        ),
     )

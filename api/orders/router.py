@@ -23,10 +23,11 @@ from api.orders.schemas import (
 )
 from api.pagination import CursorQuery, LimitQuery
 from api.problems import forbidden, problem_response
-from orders import dispatch, feedback, offers, rebook
+from db.rows import scalar
+from orders import feedback, offers, placement, rebook
 from orders.errors import OrderNotFound
 from orders.feedback import WorkReport
-from orders.policy import DispatchPolicy
+from orders.policy import PlacementPolicy
 
 router = APIRouter(prefix="/service-orders", tags=["service orders"])
 
@@ -80,7 +81,7 @@ def get_service_order(conn: ConnDep, principal: PrincipalDep, order_id: OrderIdD
 def order_slots(conn: ConnDep, principal: AnySide, order_id: OrderIdDep) -> list[SlotOut]:
     """Free slots of the order's shop in its booking window, for the owner to pick from."""
     with order_problems():
-        slots = dispatch.free_slots(conn=conn, order_id=order_id, now=now())
+        slots = placement.free_slots(conn=conn, order_id=order_id, now=now())
     return [SlotOut(slot_id=s.slot_id, starts_at=s.starts_at, ends_at=s.ends_at) for s in slots]
 
 
@@ -89,9 +90,9 @@ def propose_order(
     conn: ConnDep, principal: VehicleSide, order_id: OrderIdDep, body: ProposeIn
 ) -> OrderDetail:
     """Rank shops for the order; with consent `auto_book`, dispatch it at once."""
-    policy = DispatchPolicy(mode=body.mode, k=body.k)
+    policy = PlacementPolicy(mode=body.mode, k=body.k)
     with order_problems():
-        dispatch.propose(
+        placement.propose(
             conn=conn, order_id=order_id, now=now(), policy=policy, consent=body.consent
         )
     return _detail(conn, principal, order_id)
@@ -103,8 +104,8 @@ def confirm_order(
 ) -> OrderDetail:
     """The owner accepts the proposal, optionally choosing another proposed shop."""
     with order_problems():
-        dispatch.owner_confirm(
-            conn=conn, order_id=order_id, now=now(), policy=DispatchPolicy(), shop_id=body.shop_id
+        placement.owner_confirm(
+            conn=conn, order_id=order_id, now=now(), policy=PlacementPolicy(), shop_id=body.shop_id
         )
     return _detail(conn, principal, order_id)
 
@@ -123,19 +124,20 @@ def answer_offer(
     """The shop accepts or declines its offer; the first acceptance wins the order."""
     with order_problems():
         # Only the shop the offer went to may answer it.
-        row = conn.execute(
+        theirs = scalar(
+            conn,
             "SELECT 1 FROM service_offers WHERE offer_id = %s AND order_id = %s "
             "AND (%s OR shop_id = %s)",
             (offer_id, order_id, principal.is_admin, principal.shop_id),
-        ).fetchone()
-        if row is None:
+        )
+        if theirs is None:
             raise OrderNotFound(f"order {order_id} has no offer {offer_id}")
         offers.respond(
             conn=conn,
             offer_id=offer_id,
             accept=answer == "accept",
             now=now(),
-            policy=DispatchPolicy(),
+            policy=PlacementPolicy(),
             reason=body.reason if body else "",
         )
     return _detail(conn, principal, order_id)
@@ -201,9 +203,11 @@ def visit_step(
     with order_problems():
         slot_id = body.slot_id if body else None
         if step == "schedule":
-            dispatch.schedule(conn=conn, order_id=order_id, now=now(), actor=actor, slot_id=slot_id)
+            placement.schedule(
+                conn=conn, order_id=order_id, now=now(), actor=actor, slot_id=slot_id
+            )
         elif step == "reschedule":
-            dispatch.reschedule(
+            placement.reschedule(
                 conn=conn, order_id=order_id, now=now(), actor=actor, slot_id=slot_id, reason=reason
             )
         elif step == "check-in":
@@ -211,5 +215,5 @@ def visit_step(
         elif step == "start":
             feedback.start_service(conn=conn, order_id=order_id, now=now(), actor=actor)
         else:
-            dispatch.cancel(conn=conn, order_id=order_id, now=now(), actor=actor, reason=reason)
+            placement.cancel(conn=conn, order_id=order_id, now=now(), actor=actor, reason=reason)
     return _detail(conn, principal, order_id)

@@ -2,7 +2,7 @@
 """Service orders for the API: the caller's orders, filtered, one keyset page at a time.
 
 Shop staff read an order as their job needs it (``shop_view``): never another shop's name,
-score, price, offer or steps, which the matcher and the dispatch record beside theirs.
+score, price, offer or steps, which the matcher and the placement record beside theirs.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import sql
 
 import orders
 import orders.service
@@ -27,10 +28,11 @@ from api.orders.schemas import (
     ShopRef,
 )
 from api.pagination import decode_cursor, next_cursor
+from db.rows import record, records
 from orders.service import ORDER_SELECT
 
 # The orders package's own filters, plus the caller's visibility from api.access.
-_FILTERS = (
+_FILTERS = sql.SQL(
     "AND (%(status)s::text IS NULL OR o.status = %(status)s) "
     "AND (%(vehicle_id)s::bigint IS NULL OR o.vehicle_id = %(vehicle_id)s) "
     "AND (%(shop_id)s::bigint IS NULL OR o.shop_id = %(shop_id)s) "
@@ -146,21 +148,21 @@ def _appointment(order: orders.Order) -> Appointment | None:
 def detail(*, conn: psycopg.Connection, order_id: int, principal: Principal) -> OrderDetail:
     """An order with its offers and its history, as ``principal`` may read it (``shop_view``)."""
     order = orders.service.get_order(conn=conn, order_id=order_id)
-    offers = conn.execute(
+    offers = records(
+        conn,
+        OfferOut,
         "SELECT offer_id, shop_id, mode, offered_at, expires_at, response FROM service_offers "
         "WHERE order_id = %s ORDER BY offer_id",
         (order_id,),
-    ).fetchall()
-    events = conn.execute(
+    )
+    events = records(
+        conn,
+        EventOut,
         "SELECT at, kind, from_status, status, actor, note, shop_id FROM service_order_events "
         "WHERE order_id = %s ORDER BY at, id",
         (order_id,),
-    ).fetchall()
-    full = OrderDetail(
-        **_out(order).model_dump(),
-        offers=[OfferOut(**dict(zip(OfferOut.model_fields, r, strict=True))) for r in offers],
-        events=[EventOut(**dict(zip(EventOut.model_fields, r, strict=True))) for r in events],
     )
+    full = OrderDetail(**_out(order).model_dump(), offers=offers, events=events)
     return shop_view(full, principal)
 
 
@@ -181,8 +183,16 @@ def list_page(
         return OrderPage(items=[], next_cursor=None)
     where, params = access.orders(principal)
     # One extra row tells whether another page exists without a count query.
-    rows = conn.execute(
-        ORDER_SELECT + f"WHERE {where} " + _FILTERS + "ORDER BY o.order_id DESC LIMIT %(limit)s",
+    query = (
+        ORDER_SELECT
+        + sql.SQL("WHERE {} ").format(where)
+        + _FILTERS
+        + sql.SQL("ORDER BY o.order_id DESC LIMIT %(limit)s")
+    )
+    found = records(
+        conn,
+        orders.Order,
+        query,
         {
             **params,
             "status": status,
@@ -191,8 +201,7 @@ def list_page(
             "after_id": decode_cursor(cursor),
             "limit": limit + 1,
         },
-    ).fetchall()
-    found = [orders.Order(*row) for row in rows]
+    )
     return OrderPage(
         items=[shop_view(_out(o), principal) for o in found[:limit]],
         next_cursor=next_cursor([o.order_id for o in found], limit),
@@ -201,5 +210,5 @@ def list_page(
 
 def get_order(*, conn: psycopg.Connection, order_id: int, principal: Principal) -> OrderOut | None:
     """One order by id as ``principal`` may read it (visibility checked by ``valid_order_id``)."""
-    row = conn.execute(ORDER_SELECT + "WHERE o.order_id = %s", (order_id,)).fetchone()
-    return None if row is None else shop_view(_out(orders.Order(*row)), principal)
+    order = record(conn, orders.Order, ORDER_SELECT + sql.SQL("WHERE o.order_id = %s"), (order_id,))
+    return None if order is None else shop_view(_out(order), principal)

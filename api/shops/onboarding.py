@@ -12,9 +12,9 @@ directory they choose a shop from). A shop's details (``GET /shops/{id}``) keep 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from api import access
@@ -23,10 +23,12 @@ from api.auth.users import UserError, create_user
 from api.pagination import decode_cursor, next_cursor
 from api.problems import ProblemError, not_found
 from api.shops.schemas import ShopApplication, ShopCreate, ShopPage, ShopSummary
+from db.rows import record, records, scalar
 
-_COLUMNS = (
+# A shop's card, named as ShopSummary's fields.
+_COLUMNS = sql.SQL(
     "shop_id, name, address, phone, city, country, timezone, lat, lon, capabilities, brands, "
-    "currency, rating, rating_count, verified_at IS NOT NULL, verified_at"
+    "currency, rating, rating_count, verified_at IS NOT NULL AS verified, verified_at"
 )
 _INSERT = (
     "INSERT INTO shops (name, address, phone, city, country, timezone, lat, lon, capabilities, "
@@ -37,32 +39,29 @@ _INSERT = (
 )
 
 
-def _summary(row: tuple[Any, ...]) -> ShopSummary:
-    return ShopSummary(**dict(zip(ShopSummary.model_fields, row, strict=True)))
-
-
 def summary(*, conn: psycopg.Connection, shop_id: int) -> ShopSummary:
     """One shop's card; ProblemError 404 if unknown."""
-    row = conn.execute(f"SELECT {_COLUMNS} FROM shops WHERE shop_id = %s", (shop_id,)).fetchone()
-    if row is None:
+    query = sql.SQL("SELECT {} FROM shops WHERE shop_id = %s").format(_COLUMNS)
+    card = record(conn, ShopSummary, query, (shop_id,))
+    if card is None:
         raise not_found("shop", shop_id)
-    return _summary(row)
+    return card
 
 
 def _insert(
     conn: psycopg.Connection, body: ShopCreate, *, verified_at: datetime | None, by: int | None
 ) -> int:
-    record = body.record("verified" if verified_at else "pending")
-    params = record.model_dump() | {"verified_at": verified_at, "verified_by": by}
+    profile = body.record("verified" if verified_at else "pending")
+    params = profile.model_dump() | {"verified_at": verified_at, "verified_by": by}
     params["hours"] = Jsonb(params["hours"])
-    row = conn.execute(_INSERT, params).fetchone()
-    assert row is not None
-    for job_code, price in record.prices.items():
+    shop_id = scalar(conn, _INSERT, params)
+    assert shop_id is not None
+    for job_code, price in profile.prices.items():
         conn.execute(
             "INSERT INTO shop_prices (shop_id, job_code, price) VALUES (%s, %s, %s)",
-            (row[0], job_code, price),
+            (shop_id, job_code, price),
         )
-    return int(row[0])
+    return int(shop_id)
 
 
 def create_shop(
@@ -103,13 +102,14 @@ def apply(*, conn: psycopg.Connection, body: ShopApplication) -> tuple[ShopSumma
 
 def verify(*, conn: psycopg.Connection, shop_id: int, by: int | None, now: datetime) -> ShopSummary:
     """Verify a shop (idempotent: the first verification's time and admin are kept)."""
-    row = conn.execute(
+    verified = scalar(
+        conn,
         "UPDATE shops SET verification = 'verified', verified_at = COALESCE(verified_at, %s), "
         "verified_by = CASE WHEN verified_at IS NULL THEN %s ELSE verified_by END "
         "WHERE shop_id = %s RETURNING shop_id",
         (now, by, shop_id),
-    ).fetchone()
-    if row is None:
+    )
+    if verified is None:
         raise not_found("shop", shop_id)
     return summary(conn=conn, shop_id=shop_id)
 
@@ -126,13 +126,18 @@ def list_page(
 ) -> ShopPage:
     """One page of the shops the caller may list, by id."""
     where, params = access.listed_shops(principal)
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM shops s WHERE {where} "
+    query = sql.SQL(
+        "SELECT {columns} FROM shops s WHERE {where} "
         "AND (%(verified)s::boolean IS NULL OR (verified_at IS NOT NULL) = %(verified)s) "
         "AND (%(city)s::text IS NULL OR lower(city) = lower(%(city)s)) "
         "AND (%(cap)s::text IS NULL OR %(cap)s = ANY(capabilities)) "
         "AND (%(after)s::bigint IS NULL OR shop_id > %(after)s) "
-        "ORDER BY shop_id LIMIT %(limit)s",
+        "ORDER BY shop_id LIMIT %(limit)s"
+    ).format(columns=_COLUMNS, where=where)
+    rows = records(
+        conn,
+        ShopSummary,
+        query,
         {
             **params,
             "verified": verified,
@@ -141,8 +146,8 @@ def list_page(
             "after": decode_cursor(cursor),
             "limit": limit + 1,
         },
-    ).fetchall()
+    )
     return ShopPage(
-        items=[_summary(r) for r in rows[:limit]],
-        next_cursor=next_cursor([r[0] for r in rows], limit),
+        items=rows[:limit],
+        next_cursor=next_cursor([r.shop_id for r in rows], limit),
     )

@@ -6,26 +6,27 @@ from __future__ import annotations
 from datetime import datetime
 
 import psycopg
+from psycopg import sql
 
 from api.problems import ProblemError
 from api.shops.schemas import PendingOffer, PriceOut, ShopOut, SlotOut
+from db.rows import a_dict, dicts, records
 
 
 def shop(*, conn: psycopg.Connection, shop_id: int) -> ShopOut:
     """One shop with its price list; ProblemError 404 if unknown."""
-    cols = [c for c in ShopOut.model_fields if c != "prices"]
-    row = conn.execute(
-        f"SELECT {', '.join(cols)} FROM shops WHERE shop_id = %s", (shop_id,)
-    ).fetchone()
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in ShopOut.model_fields if c != "prices")
+    row = a_dict(conn, sql.SQL("SELECT {} FROM shops WHERE shop_id = %s").format(cols), (shop_id,))
     if row is None:
         raise ProblemError(404, "shop-not-found", "Shop not found", f"No shop with id {shop_id}.")
-    prices = conn.execute(
+    prices = dicts(
+        conn,
         "SELECT job_code, price, labour_h FROM shop_prices WHERE shop_id = %s ORDER BY job_code",
         (shop_id,),
-    ).fetchall()
+    )
     return ShopOut(
-        **dict(zip(cols, row, strict=True)),
-        prices=[PriceOut(job_code=j, price=float(p), labour_h=h) for j, p, h in prices],
+        **row,
+        prices=[PriceOut(**(p | {"price": float(p["price"])})) for p in prices],
     )
 
 
@@ -33,23 +34,25 @@ def free_slots(
     *, conn: psycopg.Connection, shop_id: int, start: datetime, end: datetime, limit: int
 ) -> list[SlotOut]:
     """The shop's free slots starting in [start, end), earliest first."""
-    rows = conn.execute(
+    return records(
+        conn,
+        SlotOut,
         "SELECT slot_id, bay, starts_at, ends_at FROM shop_slots WHERE shop_id = %s "
         "AND order_id IS NULL AND starts_at >= %s AND starts_at < %s "
         "ORDER BY starts_at, bay LIMIT %s",
         (shop_id, start, end, limit),
-    ).fetchall()
-    return [SlotOut(slot_id=r[0], bay=r[1], starts_at=r[2], ends_at=r[3]) for r in rows]
+    )
 
 
 def pending_offers(*, conn: psycopg.Connection, shop_id: int, now: datetime) -> list[PendingOffer]:
     """Offers to the shop still open at ``now``, the soonest to expire first."""
-    rows = conn.execute(
+    return records(
+        conn,
+        PendingOffer,
         "SELECT f.offer_id, f.order_id, f.expires_at, o.vin, o.odometer_km, o.issue, o.job_code, "
         "o.job_description, o.parts, o.evidence, o.due_by, o.estimate "
         "FROM service_offers f JOIN service_orders o USING (order_id) "
         "WHERE f.shop_id = %s AND f.response IS NULL AND f.expires_at > %s "
         "ORDER BY f.expires_at, f.offer_id",
         (shop_id, now),
-    ).fetchall()
-    return [PendingOffer(**dict(zip(PendingOffer.model_fields, r, strict=True))) for r in rows]
+    )

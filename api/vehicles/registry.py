@@ -3,25 +3,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
+from psycopg import sql
 
 from api import access
 from api.auth.principal import Principal
 from api.pagination import decode_cursor, next_cursor
 from api.problems import ProblemError, not_found
 from api.vehicles.schemas import VehicleCreate, VehicleOut, VehiclePage, VehicleSettings
+from db.rows import record, records, scalar
 
-_SELECT = (
+# A registration as VehicleOut names it.
+_SELECT = sql.SQL(
     "SELECT v.vehicle_id, v.vin, v.make, v.model, v.model_year, v.fuel_type, v.fleet_id, "
     "v.owner_user_id, v.vin_proven FROM vehicles v "
 )
-_FIELDS = tuple(VehicleOut.model_fields)
-
-
-def _out(row: tuple[Any, ...]) -> VehicleOut:
-    return VehicleOut(**dict(zip(_FIELDS, row, strict=True)))
 
 
 def for_principal(vehicle: VehicleOut, principal: Principal) -> VehicleOut:
@@ -33,8 +29,7 @@ def for_principal(vehicle: VehicleOut, principal: Principal) -> VehicleOut:
 
 def get_vehicle(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleOut | None:
     """One vehicle (its visibility was checked by ``valid_vehicle_id``)."""
-    row = conn.execute(_SELECT + "WHERE v.vehicle_id = %s", (vehicle_id,)).fetchone()
-    return None if row is None else _out(row)
+    return record(conn, VehicleOut, _SELECT + sql.SQL("WHERE v.vehicle_id = %s"), (vehicle_id,))
 
 
 def list_page(
@@ -42,20 +37,24 @@ def list_page(
 ) -> VehiclePage:
     """One page of the vehicles the caller may see, newest first."""
     where, params = access.vehicles(principal)
-    rows = conn.execute(
-        _SELECT
-        + f"WHERE {where} AND (%(after_id)s::bigint IS NULL OR v.vehicle_id < %(after_id)s) "
-        "ORDER BY v.vehicle_id DESC LIMIT %(limit)s",
+    query = _SELECT + sql.SQL(
+        "WHERE {} AND (%(after_id)s::bigint IS NULL OR v.vehicle_id < %(after_id)s) "
+        "ORDER BY v.vehicle_id DESC LIMIT %(limit)s"
+    ).format(where)
+    rows = records(
+        conn,
+        VehicleOut,
+        query,
         {**params, "after_id": decode_cursor(cursor), "limit": limit + 1},
-    ).fetchall()
+    )
     return VehiclePage(
-        items=[for_principal(_out(r), principal) for r in rows[:limit]],
-        next_cursor=next_cursor([r[0] for r in rows], limit),
+        items=[for_principal(r, principal) for r in rows[:limit]],
+        next_cursor=next_cursor([r.vehicle_id for r in rows], limit),
     )
 
 
-def _exists(conn: psycopg.Connection, sql: str, object_id: int | None) -> bool:
-    return object_id is None or conn.execute(sql, (object_id,)).fetchone() is not None
+def _exists(conn: psycopg.Connection, query: str, object_id: int | None) -> bool:
+    return object_id is None or scalar(conn, query, (object_id,)) is not None
 
 
 def _tenancy(
@@ -93,7 +92,8 @@ def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCre
     pairing code, and shows no data of such a dongle. Admins and fleets vouch for theirs.
     """
     owner, fleet = _tenancy(conn, principal, body)
-    row = conn.execute(
+    vehicle_id = scalar(
+        conn,
         "INSERT INTO vehicles (vin, make, model, model_year, fuel_type, fleet_id, owner_user_id, "
         "vin_proven) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (vin) DO NOTHING RETURNING vehicle_id",
@@ -107,8 +107,8 @@ def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCre
             owner,
             principal.role != "owner",
         ),
-    ).fetchone()
-    if row is None:
+    )
+    if vehicle_id is None:
         raise ProblemError(
             409,
             "vehicle-exists",
@@ -117,7 +117,7 @@ def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCre
             "it with POST /vehicles/claims and the pairing code on the dongle's label; a fleet "
             "adds it with POST /fleets/{fleet_id}/vehicles.",
         )
-    vehicle = get_vehicle(conn=conn, vehicle_id=row[0])
+    vehicle = get_vehicle(conn=conn, vehicle_id=vehicle_id)
     assert vehicle is not None
     return vehicle
 
@@ -126,12 +126,14 @@ def update_settings(
     *, conn: psycopg.Connection, vehicle_id: int, body: VehicleSettings
 ) -> VehicleSettings:
     """Store the owner's sharing choices for one vehicle; the settings as stored."""
-    row = conn.execute(
+    stored = record(
+        conn,
+        VehicleSettings,
         "UPDATE vehicles SET share_history_with_shops = "
         "COALESCE(%s, share_history_with_shops) WHERE vehicle_id = %s "
         "RETURNING share_history_with_shops",
         (body.share_history_with_shops, vehicle_id),
-    ).fetchone()
-    if row is None:  # deleted between the check and the write
+    )
+    if stored is None:  # deleted between the check and the write
         raise not_found("vehicle", vehicle_id)
-    return VehicleSettings(share_history_with_shops=row[0])
+    return stored

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from operator import attrgetter, itemgetter
+from typing import TypeVar
 
 import psycopg
+from psycopg import sql
 
 from api import access
 from api.auth.principal import Principal
@@ -31,6 +34,7 @@ from api.vehicles.schemas import (
     ServiceRecord,
     VehicleHealth,
 )
+from db.rows import a_dict, dicts, records
 from predictive import (
     BRAKE_MODEL,
     OIL_MODEL,
@@ -44,14 +48,17 @@ from predictive import (
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | None:
     """The vehicle's health, or None if there is no such vehicle."""
-    row = conn.execute(
+    row = a_dict(
+        conn,
         "SELECT v.vin, s.odometer_km, s.last_seen, s.latest FROM vehicles v "
         "LEFT JOIN vehicle_state s USING (vehicle_id) WHERE v.vehicle_id = %s",
         (vehicle_id,),
-    ).fetchone()
+    )
     if row is None:
         return None
     predictions = latest_predictions(conn=conn, vehicle_id=vehicle_id)
@@ -81,32 +88,22 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
             band=pad_band(min(front, rear)),
             as_of=p.time,
         )
-    alerts = conn.execute(
+    alerts = records(
+        conn,
+        AlertOut,
         "SELECT alert_id, kind, severity, message, status, created_at, tier, evidence FROM alerts "
         "WHERE vehicle_id = %s AND status <> 'resolved' ORDER BY alert_id",
         (vehicle_id,),
-    ).fetchall()
+    )
     return VehicleHealth(
         vehicle_id=vehicle_id,
-        vin=row[0],
-        odometer_km=row[1],
-        last_seen=row[2],
+        vin=row["vin"],
+        odometer_km=row["odometer_km"],
+        last_seen=row["last_seen"],
         oil=oil,
         brake_pads=brakes,
-        open_alerts=[
-            AlertOut(
-                alert_id=a[0],
-                kind=a[1],
-                severity=a[2],
-                message=a[3],
-                status=a[4],
-                created_at=a[5],
-                tier=a[6],
-                evidence=a[7],
-            )
-            for a in alerts
-        ],
-        latest=row[3] or {},
+        open_alerts=alerts,
+        latest=row["latest"] or {},
     )
 
 
@@ -119,12 +116,16 @@ def scoped_health(
     if principal.is_admin or principal.role in VEHICLE_SIDE:
         return health
     where, params = access.working_orders(principal, "o")
-    rows = conn.execute(
-        f"SELECT o.component, o.job_code FROM service_orders o "
-        f"WHERE o.vehicle_id = %(vehicle_id)s AND {where}",
+    rows = dicts(
+        conn,
+        sql.SQL(
+            "SELECT o.component, o.job_code FROM service_orders o "
+            "WHERE o.vehicle_id = %(vehicle_id)s AND {}"
+        ).format(where),
         {**params, "vehicle_id": health.vehicle_id},
-    ).fetchall()
-    shown = sorted({c for r in rows if (c := access.job_component(r[0], r[1])) is not None})
+    )
+    jobs = (access.job_component(r["component"], r["job_code"]) for r in rows)
+    shown = sorted({c for c in jobs if c is not None})
     kinds = {kind for part in shown for kind in access.ALERT_KINDS[part]}
     return health.model_copy(
         update={
@@ -139,9 +140,10 @@ def scoped_health(
     )
 
 
-def _page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
-    """The first ``limit`` rows (fetched as ``limit + 1``, ids first), and the next cursor."""
-    return rows[:limit], next_cursor([r[0] for r in rows], limit)
+def _page(rows: list[T], limit: int, key: Callable[[T], int]) -> tuple[list[T], str | None]:
+    """The first ``limit`` rows (fetched as ``limit + 1``), and the cursor after them, from
+    each row's id (``key``)."""
+    return rows[:limit], next_cursor([key(r) for r in rows], limit)
 
 
 def predictions(
@@ -149,29 +151,19 @@ def predictions(
 ) -> PredictionPage:
     """The vehicle's predictions, newest first."""
     before = None if cursor is None else decode_cursor(cursor)
-    rows = conn.execute(
+    rows = dicts(
+        conn,
         "SELECT prediction_id, model, model_version, time, value, unit, remaining_km, evidence "
         "FROM predictions WHERE vehicle_id = %s AND (%s::text IS NULL OR model = %s) "
         "AND (%s::bigint IS NULL OR prediction_id < %s) ORDER BY prediction_id DESC LIMIT %s",
         (vehicle_id, model, model, before, before, limit + 1),
-    ).fetchall()
-    rows, cursor_after = _page(rows, limit)
+    )
+    rows, cursor_after = _page(rows, limit, itemgetter("prediction_id"))
     items = []
     for r in rows:
         # The running totals are the model's own bookkeeping, not evidence for a person.
-        evidence = {k: v for k, v in (r[7] or {}).items() if k != "state"}
-        items.append(
-            PredictionOut(
-                prediction_id=r[0],
-                model=r[1],
-                model_version=r[2],
-                time=r[3],
-                value=r[4],
-                unit=r[5],
-                remaining_km=r[6],
-                evidence=evidence,
-            )
-        )
+        evidence = {k: v for k, v in (r["evidence"] or {}).items() if k != "state"}
+        items.append(PredictionOut(**(r | {"evidence": evidence})))
     return PredictionPage(items=items, next_cursor=cursor_after)
 
 
@@ -180,28 +172,16 @@ def alerts(
 ) -> AlertPage:
     """The vehicle's alerts, newest first."""
     before = None if cursor is None else decode_cursor(cursor)
-    rows = conn.execute(
+    rows = dicts(
+        conn,
         "SELECT alert_id, kind, severity, message, status, created_at, tier, evidence, "
         "resolved_at FROM alerts WHERE vehicle_id = %s AND (%s::text IS NULL OR status = %s) "
         "AND (%s::bigint IS NULL OR alert_id < %s) ORDER BY alert_id DESC LIMIT %s",
         (vehicle_id, status, status, before, before, limit + 1),
-    ).fetchall()
-    rows, cursor_after = _page(rows, limit)
+    )
+    rows, cursor_after = _page(rows, limit, itemgetter("alert_id"))
     return AlertPage(
-        items=[
-            AlertHistoryOut(
-                alert_id=a[0],
-                kind=a[1],
-                severity=a[2],
-                message=a[3],
-                status=a[4],
-                created_at=a[5],
-                tier=a[6],
-                evidence=a[7] or {},
-                resolved_at=a[8],
-            )
-            for a in rows
-        ],
+        items=[AlertHistoryOut(**(a | {"evidence": a["evidence"] or {}})) for a in rows],
         next_cursor=cursor_after,
     )
 
@@ -211,31 +191,20 @@ def service_history(
 ) -> ServiceHistoryPage:
     """The vehicle's completed services with the shop's report, newest first."""
     before = None if cursor is None else decode_cursor(cursor)
-    rows = conn.execute(
-        "SELECT o.order_id, r.shop_id, s.name, r.reported_at, r.work_done, r.odometer_km, "
-        "r.oil_changed, r.pad_front_mm, r.pad_rear_mm, r.cost, r.currency, r.parts "
+    rows = dicts(
+        conn,
+        "SELECT o.order_id, r.shop_id, s.name AS shop_name, r.reported_at AS completed_at, "
+        "r.work_done, r.odometer_km, r.oil_changed, r.pad_front_mm, r.pad_rear_mm, r.cost, "
+        "r.currency, r.parts "
         "FROM service_orders o JOIN service_reports r USING (order_id) "
         "JOIN shops s ON s.shop_id = r.shop_id WHERE o.vehicle_id = %s "
         "AND (%s::bigint IS NULL OR o.order_id < %s) ORDER BY o.order_id DESC LIMIT %s",
         (vehicle_id, before, before, limit + 1),
-    ).fetchall()
-    rows, cursor_after = _page(rows, limit)
+    )
+    rows, cursor_after = _page(rows, limit, itemgetter("order_id"))
     return ServiceHistoryPage(
         items=[
-            ServiceRecord(
-                order_id=r[0],
-                shop_id=r[1],
-                shop_name=r[2],
-                completed_at=r[3],
-                work_done=r[4],
-                odometer_km=r[5],
-                oil_changed=r[6],
-                pad_front_mm=r[7],
-                pad_rear_mm=r[8],
-                cost=float(r[9]),
-                currency=r[10],
-                parts=r[11] or [],
-            )
+            ServiceRecord(**(r | {"cost": float(r["cost"]), "parts": r["parts"] or []}))
             for r in rows
         ],
         next_cursor=cursor_after,
@@ -284,13 +253,21 @@ def oil_analyses(
 ) -> OilAnalysisPage:
     """The vehicle's oil analyses, newest recorded first."""
     before = None if cursor is None else decode_cursor(cursor)
-    rows = conn.execute(
-        f"SELECT {oil_analysis.COLUMNS} FROM oil_analyses WHERE vehicle_id = %s "
-        "AND (%s::bigint IS NULL OR analysis_id < %s) ORDER BY analysis_id DESC LIMIT %s",
+    # The columns are the stored analysis' fields, each read into the field of its name.
+    columns = sql.SQL(", ").join(
+        sql.Identifier(f.name) for f in dataclasses.fields(oil_analysis.OilAnalysis)
+    )
+    rows = records(
+        conn,
+        oil_analysis.OilAnalysis,
+        sql.SQL(
+            "SELECT {} FROM oil_analyses WHERE vehicle_id = %s "
+            "AND (%s::bigint IS NULL OR analysis_id < %s) ORDER BY analysis_id DESC LIMIT %s"
+        ).format(columns),
         (vehicle_id, before, before, limit + 1),
-    ).fetchall()
-    rows, cursor_after = _page(rows, limit)
+    )
+    rows, cursor_after = _page(rows, limit, attrgetter("analysis_id"))
     return OilAnalysisPage(
-        items=[_analysis_out(oil_analysis.OilAnalysis.from_row(r)) for r in rows],
+        items=[_analysis_out(r) for r in rows],
         next_cursor=cursor_after,
     )

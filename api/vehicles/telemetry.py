@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from db.rows import records
 from telemetry import SIGNALS, by_name
 
 SignalName = StrEnum("SignalName", {s.name: s.name for s in SIGNALS})  # type: ignore[misc]
@@ -56,23 +57,37 @@ class Series:
     points: list[tuple[datetime, float, float, float, int]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Point:
+    """One bucket of a series as the queries below name it."""
+
+    t: datetime
+    avg: float
+    low: float
+    high: float
+    n: int
+
+
 def _query(bucket: Bucket, column: str) -> sql.Composed:
     c = sql.Identifier(column)
     if bucket is Bucket.raw:
         return sql.SQL(
-            "SELECT time, {c}, {c}, {c}, 1 FROM readings WHERE vehicle_id = %(v)s "
+            "SELECT time AS t, {c} AS avg, {c} AS low, {c} AS high, 1 AS n FROM readings "
+            "WHERE vehicle_id = %(v)s "
             "AND time >= %(start)s AND time < %(end)s AND {c} IS NOT NULL ORDER BY time"
         ).format(c=c)
     avg, low, high, n = (sql.Identifier(f"{column}_{part}") for part in ("avg", "min", "max", "n"))
     if bucket is Bucket.day:
         return sql.SQL(
-            "SELECT date_trunc('day', bucket) AS day, sum({avg} * {n}) / sum({n}), min({low}), "
-            "max({high}), sum({n})::bigint FROM readings_1h WHERE vehicle_id = %(v)s "
+            "SELECT date_trunc('day', bucket) AS t, sum({avg} * {n}) / sum({n}) AS avg, "
+            "min({low}) AS low, max({high}) AS high, sum({n})::bigint AS n FROM readings_1h "
+            "WHERE vehicle_id = %(v)s "
             "AND bucket >= %(start)s AND bucket < %(end)s AND {n} > 0 GROUP BY 1 ORDER BY 1"
         ).format(avg=avg, low=low, high=high, n=n)
     table = sql.Identifier("readings_1m" if bucket is Bucket.minute else "readings_1h")
     return sql.SQL(
-        "SELECT bucket, {avg}, {low}, {high}, {n} FROM {table} WHERE vehicle_id = %(v)s "
+        "SELECT bucket AS t, {avg} AS avg, {low} AS low, {high} AS high, {n} AS n FROM {table} "
+        "WHERE vehicle_id = %(v)s "
         "AND bucket >= %(start)s AND bucket < %(end)s AND {n} > 0 ORDER BY bucket"
     ).format(avg=avg, low=low, high=high, n=n, table=table)
 
@@ -96,12 +111,12 @@ def series(
             f"asked for {(end - start).total_seconds() / 86400:.1f}"
         )
     params: dict[str, Any] = {"v": vehicle_id, "start": start, "end": end}
-    rows = conn.execute(_query(bucket, found.name), params).fetchall()
+    rows = records(conn, _Point, _query(bucket, found.name), params)
     return Series(
         signal=found.name,
         unit=found.unit,
         bucket=bucket,
         start=start,
         end=end,
-        points=[(t, float(a), float(lo), float(hi), int(n)) for t, a, lo, hi, n in rows],
+        points=[(p.t, float(p.avg), float(p.low), float(p.high), int(p.n)) for p in rows],
     )

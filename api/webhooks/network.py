@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Where webhooks may go: the public internet only, unless the operator allows more.
 
-A subscription's URL is chosen by a tenant, and the dispatcher posts from inside our network,
+A subscription's URL is chosen by a tenant, and the delivery worker posts from inside our network,
 so without a check a fleet manager could make it call internal services (server-side request
 forgery). Registration and every delivery resolve the host and refuse any address that is not
 globally routable, whatever the spelling (``2130706433``, ``0x7f000001``, ``0177.0.0.1``,

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg import sql
 
-from api.webhooks.dispatch import EVENT_TYPES
+from api.webhooks.delivery import EVENT_TYPES
 from api.webhooks.network import UnsafeDestination, WebhookConfig, check_url
 from api.webhooks.signing import new_secret
+from db.rows import a_dict, dicts, scalar
 
 
 class InvalidSubscription(ValueError):
@@ -27,7 +28,7 @@ class Created:
     secret: str
 
 
-_COLUMNS = (
+_COLUMNS = sql.SQL(
     "subscription_id, url, event_types, fleet_id, shop_id, description, active, "
     "disabled_reason, created_at"
 )
@@ -62,44 +63,48 @@ def create(
     if fleet_id is not None and shop_id is not None:
         raise InvalidSubscription("a subscription belongs to a fleet or a shop, not both")
     secret = new_secret()
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(
+    row = a_dict(
+        conn,
+        sql.SQL(
             "INSERT INTO webhook_subscriptions (url, event_types, secret, fleet_id, shop_id, "
-            f"description) VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
-            (url, sorted(set(event_types)), secret, fleet_id, shop_id, description),
-        ).fetchone()
+            "description) VALUES (%s, %s, %s, %s, %s, %s) RETURNING {}"
+        ).format(_COLUMNS),
+        (url, sorted(set(event_types)), secret, fleet_id, shop_id, description),
+    )
     assert row is not None
     return Created(row, secret)
 
 
 def get(conn: psycopg.Connection, subscription_id: int) -> dict[str, Any] | None:
     """One subscription (without its secret), or None."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT {_COLUMNS} FROM webhook_subscriptions WHERE subscription_id = %s",
-            (subscription_id,),
-        ).fetchone()
+    return a_dict(
+        conn,
+        sql.SQL("SELECT {} FROM webhook_subscriptions WHERE subscription_id = %s").format(_COLUMNS),
+        (subscription_id,),
+    )
 
 
 def list_where(
-    conn: psycopg.Connection, where: str, params: dict[str, Any]
+    conn: psycopg.Connection, where: sql.Composable, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Subscriptions matching an access predicate over alias ``w``, oldest first."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            f"SELECT {_COLUMNS} FROM webhook_subscriptions w WHERE {where} "
-            "ORDER BY subscription_id",
-            params,
-        ).fetchall()
+    return dicts(
+        conn,
+        sql.SQL("SELECT {} FROM webhook_subscriptions w WHERE {} ORDER BY subscription_id").format(
+            _COLUMNS, where
+        ),
+        params,
+    )
 
 
 def delete(conn: psycopg.Connection, subscription_id: int) -> bool:
     """Remove a subscription and its pending deliveries; False if there was none."""
-    row = conn.execute(
+    deleted = scalar(
+        conn,
         "DELETE FROM webhook_subscriptions WHERE subscription_id = %s RETURNING 1",
         (subscription_id,),
-    ).fetchone()
-    return row is not None
+    )
+    return deleted is not None
 
 
 def deliveries(
@@ -107,26 +112,27 @@ def deliveries(
 ) -> list[dict[str, Any]]:
     """The delivery log of a subscription, newest first, ``before`` a delivery id (keyset
     pagination): each delivery with its event and every attempt."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "SELECT d.delivery_id, d.event_id, o.event_type, d.status, d.attempts, "
-            "d.next_attempt_at, d.delivered_at, COALESCE(("
-            " SELECT jsonb_agg(jsonb_build_object('attempt', a.attempt, 'at', a.at,"
-            "  'status_code', a.status_code, 'duration_ms', round(a.duration_ms::numeric, 1),"
-            "  'error', a.error) ORDER BY a.attempt)"
-            " FROM webhook_attempts a WHERE a.delivery_id = d.delivery_id), '[]') AS log "
-            "FROM webhook_deliveries d JOIN outbox o USING (event_id) "
-            "WHERE d.subscription_id = %s AND (%s::bigint IS NULL OR d.delivery_id < %s) "
-            "ORDER BY d.delivery_id DESC LIMIT %s",
-            (subscription_id, before, before, limit),
-        ).fetchall()
+    return dicts(
+        conn,
+        "SELECT d.delivery_id, d.event_id, o.event_type, d.status, d.attempts, "
+        "d.next_attempt_at, d.delivered_at, COALESCE(("
+        " SELECT jsonb_agg(jsonb_build_object('attempt', a.attempt, 'at', a.at,"
+        "  'status_code', a.status_code, 'duration_ms', round(a.duration_ms::numeric, 1),"
+        "  'error', a.error) ORDER BY a.attempt)"
+        " FROM webhook_attempts a WHERE a.delivery_id = d.delivery_id), '[]') AS log "
+        "FROM webhook_deliveries d JOIN outbox o USING (event_id) "
+        "WHERE d.subscription_id = %s AND (%s::bigint IS NULL OR d.delivery_id < %s) "
+        "ORDER BY d.delivery_id DESC LIMIT %s",
+        (subscription_id, before, before, limit),
+    )
 
 
 def pending_events(conn: psycopg.Connection, *, since: datetime | None = None) -> int:
-    """Events not yet fanned out (a dispatcher that keeps up holds this near zero)."""
-    row = conn.execute(
+    """Events not yet fanned out (a delivery worker that keeps up holds this near zero)."""
+    pending = scalar(
+        conn,
         "SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL "
         "AND (%s::timestamptz IS NULL OR occurred_at >= %s)",
         (since, since),
-    ).fetchone()
-    return int(row[0]) if row else 0
+    )
+    return int(pending) if pending is not None else 0

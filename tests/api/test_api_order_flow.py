@@ -7,7 +7,7 @@ import datetime as dt
 from api_order_helpers import oil_alert
 
 from orders.directory import ShopRecord, upsert_shops
-from orders.service import dispatch_open_alerts
+from orders.service import order_open_alerts
 from orders.slots import open_slots
 
 WEEK = {d: [["00:00", "23:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -37,7 +37,7 @@ def _shops(conn):
 def test_order_lifecycle_through_the_api(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLAPF000000000001")
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     base = f"/service-orders/{order_id}"
     body = admin_client.post(
         f"{base}/propose", json={"mode": "broadcast", "consent": "auto_book", "k": 2}
@@ -81,7 +81,7 @@ def test_unknown_orders_and_offers_are_404(admin_client, conn):
     # A step that does not exist: the order is checked first, so a missing one is 404.
     assert admin_client.post("/service-orders/999/teleport").status_code == 404
     oil_alert(conn, "WLAPF000000000009")
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     assert admin_client.post(f"/service-orders/{order_id}/teleport").status_code == 422
     assert admin_client.get("/service-orders/999/slots").status_code == 404
 
@@ -89,7 +89,7 @@ def test_unknown_orders_and_offers_are_404(admin_client, conn):
 def test_owner_confirms_another_shop_or_cancels(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLAPF000000000002")
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     base = f"/service-orders/{order_id}"
     proposed = admin_client.post(f"{base}/propose", json={"mode": "sequential"}).json()
     assert proposed["status"] == "proposed" and proposed["offers"] == []
@@ -105,7 +105,7 @@ def test_owner_confirms_another_shop_or_cancels(conn, admin_client):
 def test_a_shop_sees_its_pending_offers_and_statistics(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLAPF000000000003")
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     body = admin_client.post(
         f"/service-orders/{order_id}/propose",
         json={"mode": "sequential", "consent": "auto_book"},
@@ -163,7 +163,7 @@ def test_request_bodies_over_a_megabyte_are_refused_with_413(admin_client):
 def test_a_scheduled_visit_moves_to_another_free_slot_or_stays(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLAPF000000000007")
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     base = f"/service-orders/{order_id}"
     admin_client.post(f"{base}/propose", json={"mode": "auto", "consent": "auto_book"})
     assert admin_client.post(f"{base}/reschedule").status_code == 409  # nothing booked yet

@@ -7,7 +7,7 @@ import datetime as dt
 from api_order_helpers import oil_alert
 from test_api_order_flow import _shops
 
-from orders.service import dispatch_open_alerts
+from orders.service import order_open_alerts
 
 
 def _in_service(conn, client):
@@ -17,7 +17,7 @@ def _in_service(conn, client):
         "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km) VALUES (%s, %s, 79437.9)",
         (vehicle_id, dt.datetime.now(dt.UTC)),
     )
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     base = f"/service-orders/{order_id}"
     client.post(f"{base}/propose", json={"mode": "auto", "consent": "auto_book"})
     for step in ("schedule", "check-in", "start"):

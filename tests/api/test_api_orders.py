@@ -5,7 +5,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from db.registry import create_vehicle
-from orders import dispatch_open_alerts, seed_shops
+from orders import order_open_alerts, seed_shops
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def order_ids(conn):
             "VALUES (%s, 'oil_change', 'warning', 'Oil life 12 %%', %s)",
             (vehicle_id, prediction_id),
         )
-    return dispatch_open_alerts(conn=conn)
+    return order_open_alerts(conn=conn)
 
 
 def test_orders_page_through_with_cursor(admin_client, order_ids):

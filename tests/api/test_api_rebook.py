@@ -5,7 +5,7 @@ through the API."""
 from api_order_helpers import oil_alert
 from test_api_order_flow import _shops
 
-from orders.service import dispatch_open_alerts
+from orders.service import order_open_alerts
 
 OPEN = {"proposed", "offered", "accepted", "scheduled", "checked_in", "in_service"}
 
@@ -13,7 +13,7 @@ OPEN = {"proposed", "offered", "accepted", "scheduled", "checked_in", "in_servic
 def test_a_cancelled_order_is_rebooked_and_a_standing_one_is_not(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLREB000000000001")
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     standing = admin_client.post(f"/service-orders/{order_id}/rebook")
     assert standing.status_code == 409, standing.text
     problem = standing.json()
@@ -35,7 +35,7 @@ def test_a_cancelled_order_is_rebooked_and_a_standing_one_is_not(conn, admin_cli
 def test_dismissing_an_alert_needs_a_reason_and_cancels_its_order(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLREB000000000002")
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     alert_id = admin_client.get(f"/service-orders/{order_id}").json()["alert_id"]
     for body in ({}, {"reason": ""}, {"reason": "   "}):
         refused = admin_client.post(f"/alerts/{alert_id}/dismiss", json=body)
@@ -60,7 +60,7 @@ def test_dismissing_an_alert_needs_a_reason_and_cancels_its_order(conn, admin_cl
 def test_the_appointment_is_a_field_of_the_order(conn, admin_client):
     _shops(conn)
     oil_alert(conn, "WLREB000000000003")
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     base = f"/service-orders/{order_id}"
     admin_client.post(f"{base}/propose", json={"mode": "auto", "consent": "auto_book"})
     before = admin_client.get(base).json()

@@ -20,9 +20,9 @@ from api_order_helpers import oil_alert
 from private_servers import free_port
 
 from api import create_app
-from api.webhooks.dispatch import fan_out
+from api.webhooks.delivery import fan_out
 from orders.directory import ShopRecord, upsert_shops
-from orders.service import dispatch_open_alerts
+from orders.service import order_open_alerts
 from orders.slots import open_slots
 
 VIN = "WLLANE00000000001"
@@ -195,7 +195,7 @@ def _broadcast(conn, admin_client) -> tuple[int, dict[str, int], dict, dict[str,
         "UPDATE vehicles SET owner_user_id = %s, vin_proven = true WHERE vehicle_id = %s",
         (owner.user_id, car),
     )
-    (order,) = dispatch_open_alerts(conn=conn)
+    (order,) = order_open_alerts(conn=conn)
     body = admin_client.post(
         f"/service-orders/{order}/propose",
         json={"mode": "broadcast", "consent": "propose", "k": 3},

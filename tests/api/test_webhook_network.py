@@ -23,7 +23,7 @@ from api_helpers import AUTH, make_caller
 from fastapi.testclient import TestClient
 
 from api import create_app, webhooks
-from api.webhooks import dispatch
+from api.webhooks import delivery as webhook_delivery
 from api.webhooks.network import PinnedBackend, WebhookConfig, why_not_public
 from api.webhooks.signing import new_secret
 from api.webhooks.subscriptions import InvalidSubscription
@@ -112,9 +112,9 @@ def test_no_spelling_of_loopback_is_registered_or_reached(conn, internal, index)
         (url, new_secret()),
     )
     _raise_alert(conn)
-    dispatch.fan_out(conn, now=NOW)
+    webhook_delivery.fan_out(conn, now=NOW)
     with webhooks.client(WebhookConfig()) as http:
-        [attempt] = dispatch.deliver_due(conn, http, now=NOW)
+        [attempt] = webhook_delivery.deliver_due(conn, http, now=NOW)
     assert internal.hits == 0
     assert attempt.status_code is None and attempt.error is not None
     assert attempt.error.startswith("refused")
@@ -177,9 +177,9 @@ def test_with_the_allow_list_the_receiver_is_reached(conn, internal):
     url = f"http://127.0.0.1:{internal.port}/hook"
     created = webhooks.create(conn, url=url, event_types=["alert.raised"], config=allowed)
     _raise_alert(conn)
-    dispatch.fan_out(conn, now=NOW)
+    webhook_delivery.fan_out(conn, now=NOW)
     with webhooks.client(allowed) as http:
-        [attempt] = dispatch.deliver_due(conn, http, now=NOW)
+        [attempt] = webhook_delivery.deliver_due(conn, http, now=NOW)
     assert internal.hits == 1 and attempt.status_code == 500
     # Even from an allowed receiver, its answer's body is not shown in the log.
     [delivery] = webhooks.deliveries(conn, created.subscription["subscription_id"])
@@ -208,9 +208,9 @@ def test_a_redirect_into_the_network_is_not_followed(conn, internal):
         url = f"http://127.0.0.1:{internal.port}/hook"
         webhooks.create(conn, url=url, event_types=["alert.raised"], config=allowed)
         _raise_alert(conn)
-        dispatch.fan_out(conn, now=NOW)
+        webhook_delivery.fan_out(conn, now=NOW)
         with webhooks.client(allowed) as http:
-            [attempt] = dispatch.deliver_due(conn, http, now=NOW)
+            [attempt] = webhook_delivery.deliver_due(conn, http, now=NOW)
         assert internal.hits == 1 and second.hits == 0
         assert attempt.status_code == 307 and attempt.status == "pending"
         assert "redirects are not followed" in (attempt.error or "")
@@ -255,11 +255,11 @@ def test_a_failed_destination_shows_no_body_or_port_detail(conn, internal):
     for url in (f"http://127.0.0.1:{internal.port}/h", f"http://127.0.0.1:{closed_port}/h"):
         webhooks.create(conn, url=url, event_types=["alert.raised"], config=allowed)
     _raise_alert(conn)
-    dispatch.fan_out(conn, now=NOW)
+    webhook_delivery.fan_out(conn, now=NOW)
     with webhooks.client(allowed) as http:
-        attempts = dispatch.deliver_due(conn, http, now=NOW)
+        attempts = webhook_delivery.deliver_due(conn, http, now=NOW)
     errors = sorted((a.error or "") for a in attempts)
-    assert errors == sorted(["HTTP 500", dispatch.UNREACHABLE])
+    assert errors == sorted(["HTTP 500", webhook_delivery.UNREACHABLE])
     stored = conn.execute("SELECT string_agg(error, ' ') FROM webhook_attempts").fetchone()[0]
     assert SECRET_BODY not in stored and str(closed_port) not in stored
     assert "refused" not in stored.lower()
@@ -310,13 +310,13 @@ def test_an_allowed_ipv6_receiver_is_reached_and_refused_without_the_list(conn):
         allowed = WebhookConfig(allow_private=("::1/128",))
         webhooks.create(conn, url=url, event_types=["alert.raised"], config=allowed)
         _raise_alert(conn)
-        dispatch.fan_out(conn, now=NOW)
+        webhook_delivery.fan_out(conn, now=NOW)
         with webhooks.client(WebhookConfig()) as http:
-            [refused] = dispatch.deliver_due(conn, http, now=NOW)
+            [refused] = webhook_delivery.deliver_due(conn, http, now=NOW)
         assert service.hits == 0 and (refused.error or "").startswith("refused")
         conn.execute("UPDATE webhook_deliveries SET next_attempt_at = %s", (NOW,))
         with webhooks.client(allowed) as http:
-            [reached] = dispatch.deliver_due(conn, http, now=NOW)
+            [reached] = webhook_delivery.deliver_due(conn, http, now=NOW)
         assert service.hits == 1 and reached.status_code == 500
     finally:
         service.server.shutdown()

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Webhooks on real PostgreSQL against a real local HTTP receiver: events from the outbox
 triggers, tenant filtering, Standard Webhooks signatures, retries with backoff, the delivery
-log, giving up, and the dispatcher waking on NOTIFY.
+log, giving up, and the delivery worker waking on NOTIFY.
 
 The receivers listen on 127.0.0.1, which webhooks may reach only because these tests allow
 it as an operator would (WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE); test_webhook_network.py shows
@@ -26,7 +26,8 @@ import psycopg
 import pytest
 
 from api import create_app, webhooks
-from api.webhooks import dispatch, signing
+from api.webhooks import delivery as webhook_delivery
+from api.webhooks import signing
 from api.webhooks.network import WebhookConfig
 from api.webhooks.subscriptions import InvalidSubscription
 
@@ -129,8 +130,8 @@ def _order(conn: psycopg.Connection, vehicle_id: int, shop_id: int) -> int:
 
 
 def _cycle(conn, http, now):
-    dispatch.fan_out(conn, now=now)
-    return dispatch.deliver_due(conn, http, now=now)
+    webhook_delivery.fan_out(conn, now=now)
+    return webhook_delivery.deliver_due(conn, http, now=now)
 
 
 def test_an_alert_reaches_its_fleets_receiver_signed(conn, http, receiver, tenants):
@@ -198,10 +199,10 @@ def test_failures_are_retried_on_the_backoff_schedule_then_delivered(conn, http,
     receiver.answers.put(500)
     receiver.answers.put(503)
     assert [r.status for r in _cycle(conn, http, T0)] == ["pending"]
-    first_wait = dispatch.RETRY_SCHEDULE[0]
+    first_wait = webhook_delivery.RETRY_SCHEDULE[0]
     assert _cycle(conn, http, T0 + first_wait - timedelta(seconds=1)) == []  # not due yet
     assert [r.status for r in _cycle(conn, http, T0 + first_wait)] == ["pending"]
-    third_at = T0 + first_wait + dispatch.RETRY_SCHEDULE[1]
+    third_at = T0 + first_wait + webhook_delivery.RETRY_SCHEDULE[1]
     assert [r.status for r in _cycle(conn, http, third_at)] == ["delivered"]
     [delivery] = webhooks.deliveries(conn, created.subscription["subscription_id"])
     assert [a["status_code"] for a in delivery["log"]] == [500, 503, 200]
@@ -219,7 +220,7 @@ def test_gone_disables_the_subscription_and_unreachable_is_logged(conn, http, re
     results = {r.status_code: r for r in _cycle(conn, http, T0)}
     assert results[410].status == "failed"
     # Said without the reason (refused, reset, timed out), which would map internal ports.
-    assert results[None].status == "pending" and results[None].error == dispatch.UNREACHABLE
+    assert results[None].status == "pending" and results[None].error == webhook_delivery.UNREACHABLE
     subscription = webhooks.subscriptions.get(conn, gone.subscription["subscription_id"])
     assert subscription is not None and not subscription["active"]
     assert "410" in subscription["disabled_reason"]
@@ -233,16 +234,16 @@ def test_gone_disables_the_subscription_and_unreachable_is_logged(conn, http, re
 def test_a_delivery_gives_up_after_the_last_attempt(conn, http, receiver, tenants):
     created = webhooks.create(conn, url=receiver.url, event_types=["alert.raised"], config=LOOPBACK)
     _alert(conn, tenants["vehicle_a"])
-    for _ in range(dispatch.MAX_ATTEMPTS):
+    for _ in range(webhook_delivery.MAX_ATTEMPTS):
         receiver.answers.put(500)
     now = T0
     statuses = []
-    for step in (timedelta(0), *dispatch.RETRY_SCHEDULE):
+    for step in (timedelta(0), *webhook_delivery.RETRY_SCHEDULE):
         now += step
         statuses += [r.status for r in _cycle(conn, http, now)]
-    assert statuses == ["pending"] * (dispatch.MAX_ATTEMPTS - 1) + ["failed"]
+    assert statuses == ["pending"] * (webhook_delivery.MAX_ATTEMPTS - 1) + ["failed"]
     [delivery] = webhooks.deliveries(conn, created.subscription["subscription_id"])
-    assert delivery["attempts"] == dispatch.MAX_ATTEMPTS and len(delivery["log"]) == 9
+    assert delivery["attempts"] == webhook_delivery.MAX_ATTEMPTS and len(delivery["log"]) == 9
 
 
 def test_a_rolled_back_change_announces_nothing(conn, tenants):
@@ -262,11 +263,11 @@ def test_bad_subscriptions_are_refused(conn):
         webhooks.create(conn, url="ftp://x.example/h", event_types=["alert.raised"])
 
 
-def test_the_dispatcher_delivers_as_soon_as_an_event_commits(db_url, conn, receiver, tenants):
+def test_the_delivery_worker_delivers_as_soon_as_an_event_commits(db_url, conn, receiver, tenants):
     webhooks.create(conn, url=receiver.url, event_types=["alert.raised"], config=LOOPBACK)
     stop = threading.Event()
     worker = threading.Thread(
-        target=dispatch.run,
+        target=webhook_delivery.run,
         args=(db_url,),
         kwargs={"stop": stop, "poll_s": 30.0, "config": LOOPBACK},
     )

@@ -18,10 +18,10 @@ from api.main import create_app
 from db.registry import create_vehicle, register_device
 from firmware_sim.vehicle import VehicleSpec
 from ingest import IngestWorker
-from orders.dispatch import propose, schedule
 from orders.feedback import WorkReport, check_in, complete, start_service
-from orders.policy import DispatchPolicy
-from orders.service import dispatch_open_alerts
+from orders.placement import propose, schedule
+from orders.policy import PlacementPolicy
+from orders.service import order_open_alerts
 from orders.shops import seed_shops
 from orders.slots import open_slots
 from predictive.evaluator import evaluate_pending
@@ -129,8 +129,8 @@ def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, uniq
     assert [kind for _, kind in alerts] == ["oil_change"]
 
     # Stage: the alert becomes one pre-filled order at the nearest oil-change shop.
-    assert len(dispatch_open_alerts(conn=conn)) == 1
-    assert dispatch_open_alerts(conn=conn) == []
+    assert len(order_open_alerts(conn=conn)) == 1
+    assert order_open_alerts(conn=conn) == []
 
     # Stage: the owner sees the order and the vehicle's health through the API, with a key.
     owner = create_user(conn=conn, email="owner@example.test", role="owner")
@@ -156,7 +156,7 @@ def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, uniq
     open_slots(conn=conn, start=now, days=14)
     order_id = order["order_id"]
     propose(
-        conn=conn, order_id=order_id, now=now, policy=DispatchPolicy(mode="auto"),
+        conn=conn, order_id=order_id, now=now, policy=PlacementPolicy(mode="auto"),
         consent="auto_book",
     )  # fmt: skip
     schedule(conn=conn, order_id=order_id, now=now, actor="shop")
@@ -177,4 +177,4 @@ def test_dongle_to_service_order_through_every_part(conn, db_url, mqtt_url, uniq
         "SELECT count(*) FROM alerts WHERE vehicle_id = %s AND status <> 'resolved'",
         (vehicle_id,),
     ).fetchone() == (0,)
-    assert dispatch_open_alerts(conn=conn) == []
+    assert order_open_alerts(conn=conn) == []

@@ -5,11 +5,11 @@ refused with the reason (real PostgreSQL)."""
 from datetime import timedelta
 
 import pytest
-from dispatch_helpers import MIN, T0, berlin_shops, open_order, policy
+from placement_helpers import MIN, T0, berlin_shops, open_order, policy
 
-from orders.dispatch import propose, schedule
 from orders.errors import ImplausibleReport
 from orders.feedback import WorkReport, check_in, complete, start_service
+from orders.placement import propose, schedule
 from predictive.health import latest_predictions, oil_band, pad_band
 
 HOUR = timedelta(hours=1)

@@ -5,9 +5,9 @@ order step), on real PostgreSQL: neither fails and no order is booked twice."""
 import threading
 
 import psycopg
-from dispatch_helpers import T0, berlin_shops, open_order, policy
+from placement_helpers import T0, berlin_shops, open_order, policy
 
-from orders.service import dispatch_open_alerts, propose_new_orders
+from orders.service import order_open_alerts, propose_new_orders
 
 
 def test_two_dispatchers_at_once_book_each_order_once(db_url, conn):
@@ -22,7 +22,7 @@ def test_two_dispatchers_at_once_book_each_order_once(db_url, conn):
             with psycopg.connect(db_url, autocommit=True) as own:
                 barrier.wait()
                 for _ in range(3):
-                    dispatch_open_alerts(conn=own, now=T0)
+                    order_open_alerts(conn=own, now=T0)
                     propose_new_orders(
                         conn=own, now=T0, policy=policy(mode="auto"), consent="auto_book"
                     )

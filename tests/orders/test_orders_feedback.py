@@ -5,10 +5,9 @@ the vehicle's service baseline (and so the predictive models), shop statistics, 
 from datetime import timedelta
 
 import pytest
-from dispatch_helpers import MIN, T0, berlin_shops, open_order, policy
+from placement_helpers import MIN, T0, berlin_shops, open_order, policy
 from pydantic import ValidationError
 
-from orders.dispatch import propose, schedule
 from orders.errors import IllegalTransition, OrdersError
 from orders.feedback import (
     WorkReport,
@@ -19,6 +18,7 @@ from orders.feedback import (
     start_service,
 )
 from orders.lifecycle import history
+from orders.placement import propose, schedule
 from orders.sla import check_timers
 from predictive.evaluator import evaluate_vehicle
 

@@ -4,12 +4,12 @@ vehicle and component, bundled jobs travelling together."""
 
 import psycopg
 import pytest
-from dispatch_helpers import MIN, T0, berlin_shops, brake_order, open_order, policy
 from orders_helpers import vehicle_with_alert
+from placement_helpers import MIN, T0, berlin_shops, brake_order, open_order, policy
 
-from orders.dispatch import propose, schedule
 from orders.errors import IllegalTransition, OrderNotFound
 from orders.lifecycle import ALLOWED_FROM, TERMINAL, history, transition
+from orders.placement import propose, schedule
 from orders.service import create_order_for_alert
 from orders.sla import check_timers
 

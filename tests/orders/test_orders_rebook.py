@@ -5,13 +5,13 @@ declined or expired order's alert again, and timers that move waiting orders on.
 from datetime import datetime
 
 import pytest
-from dispatch_helpers import MIN, T0, berlin_shops, brake_order, open_order, policy
+from placement_helpers import MIN, T0, berlin_shops, brake_order, open_order, policy
 
-from orders.dispatch import cancel, owner_confirm, propose, reschedule, schedule
 from orders.errors import NotRebookable
 from orders.lifecycle import history
+from orders.placement import cancel, owner_confirm, propose, reschedule, schedule
 from orders.rebook import dismiss_alert, rebook
-from orders.service import REBOOK_AFTER, dispatch_open_alerts, get_order
+from orders.service import REBOOK_AFTER, get_order, order_open_alerts
 from orders.sla import check_timers
 
 
@@ -26,7 +26,7 @@ def test_a_cancelled_order_is_rebooked_by_its_owner_and_dispatch_waits_for_them(
         rebook(conn=conn, order_id=order_id, now=T0, actor="user:1")
     cancel(conn=conn, order_id=order_id, now=T0, actor="user:1", reason="the van is away")
     # The owner decided: dispatch does not book the alert again behind their back.
-    assert dispatch_open_alerts(conn=conn, now=T0 + 30 * REBOOK_AFTER) == []
+    assert order_open_alerts(conn=conn, now=T0 + 30 * REBOOK_AFTER) == []
     new = rebook(conn=conn, order_id=order_id, now=T0 + MIN, actor="user:1")
     order, old = get_order(conn=conn, order_id=new), get_order(conn=conn, order_id=order_id)
     assert new != order_id and order.status == "proposed"
@@ -56,10 +56,10 @@ def test_dispatch_books_a_declined_order_again_after_a_rest(conn):
     _, order_id = open_order(conn)
     assert propose(conn=conn, order_id=order_id, now=T0, policy=policy()) == []
     assert _status(conn, order_id) == "declined"
-    assert dispatch_open_alerts(conn=conn, now=T0 + REBOOK_AFTER - MIN) == []
-    (again,) = dispatch_open_alerts(conn=conn, now=T0 + REBOOK_AFTER)
+    assert order_open_alerts(conn=conn, now=T0 + REBOOK_AFTER - MIN) == []
+    (again,) = order_open_alerts(conn=conn, now=T0 + REBOOK_AFTER)
     assert again != order_id and _status(conn, again) == "proposed"
-    assert dispatch_open_alerts(conn=conn, now=T0 + 2 * REBOOK_AFTER) == []
+    assert order_open_alerts(conn=conn, now=T0 + 2 * REBOOK_AFTER) == []
 
 
 def test_dismissing_an_alert_resolves_it_with_the_reason_and_cancels_its_order(conn):
@@ -86,7 +86,7 @@ def test_dismissing_an_alert_resolves_it_with_the_reason_and_cancels_its_order(c
     assert get_order(conn=conn, order_id=order_id).appointment_starts_at is None
     with pytest.raises(NotRebookable, match="resolved already"):
         dismiss_alert(conn=conn, alert_id=alert_id, now=T0, actor="user:7", reason="again")
-    assert dispatch_open_alerts(conn=conn, now=T0 + 30 * REBOOK_AFTER) == []
+    assert order_open_alerts(conn=conn, now=T0 + 30 * REBOOK_AFTER) == []
 
 
 def test_an_unanswered_proposal_is_reminded_then_expires_and_is_booked_again(conn):
@@ -105,7 +105,7 @@ def test_an_unanswered_proposal_is_reminded_then_expires_and_is_booked_again(con
     check_timers(conn=conn, now=due, policy=p)
     assert _status(conn, order_id) == "expired"
     # The alert is still open: dispatch books it again once the order has rested.
-    (again,) = dispatch_open_alerts(conn=conn, now=due + REBOOK_AFTER)
+    (again,) = order_open_alerts(conn=conn, now=due + REBOOK_AFTER)
     assert _status(conn, again) == "proposed"
 
 

@@ -7,7 +7,7 @@ import pytest
 from orders_helpers import BERLIN, haversine_km, vehicle_with_alert
 from psycopg.types.json import Jsonb
 
-from orders import OrdersError, create_order_for_alert, dispatch_open_alerts, list_orders
+from orders import OrdersError, create_order_for_alert, list_orders, order_open_alerts
 from orders.shops import seed_shops
 
 
@@ -54,9 +54,9 @@ def test_dispatch_creates_orders_for_open_alerts_without_one(conn, shops):
     _, resolved = vehicle_with_alert(conn, vin="WLSERV00000000003")
     conn.execute("UPDATE alerts SET status = 'resolved' WHERE alert_id = %s", (resolved,))
     existing = create_order_for_alert(conn=conn, alert_id=first)
-    created = dispatch_open_alerts(conn=conn)
+    created = order_open_alerts(conn=conn)
     assert len(created) == 1 and existing not in created
-    assert dispatch_open_alerts(conn=conn) == []
+    assert order_open_alerts(conn=conn) == []
     assert create_order_for_alert(conn=conn, alert_id=resolved) is None
     assert create_order_for_alert(conn=conn, alert_id=99_999) is None
     (brake_order,) = list_orders(
@@ -78,7 +78,7 @@ def test_vehicle_without_home_gets_an_unmatched_order(conn, shops):
 def test_list_orders_filters_and_pages(conn, shops):
     for i in range(5):
         vehicle_with_alert(conn, vin=f"WLSERV0000000001{i}")
-    ids = dispatch_open_alerts(conn=conn)
+    ids = order_open_alerts(conn=conn)
     conn.execute("UPDATE service_orders SET status = 'accepted' WHERE order_id = %s", (ids[0],))
     page1 = list_orders(conn=conn, limit=2)
     page2 = list_orders(conn=conn, limit=2, after_id=page1[-1].order_id)
@@ -105,18 +105,18 @@ def test_a_component_gets_one_order_whatever_the_tiers_raised(conn, shops):
     vehicle_id, change_soon = vehicle_with_alert(conn, vin="WLSERV00000000005")
     due_now = _raise_tier(conn, vehicle_id, "due_now")
     # Both tiers open before the dispatcher runs: one order, for the first tier raised.
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     assert conn.execute(
         "SELECT alert_id FROM service_orders WHERE order_id = %s", (order_id,)
     ).fetchone() == (change_soon,)
     assert create_order_for_alert(conn=conn, alert_id=due_now) == order_id
     # A more severe tier raised later: still that order.
     overdue = _raise_tier(conn, vehicle_id, "overdue")
-    assert dispatch_open_alerts(conn=conn) == []
+    assert order_open_alerts(conn=conn) == []
     assert create_order_for_alert(conn=conn, alert_id=overdue) == order_id
     # Another component of the same vehicle gets its own order.
     brakes = _raise_tier(conn, vehicle_id, "change_soon", kind="brake_pads")
-    (brake_order,) = dispatch_open_alerts(conn=conn)
+    (brake_order,) = order_open_alerts(conn=conn)
     assert brake_order != order_id
     assert create_order_for_alert(conn=conn, alert_id=brakes) == brake_order
     assert conn.execute("SELECT count(*) FROM service_orders").fetchone()[0] == 2
@@ -126,10 +126,10 @@ def test_a_component_gets_one_order_whatever_the_tiers_raised(conn, shops):
 
 def test_once_serviced_a_new_tier_gets_a_new_order(conn, shops):
     vehicle_id, first = vehicle_with_alert(conn, vin="WLSERV00000000006")
-    (order_id,) = dispatch_open_alerts(conn=conn)
+    (order_id,) = order_open_alerts(conn=conn)
     conn.execute("UPDATE alerts SET status = 'resolved' WHERE alert_id = %s", (first,))
     later = _raise_tier(conn, vehicle_id, "due_now")
-    (again,) = dispatch_open_alerts(conn=conn)
+    (again,) = order_open_alerts(conn=conn)
     assert again != order_id
     assert create_order_for_alert(conn=conn, alert_id=later) == again
 

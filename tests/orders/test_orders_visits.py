@@ -2,14 +2,14 @@
 """Jobs due for one car within a window become one visit, whenever the second job arrives;
 and the timeline of an order never names a shop the order did not go to."""
 
-from dispatch_helpers import MIN, T0, berlin_shops, brake_order, open_order, policy
 from orders_helpers import NOW, vehicle_with_alert
+from placement_helpers import MIN, T0, berlin_shops, brake_order, open_order, policy
 
-from orders.dispatch import propose, schedule
 from orders.feedback import check_in
 from orders.lifecycle import history
 from orders.offers import respond
-from orders.service import dispatch_open_alerts, get_order
+from orders.placement import propose, schedule
+from orders.service import get_order, order_open_alerts
 
 
 def _visit(conn, order_id):
@@ -74,7 +74,7 @@ def test_two_alerts_dispatched_in_one_run_become_one_visit_in_either_order(conn)
         "VALUES (%s, 'oil_change', 'warning', 'Oil life 12 %%', %s)",
         (vehicle_id, NOW),
     )
-    pads, oil = dispatch_open_alerts(conn=conn, now=NOW)
+    pads, oil = order_open_alerts(conn=conn, now=NOW)
     assert get_order(conn=conn, order_id=oil).bundle_id == pads
 
 

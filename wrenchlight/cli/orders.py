@@ -35,10 +35,10 @@ def orders_dispatch(
 ) -> None:
     """Create a pre-filled service order for every open alert that has none."""
     import db
-    from orders.service import dispatch_open_alerts
+    from orders.service import order_open_alerts
 
     with db.connect(require_db(settings_of(ctx)), autocommit=True) as conn:
-        created = dispatch_open_alerts(conn=conn, now=dt.datetime.now(dt.UTC))
+        created = order_open_alerts(conn=conn, now=dt.datetime.now(dt.UTC))
     typer.echo(json.dumps({"created": created}) if as_json else f"created {len(created)} orders")
 
 
@@ -139,13 +139,13 @@ def orders_propose(
 ) -> None:
     """Match every proposed order not matched yet, and dispatch it when consent allows."""
     import db
-    from orders.policy import DispatchPolicy
+    from orders.policy import PlacementPolicy
     from orders.service import propose_new_orders
 
     if mode not in ("auto", "sequential", "broadcast") or consent not in ("auto_book", "propose"):
         err.print("[red]--mode is auto|sequential|broadcast, --consent auto_book|propose[/]")
         raise typer.Exit(2)
-    policy = DispatchPolicy(
+    policy = PlacementPolicy(
         mode=mode,  # type: ignore[arg-type]  # checked above
         k=k,
         shop_response=dt.timedelta(minutes=response_min),
@@ -171,11 +171,11 @@ def orders_timers(
 ) -> None:
     """Act on every service-level deadline passed: expire and cascade offers, escalate."""
     import db
-    from orders.policy import DispatchPolicy
+    from orders.policy import PlacementPolicy
     from orders.sla import check_timers
 
     with db.connect(require_db(settings_of(ctx)), autocommit=True) as conn:
-        breaches = check_timers(conn=conn, now=dt.datetime.now(dt.UTC), policy=DispatchPolicy())
+        breaches = check_timers(conn=conn, now=dt.datetime.now(dt.UTC), policy=PlacementPolicy())
     rows = [
         {"order_id": b.order_id, "timer": b.timer, "due_at": b.due_at.isoformat()} for b in breaches
     ]

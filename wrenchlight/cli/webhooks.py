@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""``wrenchlight webhooks``: subscribe a receiver, read its delivery log, run the dispatcher.
+"""``wrenchlight webhooks``: subscribe a receiver, read its delivery log, run the delivery worker.
 
 psycopg and the api package load only when a command runs.
 """
@@ -102,8 +102,8 @@ def run_cmd(
         float, typer.Option(min=0.1, help="Seconds between looks for retries that came due.")
     ] = 1.0,
 ) -> None:
-    """Deliver events until SIGINT or SIGTERM (several dispatchers may share the work)."""
-    from api.webhooks import dispatch
+    """Deliver events until SIGINT or SIGTERM (several workers may share the work)."""
+    from api.webhooks import delivery
     from wrenchlight.api_config import webhook_config
 
     settings = settings_of(ctx)
@@ -111,5 +111,5 @@ def run_cmd(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    err.print("webhook dispatcher running; Ctrl-C stops it")
-    dispatch.run(url, stop=stop, poll_s=poll, config=webhook_config(settings))
+    err.print("webhook delivery running; Ctrl-C stops it")
+    delivery.run(url, stop=stop, poll_s=poll, config=webhook_config(settings))

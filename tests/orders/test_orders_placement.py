@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from dispatch_helpers import MIN, T0, berlin_shops, open_order, policy
+from placement_helpers import MIN, T0, berlin_shops, open_order, policy
 
-from orders.dispatch import owner_confirm, propose, schedule, start
 from orders.errors import IllegalTransition, OfferClosed, OfferLost, OrdersError
 from orders.lifecycle import history
 from orders.offers import respond
+from orders.placement import owner_confirm, propose, schedule, start
 from orders.service import propose_new_orders
 from orders.sla import check_timers
 

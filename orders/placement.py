@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""Dispatch: from a proposed order to a shop that accepted it.
+"""Placement: from a proposed order to a shop that accepted it.
 
 - ``propose``: match the order (and the orders bundled with it) to ranked shops, store the
   ranking with each shop's score breakdown and the estimate of the best one. With the owner's
-  consent given in advance (``auto_book``) dispatch starts at once; otherwise the order waits
+  consent given in advance (``auto_book``) placement starts at once; otherwise the order waits
   for ``owner_confirm``, where the owner may pick another proposed shop.
 - Modes: ``auto`` assigns the best shop outright; ``sequential`` offers to one shop at a time,
   moving to the next on a decline or a timeout; ``broadcast`` offers to k shops at once, and
@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from db.rows import records
 from orders.errors import IllegalTransition, OrdersError
 from orders.jobs import CATALOGUE, REAR_PADS
 from orders.lifecycle import record_event, transition
@@ -33,9 +34,9 @@ from orders.offers import next_wave
 from orders.policy import (
     MIN_WINDOW,
     Consent,
-    DispatchOrder,
-    DispatchPolicy,
     Offer,
+    PlacementOrder,
+    PlacementPolicy,
     bundle_jobs,
     load_order,
     window_end,
@@ -65,10 +66,10 @@ def propose(
     conn: psycopg.Connection,
     order_id: int,
     now: datetime,
-    policy: DispatchPolicy,
+    policy: PlacementPolicy,
     consent: Consent = "propose",
 ) -> list[dict[str, Any]]:
-    """Rank shops for the order, store the ranking and the best shop's estimate; start dispatch
+    """Rank shops for the order, store the ranking and the best shop's estimate; start placement
     when the owner consented in advance. Returns the ranking (best first)."""
     order = load_order(conn, order_id)
     if order.status != "proposed":
@@ -151,10 +152,10 @@ def owner_confirm(
     conn: psycopg.Connection,
     order_id: int,
     now: datetime,
-    policy: DispatchPolicy,
+    policy: PlacementPolicy,
     shop_id: int | None = None,
 ) -> None:
-    """The owner accepts the proposal, optionally picking another proposed shop; dispatch
+    """The owner accepts the proposal, optionally picking another proposed shop; placement
     starts with that shop first."""
     order = load_order(conn, order_id)
     if order.status != "proposed":
@@ -183,9 +184,9 @@ def owner_confirm(
 
 
 def start(
-    *, conn: psycopg.Connection, order_id: int, now: datetime, policy: DispatchPolicy, actor: str
+    *, conn: psycopg.Connection, order_id: int, now: datetime, policy: PlacementPolicy, actor: str
 ) -> list[Offer]:
-    """Begin dispatch in the policy's mode: assign, or send the first wave of offers."""
+    """Begin placement in the policy's mode: assign, or send the first wave of offers."""
     order = load_order(conn, order_id)
     ranked = order.match.get("ranked", [])
     if not ranked:
@@ -216,7 +217,7 @@ def start(
 
 
 def _book(
-    conn: psycopg.Connection, order: DispatchOrder, *, now: datetime, slot_id: int | None
+    conn: psycopg.Connection, order: PlacementOrder, *, now: datetime, slot_id: int | None
 ) -> Slot:
     """Book the order's shop's earliest free slot in its booking window, or the one picked;
     OrdersError (the caller's transaction rolls back) when there is none."""
@@ -343,10 +344,11 @@ def free_slots(
     """The free slots of the order's shop in its booking window, earliest first."""
     order = load_order(conn, order_id)
     before = window_end(order, now)
-    rows = conn.execute(
+    return records(
+        conn,
+        Slot,
         "SELECT slot_id, shop_id, starts_at, ends_at, bay FROM shop_slots WHERE shop_id = %s "
         "AND order_id IS NULL AND starts_at >= %s AND ends_at <= %s "
         "ORDER BY starts_at, bay LIMIT %s",
         (order.shop_id, now, before, limit),
-    ).fetchall()
-    return [Slot(int(r[0]), int(r[1]), r[2], r[3], int(r[4])) for r in rows]
+    )

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""A small directory around Berlin with open slots, and orders ready to dispatch."""
+"""A small directory around Berlin with open slots, and orders ready to place."""
 
 from datetime import datetime, timedelta
 
 from orders_helpers import BERLIN, NOW, vehicle_with_alert
 
 from orders.directory import ShopRecord, upsert_shops
-from orders.policy import DispatchPolicy
+from orders.policy import PlacementPolicy
 from orders.scoring import MatchWeights
 from orders.service import create_order_for_alert
 from orders.slots import open_slots
@@ -30,7 +30,7 @@ BY_DISTANCE = MatchWeights(distance=1, quality=0, response=0, price=0, capacity=
 
 def policy(**extra):
     """The platform's policy, ranking by distance only."""
-    return DispatchPolicy(**({"weights": BY_DISTANCE} | extra))
+    return PlacementPolicy(**({"weights": BY_DISTANCE} | extra))
 
 
 def berlin_shops(conn, capabilities=("oil_change", "brake_pads")):

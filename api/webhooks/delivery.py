@@ -4,12 +4,12 @@ due deliveries, signed, retrying with backoff, every attempt logged.
 
 Triggers write events into ``outbox`` in the transaction of the change they report (revision
 0007), so nothing is announced that did not happen and nothing that happened is missed, even
-when the dispatcher is down. Delivery is at least once: a receiver sees the same
+when the delivery worker is down. Delivery is at least once: a receiver sees the same
 ``webhook-id`` again when an answer got lost, and should drop repeats.
 
 The retry schedule lives in the database (``next_attempt_at``), not in a retry library's
-in-process loop, because a delivery must keep its place across dispatcher restarts and
-several dispatchers share the table (``FOR UPDATE SKIP LOCKED``). Every function takes ``now``,
+in-process loop, because a delivery must keep its place across delivery worker restarts
+and several workers share the table (``FOR UPDATE SKIP LOCKED``). Every function takes ``now``,
 so tests drive the schedule with their own clock.
 """
 
@@ -25,9 +25,11 @@ from typing import Any
 
 import httpx2
 import psycopg
+from psycopg import sql
 
 from api.webhooks import signing
 from api.webhooks.network import UnsafeDestination, WebhookConfig, client
+from db.rows import records, scalars
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ RETRY_SCHEDULE = tuple(
     timedelta(seconds=s) for s in (5, 30, 120, 600, 1800, 3600, 2 * 3600, 6 * 3600)
 )
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
-# A claimed delivery is retried by anyone after this long (its dispatcher died mid-request).
+# A claimed delivery is retried by anyone after this long (its worker died mid-request).
 CLAIM = timedelta(seconds=60)
 TIMEOUT_S = 5.0
 # What the log says of a failed attempt. Never the receiver's answer nor the reason a
@@ -63,18 +65,30 @@ class Attempt:
     status: str  # of the delivery afterwards: pending, delivered or failed
 
 
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    """A due delivery this worker claimed: where it goes, and the event it carries."""
+
+    delivery_id: int
+    attempt: int
+    url: str
+    secret: str
+    event_id: int
+    event_type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
 def fan_out(conn: psycopg.Connection, *, now: datetime, limit: int = 500) -> int:
     """Turn up to ``limit`` new events into deliveries, one per matching active subscription
     (its event types, and its fleet or shop if it has one); returns the events taken."""
     with conn.transaction():
-        ids = [
-            row[0]
-            for row in conn.execute(
-                "SELECT event_id FROM outbox WHERE fanned_out_at IS NULL ORDER BY event_id "
-                "LIMIT %s FOR UPDATE SKIP LOCKED",
-                (limit,),
-            )
-        ]
+        ids = scalars(
+            conn,
+            "SELECT event_id FROM outbox WHERE fanned_out_at IS NULL ORDER BY event_id "
+            "LIMIT %s FOR UPDATE SKIP LOCKED",
+            (limit,),
+        )
         if not ids:
             return 0
         conn.execute(
@@ -90,9 +104,11 @@ def fan_out(conn: psycopg.Connection, *, now: datetime, limit: int = 500) -> int
     return len(ids)
 
 
-def _claim(conn: psycopg.Connection, now: datetime, limit: int) -> list[tuple[Any, ...]]:
+def _claim(conn: psycopg.Connection, now: datetime, limit: int) -> list[_Claimed]:
     with conn.transaction():
-        return conn.execute(
+        return records(
+            conn,
+            _Claimed,
             "WITH due AS ("
             " SELECT delivery_id FROM webhook_deliveries"
             " WHERE status = 'pending' AND next_attempt_at <= %(now)s"
@@ -102,12 +118,12 @@ def _claim(conn: psycopg.Connection, now: datetime, limit: int) -> list[tuple[An
             "  next_attempt_at = %(now)s + %(claim)s"
             " FROM due WHERE d.delivery_id = due.delivery_id"
             " RETURNING d.delivery_id, d.attempts, d.subscription_id, d.event_id"
-            ") SELECT c.delivery_id, c.attempts, s.url, s.secret, o.event_id, o.event_type,"
-            " o.occurred_at, o.payload FROM claimed c"
+            ") SELECT c.delivery_id, c.attempts AS attempt, s.url, s.secret, o.event_id,"
+            " o.event_type, o.occurred_at, o.payload FROM claimed c"
             " JOIN webhook_subscriptions s USING (subscription_id)"
             " JOIN outbox o USING (event_id) ORDER BY c.delivery_id",
             {"now": now, "limit": limit, "claim": CLAIM},
-        ).fetchall()
+        )
 
 
 def body_of(event_type: str, occurred_at: datetime, payload: dict[str, Any]) -> bytes:
@@ -147,14 +163,13 @@ def deliver_due(
     is retried after the next step of RETRY_SCHEDULE, and fails after MAX_ATTEMPTS.
     """
     results = []
-    for delivery_id, attempt, url, secret, event_id, event_type, occurred_at, payload in _claim(
-        conn, now, limit
-    ):
-        body = body_of(event_type, occurred_at, payload)
+    for due in _claim(conn, now, limit):
+        delivery_id, attempt, url = due.delivery_id, due.attempt, due.url
+        body = body_of(due.event_type, due.occurred_at, due.payload)
         headers = {
             "content-type": "application/json",
             "user-agent": "Wrenchlight-Webhooks/1",
-            **signing.headers(secret, f"evt_{event_id}", int(now.timestamp()), body),
+            **signing.headers(due.secret, f"evt_{due.event_id}", int(now.timestamp()), body),
         }
         started = time.perf_counter()
         code, error = _post(client, url, body, headers)
@@ -202,13 +217,13 @@ def run(
     poll_s: float = 1.0,
     config: WebhookConfig | None = None,
 ) -> None:
-    """Dispatch until ``stop`` is set: fan out and deliver whenever an event is announced
+    """Deliver until ``stop`` is set: fan out and deliver whenever an event is announced
     (LISTEN ``wl_outbox``) and at least every ``poll_s`` for the retries that come due.
     ``config`` says which non-public receivers the operator allows (default: none)."""
     http = client(config or WebhookConfig())
     try:
         with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f"LISTEN {CHANNEL}")
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
             while not stop.is_set():
                 now = datetime.now(UTC)
                 fan_out(conn, now=now)
