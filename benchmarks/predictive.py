@@ -95,7 +95,7 @@ def _since(conn: psycopg.Connection) -> dict[int, float | None]:
 def _limit(
     conn: psycopg.Connection, since: dict[int, float | None], now: datetime, bars: Bars
 ) -> dict[str, Any]:
-    from predictive.bulk import BULK_ROWS, CHUNK_VEHICLES, READ_SQL, chunks, read_new_rows
+    from predictive.bulk import BULK_ROWS, CHUNK_VEHICLES, PAGE_SQL, chunks, read_new_rows
 
     out: dict[str, Any] = {}
     clock = _Clock(conn)
@@ -107,12 +107,11 @@ def _limit(
         bars("limit: packed columns → numpy", (k + 1) * CHUNK_VEHICLES, len(ids))
     out["packed_columns"] = {**clock.stop(), "rows": rows}
     # The same rows as a binary COPY, bytes only: no decoding at all.
-    select = READ_SQL.split(" FROM (", 1)[1].split(") page)", 1)[0]
     # The evaluator's own page query (a constant of predictive.bulk), as COPY's source.
     copy_sql = sql.SQL(
         "COPY (SELECT c.vehicle_id, page.* FROM unnest(%(ids)s::int8[], %(since)s::float8[]) "
         "AS c(vehicle_id, since) CROSS JOIN LATERAL ({select}) page) TO STDOUT (FORMAT BINARY)"
-    ).format(select=sql.SQL(select))  # type: ignore[arg-type]  # a constant, not input
+    ).format(select=PAGE_SQL)
     clock = _Clock(conn)
     size = 0
     for k, chunk in enumerate(chunks(ids, CHUNK_VEHICLES)):

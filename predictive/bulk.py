@@ -156,8 +156,6 @@ READ_QUERY = sql.SQL(
     ),
     page=PAGE_SQL,
 )
-# READ_QUERY as text, for the benchmark that reads the same pages with a binary COPY.
-READ_SQL = READ_QUERY.as_string()
 _COPY_SQL = (
     "COPY predictions (prediction_id, vehicle_id, model, model_version, time, value, unit, "
     "remaining_km, evidence) FROM STDIN"

@@ -9,8 +9,7 @@ Exceptions::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -69,32 +68,10 @@ class Prediction:
 PREDICTION_COLUMNS = (
     "prediction_id, vehicle_id, model, model_version, time, value, unit, remaining_km, evidence"
 )
-PREDICTION_FIELDS = tuple(f.name for f in fields(Prediction))
 _LATEST_SQL = sql.SQL(
     "SELECT DISTINCT ON (model) {columns} FROM predictions "
     "WHERE vehicle_id = %s ORDER BY model, prediction_id DESC"
 ).format(columns=sql.SQL(PREDICTION_COLUMNS))
-
-
-def prediction_from_row(row: Mapping[str, Any] | Sequence[Any]) -> Prediction:
-    """Build a Prediction from a row selected with PREDICTION_COLUMNS, read by name.
-
-    A plain tuple is taken in PREDICTION_COLUMNS' order, for callers in other packages that
-    still read their rows as tuples; prefer a ``dict_row`` or ``record(conn, Prediction, ...)``.
-    """
-    named = row if isinstance(row, Mapping) else dict(zip(PREDICTION_FIELDS, row, strict=True))
-    remaining_km = named["remaining_km"]
-    return Prediction(
-        prediction_id=int(named["prediction_id"]),
-        vehicle_id=int(named["vehicle_id"]),
-        model=named["model"],
-        model_version=named["model_version"],
-        time=named["time"],
-        value=float(named["value"]),
-        unit=named["unit"],
-        remaining_km=None if remaining_km is None else float(remaining_km),
-        evidence=named["evidence"],
-    )
 
 
 def latest_predictions(*, conn: psycopg.Connection, vehicle_id: int) -> dict[str, Prediction]:

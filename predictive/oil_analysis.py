@@ -26,8 +26,7 @@ Errors: ``OilAnalysisError`` (a ``ValueError``) for an unknown vehicle or imposs
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -102,18 +101,6 @@ class OilAnalysis:
     lab: str | None
     recorded_by: str | None
     created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any] | Sequence[Any]) -> OilAnalysis:
-        """From a row selected with ``COLUMNS``, read by name.
-
-        A plain tuple is taken in ``COLUMNS``' order, for callers in other packages that still
-        read their rows as tuples; prefer a ``dict_row``, or
-        ``db.rows.record(conn, OilAnalysis, ...)``.
-        """
-        names = [f.name for f in fields(cls)]
-        named = row if isinstance(row, Mapping) else dict(zip(names, row, strict=True))
-        return cls(**{name: named[name] for name in names})
 
 
 @dataclass(frozen=True)
