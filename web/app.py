@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from web.config import WebConfig
 from web.deps import CsrfRefused, SignInRequired, csrf_protect
@@ -62,6 +63,14 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
 
 
 def mount(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
-    """Mount the web app at ``/app`` in ``api``; returns ``api``."""
-    api.mount(MOUNT, create_app(api, config), name="web")
+    """Mount the web app at ``/app`` in ``api`` (``api.state.web``); returns ``api``."""
+    web = api.state.web = create_app(api, config)
+
+    async def isolated(scope: Scope, receive: Receive, send: Send) -> None:
+        # A Starlette application writes itself into the scope it is handed (scope["app"]):
+        # a copy keeps the API's own middleware (the audit log) reading the API's app after
+        # the page. The copy shares scope["state"], so the audit log still sees who acted.
+        await web(dict(scope), receive, send)
+
+    api.mount(MOUNT, isolated, name="web")
     return api

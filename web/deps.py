@@ -60,6 +60,8 @@ def optional_user(request: Request, conn: ConnDep) -> WebUser | None:
     token = request.cookies.get(SESSION_COOKIE)
     user = None if not token else sessions.find(conn=conn, token=token, now=clock())
     request.state.user = user
+    if user is not None:  # who acted, for the API's audit log of writes
+        request.state.principal = user.principal
     return user
 
 

@@ -106,3 +106,16 @@ def test_password_sign_in_spends_the_login_budget(db_url, smtp, conn):
         refused = sign_in(client, owner.email)  # even the right password, until it resets
         assert refused.status_code == 429 and "Too many attempts" in refused.text
         assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_writes_are_in_the_apis_audit_log_with_who_acted(client, owner, conn):
+    sign_in(client, owner.email)
+    page = client.get("/app/cars")
+    client.post("/app/signout", data={"csrf_token": csrf_of(page.text)})
+    rows = conn.execute(
+        "SELECT user_id, method, path, status FROM audit_log ORDER BY id"
+    ).fetchall()
+    assert rows == [
+        (None, "POST", "/app/signin", 303),
+        (owner.user_id, "POST", "/app/signout", 303),
+    ]
