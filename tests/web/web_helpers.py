@@ -44,9 +44,9 @@ class Person:
     email: str
 
 
-def make_owner(conn, name: str = "owner") -> Person:
-    """A new owner with a password."""
-    email = f"{name}-{next(_serial)}-{time.monotonic_ns()}@example.test"
+def make_owner(conn, name: str = "owner", *, email: str | None = None) -> Person:
+    """A new owner with a password (``email``: this one, else a unique one)."""
+    email = email or f"{name}-{next(_serial)}-{time.monotonic_ns()}@example.test"
     return Person(create_user(conn=conn, email=email, role="owner", password=PASSWORD), email)
 
 
@@ -63,21 +63,19 @@ def make_car(conn, owner: Person, *, vin: str, oil_pct: float = 14.2, now: datet
         "VALUES (%s, %s, 48213.4, %s)",
         (vehicle_id, now - timedelta(minutes=5), Jsonb({"coolant_temp_c": 88.0})),
     )
+    # About 43 km per percent of oil life and 45 km a day (9.2 % from 14.2 % to 5 %: 395 km).
     projection = {
         tier: {
             "threshold": level,
-            "km": km,
-            "date": (now + timedelta(days=days)).isoformat(),
-            "reached": reached,
+            "km": max(0.0, round((oil_pct - level) * 43.0)),
+            "date": (now + timedelta(days=max(0.0, (oil_pct - level) * 43.0 / 45))).isoformat(),
+            "reached": oil_pct <= level,
         }
-        for tier, level, km, days, reached in (
-            ("change_soon", 15.0, 0.0, 0, True),
-            ("due_now", 5.0, 395.0, 8, False),
-            ("overdue", 0.0, 610.0, 12, False),
-        )
+        for tier, level in (("change_soon", 15.0), ("due_now", 5.0), ("overdue", 0.0))
     }
-    evidence = {"projection": projection, "learned": {"band_pct": [12.9, 15.4]}}
-    _predict(conn, vehicle_id, "oil_life", oil_pct, "%", 610.0, evidence, now)
+    band = [round(oil_pct - 1.3, 1), round(oil_pct + 1.2, 1)]
+    evidence = {"projection": projection, "learned": {"band_pct": band}}
+    _predict(conn, vehicle_id, "oil_life", oil_pct, "%", round(oil_pct * 43.0), evidence, now)
     _predict(
         conn,
         vehicle_id,
