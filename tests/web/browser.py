@@ -26,11 +26,28 @@ HOW_TO_ENABLE = (
 
 
 def chromium_path() -> str | None:
-    """Where Chromium is: WL_CHROMIUM, else Debian's package."""
-    for candidate in (os.environ.get("WL_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+    """Where Chromium is: WL_CHROMIUM when set (even if it is not there), else Debian's."""
+    chosen = os.environ.get("WL_CHROMIUM")
+    candidates = [chosen] if chosen else [shutil.which("chromium"), "/usr/bin/chromium"]
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
+
+
+def playwright_installed() -> bool:
+    """Whether Playwright for Python can be imported."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def browser_tests_skipped() -> bool:
+    """Whether the browser tests are to be skipped: no browser, and not required."""
+    missing = chromium_path() is None or not playwright_installed()
+    return missing and os.environ.get("WL_BROWSER_TESTS") != "required"
 
 
 def missing_browser(reason: str) -> None:

@@ -8,7 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import ThreadServer, chromium_path, missing_browser
+from browser import (
+    HOW_TO_ENABLE,
+    ThreadServer,
+    browser_tests_skipped,
+    chromium_path,
+    missing_browser,
+)
 from fastapi.testclient import TestClient
 from web_helpers import Person, SmtpServer, make_owner, web_app
 
@@ -34,6 +40,17 @@ def client(db_url, smtp) -> Iterator[TestClient]:
 def owner(conn) -> Person:
     """An owner with a password."""
     return make_owner(conn)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a browser, skip the browser tests by a marker: pytest's summary then folds them
+    into one line per file, the line saying how to enable them."""
+    if not browser_tests_skipped():
+        return
+    skip = pytest.mark.skip(reason=HOW_TO_ENABLE)
+    for item in items:
+        if "chromium" in getattr(item, "fixturenames", ()):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
