@@ -51,9 +51,10 @@ def web_config(settings: Settings) -> WebConfig:
     """The web app's mail and public address."""
     from web import WebConfig
 
-    return WebConfig(
-        smtp_url=settings.smtp_url, mail_from=settings.mail_from, base_url=settings.web_base_url
-    )
+    # Links in mail point at the configured address, or where this server listens: never at
+    # a request's Host header (web.config.WebConfig).
+    base_url = settings.web_base_url or f"http://{settings.api_host}:{settings.api_port}"
+    return WebConfig(smtp_url=settings.smtp_url, mail_from=settings.mail_from, base_url=base_url)
 
 
 def build_app(settings: Settings, database_url: str) -> FastAPI:

@@ -66,7 +66,9 @@ class Settings(BaseSettings):
         "Wrenchlight <wrenchlight@localhost>", description="sender of the mail the app sends"
     )
     web_base_url: str | None = Field(
-        None, description="address people reach the web app at, for links in mail"
+        None,
+        description="address people reach the web app at, for links in mail (unset: "
+        "http://API_HOST:API_PORT)",
     )
     log_level: str = "INFO"
     oil_alert_pct: float = Field(

@@ -60,8 +60,8 @@ def missing_browser(reason: str) -> None:
 class ThreadServer:
     """uvicorn serving ``app`` on a free port of 127.0.0.1 in a daemon thread."""
 
-    def __init__(self, app) -> None:
-        self.port = free_port()
+    def __init__(self, app, port: int | None = None) -> None:
+        self.port = port or free_port()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )

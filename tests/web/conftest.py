@@ -18,6 +18,8 @@ from browser import (
 from fastapi.testclient import TestClient
 from web_helpers import Person, SmtpServer, make_owner, web_app
 
+from wrenchlight.embedded import free_port
+
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
@@ -72,7 +74,9 @@ def chromium() -> Iterator[object]:
 @pytest.fixture
 def server(db_url, smtp) -> Iterator[str]:
     """The API with the web app, served over HTTP for the browser; its base URL."""
-    running = ThreadServer(web_app(db_url, f"smtp://127.0.0.1:{smtp.port}"))
+    port = free_port()
+    app = web_app(db_url, f"smtp://127.0.0.1:{smtp.port}", base_url=f"http://127.0.0.1:{port}")
+    running = ThreadServer(app, port)
     url = running.start()
     yield url
     running.stop()

@@ -56,6 +56,16 @@ def test_a_mailed_link_signs_in_once(client, owner, smtp, conn):
     assert again.get("/app/cars").status_code == 303
 
 
+def test_the_link_points_at_the_configured_address_whatever_the_host_header(client, owner, smtp):
+    page = client.get("/app/signin")
+    client.post(
+        "/app/signin/link",
+        data={"email": owner.email, "csrf_token": csrf_of(page.text)},
+        headers={"Host": "attacker.example"},
+    )
+    assert link_in(smtp.mailbox.wait_for(owner.email)).startswith("http://testserver/app/")
+
+
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, owner, smtp):
     known = ask_for_link(client, owner.email)
     unknown = ask_for_link(client, "nobody-at-all@example.test")
@@ -101,7 +111,7 @@ def test_link_requests_spend_the_login_budget(db_url, smtp, conn):
     assert statuses == [200, 200, 429]
 
 
-def test_without_smtp_no_link_is_offered(db_url, conn):
+def test_without_smtp_no_link_is_offered(db_url):
     with TestClient(web_app(db_url, None), follow_redirects=False) as client:
         page = client.get("/app/signin")
         assert "Email me a sign-in link" not in page.text

@@ -30,10 +30,17 @@ PASSWORD = "correct horse battery staple"
 _serial = itertools.count(1)
 
 
-def web_app(db_url: str, smtp_url: str | None, *, logins: str = "100/minute"):
+def web_app(
+    db_url: str,
+    smtp_url: str | None,
+    *,
+    logins: str = "100/minute",
+    base_url: str = "http://testserver",
+):
     """The API application with the web app mounted, as the server serves it."""
     api = create_app(db_url, auth=AUTH, rate_limits=RateLimits(logins_per_client=logins))
-    return web.mount(api, web.WebConfig(smtp_url=smtp_url, mail_from="Wrenchlight <wl@test>"))
+    config = web.WebConfig(smtp_url=smtp_url, mail_from="Wrenchlight <wl@test>", base_url=base_url)
+    return web.mount(api, config)
 
 
 @dataclass(frozen=True)

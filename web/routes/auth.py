@@ -91,9 +91,7 @@ def signin_page(request: Request, user: OptionalUserDep) -> Response:
     """The sign-in page (to the cars when already signed in)."""
     if user is not None:
         return RedirectResponse(f"{_root(request)}/cars", status_code=303)
-    return pages(request).render(
-        request, "signin.html", link_enabled=config(request).smtp_url is not None
-    )
+    return pages(request).render(request, "signin.html", link_enabled=config(request).links_enabled)
 
 
 @router.post("/signin")
@@ -114,7 +112,7 @@ def signin(
             status=401,
             error="wrong_password",
             email=email,
-            link_enabled=config(request).smtp_url is not None,
+            link_enabled=config(request).links_enabled,
         )
     token, expires_at = sessions.start(
         conn=conn, user_id=user_id, now=clock(), ttl=config(request).session_ttl
@@ -124,8 +122,8 @@ def signin(
 
 def _link_url(request: Request, token: str) -> str:
     base = config(request).base_url
-    origin = base.rstrip("/") if base else f"{request.url.scheme}://{request.url.netloc}"
-    return f"{origin}{_root(request)}/signin/link?token={token}"
+    assert base is not None  # links_enabled
+    return f"{base.rstrip('/')}{_root(request)}/signin/link?token={token}"
 
 
 def _send_link(cfg: WebConfig, to: str, url: str) -> None:
@@ -158,7 +156,7 @@ def request_link(
     if (refused := _rate_limited(request, "signin-link")) is not None:
         return refused
     cfg = config(request)
-    if cfg.smtp_url is None:
+    if not cfg.links_enabled:
         return pages(request).render(request, "signin.html", status=404, link_enabled=False)
     issued = links.issue(conn=conn, email=email, now=clock(), ttl=cfg.link_ttl)
     if issued is not None:
