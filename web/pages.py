@@ -66,6 +66,15 @@ class Pages:
             accept_language=request.headers.get("accept-language"),
         )
 
+    def mail(self, request: Request, name: str, **context: Any) -> tuple[str, str]:
+        """Subject and plain text of mail template ``name`` in this request's language; the
+        subject is the template's ``subject`` block."""
+        user: WebUser | None = getattr(request.state, "user", None)
+        i18n.activate(self.catalogues[self.language(request, user)])
+        template = self.env.get_template(name)
+        subject = "".join(template.blocks["subject"](template.new_context(context))).strip()
+        return subject, template.render(context)
+
     def render(
         self,
         request: Request,

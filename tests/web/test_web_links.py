@@ -66,6 +66,19 @@ def test_the_link_points_at_the_configured_address_whatever_the_host_header(clie
     assert link_in(smtp.mailbox.wait_for(owner.email)).startswith("http://testserver/app/")
 
 
+def test_the_mail_speaks_the_pages_language(client, owner, smtp):
+    page = client.get("/app/signin", headers={"Accept-Language": "zh-CN"})
+    client.post(
+        "/app/signin/link",
+        data={"email": owner.email, "csrf_token": csrf_of(page.text)},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    message = smtp.mailbox.wait_for(owner.email)
+    assert message["Subject"] == "您的 Wrenchlight 登录链接"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "15 分钟内使用" in body and link_in(message)
+
+
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, owner, smtp):
     known = ask_for_link(client, owner.email)
     unknown = ask_for_link(client, "nobody-at-all@example.test")

@@ -126,23 +126,11 @@ def _link_url(request: Request, token: str) -> str:
     return f"{base.rstrip('/')}{_root(request)}/signin/link?token={token}"
 
 
-def _send_link(cfg: WebConfig, to: str, url: str) -> None:
+def _send_link(cfg: WebConfig, to: str, subject: str, text: str) -> None:
     """Mail a sign-in link; a failure is logged, never shown (it would tell who has an account)."""
     assert cfg.smtp_url is not None
-    minutes = int(cfg.link_ttl.total_seconds() // 60)
-    text = (
-        f"Sign in to Wrenchlight with this link. It works once, within {minutes} minutes:\n\n"
-        f"{url}\n\n"
-        "If you did not ask for it, ignore this message: nobody can sign in without it.\n"
-    )
     try:
-        mail.send(
-            smtp_url=cfg.smtp_url,
-            mail_from=cfg.mail_from,
-            to=to,
-            subject="Your Wrenchlight sign-in link",
-            text=text,
-        )
+        mail.send(smtp_url=cfg.smtp_url, mail_from=cfg.mail_from, to=to, subject=subject, text=text)
     except mail.MailError:
         log.exception("sign-in link not sent")
 
@@ -161,8 +149,15 @@ def request_link(
     issued = links.issue(conn=conn, email=email, now=clock(), ttl=cfg.link_ttl)
     if issued is not None:
         token, address = issued
+        # In the language of the page the link was asked for from.
+        subject, text = pages(request).mail(
+            request,
+            "mail_signin_link.txt",
+            url=_link_url(request, token),
+            minutes=int(cfg.link_ttl.total_seconds() // 60),
+        )
         # After the response: a known address must not answer slower than an unknown one.
-        background.add_task(_send_link, cfg, address, _link_url(request, token))
+        background.add_task(_send_link, cfg, address, subject, text)
     return pages(request).render(
         request, "link_sent.html", minutes=int(cfg.link_ttl.total_seconds() // 60)
     )
