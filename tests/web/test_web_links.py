@@ -124,6 +124,16 @@ def test_link_requests_spend_the_login_budget(db_url, smtp, conn):
     assert statuses == [200, 200, 429]
 
 
+def test_links_to_one_address_are_limited_whatever_the_network(db_url, smtp, conn):
+    owner = make_owner(conn)
+    app = web_app(db_url, f"smtp://127.0.0.1:{smtp.port}", logins="2/minute")
+    statuses = []
+    for network in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+        with TestClient(app, client=(network, 50000), follow_redirects=False) as client:
+            statuses.append(ask_for_link(client, owner.email).status_code)
+    assert statuses == [200, 200, 429]
+
+
 def test_without_smtp_no_link_is_offered(db_url):
     with TestClient(web_app(db_url, None), follow_redirects=False) as client:
         page = client.get("/app/signin")

@@ -74,11 +74,15 @@ def signed_out_response(request: Request) -> Response:
     return response
 
 
-def _rate_limited(request: Request, scope: str) -> Response | None:
-    """The 429 page when this client tried too often (the API's login budget), else None."""
+def _rate_limited(request: Request, scope: str, address: str | None = None) -> Response | None:
+    """The 429 page when this client (or, with ``address``, anyone for that address) tried too
+    often, on the API's login budget; else None."""
     limiter = api_app(request).state.limiter
     try:
         limiter.hit(limiter.logins_per_client, scope, _client(request))
+        if address is not None:
+            # Counted for every address alike, known or not, so a 429 tells nothing either.
+            limiter.hit(limiter.logins_per_client, f"{scope}-to", address.strip().lower())
     except ProblemError as exc:
         response = pages(request).render(request, "too_many.html", status=429)
         response.headers.update(exc.headers or {})
@@ -141,7 +145,8 @@ def request_link(
 ) -> Response:
     """Mail a one-time sign-in link to ``email`` if it is a user's; the same answer either
     way, so the page tells nobody which addresses have accounts."""
-    if (refused := _rate_limited(request, "signin-link")) is not None:
+    # Per address too: nobody fills a person's inbox with links from many networks.
+    if (refused := _rate_limited(request, "signin-link", email)) is not None:
         return refused
     cfg = config(request)
     if not cfg.links_enabled:
