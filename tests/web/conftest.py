@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import (
+from fastapi.testclient import TestClient
+from web_browser import (
     HOW_TO_ENABLE,
     ThreadServer,
     browser_tests_skipped,
     chromium_path,
     missing_browser,
 )
-from fastapi.testclient import TestClient
 from web_helpers import Person, SmtpServer, make_owner, web_app
 
 from wrenchlight.embedded import free_port
