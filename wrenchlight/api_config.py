@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from api.auth import AuthConfig
     from api.ratelimit import RateLimits
     from api.webhooks.network import WebhookConfig
+    from web import WebConfig
 
 
 def auth_config(settings: Settings) -> AuthConfig:
@@ -46,9 +47,21 @@ def webhook_config(settings: Settings) -> WebhookConfig:
     return WebhookConfig(allow_private=tuple(settings.webhook_allow_private))
 
 
+def web_config(settings: Settings) -> WebConfig:
+    """The web app's mail and public address."""
+    from web import WebConfig
+
+    # Links in mail point at the configured address, or where this server listens: never at
+    # a request's Host header (web.config.WebConfig).
+    base_url = settings.web_base_url or f"http://{settings.api_host}:{settings.api_port}"
+    return WebConfig(smtp_url=settings.smtp_url, mail_from=settings.mail_from, base_url=base_url)
+
+
 def build_app(settings: Settings, database_url: str) -> FastAPI:
     """The API for ``database_url`` with every setting applied: tokens, limits, webhook
-    network, trusted proxies and, when configured, the broker's live device credentials."""
+    network, trusted proxies and, when configured, the broker's live device credentials; with
+    the web app at ``/app``."""
+    import web
     from api.main import create_app
 
     app = create_app(
@@ -62,7 +75,7 @@ def build_app(settings: Settings, database_url: str) -> FastAPI:
         from api.devices.broker import BrokerControl
 
         app.state.broker_control = BrokerControl(settings.mqtt_control_url)
-    return app
+    return web.mount(app, web_config(settings))
 
 
 def app_from_settings() -> FastAPI:

@@ -57,6 +57,19 @@ class Settings(BaseSettings):
         description="addresses or CIDRs of reverse proxies whose X-Forwarded-For/-Proto the "
         "API believes (default: none; the client is the connection's peer)",
     )
+    smtp_url: str | None = Field(
+        None,
+        description="smtp://[user:pass@]host[:port] (smtps:// for TLS, smtp+starttls:// to "
+        "upgrade) of the relay mail leaves through; unset: the web app offers no sign-in link",
+    )
+    mail_from: str = Field(
+        "Wrenchlight <wrenchlight@localhost>", description="sender of the mail the app sends"
+    )
+    web_base_url: str | None = Field(
+        None,
+        description="address people reach the web app at, for links in mail (unset: "
+        "http://API_HOST:API_PORT)",
+    )
     log_level: str = "INFO"
     oil_alert_pct: float = Field(
         OIL_DUE_SOON_PCT, gt=0, lt=100, description="raise an oil alert at or below"

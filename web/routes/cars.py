@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: MIT
+"""The owner's cars: a card per car, and one car's page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+
+from web import cars
+from web.deps import ConnDep, OptionalUserDep, UserDep
+from web.pages import Pages
+
+router = APIRouter()
+BIGINT_MAX = 2**63 - 1
+
+
+def _pages(request: Request) -> Pages:
+    found: Pages = request.app.state.pages
+    return found
+
+
+@router.get("/")
+def home(request: Request, user: OptionalUserDep) -> Response:
+    """The cars when signed in, else the sign-in page."""
+    root = request.scope.get("root_path", "")
+    return RedirectResponse(f"{root}/cars" if user else f"{root}/signin", status_code=303)
+
+
+@router.get("/cars")
+def my_cars(request: Request, conn: ConnDep, user: UserDep) -> Response:
+    """My cars: a card per car the user may see."""
+    found = cars.my_cards(conn=conn, principal=user.principal)
+    # htmx refreshes the cards alone (hx-get on #cards); a browser without JS gets the page.
+    block = "cards" if request.headers.get("hx-request") == "true" else None
+    return _pages(request).render(request, "cars.html", block=block, cards=found)
+
+
+@router.get("/cars/{vehicle_id}")
+def one_car(
+    request: Request,
+    conn: ConnDep,
+    user: UserDep,
+    vehicle_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
+) -> Response:
+    """One car's card; a car that is not there or not the user's is the same 404."""
+    found = cars.one_card(conn=conn, principal=user.principal, vehicle_id=vehicle_id)
+    if found is None:
+        return _pages(request).render(
+            request, "car_missing.html", status=404, vehicle_id=vehicle_id
+        )
+    return _pages(request).render(request, "car.html", card=found)
