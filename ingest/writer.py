@@ -18,6 +18,7 @@ from ingest import metrics
 from ingest.message import Message, Outcome
 from ingest.pipeline import prepare, process_messages
 from ingest.stats import Stats
+from ingest.window import SendWindow
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class Writer:
         self._stats = stats
         self._flush_messages = flush_messages
         self._flush_interval_s = flush_interval_s
+        self._window = SendWindow(flush_interval_s)
         self._on_commit = on_commit
         self._conn: psycopg.Connection | None = None
         self._stopping = threading.Event()
@@ -117,7 +119,8 @@ class Writer:
                 self._conn.close()
 
     def _collect(self) -> list[Received]:
-        """Up to FLUSH_MESSAGES messages, waiting at most FLUSH_INTERVAL_S after the first."""
+        """Up to FLUSH_MESSAGES messages (half the broker's send window if it sends fewer,
+        ``ingest.window``), waiting at most FLUSH_INTERVAL_S after the first."""
         try:
             flush = [self._inbox.get(timeout=0.05)]
         except queue.Empty:
@@ -126,14 +129,23 @@ class Writer:
         # to it: a message that waited out a slow commit does not wait a second interval.
         waited_s = (datetime.now(UTC) - flush[0].message.received_at).total_seconds()
         deadline = time.monotonic() + max(0.0, self._flush_interval_s - waited_s)
-        while len(flush) < self._flush_messages:
+        size = self._window.flush_size(self._flush_messages)
+        timed_out = False
+        while len(flush) < size:
             # Once stopping, take what is queued without waiting for more.
             wait = 0.0 if self._stopping.is_set() else deadline - time.monotonic()
             try:
                 item = self._inbox.get(timeout=wait) if wait > 0 else self._inbox.get_nowait()
                 flush.append(item)
             except queue.Empty:
+                timed_out = not self._stopping.is_set()
                 break
+        self._window.observe(
+            held=len(flush),
+            queued=self._inbox.qsize(),
+            timed_out=timed_out,
+            silent_s=(datetime.now(UTC) - flush[-1].message.received_at).total_seconds(),
+        )
         return flush
 
     def _write(self, flush: list[Received]) -> None:

@@ -34,7 +34,10 @@ log = logging.getLogger(__name__)
 HANDLE_PIDS = ".handle_pids.json"
 
 # rumqttd listens for MQTT 5 only on a [v5] listener; the generous payload limit admits the
-# largest batch the agent may send.
+# largest batch the agent may send. Despite its name, max_inflight_count only caps the packets
+# rumqttd reads from a connection at once: it sends a subscriber at most 100 unacknowledged
+# QoS 1 messages whatever the client's Receive Maximum (a constant of its router, not
+# configurable), and ingest flushes at half of that (ingest.window).
 _RUMQTTD_CONFIG = """\
 id = 0
 [router]
