@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.main import create_app
 from wrenchlight.embedded import free_port
@@ -22,9 +24,13 @@ class ApiServer:
         port: int = 8000,
         *,
         trusted_proxies: tuple[str, ...] = (),
+        app_for_port: Callable[[int], FastAPI] | None = None,
     ) -> None:
+        """``app_for_port`` builds the served app once the port is known (the web app's mail
+        links name it); without it, the bare API with ``trusted_proxies``."""
         self.database_url = database_url
         self.trusted_proxies = trusted_proxies
+        self.app_for_port = app_for_port
         self.host = host
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -33,8 +39,13 @@ class ApiServer:
     def start(self, timeout_s: float = 20.0) -> str:
         """Start serving; returns the base URL."""
         port = self.port if self.port and port_free(self.host, self.port) else free_port()
+        app = (
+            self.app_for_port(port)
+            if self.app_for_port is not None
+            else create_app(self.database_url, trusted_proxies=self.trusted_proxies)
+        )
         config = uvicorn.Config(
-            create_app(self.database_url, trusted_proxies=self.trusted_proxies),
+            app,
             host=self.host,
             port=port,
             # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides instead.

@@ -37,6 +37,7 @@ from orders.service import order_open_alerts, propose_new_orders
 from orders.slots import open_slots
 from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
+from wrenchlight.api_config import build_app
 from wrenchlight.apiserver import ApiServer
 from wrenchlight.demo_summary import print_summary, summary_orders
 from wrenchlight.demo_world import build_world, print_accounts
@@ -240,7 +241,14 @@ def run_demo(
             thread = threading.Thread(target=target, args=args, kwargs=kwargs, daemon=True)
             thread.start()
             helpers.append(thread)
-        api = ApiServer(services.database_url, settings.api_host, settings.api_port)
+        api = ApiServer(
+            services.database_url,
+            settings.api_host,
+            settings.api_port,
+            app_for_port=lambda port: build_app(
+                settings.model_copy(update={"api_port": port}), services.database_url
+            ),
+        )
         api_url = api.start()
         stack.callback(api.stop)
         if services.lock is not None:
@@ -248,6 +256,7 @@ def run_demo(
             services.lock.update(api_url=api_url)
         api_key = _demo_admin_key(services.database_url)
         console.log(f"API at {api_url}  (OpenAPI: {api_url}/docs)")
+        console.log(f"web app at {api_url}/app/")
         # On a line of its own, so an 80-column terminal never wraps the key.
         console.log(f"admin key {api_key}")
 

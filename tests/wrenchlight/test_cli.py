@@ -128,5 +128,6 @@ def test_demo_runs_the_whole_flow_and_ends_with_json(db_url, mqtt_url, tmp_path)
     assert summary["batches"] == summary["batches_published"]
     assert summary["live_vehicle"]["vin_read_via_obd"]
     assert summary["api_url"].startswith("http://127.0.0.1:")
+    assert f"web app at {summary['api_url']}/app/" in " ".join(result.stderr.split())
     for key in ("alerts", "service_orders"):
         assert isinstance(summary[key], int)
