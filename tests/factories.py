@@ -186,6 +186,12 @@ def vehicle(
     return Vehicle(vehicle_id, vin)
 
 
+def _vehicle_by_id(conn: psycopg.Connection, vehicle_id: int) -> Vehicle:
+    row = conn.execute("SELECT vin FROM vehicles WHERE vehicle_id = %s", (vehicle_id,)).fetchone()
+    assert row is not None, f"no vehicle {vehicle_id}"
+    return Vehicle(vehicle_id, row[0])
+
+
 def vehicle_state(
     conn: psycopg.Connection,
     vehicle_id: int,
@@ -324,7 +330,7 @@ class Order:
 
 def order(
     conn: psycopg.Connection,
-    vehicle: Vehicle,
+    vehicle: Vehicle | int,
     *,
     shop_id: int | None = None,
     status: str | None = None,
@@ -334,7 +340,10 @@ def order(
     **columns: Any,
 ) -> Order:
     """A service order for ``vehicle`` inserted in its ``status`` (the status triggers fire as
-    for any new order); ``columns`` sets any other column of ``service_orders``."""
+    for any new order); ``columns`` sets any other column of ``service_orders``. ``vehicle``
+    is a record or the id of a vehicle (whose VIN the order copies)."""
+    if isinstance(vehicle, int):
+        vehicle = _vehicle_by_id(conn, vehicle)
     order_id = insert(
         conn,
         "service_orders",

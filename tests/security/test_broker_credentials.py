@@ -9,6 +9,7 @@ import itertools
 import time
 from collections.abc import Iterator
 
+import factories
 import pytest
 from broker_lanes import ConfiguredMosquitto, Probe
 from fastapi.testclient import TestClient
@@ -42,9 +43,7 @@ def owner(conn) -> tuple[dict[str, str], int]:
     """A provisioning admin's headers and a car (owners may not choose device ids)."""
     user_id = create_user(conn=conn, email=f"admin-{next(_n)}@example.test", role="admin")
     vin = f"WLSEC{next(_n):012d}"
-    vehicle_id = conn.execute(
-        "INSERT INTO vehicles (vin) VALUES (%s) RETURNING vehicle_id", (vin,)
-    ).fetchone()[0]
+    vehicle_id = factories.vehicle(conn, vin=vin).vehicle_id
     return {"Authorization": f"Bearer {issue_access_token(AUTH, user_id)}"}, vehicle_id
 
 
