@@ -10,6 +10,7 @@ tables.
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -42,9 +43,43 @@ CONTINUOUS_AGGREGATES_SQL = (
 )
 
 
+# The sequences those tables own (serial and identity columns) that have handed out a value
+# since they were last restarted: TRUNCATE ... RESTART IDENTITY would restart them.
+USED_SEQUENCES_SQL = """
+SELECT s.relname, ps.start_value FROM pg_class s
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+JOIN pg_sequences ps ON ps.schemaname = 'public' AND ps.sequencename = s.relname
+WHERE s.relkind = 'S' AND t.relname = ANY(%s) AND ps.last_value IS NOT NULL
+"""
+
+
 def data_tables(conn: psycopg.Connection) -> list[str]:
     """The tables ``db_url`` empties: every table of ours but the kept ones."""
     return [r[0] for r in conn.execute(DATA_TABLES_SQL, (list(KEPT_TABLES),))]
+
+
+def empty_data_tables(conn: psycopg.Connection) -> None:
+    """Leave every data table empty and its sequences restarted, as one
+    ``TRUNCATE <all of them> RESTART IDENTITY CASCADE`` would, but truncating only the tables
+    that hold rows: a TRUNCATE costs a new file and a lock per table, and most tests touch a
+    handful of the forty, so truncating all of them before every test was a large share of
+    the suite's time."""
+    tables = data_tables(conn)
+    probe = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {} WHERE EXISTS (SELECT FROM {})").format(
+            sql.Literal(name), sql.Identifier(name)
+        )
+        for name in tables
+    )
+    filled = [r[0] for r in conn.execute(probe)]
+    if filled:
+        names = sql.SQL(", ").join(map(sql.Identifier, filled))
+        conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(names))
+    # Sequences advance without rows too (rolled-back inserts, deleted rows): restart each
+    # one used, whether or not its table held rows now.
+    for sequence, start in conn.execute(USED_SEQUENCES_SQL, (tables,)).fetchall():
+        conn.execute("SELECT setval(%s, %s, false)", (sequence, start))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,16 +101,48 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(traveller.stop)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-random-order has shuffled
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``WL_CLOCK_SHIFT_DAYS``, skip the tests whose own process and a worker they start
     (ingest or the API in a subprocess, the benches) would read two different dates: there the
-    shift itself, not the code, would split the flow's clock."""
+    shift itself, not the code, would split the flow's clock. Under pytest-xdist, start the
+    long tests first on every worker."""
+    long_first(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
     if not os.environ.get("WL_CLOCK_SHIFT_DAYS"):
         return
     skip = pytest.mark.skip(reason="real_clock: a process it starts keeps today's date")
     for item in items:
         if "real_clock" in item.keywords:
             item.add_marker(skip)
+
+
+def long_first(items: list[pytest.Item], workers: int) -> None:
+    """Reorder ``items`` so that each worker's share starts with its part of the long tests
+    (marked ``slow`` or ``e2e``), dealt out in turn.
+
+    xdist's ``worksteal`` hands worker k the k-th contiguous slice of the list and later
+    moves tests from the end of a busy worker's queue to an idle one; a long test left near
+    the end would run alone while the other worker idles. The relative order within the long
+    and the other tests stays the shuffled one; every worker computes the same order, as
+    xdist requires.
+    """
+    if workers < 2:
+        return
+    long = [i for i in items if i.get_closest_marker("slow") or i.get_closest_marker("e2e")]
+    if not long:
+        return
+    ids = {id(i) for i in long}
+    rest = iter([i for i in items if id(i) not in ids])
+    dealt = [long[k::workers] for k in range(workers)]
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for k in range(workers):
+        share = remaining // (workers - k)  # worksteal's first split
+        remaining -= share
+        ordered += dealt[k] + list(itertools.islice(rest, max(0, share - len(dealt[k]))))
+    ordered += list(rest)
+    assert len(ordered) == len(items)
+    items[:] = ordered
 
 
 @pytest.fixture(scope="session")
@@ -123,8 +190,7 @@ def scratch_database(postgres_server_url: str) -> Iterator[str]:
 def db_url(database_url: str) -> str:
     """The test database with every data table emptied."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        names = sql.SQL(", ").join(map(sql.Identifier, data_tables(conn)))
-        conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(names))
+        empty_data_tables(conn)
         if has_timescaledb(conn):
             # Continuous aggregates are views: TimescaleDB empties their materialization.
             aggregates = [r[0] for r in conn.execute(CONTINUOUS_AGGREGATES_SQL)]

@@ -39,3 +39,19 @@ def test_db_url_empties_every_table_of_ours_read_from_the_catalog(database_url, 
         with psycopg.connect(database_url, autocommit=True) as c:
             c.execute("DROP TABLE IF EXISTS wl_new_revision_table")
             c.execute("ALTER TABLE wl_rollup_queue_aside RENAME TO rollup_queue")
+
+
+def test_db_url_restarts_the_sequences_of_emptied_tables(database_url, request):
+    # As TRUNCATE ... RESTART IDENTITY did for every table: a sequence restarts whether its
+    # table still holds rows (a fleet) or not (a vehicle inserted and deleted again).
+    with psycopg.connect(database_url, autocommit=True) as c:
+        c.execute("INSERT INTO fleets (name) VALUES ('kept'), ('rows')")
+        c.execute("INSERT INTO vehicles (vin) VALUES ('WLSEX0000000000A1')")
+        c.execute("DELETE FROM vehicles")
+    request.getfixturevalue("db_url")
+    with psycopg.connect(database_url, autocommit=True) as c:
+        assert c.execute("SELECT count(*) FROM fleets").fetchone() == (0,)
+        fleet = "INSERT INTO fleets (name) VALUES ('again') RETURNING fleet_id"
+        assert c.execute(fleet).fetchone() == (1,)
+        vehicle = "INSERT INTO vehicles (vin) VALUES ('WLSEX0000000000A2') RETURNING vehicle_id"
+        assert c.execute(vehicle).fetchone() == (1,)

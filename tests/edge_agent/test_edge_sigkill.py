@@ -76,7 +76,7 @@ def test_sigkill_mid_publishing_loses_no_sequence_number(mqtt_url, unique_id, tm
             proc.communicate(timeout=10)
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["unacknowledged"] == 0
-    time.sleep(0.5)
+    time.sleep(0.5)  # a window, not a wait: a late or repeated batch would arrive in it
     watcher.loop_stop()
     watcher.disconnect()
     received = sorted(set(seqs))

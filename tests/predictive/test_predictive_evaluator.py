@@ -134,7 +134,8 @@ def test_run_evaluator_reacts_to_notifications(conn, db_url, vehicle):
     )
     worker.start()
     try:
-        time.sleep(0.3)  # let the first sweep (which finds nothing) pass
+        # No state row: no sweep finds this drive, only a notification brings it. Notified
+        # until it is evaluated, since the worker may not be listening yet.
         write_drive(conn, vehicle, hours=0.2)
         deadline = time.monotonic() + 10
         while not latest_predictions(conn=conn, vehicle_id=vehicle):
