@@ -2,6 +2,7 @@
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
+from psycopg import sql
 
 from telemetry.mqtt_url import MqttUrl
 
@@ -41,16 +42,26 @@ def test_db_url_empties_every_table_of_ours_read_from_the_catalog(database_url, 
             c.execute("ALTER TABLE wl_rollup_queue_aside RENAME TO rollup_queue")
 
 
-def test_db_url_restarts_the_sequences_of_emptied_tables(database_url, request):
-    # As TRUNCATE ... RESTART IDENTITY did for every table: a sequence restarts whether its
-    # table still holds rows (a fleet) or not (a vehicle inserted and deleted again).
+def test_db_url_empties_big_and_small_tables_and_restarts_their_sequences(database_url, request):
+    # As TRUNCATE ... RESTART IDENTITY CASCADE did for every table: big tables (truncated) and
+    # small ones (deleted, references and all) end empty, and a sequence restarts whether its
+    # table held rows (fleets, alerts) or not (a vehicle inserted and deleted again).
     with psycopg.connect(database_url, autocommit=True) as c:
-        c.execute("INSERT INTO fleets (name) VALUES ('kept'), ('rows')")
+        c.execute(
+            "INSERT INTO fleets (name) SELECT 'f' || i FROM generate_series(0, %s) i", (10_001,)
+        )
         c.execute("INSERT INTO vehicles (vin) VALUES ('WLSEX0000000000A1')")
         c.execute("DELETE FROM vehicles")
+        c.execute("INSERT INTO vehicles (vin) VALUES ('WLSEX0000000000A3')")
+        c.execute(
+            "INSERT INTO alerts (vehicle_id, kind, severity, message) "
+            "SELECT vehicle_id, 'oil_change', 'warning', 'm' FROM vehicles"
+        )
     request.getfixturevalue("db_url")
     with psycopg.connect(database_url, autocommit=True) as c:
-        assert c.execute("SELECT count(*) FROM fleets").fetchone() == (0,)
+        for table in ("fleets", "vehicles", "alerts", "outbox"):
+            count = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            assert c.execute(count).fetchone() == (0,), table
         fleet = "INSERT INTO fleets (name) VALUES ('again') RETURNING fleet_id"
         assert c.execute(fleet).fetchone() == (1,)
         vehicle = "INSERT INTO vehicles (vin) VALUES ('WLSEX0000000000A2') RETURNING vehicle_id"
