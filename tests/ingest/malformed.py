@@ -1105,7 +1105,8 @@ def flood(
     Roughly: random bytes 18,000; truncations 15,900; bit flips 12,000; JSON wrong types
     12,000; out of range 8,400; binary faults 6,400; b'WL' + garbage 6,000; future, stale,
     device mismatch, VIN mismatch 4,000 each; unknown devices 5,000; trouble-code garbage
-    6,400; decompression and sample-count bombs 3. ``scale`` multiplies the random counts and
+    6,400; decompression and sample-count bombs 3. ``scale`` multiplies the random counts (but
+    the trouble-code garbage's, whose truncations alone would fill a smaller share) and
     the encodings sent of each structured example (never fewer than three: binary, zlib and
     JSON); the structured examples stay the same ones, as a few of each reason are found only
     among the later ones.
@@ -1127,7 +1128,8 @@ def flood(
     cases += truncations(rng, t["trunc"].device_id, t["trunc"].vin, now_ms, n(14_000))
     cases += bit_flips(rng, t["flip"].device_id, t["flip"].vin, now_ms, n(12_000))
     cases += unknown_devices(rng, unknown, now_ms, valid=n(3_000), garbage=n(2_000))
-    cases += dtc_random(rng, t["dtc"].device_id, t["dtc"].vin, now_ms, n(3_000))
+    # Unscaled: its truncations alone would fill a smaller share, leaving out a category.
+    cases += dtc_random(rng, t["dtc"].device_id, t["dtc"].vin, now_ms, 3_000)
 
     # Hypothesis for the structured ones: a few thousand examples, each sent in several
     # encodings (whitespace and key order for JSON; binary, zlib binary and JSON with
