@@ -141,22 +141,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def long_first(items: list[pytest.Item], workers: int) -> None:
     """Reorder ``items`` so that each worker's share starts with its part of the long tests
-    (marked ``slow`` or ``e2e``), dealt out in turn.
+    (marked ``slow`` or ``e2e``), a module's together.
 
     xdist's ``worksteal`` hands worker k the k-th contiguous slice of the list and later
     moves tests from the end of a busy worker's queue to an idle one; a long test left near
-    the end would run alone while the other worker idles. The relative order within the long
+    the end would run alone while the other worker idles. A module's long tests stay on one
+    worker, one after the other, so a module-scoped fixture (the e2e stories' demo) starts
+    once rather than once per test, as a global shuffle would otherwise make it. Each module
+    goes to the worker with the fewest long tests so far. The relative order within the long
     and the other tests stays the shuffled one; every worker computes the same order, as
     xdist requires.
     """
     if workers < 2:
         return
-    long = [i for i in items if i.get_closest_marker("slow") or i.get_closest_marker("e2e")]
-    if not long:
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if item.get_closest_marker("slow") or item.get_closest_marker("e2e"):
+            modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    if not modules:
         return
-    ids = {id(i) for i in long}
+    dealt: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for module in modules.values():
+        min(dealt, key=len).extend(module)
+    ids = {id(i) for module in modules.values() for i in module}
     rest = iter([i for i in items if id(i) not in ids])
-    dealt = [long[k::workers] for k in range(workers)]
     ordered: list[pytest.Item] = []
     remaining = len(items)
     for k in range(workers):
