@@ -130,6 +130,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     (ingest or the API in a subprocess, the benches) would read two different dates: there the
     shift itself, not the code, would split the flow's clock. Under pytest-xdist, start the
     long tests first on every worker."""
+    module_fixtures_together(items)
     long_first(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
     if not os.environ.get("WL_CLOCK_SHIFT_DAYS"):
         return
@@ -137,6 +138,46 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "real_clock" in item.keywords:
             item.add_marker(skip)
+
+
+def module_fixtures_together(items: list[pytest.Item]) -> None:
+    """Keep a module's tests that share a module- or class-scoped fixture back to back, at the
+    place the shuffle gave the first of them, in their shuffled order (grouped by the
+    fixture's parameter, if it has one).
+
+    A global shuffle would otherwise tear such a fixture down and build it again for almost
+    every test (a python-OBD connection per transport, an embedded PostgreSQL 18); every other
+    test keeps its shuffled place.
+    """
+    shared = {"module", "class", "package"}
+
+    def sharing(item: pytest.Item) -> bool:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        return any(d[-1].scope in shared for d in defs if d)
+
+    def shared_params(item: pytest.Item) -> str:
+        # A parametrized module fixture is built once per parameter: one run per parameter.
+        callspec = getattr(item, "callspec", None)
+        if callspec is None:
+            return ""
+        defs = item._fixtureinfo.name2fixturedefs
+        names = {n for n, d in defs.items() if d and d[-1].scope in shared}
+        return repr(sorted((k, str(v)) for k, v in callspec.params.items() if k in names))
+
+    blocks: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if sharing(item):
+            blocks.setdefault(item.nodeid.split("::")[0], []).append(item)
+    ordered: list[pytest.Item] = []
+    for item in items:
+        block = blocks.get(item.nodeid.split("::")[0]) if sharing(item) else None
+        if block is None:
+            ordered.append(item)
+        elif block[0] is item:
+            ordered += sorted(block, key=shared_params)
+    assert len(ordered) == len(items)
+    items[:] = ordered
 
 
 def long_first(items: list[pytest.Item], workers: int) -> None:
