@@ -10,6 +10,7 @@ tables.
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -42,9 +43,66 @@ CONTINUOUS_AGGREGATES_SQL = (
 )
 
 
+HYPERTABLES_SQL = (
+    "SELECT hypertable_name FROM timescaledb_information.hypertables "
+    "WHERE hypertable_schema = 'public'"
+)
+# The sequences those tables own (serial and identity columns) that have handed out a value
+# since they were last restarted: TRUNCATE ... RESTART IDENTITY would restart them.
+USED_SEQUENCES_SQL = """
+SELECT s.oid::regclass::text, q.seqstart FROM pg_class s
+JOIN pg_sequence q ON q.seqrelid = s.oid
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE t.relname = ANY(%s) AND pg_sequence_last_value(s.oid) IS NOT NULL
+"""
+# A table holding more rows than this is truncated; fewer are deleted (see empty_data_tables).
+DELETE_AT_MOST = 10_000
+
+
 def data_tables(conn: psycopg.Connection) -> list[str]:
     """The tables ``db_url`` empties: every table of ours but the kept ones."""
     return [r[0] for r in conn.execute(DATA_TABLES_SQL, (list(KEPT_TABLES),))]
+
+
+def empty_data_tables(conn: psycopg.Connection) -> None:
+    """Leave every data table empty and its sequences restarted, as one
+    ``TRUNCATE <all of them> RESTART IDENTITY CASCADE`` would, in a tenth of its time.
+
+    That TRUNCATE, before every test, was a large share of the suite: it gives each of the
+    forty tables a new file, and truncating even one table referenced by foreign keys
+    cascades to all the tables that reference it. Most tests leave a few rows in a few
+    tables, so those are deleted instead, in one transaction with the foreign-key triggers
+    off (``session_replication_role``: every table ends empty, so no reference dangles). Big
+    tables, and hypertables (whose compressed chunks may refuse a DELETE), are truncated; so
+    is everything when the role may not switch the triggers off.
+    """
+    tables = data_tables(conn)
+    probe = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {}, count(*) FROM (SELECT FROM {} LIMIT {}) AS t").format(
+            sql.Literal(name), sql.Identifier(name), sql.Literal(DELETE_AT_MOST + 1)
+        )
+        for name in tables
+    )
+    filled = {name: rows for name, rows in conn.execute(probe) if rows}
+    whole = {r[0] for r in conn.execute(HYPERTABLES_SQL)} if has_timescaledb(conn) else set()
+    big = [t for t, rows in filled.items() if rows > DELETE_AT_MOST or t in whole]
+    small = [t for t in filled if t not in big]
+    try:
+        with conn.transaction():
+            if small:
+                conn.execute("SET LOCAL session_replication_role = replica")
+            for name in small:
+                conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(name)))
+    except psycopg.errors.InsufficientPrivilege:
+        big += small
+    if big:
+        names = sql.SQL(", ").join(map(sql.Identifier, big))
+        conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(names))
+    # Sequences advance without rows too (rolled-back inserts, deleted rows): restart each
+    # one used, whether or not its table held rows now.
+    for sequence, start in conn.execute(USED_SEQUENCES_SQL, (tables,)).fetchall():
+        conn.execute("SELECT setval(%s, %s, false)", (sequence, start))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,16 +124,97 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(traveller.stop)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-random-order has shuffled
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``WL_CLOCK_SHIFT_DAYS``, skip the tests whose own process and a worker they start
     (ingest or the API in a subprocess, the benches) would read two different dates: there the
-    shift itself, not the code, would split the flow's clock."""
+    shift itself, not the code, would split the flow's clock. Under pytest-xdist, start the
+    long tests first on every worker."""
+    module_fixtures_together(items)
+    long_first(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
     if not os.environ.get("WL_CLOCK_SHIFT_DAYS"):
         return
     skip = pytest.mark.skip(reason="real_clock: a process it starts keeps today's date")
     for item in items:
         if "real_clock" in item.keywords:
             item.add_marker(skip)
+
+
+def module_fixtures_together(items: list[pytest.Item]) -> None:
+    """Keep a module's tests that share a module- or class-scoped fixture back to back, at the
+    place the shuffle gave the first of them, in their shuffled order (grouped by the
+    fixture's parameter, if it has one).
+
+    A global shuffle would otherwise tear such a fixture down and build it again for almost
+    every test (a python-OBD connection per transport, an embedded PostgreSQL 18); every other
+    test keeps its shuffled place.
+    """
+    shared = {"module", "class", "package"}
+
+    def sharing(item: pytest.Item) -> bool:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        return any(d[-1].scope in shared for d in defs if d)
+
+    def shared_params(item: pytest.Item) -> str:
+        # A parametrized module fixture is built once per parameter: one run per parameter.
+        callspec = getattr(item, "callspec", None)
+        if callspec is None:
+            return ""
+        defs = item._fixtureinfo.name2fixturedefs
+        names = {n for n, d in defs.items() if d and d[-1].scope in shared}
+        return repr(sorted((k, str(v)) for k, v in callspec.params.items() if k in names))
+
+    blocks: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if sharing(item):
+            blocks.setdefault(item.nodeid.split("::")[0], []).append(item)
+    ordered: list[pytest.Item] = []
+    for item in items:
+        block = blocks.get(item.nodeid.split("::")[0]) if sharing(item) else None
+        if block is None:
+            ordered.append(item)
+        elif block[0] is item:
+            ordered += sorted(block, key=shared_params)
+    assert len(ordered) == len(items)
+    items[:] = ordered
+
+
+def long_first(items: list[pytest.Item], workers: int) -> None:
+    """Reorder ``items`` so that each worker's share starts with its part of the long tests
+    (marked ``slow`` or ``e2e``), a module's together.
+
+    xdist's ``worksteal`` hands worker k the k-th contiguous slice of the list and later
+    moves tests from the end of a busy worker's queue to an idle one; a long test left near
+    the end would run alone while the other worker idles. A module's long tests stay on one
+    worker, one after the other, so a module-scoped fixture (the e2e stories' demo) starts
+    once rather than once per test, as a global shuffle would otherwise make it. Each module
+    goes to the worker with the fewest long tests so far. The relative order within the long
+    and the other tests stays the shuffled one; every worker computes the same order, as
+    xdist requires.
+    """
+    if workers < 2:
+        return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if item.get_closest_marker("slow") or item.get_closest_marker("e2e"):
+            modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    if not modules:
+        return
+    dealt: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for module in modules.values():
+        min(dealt, key=len).extend(module)
+    ids = {id(i) for module in modules.values() for i in module}
+    rest = iter([i for i in items if id(i) not in ids])
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for k in range(workers):
+        share = remaining // (workers - k)  # worksteal's first split
+        remaining -= share
+        ordered += dealt[k] + list(itertools.islice(rest, max(0, share - len(dealt[k]))))
+    ordered += list(rest)
+    assert len(ordered) == len(items)
+    items[:] = ordered
 
 
 @pytest.fixture(scope="session")
@@ -123,8 +262,7 @@ def scratch_database(postgres_server_url: str) -> Iterator[str]:
 def db_url(database_url: str) -> str:
     """The test database with every data table emptied."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        names = sql.SQL(", ").join(map(sql.Identifier, data_tables(conn)))
-        conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(names))
+        empty_data_tables(conn)
         if has_timescaledb(conn):
             # Continuous aggregates are views: TimescaleDB empties their materialization.
             aggregates = [r[0] for r in conn.execute(CONTINUOUS_AGGREGATES_SQL)]

@@ -2,6 +2,7 @@
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
+from psycopg import sql
 
 from telemetry.mqtt_url import MqttUrl
 
@@ -39,3 +40,33 @@ def test_db_url_empties_every_table_of_ours_read_from_the_catalog(database_url, 
         with psycopg.connect(database_url, autocommit=True) as c:
             c.execute("DROP TABLE IF EXISTS wl_new_revision_table")
             c.execute("ALTER TABLE wl_rollup_queue_aside RENAME TO rollup_queue")
+
+
+def test_db_url_empties_big_and_small_tables_and_restarts_their_sequences(database_url, request):
+    # As TRUNCATE ... RESTART IDENTITY CASCADE did for every table: big tables (truncated) and
+    # small ones (deleted, references and all) end empty, and a sequence restarts whether its
+    # table held rows (fleets, alerts) or not (a vehicle inserted and rolled back).
+    with psycopg.connect(database_url, autocommit=True) as c:
+        c.execute(
+            "INSERT INTO fleets (name) SELECT 'f' || i FROM generate_series(0, %s) i", (10_001,)
+        )
+        with c.transaction(force_rollback=True):  # the sequence moves on, no row stays
+            c.execute("INSERT INTO vehicles (vin) VALUES ('WLSEX0000000000A1')")
+        # Rows of this test's own (earlier tests' may be there too: this test starts from
+        # whatever the last one left).
+        vehicle = "INSERT INTO vehicles (vin) VALUES ('WLSEX0000000000A3') RETURNING vehicle_id"
+        (vehicle_id,) = c.execute(vehicle).fetchone()
+        c.execute(
+            "INSERT INTO alerts (vehicle_id, kind, severity, message) "
+            "VALUES (%s, 'oil_change', 'warning', 'm')",
+            (vehicle_id,),
+        )
+    request.getfixturevalue("db_url")
+    with psycopg.connect(database_url, autocommit=True) as c:
+        for table in ("fleets", "vehicles", "alerts", "outbox"):
+            count = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            assert c.execute(count).fetchone() == (0,), table
+        fleet = "INSERT INTO fleets (name) VALUES ('again') RETURNING fleet_id"
+        assert c.execute(fleet).fetchone() == (1,)
+        vehicle = "INSERT INTO vehicles (vin) VALUES ('WLSEX0000000000A2') RETURNING vehicle_id"
+        assert c.execute(vehicle).fetchone() == (1,)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import factories
 import pytest
 from api_helpers import AUTH, make_caller, openapi_routes
 
@@ -135,7 +136,7 @@ def test_every_route_but_the_public_ones_needs_a_caller(client):
 
 
 def _fleet(conn) -> int:
-    return conn.execute("INSERT INTO fleets (name) VALUES ('f') RETURNING fleet_id").fetchone()[0]
+    return factories.fleet(conn, name="f").fleet_id
 
 
 def test_principal_names_its_user_for_event_logs():

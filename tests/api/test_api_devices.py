@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 
+import factories
 import paho.mqtt.client as mqtt
 import pytest
 from api_helpers import make_caller
@@ -20,12 +21,9 @@ VIN = "WLDEVXCE000000001"
 def owner_and_vehicle(conn):
     """A fleet manager and a fleet car: they provision their dongles under ids they choose
     (owners may not choose ids, tests/api/test_api_squatting.py)."""
-    fleet = conn.execute("INSERT INTO fleets (name) VALUES ('F') RETURNING fleet_id").fetchone()[0]
+    fleet = factories.fleet(conn, name="F").fleet_id
     owner = make_caller(conn, "fleet_manager", fleet_id=fleet)
-    vehicle_id = conn.execute(
-        "INSERT INTO vehicles (vin, fleet_id) VALUES (%s, %s) RETURNING vehicle_id",
-        (VIN, fleet),
-    ).fetchone()[0]
+    vehicle_id = factories.vehicle(conn, vin=VIN, fleet_id=fleet).vehicle_id
     return owner, vehicle_id
 
 

@@ -9,8 +9,8 @@ import io
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import factories
 import pytest
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from api.figures import InCurrency, Km, Money, MoneyPerCurrency, minor_unit, round_money
@@ -79,19 +79,14 @@ def test_shop_and_kpi_figures():
 @pytest.fixture
 def fleet_vehicle(conn) -> dict[str, int]:
     """A fleet vehicle seen a minute ago whose predictions carry every float digit."""
-    fleet_id = conn.execute(
-        "INSERT INTO fleets (name) VALUES ('figures') RETURNING fleet_id"
-    ).fetchone()[0]
+    fleet_id = factories.fleet(conn, name="figures").fleet_id
     vin = f"WLP{next(_vins):014d}"
-    vehicle_id = conn.execute(
-        "INSERT INTO vehicles (vin, fleet_id, make, model) VALUES (%s, %s, 'Sim', 'One') "
-        "RETURNING vehicle_id",
-        (vin, fleet_id),
-    ).fetchone()[0]
+    vehicle_id = factories.vehicle(
+        conn, vin=vin, fleet_id=fleet_id, make="Sim", model="One"
+    ).vehicle_id
     now = datetime.now(UTC)
-    conn.execute(
-        "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km) VALUES (%s, %s, %s)",
-        (vehicle_id, now - timedelta(minutes=1), 48213.4167),
+    factories.vehicle_state(
+        conn, vehicle_id, last_seen=now - timedelta(minutes=1), odometer_km=48213.4167
     )
     for model, value, unit, remaining, evidence in (
         ("oil_life", 54.123456, "%", 2011.9462971153253, {}),
@@ -103,18 +98,16 @@ def fleet_vehicle(conn) -> dict[str, int]:
             {"pad_front_mm": 6.1234567, "pad_rear_mm": 8.3456789},
         ),
     ):
-        conn.execute(
-            "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
-            "remaining_km, evidence) VALUES (%s, %s, 'test-1', %s, %s, %s, %s, %s)",
-            (
-                vehicle_id,
-                model,
-                now - timedelta(minutes=2),
-                value,
-                unit,
-                remaining,
-                Jsonb(evidence),
-            ),
+        factories.prediction(
+            conn,
+            vehicle_id,
+            model=model,
+            value=value,
+            unit=unit,
+            time=now - timedelta(minutes=2),
+            model_version="test-1",
+            remaining_km=remaining,
+            evidence=evidence,
         )
     return {"fleet": fleet_id, "vehicle": vehicle_id}
 

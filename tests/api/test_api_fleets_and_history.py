@@ -9,10 +9,10 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import factories
 import psycopg
 import pytest
 from api_helpers import make_caller
-from psycopg.types.json import Jsonb
 
 from db.timescale import has_timescaledb
 
@@ -20,25 +20,23 @@ START = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 
 
 def _fleet(conn: psycopg.Connection, name: str) -> int:
-    return conn.execute(
-        "INSERT INTO fleets (name) VALUES (%s) RETURNING fleet_id", (name,)
-    ).fetchone()[0]
+    return factories.fleet(conn, name=name).fleet_id
 
 
 def _vehicle(conn: psycopg.Connection, vin: str, fleet_id: int | None = None) -> int:
-    return conn.execute(
-        "INSERT INTO vehicles (vin, fleet_id, make, model) VALUES (%s, %s, 'Sim', 'One') "
-        "RETURNING vehicle_id",
-        (vin, fleet_id),
-    ).fetchone()[0]
+    return factories.vehicle(conn, vin=vin, fleet_id=fleet_id, make="Sim", model="One").vehicle_id
 
 
 def _prediction(conn, vehicle_id, model, value, *, at=START, evidence=None, remaining=1000.0):
-    unit = "%" if model == "oil_life" else "mm"
-    conn.execute(
-        "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
-        "remaining_km, evidence) VALUES (%s, %s, 'test-1', %s, %s, %s, %s, %s)",
-        (vehicle_id, model, at, value, unit, remaining, Jsonb(evidence or {"state": {"x": 1}})),
+    factories.prediction(
+        conn,
+        vehicle_id,
+        model=model,
+        value=value,
+        time=at,
+        model_version="test-1",
+        remaining_km=remaining,
+        evidence=evidence or {"state": {"x": 1}},
     )
 
 
@@ -133,12 +131,10 @@ def test_prediction_and_alert_histories_page_with_cursors(admin_client, conn):
     assert seen == [86.0, 87.0, 88.0, 89.0, 90.0]
     bad = admin_client.get(f"/vehicles/{vehicle_id}/predictions", params={"cursor": "nonsense"})
     assert bad.status_code == 400 and bad.json()["type"].endswith("invalid-cursor")
-    conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, tier, status, resolved_at) "
-        "VALUES (%s, 'oil_change', 'warning', 'old', 'change_soon', 'resolved', now()), "
-        "(%s, 'oil_change', 'warning', 'new', 'change_soon', 'open', NULL)",
-        (vehicle_id, vehicle_id),
+    factories.alert(
+        conn, vehicle_id, message="old", status="resolved", resolved_at=factories.DB_NOW
     )
+    factories.alert(conn, vehicle_id, message="new")
     alerts = admin_client.get(f"/vehicles/{vehicle_id}/alerts").json()["items"]
     assert [(a["message"], a["status"]) for a in alerts] == [("new", "open"), ("old", "resolved")]
     resolved = admin_client.get(f"/vehicles/{vehicle_id}/alerts", params={"status": "resolved"})
@@ -160,14 +156,8 @@ def fleet(conn) -> dict[str, int]:
     ids["foreign"] = _vehicle(conn, "WLF00000000000009", other)
     fresh = datetime.now(UTC) - timedelta(minutes=5)
     for name in ("overdue", "due_soon", "codes", "ok", "foreign"):
-        conn.execute(
-            "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km) VALUES (%s, %s, 1000)",
-            (ids[name], fresh),
-        )
-    conn.execute(
-        "INSERT INTO vehicle_state (vehicle_id, last_seen) VALUES (%s, %s)",
-        (ids["offline"], fresh - timedelta(days=3)),
-    )
+        factories.vehicle_state(conn, ids[name], last_seen=fresh, odometer_km=1000)
+    factories.vehicle_state(conn, ids["offline"], last_seen=fresh - timedelta(days=3))
     _prediction(conn, ids["overdue"], "oil_life", 0.0)
     _prediction(conn, ids["due_soon"], "oil_life", 60.0)
     _prediction(
@@ -175,10 +165,7 @@ def fleet(conn) -> dict[str, int]:
     )
     _prediction(conn, ids["ok"], "oil_life", 80.0)
     _prediction(conn, ids["foreign"], "oil_life", 0.0)
-    conn.execute(
-        "INSERT INTO vehicle_dtcs (vehicle_id, stored, pending) VALUES (%s, '{P0301}', '{P0420}')",
-        (ids["codes"],),
-    )
+    factories.trouble_codes(conn, ids["codes"], stored=["P0301"], pending=["P0420"])
     return ids
 
 

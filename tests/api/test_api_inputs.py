@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import factories
 import pytest
 from api_helpers import make_caller
 
@@ -63,11 +64,9 @@ def test_every_json_body_refuses_non_finite_numbers(admin_client, literal):
 
 def test_an_infinite_odometer_is_refused_and_not_stored(client, conn):
     owner = make_caller(conn, "owner")
-    vehicle = conn.execute(
-        "INSERT INTO vehicles (vin, owner_user_id) VALUES ('WLXNF000000000001', %s) "
-        "RETURNING vehicle_id",
-        (owner.user_id,),
-    ).fetchone()[0]
+    vehicle = factories.vehicle(
+        conn, vin="WLXNF000000000001", owner_user_id=owner.user_id
+    ).vehicle_id
     sample = {
         "sampled_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
         "drained": False,
@@ -117,12 +116,8 @@ def test_every_time_parameter_is_bounded(admin_client, when):
 
 
 def test_the_reported_dates_and_stream_id_are_4xx(client, conn, admin):
-    vehicle = conn.execute(
-        "INSERT INTO vehicles (vin) VALUES ('WLDATE00000000001') RETURNING vehicle_id"
-    ).fetchone()[0]
-    shop = conn.execute(
-        "INSERT INTO shops (name, lat, lon) VALUES ('s', 52.5, 13.4) RETURNING shop_id"
-    ).fetchone()[0]
+    vehicle = factories.vehicle(conn, vin="WLDATE00000000001").vehicle_id
+    shop = factories.shop(conn, name="s", lat=52.5, lon=13.4).shop_id
     telemetry = client.get(
         f"/vehicles/{vehicle}/telemetry",
         params={"signal": "coolant_temp_c", "end": "0001-01-01T00:00:00Z"},

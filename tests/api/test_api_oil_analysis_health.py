@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import factories
 from api_helpers import make_caller
 
 
 def test_a_recorded_analysis_shows_in_the_health_at_once(conn, client):
     owner = make_caller(conn, "owner")
-    vehicle_id = conn.execute(
-        "INSERT INTO vehicles (vin, owner_user_id, oil_changed_at, oil_changed_odometer_km) "
-        "VALUES ('WLT00000000000843', %s, %s, 41000) RETURNING vehicle_id",
-        (owner.user_id, datetime.now(UTC) - timedelta(days=60)),
-    ).fetchone()[0]
+    vehicle_id = factories.vehicle(
+        conn,
+        vin="WLT00000000000843",
+        owner_user_id=owner.user_id,
+        oil_changed_at=datetime.now(UTC) - timedelta(days=60),
+        oil_changed_odometer_km=41000,
+    ).vehicle_id
     client.headers.update(owner.headers)
     sampled = datetime.now(UTC) - timedelta(hours=1)
     body = {"sampled_at": sampled.isoformat(), "drained": False, "life_left_pct": 3.0}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import factories
 import pytest
 from api_helpers import make_caller
 
@@ -59,19 +60,14 @@ def test_an_admin_makes_a_fleet_whose_invited_manager_adds_cars(client, admin, c
     again = client.post(add, json={"vin": "WLFLEET0000000001"}, headers=manager)
     assert again.status_code == 200 and again.json()["vehicle_id"] == new.json()["vehicle_id"]
     # A car the platform knows, held by nobody (a dongle reported it), joins the fleet.
-    conn.execute("INSERT INTO vehicles (vin) VALUES ('WLFREE00000000001')")
+    factories.vehicle(conn, vin="WLFREE00000000001")
     free = client.post(add, json={"vin": "WLFREE00000000001"}, headers=manager)
     assert free.status_code == 200 and free.json()["fleet_id"] == fleet_id
     # An owner's car, or another fleet's, is refused with the reason.
     owner = make_caller(conn, "owner")
-    other = conn.execute("INSERT INTO fleets (name) VALUES ('Other') RETURNING fleet_id").fetchone()
-    conn.execute(
-        "INSERT INTO vehicles (vin, owner_user_id) VALUES ('WLHELD00000000001', %s)",
-        (owner.user_id,),
-    )
-    conn.execute(
-        "INSERT INTO vehicles (vin, fleet_id) VALUES ('WLTHER00000000001', %s)", (other[0],)
-    )
+    other = factories.fleet(conn, name="Other")
+    factories.vehicle(conn, vin="WLHELD00000000001", owner_user_id=owner.user_id)
+    factories.vehicle(conn, vin="WLTHER00000000001", fleet_id=other.fleet_id)
     for vin, kind, hint in (
         ("WLHELD00000000001", "vehicle-owned", "owner must release"),
         ("WLTHER00000000001", "vehicle-in-another-fleet", "fleet manager must remove"),
@@ -81,18 +77,18 @@ def test_an_admin_makes_a_fleet_whose_invited_manager_adds_cars(client, admin, c
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["type"] == f"/problems/{kind}" and hint in refused.json()["detail"]
     # The other fleet lets the car go; then it may join this one.
-    other_manager = make_caller(conn, "fleet_manager", fleet_id=other[0])
+    other_manager = make_caller(conn, "fleet_manager", fleet_id=other.fleet_id)
     other_vehicle = conn.execute(
         "SELECT vehicle_id FROM vehicles WHERE vin = 'WLTHER00000000001'"
     ).fetchone()[0]
-    gone = f"/fleets/{other[0]}/vehicles/{other_vehicle}"
+    gone = f"/fleets/{other.fleet_id}/vehicles/{other_vehicle}"
     assert client.delete(gone, headers=manager).status_code == 404  # not this manager's fleet
     assert client.delete(gone, headers=other_manager.headers).status_code == 200
     assert client.delete(gone, headers=other_manager.headers).status_code == 404  # not in it now
     joined = client.post(add, json={"vin": "WLTHER00000000001"}, headers=manager)
     assert joined.status_code == 200 and joined.json()["fleet_id"] == fleet_id
     conn.execute(
-        "UPDATE vehicles SET fleet_id = %s WHERE vehicle_id = %s", (other[0], other_vehicle)
+        "UPDATE vehicles SET fleet_id = %s WHERE vehicle_id = %s", (other.fleet_id, other_vehicle)
     )
     held = conn.execute(
         "SELECT vin, fleet_id, owner_user_id FROM vehicles "
@@ -100,15 +96,15 @@ def test_an_admin_makes_a_fleet_whose_invited_manager_adds_cars(client, admin, c
     ).fetchall()
     assert held == [
         ("WLHELD00000000001", None, owner.user_id),
-        ("WLTHER00000000001", other[0], None),
+        ("WLTHER00000000001", other.fleet_id, None),
     ]
 
 
 def test_an_invitation_works_once_before_it_expires(client, admin, conn):
-    fleet_id = conn.execute("INSERT INTO fleets (name) VALUES ('F') RETURNING fleet_id").fetchone()
+    fleet_id = factories.fleet(conn, name="F").fleet_id
     made = client.post(
         "/auth/invitations",
-        json={"email": "once@example.test", "role": "fleet_manager", "fleet_id": fleet_id[0]},
+        json={"email": "once@example.test", "role": "fleet_manager", "fleet_id": fleet_id},
         headers=admin.headers,
     ).json()
     token = made["token"]
@@ -210,10 +206,10 @@ def test_shops_made_by_an_admin_or_the_import_are_verified(client, admin, conn):
     assert made.status_code == 201 and made.json()["verified"] is True, made.text
     prices = conn.execute("SELECT job_code, price FROM shop_prices").fetchall()
     assert [(j, float(p)) for j, p in prices] == [("OIL-CHG", 89.0)]
-    imported = conn.execute(
-        "INSERT INTO shops (name, lat, lon, capabilities) VALUES ('Imported', 41.88, -87.78, "
-        "'{oil_change}') RETURNING shop_id"
-    ).fetchone()[0]
+    # Written as the directory import writes it: verified by the column's default.
+    imported = factories.shop(
+        conn, name="Imported", lat=41.88, lon=-87.78, capabilities=["oil_change"]
+    ).shop_id
     for shop_id in (made.json()["shop_id"], imported):
         _add_slot(conn, shop_id)
     assert {made.json()["shop_id"], imported} <= _candidates(conn)

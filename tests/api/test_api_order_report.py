@@ -4,6 +4,7 @@ a completed oil change shows in the owner's health at once."""
 
 import datetime as dt
 
+import factories
 from api_order_helpers import oil_alert
 from test_api_order_flow import _shops
 
@@ -13,9 +14,8 @@ from orders.service import order_open_alerts
 def _in_service(conn, client):
     _shops(conn)
     vehicle_id = oil_alert(conn, "WLAPR000000000001")
-    conn.execute(
-        "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km) VALUES (%s, %s, 79437.9)",
-        (vehicle_id, dt.datetime.now(dt.UTC)),
+    factories.vehicle_state(
+        conn, vehicle_id, last_seen=dt.datetime.now(dt.UTC), odometer_km=79437.9
     )
     (order_id,) = order_open_alerts(conn=conn)
     base = f"/service-orders/{order_id}"

@@ -2,7 +2,7 @@
 """GET /service-orders: filters, cursor pagination, each order with its shop and job."""
 
 import pytest
-from psycopg.types.json import Jsonb
+from api_order_helpers import raise_oil_alert
 
 from db.registry import create_vehicle
 from orders import order_open_alerts, seed_shops
@@ -16,17 +16,7 @@ def order_ids(conn):
         vehicle_id = create_vehicle(
             conn, vin=f"WLAP200000000000{i}", home_lat=48.14, home_lon=11.58
         )
-        prediction_id = conn.execute(
-            "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
-            "remaining_km, evidence) VALUES (%s, 'oil_life', 't', now(), 12, '%%', 640, %s) "
-            "RETURNING prediction_id",
-            (vehicle_id, Jsonb({"oil_life_pct": 12})),
-        ).fetchone()[0]
-        conn.execute(
-            "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id) "
-            "VALUES (%s, 'oil_change', 'warning', 'Oil life 12 %%', %s)",
-            (vehicle_id, prediction_id),
-        )
+        raise_oil_alert(conn, vehicle_id)
     return order_open_alerts(conn=conn)
 
 

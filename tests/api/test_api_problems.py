@@ -5,6 +5,7 @@ document declares them so."""
 
 from __future__ import annotations
 
+import factories
 import pytest
 from api_helpers import AUTH
 from fastapi.testclient import TestClient
@@ -39,9 +40,7 @@ def test_invalid_query_lists_each_field_and_what_is_wrong(admin_client):
 
 @pytest.fixture
 def vehicle_id(conn) -> int:
-    return conn.execute(
-        "INSERT INTO vehicles (vin) VALUES ('WLPRBLEM000000001') RETURNING vehicle_id"
-    ).fetchone()[0]
+    return factories.vehicle(conn, vin="WLPRBLEM000000001").vehicle_id
 
 
 def test_invalid_body_fields_are_named_with_their_path(admin_client, vehicle_id):

@@ -23,7 +23,9 @@ from schemathesis import GenerationMode, checks
 from api import create_app
 from api.ratelimit import RateLimits
 
-EXAMPLES = 40
+# Examples per operation and mode: the default run's share, and `make soak`'s fuller search.
+EXAMPLES = 15
+SOAK_EXAMPLES = 40
 # Invalid requests too: their answers (422, 400, 404) must match the documented problems.
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 # Checks of taste rather than of correctness, left out: an opaque cursor that is a valid
@@ -34,8 +36,16 @@ OPINIONS = [checks.positive_data_acceptance]
 STREAMS = {"GET /events"}
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_no_server_errors_and_responses_match_the_schema(db_url, conn):
+@pytest.mark.parametrize(
+    "examples",
+    [
+        pytest.param(EXAMPLES, id="quick"),
+        pytest.param(SOAK_EXAMPLES, id="soak", marks=pytest.mark.soak),
+    ],
+)
+def test_no_server_errors_and_responses_match_the_schema(db_url, conn, examples):
     headers = make_caller(conn, "admin").headers
     # Limits the generated load cannot reach: the limiter still counts every request.
     app = create_app(db_url, auth=AUTH, rate_limits=RateLimits(per_caller="1000000/minute"))
@@ -51,7 +61,7 @@ def test_no_server_errors_and_responses_match_the_schema(db_url, conn):
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(
-                max_examples=EXAMPLES,
+                max_examples=examples,
                 deadline=None,
                 database=None,
                 suppress_health_check=list(HealthCheck),

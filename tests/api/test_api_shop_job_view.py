@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import factories
 from api_helpers import Caller, make_caller
-from psycopg.types.json import Jsonb
 
 VIN = "WLJBVW00000000001"
 # The owner's home: a shop must never learn where the car sleeps.
@@ -16,44 +16,47 @@ HOME = (52.5200066, 13.4049540)
 ALL = ["brake_pads", "oil", "trouble_codes"]
 
 
-def _one(conn, sql: str, params: tuple = ()) -> int:
-    return conn.execute(sql, params).fetchone()[0]
-
-
 def _shop(conn, name: str) -> int:
-    return _one(
-        conn,
-        "INSERT INTO shops (name, lat, lon) VALUES (%s, 48.1, 11.5) RETURNING shop_id",
-        (name,),
-    )
+    return factories.shop(conn, name=name).shop_id
 
 
 def _car(conn) -> tuple[int, Caller, int]:
     """A fleet car with an owner, a home, oil and pad predictions, and an open alert of each
     kind; (vehicle_id, its owner, fleet id)."""
     now = datetime.now(UTC)
-    fleet = _one(conn, "INSERT INTO fleets (name) VALUES ('Lakeside') RETURNING fleet_id")
+    fleet = factories.fleet(conn, name="Lakeside").fleet_id
     owner = make_caller(conn, "owner")
-    car = _one(
+    car = factories.vehicle(
         conn,
-        "INSERT INTO vehicles (vin, make, model, model_year, owner_user_id, fleet_id, "
-        "vin_proven, home_lat, home_lon) VALUES (%s, 'Volkswagen', 'Golf', 2019, %s, %s, true, "
-        "%s, %s) RETURNING vehicle_id",
-        (VIN, owner.user_id, fleet, *HOME),
+        vin=VIN,
+        make="Volkswagen",
+        model="Golf",
+        model_year=2019,
+        owner_user_id=owner.user_id,
+        fleet_id=fleet,
+        vin_proven=True,
+        home=HOME,
+    ).vehicle_id
+    factories.vehicle_state(
+        conn,
+        car,
+        last_seen=now - timedelta(minutes=5),
+        odometer_km=48213.4,
+        latest={"speed_kmh": 0.0, "coolant_temp_c": 88.0},
     )
-    conn.execute(
-        "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km, latest) "
-        "VALUES (%s, %s, 48213.4, %s)",
-        (car, now - timedelta(minutes=5), Jsonb({"speed_kmh": 0.0, "coolant_temp_c": 88.0})),
-    )
-    for model, value, unit, evidence in (
-        ("oil_life", 12.0, "%", {}),
-        ("brake_pads", 3.4, "mm", {"pad_front_mm": 3.4, "pad_rear_mm": 7.9}),
+    for model, value, evidence in (
+        ("oil_life", 12.0, {}),
+        ("brake_pads", 3.4, {"pad_front_mm": 3.4, "pad_rear_mm": 7.9}),
     ):
-        conn.execute(
-            "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
-            "remaining_km, evidence) VALUES (%s, %s, 'test-1', %s, %s, %s, 640, %s)",
-            (car, model, now - timedelta(minutes=4), value, unit, Jsonb(evidence)),
+        factories.prediction(
+            conn,
+            car,
+            model=model,
+            value=value,
+            time=now - timedelta(minutes=4),
+            model_version="test-1",
+            remaining_km=640,
+            evidence=evidence,
         )
     for kind, tier, message, evidence in (
         ("oil_change", "due_now", "Oil life 12 %", {}),
@@ -61,11 +64,7 @@ def _car(conn) -> tuple[int, Caller, int]:
         ("brake_pads", "due_now", "Front pads 3.4 mm", {}),
         ("trouble_code", "high", "P0301 cylinder 1 misfire", {"codes": [{"code": "P0301"}]}),
     ):
-        conn.execute(
-            "INSERT INTO alerts (vehicle_id, kind, severity, message, tier, evidence) "
-            "VALUES (%s, %s, 'warning', %s, %s, %s)",
-            (car, kind, message, tier, Jsonb(evidence)),
-        )
+        factories.alert(conn, car, kind=kind, message=message, tier=tier, evidence=evidence)
     return car, owner, fleet
 
 
@@ -73,13 +72,17 @@ def _order(
     conn, car: int, shop: int, component: str, status: str = "accepted", bundle: int | None = None
 ) -> int:
     job = {"oil_change": "OIL-CHG", "brake_pads": "BRK-PAD-F", "trouble_code": "DIAG"}
-    return _one(
+    return factories.order(
         conn,
-        "INSERT INTO service_orders (vehicle_id, shop_id, vin, issue, job_code, job_description, "
-        "status, component, bundle_id) VALUES (%s, %s, %s, %s, %s, 'job', %s, %s, %s) "
-        "RETURNING order_id",
-        (car, shop, VIN, component, job[component], status, component, bundle),
-    )
+        factories.Vehicle(car, VIN),
+        shop_id=shop,
+        status=status,
+        issue=component,
+        job_code=job[component],
+        job_description="job",
+        component=component,
+        bundle_id=bundle,
+    ).order_id
 
 
 def _health(client, car: int, headers: dict) -> dict:
@@ -148,7 +151,9 @@ def test_a_shop_sees_the_car_not_its_holder(client, conn):
     car, owner, fleet = _car(conn)
     shop = _shop(conn, "Working")
     _order(conn, car, shop, "trouble_code")
-    email = _one(conn, "SELECT email FROM users WHERE user_id = %s", (owner.user_id,))
+    email = conn.execute("SELECT email FROM users WHERE user_id = %s", (owner.user_id,)).fetchone()[
+        0
+    ]
     staff = make_caller(conn, "shop_staff", shop_id=shop).headers
 
     vehicle = client.get(f"/vehicles/{car}", headers=staff).json()

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import factories
 import httpx2
 import pytest
 import uvicorn
@@ -46,25 +47,22 @@ def live(db_url) -> Iterator[str]:
     thread.join(timeout=20)
 
 
-def _one(conn, sql: str, params: tuple = ()) -> int:
-    return conn.execute(sql, params).fetchone()[0]
-
-
 def _shop(conn, name: str) -> int:
-    return _one(
-        conn,
-        "INSERT INTO shops (name, lat, lon) VALUES (%s, 48.1, 11.5) RETURNING shop_id",
-        (name,),
-    )
+    return factories.shop(conn, name=name).shop_id
 
 
 def _order(conn, car: int, shop: int, component: str | None, job: str, status: str) -> int:
-    return _one(
+    vehicle = factories.Vehicle(car, VIN)
+    return factories.order(
         conn,
-        "INSERT INTO service_orders (vehicle_id, shop_id, vin, issue, job_code, job_description, "
-        "status, component) VALUES (%s, %s, %s, 'issue', %s, 'job', %s, %s) RETURNING order_id",
-        (car, shop, VIN, job, status, component),
-    )
+        vehicle,
+        shop_id=shop,
+        status=status,
+        issue="issue",
+        job_code=job,
+        job_description="job",
+        component=component,
+    ).order_id
 
 
 def _alerts_until(base: str, headers: dict[str, str], marker: int) -> list[str]:
@@ -88,12 +86,7 @@ def _alerts_until(base: str, headers: dict[str, str], marker: int) -> list[str]:
 
 def test_a_shop_gets_the_live_alerts_of_its_jobs_components_only(live, conn):
     owner = make_caller(conn, "owner")
-    car = _one(
-        conn,
-        "INSERT INTO vehicles (vin, owner_user_id, vin_proven) VALUES (%s, %s, true) "
-        "RETURNING vehicle_id",
-        (VIN, owner.user_id),
-    )
+    car = factories.vehicle(conn, vin=VIN, owner_user_id=owner.user_id, vin_proven=True).vehicle_id
     oil, pads, diag, done = (_shop(conn, n) for n in ("Oil", "Pads", "Diag", "Done"))
     _order(conn, car, oil, "oil_change", "OIL-CHG", "accepted")
     # Known by its job code only (made before orders had a component): the rear pads.
@@ -101,20 +94,12 @@ def test_a_shop_gets_the_live_alerts_of_its_jobs_components_only(live, conn):
     _order(conn, car, diag, "trouble_code", "DIAG", "in_service")
     _order(conn, car, done, "trouble_code", "DIAG", "completed")
     for kind in KINDS:
-        conn.execute(
-            "INSERT INTO alerts (vehicle_id, kind, severity, message, tier) "
-            "VALUES (%s, %s, 'warning', %s, 'due_now')",
-            (car, kind, f"{kind} alert"),
-        )
+        factories.alert(conn, car, kind=kind, message=f"{kind} alert", tier="due_now")
     # An order offered to every shop and the owner's, created last, ends each stream.
     marker = _order(conn, car, oil, None, "OIL-CHG", "offered")
     staff = {s: make_caller(conn, "shop_staff", shop_id=s) for s in (oil, pads, diag, done)}
     for shop in staff:
-        conn.execute(
-            "INSERT INTO service_offers (order_id, shop_id, mode, rank, offered_at, expires_at) "
-            "VALUES (%s, %s, 'broadcast', 1, now(), now() + INTERVAL '1 hour')",
-            (marker, shop),
-        )
+        factories.offer(conn, marker, shop)
 
     assert _alerts_until(live, staff[oil].headers, marker) == ["oil_change", "oil_sample"]
     assert _alerts_until(live, staff[pads].headers, marker) == ["brake_pads"]
@@ -133,26 +118,14 @@ def test_a_shop_gets_the_live_alerts_of_its_jobs_components_only(live, conn):
 
 def test_a_shops_webhooks_carry_no_alerts(conn):
     owner = make_caller(conn, "owner")
-    car = _one(
-        conn,
-        "INSERT INTO vehicles (vin, owner_user_id, vin_proven) VALUES (%s, %s, true) "
-        "RETURNING vehicle_id",
-        (VIN, owner.user_id),
-    )
+    car = factories.vehicle(conn, vin=VIN, owner_user_id=owner.user_id, vin_proven=True).vehicle_id
     shop = _shop(conn, "Hooked")
     _order(conn, car, shop, "oil_change", "OIL-CHG", "accepted")
-    hook = _one(
-        conn,
-        "INSERT INTO webhook_subscriptions (url, event_types, secret, shop_id) VALUES "
-        "('https://hooks.example.com/a', %s, 's', %s) RETURNING subscription_id",
-        (["alert.raised", "order.status_changed"], shop),
-    )
+    hook = factories.subscription(
+        conn, event_types=["alert.raised", "order.status_changed"], secret="s", shop_id=shop
+    ).subscription_id
     for kind in KINDS:
-        conn.execute(
-            "INSERT INTO alerts (vehicle_id, kind, severity, message, tier) "
-            "VALUES (%s, %s, 'warning', 'm', 'due_now')",
-            (car, kind),
-        )
+        factories.alert(conn, car, kind=kind, message="m", tier="due_now")
     conn.execute("UPDATE service_orders SET status = 'scheduled'")
     assert fan_out(conn, now=dt.datetime.now(dt.UTC)) > len(KINDS)
     got = conn.execute(

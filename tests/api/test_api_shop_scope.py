@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import factories
 from api_helpers import make_caller
 
 VIN = "WLSCPE00000000001"
@@ -17,11 +18,7 @@ def _one(conn, sql: str, params: tuple = ()) -> int:
 
 
 def _shop(conn, name: str) -> int:
-    return _one(
-        conn,
-        "INSERT INTO shops (name, lat, lon) VALUES (%s, 48.1, 11.5) RETURNING shop_id",
-        (name,),
-    )
+    return factories.shop(conn, name=name).shop_id
 
 
 def _analysis() -> dict:
@@ -31,47 +28,38 @@ def _analysis() -> dict:
 
 def test_a_shop_sees_the_job_view_only_while_working_on_the_car(client, conn):
     owner = make_caller(conn, "owner")
-    car = _one(
-        conn,
-        "INSERT INTO vehicles (vin, owner_user_id) VALUES (%s, %s) RETURNING vehicle_id",
-        (VIN, owner.user_id),
-    )
+    vehicle = factories.vehicle(conn, vin=VIN, owner_user_id=owner.user_id)
+    car = vehicle.vehicle_id
     earlier, working, lost = (_shop(conn, n) for n in ("Earlier Garage", "Working", "Lost"))
     staff = make_caller(conn, "shop_staff", shop_id=working)
     loser = make_caller(conn, "shop_staff", shop_id=lost)
     # Another shop's finished job and its report, with its cost.
-    done = _one(
+    done = factories.order(
         conn,
-        "INSERT INTO service_orders (vehicle_id, shop_id, vin, issue, job_code, job_description, "
-        "status, component) VALUES (%s, %s, %s, 'Pads', 'BRK', 'Brake pads', 'completed', "
-        "'brake_pads') RETURNING order_id",
-        (car, earlier, VIN),
-    )
+        vehicle,
+        shop_id=earlier,
+        status="completed",
+        issue="Pads",
+        job_code="BRK",
+        job_description="Brake pads",
+        component="brake_pads",
+    ).order_id
     conn.execute(
         "INSERT INTO service_reports (order_id, shop_id, work_done, cost, currency, on_time, "
         "reported_at) VALUES (%s, %s, 'Front pads replaced', 412.50, 'EUR', true, now())",
         (done, earlier),
     )
     # The open oil job: proposed to the working shop, before anyone consented.
-    job = _one(
-        conn,
-        "INSERT INTO service_orders (vehicle_id, shop_id, vin, issue, job_code, job_description, "
-        "status, component) VALUES (%s, %s, %s, 'Oil life 9 %%', 'OIL-CHG', 'Oil change', "
-        "'proposed', 'oil') RETURNING order_id",
-        (car, working, VIN),
-    )
+    job = factories.order(
+        conn, vehicle, shop_id=working, status="proposed", component="oil"
+    ).order_id
     as_staff, as_loser, as_owner = staff.headers, loser.headers, owner.headers
     assert client.get(f"/vehicles/{car}", headers=as_staff).status_code == 404
     refused = client.post(f"/vehicles/{car}/oil-analyses", json=_analysis(), headers=as_staff)
     assert refused.status_code == 404
     # Offered to both shops; the working shop wins, the other one loses its offer.
     for shop, response in ((working, "accepted"), (lost, "withdrawn")):
-        conn.execute(
-            "INSERT INTO service_offers (order_id, shop_id, mode, rank, offered_at, expires_at, "
-            "responded_at, response) VALUES (%s, %s, 'broadcast', 1, now(), "
-            "now() + INTERVAL '1 hour', now(), %s)",
-            (job, shop, response),
-        )
+        factories.offer(conn, job, shop, responded_at=factories.DB_NOW, response=response)
     conn.execute("UPDATE service_orders SET status = 'accepted' WHERE order_id = %s", (job,))
 
     # The job's view: identity, odometer and health; not the telemetry history, predictions

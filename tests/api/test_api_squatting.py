@@ -4,6 +4,7 @@ who has its dongle, and sees none of that dongle's data; device ids are not anyo
 
 from __future__ import annotations
 
+import factories
 from api_helpers import make_caller
 
 from api.devices import pairing
@@ -129,7 +130,7 @@ def test_an_honest_owner_proves_their_registration_with_the_dongle(client, conn)
 
 
 def test_a_fleet_takes_a_vin_held_without_proof_but_not_one_held_with_it(client, conn):
-    fleet = conn.execute("INSERT INTO fleets (name) VALUES ('F') RETURNING fleet_id").fetchone()[0]
+    fleet = factories.fleet(conn, name="F").fleet_id
     manager = make_caller(conn, "fleet_manager", fleet_id=fleet)
     squatter, vehicle_id, own = _squat(client, conn)
     added = client.post(f"/fleets/{fleet}/vehicles", json={"vin": VIN}, headers=manager.headers)
@@ -157,7 +158,7 @@ def test_a_fleet_takes_a_vin_held_without_proof_but_not_one_held_with_it(client,
 
 def test_a_dongles_code_does_not_take_a_fleets_car(client, conn):
     # Drivers and renters hold fleet dongles every day: their label is no proof against a fleet.
-    fleet = conn.execute("INSERT INTO fleets (name) VALUES ('F') RETURNING fleet_id").fetchone()[0]
+    fleet = factories.fleet(conn, name="F").fleet_id
     manager = make_caller(conn, "fleet_manager", fleet_id=fleet)
     made = client.post(f"/fleets/{fleet}/vehicles", json={"vin": VIN}, headers=manager.headers)
     assert made.status_code == 201 and made.json()["vin_proven"] is True

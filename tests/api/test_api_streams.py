@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 
+import factories
 import httpx2
 import pytest
 import uvicorn
@@ -38,35 +39,31 @@ def live(db_url) -> Iterator[tuple[str, object]]:
     thread.join(timeout=20)
 
 
+def _wait_for(condition, what: str, timeout_s: float = 10.0) -> None:
+    """Return once ``condition()`` holds; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout_s} s for {what}"
+        time.sleep(0.02)
+
+
 def _vehicle(conn, vin: str, owner_id: int) -> int:
-    return conn.execute(
-        "INSERT INTO vehicles (vin, owner_user_id) VALUES (%s, %s) RETURNING vehicle_id",
-        (vin, owner_id),
-    ).fetchone()[0]
+    return factories.vehicle(conn, vin=vin, owner_user_id=owner_id).vehicle_id
 
 
 def _shop(conn, name: str) -> int:
-    return conn.execute(
-        "INSERT INTO shops (name, lat, lon) VALUES (%s, 48.1, 11.5) RETURNING shop_id", (name,)
-    ).fetchone()[0]
+    return factories.shop(conn, name=name).shop_id
 
 
 def _order(conn, vehicle: int, vin: str, *, shop: int | None, status: str, component: str) -> int:
-    return conn.execute(
-        "INSERT INTO service_orders (vehicle_id, shop_id, vin, issue, job_code, job_description, "
-        "status, component) VALUES (%s, %s, %s, 'Oil life 9 %%', 'OIL-CHG', 'Oil change', %s, %s) "
-        "RETURNING order_id",
-        (vehicle, shop, vin, status, component),
-    ).fetchone()[0]
+    return factories.order(
+        conn, factories.Vehicle(vehicle, vin), shop_id=shop, status=status, component=component
+    ).order_id
 
 
 def _offer(conn, order: int, shop: int, response: str | None) -> None:
-    conn.execute(
-        "INSERT INTO service_offers (order_id, shop_id, mode, rank, offered_at, expires_at, "
-        "responded_at, response) VALUES (%s, %s, 'broadcast', 1, now(), now() + INTERVAL '1 hour', "
-        "CASE WHEN %s::text IS NULL THEN NULL ELSE now() END, %s)",
-        (order, shop, response, response),
-    )
+    answered = {} if response is None else {"responded_at": factories.DB_NOW, "response": response}
+    factories.offer(conn, order, shop, **answered)
 
 
 def _events(base: str, headers: dict[str, str], *, n: int, read_s: float = 20.0) -> list[dict]:
@@ -176,7 +173,7 @@ def test_a_shop_that_lost_or_declined_gets_no_events_and_no_car(live, conn):
 
 
 def test_an_open_stream_ends_soon_after_its_key_is_revoked_or_its_user_disabled(live, conn):
-    base, _ = live
+    base, app = live
     owner = make_caller(conn, "owner")
     key = create_key(conn=conn, user_id=owner.user_id)
     for credentials, revoke in (
@@ -189,7 +186,7 @@ def test_an_open_stream_ends_soon_after_its_key_is_revoked_or_its_user_disabled(
         timeout = httpx2.Timeout(10, read=10)
         with httpx2.stream("GET", f"{base}/events", headers=credentials, timeout=timeout) as r:
             assert r.status_code == 200
-            time.sleep(0.5)
+            _wait_for(lambda: app.state.event_hub.open_streams(), "the stream to open")
             conn.execute(revoke[0], (revoke[1],))
             revoked = time.monotonic()
             for _ in r.iter_lines():  # no events come; the stream must end by itself

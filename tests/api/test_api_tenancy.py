@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import factories
 import pytest
 from api_helpers import Caller, make_caller, openapi_routes
 
@@ -35,66 +36,32 @@ class World:
     ids: dict[str, Any] = field(default_factory=dict)
 
 
-def _one(conn, sql: str, params: tuple[Any, ...] = ()) -> Any:
-    return conn.execute(sql, params).fetchone()[0]
-
-
 @pytest.fixture
 def world(conn) -> World:
     """Tenants A and B with a vehicle, order, shop, fleet, device and API key each."""
     w = World()
     for t in ("a", "b"):
-        fleet = _one(conn, "INSERT INTO fleets (name) VALUES (%s) RETURNING fleet_id", (f"F{t}",))
-        shop = _one(
-            conn,
-            "INSERT INTO shops (name, lat, lon) VALUES (%s, 48.1, 11.5) RETURNING shop_id",
-            (f"Shop {t}",),
-        )
+        fleet = factories.fleet(conn, name=f"F{t}").fleet_id
+        shop = factories.shop(conn, name=f"Shop {t}").shop_id
         owner = make_caller(conn, "owner")
         vin = VIN_A if t == "a" else VIN_B
-        vehicle = _one(
-            conn,
-            "INSERT INTO vehicles (vin, fleet_id, owner_user_id) VALUES (%s, %s, %s) "
-            "RETURNING vehicle_id",
-            (vin, fleet, owner.user_id),
-        )
-        order = _one(
-            conn,
-            "INSERT INTO service_orders (vehicle_id, shop_id, vin, issue, job_code, "
-            "job_description) VALUES (%s, %s, %s, 'Oil life 9 %%', 'OIL-CHG', 'Oil change') "
-            "RETURNING order_id",
-            (vehicle, shop, vin),
-        )
-        alert = _one(
-            conn,
-            "INSERT INTO alerts (vehicle_id, kind, severity, message) "
-            "VALUES (%s, 'brake_pads', 'warning', 'Front pads 3.9 mm') RETURNING alert_id",
-            (vehicle,),
-        )
-        device = f"dongle-{t}"
-        conn.execute(
-            "INSERT INTO devices (device_id, vehicle_id) VALUES (%s, %s)", (device, vehicle)
-        )
+        car = factories.vehicle(conn, vin=vin, fleet_id=fleet, owner_user_id=owner.user_id)
+        vehicle = car.vehicle_id
+        order = factories.order(conn, car, shop_id=shop).order_id
+        alert = factories.alert(
+            conn, vehicle, kind="brake_pads", message="Front pads 3.9 mm"
+        ).alert_id
+        device = factories.device(conn, vehicle, device_id=f"dongle-{t}").device_id
         credentials.issue(conn=conn, device_id=device, created_by=owner.user_id)
         w.callers |= {
             f"owner_{t}": owner,
             f"fleet_manager_{t}": make_caller(conn, "fleet_manager", fleet_id=fleet),
             f"shop_staff_{t}": make_caller(conn, "shop_staff", shop_id=shop),
         }
-        offer = _one(
-            conn,
-            "INSERT INTO service_offers (order_id, shop_id, mode, rank, offered_at, expires_at) "
-            "VALUES (%s, %s, 'sequential', 1, now(), now() + INTERVAL '1 hour') "
-            "RETURNING offer_id",
-            (order, shop),
-        )
-        subscription = _one(
-            conn,
-            "INSERT INTO webhook_subscriptions (url, event_types, secret, fleet_id) "
-            "VALUES ('https://hooks.example/a', '{alert.raised}', 'whsec_x', %s) "
-            "RETURNING subscription_id",
-            (fleet,),
-        )
+        offer = factories.offer(conn, order, shop, mode="sequential").offer_id
+        subscription = factories.subscription(
+            conn, url="https://hooks.example/a", secret="whsec_x", fleet_id=fleet
+        ).subscription_id
         w.ids |= {
             f"webhook_{t}": subscription,
             f"offer_{t}": offer,

@@ -3,8 +3,8 @@
 
 from datetime import UTC, datetime
 
+import factories
 import pytest
-from psycopg.types.json import Jsonb
 
 from db.registry import create_vehicle
 
@@ -12,20 +12,26 @@ NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 def _predict(conn, vehicle_id, model, value, unit, remaining_km, evidence):
-    return conn.execute(
-        "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
-        "remaining_km, evidence) VALUES (%s, %s, 'test', %s, %s, %s, %s, %s) "
-        "RETURNING prediction_id",
-        (vehicle_id, model, NOW, value, unit, remaining_km, Jsonb(evidence)),
-    ).fetchone()[0]
+    return factories.prediction(
+        conn,
+        vehicle_id,
+        model=model,
+        value=value,
+        unit=unit,
+        time=NOW,
+        remaining_km=remaining_km,
+        evidence=evidence,
+    ).prediction_id
 
 
 def test_health_of_a_seeded_vehicle(conn, admin_client):
     vehicle_id = create_vehicle(conn, vin="WLAP1000000000001")
-    conn.execute(
-        "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km, latest) "
-        "VALUES (%s, %s, 48213.4, %s)",
-        (vehicle_id, NOW, Jsonb({"speed_kmh": 0.0, "coolant_temp_c": 88.0})),
+    factories.vehicle_state(
+        conn,
+        vehicle_id,
+        last_seen=NOW,
+        odometer_km=48213.4,
+        latest={"speed_kmh": 0.0, "coolant_temp_c": 88.0},
     )
     _predict(conn, vehicle_id, "oil_life", 80.0, "%", 9000, {})  # superseded below
     oil_id = _predict(conn, vehicle_id, "oil_life", 14.2, "%", 610.0, {"state": {}})
@@ -38,17 +44,15 @@ def test_health_of_a_seeded_vehicle(conn, admin_client):
         19800.0,
         {"pad_front_mm": 6.1, "pad_rear_mm": 8.3},
     )
-    conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id, tier, evidence) "
-        "VALUES (%s, 'oil_change', 'warning', 'Oil life 14 %%, about 600 km left', %s, "
-        "'change_soon', %s)",
-        (vehicle_id, oil_id, Jsonb({"oil_life_pct": 14.2, "km_per_day": 41.0})),
+    factories.alert(
+        conn,
+        vehicle_id,
+        message="Oil life 14 %, about 600 km left",
+        prediction_id=oil_id,
+        tier="change_soon",
+        evidence={"oil_life_pct": 14.2, "km_per_day": 41.0},
     )
-    conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, status) "
-        "VALUES (%s, 'brake_pads', 'warning', 'old', 'resolved')",
-        (vehicle_id,),
-    )
+    factories.alert(conn, vehicle_id, kind="brake_pads", message="old", status="resolved")
 
     response = admin_client.get(f"/vehicles/{vehicle_id}/health")
     assert response.status_code == 200

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import factories
 import pytest
 from api_helpers import make_caller
 
@@ -10,9 +11,7 @@ VIN = "WLREGXSTER0000001"
 
 
 def _fleet(conn, name="F") -> int:
-    return conn.execute(
-        "INSERT INTO fleets (name) VALUES (%s) RETURNING fleet_id", (name,)
-    ).fetchone()[0]
+    return factories.fleet(conn, name=name).fleet_id
 
 
 def test_owner_registers_a_car_then_its_dongle(conn, client):
@@ -65,9 +64,7 @@ def test_a_known_vin_is_a_conflict_and_shop_staff_may_not_register(conn, client)
     assert client.post("/vehicles", json={"vin": VIN}, headers=owner.headers).status_code == 201
     again = client.post("/vehicles", json={"vin": VIN}, headers=owner.headers)
     assert again.status_code == 409 and again.json()["type"] == "/problems/vehicle-exists"
-    shop = conn.execute(
-        "INSERT INTO shops (name, lat, lon) VALUES ('S', 48, 11) RETURNING shop_id"
-    ).fetchone()[0]
+    shop = factories.shop(conn, name="S", lat=48, lon=11).shop_id
     staff = make_caller(conn, "shop_staff", shop_id=shop)
     refused = client.post("/vehicles", json={"vin": "WLREGXSTER0000003"}, headers=staff.headers)
     assert refused.status_code == 403

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import factories
 import httpcore2
 import psycopg
 import pytest
@@ -122,13 +123,8 @@ def test_no_spelling_of_loopback_is_registered_or_reached(conn, internal, index)
 
 
 def _raise_alert(conn: psycopg.Connection) -> None:
-    vin = "SELECT upper(left(md5(random()::text), 17))"
-    vehicle = conn.execute(f"INSERT INTO vehicles (vin) ({vin}) RETURNING vehicle_id").fetchone()[0]
-    conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, tier) "
-        "VALUES (%s, 'oil_change', 'warning', 'Oil life 14 %%', 'change_soon')",
-        (vehicle,),
-    )
+    vehicle = factories.vehicle(conn).vehicle_id
+    factories.alert(conn, vehicle, message="Oil life 14 %", tier="change_soon")
 
 
 @pytest.mark.parametrize(
@@ -266,9 +262,7 @@ def test_a_failed_destination_shows_no_body_or_port_detail(conn, internal):
 
 
 def test_the_api_refuses_loopback_with_problem_details(db_url, conn, internal):
-    manager_fleet = conn.execute(
-        "INSERT INTO fleets (name) VALUES ('ssrf') RETURNING fleet_id"
-    ).fetchone()[0]
+    manager_fleet = factories.fleet(conn, name="ssrf").fleet_id
     manager = make_caller(conn, "fleet_manager", fleet_id=manager_fleet).headers
     with TestClient(create_app(db_url, auth=AUTH)) as client:
         for url in _spellings(internal.port):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import factories
 import httpx2
 import psycopg
 import pytest
@@ -97,36 +98,28 @@ def tenants(conn: psycopg.Connection) -> dict[str, int]:
     """Two fleets with a vehicle each, and two shops."""
     ids: dict[str, int] = {}
     for name in ("a", "b"):
-        ids[f"fleet_{name}"] = conn.execute(
-            "INSERT INTO fleets (name) VALUES (%s) RETURNING fleet_id", (name,)
-        ).fetchone()[0]
-        ids[f"shop_{name}"] = conn.execute(
-            "INSERT INTO shops (name, lat, lon) VALUES (%s, 52.5, 13.4) RETURNING shop_id",
-            (name,),
-        ).fetchone()[0]
+        ids[f"fleet_{name}"] = factories.fleet(conn, name=name).fleet_id
+        ids[f"shop_{name}"] = factories.shop(conn, name=name, lat=52.5, lon=13.4).shop_id
     for name, vin in (("a", "WLA00000000000001"), ("b", "WLB00000000000002")):
-        ids[f"vehicle_{name}"] = conn.execute(
-            "INSERT INTO vehicles (vin, fleet_id) VALUES (%s, %s) RETURNING vehicle_id",
-            (vin, ids[f"fleet_{name}"]),
-        ).fetchone()[0]
+        ids[f"vehicle_{name}"] = factories.vehicle(
+            conn, vin=vin, fleet_id=ids[f"fleet_{name}"]
+        ).vehicle_id
     return ids
 
 
 def _alert(conn: psycopg.Connection, vehicle_id: int, tier: str = "change_soon") -> int:
-    return conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, tier) "
-        "VALUES (%s, 'oil_change', 'warning', 'Oil life 14 %%', %s) RETURNING alert_id",
-        (vehicle_id, tier),
-    ).fetchone()[0]
+    return factories.alert(conn, vehicle_id, message="Oil life 14 %", tier=tier).alert_id
 
 
 def _order(conn: psycopg.Connection, vehicle_id: int, shop_id: int) -> int:
-    return conn.execute(
-        "INSERT INTO service_orders (vehicle_id, shop_id, vin, issue, job_code, "
-        "job_description) SELECT %s, %s, vin, 'oil', 'oil_change', 'Oil and filter' "
-        "FROM vehicles WHERE vehicle_id = %s RETURNING order_id",
-        (vehicle_id, shop_id, vehicle_id),
-    ).fetchone()[0]
+    return factories.order(
+        conn,
+        vehicle_id,
+        shop_id=shop_id,
+        issue="oil",
+        job_code="oil_change",
+        job_description="Oil and filter",
+    ).order_id
 
 
 def _cycle(conn, http, now):
@@ -273,14 +266,20 @@ def test_the_delivery_worker_delivers_as_soon_as_an_event_commits(db_url, conn, 
     )
     worker.start()
     try:
-        time.sleep(0.5)  # listening
+        # The worker listens before its first pass, so once this first alert arrived (by that
+        # pass or by NOTIFY) it is listening: a condition, where a pause would only guess.
+        _alert(conn, tenants["vehicle_b"])
+        started = time.monotonic()
+        while not receiver.requests and time.monotonic() - started < 25:
+            time.sleep(0.02)
+        assert receiver.requests, "the dispatcher delivered nothing in 25 s"
         started = time.monotonic()
         _alert(conn, tenants["vehicle_a"])
-        while not receiver.requests and time.monotonic() - started < 25:
+        while len(receiver.requests) < 2 and time.monotonic() - started < 25:
             time.sleep(0.02)
         # Woken by NOTIFY, long before its 30 s poll (the bound sits under the poll, not at a
         # guess of the machine's speed: a loaded machine has needed more than 5 s).
-        assert receiver.requests and time.monotonic() - started < 20
+        assert len(receiver.requests) == 2 and time.monotonic() - started < 20
     finally:
         stop.set()
         with psycopg.connect(db_url, autocommit=True) as c:

@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 
+import factories
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from db import registry
 from telemetry import Batch, Series
 from telemetry.mqtt_url import MqttUrl
 
@@ -27,17 +26,11 @@ class Device:
     vin: str
 
 
-def new_vin() -> str:
-    """A VIN nobody else uses (hex digits are valid VIN characters)."""
-    return "WL" + uuid.uuid4().hex[:15].upper()
-
-
 def register(conn: psycopg.Connection, device_id: str) -> Device:
     """Create a vehicle and attach ``device_id`` to it."""
-    vin = new_vin()
-    vehicle_id = registry.create_vehicle(conn, vin=vin)
-    registry.register_device(conn, device_id=device_id, vehicle_id=vehicle_id)
-    return Device(device_id, vehicle_id, vin)
+    vehicle = factories.vehicle(conn)
+    factories.device(conn, vehicle.vehicle_id, device_id=device_id)
+    return Device(device_id, vehicle.vehicle_id, vehicle.vin)
 
 
 def make_batch(

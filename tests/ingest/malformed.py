@@ -1091,25 +1091,44 @@ FLOOD_DEVICES = (
 )
 
 
-def flood(targets: dict[str, Target], unknown: list[str], now_ms: int, *, seed: int) -> list[Case]:
+def flood(
+    targets: dict[str, Target],
+    unknown: list[str],
+    now_ms: int,
+    *,
+    seed: int,
+    scale: float = 1.0,
+) -> list[Case]:
     """More than 100,000 malformed messages over every category, each category on the topic
     of its own registered device (trouble codes on its dtc topic) or of unregistered ones.
 
     Roughly: random bytes 18,000; truncations 15,900; bit flips 12,000; JSON wrong types
     12,000; out of range 8,400; binary faults 6,400; b'WL' + garbage 6,000; future, stale,
     device mismatch, VIN mismatch 4,000 each; unknown devices 5,000; trouble-code garbage
-    6,400; decompression and sample-count bombs 3.
+    6,400; decompression and sample-count bombs 3. ``scale`` multiplies the random counts (but
+    the trouble-code garbage's, whose truncations alone would fill a smaller share) and
+    the encodings sent of each structured example (never fewer than three: binary, zlib and
+    JSON); the structured examples stay the same ones, as a few of each reason are found only
+    among the later ones.
     """
+
+    def n(count: int) -> int:
+        return max(1, round(count * scale))
+
+    def nv(variants: int) -> int:
+        return max(min(3, variants), round(variants * scale))
+
     rng = random.Random(seed)
     t = targets
     cases: list[Case] = []
-    cases += random_garbage(rng, telemetry_topic(t["random"].device_id), 18_000, "random bytes")
-    cases += magic_garbage(rng, t["magic"].device_id, 6_000)
+    cases += random_garbage(rng, telemetry_topic(t["random"].device_id), n(18_000), "random bytes")
+    cases += magic_garbage(rng, t["magic"].device_id, n(6_000))
     cases += bombs(t["magic"].device_id)
-    cases += binary_faults(rng, t["binfault"].device_id, t["binfault"].vin, now_ms, 6_400)
-    cases += truncations(rng, t["trunc"].device_id, t["trunc"].vin, now_ms, 14_000)
-    cases += bit_flips(rng, t["flip"].device_id, t["flip"].vin, now_ms, 12_000)
-    cases += unknown_devices(rng, unknown, now_ms, valid=3_000, garbage=2_000)
+    cases += binary_faults(rng, t["binfault"].device_id, t["binfault"].vin, now_ms, n(6_400))
+    cases += truncations(rng, t["trunc"].device_id, t["trunc"].vin, now_ms, n(14_000))
+    cases += bit_flips(rng, t["flip"].device_id, t["flip"].vin, now_ms, n(12_000))
+    cases += unknown_devices(rng, unknown, now_ms, valid=n(3_000), garbage=n(2_000))
+    # Unscaled: its truncations alone would fill a smaller share, leaving out a category.
     cases += dtc_random(rng, t["dtc"].device_id, t["dtc"].vin, now_ms, 3_000)
 
     # Hypothesis for the structured ones: a few thousand examples, each sent in several
@@ -1128,7 +1147,7 @@ def flood(targets: dict[str, Target], unknown: list[str], now_ms: int, *, seed: 
         return [
             Case(category, topic, render_json(doc, v), doc.reasons)
             for doc in found
-            for v in range(variants)
+            for v in range(nv(variants))
         ]
 
     def batches(
@@ -1142,7 +1161,7 @@ def flood(targets: dict[str, Target], unknown: list[str], now_ms: int, *, seed: 
         return [
             Case(name, topic, payload, reasons)
             for batch in collect(strategy, examples)
-            for payload in batch_variants(batch, variants)
+            for payload in batch_variants(batch, nv(variants))
         ]
 
     def args(name: str) -> tuple[str, str, int]:
@@ -1156,8 +1175,9 @@ def flood(targets: dict[str, Target], unknown: list[str], now_ms: int, *, seed: 
         10,
         telemetry_topic(t["types"].device_id),
     )
-    cases += docs("dtc", "dtc wrong types", dtc_wrong_types, 400, 6, dtc_topic(t["dtc"].device_id))
-    cases += docs("dtc", "dtc misfit", dtc_misfit, 200, 5, dtc_topic(t["dtc"].device_id))
+    dtc = dtc_topic(t["dtc"].device_id)
+    cases += docs("dtc", "dtc wrong types", dtc_wrong_types, 400, 6, dtc)
+    cases += docs("dtc", "dtc misfit", dtc_misfit, 200, 5, dtc)
     cases += batches("range", out_of_range_batch(*args("range")), 700, 12, (OUT_OF_RANGE,))
     cases += batches("future", future_batch(*args("future")), 400, 10, (FUTURE,))
     cases += batches("stale", stale_batch(*args("stale")), 400, 10, (STALE,))

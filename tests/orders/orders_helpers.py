@@ -4,9 +4,7 @@
 from datetime import UTC, datetime
 from math import asin, cos, radians, sin, sqrt
 
-from psycopg.types.json import Jsonb
-
-from db.registry import create_vehicle
+import factories
 
 BERLIN = (52.52, 13.405)
 # The tests' clock is the real one (or a faked one, see README.md "Testing"): every time the
@@ -25,25 +23,21 @@ def vehicle_with_alert(
     conn, *, vin, kind="oil_change", home=BERLIN, odometer_km=23_456.7, evidence=None
 ):
     """A vehicle, its state, one prediction and an open alert; returns (vehicle_id, alert_id)."""
-    vehicle_id = create_vehicle(conn, vin=vin, home_lat=home and home[0], home_lon=home and home[1])
-    conn.execute(
-        "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km) VALUES (%s, %s, %s)",
-        (vehicle_id, NOW, odometer_km),
-    )
-    model, unit, value = (
-        ("oil_life", "%", 12.0) if kind == "oil_change" else ("brake_pads", "mm", 3.9)
-    )
+    vehicle_id = factories.vehicle(
+        conn, vin=vin, home_lat=home and home[0], home_lon=home and home[1]
+    ).vehicle_id
+    factories.vehicle_state(conn, vehicle_id, last_seen=NOW, odometer_km=odometer_km)
+    model, value = ("oil_life", 12.0) if kind == "oil_change" else ("brake_pads", 3.9)
     evidence = evidence or {"oil_life_pct": 12.0, "state": {"effective_revs": 1.0}}
-    prediction_id = conn.execute(
-        "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, "
-        "remaining_km, evidence) VALUES (%s, %s, 'test', %s, %s, %s, 640, %s) "
-        "RETURNING prediction_id",
-        (vehicle_id, model, NOW, value, unit, Jsonb(evidence)),
-    ).fetchone()[0]
-    alert_id = conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, prediction_id, created_at) "
-        "VALUES (%s, %s, 'warning', 'Oil life 12 %%, about 640 km left', %s, %s) "
-        "RETURNING alert_id",
-        (vehicle_id, kind, prediction_id, NOW),
-    ).fetchone()[0]
-    return vehicle_id, alert_id
+    prediction = factories.prediction(
+        conn, vehicle_id, model=model, value=value, time=NOW, remaining_km=640, evidence=evidence
+    )
+    alert = factories.alert(
+        conn,
+        vehicle_id,
+        kind=kind,
+        message="Oil life 12 %, about 640 km left",
+        prediction_id=prediction.prediction_id,
+        created_at=NOW,
+    )
+    return vehicle_id, alert.alert_id

@@ -3,6 +3,7 @@
 
 from datetime import datetime, timedelta
 
+import factories
 from orders_helpers import BERLIN, NOW, vehicle_with_alert
 
 from orders.directory import ShopRecord, upsert_shops
@@ -62,15 +63,16 @@ def open_order(conn, vin="WLDSP000000000001", kind="oil_change", **extra):
 
 def brake_order(conn, vehicle_id, front_mm=3.9, rear_mm=6.0):
     """A brake-pad alert of an existing vehicle and its order's id."""
-    alert_id = conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, evidence, created_at) "
-        "VALUES (%s, 'brake_pads', 'warning', 'Front pads 3.9 mm', '{}', %s) RETURNING alert_id",
-        (vehicle_id, NOW),
-    ).fetchone()[0]
-    conn.execute(
-        "INSERT INTO predictions (vehicle_id, model, model_version, time, value, unit, evidence) "
-        "VALUES (%s, 'brake_pads', 't', %s, %s, 'mm', jsonb_build_object("
-        "'pad_front_mm', %s::float, 'pad_rear_mm', %s::float)) RETURNING prediction_id",
-        (vehicle_id, NOW, min(front_mm, rear_mm), front_mm, rear_mm),
+    alert_id = factories.alert(
+        conn, vehicle_id, kind="brake_pads", message="Front pads 3.9 mm", created_at=NOW
+    ).alert_id
+    factories.prediction(
+        conn,
+        vehicle_id,
+        model="brake_pads",
+        value=min(front_mm, rear_mm),
+        time=NOW,
+        model_version="t",
+        evidence={"pad_front_mm": front_mm, "pad_rear_mm": rear_mm},
     )
     return create_order_for_alert(conn=conn, alert_id=alert_id, now=NOW)

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import factories
 import pytest
 from orders_helpers import haversine_km
 from typer.testing import CliRunner
@@ -139,12 +140,8 @@ def test_slots_follow_opening_hours_in_local_time_and_book_once(conn, tmp_path):
     ).fetchone()[0]
     assert first == datetime(2026, 11, 23, 7, tzinfo=UTC)  # 08:00 in Berlin (CET)
     shop_id = conn.execute("SELECT shop_id FROM shops WHERE external_ref = 'b-2'").fetchone()[0]
-    conn.execute(
-        "INSERT INTO vehicles (vin) VALUES ('WLDXR000000000001');"
-        "INSERT INTO service_orders (vehicle_id, vin, issue, job_code, job_description) "
-        "SELECT vehicle_id, vin, 'x', 'OIL-CHG', 'x' FROM vehicles"
-    )
-    order_id = conn.execute("SELECT order_id FROM service_orders").fetchone()[0]
+    vehicle = factories.vehicle(conn, vin="WLDXR000000000001")
+    order_id = factories.order(conn, vehicle, issue="x", job_description="x").order_id
     slot = book_slot(
         conn=conn, shop_id=shop_id, order_id=order_id, after=monday, before=monday + timedelta(7)
     )

@@ -4,6 +4,7 @@ the vehicle's service baseline (and so the predictive models), shop statistics, 
 
 from datetime import timedelta
 
+import factories
 import pytest
 from placement_helpers import MIN, T0, berlin_shops, open_order, policy
 from pydantic import ValidationError
@@ -79,10 +80,13 @@ def test_completion_resets_the_service_baseline_the_models_start_from(conn):
 
 
 def _sample_alert(conn, vehicle_id):
-    conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, tier, severity, message) "
-        "VALUES (%s, 'oil_sample', 'sample', 'info', 'have an oil sample analysed')",
-        (vehicle_id,),
+    factories.alert(
+        conn,
+        vehicle_id,
+        kind="oil_sample",
+        tier="sample",
+        severity="info",
+        message="have an oil sample analysed",
     )
 
 

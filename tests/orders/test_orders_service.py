@@ -3,6 +3,7 @@
 
 from datetime import datetime, timedelta
 
+import factories
 import pytest
 from orders_helpers import BERLIN, haversine_km, vehicle_with_alert
 from psycopg.types.json import Jsonb
@@ -93,12 +94,15 @@ def test_list_orders_filters_and_pages(conn, shops):
 
 
 def _raise_tier(conn, vehicle_id, tier, kind="oil_change"):
-    return conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, tier, severity, message, evidence) "
-        "VALUES (%s, %s, %s, 'critical', 'Oil life 4 %%', '{\"tier\": \"due_now\"}') "
-        "RETURNING alert_id",
-        (vehicle_id, kind, tier),
-    ).fetchone()[0]
+    return factories.alert(
+        conn,
+        vehicle_id,
+        kind=kind,
+        tier=tier,
+        severity="critical",
+        message="Oil life 4 %",
+        evidence={"tier": "due_now"},
+    ).alert_id
 
 
 def test_a_component_gets_one_order_whatever_the_tiers_raised(conn, shops):
@@ -136,10 +140,7 @@ def test_once_serviced_a_new_tier_gets_a_new_order(conn, shops):
 
 def test_trouble_code_order_carries_what_each_code_means(conn, shops):
     vehicle_id, alert_id = vehicle_with_alert(conn, vin="WLSERV00000000007", kind="trouble_code")
-    conn.execute(
-        "INSERT INTO vehicle_dtcs (vehicle_id, stored) VALUES (%s, %s)",
-        (vehicle_id, ["P0420", "P0301"]),
-    )
+    factories.trouble_codes(conn, vehicle_id, stored=["P0420", "P0301"])
     # As the evaluator writes it (predictive.publish.trouble_code_alerts).
     finding = {"code": "P0301", "description": "Cylinder 1 misfire detected", "urgency": "4"}
     conn.execute(

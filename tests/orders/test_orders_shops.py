@@ -3,6 +3,7 @@
 
 import re
 
+import factories
 import pytest
 from orders_helpers import BERLIN, haversine_km
 
@@ -44,10 +45,7 @@ def test_nearest_shop_agrees_with_brute_force(conn):
 
 
 def test_great_circle_distance_berlin_paris(conn):
-    conn.execute(
-        "INSERT INTO shops (name, lat, lon, capabilities) "
-        "VALUES ('Paris', 48.8566, 2.3522, '{tyres}')"
-    )
+    factories.shop(conn, name="Paris", lat=48.8566, lon=2.3522, capabilities=["tyres"])
     match = nearest_shop(conn=conn, lat=BERLIN[0], lon=BERLIN[1], capability="tyres")
     assert match.distance_km == pytest.approx(878, abs=2)  # published figure: ~878 km
     assert nearest_shop(conn=conn, lat=0, lon=0, capability="oil_change") is None

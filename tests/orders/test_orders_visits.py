@@ -2,6 +2,7 @@
 """Jobs due for one car within a window become one visit, whenever the second job arrives;
 and the timeline of an order never names a shop the order did not go to."""
 
+import factories
 from orders_helpers import NOW, vehicle_with_alert
 from placement_helpers import MIN, T0, berlin_shops, brake_order, open_order, policy
 
@@ -69,11 +70,7 @@ def test_a_job_arriving_before_the_owner_confirmed_is_matched_with_the_first(con
 def test_two_alerts_dispatched_in_one_run_become_one_visit_in_either_order(conn):
     berlin_shops(conn)
     vehicle_id, _ = vehicle_with_alert(conn, vin="WLBND000000000001", kind="brake_pads")
-    conn.execute(
-        "INSERT INTO alerts (vehicle_id, kind, severity, message, created_at) "
-        "VALUES (%s, 'oil_change', 'warning', 'Oil life 12 %%', %s)",
-        (vehicle_id, NOW),
-    )
+    factories.alert(conn, vehicle_id, created_at=NOW)
     pads, oil = order_open_alerts(conn=conn, now=NOW)
     assert get_order(conn=conn, order_id=oil).bundle_id == pads
 

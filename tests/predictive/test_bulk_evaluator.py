@@ -9,6 +9,7 @@ incremental passes, and what they stored must be the same.
 import threading
 from datetime import timedelta
 
+import factories
 import numpy as np
 import psycopg
 import pytest
@@ -118,10 +119,8 @@ def test_the_set_based_pass_stores_what_evaluate_vehicle_stores(conn, monkeypatc
         b = create_vehicle(conn, vin=f"WLBULKB{i:010d}", **profile)
         pairs.append((i, a, b))
     for _, a, b in pairs[::9]:
-        conn.execute(
-            "INSERT INTO vehicle_dtcs (vehicle_id, stored) SELECT unnest(%s::bigint[]), %s",
-            ([a, b], ["P0302"]),
-        )
+        for vid in (a, b):
+            factories.trouble_codes(conn, vid, stored=["P0302"])
     for n in range(3):
         now = START + (n + 1) * HOUR
         for i, a, b in pairs:

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+import factories
 import psycopg
 import pytest
 from drive_helpers import START, write_drive
@@ -205,9 +206,7 @@ def test_a_crashed_evaluators_shards_are_taken_over_and_swept(conn, db_url, shar
     for vid in vehicles:
         write_drive(conn, vid, hours=0.1)
         # Ingest's state row: what the sweep finds vehicles with new data by.
-        conn.execute(
-            "INSERT INTO vehicle_state (vehicle_id, last_seen) VALUES (%s, %s)", (vid, START)
-        )
+        factories.vehicle_state(conn, vid, last_seen=START)
     stop = threading.Event()
     worker = _start(db_url, "survivor", stop)
     try:
@@ -231,9 +230,7 @@ def test_a_running_evaluator_turns_notified_trouble_codes_into_alerts(conn, db_u
     worker = _start(db_url, "solo", stop)
     try:
         _wait(lambda: set(holders(conn).values()) == {"solo"}, "the evaluator to hold the shards")
-        conn.execute(
-            "INSERT INTO vehicle_dtcs (vehicle_id, stored) VALUES (%s, %s)", (vid, ["P0302"])
-        )
+        factories.trouble_codes(conn, vid, stored=["P0302"])
         conn.execute("SELECT pg_notify('wl_vehicle_data', %s)", (str(vid),))
         _wait(
             lambda: (

@@ -5,6 +5,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+import factories
 import numpy as np
 import pytest
 from drive_helpers import START, STEP_S, stop_and_go_kmh, write_drive
@@ -112,9 +113,7 @@ def test_unknown_vehicle_raises(conn):
 
 def test_evaluate_pending_picks_vehicles_with_newer_state(conn, vehicle):
     write_drive(conn, vehicle, hours=0.2)
-    conn.execute(
-        "INSERT INTO vehicle_state (vehicle_id, last_seen) VALUES (%s, %s)", (vehicle, START)
-    )
+    factories.vehicle_state(conn, vehicle, last_seen=START)
     now = START + timedelta(hours=1)
     assert evaluate_pending(conn=conn, now=now) == [vehicle]
     assert evaluate_pending(conn=conn, now=now) == []
@@ -135,7 +134,8 @@ def test_run_evaluator_reacts_to_notifications(conn, db_url, vehicle):
     )
     worker.start()
     try:
-        time.sleep(0.3)  # let the first sweep (which finds nothing) pass
+        # No state row: no sweep finds this drive, only a notification brings it. Notified
+        # until it is evaluated, since the worker may not be listening yet.
         write_drive(conn, vehicle, hours=0.2)
         deadline = time.monotonic() + 10
         while not latest_predictions(conn=conn, vehicle_id=vehicle):

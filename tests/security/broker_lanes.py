@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -74,10 +73,19 @@ class ConfiguredMosquitto:
         return self
 
     def reload(self) -> None:
-        """SIGHUP: the file mode's password and access files are read again."""
+        """SIGHUP: the file mode's password and access files are read again. Returns once
+        mosquitto has logged the reload: its one loop applies it before the next packet."""
         assert self.process is not None
+        before = self._reloads()
         self.process.send_signal(1)
-        time.sleep(0.5)
+        _wait(lambda: self._reloads() > before, self.process, self.log, "mosquitto's reload")
+
+    def _reloads(self) -> int:
+        """How many times mosquitto has logged reloading its configuration."""
+        try:
+            return self.log.read_text(errors="replace").count("Reloading config.")
+        except FileNotFoundError:
+            return 0
 
     def close(self) -> None:
         import signal
