@@ -9,15 +9,21 @@ millisecond instead of tens.
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 PASSWORDS = PasswordHasher()
 KEY_SECRETS = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
-# Verified against when the user is unknown, so that an unknown email costs as much time as a
-# wrong password and response times do not reveal which emails exist.
-_DUMMY_PASSWORD_HASH = PASSWORDS.hash("wrenchlight: no such user")
+
+@cache
+def _dummy_password_hash() -> str:
+    """Verified against when the user is unknown, so that an unknown email costs as much time
+    as a wrong password and response times do not reveal which emails exist. Made on first
+    use, not at import: every command and worker that imports the API would pay for it."""
+    return PASSWORDS.hash("wrenchlight: no such user")
 
 
 def hash_password(password: str) -> str:
@@ -28,7 +34,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; a missing hash costs the same time and fails."""
     try:
-        PASSWORDS.verify(password_hash or _DUMMY_PASSWORD_HASH, password)
+        PASSWORDS.verify(password_hash or _dummy_password_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
     return password_hash is not None

@@ -30,7 +30,8 @@ class DeviceCreate(BaseModel):
         "dongles may choose it (their serial numbers); owners may not: theirs are made by the "
         "server, so nobody can take a dongle's id before it is provisioned",
     )
-    vehicle_id: int = Field(ge=1)
+    # Strict: JSON's true is not vehicle 1.
+    vehicle_id: int = Field(ge=1, strict=True)
     firmware: str | None = Field(None, max_length=100)
 
 

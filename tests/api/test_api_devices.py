@@ -58,6 +58,14 @@ def test_taken_device_id_is_a_conflict(client, owner_and_vehicle):
     assert again.status_code == 409 and again.json()["type"] == "/problems/device-exists"
 
 
+def test_a_boolean_is_not_a_vehicle_id(conn, client, owner_and_vehicle):
+    """JSON's true would otherwise be read as vehicle 1 (found by schemathesis)."""
+    owner, _ = owner_and_vehicle
+    answer = client.post("/devices", json={"vehicle_id": True}, headers=owner.headers)
+    assert answer.status_code == 422, answer.text
+    assert conn.execute("SELECT count(*) FROM devices").fetchone()[0] == 0
+
+
 def test_rotation_revokes_the_old_secret(conn, client, owner_and_vehicle):
     owner, vehicle_id = owner_and_vehicle
     body = {"device_id": "dongle-1", "vehicle_id": vehicle_id}
