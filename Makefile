@@ -28,12 +28,14 @@ WL_ORDER_SEED := $(shell od -An -N3 -tu4 /dev/urandom | tr -d ' ')
 endif
 SHUFFLE := --random-order-bucket=global --random-order-seed=$(WL_ORDER_SEED)
 
-# pytest exits 5 when it collects nothing; treat that as the failure it is. Two processes
-# (pytest-xdist): most tests wait on brokers, servers and subprocesses rather than the CPU, and
-# the long ones start first on both (tests/conftest.py) so that none of them ends the run alone.
+# pytest exits 5 when it collects nothing; treat that as the failure it is. Four processes
+# (pytest-xdist) on two cores: most tests wait on brokers, servers and subprocesses rather than
+# the CPU (a whole run keeps the cores ~40 % busy with two), and the long ones start first on
+# each (tests/conftest.py) so that none of them ends the run alone. TEST_WORKERS=2 for fewer.
+TEST_WORKERS ?= 4
 test: $(STAMP)
 	@echo "test order seed: WL_ORDER_SEED=$(WL_ORDER_SEED)"
-	$(BIN)/python -m pytest -n 2 --dist worksteal $(SHUFFLE) $(ARGS); rc=$$?; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(SHUFFLE) $(ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # The long runs the default suite shortens (a three-minute broker outage instead of 20 s);
@@ -47,7 +49,7 @@ soak: $(STAMP)
 FUTURE_DAYS ?= 365
 test-future: $(STAMP)
 	@echo "test order seed: WL_ORDER_SEED=$(WL_ORDER_SEED)"
-	WL_CLOCK_SHIFT_DAYS=$(FUTURE_DAYS) $(BIN)/python -m pytest -n 2 --dist worksteal $(SHUFFLE) \
+	WL_CLOCK_SHIFT_DAYS=$(FUTURE_DAYS) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(SHUFFLE) \
 	  $(ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
