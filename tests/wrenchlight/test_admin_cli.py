@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import factories
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -60,10 +61,7 @@ def test_create_user_refuses_a_fleet_manager_without_a_fleet(db_url):
 
 
 def test_mqtt_passwd_writes_a_private_password_file(conn, db_url, tmp_path):
-    vehicle_id = conn.execute(
-        "INSERT INTO vehicles (vin) VALUES ('WLADMXN0000000001') RETURNING vehicle_id"
-    ).fetchone()[0]
-    conn.execute("INSERT INTO devices (device_id, vehicle_id) VALUES ('d1', %s)", (vehicle_id,))
+    factories.device(conn, factories.vehicle(conn).vehicle_id, device_id="d1")
     issue(conn=conn, device_id="d1", created_by=None)
     out = tmp_path / "passwd"
     result = _run(db_url, "admin", "mqtt-passwd", "--out", str(out))
@@ -164,10 +162,7 @@ def test_an_admin_makes_a_fleet_and_a_shop_and_invites_their_people(db_url, conn
 
 
 def test_verify_shop_and_pairing_codes_from_the_command_line(db_url, conn):
-    shop_id = conn.execute(
-        "INSERT INTO shops (name, lat, lon, verified_at) VALUES ('Applied', 1, 1, NULL) "
-        "RETURNING shop_id"
-    ).fetchone()[0]
+    shop_id = factories.shop(conn, name="Applied", lat=1, lon=1, verified_at=None).shop_id
     waiting = _run(db_url, "admin", "shops", "--pending")
     assert waiting.exit_code == 0 and "waiting" in waiting.output and "Applied" in waiting.output
     verified = _json(_run(db_url, "admin", "verify-shop", str(shop_id), "--json"))
@@ -175,10 +170,7 @@ def test_verify_shop_and_pairing_codes_from_the_command_line(db_url, conn):
     assert verified["verified"] is True
     missing = _run(db_url, "admin", "verify-shop", "999999")
     assert missing.exit_code == 2 and "No shop with id 999999" in missing.output
-    vehicle_id = conn.execute(
-        "INSERT INTO vehicles (vin) VALUES ('WLADMXN0000000002') RETURNING vehicle_id"
-    ).fetchone()[0]
-    conn.execute("INSERT INTO devices (device_id, vehicle_id) VALUES ('d2', %s)", (vehicle_id,))
+    factories.device(conn, factories.vehicle(conn).vehicle_id, device_id="d2")
     codes = _json(_run(db_url, "admin", "pairing-code", "d2", "--json"))["pairing_codes"]
     assert set(codes) == {"d2"} and len(codes["d2"]) == 11
     nothing = _run(db_url, "admin", "pairing-code", "d2", "nope")
