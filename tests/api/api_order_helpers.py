@@ -1,7 +1,38 @@
 # SPDX-License-Identifier: MIT
-"""Vehicles with an open oil alert (shared by the API tests)."""
+"""Vehicles with an open oil alert, and shops open to take their orders (shared by the API
+tests)."""
+
+import datetime as dt
 
 import factories
+
+from orders.directory import ShopRecord, upsert_shops
+from orders.slots import open_slots
+
+WEEK = {d: [["00:00", "23:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def oil_shops(conn, prices: dict[str, float]) -> None:
+    """A shop per name in ``prices`` near Munich, each a little further east, changing oil at
+    its price, open all week with free one-hour slots for two weeks."""
+    upsert_shops(
+        conn=conn,
+        records=[
+            ShopRecord.model_validate(
+                {
+                    "ref": name,
+                    "name": name,
+                    "lat": 48.14,
+                    "lon": 11.58 + i / 100,
+                    "capabilities": ["oil_change"],
+                    "hours": WEEK,
+                    "prices": {"OIL-CHG": price},
+                }
+            )
+            for i, (name, price) in enumerate(prices.items())
+        ],
+    )
+    open_slots(conn=conn, start=dt.datetime.now(dt.UTC), days=14, slot_h=1)
 
 
 def raise_oil_alert(conn, vehicle_id: int) -> int:

@@ -2,36 +2,13 @@
 """An order's whole life through the API: propose, broadcast, the race's loser, the visit,
 the report, and the errors as problem details."""
 
-import datetime as dt
+from api_order_helpers import oil_alert, oil_shops
 
-from api_order_helpers import oil_alert
-
-from orders.directory import ShopRecord, upsert_shops
 from orders.service import order_open_alerts
-from orders.slots import open_slots
-
-WEEK = {d: [["00:00", "23:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 def _shops(conn):
-    upsert_shops(
-        conn=conn,
-        records=[
-            ShopRecord.model_validate(
-                {
-                    "ref": name,
-                    "name": name,
-                    "lat": 48.14,
-                    "lon": 11.58 + i / 100,
-                    "capabilities": ["oil_change"],
-                    "hours": WEEK,
-                    "prices": {"OIL-CHG": 120},
-                }
-            )
-            for i, name in enumerate(("Near", "Mid", "Far"))
-        ],
-    )
-    open_slots(conn=conn, start=dt.datetime.now(dt.UTC), days=14, slot_h=1)
+    oil_shops(conn, dict.fromkeys(("Near", "Mid", "Far"), 120.0))
 
 
 def test_order_lifecycle_through_the_api(conn, admin_client):

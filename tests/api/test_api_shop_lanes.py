@@ -17,14 +17,12 @@ import httpx2
 import pytest
 import uvicorn
 from api_helpers import AUTH, make_caller
-from api_order_helpers import oil_alert
+from api_order_helpers import oil_alert, oil_shops
 from private_servers import free_port
 
 from api import create_app
 from api.webhooks.delivery import fan_out
-from orders.directory import ShopRecord, upsert_shops
 from orders.service import order_open_alerts
-from orders.slots import open_slots
 
 VIN = "WLLANE00000000001"
 KINDS = ("oil_change", "oil_sample", "brake_pads", "trouble_code")
@@ -136,7 +134,6 @@ def test_a_shops_webhooks_carry_no_alerts(conn):
     assert got == [("order.status_changed",)]
 
 
-WEEK = {d: [["00:00", "23:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 # Each shop's own price for the oil change, so a shop's estimate tells whose it is.
 SHOPS = {"Alder Garage": 120.0, "Birch Motors": 95.0, "Cedar Autohaus": 80.0}
 
@@ -144,24 +141,7 @@ SHOPS = {"Alder Garage": 120.0, "Birch Motors": 95.0, "Cedar Autohaus": 80.0}
 def _broadcast(conn, admin_client) -> tuple[int, dict[str, int], dict, dict[str, str]]:
     """An owner's oil order broadcast to three shops; (order id, shop id by name, the admin's
     view, the owner's headers)."""
-    upsert_shops(
-        conn=conn,
-        records=[
-            ShopRecord.model_validate(
-                {
-                    "ref": name,
-                    "name": name,
-                    "lat": 48.14,
-                    "lon": 11.58 + i / 100,
-                    "capabilities": ["oil_change"],
-                    "hours": WEEK,
-                    "prices": {"OIL-CHG": price},
-                }
-            )
-            for i, (name, price) in enumerate(SHOPS.items())
-        ],
-    )
-    open_slots(conn=conn, start=dt.datetime.now(dt.UTC), days=14, slot_h=1)
+    oil_shops(conn, SHOPS)
     car = oil_alert(conn, VIN)
     owner = make_caller(conn, "owner")
     conn.execute(
