@@ -153,6 +153,7 @@ def serve(database_url: str, workers: int, port: int) -> subprocess.Popen[bytes]
         # limiter still counts every request, it just never refuses one.
         "WRENCHLIGHT_JWT_SECRET": secrets.token_urlsafe(32),
         "WRENCHLIGHT_API_RATE_LIMIT": "100000000/minute",
+        "WRENCHLIGHT_API_USER_RATE_LIMIT": "100000000/minute",
     }
     return subprocess.Popen(
         [

@@ -20,6 +20,7 @@ from benchmarks.matching import bench_matching
 from benchmarks.predictive import bench_predictive
 from benchmarks.sim import bench_sim
 from benchmarks.streams import bench_streams
+from benchmarks.web import bench_web
 
 
 def bench_all(ctx: typer.Context) -> None:
@@ -39,6 +40,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "all": bench_all,
     "api": bench_api,
     "streams": bench_streams,
+    "web": bench_web,
     "edge": bench_edge,
     "matching": bench_matching,
     "predictive": bench_predictive,

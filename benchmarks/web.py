@@ -1,0 +1,259 @@
+# SPDX-License-Identifier: MIT
+"""``wrenchlight bench web``: how fast the owner's pages render and how much a first visit
+downloads.
+
+The data is ``bench api``'s fleet (``--vehicles`` vehicles with a prediction per model per day,
+alerts, trouble codes and rollups), in a database of its own. An owner holds ``--cars`` of its
+cars that have an oil alert, and one of them has a service order proposed to the owner by the
+real placement code (shops seeded around the cars, ranked, estimated). The API runs as in
+production (``wrenchlight api``, which mounts the web app at ``/app``); the owner signs in
+through the sign-in form, as a browser does, and the pages are requested over HTTP by one
+client (an owner is one person with one phone) for ``--seconds`` seconds each, after a warm-up.
+
+Three competitors per page, side by side in the same run:
+
+- **ours**: the page, rendered from the database for the signed-in owner;
+- **the API underneath**: the JSON call that carries most of what the page shows (the car's
+  health for the car pages, the vehicle list for My cars, the order for the order page), for
+  the same owner with an API key: what a client-side app would wait for before drawing;
+- **the limit**: a static file of the page's size from the same server (no database, no
+  template), the cost of HTTP and the server itself. The file is written for the run into the
+  web app's static folder of this checkout, under a random name, and removed afterwards.
+
+Page weight is what a first visit transfers: the page plus every stylesheet, script, image and
+font it links, as the server sends them. Targets: p99 ≤ 200 ms, first load ≤ 150 kB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urljoin
+
+import typer
+
+from benchmarks.api import _generate, load, serve, wait_up
+from benchmarks.host import host_of
+from db.rows import scalar, scalars
+
+TARGETS = {"p99_ms": 200.0, "first_load_kb": 150.0}
+OWNER_EMAIL = "owner@bench.wrenchlight.invalid"
+# What the owner's pages link to, fetched once each for the page weight.
+ASSET_RE = re.compile(r'(?:<link[^>]+href|<script[^>]+src|<img[^>]+src)="([^"]+)"')
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _owner_world(conn: Any, cars: int) -> dict[str, Any]:
+    """An owner holding ``cars`` cars with an oil alert, and an order proposed on the first."""
+    from api.auth.accounts import create_account
+    from orders.placement import propose
+    from orders.policy import PlacementPolicy
+    from orders.service import create_order_for_alert
+    from orders.shops import seed_shops
+
+    password = secrets.token_urlsafe(12)
+    account = create_account(conn=conn, email=OWNER_EMAIL, role="owner", password=password)
+    vehicle_ids = scalars(
+        conn,
+        "SELECT DISTINCT vehicle_id FROM alerts WHERE kind = 'oil_change' "
+        "ORDER BY vehicle_id LIMIT %s",
+        (cars,),
+    )
+    conn.execute(
+        "UPDATE vehicles SET owner_user_id = %s, fleet_id = NULL WHERE vehicle_id = ANY(%s)",
+        (account.user_id, vehicle_ids),
+    )
+    seed_shops(conn=conn, center_lat=41.88, center_lon=-87.63, count=12, seed=0)
+    alert_id = scalar(
+        conn,
+        "SELECT min(alert_id) FROM alerts WHERE vehicle_id = %s AND kind = 'oil_change'",
+        (vehicle_ids[0],),
+    )
+    now = datetime.now(UTC)
+    order_id = None
+    with conn.transaction():
+        order_id = create_order_for_alert(conn=conn, alert_id=alert_id, now=now)
+        if order_id is not None:
+            propose(conn=conn, order_id=order_id, now=now, policy=PlacementPolicy())
+    return {
+        "email": OWNER_EMAIL,
+        "password": password,
+        "api_key": account.api_key,
+        "vehicle_ids": list(vehicle_ids),
+        "order_id": order_id,
+    }
+
+
+def _sign_in(base: str, email: str, password: str) -> str:
+    """The session cookie of the owner, signed in through the form as a browser would."""
+    import httpx2
+
+    with httpx2.Client(base_url=base, timeout=30, follow_redirects=False) as http:
+        page = http.get("/app/signin")
+        token = CSRF_RE.search(page.text)
+        if page.status_code != 200 or token is None:
+            raise RuntimeError(f"no sign-in form at /app/signin ({page.status_code})")
+        answer = http.post(
+            "/app/signin",
+            data={"email": email, "password": password, "csrf_token": token.group(1)},
+        )
+        cookie = answer.cookies.get("wl_session")
+        if answer.status_code != 303 or not cookie:
+            raise RuntimeError(f"signing in failed: {answer.status_code} {answer.text[:200]}")
+        return f"wl_session={cookie}"
+
+
+def _weight(base: str, path: str, cookie: str) -> dict[str, Any]:
+    """Bytes a first visit to ``path`` transfers: the page and each asset it links, as sent."""
+    import httpx2
+
+    sizes: dict[str, int] = {}
+    # The client decodes compressed bodies; the raw stream is what travelled.
+    with httpx2.Client(base_url=base, timeout=30, headers={"accept-encoding": "gzip, br"}) as http:
+        with http.stream("GET", path, headers={"cookie": cookie}) as response:
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: {response.status_code}")
+            sizes[path] = sum(len(chunk) for chunk in response.iter_raw())
+        html = http.get(path, headers={"cookie": cookie}).text
+        for ref in sorted(set(ASSET_RE.findall(html))):
+            if ref.startswith(("data:", "#", "http:", "https:", "//")):
+                continue  # inline, or elsewhere (the pages link nothing elsewhere)
+            with http.stream("GET", urljoin(f"{base}{path}", ref)) as response:
+                sizes[ref] = sum(len(chunk) for chunk in response.iter_raw())
+    return {
+        "bytes": sum(sizes.values()),
+        "kb": round(sum(sizes.values()) / 1000, 1),
+        "parts": sizes,
+    }
+
+
+def bench_web(
+    ctx: typer.Context,
+    vehicles: Annotated[int, typer.Option(min=10, help="Vehicles in the database.")] = 10_000,
+    days: Annotated[int, typer.Option(min=1, max=400, help="Days of history.")] = 30,
+    cars: Annotated[int, typer.Option(min=1, max=20, help="Cars the owner holds.")] = 3,
+    seconds: Annotated[float, typer.Option(min=0.5, help="Seconds per page.")] = 5.0,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+) -> None:
+    """Owner pages: p50/p99 render over HTTP beside the JSON call underneath and a static file
+    of the same size; bytes of a first visit."""
+    import db
+
+    host = host_of(ctx)
+    report: dict[str, Any] = {"machine_load_1m": round(os.getloadavg()[0], 2)}
+    with ExitStack() as stack:
+        url = host.database(stack)
+        typer.echo(f"generating {vehicles:,} vehicles × {days} days …", err=True)
+        with db.connect(url, autocommit=True) as conn:
+            report["data"] = _generate(
+                conn, vehicles=vehicles, fleet_size=1000, days=days, drive_minutes=60
+            )
+            world = _owner_world(conn, cars)
+        port = host.free_port()
+        server = serve(url, 1, port)
+        stack.callback(server.wait, 30)
+        stack.callback(server.terminate)
+        base = f"http://127.0.0.1:{port}"
+        wait_up(base)
+        cookie = _sign_in(base, world["email"], world["password"])
+        key = {"authorization": f"Bearer {world['api_key']}"}
+        first_car = world["vehicle_ids"][0]
+        order = world["order_id"]
+        pages: dict[str, tuple[str, str]] = {
+            "my_cars": ("/app/cars", "/vehicles"),
+            "car": (f"/app/cars/{first_car}", f"/vehicles/{first_car}/health"),
+            "orders": ("/app/orders", "/service-orders"),
+        }
+        if order is not None:
+            pages["order"] = (f"/app/orders/{order}", f"/service-orders/{order}")
+        pages["settings"] = ("/app/settings", "/auth/me")
+        report["pages"] = {}
+        for name, (page, api_path) in pages.items():
+            typer.echo(f"{name}: {page} …", err=True)
+            weight = _weight(base, page, cookie)
+            ours = load(base, lambda _rng, p=page: (p, {"cookie": cookie}), 1, seconds)
+            api = load(base, lambda _rng, p=api_path: (p, key), 1, seconds)
+            # The limit: the same number of bytes as a static file of the API's own server.
+            limit = _static_limit(base, name, weight["parts"][page], seconds)
+            report["pages"][name] = {
+                "path": page,
+                "ours": ours,
+                "api_underneath": {"path": api_path, **api},
+                "static_same_size": limit,
+                "first_load": weight,
+                "ours_over_api_p99": round(ours["p99_ms"] / max(api["p99_ms"], 1e-3), 2),
+                "ours_over_static_p99": round(ours["p99_ms"] / max(limit["p99_ms"], 1e-3), 2),
+            }
+    worst_p99 = max(p["ours"]["p99_ms"] for p in report["pages"].values())
+    heaviest = max(p["first_load"]["kb"] for p in report["pages"].values())
+    report.update(
+        vehicles=vehicles,
+        days=days,
+        cars=cars,
+        seconds=seconds,
+        worst_p99_ms=worst_p99,
+        heaviest_first_load_kb=heaviest,
+        targets=TARGETS,
+        targets_met={
+            "p99_ms": worst_p99 <= TARGETS["p99_ms"],
+            "first_load_kb": heaviest <= TARGETS["first_load_kb"],
+        },
+    )
+    _print(report)
+    if as_json:
+        typer.echo(json.dumps(report))
+
+
+def _static_limit(base: str, name: str, size: int, seconds: float) -> dict[str, Any]:
+    """p50/p99 of a static file of ``size`` bytes served by the web app's own static route.
+
+    The file goes where the app serves its assets from, under a name of this run's own, and is
+    removed afterwards."""
+    import web
+
+    static = Path(web.__file__).parent / "static"
+    filename = f"bench-{name}-{secrets.token_hex(4)}.html"
+    target = static / filename
+    target.write_bytes(b"x" * max(size, 1))
+    try:
+        return load(base, lambda _rng: (f"/app/static/{filename}", {}), 1, seconds)
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def _print(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="owner pages: 1 client, over HTTP")
+    for column in (
+        "page",
+        "ours p50/p99 ms",
+        "API underneath p99",
+        "static same size p99",
+        "first load kB",
+    ):
+        table.add_column(column, justify="right" if column != "page" else "left")
+    for name, p in report["pages"].items():
+        table.add_row(
+            f"{name} {p['path']}",
+            f"{p['ours']['p50_ms']} / {p['ours']['p99_ms']}",
+            f"{p['api_underneath']['p99_ms']}",
+            f"{p['static_same_size']['p99_ms']}",
+            f"{p['first_load']['kb']}",
+        )
+    Console(stderr=True).print(table)
+    met = report["targets_met"]
+    typer.echo(
+        f"worst p99 {report['worst_p99_ms']} ms (target ≤ {TARGETS['p99_ms']:.0f}: "
+        f"{'met' if met['p99_ms'] else 'MISSED'}); heaviest first load "
+        f"{report['heaviest_first_load_kb']} kB (target ≤ {TARGETS['first_load_kb']:.0f}: "
+        f"{'met' if met['first_load_kb'] else 'MISSED'}); load {report['machine_load_1m']}",
+        err=True,
+    )
