@@ -152,7 +152,10 @@ def test_the_chart_holds_the_thresholds_and_the_predicted_path(client, owner, ca
         ("due_now", 5, "Due now 5 %"),
         ("overdue", 0, "Change now 0 %"),
     ):
-        assert f'class="threshold threshold-{tier}" x1="40.0" x2="390.0" y1="{y_of(pct)}"' in svg
+        left, right = charts.LEFT, charts.WIDTH - charts.RIGHT
+        assert (
+            f'class="threshold threshold-{tier}" x1="{left}" x2="{right}" y1="{y_of(pct)}"' in svg
+        )
         assert f">{words}</text>" in svg
     predicted = re.search(r'<path class="predicted" d="([^"]+)"', svg).group(1)
     dot = re.search(r'<circle class="observed-dot" cx="([\d.]+)" cy="([\d.]+)"', svg)
@@ -256,3 +259,12 @@ def test_threshold_labels_that_would_overlap_go_to_the_other_end():
 @pytest.mark.parametrize(("top", "step"), [(100, 25), (12, 5), (8, 2), (0.4, 0.1), (505, 200)])
 def test_nice_steps(top, step):
     assert charts.nice_step(top, 4) == pytest.approx(step)
+
+
+def test_the_page_in_chinese(client, owner, car, conn):
+    conn.execute("UPDATE users SET language = 'zh_Hans' WHERE user_id = %s", (owner.user_id,))
+    sign_in(client, owner.email)
+    html = client.get(f"/app/cars/{car}").text
+    assert '<title id="oil-chart-title">机油寿命变化</title>' in html
+    assert "下一阶段：7 至 10 天后已到期，约 396 km（" in html
+    assert ">已到期 5 %</text>" in html and "保养记录" in html and "在线" in html

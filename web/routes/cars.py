@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web import car_page, cars, i18n
+from web import car_page, cars, charts, i18n
 from web.deps import ConnDep, OptionalUserDep, UserDep
 from web.pages import Pages
 
@@ -70,4 +70,5 @@ def one_car(
         now=now,
         dates=cars.dates,
         money=car_page.money,
+        view_box=charts.VIEW_BOX,
     )
