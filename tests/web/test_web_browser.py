@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: MIT
 """The owner's flows in a real browser, finding everything by role and label as a person
 does: sign-in by password, by keyboard and by a mailed link; the cards against the API's
-health; another owner's car; a forged form; the language switch; screenshots."""
+health; one car's page; another owner's car; a forged form; the language switch;
+screenshots."""
 
 from __future__ import annotations
 
+import re
+
 import httpx2 as httpx
+from car_history import make_car_with_history
 from playwright.sync_api import Page, expect
 from web_helpers import AUTH, PASSWORD, link_in, make_car, make_owner
 
@@ -147,4 +151,41 @@ def test_screenshots_of_my_cars(page, server, conn, screenshot_dir):
     expect(page.get_by_role("heading", name="我的车辆", level=1)).to_be_visible()
     page.screenshot(path=screenshot_dir / "my-cars-phone-zh.png", full_page=True)
     for name in ("my-cars-phone", "my-cars-desktop", "my-cars-phone-zh"):
+        assert (screenshot_dir / f"{name}.png").stat().st_size > 10_000
+
+
+def test_the_car_page_and_its_screenshots(page, server, conn, screenshot_dir):
+    owner = make_owner(conn, email="maria.schmidt@example.test")
+    vehicle_id = make_car_with_history(conn, owner, vin="WLBRW000000000006")
+    token = issue_access_token(AUTH, owner.user_id)
+    health = httpx.get(
+        f"{server}/vehicles/{vehicle_id}/health", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    sign_in(page, server, owner.email)
+    page.get_by_role("link", name="Volkswagen Golf 2019").click()
+    expect(page.get_by_role("heading", name="Volkswagen Golf 2019", level=1)).to_be_visible()
+    now = page.get_by_role("article", name="Now")
+    expect(now.get_by_role("region", name="Oil life")).to_contain_text(
+        f"{health['oil']['oil_life_pct']:.1f} %"
+    )
+    oil = page.get_by_role("img", name="Oil life over time")
+    expect(oil).to_be_visible()
+    expect(page.get_by_role("img", name="Brake pads over time")).to_be_visible()
+    expect(page.get_by_role("img", name="Distance driven per day")).to_be_visible()
+    # The numbers behind a chart, for anyone who cannot see it, one click away.
+    figure = page.get_by_role("figure", name="Oil life over time")
+    figure.get_by_text("The numbers").click()
+    expect(figure.get_by_role("table", name="Oil life, the day's last estimate")).to_be_visible()
+    visits = page.get_by_role("region", name="Service history")
+    expect(visits.get_by_role("link", name="The visit's report")).to_have_attribute(
+        "href", re.compile(r"/app/orders/\d+$")
+    )
+    expect(page.get_by_role("region", name="Dongle")).to_contain_text("Online")
+    figure.get_by_text("The numbers").click()  # closed again for the screenshots
+    # Nothing wider than a phone's screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=screenshot_dir / "car-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=screenshot_dir / "car-desktop.png", full_page=True)
+    for name in ("car-phone", "car-desktop"):
         assert (screenshot_dir / f"{name}.png").stat().st_size > 10_000

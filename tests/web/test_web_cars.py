@@ -54,8 +54,9 @@ def test_the_cards_show_the_apis_health(client, owner, conn):
         assert f"Likely between {low:.1f} % and {high:.1f} % left." in card
         assert "P0301: cylinder 1 misfire detected (high urgency)" in card
         assert "48,213 km" in card
-    assert "Next: due now in about 396 km" in card_of(page.text, mine)
-    assert "Next: due soon in about 2,451 km" in card_of(page.text, second)
+    # The date between the ones the band's edges reach the tier (12.9 and 15.4 % of 14.2 %).
+    assert "Next: due now in 7 to 10 days, about 396 km (" in card_of(page.text, mine)
+    assert "Next: due soon in 53 to 56 days, about 2,451 km (" in card_of(page.text, second)
 
 
 def test_a_tier_is_said_in_words_and_an_icon_not_colour_alone(client, owner, conn):
@@ -98,7 +99,7 @@ def test_miles_for_an_owner_who_chose_them(client, owner, conn):
         "SELECT units FROM users WHERE user_id = %s", (owner.user_id,)
     ).fetchone() == ("imperial",)
     page = client.get("/app/cars")
-    assert "29,958 mi" in page.text and "about 246 mi" in page.text
+    assert "29,958 mi" in page.text and "about 246 mi (" in page.text
 
 
 def test_htmx_gets_the_cards_block_alone(client, owner, conn):

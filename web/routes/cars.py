@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web import cars
+from web import car_page, cars, charts, i18n
 from web.deps import ConnDep, OptionalUserDep, UserDep
 from web.pages import Pages
 
@@ -33,8 +33,14 @@ def my_cars(request: Request, conn: ConnDep, user: UserDep) -> Response:
     """My cars: a card per car the user may see."""
     found = cars.my_cards(conn=conn, principal=user.principal)
     # htmx refreshes the cards alone (hx-get on #cards); a browser without JS gets the page.
-    block = "cards" if request.headers.get("hx-request") == "true" else None
-    return _pages(request).render(request, "cars.html", block=block, cards=found)
+    block = "cards" if _htmx(request) else None
+    return _pages(request).render(
+        request, "cars.html", block=block, cards=found, now=cars.now(), dates=cars.dates
+    )
+
+
+def _htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
 
 
 @router.get("/cars/{vehicle_id}")
@@ -44,10 +50,25 @@ def one_car(
     user: UserDep,
     vehicle_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
 ) -> Response:
-    """One car's card; a car that is not there or not the user's is the same 404."""
+    """One car's page: its card, charts, service history, oil analyses and dongles; a car
+    that is not there or not the user's is the same 404."""
+    pages = _pages(request)
     found = cars.one_card(conn=conn, principal=user.principal, vehicle_id=vehicle_id)
     if found is None:
-        return _pages(request).render(
-            request, "car_missing.html", status=404, vehicle_id=vehicle_id
-        )
-    return _pages(request).render(request, "car.html", card=found)
+        return pages.render(request, "car_missing.html", status=404, vehicle_id=vehicle_id)
+    now = cars.now()
+    if _htmx(request):  # the card alone, refreshed every minute where JavaScript runs
+        return pages.render(request, "car.html", block="now", card=found, now=now, dates=cars.dates)
+    data = car_page.gather(conn=conn, principal=user.principal, card=found, now=now)
+    locale = i18n.babel_locale(pages.language(request, user))
+    return pages.render(
+        request,
+        "car.html",
+        card=found,
+        data=data,
+        charts=car_page.draw(data, locale, user.units),
+        now=now,
+        dates=cars.dates,
+        money=car_page.money,
+        view_box=charts.VIEW_BOX,
+    )
