@@ -200,7 +200,7 @@ def estimate_of(order: OrderOut, ranked: list[RankedShop]) -> dict[str, Any] | N
     mine = next((r for r in ranked if r.current), None)
     if mine is not None and mine.price is not None:
         return {"total": mine.price, "currency": mine.currency, "jobs": jobs}
-    return None if order.estimate is None else order.estimate.model_dump()
+    return order.estimate
 
 
 def hours_lines(hours: dict[str, list[list[str]]], locale: Locale) -> list[HoursLine]:

@@ -25,7 +25,7 @@ def open_order(page: Page, server: str, order_id: int) -> None:
     expect(page).to_have_url(re.compile(rf"/app/orders/{order_id}$"))
 
 
-def test_confirming_the_proposed_service(page, server, owner, conn):
+def test_confirming_the_proposed_service(server, page, owner, conn):
     open_shops(conn)
     order_id = proposed_order(conn, owner, vin="WLBRP000000000001")
     sign_in(page, server, owner.email)
@@ -42,7 +42,7 @@ def test_confirming_the_proposed_service(page, server, owner, conn):
     assert status_of(conn, order_id) == "scheduled"
 
 
-def test_picking_another_time(page, server, owner, conn):
+def test_picking_another_time(server, page, owner, conn):
     open_shops(conn)
     order_id = proposed_order(conn, owner, vin="WLBRP000000000002")
     sign_in(page, server, owner.email)
@@ -66,7 +66,7 @@ def test_picking_another_time(page, server, owner, conn):
     assert picked > earliest
 
 
-def test_declining_with_a_reason(page, server, owner, conn):
+def test_declining_with_a_reason(server, page, owner, conn):
     open_shops(conn)
     order_id = proposed_order(conn, owner, vin="WLBRP000000000003")
     sign_in(page, server, owner.email)
@@ -79,7 +79,7 @@ def test_declining_with_a_reason(page, server, owner, conn):
     assert status_of(conn, order_id) == "cancelled"
 
 
-def test_the_timeline_updates_when_the_shop_checks_the_car_in(page, server, owner, conn):
+def test_the_timeline_updates_when_the_shop_checks_the_car_in(server, page, owner, conn):
     open_shops(conn)
     order_id = booked_order(conn, owner, vin="WLBRP000000000004")
     sign_in(page, server, owner.email)
@@ -96,7 +96,7 @@ def test_the_timeline_updates_when_the_shop_checks_the_car_in(page, server, owne
     assert page.evaluate("window.sameDocument") is True
 
 
-def test_the_survey_is_answered_once(page, server, owner, conn):
+def test_the_survey_is_answered_once(server, page, owner, conn):
     order_id = completed_order(conn, owner, vin="WLBRP000000000005")
     sign_in(page, server, owner.email)
     page.goto(f"{server}/app/orders/{order_id}")
@@ -119,7 +119,7 @@ def test_the_survey_is_answered_once(page, server, owner, conn):
     )
 
 
-def test_another_owners_order_is_refused(page, server, owner, conn):
+def test_another_owners_order_is_refused(server, page, owner, conn):
     open_shops(conn)
     theirs = proposed_order(conn, make_owner(conn, "someone"), vin="WLBRP000000000006")
     sign_in(page, server, owner.email)
@@ -129,7 +129,7 @@ def test_another_owners_order_is_refused(page, server, owner, conn):
     expect(page.get_by_text("Becker Garage")).to_have_count(0)
 
 
-def test_screenshots_of_the_order_page(page, server, conn, screenshot_dir):
+def test_screenshots_of_the_order_page(server, page, conn, screenshot_dir):
     owner = make_owner(conn, email="alex.fischer@example.test")
     open_shops(conn)
     order_id = proposed_order(conn, owner, vin="WLBRP000000000007")
