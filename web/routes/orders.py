@@ -207,7 +207,7 @@ def decline_order(
             principal=user.principal,
             order_id=order_id,
             now=clock(),
-            reason=reason.strip() or "declined by the owner",
+            reason=reason.strip(),
         ),
     )
 
