@@ -56,6 +56,12 @@ class _Event:
     vehicle_id: int | None
 
 
+def outbox_head(conn: psycopg.Connection) -> int:
+    """The newest event's id (0 for none): a page rendered now streams what comes after it."""
+    head = scalar(conn, "SELECT COALESCE(max(event_id), 0) FROM outbox")
+    return int(head) if head is not None else 0
+
+
 class TooManyStreams(Exception):
     """The caller has as many open streams as they may."""
 
@@ -134,10 +140,10 @@ class EventHub:
             return False
         self._recheck(conn, subs)
         subs = [s for s in subs if s.ended is None]
-        head = scalar(conn, "SELECT COALESCE(max(event_id), 0) FROM outbox")
+        head = outbox_head(conn)
         for s in subs:
             if s.after is None:
-                s.after = int(head) if head is not None else 0
+                s.after = head
         if not subs:
             return False
         low = min(s.after or 0 for s in subs)

@@ -14,12 +14,14 @@ was changed and at which odometer) and feeds it back:
 - the serviced components' open alerts are resolved;
 - the shop's completed and on-time counts.
 
-A day after completion the owner is offered a 0-10 recommendation survey; its answers make up
-the shop's ``survey_mean``, part of its quality score in matching.
+A day after completion the owner is offered a 0-10 recommendation survey (``survey``), answered
+once, with a comment if they like (kept in the order's history); its answers make up the
+shop's ``survey_mean``, part of its quality score in matching.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -28,7 +30,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from db.rows import a_dict, scalar, scalars
+from db.rows import a_dict, record, scalar, scalars
 from orders.errors import IllegalTransition, ImplausibleReport, OrderNotFound, OrdersError
 from orders.lifecycle import record_event, transition
 from predictive.brakes import NEW_PAD_MM
@@ -36,6 +38,7 @@ from predictive.evaluator import evaluate_vehicle
 from predictive.health import BRAKE_MODEL, OIL_MODEL
 
 SURVEY_DELAY = timedelta(days=1)
+COMMENT_MAX = 500  # characters of a survey's comment, as long as a cancellation's reason
 # How long a job is expected to take when its slot gives no end: in-service overdue after.
 DEFAULT_SERVICE_TIME = timedelta(hours=2)
 
@@ -247,10 +250,41 @@ def due_surveys(*, conn: psycopg.Connection, now: datetime) -> list[int]:
     return [int(o) for o in order_ids]
 
 
-def answer_survey(*, conn: psycopg.Connection, order_id: int, score: int, now: datetime) -> None:
-    """The owner's 0-10 recommendation of the shop; updates the shop's survey mean."""
+@dataclass(frozen=True)
+class Survey:
+    """An order's survey: open from ``offer_at``, answered once."""
+
+    order_id: int
+    shop_id: int
+    offer_at: datetime
+    score: int | None
+    answered_at: datetime | None
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether the owner may answer it now."""
+        return self.answered_at is None and self.offer_at <= now
+
+
+def survey(*, conn: psycopg.Connection, order_id: int) -> Survey | None:
+    """The order's survey (made at completion), or None."""
+    return record(
+        conn,
+        Survey,
+        "SELECT order_id, shop_id, offer_at, score, answered_at FROM service_surveys "
+        "WHERE order_id = %s",
+        (order_id,),
+    )
+
+
+def answer_survey(
+    *, conn: psycopg.Connection, order_id: int, score: int, now: datetime, comment: str = ""
+) -> None:
+    """The owner's 0-10 recommendation of the shop, once; updates the shop's survey mean. A
+    comment goes with the answer into the order's history, where the shop reads it."""
     if not 0 <= score <= 10:
         raise OrdersError(f"a recommendation score is 0 to 10, not {score}")
+    if len(comment) > COMMENT_MAX:
+        raise OrdersError(f"a comment is at most {COMMENT_MAX} characters")
     with conn.transaction():
         row = a_dict(
             conn,
@@ -273,6 +307,6 @@ def answer_survey(*, conn: psycopg.Connection, order_id: int, score: int, now: d
             actor="owner",
             at=now,
             kind="feedback",
-            reason=f"recommendation {score}/10",
+            reason=f"recommendation {score}/10" + (f": {comment}" if comment.strip() else ""),
             shop_id=row["shop_id"],
         )

@@ -39,7 +39,7 @@ from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
 from wrenchlight.api_config import build_app
 from wrenchlight.apiserver import ApiServer
-from wrenchlight.demo_summary import print_summary, summary_orders
+from wrenchlight.demo_summary import print_sign_ins, print_summary, summary_orders
 from wrenchlight.demo_world import build_world, print_accounts
 from wrenchlight.feed import Sampling, drive_fleet
 from wrenchlight.live import LiveVehicle
@@ -328,6 +328,7 @@ def run_demo(
         )
         print_summary(console, summary, orders)
         print_accounts(console, world)
+        print_sign_ins(console, f"{api_url}/app", world.accounts_json(), world.orders)
         if on_ready is not None:
             on_ready(summary)
         if serve_forever:

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""The demo's closing summary on the terminal: its orders and its figures, within 80 columns.
+"""The demo's closing summary on the terminal: its orders, its figures and the web app's
+sign-ins, within 80 columns.
 
 A VIN is never cut or wrapped (17 characters, its own column); a shop's name wraps at its
 words; a booked visit's time goes under its status. The orders' estimates and distances are
-one command away (``wrenchlight orders show``), so the table leaves them out.
+one command away (``wrenchlight orders show``), so the table leaves them out. The web app's
+address comes with one sign-in per role, the owner first: the one whose order waits for them,
+with the link to it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ from rich.table import Table
 from db.rows import records
 
 VIN_CHARS = 17
+# The roles a visitor signs in as, in the order they are shown, in the words people use.
+SIGN_IN_ROLES = {
+    "owner": "owner",
+    "shop_staff": "shop staff",
+    "fleet_manager": "fleet manager",
+    "admin": "admin",
+}
 
 _ORDERS_SQL = (
     "SELECT o.order_id, o.vin, o.component, s.name AS shop, o.status, sl.starts_at AS visit "
@@ -84,3 +94,38 @@ def print_summary(console: Console, summary: dict[str, Any], orders: list[Summar
         console.print(orders_table(orders))
     for line in summary_lines(summary):
         console.print(line, highlight=False)
+
+
+def sign_ins(accounts: list[dict[str, Any]], awaiting: int | None) -> list[dict[str, Any]]:
+    """One account per role of ``SIGN_IN_ROLES``: for owners the one whose order ``awaiting``
+    waits for their confirmation (its todo names it), else the first."""
+
+    def waits(account: dict[str, Any]) -> bool:
+        return awaiting is not None and f"confirm order {awaiting}" in account.get("todo", "")
+
+    chosen = []
+    for role in SIGN_IN_ROLES:
+        found = [a for a in accounts if a["role"] == role]
+        found.sort(key=lambda a: not waits(a))
+        if found:
+            chosen.append(found[0])
+    return chosen
+
+
+def print_sign_ins(
+    console: Console, app_url: str, accounts: list[dict[str, Any]], orders: dict[str, int]
+) -> None:
+    """The web app's address and a sign-in (email and password) per role; the owner's order
+    to confirm as a link."""
+    awaiting = orders.get("awaiting_owner")
+    console.print(f"\n[bold]Web app[/] {app_url}/  sign in as:", highlight=False)
+    for a in sign_ins(accounts, awaiting):
+        line = f"  {SIGN_IN_ROLES[a['role']]:<14}{a['email']:<36}{a['password']}"
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+        if a["role"] == "owner" and awaiting is not None:
+            console.print(
+                f"    an order to confirm: {app_url}/orders/{awaiting}",
+                soft_wrap=True,
+                markup=False,
+                highlight=False,
+            )

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from api.auth.principal import Principal, Role
+from api.deps import VEHICLE_SIDE
 from api.problems import ProblemError
 from orders.errors import (
     AlertNotFound,
@@ -24,6 +26,30 @@ from orders.errors import (
     OrderNotFound,
     OrdersError,
 )
+
+# Who may take each step of an order (admins always may): the vehicle's side decides about
+# the booking, the shop's side about the work, either books or moves a slot. The API's routes
+# and the web app's order pages check these same sets.
+SHOP_SIDE: tuple[Role, ...] = ("shop_staff",)
+EITHER_SIDE: tuple[Role, ...] = (*VEHICLE_SIDE, *SHOP_SIDE)
+STEP_SIDES: dict[str, tuple[Role, ...]] = {
+    "propose": VEHICLE_SIDE,
+    "confirm": VEHICLE_SIDE,
+    "cancel": VEHICLE_SIDE,
+    "survey": VEHICLE_SIDE,
+    "rebook": VEHICLE_SIDE,
+    "schedule": EITHER_SIDE,
+    "reschedule": EITHER_SIDE,
+    "check-in": SHOP_SIDE,
+    "start": SHOP_SIDE,
+    "complete": SHOP_SIDE,
+    "answer": SHOP_SIDE,
+}
+
+
+def may_take(principal: Principal, step: str) -> bool:
+    """Whether ``principal``'s role may take ``step`` of an order (one of ``STEP_SIDES``)."""
+    return principal.is_admin or principal.role in STEP_SIDES[step]
 
 
 def now() -> datetime:

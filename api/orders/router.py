@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query
 from api.auth.principal import Principal
 from api.deps import ConnDep, OrderIdDep, PrincipalDep, require_roles
 from api.orders import service
-from api.orders.actions import now, order_problems
+from api.orders.actions import (
+    EITHER_SIDE,
+    SHOP_SIDE,
+    VEHICLE_SIDE,
+    may_take,
+    now,
+    order_problems,
+)
 from api.orders.schemas import (
     ConfirmIn,
     OrderDetail,
@@ -31,12 +38,12 @@ from orders.policy import PlacementPolicy
 
 router = APIRouter(prefix="/service-orders", tags=["service orders"])
 
-# Who may take each step (admins always may): the vehicle's side decides about the booking,
-# the shop's side about the work. The order itself must be visible to the caller
-# (``OrderIdDep``), so a shop cannot act on another shop's order by changing the id.
-VehicleSide = Annotated[Principal, Depends(require_roles("owner", "fleet_manager"))]
-ShopSide = Annotated[Principal, Depends(require_roles("shop_staff"))]
-AnySide = Annotated[Principal, Depends(require_roles("owner", "fleet_manager", "shop_staff"))]
+# Who may take each step (``actions.STEP_SIDES``; admins always may). The order itself must be
+# visible to the caller (``OrderIdDep``), so a shop cannot act on another shop's order by
+# changing the id.
+VehicleSide = Annotated[Principal, Depends(require_roles(*VEHICLE_SIDE))]
+ShopSide = Annotated[Principal, Depends(require_roles(*SHOP_SIDE))]
+AnySide = Annotated[Principal, Depends(require_roles(*EITHER_SIDE))]
 
 
 @router.get("", response_model=OrderPage, responses=problem_response(400))
@@ -180,9 +187,7 @@ Step = Literal["schedule", "reschedule", "check-in", "start", "cancel"]
 def _step_role(step: Step, principal: AnySide) -> Principal:
     """Who may take this step: checking in and starting work are the shop's, cancelling is the
     vehicle's side's, booking or moving a slot either's; 403 before the order is looked at."""
-    if (step in ("check-in", "start") and principal.role in ("owner", "fleet_manager")) or (
-        step == "cancel" and principal.role == "shop_staff"
-    ):
+    if not may_take(principal, step):
         raise forbidden(f"The {principal.role} role may not {step} an order.")
     return principal
 

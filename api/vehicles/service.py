@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -186,6 +186,19 @@ def alerts(
     )
 
 
+_SERVICE_RECORDS = (
+    "SELECT o.order_id, r.shop_id, s.name AS shop_name, r.reported_at AS completed_at, "
+    "r.work_done, r.odometer_km, r.oil_changed, r.pad_front_mm, r.pad_rear_mm, r.cost, "
+    "r.currency, r.parts "
+    "FROM service_orders o JOIN service_reports r USING (order_id) "
+    "JOIN shops s ON s.shop_id = r.shop_id "
+)
+
+
+def _service_record(row: dict[str, Any]) -> ServiceRecord:
+    return ServiceRecord(**(row | {"cost": float(row["cost"]), "parts": row["parts"] or []}))
+
+
 def service_history(
     *, conn: psycopg.Connection, vehicle_id: int, limit: int, cursor: str | None
 ) -> ServiceHistoryPage:
@@ -193,22 +206,21 @@ def service_history(
     before = None if cursor is None else decode_cursor(cursor)
     rows = dicts(
         conn,
-        "SELECT o.order_id, r.shop_id, s.name AS shop_name, r.reported_at AS completed_at, "
-        "r.work_done, r.odometer_km, r.oil_changed, r.pad_front_mm, r.pad_rear_mm, r.cost, "
-        "r.currency, r.parts "
-        "FROM service_orders o JOIN service_reports r USING (order_id) "
-        "JOIN shops s ON s.shop_id = r.shop_id WHERE o.vehicle_id = %s "
+        _SERVICE_RECORDS + "WHERE o.vehicle_id = %s "
         "AND (%s::bigint IS NULL OR o.order_id < %s) ORDER BY o.order_id DESC LIMIT %s",
         (vehicle_id, before, before, limit + 1),
     )
     rows, cursor_after = _page(rows, limit, itemgetter("order_id"))
     return ServiceHistoryPage(
-        items=[
-            ServiceRecord(**(r | {"cost": float(r["cost"]), "parts": r["parts"] or []}))
-            for r in rows
-        ],
+        items=[_service_record(r) for r in rows],
         next_cursor=cursor_after,
     )
+
+
+def service_report(*, conn: psycopg.Connection, order_id: int) -> ServiceRecord | None:
+    """The shop's report of one completed order (as the service history lists it), or None."""
+    row = a_dict(conn, _SERVICE_RECORDS + "WHERE o.order_id = %s", (order_id,))
+    return None if row is None else _service_record(row)
 
 
 def _learned_models() -> learned.LearnedModels | None:
