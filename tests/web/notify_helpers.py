@@ -96,6 +96,7 @@ class HttpReceiver:
     """A local HTTP server keeping every POST: an Apprise json:// service's receiving end."""
 
     status: int = 200
+    port: int = 0
     received: list[dict[str, Any]] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
@@ -108,9 +109,7 @@ class HttpReceiver:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 with receiver.arrived:
-                    receiver.received.append(
-                        {"path": self.path, "body": json.loads(body or b"{}")}
-                    )
+                    receiver.received.append({"path": self.path, "body": json.loads(body or b"{}")})
                     receiver.arrived.notify_all()
                 self.send_response(receiver.status)
                 self.send_header("content-length", "0")

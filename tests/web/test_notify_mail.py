@@ -166,9 +166,7 @@ def test_a_mail_server_that_is_down_is_retried_with_backoff(conn, smtp, owner):
     raise_alert(conn, vehicle_id)
     now = datetime.now(UTC)
     dispatch(conn, notify_config("smtp://127.0.0.1:1"), now)  # nothing listens on port 1
-    row = conn.execute(
-        "SELECT status, attempts, next_attempt_at FROM notify_deliveries"
-    ).fetchone()
+    row = conn.execute("SELECT status, attempts, next_attempt_at FROM notify_deliveries").fetchone()
     assert row == ("pending", 1, now + timedelta(seconds=5))
     error = conn.execute("SELECT error FROM notify_attempts").fetchone()[0]
     assert "127.0.0.1:1" in error

@@ -292,7 +292,7 @@ def send_due(
                 error = f"the message could not be composed: {type(exc).__name__}"
             if error is None:
                 status, next_at = "delivered", None
-            elif attempt >= MAX_ATTEMPTS or error.startswith("refused"):
+            elif attempt >= MAX_ATTEMPTS or error.lower().startswith("refused"):
                 status, next_at = "failed", None
             else:
                 status, next_at = "pending", now + RETRY_SCHEDULE[attempt - 1]

@@ -109,7 +109,7 @@ def _hosts(found: Any) -> list[tuple[str, int]]:
     if not isinstance(host, str) or not host:
         return []
     port = getattr(found, "port", None) or (443 if getattr(found, "secure", False) else 80)
-    return [(host, int(port))]
+    return [(host.strip("[]"), int(port))]
 
 
 def check(url: str, config: WebhookConfig) -> Any:
