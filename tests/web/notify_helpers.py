@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -44,6 +46,14 @@ def notify_config(smtp_url: str | None, *, allow_private: tuple[str, ...] = ()) 
 def dispatch(conn, config: NotifyConfig, now: datetime) -> dict[str, int]:
     """One round of the dispatcher at ``now``."""
     return pass_once(conn, pages(), config, now=now)
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Wait until ``condition()`` holds, looking every 50 ms; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout_s} s"
+        time.sleep(0.05)
 
 
 def settle_outbox(conn) -> None:

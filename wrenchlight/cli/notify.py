@@ -33,7 +33,9 @@ ClaimOption = Annotated[
 
 
 @app.command("send-due")
-def send_due_cmd(ctx: typer.Context, claim: ClaimOption = None, as_json: JsonOption = False) -> None:
+def send_due_cmd(
+    ctx: typer.Context, claim: ClaimOption = None, as_json: JsonOption = False
+) -> None:
     """One round: announce due surveys, turn new events into deliveries, send what is due."""
     import db
     from web.notify import dispatch
