@@ -17,6 +17,9 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+import web
+from api import create_app
+from api.ratelimit import RateLimits
 from api.webhooks.network import WebhookConfig
 from web.notify.dispatch import NotifyConfig, pass_once
 from web.pages import Pages
@@ -31,6 +34,33 @@ def pages() -> Pages:
     if _pages is None:
         _pages = Pages()
     return _pages
+
+
+def notify_app(
+    db_url: str,
+    smtp_url: str,
+    *,
+    allow: tuple[str, ...] = (),
+    demo_mailbox: bool = False,
+    base_url: str = BASE_URL,
+):
+    """The API with the web app, whose operator allows ``allow`` as private destinations and
+    which shows the demo's mailbox when ``demo_mailbox``."""
+    from web_helpers import AUTH
+
+    api = create_app(
+        db_url,
+        auth=AUTH,
+        rate_limits=RateLimits(logins_per_client="100/minute"),
+        webhooks=WebhookConfig(allow_private=allow),
+    )
+    config = web.WebConfig(
+        smtp_url=smtp_url,
+        mail_from="Wrenchlight <wl@test>",
+        base_url=base_url,
+        demo_mailbox=demo_mailbox,
+    )
+    return web.mount(api, config)
 
 
 def notify_config(smtp_url: str | None, *, allow_private: tuple[str, ...] = ()) -> NotifyConfig:

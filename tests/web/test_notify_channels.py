@@ -14,16 +14,14 @@ from notify_helpers import (
     HttpReceiver,
     deliveries,
     dispatch,
+    notify_app,
     notify_config,
     raise_alert,
     settle_outbox,
 )
 from test_web_sessions import csrf_of, sign_in
-from web_helpers import AUTH, make_car, make_owner
+from web_helpers import make_car, make_owner
 
-import web
-from api import create_app
-from api.ratelimit import RateLimits
 from api.webhooks.network import WebhookConfig
 from web.notify import channels
 from web.notify.channels import ChannelError
@@ -38,22 +36,6 @@ def receiver() -> Iterator[HttpReceiver]:
     found.port = found.start()
     yield found
     found.stop()
-
-
-def app_allowing(db_url: str, smtp_port: int, allow: tuple[str, ...]):
-    """The app whose operator allows ``allow`` as private destinations."""
-    api = create_app(
-        db_url,
-        auth=AUTH,
-        rate_limits=RateLimits(logins_per_client="100/minute"),
-        webhooks=WebhookConfig(allow_private=allow),
-    )
-    config = web.WebConfig(
-        smtp_url=f"smtp://127.0.0.1:{smtp_port}",
-        mail_from="Wrenchlight <wl@test>",
-        base_url="http://testserver",
-    )
-    return web.mount(api, config)
 
 
 def test_an_apprise_channel_gets_the_message_with_the_cars_state(conn, smtp, receiver):
@@ -136,7 +118,9 @@ def test_settings_add_a_channel_send_a_test_choose_kinds_and_quiet_hours(
     db_url, conn, smtp, receiver
 ):
     owner = make_owner(conn)
-    with TestClient(app_allowing(db_url, smtp.port, LOCAL), follow_redirects=False) as client:
+    with TestClient(
+        notify_app(db_url, f"smtp://127.0.0.1:{smtp.port}", allow=LOCAL), follow_redirects=False
+    ) as client:
         sign_in(client, owner.email)
         page = client.get("/app/settings")
         assert page.status_code == 200

@@ -282,6 +282,8 @@ def send_due(
     for due in _claim(conn, now, limit, config.claim):
         delivery_id, attempt = due["delivery_id"], due["attempt"]
         started = time.perf_counter()
+        error: str | None
+        next_at: datetime | None
         if due["muted"] or due["disabled"]:
             status, error, next_at = "skipped", "turned off by the user since", None
         else:
