@@ -36,23 +36,25 @@ def _enabled(request: Request) -> None:
         raise HTTPException(404)
 
 
-def _scope(user: UserDep) -> tuple[str, dict[str, object]]:
-    """The SQL condition and parameters of the mail this user may read."""
-    if user.principal.role == "admin":
-        return "true", {}
-    return "lower(%(email)s) = ANY(SELECT lower(r) FROM unnest(rcpt_to) r)", {"email": user.email}
+# The mail a user may read: an administrator's, all; anyone else's, what was sent to them.
+READABLE = "(%(admin)s OR lower(%(email)s) IN (SELECT lower(r) FROM unnest(rcpt_to) r))"
+
+
+def _scope(user: UserDep) -> dict[str, object]:
+    """The parameters of READABLE for this user."""
+    return {"admin": user.principal.role == "admin", "email": user.email}
 
 
 @router.get("/demo/mail")
 def mailbox(request: Request, conn: ConnDep, user: UserDep) -> Response:
     """The list of mail received, newest first."""
     _enabled(request)
-    where, params = _scope(user)
     rows = dicts(
         conn,
-        f"SELECT mail_id, received_at, rcpt_to, subject, copies FROM demo_mail WHERE {where} "
-        "ORDER BY mail_id DESC LIMIT %(limit)s",
-        {**params, "limit": PAGE},
+        "SELECT mail_id, received_at, rcpt_to, subject, copies FROM demo_mail WHERE "
+        + READABLE
+        + " ORDER BY mail_id DESC LIMIT %(limit)s",
+        {**_scope(user), "limit": PAGE},
     )
     return pages(request).render(request, "demo_mail.html", mails=rows, mail=None)
 
@@ -73,12 +75,11 @@ def _parts(raw: bytes) -> tuple[EmailMessage, str, str | None]:
 def one_mail(request: Request, conn: ConnDep, user: UserDep, mail_id: int) -> Response:
     """One mail: its headers, its text with clickable links, its HTML in a sandbox."""
     _enabled(request)
-    where, params = _scope(user)
     row = a_dict(
         conn,
-        f"SELECT mail_id, received_at, mail_from, rcpt_to, subject, raw, copies FROM demo_mail "
-        f"WHERE mail_id = %(mail_id)s AND {where}",
-        {**params, "mail_id": mail_id},
+        "SELECT mail_id, received_at, mail_from, rcpt_to, subject, raw, copies FROM demo_mail "
+        "WHERE mail_id = %(mail_id)s AND " + READABLE,
+        {**_scope(user), "mail_id": mail_id},
     )
     if row is None:
         raise HTTPException(404)
