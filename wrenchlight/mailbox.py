@@ -10,6 +10,7 @@ without a Message-ID gets one here.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -48,7 +49,7 @@ def store(database_url: str, raw: bytes, mail_from: str, rcpt_to: list[str]) -> 
                 datetime.now(UTC),
                 mail_from,
                 rcpt_to,
-                str(message["Subject"] or ""),
+                " ".join(str(message["Subject"] or "").split()),
                 raw,
             ),
         )
@@ -65,6 +66,8 @@ class DemoMailServer:
 
     def start(self) -> str:
         """Start it; its URL for ``WRENCHLIGHT_SMTP_URL``."""
+        # aiosmtpd logs every SMTP command at INFO: the demo's console is for people.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._controller.start()
         return f"smtp://127.0.0.1:{self.port}"
 
