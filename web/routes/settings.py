@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.problems import ProblemError
 from web import i18n
 from web.deps import ConnDep, UserDep, api_app, clock
 from web.notify import channels, dispatch
@@ -113,7 +114,15 @@ def remove_channel(request: Request, conn: ConnDep, user: UserDep, channel_id: i
 
 @router.post("/settings/channels/{channel_id}/test")
 def test_channel(request: Request, conn: ConnDep, user: UserDep, channel_id: int) -> Response:
-    """Send a test message to one channel now."""
+    """Send a test message to one channel now, within the login budget per user (a button
+    pressed in a loop must not flood a service, nor a person's inbox)."""
+    limiter = api_app(request).state.limiter
+    try:
+        limiter.hit(limiter.logins_per_client, "notify-test", str(user.principal.user_id))
+    except ProblemError:
+        return _page(
+            request, conn, user, status=429, failed="too many test messages; wait a minute"
+        )
     error = dispatch.send_test(
         conn,
         pages(request),
