@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from web.config import WebConfig
 from web.deps import CsrfRefused, SignInRequired, csrf_protect
 from web.pages import Pages
-from web.routes import auth, cars, orders, preferences
+from web.routes import auth, cars, demo_mail, notify_links, orders, preferences, settings
 
 MOUNT = "/app"
 STATIC = Path(__file__).parent / "static"
@@ -39,7 +39,15 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
     app.state.config = config or WebConfig()
     app.state.pages = pages = Pages()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (auth.router, preferences.router, cars.router, orders.router):
+    for router in (
+        auth.router,
+        preferences.router,
+        cars.router,
+        orders.router,
+        settings.router,
+        notify_links.router,
+        demo_mail.router,
+    ):
         app.include_router(router)
 
     @app.exception_handler(SignInRequired)

@@ -21,6 +21,9 @@ class WebConfig:
     smtp_url: str | None = None
     mail_from: str = "Wrenchlight <wrenchlight@localhost>"
     base_url: str | None = None
+    # The demo's embedded SMTP server keeps its mail in the database (``demo_mail``); when set,
+    # the app shows it at /demo/mail (wrenchlight.demo sets it; nothing else should).
+    demo_mailbox: bool = False
     session_ttl: timedelta = timedelta(days=14)
     link_ttl: timedelta = timedelta(minutes=15)
 

@@ -24,6 +24,10 @@ SESSION_COOKIE = "wl_session"
 ANON_CSRF_COOKIE = "wl_csrf"
 LANGUAGE_COOKIE = "wl_lang"
 CSRF_FIELD = "csrf_token"
+# One-click unsubscribe (RFC 8058): the reader's mail provider POSTs to the link in the mail's
+# List-Unsubscribe header, with no cookie and no form token. The link's own unguessable token
+# is the proof, and all such a POST can do is turn one kind of message off.
+CSRF_EXEMPT_PREFIXES = ("/unsubscribe/",)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -91,6 +95,9 @@ async def csrf_protect(request: Request, user: OptionalUserDep) -> None:
     in the server-side session, where "sign out everywhere" ends it too.
     """
     if request.method not in UNSAFE:
+        return
+    path = request.url.path.removeprefix(str(request.scope.get("root_path", "")))
+    if path.startswith(CSRF_EXEMPT_PREFIXES):
         return
     form = await request.form()
     sent = form.get(CSRF_FIELD)

@@ -3,7 +3,8 @@
 
 A sign-in link is one short message sent while the person waits; the standard library speaks
 SMTP, STARTTLS, TLS and AUTH, so no dependency is added for it. (Notifications to other
-channels, which need retries and many protocols, go through the outbox, not here.)
+channels, which need retries and many protocols, go through the outbox; their mail leaves
+through ``send_message`` here.)
 """
 
 from __future__ import annotations
@@ -23,14 +24,19 @@ class MailError(Exception):
 
 def send(*, smtp_url: str, mail_from: str, to: str, subject: str, text: str) -> None:
     """Send a plain-text message to ``to`` through the server of ``smtp_url``."""
-    url = urlsplit(smtp_url)
-    if url.scheme not in DEFAULT_PORTS or not url.hostname:
-        raise MailError(f"not an SMTP URL: {url.scheme}://{url.hostname or ''}")
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = to
     message["Subject"] = subject
     message.set_content(text)
+    send_message(smtp_url=smtp_url, message=message)
+
+
+def send_message(*, smtp_url: str, message: EmailMessage) -> None:
+    """Send a composed ``message`` (its own From and To) through the server of ``smtp_url``."""
+    url = urlsplit(smtp_url)
+    if url.scheme not in DEFAULT_PORTS or not url.hostname:
+        raise MailError(f"not an SMTP URL: {url.scheme}://{url.hostname or ''}")
     port = url.port or DEFAULT_PORTS[url.scheme]
     try:
         if url.scheme == "smtps":

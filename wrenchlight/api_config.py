@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from api.ratelimit import RateLimits
     from api.webhooks.network import WebhookConfig
     from web import WebConfig
+    from web.notify.dispatch import NotifyConfig
 
 
 def auth_config(settings: Settings) -> AuthConfig:
@@ -47,20 +48,40 @@ def webhook_config(settings: Settings) -> WebhookConfig:
     return WebhookConfig(allow_private=tuple(settings.webhook_allow_private))
 
 
-def web_config(settings: Settings) -> WebConfig:
-    """The web app's mail and public address."""
+def web_config(settings: Settings, *, demo_mailbox: bool = False) -> WebConfig:
+    """The web app's mail and public address (and, for the demo, its mailbox page)."""
     from web import WebConfig
 
     # Links in mail point at the configured address, or where this server listens: never at
     # a request's Host header (web.config.WebConfig).
     base_url = settings.web_base_url or f"http://{settings.api_host}:{settings.api_port}"
-    return WebConfig(smtp_url=settings.smtp_url, mail_from=settings.mail_from, base_url=base_url)
+    return WebConfig(
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+        base_url=base_url,
+        demo_mailbox=demo_mailbox,
+    )
 
 
-def build_app(settings: Settings, database_url: str) -> FastAPI:
+def notify_config(settings: Settings, *, claim_s: float | None = None) -> NotifyConfig:
+    """The notification dispatcher's mail relay, the app's address for links in messages, and
+    the private destinations Apprise URLs may reach (the webhooks' allow-list)."""
+    from web.notify.dispatch import CLAIM, NotifyConfig
+
+    web = web_config(settings)
+    return NotifyConfig(
+        smtp_url=settings.smtp_url,
+        base_url=web.base_url or "",
+        mail_from=settings.mail_from,
+        network=webhook_config(settings),
+        claim=CLAIM if claim_s is None else timedelta(seconds=claim_s),
+    )
+
+
+def build_app(settings: Settings, database_url: str, *, demo_mailbox: bool = False) -> FastAPI:
     """The API for ``database_url`` with every setting applied: tokens, limits, webhook
     network, trusted proxies and, when configured, the broker's live device credentials; with
-    the web app at ``/app``."""
+    the web app at ``/app`` (showing the demo's mailbox when ``demo_mailbox``)."""
     import web
     from api.main import create_app
 
@@ -75,7 +96,7 @@ def build_app(settings: Settings, database_url: str) -> FastAPI:
         from api.devices.broker import BrokerControl
 
         app.state.broker_control = BrokerControl(settings.mqtt_control_url)
-    return web.mount(app, web_config(settings))
+    return web.mount(app, web_config(settings, demo_mailbox=demo_mailbox))
 
 
 def app_from_settings() -> FastAPI:

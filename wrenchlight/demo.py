@@ -37,12 +37,13 @@ from orders.service import order_open_alerts, propose_new_orders
 from orders.slots import open_slots
 from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
-from wrenchlight.api_config import build_app
+from wrenchlight.api_config import build_app, notify_config
 from wrenchlight.apiserver import ApiServer
 from wrenchlight.demo_summary import print_sign_ins, print_summary, summary_orders
 from wrenchlight.demo_world import build_world, print_accounts
 from wrenchlight.feed import Sampling, drive_fleet
 from wrenchlight.live import LiveVehicle
+from wrenchlight.mailbox import DemoMailServer
 from wrenchlight.services import start_services
 from wrenchlight.settings import Settings
 
@@ -177,6 +178,7 @@ def run_demo(
             f"at {services.mqtt_url}"
         )
         db.upgrade(services.database_url)
+        settings, demo_mailbox = _mail_relay(settings, services.database_url, stack, console)
         rng = np.random.default_rng(options.seed)
         today = dt.datetime.now(dt.UTC).date()
         first_day = today - dt.timedelta(days=options.days)
@@ -246,7 +248,9 @@ def run_demo(
             settings.api_host,
             settings.api_port,
             app_for_port=lambda port: build_app(
-                settings.model_copy(update={"api_port": port}), services.database_url
+                settings.model_copy(update={"api_port": port}),
+                services.database_url,
+                demo_mailbox=demo_mailbox,
             ),
         )
         api_url = api.start()
@@ -302,6 +306,11 @@ def run_demo(
             world = build_world(
                 conn=conn, devices=devices, admin_email=DEMO_ADMIN, seed=options.seed
             )
+        # Once the world's owners exist: what the drive raised reaches them too.
+        helpers.append(_start_notifier(settings, api_url, services.database_url, stop))
+        if demo_mailbox:
+            console.log(f"demo mailbox at {api_url}/app/demo/mail (what owners were sent)")
+        with db.connect(services.database_url, autocommit=True) as conn:
             summary: dict[str, Any] = dict(_counts(conn))
             orders = summary_orders(conn)
             accuracy = _oil_accuracy(conn, fleet)
@@ -342,6 +351,40 @@ def run_demo(
             except KeyboardInterrupt:
                 pass
     return summary
+
+
+def _mail_relay(
+    settings: Settings, database_url: str, stack: ExitStack, console: Console
+) -> tuple[Settings, bool]:
+    """The settings with a mail relay: the configured one, else the demo's own SMTP server,
+    which keeps what it receives for the app's demo mailbox page. True when it is the demo's."""
+    if settings.smtp_url:
+        return settings, False
+    server = DemoMailServer(database_url)
+    url = server.start()
+    stack.callback(server.stop)
+    console.log(f"mail server (demo mailbox) at {url}")
+    return settings.model_copy(update={"smtp_url": url}), True
+
+
+def _start_notifier(
+    settings: Settings, api_url: str, database_url: str, stop: threading.Event
+) -> threading.Thread:
+    """The notification dispatcher in a thread, its links pointing at the served app."""
+    from web.notify.dispatch import run as run_dispatcher
+
+    config = notify_config(
+        settings.model_copy(update={"web_base_url": settings.web_base_url or api_url})
+    )
+    thread = threading.Thread(
+        target=run_dispatcher,
+        args=(database_url, config),
+        kwargs={"stop": stop, "poll_s": 1.0},
+        name="notify",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 def _demo_admin_key(database_url: str) -> str:

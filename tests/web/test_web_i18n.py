@@ -19,7 +19,7 @@ TEMPLATES = Path(i18n.__file__).parent / "templates"
 def template_messages() -> set[str]:
     """Every message the templates translate."""
     found = set()
-    for path in [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.txt")]:
+    for path in [*TEMPLATES.rglob("*.html"), *TEMPLATES.rglob("*.txt")]:
         with path.open("rb") as f:
             for _, _, message, _ in babel_extract(f, ("_", "gettext", "ngettext"), [], {}):
                 found.add(message if isinstance(message, str) else message[0])

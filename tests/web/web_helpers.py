@@ -135,6 +135,12 @@ class Mailbox:
         assert found is not None, f"no mail to {to} within {timeout_s} s"
         return found
 
+    def wait_for_count(self, to: str, count: int, timeout_s: float = 10.0) -> None:
+        """Wait until ``count`` messages to ``to`` have arrived."""
+        with self._arrived:
+            arrived = self._arrived.wait_for(lambda: len(self.to(to)) >= count, timeout=timeout_s)
+        assert arrived, f"{len(self.to(to))} of {count} mails to {to} within {timeout_s} s"
+
     def to(self, address: str) -> list[EmailMessage]:
         """The messages sent to ``address`` so far."""
         return [m for m in self.messages if address in str(m["To"])]

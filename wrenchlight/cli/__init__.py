@@ -76,6 +76,7 @@ def _add_cloud_groups(app: typer.Typer) -> None:
     from wrenchlight.cli import (
         admin,
         bench,
+        notify,
         orders,
         predictive,
         shops,
@@ -92,6 +93,7 @@ def _add_cloud_groups(app: typer.Typer) -> None:
     app.add_typer(vehicles.app, name="vehicles")
     app.add_typer(shops.app, name="shops")
     app.add_typer(webhooks.app, name="webhooks")
+    app.add_typer(notify.app, name="notify")
 
 
 def main() -> None:

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+"""Which outbox events people are told about, under which kind, and which cannot wait.
+
+The outbox speaks in system events (``alert.raised``, ``order.status_changed``, ...); people
+choose in kinds they recognise ("an order is booked"). ``classify`` maps one to the other and
+says whether the message is urgent: urgent messages go out during quiet hours too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# In the order Settings lists them.
+KINDS = (
+    "tier_crossed",
+    "trouble_code",
+    "order_proposed",
+    "order_booked",
+    "order_rescheduled",
+    "order_completed",
+    "survey_offered",
+)
+# Wear tiers and alert severities that mean "change now": these do not wait for the morning.
+URGENT_TIERS = frozenset({"due_now", "overdue"})
+OUTBOX_TYPES = (
+    "alert.raised",
+    "order.created",
+    "order.status_changed",
+    "order.rescheduled",
+    "survey.offered",
+)
+
+
+@dataclass(frozen=True)
+class Classified:
+    """What an event is to a person."""
+
+    kind: str
+    urgent: bool
+
+
+def classify(event_type: str, payload: dict[str, Any]) -> Classified | None:
+    """The kind of ``event_type`` with ``payload`` and whether it is urgent; None for the
+    events nobody is told about (an order offered to shops, a code of mere information)."""
+    if event_type == "alert.raised":
+        critical = payload.get("severity") == "critical" or payload.get("tier") in URGENT_TIERS
+        if payload.get("kind") == "trouble_code":
+            if payload.get("severity") == "info":
+                return None
+            return Classified("trouble_code", critical)
+        return Classified("tier_crossed", critical)
+    status = payload.get("status")
+    if event_type == "order.created":
+        return Classified("order_proposed", False) if status == "proposed" else None
+    if event_type == "order.status_changed":
+        if status == "proposed":
+            return Classified("order_proposed", False)
+        if status == "scheduled" and payload.get("previous_status") != "scheduled":
+            return Classified("order_booked", False)
+        if status == "completed":
+            return Classified("order_completed", False)
+        return None
+    if event_type == "order.rescheduled":
+        return Classified("order_rescheduled", False)
+    if event_type == "survey.offered":
+        return Classified("survey_offered", False)
+    return None
