@@ -35,6 +35,7 @@ from api.deps import VEHICLE_SIDE, valid_history_vehicle_id
 from api.problems import ProblemError
 from api.vehicles import service, telemetry
 from api.vehicles.schemas import OilAnalysisOut, ServiceRecord, TierProjection
+from db.rows import dicts
 from predictive.health import BRAKE_MODEL, OIL_MODEL, TIERS
 from web import charts, units
 from web.cars import Card
@@ -118,7 +119,7 @@ def daily(
 ) -> list[tuple[datetime, float]]:
     """The day's newest output of ``model`` for each UTC day from ``start`` to ``end``."""
     params = {"v": vehicle_id, "m": model, "start": start, "end": end}
-    return [(t, float(v)) for t, v in conn.execute(_DAILY, params).fetchall()]
+    return [(r["time"], float(r["value"])) for r in dicts(conn, _DAILY, params)]
 
 
 def distances(
