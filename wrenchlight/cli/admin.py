@@ -307,7 +307,7 @@ def prune_sessions_cmd(
             while (done := prune(conn=conn, now=now, limit=batch)) > 0:
                 removed[table] += done
     before = now - sessions.PRUNE_GRACE
-    doc = removed | {"finished_before": before.isoformat()}
+    doc: dict[str, object] = {**removed, "finished_before": before.isoformat()}
     text = (
         f"removed {removed['sessions']} sessions and {removed['links']} sign-in links "
         f"finished before {before:%Y-%m-%d %H:%M %Z}"
