@@ -86,6 +86,9 @@ def add_car(
     principal = user.principal
     if principal.role != "owner":  # the API's owners_only: a claim is a person's consent
         return _form(request, status=403, error="not_owner")
+    names = names_of(car)
+    if names is None or not code.strip():  # the API's body validation: nothing spent
+        return _form(request, status=422, error="no_car" if names is None else "no_code", car=car)
     limiter = api_app(request).state.limiter
     try:
         # A code is guessed like a password: the API's claim budget, counted per user.
@@ -94,9 +97,6 @@ def add_car(
         refused = _form(request, status=429, error="too_fast", car=car)
         refused.headers.update(exc.headers or {})
         return refused
-    names = names_of(car)
-    if names is None or not code.strip():
-        return _form(request, status=422, error="no_car" if names is None else "no_code", car=car)
     vin, device_id = names
     try:
         claimed = pairing.claim(
