@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -20,10 +21,21 @@ from starlette.types import Receive, Scope, Send
 from web.config import WebConfig
 from web.deps import CsrfRefused, SignInRequired, csrf_protect
 from web.pages import Pages
-from web.routes import auth, cars, demo_mail, notify_links, orders, preferences, settings
+from web.routes import (
+    auth,
+    cars,
+    demo_mail,
+    notify_links,
+    orders,
+    pairing,
+    preferences,
+    settings,
+)
 
 MOUNT = "/app"
 STATIC = Path(__file__).parent / "static"
+# Below this a response goes as it is: gzip's header and the CPU would cost more than it saves.
+GZIP_MIN_BYTES = 500
 
 
 def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
@@ -38,10 +50,15 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
     app.state.api = api
     app.state.config = config or WebConfig()
     app.state.pages = pages = Pages()
+    # Pages and htmx fragments go compressed; Starlette's GZip leaves text/event-stream alone,
+    # so server-sent events are neither buffered nor compressed (tests/web/test_web_gzip.py).
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # pairing before cars: /cars/add is not /cars/{vehicle_id}.
     for router in (
         auth.router,
         preferences.router,
+        pairing.router,
         cars.router,
         orders.router,
         settings.router,

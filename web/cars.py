@@ -34,6 +34,7 @@ from api.vehicles.schemas import (
     VehicleOut,
 )
 from predictive.health import BRAKE_MODEL, TIERS
+from web import trouble
 
 # The API's bands in the words people read: "overdue" means the part must be changed now.
 TIER_OF_BAND = {"good": "good", "due_soon": "due_soon", "overdue": "change_now"}
@@ -97,6 +98,16 @@ class Card:
     pads_next: NextTier | None
     pads_projection: dict[str, TierProjection]
     trouble_codes: list[AlertOut]
+
+    @property
+    def code_lines(self) -> list[trouble.CodeLine]:
+        """The open trouble codes in the owner's words (``web.trouble``)."""
+        return trouble.lines(self.trouble_codes)
+
+    @property
+    def unexplained_codes(self) -> list[AlertOut]:
+        """Trouble-code alerts without findings to explain (said by their message)."""
+        return [a for a in self.trouble_codes if not a.evidence.get("findings")]
 
     @property
     def title(self) -> str:

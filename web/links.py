@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""One-time sign-in links: issued for an email's user, redeemed once before they expire."""
+"""One-time sign-in links: issued for an email's user, redeemed once before they expire.
+
+A used or expired link is deleted by ``prune`` once ``sessions.PRUNE_GRACE`` has passed, like
+the sessions.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime, timedelta
 import psycopg
 
 from db.rows import a_dict, scalar
+from web.sessions import PRUNE_GRACE
 from web.tokens import new_token, token_hash
 
 
@@ -42,3 +47,14 @@ def redeem(*, conn: psycopg.Connection, token: str, now: datetime) -> int | None
         {"now": now, "hash": token_hash(token)},
     )
     return None if user_id is None else int(user_id)
+
+
+def prune(*, conn: psycopg.Connection, now: datetime, limit: int) -> int:
+    """Delete up to ``limit`` links used or expired before ``now - PRUNE_GRACE``; how many
+    (bounded and never waiting, as ``sessions.prune``)."""
+    return conn.execute(
+        "DELETE FROM web_signin_links WHERE ctid = ANY(ARRAY("
+        "SELECT ctid FROM web_signin_links WHERE expires_at < %(before)s OR used_at < %(before)s "
+        "LIMIT %(limit)s FOR UPDATE SKIP LOCKED))",
+        {"before": now - PRUNE_GRACE, "limit": limit},
+    ).rowcount

@@ -2,6 +2,9 @@
 """Server-side sessions: a row per signed-in browser, found by the hash of its cookie's token.
 
 Expiry is decided with the caller's clock (``now``), the one that wrote ``expires_at``.
+Signing out deletes the row; an expired one is deleted by ``prune``, a day after it ended
+(``PRUNE_GRACE``), a bounded batch at each sign-in and all of them by ``wrenchlight admin
+prune-sessions``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from db.rows import a_dict
 from web.tokens import new_token, token_hash
 
 Units = str  # "metric" or "imperial", as users.units allows
+# A row is removed this long after it ended: the app's processes read their own clocks, and a
+# row one of them, a little behind, still takes for live is not pulled from under it.
+PRUNE_GRACE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -87,3 +93,16 @@ def set_preferences(
         "WHERE user_id = %s",
         (units, language, user_id),
     )
+
+
+def prune(*, conn: psycopg.Connection, now: datetime, limit: int) -> int:
+    """Delete up to ``limit`` sessions that expired before ``now - PRUNE_GRACE``; how many.
+
+    Bounded (the rows by ``ctid``, ``LIMIT``) and never waiting: rows another transaction holds
+    are skipped, left to the next call.
+    """
+    return conn.execute(
+        "DELETE FROM web_sessions WHERE ctid = ANY(ARRAY("
+        "SELECT ctid FROM web_sessions WHERE expires_at < %s LIMIT %s FOR UPDATE SKIP LOCKED))",
+        (now - PRUNE_GRACE, limit),
+    ).rowcount

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 from typing import Annotated
 
+import psycopg
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -27,6 +28,9 @@ from web.pages import Pages
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+# Each sign-in removes at most this many finished sessions and links (``wrenchlight admin
+# prune-sessions`` removes them all): a small batch, so a sign-in never waits on the cleaning.
+PRUNE_AT_SIGNIN = 100
 EmailForm = Annotated[str, Form(max_length=320)]
 
 
@@ -74,6 +78,17 @@ def signed_out_response(request: Request) -> Response:
     return response
 
 
+def _tidy(conn: psycopg.Connection, now: datetime) -> None:
+    """Remove a bounded batch of finished sessions and links; a failure is logged, and the
+    sign-in goes on (its own savepoint keeps the sign-in's transaction whole)."""
+    try:
+        with conn.transaction():
+            sessions.prune(conn=conn, now=now, limit=PRUNE_AT_SIGNIN)
+            links.prune(conn=conn, now=now, limit=PRUNE_AT_SIGNIN)
+    except psycopg.Error:
+        log.warning("pruning finished sessions at sign-in failed", exc_info=True)
+
+
 def _rate_limited(request: Request, scope: str, address: str | None = None) -> Response | None:
     """The 429 page when this client (or, with ``address``, anyone for that address) tried too
     often, on the API's login budget; else None."""
@@ -118,8 +133,10 @@ def signin(
             email=email,
             link_enabled=config(request).links_enabled,
         )
+    now = clock()
+    _tidy(conn, now)
     token, expires_at = sessions.start(
-        conn=conn, user_id=user_id, now=clock(), ttl=config(request).session_ttl
+        conn=conn, user_id=user_id, now=now, ttl=config(request).session_ttl
     )
     return signed_in_response(request, token, expires_at)
 
@@ -186,6 +203,7 @@ def use_link(
     user_id = links.redeem(conn=conn, token=token, now=now)
     if user_id is None:
         return pages(request).render(request, "link_spent.html", status=410)
+    _tidy(conn, now)
     session_token, expires_at = sessions.start(
         conn=conn, user_id=user_id, now=now, ttl=config(request).session_ttl
     )

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """``wrenchlight admin``: bootstrap users and API keys, fleets and shops, invitations and
-pairing codes; hand the broker its password file.
+pairing codes; hand the broker its password file; remove the web app's finished sessions.
 
 These talk to the database directly through the API's own service functions (the same checks
 and errors as the routes), so the first admin can be made before anyone can call the API
@@ -278,6 +278,41 @@ def shops_cmd(
     for shop in page.items:
         state = "verified" if shop.verified else "waiting"
         _emit(as_json, shop.model_dump(mode="json"), f"{shop.shop_id:>6}  {state:<8}  {shop.name}")
+
+
+@app.command("prune-sessions")
+def prune_sessions_cmd(
+    ctx: typer.Context,
+    batch: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Rows deleted per transaction.")
+    ] = 10_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Delete the web app's finished sessions and sign-in links.
+
+    A session is finished a day after it expired; a sign-in link a day after it was used or
+    expired (the day's grace: the app's processes each read their own clock). Signing in
+    removes a few each time already; run this from cron (daily is plenty) to remove the rest,
+    e.g. those of people who never come back. Deletes in batches of --batch rows, each its own
+    transaction, so it never holds many rows locked; safe while the app runs.
+    """
+    import db
+    from web import links, sessions
+    from web.deps import clock
+
+    now = clock()  # the clock the web app writes and checks the rows by
+    removed = {"sessions": 0, "links": 0}
+    with db.connect(require_db(settings_of(ctx)), autocommit=True) as conn:
+        for table, prune in (("sessions", sessions.prune), ("links", links.prune)):
+            while (done := prune(conn=conn, now=now, limit=batch)) > 0:
+                removed[table] += done
+    before = now - sessions.PRUNE_GRACE
+    doc: dict[str, object] = {**removed, "finished_before": before.isoformat()}
+    text = (
+        f"removed {removed['sessions']} sessions and {removed['links']} sign-in links "
+        f"finished before {before:%Y-%m-%d %H:%M %Z}"
+    )
+    _emit(as_json, doc, text)
 
 
 # Written by the broker module, which holds the Mosquitto configuration it builds; listed last.
