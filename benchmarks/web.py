@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import secrets
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +44,7 @@ from benchmarks.api import _generate, load, serve, wait_up
 from benchmarks.host import host_of
 from db.rows import scalar, scalars
 
+Request = tuple[str, dict[str, str]]
 TARGETS = {"p99_ms": 200.0, "first_load_kb": 150.0}
 OWNER_EMAIL = "owner@bench.wrenchlight.invalid"
 # What the owner's pages link to, fetched once each for the page weight.
@@ -177,8 +180,8 @@ def bench_web(
         for name, (page, api_path) in pages.items():
             typer.echo(f"{name}: {page} …", err=True)
             weight = _weight(base, page, cookie)
-            ours = load(base, lambda _rng, p=page: (p, {"cookie": cookie}), 1, seconds)
-            api = load(base, lambda _rng, p=api_path: (p, key), 1, seconds)
+            ours = load(base, _always(page, {"cookie": cookie}), 1, seconds)
+            api = load(base, _always(api_path, key), 1, seconds)
             # The limit: the same number of bytes as a static file of the API's own server.
             limit = _static_limit(base, name, weight["parts"][page], seconds)
             report["pages"][name] = {
@@ -210,6 +213,15 @@ def bench_web(
         typer.echo(json.dumps(report))
 
 
+def _always(path: str, headers: dict[str, str]) -> Callable[[random.Random], Request]:
+    """``load``'s request chooser for one path, always the same."""
+
+    def choose(_rng: random.Random) -> Request:
+        return path, headers
+
+    return choose
+
+
 def _static_limit(base: str, name: str, size: int, seconds: float) -> dict[str, Any]:
     """p50/p99 of a static file of ``size`` bytes served by the web app's own static route.
 
@@ -222,7 +234,7 @@ def _static_limit(base: str, name: str, size: int, seconds: float) -> dict[str, 
     target = static / filename
     target.write_bytes(b"x" * max(size, 1))
     try:
-        return load(base, lambda _rng: (f"/app/static/{filename}", {}), 1, seconds)
+        return load(base, _always(f"/app/static/{filename}", {}), 1, seconds)
     finally:
         target.unlink(missing_ok=True)
 
