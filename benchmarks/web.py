@@ -146,8 +146,11 @@ def bench_web(
 ) -> None:
     """Owner pages: p50/p99 render over HTTP beside the JSON call underneath and a static file
     of the same size; bytes of a first visit."""
+    import logging
+
     import db
 
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # a line per request otherwise
     host = host_of(ctx)
     report: dict[str, Any] = {"machine_load_1m": round(os.getloadavg()[0], 2)}
     with ExitStack() as stack:
