@@ -229,12 +229,16 @@ def test_shop_accepts_the_offer_completes_the_visit_and_the_owner_sees_new_oil_l
         assert _ok(shop.post(f"/service-orders/{order_id}/schedule"))["status"] == "scheduled"
         assert _ok(shop.post(f"/service-orders/{order_id}/check-in"))["status"] == "checked_in"
         assert _ok(shop.post(f"/service-orders/{order_id}/start"))["status"] == "in_service"
+        # The shop reads the odometer at the visit: at least what the car last reported (its
+        # data may have kept arriving since the order was made).
+        car = _ok(owner.get(f"/vehicles/{accepted['vehicle_id']}/health"))
+        odometer = max(accepted["odometer_km"], car["odometer_km"] or 0.0)
         report = {
             "work_done": "Oil and filter changed",
             "parts": [{"part": "engine oil 5W-30", "quantity": 4.5, "unit": "l"}],
             "cost": "89.00",
             "currency": (accepted["estimate"] or {}).get("currency", "USD"),
-            "odometer_km": round(accepted["odometer_km"] + 0.5, 1),
+            "odometer_km": round(odometer + 0.5, 1),
             "oil_changed": True,
         }
         done = _ok(shop.post(f"/service-orders/{order_id}/complete", json=report))
