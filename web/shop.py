@@ -196,7 +196,9 @@ def _start(item: Item) -> float:
     return item.order.appointment.starts_at.timestamp() if item.order.appointment else 0.0
 
 
-def _own_offer(conn: psycopg.Connection, principal: Principal, order_id: int, offer_id: int) -> None:
+def _own_offer(
+    conn: psycopg.Connection, principal: Principal, order_id: int, offer_id: int
+) -> None:
     """The API's check: only the shop the offer went to may answer it (404 otherwise)."""
     theirs = scalar(
         conn,

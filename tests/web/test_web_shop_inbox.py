@@ -84,7 +84,7 @@ def test_accepting_then_booking_and_moving_the_visit(client, owner, conn):
     assert status_of(conn, order_id) == "scheduled"
     page = client.get("/app/shop").text
     assert "Booked for" in page and "Propose another time" in page
-    other = [int(s) for s in re.findall(r'<option value="(\d+)"', page)][0]
+    other = next(int(s) for s in re.findall(r'<option value="(\d+)"', page))
     moved = client.post(
         f"/app/shop/orders/{order_id}/slot", data={"csrf_token": token, "slot_id": other}
     )
@@ -142,9 +142,12 @@ def test_another_shops_offer_is_not_found_and_unchanged(client, owner, conn):
             f"/app/shop/orders/{order_id}/offers/{offer_id}/{answer}", data={"csrf_token": token}
         )
         assert refused.status_code == 404 and "not in your shop's inbox" in refused.text
-    assert client.post(
-        f"/app/shop/orders/{order_id}/slot", data={"csrf_token": token, "slot_id": 1}
-    ).status_code == 404
+    assert (
+        client.post(
+            f"/app/shop/orders/{order_id}/slot", data={"csrf_token": token, "slot_id": 1}
+        ).status_code
+        == 404
+    )
     assert offer_of(conn, offer_id) == (None, None) and status_of(conn, order_id) == "offered"
 
 
