@@ -30,6 +30,7 @@ from web.routes import (
     pairing,
     preferences,
     settings,
+    shop,
 )
 
 MOUNT = "/app"
@@ -61,6 +62,7 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
         pairing.router,
         cars.router,
         orders.router,
+        shop.router,
         settings.router,
         notify_links.router,
         demo_mail.router,
