@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import factories
 import pytest
@@ -208,10 +209,13 @@ def test_order_events_reach_the_owner_and_the_fleets_managers(conn, smtp):
     conn.execute(
         "UPDATE service_orders SET status = 'offered' WHERE order_id = %s", (order.order_id,)
     )
+    # The visit is in Berlin: the owner's mail says when on the shop's clock, as the order page.
+    conn.execute("UPDATE shops SET timezone = 'Europe/Berlin' WHERE shop_id = %s", (shop.shop_id,))
+    visit = (datetime.now(UTC) + timedelta(days=2)).replace(hour=6, minute=30)
     conn.execute(
         "UPDATE service_orders SET status = 'scheduled', appointment_starts_at = %s "
         "WHERE order_id = %s",
-        (datetime.now(UTC) + timedelta(days=2), order.order_id),
+        (visit, order.order_id),
     )
     conn.execute(
         "UPDATE service_orders SET status = 'completed' WHERE order_id = %s", (order.order_id,)
@@ -233,4 +237,6 @@ def test_order_events_reach_the_owner_and_the_fleets_managers(conn, smtp):
     assert dispatch(conn, config, now + timedelta(minutes=1))["surveys"] == 0
     booked = [m for m in smtp.mailbox.to(owner.email) if "booked" in str(m["Subject"])]
     text = booked[0].get_body(preferencelist=("plain",)).get_content()
-    assert shop.name in text and "(UTC)" in text
+    berlin = visit.astimezone(ZoneInfo("Europe/Berlin"))
+    assert shop.name in text and "(Europe/Berlin)" in text
+    assert f"{berlin.hour}:{berlin.minute:02d}" in text  # 7:30 or 8:30, not 6:30 UTC

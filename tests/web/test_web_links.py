@@ -47,7 +47,8 @@ def test_a_mailed_link_signs_in_once(client, owner, smtp, conn):
     # Opening the link spends nothing (mail scanners fetch links): the button does.
     client.get(url.replace("http://testserver", ""))
     signed_in = use_link(client, url)
-    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/app/cars"
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/app/"
+    assert client.get("/app/").headers["location"] == "/app/cars"
     assert client.get("/app/cars").status_code == 200
 
     again = TestClient(client.app, follow_redirects=False)

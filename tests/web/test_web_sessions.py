@@ -31,7 +31,8 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD):
 
 def test_password_sign_in_sets_a_safe_cookie_and_shows_the_cars(client, owner, conn):
     response = sign_in(client, owner.email)
-    assert response.status_code == 303 and response.headers["location"] == "/app/cars"
+    assert response.status_code == 303 and response.headers["location"] == "/app/"
+    assert client.get("/app/").headers["location"] == "/app/cars"
     cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("wl_session="))
     flags = cookie.lower()
     assert "httponly" in flags and "samesite=lax" in flags and "path=/app" in flags

@@ -22,6 +22,7 @@ from api.vehicles.service import get_health
 from db.rows import a_dict
 from web import i18n
 from web.notify.quiet import QuietHours
+from web.orders import local_time
 from web.pages import Formatter, Pages
 
 TEMPLATES = {
@@ -100,7 +101,8 @@ def _order(conn: psycopg.Connection, order_id: int | None) -> dict[str, Any] | N
     return a_dict(
         conn,
         "SELECT o.order_id, o.status, o.issue, o.appointment_starts_at AS starts_at, "
-        "s.name AS shop FROM service_orders o LEFT JOIN shops s USING (shop_id) "
+        "s.name AS shop, s.timezone AS shop_timezone "
+        "FROM service_orders o LEFT JOIN shops s USING (shop_id) "
         "WHERE o.order_id = %s",
         (order_id,),
     )
@@ -130,6 +132,13 @@ def compose(
             f" ({recipient.quiet.time_zone})"
         )
 
+    def at_shop(when: datetime, timezone: str | None) -> str:
+        """A visit's time on the shop's clock, as the order page shows it, with the zone named
+        (the owner goes there, wherever their own settings put them)."""
+        if not timezone:
+            return local(when)
+        return f"{local_time(when, timezone, locale)} ({timezone})"
+
     context = {
         "kind": event_kind,
         "urgent": urgent,
@@ -141,6 +150,7 @@ def compose(
         "settings_url": settings_url,
         "fmt": Formatter(locale, recipient.units),
         "local": local,
+        "at_shop": at_shop,
         "lang": language,
         "html_lang": "zh-Hans" if language == "zh_Hans" else "en",
     }

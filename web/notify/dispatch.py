@@ -374,6 +374,10 @@ def pass_once(
     return {"surveys": surveys, "events": events, "attempts": sent}
 
 
+# The longest wait between attempts to reach the database again.
+MAX_RECONNECT_S = 60.0
+
+
 def run(
     database_url: str,
     config: NotifyConfig,
@@ -384,6 +388,24 @@ def run(
     """Dispatch until ``stop`` is set: at once when an event is announced (LISTEN
     ``wl_outbox``) and at least every ``poll_s`` for retries, held messages and surveys."""
     pages = Pages()
+    delay = poll_s
+    while not stop.is_set():
+        try:
+            _listen(database_url, pages, config, stop=stop, poll_s=poll_s)
+        except psycopg.OperationalError as exc:
+            if stop.is_set():
+                return  # the database went first at shutdown: nothing is lost, all is queued
+            # The database is away (a restart, a failover): what is due waits in its tables.
+            log.warning("notifications: database unavailable, retrying in %.0f s: %s", delay, exc)
+            stop.wait(delay)
+            delay = min(delay * 2, MAX_RECONNECT_S)
+        else:
+            delay = poll_s
+
+
+def _listen(
+    database_url: str, pages: Pages, config: NotifyConfig, *, stop: threading.Event, poll_s: float
+) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
         while not stop.is_set():

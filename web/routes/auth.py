@@ -55,8 +55,8 @@ def _client(request: Request) -> str:
 
 
 def signed_in_response(request: Request, token: str, expires_at: datetime) -> Response:
-    """To the owner's cars, with the new session's cookie."""
-    response = RedirectResponse(f"{_root(request)}/cars", status_code=303)
+    """To the user's home page (``/``: by role), with the new session's cookie."""
+    response = RedirectResponse(f"{_root(request)}/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,

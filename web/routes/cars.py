@@ -23,9 +23,13 @@ def _pages(request: Request) -> Pages:
 
 @router.get("/")
 def home(request: Request, user: OptionalUserDep) -> Response:
-    """The cars when signed in, else the sign-in page."""
+    """Where a user starts: shop staff at their inbox, everyone else at the cars they may
+    see; the sign-in page before signing in."""
     root = request.scope.get("root_path", "")
-    return RedirectResponse(f"{root}/cars" if user else f"{root}/signin", status_code=303)
+    if user is None:
+        return RedirectResponse(f"{root}/signin", status_code=303)
+    start = "/shop" if user.principal.role == "shop_staff" else "/cars"
+    return RedirectResponse(f"{root}{start}", status_code=303)
 
 
 @router.get("/cars")
