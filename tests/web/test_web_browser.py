@@ -16,13 +16,14 @@ from web_helpers import AUTH, PASSWORD, link_in, make_car, make_owner
 from api.auth.tokens import issue_access_token
 
 
-def sign_in(page: Page, server: str, email: str) -> None:
-    """Sign in with the password form and land on My cars."""
+def sign_in(page: Page, server: str, email: str, *, lands_on: str = "My cars") -> None:
+    """Sign in with the password form and land on the role's first page (``lands_on``'s
+    heading: My cars, or shop staff's Inbox)."""
     page.goto(f"{server}/app/")
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name="My cars", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=lands_on, level=1)).to_be_visible()
 
 
 def test_sign_in_with_a_password_and_out_everywhere(page, server, owner):

@@ -290,3 +290,14 @@ def test_the_orders_list_puts_what_waits_first(client, owner, conn):
     assert page.index(f"/app/orders/{waiting}") < page.index("Finished")
     assert page.index("Finished") < page.index(f"/app/orders/{done}")
     assert "Estimate: €89.00" in page
+
+
+def test_my_cars_points_at_the_order_waiting_for_the_owner(client, owner, conn):
+    open_shops(conn)
+    waiting = proposed_order(conn, owner, vin="WLPGE00000000000E")
+    done = completed_order(conn, owner, vin="WLPGE00000000000F")
+    sign_in(client, owner.email)
+    page = client.get("/app/cars").text
+    assert page.count("A service is waiting for you") == 1
+    assert f'href="/app/orders/{waiting}"' in page
+    assert f'href="/app/orders/{done}"' not in page  # finished: nothing to do

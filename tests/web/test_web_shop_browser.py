@@ -20,7 +20,8 @@ def test_staff_accept_an_offer_and_a_new_one_appears_live(
     _, shop_id = pending_offer(conn, first)
     staff = shop_staff(conn, shop_id)
     page.set_viewport_size({"width": 1280, "height": 800})
-    sign_in(page, server, staff.email)
+    sign_in(page, server, staff.email, lands_on="Inbox")  # shop staff start at their inbox
+    page.get_by_role("navigation", name="Places").get_by_role("link", name="My cars").click()
     page.get_by_role("navigation", name="Places").get_by_role("link", name="Inbox").click()
     expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Offers to answer (1)")).to_be_visible()

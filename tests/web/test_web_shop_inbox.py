@@ -209,3 +209,12 @@ def test_a_lost_offer_is_refused_in_plain_words(client, owner, conn):
         f"/app/shop/orders/{order_id}/offers/{offer_id}/accept", data={"csrf_token": token}
     )
     assert again.status_code == 409 and "Nothing was changed" in again.text
+
+
+def test_shop_staff_start_at_their_inbox(client, owner, conn):
+    open_shops(conn)
+    order_id = offered_order(conn, owner, vin="WLSHP000000000009")
+    _, shop_id = pending_offer(conn, order_id)
+    staff = shop_staff(conn, shop_id)
+    sign_in(client, staff.email)
+    assert client.get("/app/").headers["location"] == "/app/shop"

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import psycopg
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web import car_page, cars, charts, i18n
+from api.auth.principal import Principal
+from web import car_page, cars, charts, i18n, orders
 from web.deps import ConnDep, OptionalUserDep, UserDep
 from web.pages import Pages
 
@@ -39,8 +41,26 @@ def my_cars(request: Request, conn: ConnDep, user: UserDep) -> Response:
     # htmx refreshes the cards alone (hx-get on #cards); a browser without JS gets the page.
     block = "cards" if _htmx(request) else None
     return _pages(request).render(
-        request, "cars.html", block=block, cards=found, now=cars.now(), dates=cars.dates
+        request,
+        "cars.html",
+        block=block,
+        cards=found,
+        waiting=_waiting(conn, user.principal),
+        now=cars.now(),
+        dates=cars.dates,
     )
+
+
+def _waiting(conn: psycopg.Connection, principal: Principal) -> dict[int, int]:
+    """Vehicle → the newest of its orders waiting for the car's side (a proposal to confirm, a
+    visit to book), from the first page of the orders list: what the card points at."""
+    found, _ = orders.my_orders(conn=conn, principal=principal, cursor=None)
+    waiting: dict[int, int] = {}
+    for group, members in orders.grouped(found):
+        if group == "waiting":
+            for order in members:
+                waiting.setdefault(order.vehicle_id, order.order_id)
+    return waiting
 
 
 def _htmx(request: Request) -> bool:
