@@ -272,6 +272,7 @@ def test_a_shop_reads_the_order_but_takes_no_owner_step(client, owner, conn):
     sign_in(client, email)
     seen = client.get(f"/app/orders/{order_id}")
     assert seen.status_code == 200 and "Decline this service" not in seen.text
+    assert "answers offers and books visits in its inbox" in seen.text  # where to act instead
     refused = client.post(
         f"/app/orders/{order_id}/decline", data={"csrf_token": csrf_of(seen.text), "reason": "no"}
     )
