@@ -262,9 +262,10 @@ def run_demo(
             services.lock.update(api_url=api_url)
         api_key = _demo_admin_key(services.database_url)
         console.log(f"API at {api_url}  (OpenAPI: {api_url}/docs)")
-        console.log(f"web app at {api_url}/app/")
-        # On a line of its own, so an 80-column terminal never wraps the key.
-        console.log(f"admin key {api_key}")
+        console.log(f"web app at {api_url}/app/ (sign-ins for each role follow at the end)")
+        # On a line of its own and never wrapped (soft_wrap), so the key copies whole; a log
+        # line's time and source would push it past 80 columns.
+        console.print(f"admin key {api_key}", soft_wrap=True, highlight=False)
 
         live = None
         if options.live:
@@ -347,7 +348,9 @@ def run_demo(
         )
         print_summary(console, summary, orders)
         print_accounts(console, world)
-        print_sign_ins(console, f"{api_url}/app", world.accounts_json(), world.orders)
+        print_sign_ins(
+            console, f"{api_url}/app", world.accounts_json(), world.orders, mailbox=demo_mailbox
+        )
         if on_ready is not None:
             on_ready(summary)
         if serve_forever:

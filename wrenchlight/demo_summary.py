@@ -113,10 +113,15 @@ def sign_ins(accounts: list[dict[str, Any]], awaiting: int | None) -> list[dict[
 
 
 def print_sign_ins(
-    console: Console, app_url: str, accounts: list[dict[str, Any]], orders: dict[str, int]
+    console: Console,
+    app_url: str,
+    accounts: list[dict[str, Any]],
+    orders: dict[str, int],
+    *,
+    mailbox: bool = False,
 ) -> None:
     """The web app's address and a sign-in (email and password) per role; the owner's order
-    to confirm as a link."""
+    to confirm as a link; the demo mailbox, where there is one."""
     awaiting = orders.get("awaiting_owner")
     console.print(f"\n[bold]Web app[/] {app_url}/  sign in as:", highlight=False)
     for a in sign_ins(accounts, awaiting):
@@ -129,3 +134,10 @@ def print_sign_ins(
                 markup=False,
                 highlight=False,
             )
+    if mailbox:
+        console.print(
+            f"  the mail they were sent, once signed in: {app_url}/demo/mail",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )

@@ -50,7 +50,7 @@ def test_the_summary_prints_the_app_and_the_sign_ins_within_80_columns():
     out = io.StringIO()
     console = Console(file=out, width=80, color_system=None)
     app = "http://127.0.0.1:8000/app"
-    print_sign_ins(console, app, ACCOUNTS, {"awaiting_owner": 12, "scheduled": 14})
+    print_sign_ins(console, app, ACCOUNTS, {"awaiting_owner": 12, "scheduled": 14}, mailbox=True)
     lines = out.getvalue().splitlines()
     assert "Web app http://127.0.0.1:8000/app/  sign in as:" in lines
     assert all(len(line) <= 80 for line in lines), lines
@@ -59,6 +59,7 @@ def test_the_summary_prints_the_app_and_the_sign_ins_within_80_columns():
         assert f"  {role:<14}{name}.s7@{DOMAIN}" in text and f"pw-{name}" in text
     assert f"{'admin':<14}admin.s7@{DOMAIN}" in text
     assert "    an order to confirm: http://127.0.0.1:8000/app/orders/12" in lines
+    assert "  the mail they were sent, once signed in: http://127.0.0.1:8000/app/demo/mail" in lines
 
 
 def test_the_demo_owner_signs_in_to_cars_and_an_order_to_confirm(conn, db_url):
