@@ -11,6 +11,7 @@ import factories
 import pytest
 from fastapi.testclient import TestClient
 from notify_helpers import dispatch, notify_app, notify_config, raise_alert, settle_outbox, wait_for
+from test_web_links import ask_for_link
 from test_web_sessions import sign_in
 from web_helpers import PASSWORD, make_car, make_owner
 
@@ -61,3 +62,13 @@ def test_the_demo_mailbox_shows_owners_their_mail(db_url, conn, demo_smtp):
 def test_without_the_demo_there_is_no_mailbox_page(client, owner):
     sign_in(client, owner.email)
     assert client.get("/app/demo/mail").status_code == 404
+
+
+def test_in_the_demo_the_link_page_says_where_the_mail_went(db_url, conn, demo_smtp, client):
+    owner = make_owner(conn)
+    app = notify_app(db_url, demo_smtp, demo_mailbox=True)
+    with TestClient(app, follow_redirects=False) as demo:
+        sent = ask_for_link(demo, owner.email)
+        assert "its mail stays in the demo mailbox" in sent.text
+    # Outside the demo the page promises an inbox, and names no mailbox.
+    assert "demo mailbox" not in ask_for_link(client, owner.email).text
