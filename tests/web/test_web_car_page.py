@@ -266,5 +266,5 @@ def test_the_page_in_chinese(client, owner, car, conn):
     sign_in(client, owner.email)
     html = client.get(f"/app/cars/{car}").text
     assert '<title id="oil-chart-title">机油寿命变化</title>' in html
-    assert "下一阶段：7 至 10 天后已到期，约 396 km（" in html
+    assert "下一阶段：7 至 10 天后进入“已到期”，约 396 km（" in html
     assert ">已到期 5 %</text>" in html and "保养记录" in html and "在线" in html
