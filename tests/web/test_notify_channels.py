@@ -125,6 +125,7 @@ def test_settings_add_a_channel_send_a_test_choose_kinds_and_quiet_hours(
         sign_in(client, owner.email)
         page = client.get("/app/settings")
         assert page.status_code == 200
+        assert 'href="/app/cars/add"' in page.text  # pairing a new dongle starts here too
         url = f"json://127.0.0.1:{receiver.port}/"
         added = client.post(
             "/app/settings/channels",
