@@ -210,8 +210,7 @@ def _check_plausible(conn: psycopg.Connection, *, vehicle_id: int, report: WorkR
     last = last_odometer(conn, vehicle_id=vehicle_id)
     if last is not None and report.odometer_km < last - ODOMETER_SLACK_KM:
         raise ImplausibleReport(
-            f"odometer {report.odometer_km:,.1f} km is below the car's last known "
-            f"{last:,.1f} km",
+            f"odometer {report.odometer_km:,.1f} km is below the car's last known {last:,.1f} km",
             field="odometer_km",
             limit=last,
         )

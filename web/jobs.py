@@ -31,9 +31,9 @@ from pydantic import ValidationError
 from api.auth.principal import Principal
 from api.orders import service
 from api.orders.actions import may_take
+from api.shops.service import shop as shop_profile
 from api.vehicles.schemas import ServiceRecord
 from api.vehicles.service import service_report
-from api.shops.service import shop as shop_profile
 from orders import feedback
 from orders.errors import ImplausibleReport, OrderNotFound
 from orders.feedback import TECHNICIAN_MAX, WorkReport
@@ -65,7 +65,8 @@ class NotAJob(Exception):
 class FieldError:
     """A field's mistake: ``why`` names the case for the page (``required``, ``number``,
     ``range``, ``both_axles``, ``odometer_needed``, ``odometer_below``, ``thicker_than_new``,
-    ``currency``, ``part_name``, ``too_long``, ``invalid``); ``low``/``high`` the figures the words quote."""
+    ``currency``, ``part_name``, ``too_long``, ``invalid``); ``low``/``high`` the figures
+    the words quote."""
 
     why: str
     low: float | None = None
@@ -274,9 +275,7 @@ def read_form(
     labour = _ranged(form, "labour_h", 0, LABOUR_MAX)
     front = _ranged(form, "pad_front_mm", 0, PAD_MAX)
     rear = _ranged(form, "pad_rear_mm", 0, PAD_MAX)
-    if (front is None) != (rear is None) and not {"pad_front_mm", "pad_rear_mm"} & set(
-        form.errors
-    ):
+    if (front is None) != (rear is None) and not {"pad_front_mm", "pad_rear_mm"} & set(form.errors):
         form.errors["pad_front_mm" if front is None else "pad_rear_mm"] = FieldError("both_axles")
     scale = KM_PER_MILE if units == "imperial" else 1.0
     odometer = _ranged(form, "odometer", 0, 10_000_000 / scale)

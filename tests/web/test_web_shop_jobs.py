@@ -212,8 +212,6 @@ def test_an_owner_is_refused_the_job_card(client, owner, conn):
 
 def test_a_forged_form_changes_nothing(client, owner, conn):
     order_id, _ = in_service(client, conn, owner, "WLJBK000000000006")
-    forged = client.post(
-        f"/app/shop/jobs/{order_id}/complete", data=report_form("x" * 43)
-    )
+    forged = client.post(f"/app/shop/jobs/{order_id}/complete", data=report_form("x" * 43))
     assert forged.status_code == 403 and "This form was refused" in forged.text
     assert status_of(conn, order_id) == "in_service"

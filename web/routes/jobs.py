@@ -22,8 +22,8 @@ from web import orders as order_pages
 from web.deps import ConnDep, UserDep, clock
 from web.jobs import PART_FIELDS, ReportForm
 from web.pages import Pages
-from web.shop import is_shop_staff
 from web.sessions import WebUser
+from web.shop import is_shop_staff
 
 router = APIRouter()
 BIGINT_MAX = 2**63 - 1
@@ -169,9 +169,7 @@ def complete_job(
 
 
 @router.post("/shop/jobs/{order_id}/{step}")
-def job_step(
-    request: Request, conn: ConnDep, user: UserDep, order_id: Id, step: Step
-) -> Response:
+def job_step(request: Request, conn: ConnDep, user: UserDep, order_id: Id, step: Step) -> Response:
     """Check the vehicle in or start work."""
     refused = _guard(request, conn, user, order_id)
     if refused is not None:
