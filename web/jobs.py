@@ -265,6 +265,15 @@ def read_form(
             if any(str(row.get(k) or "").strip() for k in PART_FIELDS)
         ],
     )
+    # PostgreSQL's text cannot hold a NUL: such a field is refused like any other mistake.
+    for name, value in form.values.items():
+        if "\x00" in value:
+            form.values[name] = value.replace("\x00", "")
+            form.errors[name] = FieldError("invalid")
+    for i, row in enumerate(form.parts):
+        if any("\x00" in v for v in row.values()):
+            form.parts[i] = {k: v.replace("\x00", "") for k, v in row.items()}
+            form.errors[f"part-{i}"] = FieldError("invalid")
     work = _text(form, "work_done", WORK_MAX, required=True)
     technician = _text(form, "technician", TECHNICIAN_MAX, required=True)
     cost = _cost(form)

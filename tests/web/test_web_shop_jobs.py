@@ -177,6 +177,12 @@ def test_mistakes_are_named_next_to_their_fields(client, owner, conn):
         f"/app/shop/jobs/{order_id}/complete", data=report_form(token, pad_front_mm="25")
     )
     assert thick.status_code == 422 and "Thicker than a new pad" in unescape(thick.text)
+    # A NUL the database cannot keep: refused in words, not a server error.
+    nul = client.post(
+        f"/app/shop/jobs/{order_id}/complete",
+        data=report_form(token, technician="Jana\x00", batch=["L2\x0011", "", "", ""]),
+    )
+    assert nul.status_code == 422 and "The report could not be read" in unescape(nul.text)
     assert status_of(conn, order_id) == "in_service"
 
 
