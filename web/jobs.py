@@ -195,7 +195,8 @@ def _ranged(
     if not low <= value <= high:
         form.errors[name] = FieldError("range", low, high)
         return None
-    return value
+    # To the hundredth: finer is not measured, and the report's real columns underflow on it.
+    return round(value, 2)
 
 
 def _text(form: ReportForm, name: str, limit: int, *, required: bool = False) -> str:

@@ -14,6 +14,8 @@ from shop_helpers import shop_staff
 from test_web_sessions import csrf_of, sign_in
 from web_order_helpers import booked_order, open_shops, status_of
 
+from web.jobs import read_form
+
 
 def shop_of(conn, order_id: int) -> int:
     return conn.execute(
@@ -221,3 +223,24 @@ def test_a_forged_form_changes_nothing(client, owner, conn):
     forged = client.post(f"/app/shop/jobs/{order_id}/complete", data=report_form("x" * 43))
     assert forged.status_code == 403 and "This form was refused" in forged.text
     assert status_of(conn, order_id) == "in_service"
+
+
+def test_the_form_reads_into_the_apis_report():
+    values = {
+        "work_done": "Pads measured",
+        "technician": "Jana Weber",
+        "cost": "1.005",
+        "currency": "usd",
+        "labour_h": "1e-50",  # a real column would underflow: read to the hundredth
+        "pad_front_mm": "6,25",
+        "pad_rear_mm": "7",
+        "odometer": "1000",  # miles for this user
+        "oil_changed": "no",
+    }
+    rows = [{"part": "", "batch": " "}, {"part": "Shim", "quantity": "2"}]
+    form, report = read_form(values, rows, "imperial")
+    assert form.errors == {} and report is not None
+    assert (report.labour_h, report.pad_front_mm, report.pad_rear_mm) == (0.0, 6.25, 7.0)
+    assert report.odometer_km == 1609.344 and report.currency == "USD"
+    assert str(report.cost) == "1.00" and report.parts == [{"part": "Shim", "quantity": 2.0}]
+    assert report.oil_changed is False and report.technician == "Jana Weber"
