@@ -36,7 +36,14 @@ class IllegalTransition(OrdersError):
 
 
 class ImplausibleReport(OrdersError):
-    """A service report with a reading that cannot be true; the message says which and why."""
+    """A service report with a reading that cannot be true; the message says which and why,
+    ``field`` names the report's field (``odometer_km``, ``pad_front_mm``, ``pad_rear_mm``) and
+    ``limit`` the figure it may not pass (the car's last known km, a new pad's mm), so a form
+    can say it next to the field."""
+
+    def __init__(self, message: str, *, field: str = "", limit: float | None = None) -> None:
+        super().__init__(message)
+        self.field, self.limit = field, limit
 
 
 class AlertNotFound(OrdersError):

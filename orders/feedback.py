@@ -41,6 +41,9 @@ SURVEY_DELAY = timedelta(days=1)
 COMMENT_MAX = 500  # characters of a survey's comment, as long as a cancellation's reason
 # How long a job is expected to take when its slot gives no end: in-service overdue after.
 DEFAULT_SERVICE_TIME = timedelta(hours=2)
+TECHNICIAN_MAX = 120  # characters of the technician's name (the column's check)
+# A hand-read odometer may be rounded to the km, telemetry's is an estimate to a tenth.
+ODOMETER_SLACK_KM = 1.0
 
 
 class WorkReport(BaseModel):
@@ -51,13 +54,23 @@ class WorkReport(BaseModel):
             "examples": [
                 {
                     "work_done": "Oil and filter changed, front pads measured",
-                    "parts": [{"part": "engine oil 5W-30", "quantity": 4.5, "unit": "l"}],
+                    "parts": [
+                        {
+                            "part": "engine oil 5W-30",
+                            "part_number": "OIL-5W30-5L",
+                            "batch": "L2311-07",
+                            "quantity": 4.5,
+                            "unit": "l",
+                        }
+                    ],
                     "cost": "89.00",
                     "currency": "EUR",
                     "odometer_km": 48250.0,
                     "oil_changed": True,
                     "pad_front_mm": 6.0,
                     "pad_rear_mm": 8.1,
+                    "labour_h": 0.8,
+                    "technician": "J. Weber",
                 }
             ]
         },
@@ -75,6 +88,10 @@ class WorkReport(BaseModel):
     oil_sampled: bool = False
     pad_front_mm: Annotated[float | None, Field(ge=0, le=30)] = None
     pad_rear_mm: Annotated[float | None, Field(ge=0, le=30)] = None
+    # Hours of work charged, and who did it (the job card asks for both; older callers of the
+    # API leave them out). A part's dict may carry its ``part_number`` and ``batch``.
+    labour_h: Annotated[float | None, Field(ge=0, le=1000)] = None
+    technician: Annotated[str | None, Field(min_length=1, max_length=TECHNICIAN_MAX)] = None
 
     @model_validator(mode="after")
     def _odometer_with_service(self) -> WorkReport:
@@ -131,8 +148,8 @@ def complete(
         on_time = service_due is None or now <= service_due
         conn.execute(
             "INSERT INTO service_reports (order_id, shop_id, work_done, parts, cost, currency, "
-            "odometer_km, oil_changed, pad_front_mm, pad_rear_mm, on_time, reported_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "odometer_km, oil_changed, pad_front_mm, pad_rear_mm, on_time, reported_at, labour_h, "
+            "technician) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 order_id,
                 shop_id,
@@ -146,6 +163,8 @@ def complete(
                 report.pad_rear_mm,
                 on_time,
                 now,
+                report.labour_h,
+                report.technician,
             ),
         )
         transition(
@@ -182,22 +201,31 @@ def _check_plausible(conn: psycopg.Connection, *, vehicle_id: int, report: WorkR
     for axle, mm in (("front", report.pad_front_mm), ("rear", report.pad_rear_mm)):
         if mm is not None and mm > NEW_PAD_MM:
             raise ImplausibleReport(
-                f"{axle} pads measured {mm} mm, thicker than a new pad ({NEW_PAD_MM} mm)"
+                f"{axle} pads measured {mm} mm, thicker than a new pad ({NEW_PAD_MM} mm)",
+                field=f"pad_{axle}_mm",
+                limit=NEW_PAD_MM,
             )
     if report.odometer_km is None:
         return
+    last = last_odometer(conn, vehicle_id=vehicle_id)
+    if last is not None and report.odometer_km < last - ODOMETER_SLACK_KM:
+        raise ImplausibleReport(
+            f"odometer {report.odometer_km:,.1f} km is below the car's last known {last:,.1f} km",
+            field="odometer_km",
+            limit=last,
+        )
+
+
+def last_odometer(conn: psycopg.Connection, *, vehicle_id: int) -> float | None:
+    """The car's last known odometer (its telemetry or an earlier service), which a report's
+    reading may not be below; None when nothing is known."""
     last = scalar(
         conn,
         "SELECT GREATEST(s.odometer_km, v.oil_changed_odometer_km, v.pads_measured_odometer_km) "
         "FROM vehicles v LEFT JOIN vehicle_state s USING (vehicle_id) WHERE v.vehicle_id = %s",
         (vehicle_id,),
     )
-    # Telemetry odometers are estimates to a tenth of a km; a hand-read one may be rounded.
-    if last is not None and report.odometer_km < float(last) - 1.0:
-        raise ImplausibleReport(
-            f"odometer {report.odometer_km:,.1f} km is below the car's last known "
-            f"{float(last):,.1f} km"
-        )
+    return None if last is None else float(last)
 
 
 def _feed_vehicle(

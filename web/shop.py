@@ -119,7 +119,8 @@ def code_lines(evidence: Evidence) -> list[trouble.CodeLine]:
     return found
 
 
-def _jobs(order: OrderDetail) -> set[str]:
+def jobs_of(order: OrderDetail) -> set[str]:
+    """The job codes the order asks for (its request's, else its one job)."""
     return set(((order.match or {}).get("request") or {}).get("jobs") or [order.job.code])
 
 
@@ -139,7 +140,7 @@ def _item(
     if order.status in BOOKINGS and may_take(principal, "reschedule"):
         free = placement.free_slots(conn=conn, order_id=order.order_id, now=now, limit=SLOTS_SHOWN)
         slots = list(free)
-    jobs = _jobs(order)
+    jobs = jobs_of(order)
     return Item(
         order=order,
         evidence=evidence,

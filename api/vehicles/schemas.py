@@ -314,6 +314,8 @@ class ServiceRecord(InCurrency):
     cost: Money
     currency: str
     parts: list[dict[str, Any]]
+    labour_h: float | None = None  # hours of work charged, when the shop gave them
+    technician: str | None = None  # who did the work, when the shop named them
 
 
 class ServiceHistoryPage(BaseModel):

@@ -189,7 +189,7 @@ def alerts(
 _SERVICE_RECORDS = (
     "SELECT o.order_id, r.shop_id, s.name AS shop_name, r.reported_at AS completed_at, "
     "r.work_done, r.odometer_km, r.oil_changed, r.pad_front_mm, r.pad_rear_mm, r.cost, "
-    "r.currency, r.parts "
+    "r.currency, r.parts, r.labour_h, r.technician "
     "FROM service_orders o JOIN service_reports r USING (order_id) "
     "JOIN shops s ON s.shop_id = r.shop_id "
 )

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""A shop's report through the API: a reading that cannot be true is a 422 problem detail, and
-a completed oil change shows in the owner's health at once."""
+"""A shop's report through the API: a reading that cannot be true is a 422 problem detail,
+a completed oil change shows in the owner's health at once, and the labour, technician and
+parts' batch numbers come back in the service history."""
 
 import datetime as dt
 
@@ -45,3 +46,22 @@ def test_the_health_shows_a_completed_oil_change_at_once(conn, admin_client):
     health = admin_client.get(f"/vehicles/{vehicle_id}/health").json()
     assert (health["oil"]["oil_life_pct"], health["oil"]["band"]) == (100.0, "good")
     assert [a for a in health["open_alerts"] if a["kind"] == "oil_change"] == []
+
+
+def test_labour_technician_and_batch_numbers_come_back_in_the_service_history(conn, admin_client):
+    vehicle_id, base = _in_service(conn, admin_client)
+    part = {"part": "Oil filter", "part_number": "OX 388D", "batch": "B-4471", "quantity": 1}
+    report = {
+        "work_done": "Filter changed",
+        "cost": "12.50",
+        "parts": [part],
+        "labour_h": 0.3,
+        "technician": "Jana Weber",
+    }
+    assert admin_client.post(f"{base}/complete", json=report).status_code == 200
+    (record,) = admin_client.get(f"/vehicles/{vehicle_id}/service-history").json()["items"]
+    assert record["parts"] == [part]
+    assert (record["labour_h"], record["technician"]) == (0.3, "Jana Weber")
+    # A name, when given, is not empty (refused before the order is looked at).
+    nameless = admin_client.post(f"{base}/complete", json=report | {"technician": ""})
+    assert nameless.status_code == 422
