@@ -21,6 +21,10 @@ from private_servers import free_port
 from api import create_app
 from api.auth.keys import create_key
 
+# Slower than this, a request waited for the connection pool: the freeze issue 15 found
+# (psycopg_pool's default wait is 30 s).
+FROZEN_S = 8.0
+
 
 @pytest.fixture
 def live(db_url) -> Iterator[tuple[str, object]]:
@@ -116,7 +120,8 @@ def test_sixteen_streams_opened_at_once_leave_the_api_answering(live, conn):
                 health = probe.get(f"{base}/healthz")
                 took = time.perf_counter() - started
                 assert health.status_code == 200, health.text
-                assert took < 2.0, f"/healthz took {took:.1f} s with 16 streams opening"
+                # Frozen, it took 29 s (the pool's wait); a loaded CI machine needs a few.
+                assert took < FROZEN_S, f"/healthz took {took:.1f} s with 16 streams opening"
             deadline = time.monotonic() + 10
             for _ in range(16):
                 assert opened.acquire(timeout=max(0.0, deadline - time.monotonic())), statuses
@@ -124,7 +129,7 @@ def test_sixteen_streams_opened_at_once_leave_the_api_answering(live, conn):
             started = time.perf_counter()
             listed = probe.get(f"{base}/vehicles", headers=owners[0].headers)
             assert listed.status_code == 200, listed.text
-            assert time.perf_counter() - started < 2.0
+            assert time.perf_counter() - started < FROZEN_S
     finally:
         done.set()
         for t in threads:

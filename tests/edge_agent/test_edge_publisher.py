@@ -48,10 +48,14 @@ def test_batches_published_once_backlog_in_order_and_acked(mqtt_url, unique_id, 
     telemetry = lambda: [p for t, p, _ in got if t == topics.topic(unique_id, "telemetry")]  # noqa: E731
     assert eventually(lambda: len(telemetry()) >= 10)
     received = [decode(p) for p in telemetry()]
-    # Each batch exactly once; live batches go out at once while the backlog (0-2, buffered
-    # before the connection existed) drains behind them in its own order.
-    assert sorted(b.seq for b in received) == list(range(10))
-    assert [b.seq for b in received if b.seq < 3] == [0, 1, 2]
+    # Every batch, at least once (QoS 1: a batch whose acknowledgement was late on a loaded
+    # machine may go again, and ingest drops the repeat by its sequence); live batches go out
+    # at once while the backlog (0-2, buffered before the connection existed) drains behind
+    # them in its own order.
+    seqs = [b.seq for b in received]
+    assert sorted(set(seqs)) == list(range(10))
+    firsts = [seq for i, seq in enumerate(seqs) if seq not in seqs[:i]]
+    assert [seq for seq in firsts if seq < 3] == [0, 1, 2]
     assert all(b.series[0].values[0] == float(b.seq) for b in received)
     statuses = [p for t, p, _ in got if t == topics.topic(unique_id, "status")]
     assert statuses and b'"online"' in statuses[0]

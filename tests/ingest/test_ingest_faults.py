@@ -61,6 +61,11 @@ def eventually(predicate: Callable[[], object], timeout_s: float, poll_s: float 
     return bool(predicate())
 
 
+# A worker process's start (interpreter, imports, database and broker) on a loaded CI machine:
+# seen to take over 30 s with four test processes and two browsers on two cores.
+START_S = 90
+
+
 def wait_for(
     predicate: Callable[[], object], timeout_s: float, what: str, detail: Callable[[], str] = str
 ) -> None:
@@ -502,7 +507,7 @@ def test_sigkill_mid_flush_stores_every_batch_exactly_once(
     )
     try:
         service.start()
-        wait_for(lambda: service.subscribed_workers() == 1, 30, "the worker", service.tail)
+        wait_for(lambda: service.subscribed_workers() == 1, START_S, "the worker", service.tail)
         (first,) = service.workers()
         with Producer(
             quiet_broker, f"{unique_id}-pub", load.messages(), 300, hold_at=0.6
@@ -537,7 +542,7 @@ def test_sigkill_mid_flush_stores_every_batch_exactly_once(
                 if kill == "supervisor":
                     wait_for(lambda: gone(first), 20, "the orphaned worker to stop", detail)
                 service.start()
-            wait_for(lambda: service.subscribed_workers() == 2, 30, "the new worker", detail)
+            wait_for(lambda: service.subscribed_workers() == 2, START_S, "the new worker", detail)
             producer.wait_acknowledged(30)
             wait_for(lambda: stored_batches(db_url, load) == load.total, 30, "every batch", detail)
         assert service.stop() == 0, service.tail()

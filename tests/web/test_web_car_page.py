@@ -217,7 +217,8 @@ def test_the_page_and_its_assets_weigh_under_150_kb(client, owner, car):
     sign_in(client, owner.email)
     page = client.get(f"/app/cars/{car}")
     assets = re.findall(r'(?:href|src)="(/app/static/[^"]+)"', page.text)
-    assert len(assets) == 2  # the style sheet and htmx: the charts are in the page
+    # The style sheet, htmx and the tab icon: the charts are in the page, no image.
+    assert sorted(a.rsplit("/", 1)[-1] for a in assets) == ["app.css", "htmx.min.js", "icon.svg"]
     weight = len(page.content) + sum(len(client.get(a).content) for a in assets)
     assert weight < 150_000
 
