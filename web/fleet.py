@@ -350,18 +350,23 @@ def due_list(
     """Everything due on the fleet's vehicles within ``DUE_DAYS`` or ``DUE_KM``, by date:
     the oil and pads at their change tier (already reached: due now), each open trouble code
     (due since it was raised); each with the open order for it, if any."""
-    vehicles = {v.vehicle_id: v for v in health_rows(conn=conn, fleet_id=fleet_id, now=now)}
+    vehicles = {
+        vehicle_id: (vin, " ".join(w for w in (make, model) if w))
+        for vehicle_id, vin, make, model in conn.execute(
+            "SELECT vehicle_id, vin, make, model FROM vehicles WHERE fleet_id = %s", (fleet_id,)
+        )
+    }
     orders = _open_orders(conn, principal, fleet_id)
     horizon = now + timedelta(days=DUE_DAYS)
     items: list[DueItem] = []
 
     def add(vehicle_id: int, item: str, **fields: Any) -> None:
-        v = vehicles.get(vehicle_id)
-        if v is None:  # left the fleet since
+        found = vehicles.get(vehicle_id)
+        if found is None:  # joined the fleet since
             return
-        name = " ".join(w for w in (v.make, v.model) if w)
+        vin, name = found
         order = orders.get((vehicle_id, ITEM_COMPONENT[item]))
-        items.append(DueItem(vehicle_id, v.vin, name, item, order_id=order, **fields))
+        items.append(DueItem(vehicle_id, vin, name, item, order_id=order, **fields))
 
     for vehicle_id, model, as_of, projection in conn.execute(_PROJECTIONS_SQL, (fleet_id,)):
         step = _due_step(projection)

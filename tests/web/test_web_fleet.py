@@ -106,6 +106,9 @@ def test_the_table_is_the_apis_fleet_health_worst_first(client, conn):
     assert "48,213 km" in text
     assert 'href="/app/fleet" aria-current="page">Fleet</a>' in text
     assert "5 of 5 vehicles match." in text
+    # The row's link opens the car's page, which the manager may see.
+    car = client.get(f"/app/cars/{cars['codes'].vehicle_id}")
+    assert car.status_code == 200 and "WLFLT000000000004" in car.text
 
 
 def test_filter_sort_search_and_units(client, conn):
