@@ -31,6 +31,7 @@ from api.fleets import members, service
 from api.fleets.schemas import FleetOut, FleetVehicle
 from api.problems import ProblemError
 from api.vehicles.schemas import TierProjection
+from db.rows import dicts
 from orders.lifecycle import OPEN
 from predictive.health import oil_band, pad_band
 from predictive.trouble_codes import Urgency
@@ -197,11 +198,13 @@ def health_rows(
 def worst_urgencies(conn: psycopg.Connection, fleet_id: int) -> dict[int, str]:
     """Vehicle → the most urgent of its open trouble-code alerts (low … critical)."""
     found: dict[int, str] = {}
-    for vehicle_id, tier in conn.execute(
+    for r in dicts(
+        conn,
         "SELECT a.vehicle_id, a.tier FROM alerts a JOIN vehicles v USING (vehicle_id) "
         "WHERE v.fleet_id = %s AND a.kind = 'trouble_code' AND a.status <> 'resolved'",
         (fleet_id,),
     ):
+        vehicle_id, tier = r["vehicle_id"], r["tier"]
         if URGENCY_RANK.get(tier or "", 0) > URGENCY_RANK.get(found.get(vehicle_id, ""), 0):
             found[vehicle_id] = tier
     return found
@@ -306,7 +309,7 @@ class DueItem:
 # The newest prediction of each model per vehicle of the fleet, with its projection
 # (the predictions index is (vehicle_id, model, time DESC)).
 _PROJECTIONS_SQL = """
-SELECT v.vehicle_id, m.model, p.time, p.evidence->'projection' AS projection
+SELECT v.vehicle_id, m.model, p.time AS as_of, p.evidence->'projection' AS projection
 FROM vehicles v
 CROSS JOIN (VALUES ('oil_life'), ('brake_pads')) AS m(model)
 JOIN LATERAL (SELECT time, evidence FROM predictions p
@@ -329,12 +332,10 @@ def _open_orders(
         "ORDER BY o.order_id"
     ).format(where)
     found: dict[tuple[int, str], int] = {}
-    for order_id, vehicle_id, component, job_code in conn.execute(
-        query, {**params, "fleet": fleet_id, "open": list(OPEN)}
-    ):
-        part = access.job_component(component, job_code)
+    for r in dicts(conn, query, {**params, "fleet": fleet_id, "open": list(OPEN)}):
+        part = access.job_component(r["component"], r["job_code"])
         if part is not None:
-            found[(vehicle_id, part)] = order_id
+            found[(r["vehicle_id"], part)] = r["order_id"]
     return found
 
 
@@ -351,9 +352,11 @@ def due_list(
     the oil and pads at their change tier (already reached: due now), each open trouble code
     (due since it was raised); each with the open order for it, if any."""
     vehicles = {
-        vehicle_id: (vin, " ".join(w for w in (make, model) if w))
-        for vehicle_id, vin, make, model in conn.execute(
-            "SELECT vehicle_id, vin, make, model FROM vehicles WHERE fleet_id = %s", (fleet_id,)
+        r["vehicle_id"]: (r["vin"], " ".join(w for w in (r["make"], r["model"]) if w))
+        for r in dicts(
+            conn,
+            "SELECT vehicle_id, vin, make, model FROM vehicles WHERE fleet_id = %s",
+            (fleet_id,),
         )
     }
     orders = _open_orders(conn, principal, fleet_id)
@@ -368,8 +371,9 @@ def due_list(
         order = orders.get((vehicle_id, ITEM_COMPONENT[item]))
         items.append(DueItem(vehicle_id, vin, name, item, order_id=order, **fields))
 
-    for vehicle_id, model, as_of, projection in conn.execute(_PROJECTIONS_SQL, (fleet_id,)):
-        step = _due_step(projection)
+    for p in dicts(conn, _PROJECTIONS_SQL, (fleet_id,)):
+        vehicle_id, model, as_of = p["vehicle_id"], p["model"], p["as_of"]
+        step = _due_step(p["projection"])
         if step is None:
             continue
         date = as_of if step.reached else step.date
@@ -386,20 +390,21 @@ def due_list(
                 detail="",
                 urgency=None,
             )
-    for vehicle_id, created_at, tier, message in conn.execute(
+    for a in dicts(
+        conn,
         "SELECT a.vehicle_id, a.created_at, a.tier, a.message FROM alerts a "
         "JOIN vehicles v USING (vehicle_id) WHERE v.fleet_id = %s AND a.kind = 'trouble_code' "
         "AND a.status <> 'resolved' ORDER BY a.alert_id",
         (fleet_id,),
     ):
         add(
-            vehicle_id,
+            a["vehicle_id"],
             "trouble_code",
-            date=created_at,
+            date=a["created_at"],
             km=0.0,
             reached=True,
-            detail=str(message),
-            urgency=tier,
+            detail=str(a["message"]),
+            urgency=a["tier"],
         )
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(items, key=lambda d: (d.date or far, d.km or 0.0, d.vehicle_id, d.item))
