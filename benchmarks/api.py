@@ -184,6 +184,18 @@ def wait_up(base: str, timeout_s: float = 60.0) -> None:
     raise RuntimeError(f"the API did not come up at {base}")
 
 
+def served(
+    stack: ExitStack, database_url: str, workers: int, port: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``serve`` until ``stack`` closes, once it answers; the process and its base URL."""
+    server = serve(database_url, workers, port)
+    stack.callback(server.wait, 30)
+    stack.callback(server.terminate)
+    base = f"http://127.0.0.1:{port}"
+    wait_up(base)
+    return server, base
+
+
 def load(
     base: str,
     paths: Callable[[random.Random], tuple[str, dict[str, str]]],
@@ -285,11 +297,7 @@ def bench_api(
             }
         typer.echo(f"data: {json.dumps(report['data'])}", err=True)
         port = host.free_port()
-        server = serve(url, api_workers, port)
-        stack.callback(server.wait, 30)
-        stack.callback(server.terminate)
-        base = f"http://127.0.0.1:{port}"
-        wait_up(base)
+        _, base = served(stack, url, api_workers, port)
 
         def health(rng: random.Random) -> tuple[str, dict[str, str]]:
             vehicle = rng.choice(ids)

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 import typer
 from psycopg.types.json import Jsonb
 
-from benchmarks.api import load, serve, wait_up
+from benchmarks.api import load, served
 from benchmarks.host import host_of
 from db.rows import scalar
 
@@ -106,11 +106,7 @@ def bench_streams(
         with db.connect(url, autocommit=True) as conn:
             owners = _owners(conn, streams)
         port = host.free_port()
-        server = serve(url, api_workers, port)
-        stack.callback(server.wait, 30)
-        stack.callback(server.terminate)
-        base = f"http://127.0.0.1:{port}"
-        wait_up(base)
+        server, base = served(stack, url, api_workers, port)
 
         def healthz(_: Any) -> tuple[str, dict[str, str]]:
             return "/healthz", {}

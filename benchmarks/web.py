@@ -43,7 +43,7 @@ from urllib.parse import urljoin
 
 import typer
 
-from benchmarks.api import _generate, load, serve, wait_up
+from benchmarks.api import _generate, load, served
 from benchmarks.host import host_of
 from db.rows import scalar, scalars
 
@@ -194,11 +194,7 @@ def bench_web(
             world = _owner_world(conn, cars)
             boss = _manager_world(conn)
         port = host.free_port()
-        server = serve(url, 1, port)
-        stack.callback(server.wait, 30)
-        stack.callback(server.terminate)
-        base = f"http://127.0.0.1:{port}"
-        wait_up(base)
+        _, base = served(stack, url, 1, port)
         owner = (
             _sign_in(base, world["email"], world["password"]),
             {"authorization": f"Bearer {world['api_key']}"},
