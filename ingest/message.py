@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from telemetry import Batch
+from telemetry import Batch, DecodeError
 from telemetry.dtc import DtcSnapshot
 from telemetry.status import DeviceStatus
 
@@ -15,15 +15,19 @@ Status = Literal["pending", "stored", "duplicate", "dead_letter"]
 # What a device sends: telemetry batches, trouble-code snapshots, and its status.
 Kind = Literal["telemetry", "dtc", "status"]
 KINDS: tuple[Kind, ...] = ("telemetry", "dtc", "status")
+# A payload decoded by its kind, or why it could not be.
+Decoded = Batch | DtcSnapshot | DeviceStatus | DecodeError
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One MQTT message as received: topic, raw payload and the time it arrived."""
+    """One MQTT message as received: topic, raw payload and the time it arrived; and its
+    payload decoded already where the receiving thread did it (``checks.predecode``)."""
 
     topic: str
     payload: bytes
     received_at: datetime
+    decoded: Decoded | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 
 import numpy as np
 import psycopg
@@ -18,7 +19,8 @@ from ingest import wide
 from ingest.checks import time_span_ms
 from ingest.columns import picked
 from ingest.message import Item, Message, of_kind
-from telemetry import SIGNALS, by_name
+from telemetry import SIGNALS, Batch, by_name
+from telemetry.batch import Columns
 
 log = logging.getLogger(__name__)
 
@@ -106,32 +108,38 @@ def write_readings(*, conn: psycopg.Connection, items: list[Item]) -> None:
 
 def copy_data(items: list[Item]) -> bytes:
     """The binary COPY stream (header to trailer) of every sample of the items' batches."""
-    # Plain lists grow in C; numpy then converts and repeats once for the whole flush.
-    offsets: list[int] = []
-    values: list[float] = []
-    lengths: list[int] = []
-    bases: list[int] = []
-    vehicles: list[int] = []
-    signals: list[int] = []
+    signals, times, values, vehicles, lengths = [], [], [], [], []
     for item in items:
         batch = item.batch
         assert batch is not None and item.vehicle_id is not None
-        for series in batch.series:
-            signal = by_name(series.signal)
-            assert signal is not None
-            offsets.extend(series.offsets_ms)
-            values.extend(series.values)
-            lengths.append(len(series.values))
-            bases.append(batch.base_time_ms)
-            vehicles.append(item.vehicle_id)
-            signals.append(signal.id)
+        columns = batch.columns if batch.columns is not None else _columns_of(batch)
+        signals.append(columns.signal_ids)
+        times.append(columns.offsets_ms + batch.base_time_ms)
+        values.append(columns.values)
+        vehicles.append(item.vehicle_id)
+        lengths.append(len(columns.values))
     rows = wide.pivot(
         np.repeat(np.array(vehicles, dtype=np.int64), lengths),
-        np.array(offsets, dtype=np.int64) + np.repeat(np.array(bases, dtype=np.int64), lengths),
-        np.repeat(np.array(signals, dtype=np.int64), lengths),
-        np.array(values, dtype=np.float64),
+        np.concatenate(times).astype(np.int64, copy=False),
+        np.concatenate(signals).astype(np.int64, copy=False),
+        np.concatenate(values).astype(np.float64, copy=False),
     )
     return wide.copy_data(rows)
+
+
+def _columns_of(batch: Batch) -> Columns:
+    """The arrays of a batch whose decoder made none (JSON)."""
+    ids = []
+    for series in batch.series:
+        signal = by_name(series.signal)
+        assert signal is not None
+        ids.append(signal.id)
+    lengths = [len(series.values) for series in batch.series]
+    return Columns(
+        np.repeat(np.array(ids, dtype=np.int64), lengths),
+        np.fromiter(chain.from_iterable(s.offsets_ms for s in batch.series), np.int64),
+        np.fromiter(chain.from_iterable(s.values for s in batch.series), np.float64),
+    )
 
 
 def queue_rollups(*, conn: psycopg.Connection, items: list[Item]) -> None:

@@ -13,10 +13,14 @@ import math
 import operator
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from telemetry.errors import InvalidBatch
 from telemetry.signals import by_name
+
+if TYPE_CHECKING:  # numpy only on the cloud side: the edge agent builds batches without it
+    import numpy as np
 
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # ISO 3779: 17 characters, no I, O or Q. An empty VIN means "not read yet" (EVs, odd ECUs).
@@ -42,6 +46,18 @@ class Series:
 
 
 @dataclass(frozen=True, slots=True)
+class Columns:
+    """Every sample of a batch as three aligned arrays, series after series: signal id,
+    offset in ms from the base time, value (exactly the series' own). The binary decoder has
+    them in numpy already; ingest's COPY builder takes them as they are instead of turning
+    the series' tuples back into arrays."""
+
+    signal_ids: np.ndarray
+    offsets_ms: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     """A validated telemetry batch; construction raises InvalidBatch on any inconsistency."""
 
@@ -51,6 +67,8 @@ class Batch:
     base_time_ms: int
     series: tuple[Series, ...]
     epoch: int = 0
+    # The samples as arrays, where the decoder made them (``Columns``); not part of the value.
+    columns: Columns | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._validate(typed=False)
@@ -64,6 +82,7 @@ class Batch:
         base_time_ms: int,
         series: tuple[Series, ...],
         epoch: int = 0,
+        columns: Columns | None = None,
     ) -> Batch:
         """A batch from a decoder that built every offset as an int and every value as a
         finite float itself: validated like any other, minus the per-sample type checks
@@ -76,6 +95,7 @@ class Batch:
             ("base_time_ms", base_time_ms),
             ("series", series),
             ("epoch", epoch),
+            ("columns", columns),
         ):
             object.__setattr__(batch, name, value)
         batch._validate(typed=True)

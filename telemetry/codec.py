@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Literal
 
-from telemetry.batch import MAX_EPOCH, MAX_SEQ, Batch, Series
+from telemetry.batch import MAX_EPOCH, MAX_SEQ, Batch, Columns, Series
 from telemetry.errors import DecodeError, InvalidBatch, TelemetryError
 from telemetry.signals import SIGNALS, Signal, by_id, by_name
 
@@ -189,9 +189,9 @@ def _decode_binary(data: bytes) -> Batch:
     columns = np.frombuffer(reader.take(2 * int(counts.sum()) * 8), dtype="<i8")
     if reader.remaining:
         raise DecodeError(f"{reader.remaining} trailing bytes after the last series")
-    series = _columns(signals, counts, columns)
+    series, arrays = _columns(signals, counts, columns)
     # Offsets and values are ints and finite floats by construction.
-    return Batch.decoded(device_id, seq, vin, base_time_ms, tuple(series), epoch)
+    return Batch.decoded(device_id, seq, vin, base_time_ms, tuple(series), epoch, arrays)
 
 
 # Signals with at most this many distinct counts decode through a table of their values.
@@ -242,9 +242,12 @@ def _segment_sums(deltas: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return sums - np.repeat(before, counts)
 
 
-def _columns(signals: list[Signal], counts: np.ndarray, data: np.ndarray) -> list[Series]:
+def _columns(
+    signals: list[Signal], counts: np.ndarray, data: np.ndarray
+) -> tuple[list[Series], Columns | None]:
     """The series from the body's columns (per series: count time deltas, then count value
-    deltas), with every value exactly ``Signal.from_counts`` of its summed counts.
+    deltas), with every value exactly ``Signal.from_counts`` of its summed counts; and the
+    same samples as arrays (``Columns``), but for an empty batch.
 
     The whole batch goes through numpy at once, values looked up in a table: a ``round()``
     per sample and numpy calls per series were most of a worker's decoding time. Counts
@@ -254,14 +257,15 @@ def _columns(signals: list[Signal], counts: np.ndarray, data: np.ndarray) -> lis
     import numpy as np
 
     n = len(signals)
-    if n == 0:
-        return []
-    if data.size and not ((data > -_SAFE_DELTA) & (data < _SAFE_DELTA)).all():
-        return _columns_slowly(signals, counts, data)
+    if n == 0 or (data.size and not ((data > -_SAFE_DELTA) & (data < _SAFE_DELTA)).all()):
+        # Rare (an empty batch, or deltas a valid batch never has): ingest builds the arrays
+        # of those it stores itself; offsets this large would not even fit them.
+        return _columns_slowly(signals, counts, data), None
     prepare()
     assert _tables is not None
     is_value = np.repeat(np.tile([False, True], n), np.repeat(counts, 2))
-    offsets = _segment_sums(data[~is_value], counts).tolist()
+    offset_array = _segment_sums(data[~is_value], counts)
+    offsets = offset_array.tolist()
     summed = _segment_sums(data[is_value], counts)
     ids = np.array([sig.id for sig in signals])
     size = np.repeat(_tables.size[ids], counts)
@@ -277,8 +281,9 @@ def _columns(signals: list[Signal], counts: np.ndarray, data: np.ndarray) -> lis
             column = tuple(value_list[start:end])
         else:
             column = _from_counts(sig, summed[start:end].tolist())
+            values[start:end] = column  # the table's stand-in was index 0
         series.append(Series(sig.name, tuple(offsets[start:end]), column))
-    return series
+    return series, Columns(np.repeat(ids, counts), offset_array, values)
 
 
 def _columns_slowly(signals: list[Signal], counts: np.ndarray, data: np.ndarray) -> list[Series]:

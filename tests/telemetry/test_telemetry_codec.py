@@ -15,6 +15,7 @@ from telemetry import (
     DecodeError,
     InvalidBatch,
     Series,
+    by_name,
     decode,
     encode,
     topics,
@@ -62,6 +63,38 @@ def test_binary_and_json_round_trip(batch):
     assert decode(encode(batch)) == batch
     assert decode(encode(batch, compress=False)) == batch
     assert decode(encode(batch, "json")) == batch
+
+
+def _flattened(batch):
+    """The batch's samples as (signal id, offset, value), series after series."""
+    return [
+        (by_name(s.signal).id, off, value)
+        for s in batch.series
+        for off, value in zip(s.offsets_ms, s.values, strict=True)
+    ]
+
+
+@given(batches())
+@settings(max_examples=150, deadline=None)
+def test_binary_decoding_gives_arrays_that_are_exactly_the_series(batch):
+    """ingest's COPY takes ``Batch.columns`` instead of the series: they must be the same
+    samples, the same values, in the same order (the odometer's beyond-table counts too)."""
+    decoded = decode(encode(batch))
+    columns = decoded.columns
+    if not batch.series:
+        assert columns is None  # nothing to copy
+        return
+    assert columns is not None
+    arrays = list(
+        zip(
+            columns.signal_ids.tolist(),
+            columns.offsets_ms.tolist(),
+            columns.values.tolist(),
+            strict=True,
+        )
+    )
+    assert arrays == _flattened(batch)
+    assert decode(encode(batch, "json")).columns is None  # JSON: ingest builds them itself
 
 
 @given(st.binary(max_size=400))
@@ -193,5 +226,7 @@ def test_decoded_values_are_exactly_from_counts_for_every_count(signal):
     )
     decoded = decode(encode(batch))
     assert decoded.series[1].values == values
+    assert decoded.columns is not None
+    assert tuple(decoded.columns.values.tolist()[2:]) == values  # out of range: exact too
     assert decoded.series[1].offsets_ms == tuple(range(len(counts)))
     assert decoded.series[0].values == (1.0, 2.0)
