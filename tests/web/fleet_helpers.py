@@ -60,11 +60,12 @@ def fleet_car(
     seen: timedelta | None = timedelta(minutes=5),
     odometer_km: float = 48213.4,
     now: datetime | None = None,
+    home: tuple[float, float] | None = None,
 ) -> FleetCar:
     """A car of the fleet with its newest oil and pad predictions, trouble codes (one
     open alert of ``urgency``) and when it was last seen (None: never)."""
     now = now or datetime.now(UTC)
-    made = vehicle(conn, vin=vin, make=make, model=model, fleet_id=fleet_id)
+    made = vehicle(conn, vin=vin, make=make, model=model, fleet_id=fleet_id, home=home)
     if seen is not None:
         vehicle_state(conn, made.vehicle_id, last_seen=now - seen, odometer_km=odometer_km)
     if oil_pct is not None:
