@@ -31,6 +31,7 @@ from web.routes import (
     orders,
     pairing,
     preferences,
+    reports,
     settings,
     shop,
 )
@@ -66,6 +67,7 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
         orders.router,
         shop.router,
         jobs.router,
+        reports.router,
         fleet.router,
         settings.router,
         notify_links.router,
