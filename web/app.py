@@ -66,8 +66,8 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
         cars.router,
         orders.router,
         shop.router,
+        reports.router,  # before jobs: /shop/jobs/{id}/photos is not a step
         jobs.router,
-        reports.router,
         fleet.router,
         settings.router,
         notify_links.router,

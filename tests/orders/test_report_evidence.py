@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 from placement_helpers import MIN, T0, berlin_shops, open_order, policy
-from report_helpers import FAKE_JPEG, GPS_IFD, gif, jpeg_with_gps, png
+from report_images import FAKE_JPEG, GPS_IFD, gif, jpeg_with_gps, png
 
 from orders import attest
 from orders import evidence as files

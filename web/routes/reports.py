@@ -20,7 +20,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from api.orders.report_pdf import report_pdf
 from api.orders.reports import may_see_evidence, pdf_of, pdf_response
@@ -30,6 +30,7 @@ from web import reports as gather
 from web.deps import ConnDep, OptionalUserDep, UserDep, clock
 from web.pages import Pages
 from web.routes.jobs import Id, _card, _guard
+from web.sessions import WebUser
 
 router = APIRouter()
 Code = Annotated[str, Path(min_length=1, max_length=40)]
@@ -54,6 +55,15 @@ async def upload_photos(request: Request, conn: ConnDep, user: UserDep, order_id
     if refused is not None:
         return refused
     form = await request.form(max_files=FILES_PER_UPLOAD + 1)
+    try:
+        return await _kept_or_refused(request, conn, user, order_id, form)
+    finally:
+        await form.close()  # the spooled files go now, kept or not
+
+
+async def _kept_or_refused(
+    request: Request, conn: ConnDep, user: WebUser, order_id: int, form: FormData
+) -> Response:
     kind = form.get("kind")
     if kind not in files.KINDS:
         kind = "before"
@@ -66,7 +76,9 @@ async def upload_photos(request: Request, conn: ConnDep, user: UserDep, order_id
         why = "too_many"
     if why is None:
         # Read a byte past the limit at most: a larger file is refused without being held.
-        photos = [await upload.read(ev.photo_max_bytes + 1) for upload in sent]
+        photos = []
+        for upload in sent:
+            photos.append(await upload.read(ev.photo_max_bytes + 1))
         try:
             files.add_photos(
                 conn=conn,
