@@ -167,18 +167,13 @@ def typed_signature(name: str) -> CleanImage:
     return CleanImage(out.getvalue(), "image/png", image.width, image.height)
 
 
-_FILE_COLUMNS = (
-    "file_id, order_id, kind, storage_key, sha256, content_type, size_bytes, width_px, "
-    "height_px, uploaded_at"
-)
-
-
 def files_of(conn: psycopg.Connection, *, order_id: int) -> list[ReportFile]:
     """The order's photos (before, then after, in upload order) and its signature, last."""
     return records(
         conn,
         ReportFile,
-        f"SELECT {_FILE_COLUMNS} FROM report_files WHERE order_id = %s "
+        "SELECT file_id, order_id, kind, storage_key, sha256, content_type, size_bytes, width_px, "
+        "height_px, uploaded_at FROM report_files WHERE order_id = %s "
         "ORDER BY array_position(ARRAY['before', 'after', 'signature'], kind), file_id",
         (order_id,),
     )
@@ -189,7 +184,8 @@ def file_of(conn: psycopg.Connection, *, order_id: int, file_id: int) -> ReportF
     return record(
         conn,
         ReportFile,
-        f"SELECT {_FILE_COLUMNS} FROM report_files WHERE order_id = %s AND file_id = %s",
+        "SELECT file_id, order_id, kind, storage_key, sha256, content_type, size_bytes, width_px, "
+        "height_px, uploaded_at FROM report_files WHERE order_id = %s AND file_id = %s",
         (order_id, file_id),
     )
 
@@ -215,7 +211,8 @@ def _store(
             "INSERT INTO report_files (order_id, kind, storage_key, sha256, content_type, "
             "size_bytes, width_px, height_px, uploaded_at, uploaded_by) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            f"RETURNING {_FILE_COLUMNS}",
+            "RETURNING file_id, order_id, kind, storage_key, sha256, content_type, size_bytes, "
+            "width_px, height_px, uploaded_at",
             (
                 order_id,
                 kind,
