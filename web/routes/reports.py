@@ -168,11 +168,13 @@ def verify_page(request: Request, conn: ConnDep, user: OptionalUserDep, code: Co
     found = gather.verdict(conn, ev, code)
     if found is None:
         return _unknown(request, code)
+    doc = found.document or {}
     return _pages(request).render(
         request,
         "verify.html",
         verdict=found,
-        doc=found.document or {},
+        doc=doc,
+        completed=datetime.fromisoformat(doc["completed_at"]) if doc else None,
         verify_url=ev.verify_url(found.signed.code),
     )
 
