@@ -28,6 +28,8 @@ from orders import attest
 from orders.evidence import Evidence
 
 router = APIRouter(prefix="/service-orders", tags=["service orders"])
+# The statuses of an order a shop won, from acceptance to its report.
+WON = ("accepted", "scheduled", "checked_in", "in_service", "completed")
 public_router = APIRouter(prefix="/reports", tags=["service orders"])
 
 
@@ -48,8 +50,13 @@ def may_see_evidence(conn: psycopg.Connection, principal: Principal, order_id: i
         return False
     if principal.role != "shop_staff":
         return True
-    shop = scalar(conn, "SELECT shop_id FROM service_orders WHERE order_id = %s", (order_id,))
-    return shop is not None and shop == principal.shop_id
+    # Before acceptance an order's shop_id is only its best-ranked shop: not one that won it.
+    won = scalar(
+        conn,
+        "SELECT shop_id FROM service_orders WHERE order_id = %s AND status = ANY(%s)",
+        (order_id, list(WON)),
+    )
+    return won is not None and won == principal.shop_id
 
 
 def pdf_of(
