@@ -14,6 +14,10 @@ the template) and what was typed is shown again. A reading the orders package fi
 true (``ImplausibleReport``: an odometer below the car's last known, pads thicker than new)
 is put next to its field the same way. A part is a row of the form (name, part number, batch
 number, quantity, unit); blank rows are ignored, so the form works without JavaScript.
+
+Completing keeps the technician's signature (drawn on the pad, else their typed name drawn as
+one) and has the platform sign the report (``orders.attest.complete_signed``); its photos are
+uploaded before, on the same card (``web.reports``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from api.auth.principal import Principal
-from api.deps import ConnDep, OrderIdDep, PrincipalDep
+from api.deps import ConnDep, OrderIdDep, PrincipalDep, valid_order_id
 from api.orders.report_pdf import report_pdf
 from api.problems import ProblemError, not_found, problem_response
 from db.rows import scalar
@@ -42,8 +42,6 @@ def evidence_of(app_state: Any) -> Evidence:
 def may_see_evidence(conn: psycopg.Connection, principal: Principal, order_id: int) -> bool:
     """Whether ``principal`` may see the order's report evidence: the order is visible to them
     (``api.access.orders``) and, for shop staff, their shop did the work."""
-    from api.deps import valid_order_id
-
     try:
         valid_order_id(order_id, conn, principal)
     except ProblemError:

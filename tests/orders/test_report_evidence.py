@@ -155,6 +155,44 @@ def test_s3_storage_says_when_the_bucket_is_missing(s3_server):
         store.put("orders/1/a.jpg", b"x", "image/jpeg")
 
 
+def test_the_settings_choose_s3_storage_and_the_key_file(s3_server, tmp_path):
+    """Against moto's S3 server (a fake S3: no real S3/MinIO runs here)."""
+    import boto3
+
+    from wrenchlight.api_config import evidence_config
+    from wrenchlight.settings import Settings
+
+    boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    ).create_bucket(Bucket="wl-photos")
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        storage="s3",
+        s3_endpoint_url=s3_server,
+        s3_bucket="wl-photos",
+        s3_access_key="k",
+        s3_secret_key="s",
+        photo_max_mb=2,
+        web_base_url="https://wl.example",
+    )
+    configured = evidence_config(settings)
+    assert isinstance(configured.store, S3Store)
+    configured.store.put("orders/9/a.jpg", b"x", "image/jpeg")
+    assert configured.store.get("orders/9/a.jpg") == b"x"
+    assert configured.photo_max_bytes == 2 * 1024 * 1024
+    assert configured.verify_url("AB12-CD34-EF56") == "https://wl.example/app/verify/AB12-CD34-EF56"
+    configured.signer.sign(b"first use")
+    assert (tmp_path / "report-signing.pem").is_file()
+    local = evidence_config(Settings(_env_file=None, data_dir=tmp_path))
+    assert isinstance(local.store, LocalStore) and local.store.root == tmp_path / "files"
+    assert local.signer.key_id == configured.signer.key_id  # the same key file
+
+
 # -- photos -------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from api.orders.report_pdf import report_pdf
 from api.orders.reports import may_see_evidence, pdf_of, pdf_response
 from orders import evidence as files
 from orders.errors import OrderNotFound
+from orders.storage import BlobMissing
 from web import reports as gather
 from web.deps import ConnDep, OptionalUserDep, UserDep, clock
 from web.pages import Pages
@@ -138,7 +139,10 @@ def report_file(
     found = files.file_of(conn, order_id=order_id, file_id=file_id)
     if found is None:
         return _missing(request, order_id)
-    data = gather.evidence(request).store.get(found.storage_key)
+    try:
+        data = gather.evidence(request).store.get(found.storage_key)
+    except BlobMissing:  # lost from the storage: its check says the report is altered
+        return _missing(request, order_id)
     return Response(
         data,
         media_type=found.content_type,
