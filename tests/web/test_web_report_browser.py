@@ -3,7 +3,8 @@
 after the work, sign on the pad with the mouse and complete the visit; the verify page says the
 report is unaltered until the test alters its row in the database, then that it is altered and
 not valid; the owner sees the report with its photos; another shop's staff get the order's 404
-for a photo. With screenshots of the job card with photos and of the verify page."""
+for a photo. The pages pass axe-core's WCAG 2.1 AA checks. With screenshots of the job card
+with photos and of the verify page."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from report_images import jpeg_with_gps, png
 from shop_helpers import shop_staff
+from test_web_accessibility import violations
 from test_web_browser import sign_in
 from web_order_helpers import booked_order, open_shops, status_of
 
@@ -91,6 +93,7 @@ def test_staff_complete_a_visit_with_photos_and_a_signature_and_it_verifies(
     form.get_by_label("Work done").fill("Oil and filter changed, pads measured")
     _draw_signature(page)
     expect(form.get_by_text("Signed.")).to_be_visible()
+    assert violations(page) == []  # the photos, their forms and the pad (axe-core)
     page.screenshot(path=screenshot_dir / "report-job-card-desktop.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=screenshot_dir / "report-job-card-phone.png", full_page=True)
@@ -120,6 +123,7 @@ def test_staff_complete_a_visit_with_photos_and_a_signature_and_it_verifies(
     expect(page.get_by_role("heading", level=2).first).to_contain_text("Issued by")
     expect(page.get_by_text("L2311-07")).to_be_visible()
     verify_url = page.url
+    assert violations(page) == []
     page.screenshot(path=screenshot_dir / "report-verify-desktop.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=screenshot_dir / "report-verify-phone.png", full_page=True)
@@ -130,6 +134,7 @@ def test_staff_complete_a_visit_with_photos_and_a_signature_and_it_verifies(
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("This report was altered and is not valid")
     expect(page.get_by_text("unaltered")).to_have_count(0)
+    assert violations(page) == []
     page.screenshot(path=screenshot_dir / "report-verify-altered-phone.png", full_page=True)
     conn.execute("UPDATE service_reports SET pad_front_mm = 7.5 WHERE order_id = %s", (order_id,))
 
