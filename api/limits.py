@@ -10,11 +10,17 @@ it arrives and refused when it passes the limit.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 1 << 20
+# The job card's photo upload (web/routes/reports.py) takes a few photos of up to a few MB each;
+# its route refuses each photo over the configured size with words next to the field, so its
+# body may be larger than an API body, up to this much.
+UPLOAD_BODY_BYTES = 100 << 20
+LARGER_BODIES = ((re.compile(r"^/app/shop/jobs/[0-9]+/photos$"), UPLOAD_BODY_BYTES),)
 
 
 class BodyTooLarge(BaseException):
@@ -56,9 +62,13 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers: dict[bytes, bytes] = dict(scope.get("headers", []))
+        limit = self.limit
+        for path, larger in LARGER_BODIES:
+            if path.match(scope.get("path", "")):
+                limit = max(limit, larger)
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _refuse(send, self.limit)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _refuse(send, limit)
             return
         seen = 0
         started = False
@@ -68,7 +78,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise BodyTooLarge
             return message
 
@@ -86,7 +96,7 @@ class BodyLimit:
             if not too_large:
                 raise
             if not started:
-                await _refuse(send, self.limit)
+                await _refuse(send, limit)
 
 
 def add_body_limit(app: Any, limit: int = MAX_BODY_BYTES) -> None:

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import psycopg
 from fastapi import Depends, FastAPI
@@ -25,6 +27,8 @@ from api.fleets.router import router as fleets_router
 from api.home import router as home_router
 from api.inputs import checked_inputs
 from api.limits import add_body_limit
+from api.orders.reports import public_router as reports_public_router
+from api.orders.reports import router as reports_router
 from api.orders.router import router as orders_router
 from api.problems import handle_data_error, install_problem_handlers, problem_response
 from api.ratelimit import Limiter, RateLimits
@@ -32,6 +36,9 @@ from api.shops.router import router as shops_router
 from api.vehicles.router import router as vehicles_router
 from api.webhooks.network import WebhookConfig
 from api.webhooks.router import router as webhooks_router
+from orders.evidence import Evidence
+from orders.signing import Signer
+from orders.storage import LocalStore
 
 # Every domain router answers only authenticated callers; an unauthenticated call gets 401
 # whatever the route, so a new route cannot be public by forgetting a dependency.
@@ -40,6 +47,7 @@ AUTHENTICATED = (
     vehicles_router,
     devices_router,
     orders_router,
+    reports_router,
     alerts_router,
     shops_router,
     fleets_router,
@@ -47,6 +55,12 @@ AUTHENTICATED = (
     webhooks_router,
     events_router,
 )
+
+
+def temporary_evidence() -> Evidence:
+    """Evidence kept in a fresh temporary directory: photos and the signing key die with it."""
+    root = Path(tempfile.mkdtemp(prefix="wl-evidence-"))
+    return Evidence(store=LocalStore(root / "files"), signer=Signer(root / "report-signing.pem"))
 
 
 class Healthz(BaseModel):
@@ -65,6 +79,7 @@ def create_app(
     rate_limits: RateLimits | None = None,
     webhooks: WebhookConfig | None = None,
     trusted_proxies: tuple[str, ...] = (),
+    evidence: Evidence | None = None,
 ) -> FastAPI:
     """The API application for the database at ``database_url``.
 
@@ -73,6 +88,8 @@ def create_app(
     ``webhooks`` lists the private receivers allowed (default: public internet only);
     ``trusted_proxies`` the addresses whose X-Forwarded-For/-Proto are believed (default:
     none, so a client cannot choose the address its login attempts are counted under).
+    ``evidence`` says where reports' photos go and which key signs reports; without it, a
+    temporary directory of this process holds both (tests, a single process).
     """
 
     @asynccontextmanager
@@ -97,6 +114,7 @@ def create_app(
     )
     app.state.auth = auth or AuthConfig()
     app.state.webhooks = webhooks or WebhookConfig()
+    app.state.evidence = evidence or temporary_evidence()
     app.state.limiter = Limiter(rate_limits or RateLimits())
     install_problem_handlers(app)
     app.add_exception_handler(psycopg.DataError, handle_data_error)
@@ -125,6 +143,9 @@ def create_app(
 
     # Public, like the documentation it points to.
     app.include_router(home_router)
+    # Public: a report's code, printed on it, is what lets anyone check it (60 random bits:
+    # not guessed by trying).
+    app.include_router(reports_public_router)
     add_docs(app)
     declare_problems(app)
     return app

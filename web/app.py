@@ -32,6 +32,7 @@ from web.routes import (
     orders,
     pairing,
     preferences,
+    reports,
     settings,
     shop,
 )
@@ -66,6 +67,7 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
         cars.router,
         orders.router,
         shop.router,
+        reports.router,  # before jobs: /shop/jobs/{id}/photos is not a step
         jobs.router,
         fleet.router,
         fleet_map.router,

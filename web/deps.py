@@ -103,4 +103,5 @@ async def csrf_protect(request: Request, user: OptionalUserDep) -> None:
     sent = form.get(CSRF_FIELD)
     expected = expected_csrf(request, user)
     if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        await form.close()  # an upload's spooled files go now, not when collected
         raise CsrfRefused

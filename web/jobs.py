@@ -14,6 +14,10 @@ the template) and what was typed is shown again. A reading the orders package fi
 true (``ImplausibleReport``: an odometer below the car's last known, pads thicker than new)
 is put next to its field the same way. A part is a row of the form (name, part number, batch
 number, quantity, unit); blank rows are ignored, so the form works without JavaScript.
+
+Completing keeps the technician's signature (drawn on the pad, else their typed name drawn as
+one) and has the platform sign the report (``orders.attest.complete_signed``); its photos are
+uploaded before, on the same card (``web.reports``).
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ from api.orders.actions import may_take
 from api.shops.service import shop as shop_profile
 from api.vehicles.schemas import ServiceRecord
 from api.vehicles.service import service_report
-from orders import feedback
+from orders import attest, feedback
+from orders import evidence as report_files
 from orders.errors import ImplausibleReport, OrderNotFound
+from orders.evidence import CleanImage, Evidence
 from orders.feedback import TECHNICIAN_MAX, WorkReport
 from predictive.brakes import NEW_PAD_MM
 from web import orders as order_pages
@@ -65,8 +71,8 @@ class NotAJob(Exception):
 class FieldError:
     """A field's mistake: ``why`` names the case for the page (``required``, ``number``,
     ``range``, ``both_axles``, ``odometer_needed``, ``odometer_below``, ``thicker_than_new``,
-    ``currency``, ``part_name``, ``too_long``, ``invalid``); ``low``/``high`` the figures
-    the words quote."""
+    ``currency``, ``part_name``, ``too_long``, ``invalid``, ``signature``); ``low``/``high``
+    the figures the words quote."""
 
     why: str
     low: float | None = None
@@ -326,6 +332,22 @@ def step(
         take(conn=conn, order_id=order_id, now=now, actor=principal.subject)
 
 
+def read_signature(form: ReportForm, drawn: str, technician: str) -> CleanImage | None:
+    """The technician's signature: what they drew on the pad (a PNG data URL), else their
+    typed name drawn as one (the keyboard's way to sign); None with the mistake in ``form``."""
+    # The pad's drawing travels in a hidden field, not kept between tries: it is drawn again.
+    if drawn.strip():
+        try:
+            return report_files.drawn_signature(drawn.strip())
+        except report_files.EvidenceRefused:
+            form.errors["signature"] = FieldError("signature")
+            return None
+    name = technician.strip()
+    if not name or "technician" in form.errors:
+        return None
+    return report_files.typed_signature(name)
+
+
 def complete(
     *,
     conn: psycopg.Connection,
@@ -335,15 +357,24 @@ def complete(
     form: ReportForm,
     now: datetime,
     units: str,
+    evidence: Evidence,
+    signature: CleanImage | None,
 ) -> bool:
-    """Record the report and close the job (``POST /service-orders/{id}/complete``); False
-    with the reading that cannot be true named in ``form``'s errors."""
+    """Record the report, keep the signature, sign the report and close the job (as
+    ``POST /service-orders/{id}/complete`` does); False with the reading that cannot be true
+    named in ``form``'s errors."""
     if not may_take(principal, "complete"):
         raise Refusal("not_allowed")
     try:
         with order_pages.refusals():
-            feedback.complete(
-                conn=conn, order_id=order_id, now=now, report=report, actor=principal.subject
+            attest.complete_signed(
+                conn=conn,
+                evidence=evidence,
+                order_id=order_id,
+                now=now,
+                report=report,
+                actor=principal.subject,
+                signature=signature,
             )
     except ImplausibleReport as exc:
         if exc.field == "odometer_km":

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from api.auth import AuthConfig
     from api.ratelimit import RateLimits
     from api.webhooks.network import WebhookConfig
+    from orders.evidence import Evidence
     from web import WebConfig
     from web.notify.dispatch import NotifyConfig
 
@@ -63,6 +64,44 @@ def web_config(settings: Settings, *, demo_mailbox: bool = False) -> WebConfig:
     )
 
 
+def evidence_config(settings: Settings) -> Evidence:
+    """Where report photos go (local disk under the data directory, or S3), the key that
+    signs reports, the photos' limits, and the address verify links point at."""
+    from orders.evidence import Evidence
+    from orders.signing import Signer
+    from orders.storage import BlobStore, LocalStore, S3Store
+
+    store: BlobStore
+    if settings.storage == "s3":
+        if not settings.s3_bucket:
+            raise ValueError("WRENCHLIGHT_STORAGE=s3 needs WRENCHLIGHT_S3_BUCKET")
+        store = S3Store(
+            bucket=settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value()
+            if settings.s3_secret_key
+            else None,
+            region=settings.s3_region,
+        )
+    else:
+        store = LocalStore(settings.storage_dir or settings.data_dir / "files")
+    signer = Signer(
+        key_file=settings.report_key_file or settings.data_dir / "report-signing.pem",
+        key_text=settings.report_signing_key.get_secret_value()
+        if settings.report_signing_key
+        else None,
+        previous_public_keys=tuple(settings.report_previous_keys),
+    )
+    return Evidence(
+        store=store,
+        signer=signer,
+        photo_max_bytes=int(settings.photo_max_mb * 1024 * 1024),
+        photo_max_count=settings.photo_max_count,
+        base_url=web_config(settings).base_url or "",
+    )
+
+
 def notify_config(settings: Settings, *, claim_s: float | None = None) -> NotifyConfig:
     """The notification dispatcher's mail relay, the app's address for links in messages, and
     the private destinations Apprise URLs may reach (the webhooks' allow-list)."""
@@ -91,6 +130,7 @@ def build_app(settings: Settings, database_url: str, *, demo_mailbox: bool = Fal
         rate_limits=rate_limits(settings),
         webhooks=webhook_config(settings),
         trusted_proxies=tuple(settings.trusted_proxies),
+        evidence=evidence_config(settings),
     )
     if settings.mqtt_control_url:
         from api.devices.broker import BrokerControl

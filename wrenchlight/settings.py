@@ -7,7 +7,7 @@ Built once in ``main()`` and passed down; no module reads the environment at imp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +70,34 @@ class Settings(BaseSettings):
         description="address people reach the web app at, for links in mail (unset: "
         "http://API_HOST:API_PORT)",
     )
+    storage: Literal["local", "s3"] = Field(
+        "local", description="where report photos and signatures go: local disk or S3"
+    )
+    storage_dir: Path | None = Field(
+        None, description="local storage's directory (unset: DATA_DIR/files)"
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (MinIO, Ceph, ...); unset: AWS S3"
+    )
+    s3_bucket: str | None = Field(None, description="bucket of report photos (storage=s3)")
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    photo_max_mb: float = Field(8.0, gt=0, le=50, description="largest photo a shop uploads")
+    photo_max_count: int = Field(12, ge=1, le=50, description="photos per job, before and after")
+    report_signing_key: SecretStr | None = Field(
+        None,
+        description="Ed25519 key signing service reports (PEM, or raw 32 bytes in base64); "
+        "unset: REPORT_KEY_FILE's, created on first use",
+    )
+    report_key_file: Path | None = Field(
+        None, description="the report signing key's file (unset: DATA_DIR/report-signing.pem)"
+    )
+    report_previous_keys: CommaList = Field(
+        default_factory=list,
+        description="public keys (raw, base64) of earlier signing keys, so the reports they "
+        "signed still verify after a rotation",
+    )
     log_level: str = "INFO"
     oil_alert_pct: float = Field(
         OIL_DUE_SOON_PCT, gt=0, lt=100, description="raise an oil alert at or below"
@@ -78,7 +106,9 @@ class Settings(BaseSettings):
         PAD_DUE_SOON_MM, gt=0, lt=NEW_PAD_MM, description="raise a brake alert at or below"
     )
 
-    @field_validator("webhook_allow_private", "trusted_proxies", mode="before")
+    @field_validator(
+        "webhook_allow_private", "trusted_proxies", "report_previous_keys", mode="before"
+    )
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from api.auth.principal import Principal
 from api.deps import ConnDep, OrderIdDep, PrincipalDep, require_roles
@@ -31,7 +31,7 @@ from api.orders.schemas import (
 from api.pagination import CursorQuery, LimitQuery
 from api.problems import forbidden, problem_response
 from db.rows import scalar
-from orders import feedback, offers, placement, rebook
+from orders import attest, feedback, offers, placement, rebook
 from orders.errors import OrderNotFound
 from orders.feedback import WorkReport
 from orders.policy import PlacementPolicy
@@ -152,12 +152,18 @@ def answer_offer(
 
 @router.post("/{order_id}/complete", response_model=OrderDetail, responses=CONFLICTS)
 def complete_order(
-    conn: ConnDep, principal: ShopSide, order_id: OrderIdDep, report: WorkReport
+    request: Request, conn: ConnDep, principal: ShopSide, order_id: OrderIdDep, report: WorkReport
 ) -> OrderDetail:
-    """The shop's report: work, parts, cost, measured pads, oil change with odometer."""
+    """The shop's report: work, parts, cost, measured pads, oil change with odometer; signed
+    by the platform (its PDF at ``/service-orders/{id}/report.pdf``)."""
     with order_problems():
-        feedback.complete(
-            conn=conn, order_id=order_id, now=now(), report=report, actor=principal.subject
+        attest.complete_signed(
+            conn=conn,
+            evidence=request.app.state.evidence,
+            order_id=order_id,
+            now=now(),
+            report=report,
+            actor=principal.subject,
         )
     return _detail(conn, principal, order_id)
 

@@ -19,6 +19,8 @@ from api.auth.users import UserError, create_user
 PUBLIC = {("POST", "/auth/token"), ("GET", "/healthz")}
 # The ways in for people without credentials yet: redeeming an invitation, a shop applying.
 PUBLIC |= {("POST", "/auth/invitations/accept"), ("POST", "/auth/shop-applications")}
+# A service report's check by the code printed on it (its PDF's QR code leads there).
+PUBLIC |= {("GET", "/reports/verify/{code}")}
 
 
 def _expect_401(response) -> None:

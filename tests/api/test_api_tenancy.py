@@ -214,6 +214,12 @@ MATRIX |= {
     ("GET", "/service-orders/{order_id}/slots"): Case(
         ORDER_A, ALL_ROLES, VEHICLE_SEERS, kind="order"
     ),
+    # A report's evidence: the car's side and the shop that did the work, never a shop merely
+    # offered the order (shop A here). Order A has no report yet: past authorization its
+    # callers get the report's 404 (tests/web/test_web_report_evidence.py reads a real one).
+    ("GET", "/service-orders/{order_id}/report.pdf"): Case(
+        ORDER_A, ALL_ROLES, CAR_SEERS, kind="order", also_ok=frozenset({404})
+    ),
     ("POST", "/service-orders/{order_id}/propose"): Case(
         ORDER_A, VEHICLE_SIDE, VEHICLE_SIDE_A, body={}, kind="order", also_ok=CONFLICT
     ),
@@ -335,6 +341,8 @@ STREAMS = {("GET", "/events")}
 # Routes authorized by proving possession of a secret rather than by tenancy: a claim names a
 # device it does not yet hold. Tested by ``test_a_claim_needs_the_code_and_never_moves_a_car``.
 PROOF = {("POST", "/vehicles/claims")}
+# A service report's check by the code printed on it (tests/web/test_web_report_evidence.py).
+PROOF |= {("GET", "/reports/verify/{code}")}
 
 
 def _takes_an_id(spec: dict[str, Any], method: str, path: str) -> bool:

@@ -8,7 +8,7 @@ import itertools
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -21,6 +21,7 @@ import web
 from api import create_app
 from api.auth import AuthConfig
 from api.auth.users import create_user
+from api.main import temporary_evidence
 from api.ratelimit import RateLimits
 from db.registry import create_vehicle
 from wrenchlight.embedded import free_port
@@ -37,8 +38,12 @@ def web_app(
     logins: str = "100/minute",
     base_url: str = "http://testserver",
 ):
-    """The API application with the web app mounted, as the server serves it."""
-    api = create_app(db_url, auth=AUTH, rate_limits=RateLimits(logins_per_client=logins))
+    """The API application with the web app mounted, as the server serves it; report evidence
+    in a temporary directory of its own, its verify links at ``base_url``."""
+    evidence = replace(temporary_evidence(), base_url=base_url)
+    api = create_app(
+        db_url, auth=AUTH, rate_limits=RateLimits(logins_per_client=logins), evidence=evidence
+    )
     config = web.WebConfig(smtp_url=smtp_url, mail_from="Wrenchlight <wl@test>", base_url=base_url)
     return web.mount(api, config)
 

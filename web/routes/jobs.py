@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web import i18n
+from web import i18n, reports
 from web import jobs as gather
 from web import orders as order_pages
 from web.deps import ConnDep, UserDep, clock
@@ -28,7 +28,7 @@ from web.shop import is_shop_staff
 router = APIRouter()
 BIGINT_MAX = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
-DONE = ("checked_in", "started", "completed")
+DONE = ("checked_in", "started", "completed", "photos", "photo_removed")
 Step = Literal["check-in", "start"]
 STEPS = {"check-in": "checked_in", "start": "started"}
 PARTS_MAX = 50  # part rows read from one form
@@ -48,8 +48,9 @@ def _card(
     status: int = 200,
     form: ReportForm | None = None,
     refusal: order_pages.Refusal | None = None,
+    photo_error: dict[str, object] | None = None,
 ) -> Response:
-    """The job card, or the 403/404 page."""
+    """The job card, or the 403/404 page; ``photo_error`` names a refused upload."""
     if not is_shop_staff(user.principal):
         return _pages(request).render(request, "shop_forbidden.html", status=403)
     try:
@@ -71,6 +72,8 @@ def _card(
         form=form or gather.blank_form(job, user.units),
         refusal=refusal,
         done=done if done in DONE else None,
+        proof=reports.proof_of(conn, reports.evidence(request), user.principal, order_id),
+        photo_error=photo_error,
         units=user.units,
         money=lambda amount, currency: order_pages.money(amount, currency, locale),
         local_time=lambda when: order_pages.local_time(when, job.timezone, locale),
@@ -121,6 +124,7 @@ def complete_job(
     odometer: Text = "",
     oil_changed: Text = "",
     oil_sampled: Text = "",
+    signature: Text = "",
     part: Column = [],  # noqa: B006  # FastAPI copies a form field's default
     part_number: Column = [],  # noqa: B006
     batch: Column = [],  # noqa: B006
@@ -148,7 +152,8 @@ def complete_job(
     count = min(PARTS_MAX, max(len(c) for c in columns.values()))
     rows = [{k: (c[i] if i < len(c) else "") for k, c in columns.items()} for i in range(count)]
     form, report = gather.read_form(values, rows, user.units)
-    if report is None:
+    drawn = gather.read_signature(form, signature, technician)
+    if report is None or drawn is None:
         return _card(request, conn, user, order_id, status=422, form=form)
     try:
         done = gather.complete(
@@ -159,6 +164,8 @@ def complete_job(
             form=form,
             now=clock(),
             units=user.units,
+            evidence=reports.evidence(request),
+            signature=drawn,
         )
     except order_pages.Refusal as refusal:
         status = 403 if refusal.why == "not_allowed" else 409

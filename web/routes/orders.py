@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from sse_starlette import EventSourceResponse
 
 from api.streams import EventHub, Subscriber, TooManyStreams, outbox_head
-from web import i18n
+from web import i18n, reports
 from web import orders as gather
 from web.deps import ConnDep, UserDep, api_app, clock
 from web.pages import Pages
@@ -90,6 +90,9 @@ def _order_page(
         done=done if done in DONE else None,
         refusal=refusal,
         events_after=outbox_head(conn),
+        proof=reports.proof_of(conn, reports.evidence(request), user.principal, order_id)
+        if view.order.status == "completed"
+        else None,
         **_helpers(request, user),
     )
 
