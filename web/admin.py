@@ -35,6 +35,7 @@ PAGE = 50
 PREVIEW_BYTES = 160  # of a dead letter's payload shown in the list
 SHOP_STATES = ("pending", "verified", "rejected", "all")
 ROLES = ("owner", "shop_staff", "fleet_manager", "admin")
+MAX_SILENCE_H = 100_000  # hours; a larger filter asks the same as this one
 T = TypeVar("T")
 
 

@@ -251,7 +251,7 @@ def test_users_are_searched_disabled_everywhere_and_enabled_and_keys_revoked(cli
     assert client.get("/app/cars").headers["location"] == "/app/signin"
     details = [r[4] for r in audit_rows(conn) if r[4]]
     assert details == [
-        f"disabled user {target.user_id}, ended 1 web sessions",
+        f"disabled user {target.user_id}; web sessions ended: 1",
         f"enabled user {target.user_id}",
         f"revoked key {key.prefix} of user {target.user_id}",
     ]

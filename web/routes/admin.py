@@ -280,7 +280,7 @@ def _set_disabled(
         if refused.why == "no_user":
             return _render(request, "admin_missing.html", status=404, here="users")
         return _user_page(request, conn, user_id, status=409, refusal=refused.why)
-    what = f"disabled user {user_id}, ended {ended} web sessions" if disabled else None
+    what = f"disabled user {user_id}; web sessions ended: {ended}" if disabled else None
     _note(request, "user", user_id, what or f"enabled user {user_id}")
     return _back(request, f"/users/{user_id}", "disabled" if disabled else "enabled")
 
@@ -348,15 +348,16 @@ def devices(
     conn: ConnDep,
     user: AdminDep,
     q: Text = None,
-    offline_hours: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    offline_hours: Annotated[str | None, Query(max_length=10)] = None,
     after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """Devices with when they were last heard of; ``offline_hours``: silent that long."""
     now = clock()
-    rows, next_after = admin.devices(
-        conn=conn, q=q, offline_hours=offline_hours, after=after, now=now
-    )
-    params = {"q": q or "", "offline_hours": offline_hours or ""}
+    # The form sends an empty field when no silence is asked for: that, or no number, is none.
+    hours = int(offline_hours) if offline_hours and offline_hours.isdigit() else None
+    hours = min(hours, admin.MAX_SILENCE_H) if hours else None
+    rows, next_after = admin.devices(conn=conn, q=q, offline_hours=hours, after=after, now=now)
+    params = {"q": q or "", "offline_hours": hours or ""}
     return _render(
         request,
         "admin_devices.html",
