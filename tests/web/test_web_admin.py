@@ -6,14 +6,17 @@ done through the API's services and written to the audit log with who and what."
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import factories
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 from test_web_sessions import csrf_of, sign_in
-from web_helpers import AUTH, PASSWORD
+from web_browser import ThreadServer
+from web_helpers import AUTH, PASSWORD, web_app
 
 from api.auth.keys import create_key
 from api.auth.tokens import issue_access_token
@@ -350,3 +353,41 @@ def test_devices_show_status_buffer_sequence_and_car_filtered_by_silence(client,
     ) == ["dongle-never"]
     searched = client.get("/app/admin/devices", params={"q": "QUIET"}).text
     assert re.findall(r'<tr id="device-([^"]+)">', searched) == ["dongle-quiet"]
+
+
+def test_disabling_in_the_console_ends_the_users_open_event_stream(db_url, conn, admin):
+    app = web_app(db_url, None)
+    running = ThreadServer(app)
+    base = running.start()
+    try:
+        target = person(conn, "owner")
+        key = create_key(conn=conn, user_id=target.user_id)
+        with httpx2.Client(base_url=base, timeout=30) as console:
+            form = console.get("/app/signin")
+            signed = console.post(
+                "/app/signin",
+                data={"email": admin.email, "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+            )
+            assert signed.status_code == 303
+            csrf = csrf_of(console.get("/app/settings").text)
+            timeout = httpx2.Timeout(10, read=10)
+            headers = {"X-API-Key": key.key}
+            with httpx2.stream("GET", f"{base}/events", headers=headers, timeout=timeout) as r:
+                assert r.status_code == 200
+                deadline = time.monotonic() + 10
+                while not app.state.event_hub.open_streams():
+                    assert time.monotonic() < deadline, "the stream did not open"
+                    time.sleep(0.02)
+                done = console.post(
+                    f"/app/admin/users/{target.user_id}/disable", data={"csrf_token": csrf}
+                )
+                assert done.status_code == 303
+                disabled = time.monotonic()
+                for _ in r.iter_lines():  # no events come; the stream must end by itself
+                    pass
+                took = time.monotonic() - disabled
+        # The hub looks twice a second; the bound leaves a loaded machine room and stays under
+        # the 10 s read timeout a stream that never ended would hit.
+        assert took < 8.0, f"the stream outlived the disabling by {took:.1f} s"
+    finally:
+        running.stop()

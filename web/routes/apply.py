@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from api.audit.log import Note
 from api.problems import ProblemError
 from api.shops import onboarding
 from api.shops.schemas import ShopApplication
@@ -94,4 +95,5 @@ def apply(
             form=form,
             errors={"contact_email": "taken"},
         )
+    request.state.audit = Note("shop", str(shop.shop_id), f"shop {shop.shop_id} applied")
     return _pages(request).render(request, "shop_applied.html", shop=shop, email=body.contact_email)
