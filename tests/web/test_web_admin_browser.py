@@ -10,8 +10,11 @@ from datetime import UTC, datetime, timedelta
 import factories
 from playwright.sync_api import expect
 from psycopg.types.json import Jsonb
+from test_web_accessibility import violations
 from test_web_browser import sign_in
 from web_helpers import PASSWORD
+
+from api.auth.keys import create_key
 
 
 def _some_trouble(conn) -> None:
@@ -126,3 +129,41 @@ def test_an_admin_verifies_a_pending_shop_and_disables_a_user(
     page.get_by_role("button", name="Show").click()
     expect(rows).to_have_count(2)
     page.screenshot(path=screenshot_dir / "admin-devices-desktop.png", full_page=True)
+
+
+def test_the_console_and_the_shop_form_have_no_serious_accessibility_violation(
+    server, page, conn, screenshot_dir
+):
+    _some_trouble(conn)
+    admin = factories.user(conn, "admin", password=PASSWORD)
+    driver = factories.user(conn, "owner", password=PASSWORD)
+    create_key(conn=conn, user_id=driver.user_id, name="laptop")
+    factories.shop(conn, name="Waiting Garage", verified_at=None, phone="+49 30 1234")
+    factories.fleet(conn, name="Becker Logistics")
+    page.goto(f"{server}/app/shops/apply")
+    page.get_by_role("button", name="Apply").click()  # every field's mistake shown
+    expect(page.get_by_role("alert")).to_be_visible()
+    found = {}
+    if problems := violations(page):
+        found["/app/shops/apply (mistakes)"] = problems
+    sign_in(page, server, admin.email)
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 844})
+        for path in (
+            "/app/admin",
+            "/app/admin/shops",
+            "/app/admin/fleets",
+            "/app/admin/users",
+            f"/app/admin/users/{driver.user_id}",
+            "/app/admin/audit",
+            "/app/admin/dead-letters",
+            "/app/admin/devices",
+        ):
+            page.goto(f"{server}{path}")
+            page.wait_for_load_state()
+            if problems := violations(page):
+                found[f"{path} at {width}"] = problems
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{server}/app/admin/devices")
+    page.screenshot(path=screenshot_dir / "admin-devices-phone.png", full_page=True)
+    assert not found, found
