@@ -391,3 +391,14 @@ def test_disabling_in_the_console_ends_the_users_open_event_stream(db_url, conn,
         assert took < 8.0, f"the stream outlived the disabling by {took:.1f} s"
     finally:
         running.stop()
+
+
+def test_applying_spends_the_login_budget(db_url, conn):
+    app = web_app(db_url, None, logins="2/minute")
+    with TestClient(app, follow_redirects=False) as client:
+        answers = [
+            _apply(client, name=f"Shop {n}", contact_email=f"s{n}@example.test").status_code
+            for n in range(3)
+        ]
+    assert answers == [200, 200, 429]
+    assert conn.execute("SELECT count(*) FROM shops").fetchone()[0] == 2
