@@ -164,7 +164,9 @@ def list_page(
     where, params = access.listed_shops(principal)
     query = sql.SQL(
         "SELECT {columns} FROM shops s WHERE {where} "
-        "AND (%(verified)s::boolean IS NULL OR (verified_at IS NOT NULL) = %(verified)s) "
+        # Waiting (verified=false) leaves out the applications an admin rejected.
+        "AND (%(verified)s::boolean IS NULL OR (verified_at IS NOT NULL) = %(verified)s "
+        "AND (%(verified)s OR rejected_at IS NULL)) "
         "AND (%(city)s::text IS NULL OR lower(city) = lower(%(city)s)) "
         "AND (%(cap)s::text IS NULL OR %(cap)s = ANY(capabilities)) "
         "AND (%(after)s::bigint IS NULL OR shop_id > %(after)s) "

@@ -169,6 +169,12 @@ def test_a_shop_applies_and_the_admin_verifies_or_rejects_it(client, conn, admin
         (rust_id,),
     ).fetchone()
     assert state == ("rejected", admin.user_id, "No <b>address</b>", None)
+    # The API's list of applications waiting no longer holds it.
+    bearer = {"Authorization": f"Bearer {issue_access_token(AUTH, admin.user_id)}"}
+    waiting_ids = client.get("/shops", params={"verified": "false"}, headers=bearer).json()
+    assert [s["shop_id"] for s in waiting_ids["items"]] == []
+    listed = client.get("/shops", headers=bearer).json()["items"]
+    assert {s["shop_id"] for s in listed} == {shop_id, rust_id}
     # Who, when, what: one audit row per step, with its outcome.
     rows = audit_rows(conn)
     assert (admin.user_id, 303, "shop", str(shop_id)) == rows[0][:4]
