@@ -12,6 +12,7 @@ so a table of millions of rows costs one index scan a page. A step the console r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -22,6 +23,7 @@ from api.audit import log
 from api.auth import keys, users
 from api.auth.invitations import NewInvitation, invite
 from api.auth.principal import Principal
+from api.auth.schemas import EMAIL_PATTERN
 from api.auth.users import UserError
 from api.fleets import members
 from api.fleets.schemas import FleetOut
@@ -35,6 +37,7 @@ PAGE = 50
 PREVIEW_BYTES = 160  # of a dead letter's payload shown in the list
 SHOP_STATES = ("pending", "verified", "rejected", "all")
 ROLES = ("owner", "shop_staff", "fleet_manager", "admin")
+EMAIL_MAX = 254  # as the API's invitations and applications take it
 MAX_SILENCE_H = 100_000  # hours; a larger filter asks the same as this one
 T = TypeVar("T")
 
@@ -131,6 +134,8 @@ def reject_shop(
     *, conn: psycopg.Connection, admin: Principal, shop_id: int, reason: str, now: datetime
 ) -> str:
     """Reject a shop's application with ``reason``; its name."""
+    if "\x00" in reason:  # the database keeps no NUL
+        raise Refused("reason")
     try:
         shop = onboarding.reject(
             conn=conn, shop_id=shop_id, by=admin.user_id, reason=reason, now=now
@@ -172,7 +177,7 @@ def fleets(*, conn: psycopg.Connection, admin: Principal, after: int | None) -> 
 def create_fleet(*, conn: psycopg.Connection, name: str) -> FleetOut:
     """A new fleet named ``name``."""
     name = name.strip()
-    if not name:
+    if not name or "\x00" in name:  # the database keeps no NUL
         raise Refused("fleet_name")
     return members.create_fleet(conn=conn, name=name)
 
@@ -184,7 +189,12 @@ def assign_manager(
     (None); an address with no account is invited (the invitation, its token shown once).
     Someone with another role is refused: a role change is not a fleet assignment."""
     email = email.strip()
-    members.get_fleet(conn=conn, fleet_id=fleet_id)  # 404 as ProblemError
+    if not re.fullmatch(EMAIL_PATTERN, email) or len(email) > EMAIL_MAX or "\x00" in email:
+        raise Refused("bad_email")
+    try:
+        members.get_fleet(conn=conn, fleet_id=fleet_id)
+    except ProblemError as exc:
+        raise Refused("no_fleet") from exc
     found = dicts(conn, "SELECT user_id, role FROM users WHERE lower(email) = lower(%s)", (email,))
     if found:
         if found[0]["role"] != "fleet_manager":

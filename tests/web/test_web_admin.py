@@ -210,7 +210,11 @@ def test_fleets_are_made_and_given_managers(client, conn, admin):
     refused = post(client, f"/app/admin/fleets/{fleet_id}/manager", csrf, email=owner.email)
     assert refused.status_code == 409 and "not a fleet manager" in refused.text
     gone = post(client, "/app/admin/fleets/999999/manager", csrf, email="x@y.test")
-    assert gone.status_code == 404
+    assert gone.status_code == 404 and "no such fleet" in gone.text
+    for typo in ("kim at becker", " ", "a@b c"):
+        bad = post(client, f"/app/admin/fleets/{fleet_id}/manager", csrf, email=typo)
+        assert bad.status_code == 422 and "not an email address" in bad.text
+    assert conn.execute("SELECT count(*) FROM invitations").fetchone()[0] == 1
     details = [r[4] for r in audit_rows(conn) if r[4]]
     assert details == [
         f"created fleet {fleet_id} (Becker Logistics)",
@@ -408,3 +412,26 @@ def test_applying_spends_the_login_budget(db_url, conn):
         ]
     assert answers == [200, 200, 429]
     assert conn.execute("SELECT count(*) FROM shops").fetchone()[0] == 2
+
+
+def test_a_nul_in_a_field_or_a_search_is_said_in_words_not_a_crash(client, conn, admin):
+    """The database keeps no NUL character: the console and the form refuse one in words."""
+    assert _apply(client, name="Lake\x00Garage").status_code == 422
+    assert conn.execute("SELECT count(*) FROM shops").fetchone()[0] == 0
+    waiting = factories.shop(conn, verified_at=None)
+    csrf = as_user(client, admin.email)
+    reason = post(client, f"/app/admin/shops/{waiting.shop_id}/reject", csrf, reason="a\x00b")
+    assert reason.status_code == 422
+    assert post(client, "/app/admin/fleets", csrf, name="Fleet\x00").status_code == 422
+    fleet = factories.fleet(conn)
+    manager = post(client, f"/app/admin/fleets/{fleet.fleet_id}/manager", csrf, email="a\x00@b.c")
+    assert manager.status_code == 422
+    for path, field in (
+        ("/app/admin/users", "q"),
+        ("/app/admin/audit", "who"),
+        ("/app/admin/audit", "text"),
+        ("/app/admin/dead-letters", "device"),
+        ("/app/admin/devices", "q"),
+        ("/app/admin/devices", "after"),
+    ):
+        assert client.get(path, params={field: "x\x00y"}).status_code == 200, (path, field)

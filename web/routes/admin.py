@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.audit.log import Filters, Note
-from api.problems import ProblemError
 from web import admin
 from web.deps import ConnDep, UserDep, clock
 from web.pages import Pages
@@ -29,6 +28,13 @@ BIGINT_MAX = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 After = Annotated[int | None, Query(ge=0, le=BIGINT_MAX)]
 Text = Annotated[str | None, Query(max_length=200)]
+
+
+def _text(value: str | None) -> str | None:
+    """A search field as the database can take it: without NULs, None when empty."""
+    return value.replace("\x00", "").strip() or None if value else None
+
+
 Done = Annotated[str | None, Query(max_length=40)]
 
 
@@ -71,11 +77,13 @@ def _render(request: Request, name: str, *, status: int = 200, **context: Any) -
     return _pages(request).render(request, name, status=status, **context)
 
 
-_STATUS = {"no_shop": 404, "no_user": 404, "no_key": 404, "no_fleet": 404, "self": 409}
+# What a refusal answers: a missing object 404, a form to correct 422, else a conflict 409.
+_STATUS = {"no_shop": 404, "no_user": 404, "no_key": 404, "no_fleet": 404}
+_STATUS |= {"reason": 422, "fleet_name": 422, "bad_email": 422}
 
 
 def _status(refused: admin.Refused) -> int:
-    return _STATUS.get(refused.why, 422 if refused.why in ("reason", "fleet_name") else 409)
+    return _STATUS.get(refused.why, 409)
 
 
 @router.get("")
@@ -130,7 +138,8 @@ def verify_shop(request: Request, conn: ConnDep, user: AdminDep, shop_id: Id) ->
     try:
         name = admin.verify_shop(conn=conn, admin=user.principal, shop_id=shop_id, now=clock())
     except admin.Refused as refused:
-        return _shops_page(request, conn, "pending", None, status=404, refusal=refused.why)
+        status = _status(refused)
+        return _shops_page(request, conn, "pending", None, status=status, refusal=refused.why)
     _note(request, "shop", shop_id, f"verified shop {shop_id} ({name})")
     return _back(request, "/shops", "verified")
 
@@ -183,7 +192,7 @@ def create_fleet(
     try:
         fleet = admin.create_fleet(conn=conn, name=name)
     except admin.Refused as refused:
-        return _fleets_page(request, conn, user, None, status=422, refusal=refused.why)
+        return _fleets_page(request, conn, user, None, status=_status(refused), refusal=refused.why)
     _note(request, "fleet", fleet.fleet_id, f"created fleet {fleet.fleet_id} ({fleet.name})")
     return _back(request, "/fleets", "fleet_created")
 
@@ -201,8 +210,6 @@ def assign_manager(
         invited = admin.assign_manager(
             conn=conn, admin=user.principal, fleet_id=fleet_id, email=email, now=clock()
         )
-    except ProblemError:
-        return _fleets_page(request, conn, user, None, status=404, refusal="no_fleet")
     except admin.Refused as refused:
         return _fleets_page(request, conn, user, None, status=_status(refused), refusal=refused.why)
     if invited is None:
@@ -230,7 +237,9 @@ def users(
     """Users, searched by email, filtered by role and whether they are disabled."""
     role = role if role in admin.ROLES else None
     disabled = {"disabled": True, "enabled": False}.get(state or "")
-    page = admin.user_list(conn=conn, q=q, role=role, disabled=disabled, after=after, now=clock())
+    page = admin.user_list(
+        conn=conn, q=_text(q), role=role, disabled=disabled, after=after, now=clock()
+    )
     params = {"q": q or "", "role": role or "", "state": state or ""}
     return _render(
         request,
@@ -324,7 +333,9 @@ def audit(
 ) -> Response:
     """The audit log, newest first, filtered."""
     refused = {"refused": True, "done": False}.get(outcome or "")
-    filters = Filters(who=who, object_type=object_type, text=text, refused=refused)
+    filters = Filters(
+        who=_text(who), object_type=_text(object_type), text=_text(text), refused=refused
+    )
     page = admin.audit(conn=conn, filters=filters, after=after)
     params = {"who": who or "", "object_type": object_type or "", "text": text or ""}
     params["outcome"] = outcome or ""
@@ -336,7 +347,7 @@ def dead_letters(
     request: Request, conn: ConnDep, user: AdminDep, device: Text = None, after: After = None
 ) -> Response:
     """Messages ingest refused, newest first."""
-    page = admin.dead_letters(conn=conn, device=device, after=after)
+    page = admin.dead_letters(conn=conn, device=_text(device), after=after)
     return _render(
         request, "admin_dead_letters.html", here="dead_letters", page=page, device=device or ""
     )
@@ -356,7 +367,9 @@ def devices(
     # The form sends an empty field when no silence is asked for: that, or no number, is none.
     hours = int(offline_hours) if offline_hours and offline_hours.isdigit() else None
     hours = min(hours, admin.MAX_SILENCE_H) if hours else None
-    rows, next_after = admin.devices(conn=conn, q=q, offline_hours=hours, after=after, now=now)
+    rows, next_after = admin.devices(
+        conn=conn, q=_text(q), offline_hours=hours, after=_text(after), now=now
+    )
     params = {"q": q or "", "offline_hours": hours or ""}
     return _render(
         request,

@@ -68,7 +68,8 @@ def apply(
     form |= {"lon": lon, "contact_email": contact_email, "capabilities": capabilities or []}
     fields = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in form.items()}
     fields["password"] = password
-    errors: dict[str, str] = {}
+    # The database keeps no NUL: a field holding one is a mistake to correct like any other.
+    errors = {k: "nul" for k, v in fields.items() if isinstance(v, str) and "\x00" in v}
     try:
         body = ShopApplication.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
