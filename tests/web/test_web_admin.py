@@ -98,6 +98,7 @@ def test_every_other_role_gets_a_plain_403_and_nobody_the_sign_in_page(client, c
     for path in PAGES:
         assert client.get(path).headers["location"] == "/app/signin"
     csrf = as_user(client, admin.email)
+    assert client.get("/app/").headers["location"] == "/app/admin"  # admins start there
     assert 'href="/app/admin"' in client.get("/app/settings").text  # the admin's nav link
     for path in PAGES[:-4]:
         assert client.get(path).status_code in (200, 404), path

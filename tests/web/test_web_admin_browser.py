@@ -71,7 +71,8 @@ def test_an_admin_verifies_a_pending_shop_and_disables_a_user(
 
     page.context.clear_cookies()
     page.set_viewport_size({"width": 1280, "height": 800})
-    sign_in(page, server, admin.email)
+    sign_in(page, server, admin.email, lands_on="Admin console")  # admins start there
+    page.get_by_role("navigation", name="Places").get_by_role("link", name="My cars").click()
     page.get_by_role("navigation", name="Places").get_by_role("link", name="Admin").click()
     expect(page.get_by_role("heading", name="Admin console", level=1)).to_be_visible()
     page.screenshot(path=screenshot_dir / "admin-home-desktop.png", full_page=True)
@@ -146,7 +147,7 @@ def test_the_console_and_the_shop_form_have_no_serious_accessibility_violation(
     found = {}
     if problems := violations(page):
         found["/app/shops/apply (mistakes)"] = problems
-    sign_in(page, server, admin.email)
+    sign_in(page, server, admin.email, lands_on="Admin console")
     for width in (390, 1280):
         page.set_viewport_size({"width": width, "height": 844})
         for path in (
