@@ -22,6 +22,8 @@ from web.config import WebConfig
 from web.deps import CsrfRefused, SignInRequired, csrf_protect
 from web.pages import Pages
 from web.routes import (
+    admin,
+    apply,
     auth,
     cars,
     demo_mail,
@@ -71,6 +73,8 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
         jobs.router,
         fleet.router,
         fleet_map.router,
+        admin.router,
+        apply.router,
         settings.router,
         notify_links.router,
         demo_mail.router,
@@ -81,6 +85,8 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
     def to_signin(request: Request, exc: SignInRequired) -> Response:
         root = request.scope.get("root_path", "")
         return RedirectResponse(f"{root}/signin", status_code=303)
+
+    app.exception_handler(admin.NotAdmin)(admin.forbidden)
 
     @app.exception_handler(CsrfRefused)
     def forged(request: Request, exc: CsrfRefused) -> Response:

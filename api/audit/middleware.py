@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.audit.log import DETAIL_MAX, Note
 from api.auth.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,15 @@ def _write(request: Request, status: int) -> None:
     principal: Principal | None = getattr(request.state, "principal", None)
     route = request.scope.get("route")
     object_type, object_id = _object(request.path_params)
+    # A page mounted in the API (the web app) names what it did: its own path parameters are
+    # not this application's to read.
+    note: Note | None = getattr(request.state, "audit", None)
+    if note is not None:
+        object_type, object_id = note.object_type, note.object_id
     with request.app.state.pool.connection() as conn:
         conn.execute(
             "INSERT INTO audit_log (user_id, key_id, method, route, path, status, object_type, "
-            "object_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            "object_id, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 principal.user_id if principal else None,
                 principal.key_id if principal else None,
@@ -50,6 +56,7 @@ def _write(request: Request, status: int) -> None:
                 status,
                 object_type,
                 object_id,
+                note.detail[:DETAIL_MAX] if note else None,
             ),
         )
 

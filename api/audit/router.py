@@ -8,10 +8,10 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.audit.log import read_page
 from api.deps import ConnDep, require_roles
 from api.pagination import CursorQuery, LimitQuery, decode_cursor, next_cursor
 from api.problems import problem_response
-from db.rows import records
 
 router = APIRouter(prefix="/audit-log", tags=["audit"])
 
@@ -67,12 +67,6 @@ class AuditPage(BaseModel):
 )
 def read_audit_log(conn: ConnDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> AuditPage:
     """The audit log (admins only)."""
-    items = records(
-        conn,
-        AuditEntry,
-        "SELECT id, at, user_id, key_id, method, route, path, status, object_type, object_id "
-        "FROM audit_log WHERE (%(after)s::bigint IS NULL OR id < %(after)s) "
-        "ORDER BY id DESC LIMIT %(limit)s",
-        {"after": decode_cursor(cursor), "limit": limit + 1},
-    )
+    rows = read_page(conn=conn, limit=limit, after=decode_cursor(cursor))
+    items = [AuditEntry.model_validate(row, from_attributes=True) for row in rows]
     return AuditPage(items=items[:limit], next_cursor=next_cursor([e.id for e in items], limit))

@@ -110,6 +110,21 @@ def _exists(conn: psycopg.Connection, table: str, column: str, object_id: int) -
         return False
 
 
+def set_disabled(*, conn: psycopg.Connection, user_id: int, disabled: bool) -> bool:
+    """Disable or enable a user; False when there is no such user.
+
+    A disabled user is refused at once everywhere: tokens and keys on their next request
+    (``principal_of``), open event streams at the hub's next tick (``api.streams``), passwords
+    at login (``authenticate``). Their web sessions are the web app's to end.
+    """
+    found = scalar(
+        conn,
+        "UPDATE users SET disabled = %s WHERE user_id = %s RETURNING user_id",
+        (disabled, user_id),
+    )
+    return found is not None
+
+
 def principal_of(
     *, conn: psycopg.Connection, user_id: int, key_id: int | None = None
 ) -> Principal | None:

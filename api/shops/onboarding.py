@@ -101,16 +101,52 @@ def apply(*, conn: psycopg.Connection, body: ShopApplication) -> tuple[ShopSumma
 
 
 def verify(*, conn: psycopg.Connection, shop_id: int, by: int | None, now: datetime) -> ShopSummary:
-    """Verify a shop (idempotent: the first verification's time and admin are kept)."""
+    """Verify a shop (idempotent: the first verification's time and admin are kept); a
+    rejected application verified after all loses its rejection."""
     verified = scalar(
         conn,
         "UPDATE shops SET verification = 'verified', verified_at = COALESCE(verified_at, %s), "
-        "verified_by = CASE WHEN verified_at IS NULL THEN %s ELSE verified_by END "
+        "verified_by = CASE WHEN verified_at IS NULL THEN %s ELSE verified_by END, "
+        "rejected_at = NULL, rejected_by = NULL, rejection_reason = NULL "
         "WHERE shop_id = %s RETURNING shop_id",
         (now, by, shop_id),
     )
     if verified is None:
         raise not_found("shop", shop_id)
+    return summary(conn=conn, shop_id=shop_id)
+
+
+REJECTION_MAX = 500  # characters of a rejection's reason (revision 0023's check)
+
+
+def reject(
+    *, conn: psycopg.Connection, shop_id: int, by: int | None, reason: str, now: datetime
+) -> ShopSummary:
+    """Turn a shop's application down with ``reason`` (told to its applicant).
+
+    Only a shop not verified yet: ProblemError 409 for a verified one (matching already offers
+    it orders; taking that back is a suspension, not a rejection), 422 for an empty or too long
+    reason, 404 for an unknown shop. Rejecting again replaces the reason.
+    """
+    reason = reason.strip()
+    if not reason or len(reason) > REJECTION_MAX:
+        raise ProblemError(
+            422,
+            "rejection-reason",
+            "Reason needed",
+            f"Say why the shop is rejected, in 1 to {REJECTION_MAX} characters.",
+        )
+    rejected = scalar(
+        conn,
+        "UPDATE shops SET verification = 'rejected', rejected_at = %s, rejected_by = %s, "
+        "rejection_reason = %s WHERE shop_id = %s AND verified_at IS NULL RETURNING shop_id",
+        (now, by, reason, shop_id),
+    )
+    if rejected is None:
+        summary(conn=conn, shop_id=shop_id)  # 404 when there is no such shop
+        raise ProblemError(
+            409, "shop-verified", "Shop is verified", f"Shop {shop_id} is verified already."
+        )
     return summary(conn=conn, shop_id=shop_id)
 
 
@@ -128,7 +164,9 @@ def list_page(
     where, params = access.listed_shops(principal)
     query = sql.SQL(
         "SELECT {columns} FROM shops s WHERE {where} "
-        "AND (%(verified)s::boolean IS NULL OR (verified_at IS NOT NULL) = %(verified)s) "
+        # Waiting (verified=false) leaves out the applications an admin rejected.
+        "AND (%(verified)s::boolean IS NULL OR (verified_at IS NOT NULL) = %(verified)s "
+        "AND (%(verified)s OR rejected_at IS NULL)) "
         "AND (%(city)s::text IS NULL OR lower(city) = lower(%(city)s)) "
         "AND (%(cap)s::text IS NULL OR %(cap)s = ANY(capabilities)) "
         "AND (%(after)s::bigint IS NULL OR shop_id > %(after)s) "

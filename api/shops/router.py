@@ -31,7 +31,8 @@ def list_shops(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     verified: Annotated[
-        bool | None, Query(description="Only verified (true) or waiting (false) shops")
+        bool | None,
+        Query(description="Only verified (true) or waiting (false: not rejected either) shops"),
     ] = None,
     city: Annotated[str | None, Query(max_length=100)] = None,
     capability: Annotated[Capability | None, Query(description="Shops that do this")] = None,

@@ -26,11 +26,11 @@ def _pages(request: Request) -> Pages:
 @router.get("/")
 def home(request: Request, user: OptionalUserDep) -> Response:
     """Where a user starts: shop staff at their inbox, fleet managers at their fleet's health,
-    everyone else at the cars they may see; the sign-in page before signing in."""
+    admins at their console, owners at their cars; the sign-in page before signing in."""
     root = request.scope.get("root_path", "")
     if user is None:
         return RedirectResponse(f"{root}/signin", status_code=303)
-    starts = {"shop_staff": "/shop", "fleet_manager": "/fleet"}
+    starts = {"shop_staff": "/shop", "fleet_manager": "/fleet", "admin": "/admin"}
     start = starts.get(user.principal.role, "/cars")
     return RedirectResponse(f"{root}{start}", status_code=303)
 

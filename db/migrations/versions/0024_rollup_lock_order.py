@@ -12,7 +12,7 @@ function is revision 0004's, with the two inserts ordered. TimescaleDB keeps its
 continuous aggregates and has no such function; this revision does nothing there.
 
 Revision ID: 0024
-Revises: 0019
+Revises: 0023
 Create Date: 2026-12-07
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from db.timescale import CHECK_SQL
 
 revision = "0024"
-down_revision = "0019"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
