@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """A small, hand-built history of one shop (offers, visits, surveys) whose KPIs the tests
-work out by hand; shared by the orders, API and web tests of the KPIs."""
+work out by hand; shared by the orders, API and web tests of the KPIs (here beside
+``factories`` so each of those directories imports it)."""
 
 from __future__ import annotations
 
