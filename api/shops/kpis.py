@@ -9,6 +9,7 @@ yet, never a 0 that was not measured.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import psycopg
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,7 +62,7 @@ class KpiFigure(BaseModel):
     series: list[KpiPoint]
 
 
-_EXAMPLE_FIGURE = {
+_EXAMPLE_FIGURE: dict[str, Any] = {
     "value": 0.5,
     "count": 4,
     "series": [
@@ -69,7 +70,7 @@ _EXAMPLE_FIGURE = {
         {"start": "2026-11-16", "value": 1.0, "count": 1},
     ],
 }
-_EXAMPLE_NONE = {
+_EXAMPLE_NONE: dict[str, Any] = {
     "value": None,
     "count": 0,
     "series": [
