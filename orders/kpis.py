@@ -4,7 +4,9 @@
 and over the whole period at once (``GROUPING SETS``):
 
 - offers: ``service_offers`` made to the shop in the period (by ``offered_at``): median
-  response time, acceptance rate, conversion to a completed visit;
+  response time, acceptance rate, conversion to a completed visit. An order assigned in
+  ``auto`` mode is recorded as an offer accepted at once, which the shop never answered: it
+  is not counted;
 - visits: ``service_reports`` of the shop in the period (by ``reported_at``): on-time
   completion, return rate, revenue;
 - surveys: ``service_surveys`` of the shop answered in the period (by ``answered_at``): mean
@@ -156,7 +158,8 @@ OFFERS = (
     "  EXISTS (SELECT 1 FROM service_reports r WHERE r.order_id = f.order_id"
     "   AND r.shop_id = f.shop_id) AS converted"
     " FROM service_offers f CROSS JOIN s"
-    " WHERE f.shop_id = %(shop)s AND f.offered_at >= s.lo AND f.offered_at < s.hi"
+    " WHERE f.shop_id = %(shop)s AND f.mode <> 'auto'"
+    " AND f.offered_at >= s.lo AND f.offered_at < s.hi"
     ") SELECT bucket, GROUPING(bucket) AS total,"
     " percentile_cont(0.5) WITHIN GROUP (ORDER BY response_s)"
     "  FILTER (WHERE response IN ('accepted', 'declined')) AS response_median_s,"

@@ -80,7 +80,8 @@ def build(conn, *, timezone: str = "UTC") -> History:
     Week 2: offer E (accepted after 120 s, completed late, 50.50 EUR, survey 6), F (still
     open); visit G without an offer, paid in USD, on time, survey 9; an unanswered survey.
     Car Y has E's brake job done again 31 days later: not a return. The rival's own offer in
-    week 1 is not this shop's.
+    week 1 is not this shop's, nor is an order assigned to it in auto mode an offer it
+    answered.
     """
     shop = factories.shop(conn, name="Kpi Motors", timezone=timezone).shop_id
     rival = factories.shop(conn, name="Rival Garage", timezone=timezone).shop_id
@@ -100,6 +101,17 @@ def build(conn, *, timezone: str = "UTC") -> History:
     offered(conn, w, shop, when=at(m1, 12), response="expired", after=H, status="expired")
     offered(conn, z, shop, when=at(m1, 13), response="withdrawn", after=30 * S)
     offered(conn, z, rival, when=at(m1, 14), response="accepted", after=5 * S)
+    auto = factories.order(conn, w, status="accepted", shop_id=shop, job_code="TYRE").order_id
+    factories.offer(
+        conn,
+        auto,
+        shop,
+        mode="auto",
+        offered_at=at(m1, 15),
+        expires_at=at(m1, 15),
+        responded_at=at(m1, 15),
+        response="accepted",
+    )
     again = factories.order(conn, x, shop_id=rival, status="completed").order_id
     report(conn, again, rival, reported_at=at(m1 + 11 * D, 12), cost="80.00")
     # Week 2.
