@@ -9,13 +9,13 @@ Shop staff see their own shop; an admin picks one by ``?shop_id=``. Another shop
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.problems import ProblemError
-from orders.kpis import BUCKETS, Bucket
+from orders.kpis import Bucket
 from web import charts, i18n
 from web import kpis as gather
 from web.deps import ConnDep, UserDep, clock
@@ -53,8 +53,10 @@ def shop_kpis(
         return pages.render(request, "shop_kpis_forbidden.html", status=403)
     except gather.NoSuchShop:
         return pages.render(request, "shop_kpis_missing.html", status=404, shop_id=shop_id)
-    context = {"asked": shop_id, "form": {"from": start, "to": end, "bucket": bucket}}
-    context["buckets"] = BUCKETS
+    context: dict[str, Any] = {
+        "asked": shop_id,
+        "form": {"from": start, "to": end, "bucket": bucket},
+    }
     if chosen is None:  # an admin who has not picked a shop yet
         return pages.render(request, "shop_kpis.html", found=None, error=None, **context)
     chosen_bucket: Bucket = "month" if bucket == "month" else "week"
