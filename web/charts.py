@@ -253,7 +253,9 @@ def period_bars(
     From ``low`` (below zero: bars of negative values go down from the zero line, as NPS
     needs) to ``top`` (default: a round value above the highest)."""
     values = [v for _, v in points if v is not None]
-    top = top if top is not None else nice_top(max(values, default=0.0))
+    if top is None:  # up to a labelled line above the highest bar
+        highest = nice_top(max(values, default=0.0))
+        top = math.ceil(highest / nice_step(highest - low, 4) - 1e-9) * nice_step(highest - low, 4)
     x0, x1, y0, y1 = LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP
 
     def y(value: float) -> float:

@@ -110,7 +110,8 @@ def _chart(
     name: str, figure: KpiFigure, bucket: Bucket, currency: str, locale: Locale
 ) -> charts.BarChart:
     scale = 100.0 if name in RATES else 1.0
-    unit = {"response_time_median_s": "s", "revenue": currency}.get(name, "")
+    # Revenue's axis without the currency (the card says it): "2,000 EUR" would not fit.
+    unit = {"response_time_median_s": "s"}.get(name, "")
     unit = "%" if name in RATES else unit
     per = 1.0
     slowest = max((p.value for p in figure.series if p.value is not None), default=0.0)
