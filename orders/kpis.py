@@ -53,6 +53,8 @@ BUCKETS: tuple[Bucket, ...] = ("week", "month")
 DEFAULT_WEEKS = 12
 # The longest period one request may ask for: two years of weeks is about 105 buckets.
 MAX_DAYS = 731
+# Days outside these years are no period of a shop's (and keep date arithmetic in range).
+YEARS = (1900, 2200)
 RETURN_WINDOW = timedelta(days=30)
 FIGURES = (
     "response_time_median_s",
@@ -137,6 +139,9 @@ def default_period(today: date) -> tuple[date, date]:
 
 def check_period(start: date, end: date) -> None:
     """``BadPeriod`` unless ``start``..``end`` is a period one may ask for."""
+    for day in (start, end):
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise BadPeriod(f"days must be in the years {YEARS[0]} to {YEARS[1]}")
     if end < start:
         raise BadPeriod("the period ends before it starts")
     if (end - start).days + 1 > MAX_DAYS:
@@ -258,6 +263,9 @@ def shop_kpis(
     if shop is None:
         raise ShopNotFound(shop_id)
     today = now.astimezone(ZoneInfo(shop["timezone"])).date()
+    for day in (start, end):
+        if day is not None and not YEARS[0] <= day.year <= YEARS[1]:
+            check_period(day, day)  # says why
     end = end or today
     start = start or default_period(end)[0]
     check_period(start, end)

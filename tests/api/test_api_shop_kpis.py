@@ -74,3 +74,14 @@ def test_refusals_are_problem_details(client, conn):
     assert too_long.status_code == 400
     assert _get(client, staff, shop, bucket="day").status_code == 422
     assert client.get(f"/shops/{shop}/kpis").status_code == 401
+
+
+def test_days_far_off_are_refused_not_a_crash(client, conn):
+    # The API's input hygiene refuses days outside 1900-2200 (422 out_of_range) before the
+    # KPIs' own check (orders.kpis.YEARS, tested there) is reached.
+    shop = factories.shop(conn).shop_id
+    staff = make_caller(conn, "shop_staff", shop_id=shop)
+    for params in ({"from": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "9999-12-25"}):
+        answer = _get(client, staff, shop, **params)
+        assert answer.status_code == 422, params
+        assert answer.headers["content-type"] == "application/problem+json"

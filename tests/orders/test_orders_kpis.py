@@ -123,5 +123,10 @@ def test_refusals(conn):
         shop_kpis(conn, shop_id=shop, now=NOW, start=date(2026, 2, 2), end=date(2026, 2, 1))
     with pytest.raises(BadPeriod):
         shop_kpis(conn, shop_id=shop, now=NOW, start=date(2020, 1, 1), end=date(2026, 1, 1))
+    for far in (date(1, 1, 1), date(9999, 12, 31)):
+        with pytest.raises(BadPeriod):
+            shop_kpis(conn, shop_id=shop, now=NOW, start=far)
+        with pytest.raises(BadPeriod):
+            shop_kpis(conn, shop_id=shop, now=NOW, end=far)
     with pytest.raises(ShopNotFound):
         shop_kpis(conn, shop_id=shop + 1000, now=NOW)

@@ -84,6 +84,8 @@ def test_months_and_the_forms_mistakes(client, conn):
     backwards = client.get("/app/shop/kpis", params={"from": "2026-02-02", "to": "2026-02-01"})
     assert backwards.status_code == 400
     assert "the period must end on or after its first day" in backwards.text
+    far = client.get("/app/shop/kpis", params={"from": "0001-01-01"})
+    assert far.status_code == 400 and "between the years 1900 and 2200" in far.text
     garbled = client.get("/app/shop/kpis", params={"from": "yesterday"})
     assert garbled.status_code == 400 and "year-month-day" in garbled.text
 
