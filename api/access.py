@@ -187,10 +187,11 @@ def orders(p: Principal, alias: str = "o") -> Predicate:
 
 
 def events(p: Principal, alias: str = "e") -> Predicate:
-    """Outbox events ``p`` may receive: an order's while they may see the order, any other
-    (an alert) while they may see the vehicle; built from ``orders`` and ``vehicles``. A shop
-    gets an alert only while one of its active jobs on the car covers the alert's component
-    (what ``api.vehicles.service.scoped_health`` shows it of the car's open alerts)."""
+    """Outbox events ``p`` may receive: an order's while they may see the order, an offer
+    its shop's staff, any other (an alert) while they may see the vehicle; built from
+    ``orders`` and ``vehicles``. A shop gets an alert only while one of its active jobs on the
+    car covers the alert's component (what ``api.vehicles.service.scoped_health`` shows it of
+    the car's open alerts)."""
     if p.is_admin:
         return _EVERYTHING
     a = sql.Identifier(alias)
@@ -201,13 +202,21 @@ def events(p: Principal, alias: str = "e") -> Predicate:
             sql.SQL("v.vehicle_id"), sql.SQL("{}.payload->>'kind'").format(a)
         )
         params = {**params, **_PARTS}
+    # An offer (``offer.made``, revision 0021) is the shop's it went to, and nobody else's:
+    # not a rival shop of a broadcast, not the owner (their order's own events say it).
+    offer_where = (
+        sql.SQL("{}.shop_id = %(p_shop)s").format(a) if p.role == "shop_staff" else sql.SQL("false")
+    )
     return (
         sql.SQL(
             "(CASE WHEN {a}.event_type LIKE 'order.%%' THEN EXISTS (SELECT 1 FROM "
             "service_orders o WHERE o.order_id = ({a}.payload->>'order_id')::bigint "
-            "AND {order_where}) ELSE EXISTS (SELECT 1 FROM vehicles v "
+            "AND {order_where}) WHEN {a}.event_type LIKE 'offer.%%' THEN {offer_where} "
+            "ELSE EXISTS (SELECT 1 FROM vehicles v "
             "WHERE v.vehicle_id = {a}.vehicle_id AND {vehicle_where}) END)"
-        ).format(a=a, order_where=order_where, vehicle_where=vehicle_where),
+        ).format(
+            a=a, order_where=order_where, offer_where=offer_where, vehicle_where=vehicle_where
+        ),
         params,
     )
 

@@ -30,6 +30,7 @@ from web.routes import (
     fleet,
     fleet_map,
     jobs,
+    kpis,
     notify_links,
     orders,
     pairing,
@@ -71,6 +72,7 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
         shop.router,
         reports.router,  # before jobs: /shop/jobs/{id}/photos is not a step
         jobs.router,
+        kpis.router,
         fleet.router,
         fleet_map.router,
         admin.router,

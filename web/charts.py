@@ -235,3 +235,55 @@ def _bar_ticks(
 ) -> list[tuple[float, str]]:
     ticks = _day_ticks(first, last - timedelta(days=1), locale)
     return [(scale.x(t), label) for t, label in ticks]
+
+
+def period_bars(
+    *,
+    points: Sequence[tuple[date, float | None]],
+    labels: Sequence[str],
+    unit: str,
+    locale: Locale,
+    skeleton: str = "MMMd",
+    low: float = 0.0,
+    top: float | None = None,
+) -> BarChart:
+    """Bars of one value per period (a week or a month: one slot each, ticked with its first
+    day by ``skeleton``), each titled by its ``labels`` entry; a period without a value has no
+    bar, one of 0 a sliver on the zero line, so "nothing measured" and "zero" look different.
+    From ``low`` (below zero: bars of negative values go down from the zero line, as NPS
+    needs) to ``top`` (default: a round value above the highest)."""
+    values = [v for _, v in points if v is not None]
+    if top is None:  # up to a labelled line above the highest bar
+        highest = nice_top(max(values, default=0.0))
+        top = math.ceil(highest / nice_step(highest - low, 4) - 1e-9) * nice_step(highest - low, 4)
+    x0, x1, y0, y1 = LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP
+
+    def y(value: float) -> float:
+        return y0 + (y1 - y0) * (value - low) / (top - low)
+
+    slot = (x1 - x0) / max(len(points), 1)
+    zero = y(0.0)
+    bars = []
+    for i, ((day, value), label) in enumerate(zip(points, labels, strict=True)):
+        if value is None:
+            continue
+        if value > 0:
+            top_y, height = y(value), zero - y(value)
+        elif value < 0:
+            top_y, height = zero, y(value) - zero
+        else:
+            top_y, height = zero - 1.5, 1.5
+        bars.append(Bar(x0 + slot * (i + 0.15), top_y, slot * 0.7, height, day, label))
+    every = max(1, math.ceil(len(points) / 6))
+    x_ticks = [
+        Tick(x0 + slot * (i + 0.5), format_skeleton(skeleton, day, locale=locale))
+        for i, (day, _) in enumerate(points)
+        if i % every == 0
+    ]
+    step = nice_step(top - low, 4)
+    count = math.floor((top - low) / step + 1e-9)
+    y_ticks = [
+        Tick(y(v), f"{format_decimal(v, format='#,##0.##', locale=locale)} {unit}".strip())
+        for v in (low + i * step for i in range(count + 1))
+    ]
+    return BarChart(bars=bars, x_ticks=x_ticks, y_ticks=y_ticks)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -13,9 +13,10 @@ from api.deps import ConnDep, PrincipalDep, ShopIdDep, require_roles
 from api.orders.actions import now
 from api.pagination import CursorQuery, LimitQuery
 from api.problems import ProblemError, problem_response
-from api.shops import onboarding, service
+from api.shops import kpis, onboarding, service
 from api.shops.schemas import PendingOffer, ShopCreate, ShopOut, ShopPage, ShopSummary, SlotOut
 from orders.directory import Capability
+from orders.kpis import Bucket
 
 router = APIRouter(prefix="/shops", tags=["shops"])
 
@@ -103,4 +104,34 @@ def shop_slots(
         raise ProblemError(400, "naive-time", "Times need a zone", "Give start with a UTC offset.")
     return service.free_slots(
         conn=conn, shop_id=shop_id, start=start, end=start + timedelta(days=days), limit=limit
+    )
+
+
+@router.get(
+    "/{shop_id}/kpis",
+    response_model=kpis.ShopKpisOut,
+    responses=problem_response(400) | problem_response(403) | problem_response(404),
+)
+def shop_kpis(
+    conn: ConnDep,
+    principal: ShopStaff,
+    shop_id: ShopIdDep,
+    start: Annotated[
+        date | None,
+        Query(
+            alias="from",
+            description="First day, on the shop's calendar (default: the "
+            "Monday eleven weeks before `to`)",
+        ),
+    ] = None,
+    end: Annotated[
+        date | None, Query(alias="to", description="Last day, included (default: today)")
+    ] = None,
+    bucket: Annotated[Bucket, Query(description="One point per week or month")] = "week",
+) -> kpis.ShopKpisOut:
+    """The shop's KPIs over a period (at most 731 days) and per week or month: response time,
+    acceptance, conversion, on-time completion, returns, surveys and NPS, revenue. Its staff
+    and admins; `value` null means no data yet."""
+    return kpis.shop_kpis(
+        conn=conn, shop_id=shop_id, now=now(), start=start, end=end, bucket=bucket
     )

@@ -298,6 +298,9 @@ MATRIX |= {
     ("GET", "/shops/{shop_id}/offers"): Case(
         {"shop_id": "shop_a"}, SHOP_SIDE, SHOP_SIDE_A, kind="shop"
     ),
+    ("GET", "/shops/{shop_id}/kpis"): Case(
+        {"shop_id": "shop_a"}, SHOP_SIDE, SHOP_SIDE_A, kind="shop"
+    ),
     # Onboarding (revision 0011): admins make tenants and invite people; a fleet adds cars.
     ("POST", "/auth/invitations"): Case(
         {},

@@ -8,6 +8,7 @@ people without a migration of their choices, and an unsubscribe link is one row.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
 
@@ -138,11 +139,18 @@ def find(conn: psycopg.Connection, *, user_id: int, channel_id: int) -> Channel 
     return next((c for c in of_user(conn, user_id) if c.channel_id == channel_id), None)
 
 
-def set_routes(conn: psycopg.Connection, *, user_id: int, enabled: set[tuple[int, str]]) -> None:
-    """Make exactly the (channel, kind) pairs in ``enabled`` carry messages for the user."""
+def set_routes(
+    conn: psycopg.Connection,
+    *,
+    user_id: int,
+    enabled: set[tuple[int, str]],
+    kinds: Iterable[str] = KINDS,
+) -> None:
+    """Make exactly the (channel, kind) pairs in ``enabled`` carry messages for the user, of
+    ``kinds`` (those Settings showed them); other kinds stay as they were."""
     with conn.transaction():
         for channel in of_user(conn, user_id):
-            for kind in KINDS:
+            for kind in kinds:
                 set_muted(conn, channel.channel_id, kind, (channel.channel_id, kind) not in enabled)
 
 

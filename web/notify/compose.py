@@ -57,8 +57,11 @@ class Content:
 
 
 def target_of(event_kind: str, payload: dict[str, Any]) -> str:
-    """The page of the app a message points at: the order for order events, else the car."""
+    """The page of the app a message points at: the order for order events, the shop's inbox
+    for an offer to it, else the car."""
     order_id = payload.get("order_id")
+    if event_kind == "offer_made":
+        return "/shop"
     if order_id is not None and event_kind != "tier_crossed":
         return f"/orders/{int(order_id)}"
     return f"/cars/{int(payload['vehicle_id'])}"
@@ -108,6 +111,11 @@ def _order(conn: psycopg.Connection, order_id: int | None) -> dict[str, Any] | N
     )
 
 
+def _moment(text: Any) -> datetime | None:
+    """A time the outbox's JSON carries (ISO 8601), or None."""
+    return datetime.fromisoformat(text) if isinstance(text, str) else None
+
+
 def compose(
     pages: Pages,
     conn: psycopg.Connection,
@@ -139,6 +147,10 @@ def compose(
             return local(when)
         return f"{local_time(when, timezone, locale)} ({timezone})"
 
+    expires = _moment(payload.get("expires_at"))
+    if event_kind == "offer_made" and expires is not None:
+        # The time to answer by, on the recipient's clock (the words' macros take the payload).
+        payload = {**payload, "answer_by": local(expires)}
     context = {
         "kind": event_kind,
         "urgent": urgent,

@@ -15,7 +15,9 @@ it is sent again, *with the same Message-ID* (``compose.message_id``): receivers
 message per Message-ID (the demo's mailbox does, by a unique key; so do the mail providers
 that deduplicate), so the person sees one message.
 
-Recipients of a vehicle's events: its owner and, for a fleet's vehicle, the fleet's managers.
+Recipients of a vehicle's events: its owner and, for a fleet's vehicle, the fleet's managers;
+of an offer to a shop (``offer.made``), that shop's staff. An offer's message that could not
+go before the offer closed (quiet hours, retries) is skipped: there is nothing to answer.
 Messages that can wait are held during the recipient's quiet hours and go out when they end;
 urgent ones (a part to change now, a critical code) go at once.
 """
@@ -41,7 +43,7 @@ from web import i18n, mail
 from web.notify import channels, guard, links
 from web.notify.compose import Content, Recipient, compose, message_id, target_of
 from web.notify.compose import mail as make_mail
-from web.notify.events import OUTBOX_TYPES, classify
+from web.notify.events import OUTBOX_TYPES, SHOP_KINDS, classify
 from web.notify.quiet import QuietHours, held_until
 from web.pages import Pages
 
@@ -53,6 +55,7 @@ CLAIM = timedelta(seconds=60)
 # Surveys offered longer ago than this are not announced (a dispatcher first started late).
 SURVEY_WINDOW = timedelta(days=7)
 MOUNT = "/app"
+OFFER_CLOSED = "the offer was answered or closed before the message could go"
 UNREACHABLE = "the service could not be reached or did not accept the message"
 REFUSED = (
     "refused: the destination is not on the public internet ({reason}); an operator can "
@@ -116,6 +119,32 @@ def _recipients(conn: psycopg.Connection, vehicle_id: int | None, fleet_id: int 
     )
 
 
+def _shop_staff(conn: psycopg.Connection, shop_id: int | None) -> list:
+    """The shop's staff whose accounts are on (the recipients of an offer to the shop)."""
+    if shop_id is None:
+        return []
+    return dicts(
+        conn,
+        "SELECT u.user_id, u.email, coalesce(u.language, 'en') AS language, u.units, "
+        "coalesce(p.time_zone, 'UTC') AS time_zone, p.quiet_from, p.quiet_until "
+        "FROM users u LEFT JOIN notify_preferences p USING (user_id) "
+        "WHERE NOT u.disabled AND u.role = 'shop_staff' AND u.shop_id = %s "
+        "ORDER BY u.user_id",
+        (shop_id,),
+    )
+
+
+def _offer_open(conn: psycopg.Connection, payload: dict[str, Any], now: datetime) -> bool:
+    """Whether the offer of an ``offer_made`` message still waits for the shop's answer."""
+    found = a_dict(
+        conn,
+        "SELECT 1 AS open FROM service_offers WHERE offer_id = %s AND response IS NULL "
+        "AND expires_at > %s",
+        (int(payload["offer_id"]), now),
+    )
+    return found is not None
+
+
 def _quiet(row: dict[str, Any]) -> QuietHours:
     return QuietHours(row["time_zone"], row["quiet_from"], row["quiet_until"])
 
@@ -127,7 +156,7 @@ def fan_out(conn: psycopg.Connection, *, now: datetime, mail_from: str, limit: i
     with conn.transaction():
         events = dicts(
             conn,
-            "SELECT event_id, event_type, vehicle_id, fleet_id, payload FROM outbox "
+            "SELECT event_id, event_type, vehicle_id, fleet_id, shop_id, payload FROM outbox "
             "WHERE notified_at IS NULL ORDER BY event_id LIMIT %s FOR UPDATE SKIP LOCKED",
             (limit,),
         )
@@ -139,7 +168,12 @@ def fan_out(conn: psycopg.Connection, *, now: datetime, mail_from: str, limit: i
             )
             if found is None:
                 continue
-            for person in _recipients(conn, event["vehicle_id"], event["fleet_id"]):
+            people = (
+                _shop_staff(conn, event["shop_id"])
+                if found.kind in SHOP_KINDS
+                else _recipients(conn, event["vehicle_id"], event["fleet_id"])
+            )
+            for person in people:
                 hold = None if found.urgent else held_until(_quiet(person), now)
                 for channel in channels.of_user(conn, person["user_id"]):
                     if not channel.carries(found.kind):
@@ -286,6 +320,9 @@ def send_due(
         next_at: datetime | None
         if due["muted"] or due["disabled"]:
             status, error, next_at = "skipped", "turned off by the user since", None
+        elif due["event_kind"] == "offer_made" and not _offer_open(conn, due["payload"], now):
+            # Held for quiet hours or retried past its time: nothing left to answer.
+            status, error, next_at = "skipped", OFFER_CLOSED, None
         else:
             try:
                 error = _send(conn, pages, config, due, now)

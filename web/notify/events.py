@@ -20,7 +20,11 @@ KINDS = (
     "order_rescheduled",
     "order_completed",
     "survey_offered",
+    "offer_made",
 )
+# Kinds only shop staff receive (an order offered to their shop); Settings lists them first
+# for shop staff and not at all for anyone else.
+SHOP_KINDS = ("offer_made",)
 # Wear tiers and alert severities that mean "change now": these do not wait for the morning.
 URGENT_TIERS = frozenset({"due_now", "overdue"})
 OUTBOX_TYPES = (
@@ -29,7 +33,14 @@ OUTBOX_TYPES = (
     "order.status_changed",
     "order.rescheduled",
     "survey.offered",
+    "offer.made",
 )
+
+
+def kinds_for(role: str) -> tuple[str, ...]:
+    """The kinds Settings offers a user of ``role``."""
+    others = tuple(k for k in KINDS if k not in SHOP_KINDS)
+    return SHOP_KINDS + others if role == "shop_staff" else others
 
 
 @dataclass(frozen=True)
@@ -65,4 +76,8 @@ def classify(event_type: str, payload: dict[str, Any]) -> Classified | None:
         return Classified("order_rescheduled", False)
     if event_type == "survey.offered":
         return Classified("survey_offered", False)
+    if event_type == "offer.made":
+        # It waits for quiet hours like the rest: staff who set them are off duty, and the
+        # offer goes to the next shop when its time passes (the dispatcher then skips it).
+        return Classified("offer_made", False)
     return None

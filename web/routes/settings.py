@@ -20,7 +20,7 @@ from web import i18n
 from web.deps import ConnDep, UserDep, api_app, clock
 from web.notify import channels, dispatch
 from web.notify.channels import ChannelError
-from web.notify.events import KINDS
+from web.notify.events import kinds_for
 from web.routes.auth import config, pages
 
 router = APIRouter()
@@ -60,7 +60,7 @@ def _page(
         "settings.html",
         status=status,
         channels=channels.of_user(conn, user_id),
-        event_kinds=KINDS,
+        event_kinds=kinds_for(user.principal.role),
         quiet=channels.quiet_hours(conn, user_id),
         log=dispatch.log_of(conn, user_id=user_id),
         done=done if done in DONE else None,
@@ -144,12 +144,13 @@ def set_routes(
     route: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Which kinds go to which channel: exactly the boxes ticked."""
+    kinds = kinds_for(user.principal.role)
     enabled = set()
     for value in route or []:
         channel, _, kind = value.partition(":")
-        if channel.isdigit() and kind in KINDS:
+        if channel.isdigit() and kind in kinds:
             enabled.add((int(channel), kind))
-    channels.set_routes(conn, user_id=user.principal.user_id, enabled=enabled)
+    channels.set_routes(conn, user_id=user.principal.user_id, enabled=enabled, kinds=kinds)
     return _back(request, "routes")
 
 

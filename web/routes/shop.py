@@ -35,7 +35,9 @@ router = APIRouter()
 BIGINT_MAX = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 DONE = ("accepted", "declined", "booked", "moved")
-EVENTS = frozenset({"order.status_changed"})
+# An offer to this shop (revision 0021) is news even when the order's status stays "offered"
+# (the next shop of a sequential cascade).
+EVENTS = frozenset({"order.status_changed", "offer.made"})
 
 
 def _pages(request: Request) -> Pages:
