@@ -14,7 +14,7 @@ from datetime import datetime
 
 import psycopg
 
-from db.rows import record
+from db.rows import record, scalar
 
 # Day names as PostgreSQL's to_char(..., 'dy') spells them, the keys of ``shops.hours``.
 OPEN_SLOTS = """
@@ -98,3 +98,45 @@ def book_slot(
 def release_slot(*, conn: psycopg.Connection, order_id: int) -> None:
     """Free the slot an order holds, if any."""
     conn.execute("UPDATE shop_slots SET order_id = NULL WHERE order_id = %s", (order_id,))
+
+
+# A free slot no longer within the shop's bays or opening hours (local time, one day's span).
+DROP_UNFIT = """
+DELETE FROM shop_slots sl USING shops s
+WHERE sl.shop_id = s.shop_id AND s.shop_id = %(shop_id)s AND sl.order_id IS NULL
+  AND sl.starts_at >= %(start)s AND sl.starts_at < %(end)s
+  AND (sl.bay > s.bays OR NOT EXISTS (
+      SELECT 1 FROM jsonb_array_elements(
+          s.hours -> to_char(sl.starts_at AT TIME ZONE s.timezone, 'dy')) AS span(v)
+      WHERE (sl.starts_at AT TIME ZONE s.timezone)::time >= (span.v ->> 0)::time
+        AND (sl.ends_at AT TIME ZONE s.timezone)::time <= (span.v ->> 1)::time
+        AND (sl.ends_at AT TIME ZONE s.timezone)::date
+            = (sl.starts_at AT TIME ZONE s.timezone)::date))
+"""
+
+
+def slot_hours(*, conn: psycopg.Connection, shop_id: int) -> int:
+    """The length of the shop's slots in hours (its newest slot's; 2 for a shop without)."""
+    found = scalar(
+        conn,
+        "SELECT round(extract(epoch FROM ends_at - starts_at) / 3600)::int FROM shop_slots "
+        "WHERE shop_id = %s ORDER BY starts_at DESC LIMIT 1",
+        (shop_id,),
+    )
+    return int(found) if found else 2
+
+
+def fit_slots(
+    *, conn: psycopg.Connection, shop_id: int, start: datetime, end: datetime
+) -> None:
+    """Fit a shop's free slots between ``start`` and ``end`` to its hours and bays as they are
+    now: free slots outside them go, missing ones are made; booked slots stay."""
+    conn.execute(DROP_UNFIT, {"shop_id": shop_id, "start": start, "end": end})
+    days = max(1, (end - start).days)
+    open_slots(
+        conn=conn,
+        start=start,
+        days=days,
+        slot_h=slot_hours(conn=conn, shop_id=shop_id),
+        shop_ids=[shop_id],
+    )

@@ -33,6 +33,8 @@ from web.routes import (
     preferences,
     settings,
     shop,
+    shop_calendar,
+    shop_profile,
 )
 
 MOUNT = "/app"
@@ -65,6 +67,8 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
         cars.router,
         orders.router,
         shop.router,
+        shop_calendar.router,
+        shop_profile.router,
         jobs.router,
         fleet.router,
         settings.router,
