@@ -126,9 +126,7 @@ def slot_hours(*, conn: psycopg.Connection, shop_id: int) -> int:
     return int(found) if found else 2
 
 
-def fit_slots(
-    *, conn: psycopg.Connection, shop_id: int, start: datetime, end: datetime
-) -> None:
+def fit_slots(*, conn: psycopg.Connection, shop_id: int, start: datetime, end: datetime) -> None:
     """Fit a shop's free slots between ``start`` and ``end`` to its hours and bays as they are
     now: free slots outside them go, missing ones are made; booked slots stay."""
     conn.execute(DROP_UNFIT, {"shop_id": shop_id, "start": start, "end": end})

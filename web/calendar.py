@@ -18,7 +18,8 @@ notifications into a message to the owner. The slots a booking may move to are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -127,11 +128,7 @@ def _hhmm(text: str) -> time:
 def _closed_gaps(spans: list[tuple[str, str]]) -> list[Entry]:
     """Closed time between a day's opening spans (a lunch break)."""
     ordered = sorted(spans)
-    return [
-        Entry("closed", _hhmm(a[1]), _hhmm(b[0]))
-        for a, b in zip(ordered, ordered[1:], strict=False)
-        if a[1] < b[0]
-    ]
+    return [Entry("closed", _hhmm(a[1]), _hhmm(b[0])) for a, b in pairwise(ordered) if a[1] < b[0]]
 
 
 def week(
@@ -263,8 +260,3 @@ def parse_week(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def utc(day: date) -> datetime:
-    """Midnight UTC of ``day`` (for sorting and tests)."""
-    return datetime.combine(day, time(), UTC)

@@ -63,7 +63,9 @@ class Profile:
 
 def profile(*, conn: psycopg.Connection, shop_id: int) -> Profile:
     """The shop and its staff."""
-    return Profile(shop_profile(conn=conn, shop_id=shop_id), service.staff(conn=conn, shop_id=shop_id))
+    return Profile(
+        shop_profile(conn=conn, shop_id=shop_id), service.staff(conn=conn, shop_id=shop_id)
+    )
 
 
 def form_of(shop: ShopOut) -> ProfileForm:

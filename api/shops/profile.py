@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import Annotated
 
 import psycopg
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from api.shops.schemas import ShopCreate
 from db.rows import records
@@ -79,9 +79,7 @@ class StaffMember(BaseModel):
     created_at: datetime
 
 
-def update(
-    *, conn: psycopg.Connection, shop_id: int, body: ProfileUpdate, now: datetime
-) -> None:
+def update(*, conn: psycopg.Connection, shop_id: int, body: ProfileUpdate, now: datetime) -> None:
     """Write the shop's profile and price list; fit its free slots to the new hours and bays."""
     with conn.transaction():
         conn.execute(

@@ -89,9 +89,12 @@ def test_the_week_shows_bays_bookings_free_slots_and_hours(client, owner, conn):
     later = client.get(f"/app/shop/calendar?week={after}").text
     assert f"{VIN}1" not in later and "Bay 2" in later
     # Any day of a week opens its Monday's week; nonsense opens this week.
-    assert client.get(f"/app/shop/calendar?week={monday + timedelta(days=3)}").text.count(
-        f'id="order-{order_id}"'
-    ) == 1
+    assert (
+        client.get(f"/app/shop/calendar?week={monday + timedelta(days=3)}").text.count(
+            f'id="order-{order_id}"'
+        )
+        == 1
+    )
     assert client.get("/app/shop/calendar?week=tomorrow").status_code == 200
 
 
@@ -119,9 +122,12 @@ def test_moving_a_booking_to_a_picked_slot_tells_the_owner(client, owner, conn, 
     assert "Moved. The owner is told the new time." in page.text
     assert f'id="order-{order_id}"' in page.text
     # The old slot is free again; the event of the move is the owner's to hear.
-    assert conn.execute(
-        "SELECT order_id FROM shop_slots WHERE slot_id = %s", (old_slot,)
-    ).fetchone()[0] is None
+    assert (
+        conn.execute("SELECT order_id FROM shop_slots WHERE slot_id = %s", (old_slot,)).fetchone()[
+            0
+        ]
+        is None
+    )
     events = conn.execute(
         "SELECT event_type FROM outbox WHERE notified_at IS NULL AND payload->>'order_id' = %s",
         (str(order_id),),
@@ -190,7 +196,8 @@ def test_every_other_role_is_refused(client, owner, conn):
             assert page.status_code == 403 and "Only for shop staff" in page.text, path
         token = csrf_of(client.get("/app/settings").text)
         refused = client.post(
-            f"/app/shop/calendar/orders/{order_id}/move", data={"csrf_token": token, "slot_id": free}
+            f"/app/shop/calendar/orders/{order_id}/move",
+            data={"csrf_token": token, "slot_id": free},
         )
         assert refused.status_code == 403 and slot_of(conn, order_id)[0] == mine
     client.cookies.clear()

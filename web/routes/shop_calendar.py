@@ -113,9 +113,7 @@ def move_booking(
     except gather.NotMovable:
         return _pages(request).render(request, "shop_missing.html", status=404, order_id=order_id)
     try:
-        move(
-            conn=conn, principal=user.principal, order_id=order_id, slot_id=slot_id, now=clock()
-        )
+        move(conn=conn, principal=user.principal, order_id=order_id, slot_id=slot_id, now=clock())
     except order_pages.Refusal as refusal:
         status = 403 if refusal.why == "not_allowed" else 409
         return _move_page(request, conn, user, order_id, status=status, refusal=refusal)
