@@ -157,9 +157,11 @@ def test_each_mistake_is_said_by_its_field_and_nothing_is_saved(client, conn):
         assert words in text, words
     assert 'value="8 till 6" aria-invalid="true"' in text and 'value="euro"' in text
     api = api_shop(client, staff.user_id, shop_id)
-    assert api["bays"] == 2 and api["currency"] == "EUR" and api["hours"]["tue"] == [
-        ["07:00", "19:00"]
-    ]
+    assert (
+        api["bays"] == 2
+        and api["currency"] == "EUR"
+        and api["hours"]["tue"] == [["07:00", "19:00"]]
+    )
 
 
 def test_the_form_reads_into_the_apis_update():
