@@ -56,7 +56,7 @@ def test_staff_move_a_booking_by_picking_a_slot_and_the_owner_is_told(
     page.screenshot(path=screenshot_dir / "shop-calendar-desktop.png", full_page=True)
     booking.get_by_role("link", name="Move Oil change of WLCBR000000000001").click()
     expect(page.get_by_role("heading", name="Move a booking", level=1)).to_be_visible()
-    picks = page.get_by_role("radio")
+    picks = page.get_by_role("radio")  # grouped by day, earliest first
     expect(picks.nth(2)).to_be_visible()
     target = int(picks.nth(2).get_attribute("value") or 0)
     picks.nth(2).check()
@@ -134,3 +134,23 @@ def test_other_roles_are_refused_the_calendar_and_profile(server, page: Page, co
     for path in ("/app/shop/calendar", "/app/shop/profile"):
         page.goto(f"{server}{path}")
         expect(page.get_by_role("heading", name="Only for shop staff", level=1)).to_be_visible()
+
+
+def test_the_calendar_and_profile_have_no_serious_accessibility_violation(
+    server, page: Page, owner, conn
+):
+    from test_web_accessibility import violations
+
+    order_id, staff = booked(conn, owner, "WLCBR000000000004")
+    page.set_viewport_size({"width": 1024, "height": 800})
+    open_calendar(page, server, staff.email)
+    week_with(page, order_id)
+    found = {"calendar": violations(page)}
+    page.goto(f"{server}/app/shop/calendar/orders/{order_id}/move")
+    found["move"] = violations(page)
+    page.goto(f"{server}/app/shop/profile")
+    page.get_by_label("Bays").fill("0")
+    page.get_by_role("button", name="Save the profile").click()
+    expect(page.get_by_text("A whole number of bays, from 1 to 100.")).to_be_visible()
+    found["profile"] = violations(page)
+    assert found == {"calendar": [], "move": [], "profile": []}

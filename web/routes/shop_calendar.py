@@ -11,6 +11,7 @@ week saying so (``?done=moved``); refused, the move page says why in plain words
 from __future__ import annotations
 
 from datetime import date, datetime
+from itertools import groupby
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -86,6 +87,11 @@ def _move_page(
         refusal=refusal,
         local_time=lambda when: order_pages.local_time(when, found.timezone, locale),
         week_of=lambda when: gather.monday_of(when.astimezone(zone).date()).isoformat(),
+        clock_time=lambda when: when.astimezone(zone).strftime("%H:%M"),
+        by_day=lambda slots: [
+            (format_skeleton("MMMMEEEEd", day, locale=locale), list(group))
+            for day, group in groupby(slots, key=lambda s: s.starts_at.astimezone(zone).date())
+        ],
     )
 
 
