@@ -100,19 +100,15 @@ def release_slot(*, conn: psycopg.Connection, order_id: int) -> None:
     conn.execute("UPDATE shop_slots SET order_id = NULL WHERE order_id = %s", (order_id,))
 
 
-# A free slot no longer within the shop's bays or opening hours (local time, one day's span).
-DROP_UNFIT = """
-DELETE FROM shop_slots sl USING shops s
-WHERE sl.shop_id = s.shop_id AND s.shop_id = %(shop_id)s AND sl.order_id IS NULL
-  AND sl.starts_at >= %(start)s AND sl.starts_at < %(end)s
-  AND (sl.bay > s.bays OR NOT EXISTS (
-      SELECT 1 FROM jsonb_array_elements(
-          s.hours -> to_char(sl.starts_at AT TIME ZONE s.timezone, 'dy')) AS span(v)
-      WHERE (sl.starts_at AT TIME ZONE s.timezone)::time >= (span.v ->> 0)::time
-        AND (sl.ends_at AT TIME ZONE s.timezone)::time <= (span.v ->> 1)::time
-        AND (sl.ends_at AT TIME ZONE s.timezone)::date
-            = (sl.starts_at AT TIME ZONE s.timezone)::date))
-"""
+# Making slots around the booked ones that stay: a new slot may not overlap one of its bay's
+# (slots are one bay for a few hours; after a change of hours the grid may shift).
+OPEN_SLOTS_AROUND_BOOKED = OPEN_SLOTS.replace(
+    "ON CONFLICT",
+    "AND NOT EXISTS (SELECT 1 FROM shop_slots o WHERE o.shop_id = s.shop_id AND o.bay = b.bay "
+    "AND o.starts_at > (t.local AT TIME ZONE s.timezone) - INTERVAL '1 day' "
+    "AND o.starts_at < (t.local + make_interval(hours => %(slot_h)s)) AT TIME ZONE s.timezone "
+    "AND o.ends_at > t.local AT TIME ZONE s.timezone)\nON CONFLICT",
+)
 
 
 def slot_hours(*, conn: psycopg.Connection, shop_id: int) -> int:
@@ -126,15 +122,20 @@ def slot_hours(*, conn: psycopg.Connection, shop_id: int) -> int:
     return int(found) if found else 2
 
 
-def fit_slots(*, conn: psycopg.Connection, shop_id: int, start: datetime, end: datetime) -> None:
-    """Fit a shop's free slots between ``start`` and ``end`` to its hours and bays as they are
-    now: free slots outside them go, missing ones are made; booked slots stay."""
-    conn.execute(DROP_UNFIT, {"shop_id": shop_id, "start": start, "end": end})
-    days = max(1, (end - start).days)
-    open_slots(
-        conn=conn,
-        start=start,
-        days=days,
-        slot_h=slot_hours(conn=conn, shop_id=shop_id),
-        shop_ids=[shop_id],
+def fit_slots(*, conn: psycopg.Connection, shop_id: int, start: datetime, days: int) -> int:
+    """Make a shop's free slots from ``start`` anew from its hours and bays as they are now,
+    over ``days`` days or as far as it had slots: its free slots go, new ones are made around
+    the booked ones, which stay (so no visit is lost). The number of free slots made."""
+    slot_h = slot_hours(conn=conn, shop_id=shop_id)
+    last = scalar(conn, "SELECT max(ends_at) FROM shop_slots WHERE shop_id = %s", (shop_id,))
+    if isinstance(last, datetime) and last > start:
+        days = max(days, (last - start).days + 1)
+    conn.execute(
+        "DELETE FROM shop_slots WHERE shop_id = %s AND order_id IS NULL AND starts_at >= %s",
+        (shop_id, start),
     )
+    cur = conn.execute(
+        OPEN_SLOTS_AROUND_BOOKED,
+        {"start": start, "days": days, "slot_h": slot_h, "shop_ids": [shop_id]},
+    )
+    return cur.rowcount

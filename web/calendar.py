@@ -154,7 +154,7 @@ def week(
     rows = dicts(
         conn,
         sql.SQL(_SQL).format(pred=where),
-        params | {"shop_id": principal.shop_id, "start": start, "end": end, "bays": profile.bays},
+        params | {"shop_id": principal.shop_id, "start": start, "end": end},
     )
     cells: dict[tuple[int, date], list[Entry]] = {}
     bookings = free = 0
@@ -178,8 +178,10 @@ def week(
             free += 1
         entry = Entry(kind, starts.time(), ends.time(), row["slot_id"], booking)
         cells.setdefault((row["bay"], starts.date()), []).append(entry)
+    # A booking made when the shop had more bays keeps its bay's row.
+    bays = max([profile.bays, *(row["bay"] for row in rows)])
     for day in days:
-        for bay in range(1, profile.bays + 1):
+        for bay in range(1, bays + 1):
             entries = cells.setdefault((bay, day.day), [])
             entries.extend(_closed_gaps(day.spans))
             entries.sort(key=lambda e: (e.starts, e.kind != "closed"))
@@ -188,7 +190,7 @@ def week(
         timezone=profile.timezone,
         monday=monday,
         days=days,
-        bays=list(range(1, profile.bays + 1)),
+        bays=list(range(1, bays + 1)),
         cells=cells,
         bookings=bookings,
         free=free,
@@ -200,7 +202,7 @@ _SQL = (
     "o.job_description, o.status, COALESCE(({pred}), false) AS visible FROM shop_slots sl "
     "LEFT JOIN service_orders o ON o.order_id = sl.order_id "
     "WHERE sl.shop_id = %(shop_id)s AND sl.starts_at >= %(start)s "
-    "AND sl.starts_at < %(end)s AND sl.bay <= %(bays)s ORDER BY sl.starts_at, sl.bay"
+    "AND sl.starts_at < %(end)s ORDER BY sl.starts_at, sl.bay"
 )
 
 

@@ -5,14 +5,13 @@ role, and accounts are invited by an admin).
 
 Editing validates with the directory's own checks (``ShopCreate``'s, so hours, currency and
 prices mean the same whichever way they come in), writes the shop row and its price list in
-one transaction, and fits the shop's free future slots to the new hours and bays: free slots
-outside them go, the missing ones are made (``orders.slots``); booked slots stay, so no visit
-is lost by an edit.
+one transaction, and makes the shop's free future slots anew from the new hours and bays
+(``orders.slots.fit_slots``); booked slots stay, so no visit is lost by an edit.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -101,7 +100,7 @@ def update(*, conn: psycopg.Connection, shop_id: int, body: ProfileUpdate, now: 
                 "ON CONFLICT (shop_id, job_code) DO UPDATE SET price = EXCLUDED.price",
                 (shop_id, job_code, price),
             )
-        fit_slots(conn=conn, shop_id=shop_id, start=now, end=now + timedelta(days=SLOT_DAYS))
+        fit_slots(conn=conn, shop_id=shop_id, start=now, days=SLOT_DAYS)
 
 
 def staff(*, conn: psycopg.Connection, shop_id: int) -> list[StaffMember]:

@@ -41,15 +41,24 @@ def test_the_week_shows_bays_bookings_free_slots_and_hours(client, owner, conn):
     conn.execute(
         "UPDATE shops SET hours = %s, bays = 2 WHERE shop_id = %s",
         (
-            '{"mon": [["07:00", "12:00"], ["13:00", "19:00"]], "tue": [["07:00", "19:00"]],'
-            ' "wed": [["07:00", "19:00"]], "thu": [["07:00", "19:00"]],'
-            ' "fri": [["07:00", "19:00"]], "sat": [["07:00", "19:00"]], "sun": []}',
+            '{"mon": [["08:00", "12:00"], ["13:00", "18:00"]], "tue": [["08:00", "18:00"]],'
+            ' "wed": [["08:00", "18:00"]], "thu": [["08:00", "18:00"]],'
+            ' "fri": [["08:00", "18:00"]], "sat": [["08:00", "18:00"]], "sun": []}',
             shop_id,
         ),
     )
     now = datetime.now(UTC)
-    fit_slots(conn=conn, shop_id=shop_id, start=now, end=now + timedelta(days=14))
+    fit_slots(conn=conn, shop_id=shop_id, start=now, days=14)
     assert status_of(conn, order_id) == "scheduled"  # its booked slot stays
+    # The slots follow the new hours, none overlapping another of its bay (the booked one
+    # from the old hours included).
+    overlapping = conn.execute(
+        "SELECT count(*) FROM shop_slots a JOIN shop_slots b ON a.shop_id = b.shop_id "
+        "AND a.bay = b.bay AND a.slot_id < b.slot_id AND a.starts_at < b.ends_at "
+        "AND b.starts_at < a.ends_at WHERE a.shop_id = %s",
+        (shop_id,),
+    ).fetchone()[0]
+    assert overlapping == 0
     _, starts = slot_of(conn, order_id)
     sign_in(client, staff.email)
     week = week_of(starts)
@@ -62,7 +71,7 @@ def test_the_week_shows_bays_bookings_free_slots_and_hours(client, owner, conn):
     assert text.count('<th scope="row" class="bay-head">') == 2
     assert "Bay 1" in text and "Bay 2" in text
     assert text.count('<th scope="col"') == 8  # the bay column and seven days
-    assert "07:00–12:00, 13:00–19:00" in text  # Monday's two spans
+    assert "08:00–12:00, 13:00–18:00" in text  # Monday's two spans
     assert re.search(r'<th scope="col" class="closed[^"]*"', text)  # Sunday
     assert '<li class="slot closed"><span class="time">12:00–13:00</span>' in text
     # The booking, linked to its job card, with its Move link; free slots around it.

@@ -15,14 +15,31 @@ from notify_helpers import bodies, dispatch, notify_config, settle_outbox, wait_
 from playwright.sync_api import Page, expect
 from shop_helpers import shop_of, shop_staff, slot_of
 from test_web_browser import sign_in
-from web_helpers import PASSWORD
+from web_helpers import PASSWORD, make_owner
 from web_order_helpers import booked_order, open_shops
+
+from orders.slots import fit_slots
 
 
 def booked(conn, owner, vin: str):
     open_shops(conn)
     order_id = booked_order(conn, owner, vin=vin)
     return order_id, shop_staff(conn, shop_of(conn, order_id))
+
+
+def workshop_hours(conn) -> None:
+    """Every shop open 08:00-12:00 and 13:00-17:00 on weekdays, Saturday mornings, closed on
+    Sundays, its free slots fitted to that (a week that shows closed time)."""
+    hours = ", ".join(
+        f'"{d}": [["08:00", "12:00"], ["13:00", "17:00"]]'
+        for d in ("mon", "tue", "wed", "thu", "fri")
+    )
+    conn.execute(
+        "UPDATE shops SET hours = %s", ("{" + hours + ', "sat": [["08:00", "12:00"]], "sun": []}',)
+    )
+    now = datetime.now(UTC)
+    for (shop_id,) in conn.execute("SELECT shop_id FROM shops").fetchall():
+        fit_slots(conn=conn, shop_id=shop_id, start=now, days=14)
 
 
 def open_calendar(page: Page, server: str, email: str) -> None:
@@ -42,7 +59,12 @@ def week_with(page: Page, order_id: int) -> None:
 def test_staff_move_a_booking_by_picking_a_slot_and_the_owner_is_told(
     server, page: Page, owner, conn, smtp, screenshot_dir
 ):
-    order_id, staff = booked(conn, owner, "WLCBR000000000001")
+    open_shops(conn)
+    workshop_hours(conn)
+    order_id = booked_order(conn, owner, vin="WLCBR000000000001")
+    staff = shop_staff(conn, shop_of(conn, order_id))
+    for n in (5, 6):  # other visits that week, for the screenshot
+        booked_order(conn, make_owner(conn, f"other{n}"), vin=f"WLCBR00000000000{n}")
     old_slot, _ = slot_of(conn, order_id)
     settle_outbox(conn)
     page.set_viewport_size({"width": 1280, "height": 900})
