@@ -32,7 +32,26 @@ class ProfileUpdate(BaseModel):
     """The parts of a shop's profile its staff may change (name, place and verification are
     the platform's)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "address": "112 Lake St",
+                    "phone": "+1 555-0103",
+                    "city": "Oak Park",
+                    "hours": {"mon": [["07:30", "12:00"], ["13:00", "18:00"]], "sat": []},
+                    "bays": 4,
+                    "capabilities": ["oil_change", "brake_pads"],
+                    "brands": ["Ford"],
+                    "labour_rate_per_h": "84.00",
+                    "currency": "USD",
+                    "prices": {"OIL-CHG": "89.00", "BRK-PAD-F": "189.00"},
+                }
+            ]
+        },
+    )
 
     address: str | None = Field(None, max_length=300)
     phone: str | None = Field(None, max_length=40)
@@ -65,11 +84,25 @@ class ProfileUpdate(BaseModel):
             probe = ShopCreate(name="-", lat=0, lon=0, capabilities=["diagnostics"], hours=value)
         except ValidationError as exc:
             raise ValueError("; ".join(str(e["msg"]) for e in exc.errors())) from None
-        return probe.hours
+        return probe.record("verified").hours  # every weekday, an empty list when closed
 
 
 class StaffMember(BaseModel):
     """One account of the shop's staff."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": 12,
+                    "email": "sam@oakparkauto.example",
+                    "role": "shop_staff",
+                    "disabled": False,
+                    "created_at": "2026-11-20T10:00:00Z",
+                }
+            ]
+        }
+    )
 
     user_id: int
     email: str

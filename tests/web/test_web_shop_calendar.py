@@ -144,6 +144,7 @@ def test_moving_a_booking_to_a_picked_slot_tells_the_owner(client, owner, conn, 
     assert [e[0] for e in events] == ["order.rescheduled"]
     dispatch(conn, notify_config(f"smtp://127.0.0.1:{smtp.port}"), datetime.now(UTC))
     message = smtp.mailbox.wait_for(owner.email)
+    assert str(message["Subject"]).endswith(": your visit has moved")
     assert f"{VIN}2" in message.get_body(preferencelist=("plain",)).get_content()
 
 

@@ -90,6 +90,7 @@ def test_staff_move_a_booking_by_picking_a_slot_and_the_owner_is_told(
     # The owner is told: the dispatcher mails them about the new time.
     dispatch(conn, notify_config(f"smtp://127.0.0.1:{smtp.port}"), datetime.now(UTC))
     message = smtp.mailbox.wait_for(owner.email)
+    assert str(message["Subject"]).endswith(": your visit has moved")
     text, _ = bodies(message)
     assert "WLCBR000000000001" in text
     kinds = conn.execute(
