@@ -36,6 +36,7 @@ from web.orders import is_visible
 
 MOVABLE = "scheduled"  # a visit whose time may still move (checked in: the car is here)
 MOVE_SLOTS = 60  # free slots offered on the move page
+EARLIEST, LATEST = date(1970, 1, 1), date(9000, 12, 31)  # weeks the address may ask for
 
 
 class NotMovable(Exception):
@@ -255,10 +256,13 @@ def movable(
 
 
 def parse_week(text: str | None) -> date | None:
-    """A ``YYYY-MM-DD`` from the address, or None (this week) for none or nonsense."""
+    """A ``YYYY-MM-DD`` from the address, or None (this week) for none, nonsense or a day
+    out of range."""
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    # The weeks before and after must exist too (year 1 and 9999 have none).
+    return day if EARLIEST <= day <= LATEST else None

@@ -104,7 +104,9 @@ def test_the_week_shows_bays_bookings_free_slots_and_hours(client, owner, conn):
         )
         == 1
     )
-    assert client.get("/app/shop/calendar?week=tomorrow").status_code == 200
+    for nonsense in ("tomorrow", "0001-01-01", "9999-12-31", "2026-02-30"):
+        shown = client.get(f"/app/shop/calendar?week={nonsense}")
+        assert shown.status_code == 200 and 'rel="next"' in shown.text, nonsense
 
 
 def test_moving_a_booking_to_a_picked_slot_tells_the_owner(client, owner, conn, smtp):
