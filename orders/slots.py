@@ -14,7 +14,7 @@ from datetime import datetime
 
 import psycopg
 
-from db.rows import record
+from db.rows import record, scalar
 
 # Day names as PostgreSQL's to_char(..., 'dy') spells them, the keys of ``shops.hours``.
 OPEN_SLOTS = """
@@ -98,3 +98,44 @@ def book_slot(
 def release_slot(*, conn: psycopg.Connection, order_id: int) -> None:
     """Free the slot an order holds, if any."""
     conn.execute("UPDATE shop_slots SET order_id = NULL WHERE order_id = %s", (order_id,))
+
+
+# Making slots around the booked ones that stay: a new slot may not overlap one of its bay's
+# (slots are one bay for a few hours; after a change of hours the grid may shift).
+OPEN_SLOTS_AROUND_BOOKED = OPEN_SLOTS.replace(
+    "ON CONFLICT",
+    "AND NOT EXISTS (SELECT 1 FROM shop_slots o WHERE o.shop_id = s.shop_id AND o.bay = b.bay "
+    "AND o.starts_at > (t.local AT TIME ZONE s.timezone) - INTERVAL '1 day' "
+    "AND o.starts_at < (t.local + make_interval(hours => %(slot_h)s)) AT TIME ZONE s.timezone "
+    "AND o.ends_at > t.local AT TIME ZONE s.timezone)\nON CONFLICT",
+)
+
+
+def slot_hours(*, conn: psycopg.Connection, shop_id: int) -> int:
+    """The length of the shop's slots in hours (its newest slot's; 2 for a shop without)."""
+    found = scalar(
+        conn,
+        "SELECT round(extract(epoch FROM ends_at - starts_at) / 3600)::int FROM shop_slots "
+        "WHERE shop_id = %s ORDER BY starts_at DESC LIMIT 1",
+        (shop_id,),
+    )
+    return int(found) if found else 2
+
+
+def fit_slots(*, conn: psycopg.Connection, shop_id: int, start: datetime, days: int) -> int:
+    """Make a shop's free slots from ``start`` anew from its hours and bays as they are now,
+    over ``days`` days or as far as it had slots: its free slots go, new ones are made around
+    the booked ones, which stay (so no visit is lost). The number of free slots made."""
+    slot_h = slot_hours(conn=conn, shop_id=shop_id)
+    last = scalar(conn, "SELECT max(ends_at) FROM shop_slots WHERE shop_id = %s", (shop_id,))
+    if isinstance(last, datetime) and last > start:
+        days = max(days, (last - start).days + 1)
+    conn.execute(
+        "DELETE FROM shop_slots WHERE shop_id = %s AND order_id IS NULL AND starts_at >= %s",
+        (shop_id, start),
+    )
+    cur = conn.execute(
+        OPEN_SLOTS_AROUND_BOOKED,
+        {"start": start, "days": days, "slot_h": slot_h, "shop_ids": [shop_id]},
+    )
+    return cur.rowcount

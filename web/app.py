@@ -38,6 +38,8 @@ from web.routes import (
     reports,
     settings,
     shop,
+    shop_calendar,
+    shop_profile,
 )
 
 MOUNT = "/app"
@@ -71,6 +73,8 @@ def create_app(api: FastAPI, config: WebConfig | None = None) -> FastAPI:
         orders.router,
         shop.router,
         reports.router,  # before jobs: /shop/jobs/{id}/photos is not a step
+        shop_calendar.router,
+        shop_profile.router,
         jobs.router,
         kpis.router,
         fleet.router,

@@ -13,7 +13,7 @@ from api.deps import ConnDep, PrincipalDep, ShopIdDep, require_roles
 from api.orders.actions import now
 from api.pagination import CursorQuery, LimitQuery
 from api.problems import ProblemError, problem_response
-from api.shops import kpis, onboarding, service
+from api.shops import kpis, onboarding, profile, service
 from api.shops.schemas import PendingOffer, ShopCreate, ShopOut, ShopPage, ShopSummary, SlotOut
 from orders.directory import Capability
 from orders.kpis import Bucket
@@ -135,3 +135,28 @@ def shop_kpis(
     return kpis.shop_kpis(
         conn=conn, shop_id=shop_id, now=now(), start=start, end=end, bucket=bucket
     )
+@router.put(
+    "/{shop_id}/profile",
+    response_model=ShopOut,
+    responses=problem_response(403) | problem_response(404) | problem_response(422),
+)
+def update_profile(
+    body: profile.ProfileUpdate, conn: ConnDep, principal: ShopStaff, shop_id: ShopIdDep
+) -> ShopOut:
+    """The shop's staff: replace its address, hours, bays, capabilities, brands, labour rate,
+    currency and price list (the whole list: a job left out is removed). Free slots are made
+    anew from the new hours and bays; booked visits keep theirs."""
+    profile.update(conn=conn, shop_id=shop_id, body=body, now=now())
+    return service.shop(conn=conn, shop_id=shop_id)
+
+
+@router.get(
+    "/{shop_id}/staff",
+    response_model=list[profile.StaffMember],
+    responses=problem_response(403) | problem_response(404),
+)
+def shop_staff(
+    conn: ConnDep, principal: ShopStaff, shop_id: ShopIdDep
+) -> list[profile.StaffMember]:
+    """The shop's staff accounts (one role; admins invite them with `POST /auth/invitations`)."""
+    return profile.staff(conn=conn, shop_id=shop_id)

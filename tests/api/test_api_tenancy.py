@@ -301,6 +301,23 @@ MATRIX |= {
     ("GET", "/shops/{shop_id}/kpis"): Case(
         {"shop_id": "shop_a"}, SHOP_SIDE, SHOP_SIDE_A, kind="shop"
     ),
+    # The shop's own profile and staff (web app's Profile page): its staff alone, and admins.
+    ("PUT", "/shops/{shop_id}/profile"): Case(
+        {"shop_id": "shop_a"},
+        SHOP_SIDE,
+        SHOP_SIDE_A,
+        body={
+            "hours": {"mon": [["08:00", "17:00"]]},
+            "bays": 2,
+            "capabilities": ["oil_change"],
+            "labour_rate_per_h": "90.00",
+            "currency": "EUR",
+        },
+        kind="shop",
+    ),
+    ("GET", "/shops/{shop_id}/staff"): Case(
+        {"shop_id": "shop_a"}, SHOP_SIDE, SHOP_SIDE_A, kind="shop"
+    ),
     # Onboarding (revision 0011): admins make tenants and invite people; a fleet adds cars.
     ("POST", "/auth/invitations"): Case(
         {},

@@ -41,3 +41,29 @@ def shop_staff(conn, shop_id: int, name: str = "staff") -> Person:
         conn=conn, email=email, role="shop_staff", password=PASSWORD, shop_id=shop_id
     )
     return Person(user_id, email)
+
+
+def shop_of(conn, order_id: int) -> int:
+    """The shop an order went to."""
+    row = conn.execute(
+        "SELECT shop_id FROM service_orders WHERE order_id = %s", (order_id,)
+    ).fetchone()
+    return int(row[0])
+
+
+def slot_of(conn, order_id: int) -> tuple[int, datetime]:
+    """The slot an order holds: its id and start."""
+    row = conn.execute(
+        "SELECT slot_id, appointment_starts_at FROM service_orders WHERE order_id = %s",
+        (order_id,),
+    ).fetchone()
+    return int(row[0]), row[1]
+
+
+def week_of(when: datetime, zone: str = "Europe/Berlin") -> str:
+    """The Monday (ISO date) of the shop's week holding ``when``."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    day = when.astimezone(ZoneInfo(zone)).date()
+    return (day - timedelta(days=day.weekday())).isoformat()
