@@ -135,6 +135,8 @@ def shop_kpis(
     return kpis.shop_kpis(
         conn=conn, shop_id=shop_id, now=now(), start=start, end=end, bucket=bucket
     )
+
+
 @router.put(
     "/{shop_id}/profile",
     response_model=ShopOut,

@@ -150,7 +150,8 @@ def test_other_roles_are_refused_the_calendar_and_profile(server, page: Page, co
         person = user(conn, role, password=PASSWORD, fleet_id=fleet(conn).fleet_id)
     else:
         person = user(conn, role, password=PASSWORD)
-    sign_in(page, server, person.email, lands_on="Fleet" if role == "fleet_manager" else "My cars")
+    first_page = {"owner": "My cars", "fleet_manager": "Fleet", "admin": "Admin console"}
+    sign_in(page, server, person.email, lands_on=first_page[role])
     places = page.get_by_role("navigation", name="Places")
     expect(places.get_by_role("link", name="Calendar")).to_have_count(0)
     expect(places.get_by_role("link", name="Profile")).to_have_count(0)
