@@ -203,3 +203,38 @@ class FleetVehicleAdd(BaseModel):
     model: str | None = Field(None, max_length=60)
     model_year: int | None = Field(None, ge=1980, le=2100)
     fuel_type: Literal["petrol", "diesel", "hybrid", "electric"] = "petrol"
+
+
+class ApprovalPolicyIn(BaseModel):
+    """The fleet's cost limit: its vehicles' orders estimated at or under it are approved
+    automatically, the others wait for the fleet's manager."""
+
+    limit_amount: float = Field(ge=0, le=99_999_999, description="In the fleet's currency")
+    currency: str = Field(pattern="^[A-Za-z]{3}$", description="ISO 4217, such as EUR")
+
+
+class ApprovalPolicyOut(BaseModel):
+    """The fleet's approval policy."""
+
+    fleet_id: int
+    limit_amount: float
+    currency: str
+    updated_at: datetime
+    updated_by: str
+
+
+class ApprovalItem(BaseModel):
+    """An order of the fleet's as its approvals list shows it."""
+
+    order_id: int
+    vehicle_id: int
+    vin: str
+    issue: str
+    status: str
+    approval: Literal["auto", "pending", "approved", "rejected"]
+    approval_by: str | None
+    approval_at: datetime | None
+    approval_note: str | None
+    shop_name: str | None
+    estimate: float | None = Field(description="The holding shop's price, else the best one's")
+    currency: str | None
