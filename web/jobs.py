@@ -35,6 +35,7 @@ from api.shops.service import shop as shop_profile
 from api.vehicles.schemas import ServiceRecord
 from api.vehicles.service import service_report
 from orders import feedback
+from orders.approval import BLOCKING
 from orders.errors import ImplausibleReport, OrderNotFound
 from orders.feedback import TECHNICIAN_MAX, WorkReport
 from predictive.brakes import NEW_PAD_MM
@@ -140,6 +141,8 @@ def job(*, conn: psycopg.Connection, principal: Principal, order_id: int) -> Job
         slots=[],
     )
     step = NEXT_STEP.get(order.status)
+    if order.approval is not None and order.approval.state in BLOCKING:
+        step = None  # the work waits for the fleet, or the fleet rejected the order
     return Job(
         item=item,
         steps=frozenset({step} if step and may_take(principal, step) else set()),
