@@ -261,3 +261,59 @@ def week_of(now: datetime) -> tuple[datetime, datetime]:
     today = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), UTC)
     this_monday = today - timedelta(days=today.weekday())
     return this_monday - timedelta(days=7), this_monday
+
+
+def alerts_count(
+    conn: psycopg.Connection, *, fleet_id: int, since: datetime, end: datetime
+) -> tuple[int, int]:
+    """Alerts of the fleet's vehicles raised, and resolved, from ``since`` to ``end``."""
+    found = dicts(conn, _ALERTS_BY_MONTH, _params(fleet_id, since, end, None))
+    return sum(int(r["raised"]) for r in found), sum(int(r["resolved"]) for r in found)
+
+
+@dataclass
+class Totals:
+    """The fleet's figures over a period, summed over its vehicles."""
+
+    cost: dict[str, float]
+    km: float
+    services: int
+    on_time: int
+    downtime_h: float
+    urgent_h: float
+    vehicles: int
+
+    km_cost: dict[str, float] = field(default_factory=dict)  # of the vehicles with a km
+
+    def per_km(self, currency: str) -> float | None:
+        """The cost in ``currency`` per km driven by the vehicles with a distance on record
+        (and their cost alone, so a car without readings does not lower it)."""
+        if not self.km or currency not in self.km_cost:
+            return None
+        return self.km_cost[currency] / self.km
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """The share of the services done on time."""
+        return self.on_time / self.services if self.services else None
+
+
+def totals(figures: list[VehicleFigures]) -> Totals:
+    """The sum of the vehicles' figures."""
+    cost: dict[str, float] = {}
+    km_cost: dict[str, float] = {}
+    for v in figures:
+        for currency, amount in v.cost.items():
+            cost[currency] = cost.get(currency, 0.0) + amount
+            if v.km:
+                km_cost[currency] = km_cost.get(currency, 0.0) + amount
+    return Totals(
+        cost=cost,
+        km=sum(v.km or 0.0 for v in figures),
+        services=sum(v.services for v in figures),
+        on_time=sum(v.on_time for v in figures),
+        downtime_h=sum(v.downtime_h for v in figures),
+        urgent_h=sum(v.urgent_h for v in figures),
+        vehicles=len(figures),
+        km_cost=km_cost,
+    )
