@@ -139,7 +139,8 @@ def compose(pages: Pages, week: Week, *, language: str, base_url: str) -> tuple[
         approvals_url=f"{base_url.rstrip('/')}/app/fleet/approvals",
     )
     subject, _, body = text.strip().partition("\n")
-    return subject.strip(), body.strip() + "\n"
+    # The template's optional blocks leave runs of blank lines: one is enough.
+    return subject.strip(), re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n"
 
 
 def send_due(

@@ -166,3 +166,29 @@ def test_other_roles_are_refused(client, conn, owner):
         assert posted.status_code == 403
         client.cookies.clear()
     assert fleet_summary.recipients(conn, fleet_id=fleet_id) == []
+
+
+def test_the_command_sends_the_summary_once(conn, db_url, smtp, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from wrenchlight.cli import build_app
+
+    now = datetime.now(UTC)
+    fleet_id = new_fleet(conn)
+    fleet_van(conn, fleet_id, now)
+    fleet_summary.set_recipients(conn, fleet_id=fleet_id, emails=["ops@becker.example"])
+    monkeypatch.setenv("WRENCHLIGHT_DATABASE_URL", db_url)
+    monkeypatch.setenv("WRENCHLIGHT_SMTP_URL", f"smtp://127.0.0.1:{smtp.port}")
+    app = build_app()
+    first = CliRunner().invoke(app, ["notify", "weekly-summary", "--json"])
+    assert first.exit_code == 0, first.output
+    # The last line is the command's (the SMTP server of the test logs to the same stream).
+    assert json.loads(first.output.splitlines()[-1]) == {
+        "sent": [{"fleet_id": fleet_id, "recipients": 1}]
+    }
+    assert "Becker Logistics" in smtp.mailbox.wait_for("ops@becker.example")["Subject"]
+    again = CliRunner().invoke(app, ["notify", "weekly-summary", "--json"])
+    assert json.loads(again.output.splitlines()[-1]) == {"sent": []}
+    assert len(smtp.mailbox.to("ops@becker.example")) == 1
