@@ -237,12 +237,15 @@ def _bar_ticks(
     return [(scale.x(t), label) for t, label in ticks]
 
 
-def month_chart(*, months: Sequence[tuple[date, float]], unit: str, locale: Locale) -> BarChart:
+def month_chart(
+    *, months: Sequence[tuple[date, float]], unit: str, locale: Locale, least: float = 1.0
+) -> BarChart:
     """Bars of one value per month (``months`` in order, each its slot; a zero keeps its slot
-    and draws no bar), labelled with the month's short name: the fleet reports' charts."""
+    and draws no bar), labelled with the month's short name: the fleet reports' charts. The
+    axis reaches at least ``least`` (4 for counts: whole steps, never 0.25 of an alert)."""
     origin = datetime(2000, 1, 1)
     count = max(len(months), 1)
-    top = nice_top(max((v for _, v in months), default=0.0))
+    top = nice_top(max([least, *(v for _, v in months)]))
     scale = _Scale(origin, origin + timedelta(days=count), top)
     slot = (scale.x1 - scale.x0) / count
     every = max(1, math.ceil(count / 6))  # at most six month names fit under a phone's chart

@@ -64,16 +64,16 @@ def _page(
     resolved = sum(m.alerts_resolved for m in by_month)
     hours = "h"  # the same symbol in both languages
 
-    def chart(values: list[float], unit: str) -> charts.BarChart:
+    def chart(values: list[float], unit: str, least: float = 1.0) -> charts.BarChart:
         pairs = [(m.month, v) for m, v in zip(by_month, values, strict=True)]
-        return charts.month_chart(months=pairs, unit=unit, locale=locale)
+        return charts.month_chart(months=pairs, unit=unit, locale=locale, least=least)
 
     drawn = {
         "cost": chart([m.cost.get(main, 0.0) if main else 0.0 for m in by_month], main or ""),
         "downtime": chart([m.downtime_h for m in by_month], hours),
         "on_time": chart([100.0 * (m.on_time_rate or 0.0) for m in by_month], "%"),
-        "raised": chart([float(m.alerts_raised) for m in by_month], ""),
-        "resolved": chart([float(m.alerts_resolved) for m in by_month], ""),
+        "raised": chart([float(m.alerts_raised) for m in by_month], "", least=4.0),
+        "resolved": chart([float(m.alerts_resolved) for m in by_month], "", least=4.0),
     }
     done = request.query_params.get("done")
     return pages.render(
