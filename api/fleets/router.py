@@ -27,7 +27,7 @@ from api.fleets.schemas import (
 )
 from api.orders.actions import now
 from api.pagination import CursorQuery, LimitQuery
-from api.problems import ProblemError, problem_response
+from api.problems import problem_response
 from api.vehicles.schemas import VehicleOut
 from orders import approval
 
@@ -146,11 +146,11 @@ def _policy_out(found: approval.Policy) -> ApprovalPolicyOut:
 
 @router.get("/{fleet_id}/approval-policy", response_model=ApprovalPolicyOut, responses=NOT_FOUND)
 def get_approval_policy(fleet_id: FleetIdDep, conn: ConnDep) -> ApprovalPolicyOut:
-    """The fleet's cost limit; 404 while it has none (its orders need no approval)."""
+    """The fleet's cost limit; null while it has none (its orders need no approval)."""
     found = approval.get_policy(conn, fleet_id=fleet_id)
     if found is None:
-        raise ProblemError(
-            404, "no-approval-policy", "No approval policy", f"fleet {fleet_id} has no cost limit"
+        return ApprovalPolicyOut(
+            fleet_id=fleet_id, limit_amount=None, currency=None, updated_at=None, updated_by=None
         )
     return _policy_out(found)
 

@@ -72,6 +72,8 @@ class Approval(BaseModel):
 class DecisionIn(BaseModel):
     """The fleet manager's decision; a rejection needs a note."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Needed before the tour"}]})
+
     note: str = Field("", max_length=500)
 
 
