@@ -257,3 +257,12 @@ def test_other_roles_and_fleets_are_refused(client, conn, owner):
         assert posted.status_code == 403
         client.cookies.clear()
     assert approval_of(conn, order_id)[0] == "pending"
+
+
+def test_the_managers_order_page_shows_the_wait_and_links_to_the_decision(client, conn):
+    fleet_id, order_id = _booked_waiting(conn, "WLAPV000000000005")
+    sign_in(client, manager(conn, fleet_id).email)
+    page = client.get(f"/app/orders/{order_id}")
+    assert page.status_code == 200
+    assert "Waiting for the fleet's approval" in page.text
+    assert f'href="/app/fleet/approvals#order-{order_id}"' in page.text
