@@ -11,6 +11,8 @@ the page saying in plain words why nothing was done.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path, Request
@@ -46,7 +48,8 @@ def _redirect(request: Request, path: str, asked: int | None, done: str) -> Resp
     return RedirectResponse(f"{root}{path}{_suffix(asked)}{joiner}done={done}", status_code=303)
 
 
-def _money(request: Request, user: WebUser):  # type: ignore[no-untyped-def]
+def _money(request: Request, user: WebUser) -> Callable[[Decimal, str | None], str]:
+    """Amounts in their currency as the user's language writes them."""
     locale = i18n.babel_locale(_pages(request).language(request, user))
     return lambda amount, currency: order_pages.money(float(amount), currency, locale)
 
