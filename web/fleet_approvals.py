@@ -97,7 +97,7 @@ def decide(
 ) -> None:
     """Approve or reject one of the fleet's orders. ``NotOfFleet`` for an order the caller may
     not see or of another fleet; ``Refusal`` (``not_allowed``, ``note_required``,
-    ``not_waiting``) when nothing was done."""
+    ``note_too_long``, ``not_waiting``) when nothing was done."""
     if not is_visible(conn, principal, order_id):
         raise NotOfFleet(order_id)
     ours = scalar(
@@ -110,6 +110,8 @@ def decide(
         raise NotOfFleet(order_id)
     if not may_take(principal, "approve" if approve else "reject"):
         raise Refusal("not_allowed")
+    if len(note.strip()) > approval.MAX_NOTE:
+        raise Refusal("note_too_long")
     try:
         with conn.transaction():
             approval.decide(

@@ -88,6 +88,12 @@ def test_the_manager_sets_the_limit_and_decides_an_order_over_it(client, conn):
     assert no_note.status_code == 422
     assert "say in the note why" in no_note.text
     assert approval_of(conn, order_id)[0] == "pending"
+    too_long = client.post(
+        f"/app/fleet/approvals/{order_id}/reject", data={"csrf_token": token, "note": "x" * 501}
+    )
+    assert too_long.status_code == 422
+    assert "longer than 500 characters" in too_long.text
+    assert approval_of(conn, order_id)[0] == "pending"
 
     done = client.post(
         f"/app/fleet/approvals/{order_id}/approve",

@@ -31,6 +31,7 @@ router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 Text = Annotated[str, Form(max_length=600)]
 DONE = ("saved", "approved", "rejected")
+STATUS_OF_REFUSAL = {"not_allowed": 403, "note_required": 422, "note_too_long": 422}
 
 
 def _pages(request: Request) -> Pages:
@@ -180,9 +181,7 @@ def decide_approval(
     except approvals.NotOfFleet:
         return _pages(request).render(request, "fleet_missing.html", status=404)
     except order_pages.Refusal as refusal:
-        status = (
-            403 if refusal.why == "not_allowed" else 422 if refusal.why == "note_required" else 409
-        )
+        status = STATUS_OF_REFUSAL.get(refusal.why, 409)
         return _approvals_page(
             request, conn, user, chosen, fleet_id, refusal=refusal, status=status
         )
