@@ -11,6 +11,9 @@ Exceptions::
      ├── AlertNotFound          (rebook: no alert with this id)
      ├── NotRebookable          (rebook, dismiss: the order still stands, or its alert is
      │                           resolved)
+     ├── AwaitingApproval       (approval: the shop's work waits for the fleet, or the fleet
+     │                           rejected the order)
+     ├── NotAwaitingApproval    (approval: nothing to decide, the order is not waiting)
      ├── OfferClosed            (the offer was answered, withdrawn or has expired)
      │    └── OfferLost         (another shop accepted this order first)
      └── ImportFailed           (directory.py: invalid rows of an import file)
@@ -60,3 +63,25 @@ class OfferClosed(OrdersError):
 
 class OfferLost(OfferClosed):
     """Another shop accepted the order first."""
+
+
+class AwaitingApproval(OrdersError):
+    """The order waits for its fleet's approval, or the fleet rejected it: the shop may not
+    work on it. ``approval`` is ``pending`` or ``rejected``, ``note`` the manager's."""
+
+    def __init__(self, order_id: int, approval: str, note: str | None) -> None:
+        if approval == "rejected":
+            message = f"order {order_id} was rejected by the fleet" + (f": {note}" if note else "")
+        else:
+            message = f"order {order_id} is waiting for the fleet's approval"
+        super().__init__(message)
+        self.order_id, self.approval, self.note = order_id, approval, note
+
+
+class NotAwaitingApproval(OrdersError):
+    """The order does not wait for a fleet's decision (decided already, or none needed)."""
+
+    def __init__(self, order_id: int, approval: str | None, status: str) -> None:
+        state = approval or "not needed"
+        super().__init__(f"order {order_id} is not waiting for approval ({state}, {status})")
+        self.order_id, self.approval, self.status = order_id, approval, status

@@ -31,6 +31,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from db.rows import a_dict, record, scalar, scalars
+from orders.approval import require_approved
 from orders.errors import IllegalTransition, ImplausibleReport, OrderNotFound, OrdersError
 from orders.lifecycle import record_event, transition
 from predictive.brakes import NEW_PAD_MM
@@ -104,8 +105,11 @@ class WorkReport(BaseModel):
 
 
 def check_in(*, conn: psycopg.Connection, order_id: int, now: datetime, actor: str) -> None:
-    """The vehicle arrived at the shop."""
-    transition(conn, order_id=order_id, to="checked_in", actor=actor, now=now, reason="arrived")
+    """The vehicle arrived at the shop (not while the order waits for its fleet's approval or
+    was rejected: ``AwaitingApproval``)."""
+    with conn.transaction():
+        require_approved(conn, order_id=order_id)
+        transition(conn, order_id=order_id, to="checked_in", actor=actor, now=now, reason="arrived")
 
 
 def start_service(*, conn: psycopg.Connection, order_id: int, now: datetime, actor: str) -> None:
@@ -116,15 +120,17 @@ def start_service(*, conn: psycopg.Connection, order_id: int, now: datetime, act
     # Work starting after the slot ended gets the default time from now.
     booked = row["service_due_at"]
     due = booked if booked is not None and booked > now else now + DEFAULT_SERVICE_TIME
-    transition(
-        conn,
-        order_id=order_id,
-        to="in_service",
-        actor=actor,
-        now=now,
-        reason="work started",
-        set_fields={"service_due_at": due},
-    )
+    with conn.transaction():
+        require_approved(conn, order_id=order_id)
+        transition(
+            conn,
+            order_id=order_id,
+            to="in_service",
+            actor=actor,
+            now=now,
+            reason="work started",
+            set_fields={"service_due_at": due},
+        )
 
 
 def complete(
@@ -144,6 +150,7 @@ def complete(
         service_due = row["service_due_at"]
         if status != "in_service":
             raise IllegalTransition(order_id, status, "completed")
+        require_approved(conn, order_id=order_id)
         _check_plausible(conn, vehicle_id=vehicle_id, report=report)
         on_time = service_due is None or now <= service_due
         conn.execute(

@@ -15,6 +15,7 @@ from datetime import datetime
 import psycopg
 
 from db.rows import a_dict, scalar, scalars
+from orders import approval
 from orders.errors import OfferClosed, OfferLost
 from orders.lifecycle import record_event, transition
 from orders.policy import Offer, PlacementPolicy, load_order
@@ -136,6 +137,8 @@ def respond(
                         "confirm_due_at": now + policy.appointment_confirmation,
                     },
                 )
+                # The shop that took it may price it otherwise than the best-ranked one.
+                approval.assess(conn, order_id=order_id, now=now)
                 return []
             record_event(
                 conn,

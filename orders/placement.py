@@ -26,6 +26,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from db.rows import records
+from orders import approval
 from orders.errors import IllegalTransition, OrdersError
 from orders.jobs import CATALOGUE, REAR_PADS
 from orders.lifecycle import record_event, transition
@@ -133,6 +134,9 @@ def propose(
             order_id,
         ),
     )
+    if ranked:
+        # The fleet's policy sees the estimate now, before any shop is asked.
+        approval.assess(conn, order_id=order_id, now=now)
     if not ranked:
         transition(
             conn,
@@ -212,6 +216,7 @@ def start(
                     "confirm_due_at": now + policy.appointment_confirmation,
                 },
             )
+            approval.assess(conn, order_id=order_id, now=now)
         return []
     return next_wave(conn, order_id=order_id, now=now, policy=policy, actor=actor)
 

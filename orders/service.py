@@ -63,6 +63,10 @@ class Order:
     appointment_starts_at: datetime | None = None
     appointment_ends_at: datetime | None = None
     appointment_bay: int | None = None
+    approval: str | None = None
+    approval_by: str | None = None
+    approval_at: datetime | None = None
+    approval_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +353,8 @@ ORDER_SELECT = sql.SQL(
     "o.distance_km, "
     "o.created_at, o.updated_at, o.component, o.urgency, o.due_by, o.bundle_id, o.match, "
     "o.estimate, o.dispatch_mode, o.consent, o.escalated, o.appointment_starts_at, "
-    "o.appointment_ends_at, o.appointment_bay "
+    "o.appointment_ends_at, o.appointment_bay, o.approval, o.approval_by, o.approval_at, "
+    "o.approval_note "
     "FROM service_orders o LEFT JOIN shops s USING (shop_id) "
 )
 

@@ -287,3 +287,28 @@ def period_bars(
         for v in (low + i * step for i in range(count + 1))
     ]
     return BarChart(bars=bars, x_ticks=x_ticks, y_ticks=y_ticks)
+
+
+def month_chart(
+    *, months: Sequence[tuple[date, float]], unit: str, locale: Locale, least: float = 1.0
+) -> BarChart:
+    """Bars of one value per month (``months`` in order, each its slot; a zero keeps its slot
+    and draws no bar), labelled with the month's short name: the fleet reports' charts. The
+    axis reaches at least ``least`` (4 for counts: whole steps, never 0.25 of an alert)."""
+    origin = datetime(2000, 1, 1)
+    count = max(len(months), 1)
+    top = nice_top(max([least, *(v for _, v in months)]))
+    scale = _Scale(origin, origin + timedelta(days=count), top)
+    slot = (scale.x1 - scale.x0) / count
+    every = max(1, math.ceil(count / 6))  # at most six month names fit under a phone's chart
+    bars, ticks = [], []
+    for i, (month, value) in enumerate(months):
+        x = scale.x0 + slot * i
+        if i % every == 0:
+            ticks.append(Tick(x + slot / 2, format_skeleton("MMM", month, locale=locale)))
+        if value > 0:
+            y = scale.y(value)
+            name = format_skeleton("yMMM", month, locale=locale)
+            label = f"{name}: {_number(value, locale)} {unit}".strip()
+            bars.append(Bar(x + slot * 0.15, y, slot * 0.7, scale.y0 - y, month, label))
+    return BarChart(bars=bars, x_ticks=ticks, y_ticks=_y_ticks(scale, unit, locale))

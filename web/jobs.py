@@ -40,6 +40,7 @@ from api.vehicles.schemas import ServiceRecord
 from api.vehicles.service import service_report
 from orders import attest, feedback
 from orders import evidence as report_files
+from orders.approval import BLOCKING
 from orders.errors import ImplausibleReport, OrderNotFound
 from orders.evidence import CleanImage, Evidence
 from orders.feedback import TECHNICIAN_MAX, WorkReport
@@ -146,6 +147,8 @@ def job(*, conn: psycopg.Connection, principal: Principal, order_id: int) -> Job
         slots=[],
     )
     step = NEXT_STEP.get(order.status)
+    if order.approval is not None and order.approval.state in BLOCKING:
+        step = None  # the work waits for the fleet, or the fleet rejected the order
     return Job(
         item=item,
         steps=frozenset({step} if step and may_take(principal, step) else set()),

@@ -36,7 +36,7 @@ from api.vehicles import registry
 from api.vehicles.schemas import ServiceRecord
 from api.vehicles.service import service_report
 from orders import feedback, placement
-from orders.errors import IllegalTransition, OrderNotFound, OrdersError
+from orders.errors import AwaitingApproval, IllegalTransition, OrderNotFound, OrdersError
 from orders.feedback import Survey
 from orders.lifecycle import ALLOWED_FROM, OPEN
 from orders.policy import PlacementPolicy
@@ -346,6 +346,8 @@ def refusals() -> Iterator[None]:
         yield
     except IllegalTransition as exc:
         raise Refusal("illegal", exc.current) from exc
+    except AwaitingApproval as exc:
+        raise Refusal(f"approval_{exc.approval}") from exc
 
 
 def _status(conn: psycopg.Connection, order_id: int) -> str:

@@ -35,6 +35,7 @@ import logging
 import secrets
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -49,6 +50,7 @@ from api.fleets.schemas import FleetVehicleAdd
 from api.problems import ProblemError
 from db.registry import device_vehicle
 from db.rows import dicts, scalar
+from orders.approval import set_policy
 from orders.errors import OrdersError
 from orders.feedback import WorkReport, check_in, complete, start_service
 from orders.placement import owner_confirm, propose, schedule
@@ -66,6 +68,7 @@ FLEET_NAME = "Lakeshore Deliveries"
 OFFER_POLICY = PlacementPolicy(mode="broadcast", k=3, shop_response=timedelta(days=3))
 BOOK_POLICY = PlacementPolicy(mode="auto")
 ENGINES = ("petrol", "diesel", "hybrid")
+FLEET_COST_LIMIT = Decimal("50.00")  # the demo fleet's approval policy, in EUR
 # The stories in the order cars are handed to them: Alex's, Blair's two, the fleet's two.
 STORIES = ("awaiting_owner", "offered", "scheduled", "completed", "awaiting_fleet")
 # What the stories' cars genuinely need, so the models themselves hold each alert at every
@@ -383,6 +386,16 @@ def build_world(
     # The fleet takes every other car nobody got, the drive's alerts included.
     taken = {*alex.vehicle_ids, *blair.vehicle_ids, spare}
     fleet_id = create_fleet(conn=conn, name=FLEET_NAME).fleet_id
+    # Shops may charge the fleet up to this without asking: the order Morgan confirms costs
+    # more, so the shop that takes it waits for Morgan's approval (/app/fleet/approvals).
+    set_policy(
+        conn,
+        fleet_id=fleet_id,
+        limit_amount=FLEET_COST_LIMIT,
+        currency="EUR",
+        actor="demo",
+        now=datetime.now(UTC),
+    )
     manager = person(
         "morgan",
         "fleet_manager",

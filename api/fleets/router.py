@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -12,6 +14,9 @@ from api.auth.principal import Principal
 from api.deps import ConnDep, FleetIdDep, require_roles
 from api.fleets import members, service
 from api.fleets.schemas import (
+    ApprovalItem,
+    ApprovalPolicyIn,
+    ApprovalPolicyOut,
     FleetCreate,
     FleetHealthPage,
     FleetKpis,
@@ -20,9 +25,11 @@ from api.fleets.schemas import (
     FleetVehicleAdd,
     Status,
 )
+from api.orders.actions import now
 from api.pagination import CursorQuery, LimitQuery
 from api.problems import problem_response
 from api.vehicles.schemas import VehicleOut
+from orders import approval
 
 router = APIRouter(prefix="/fleets", tags=["fleets"])
 NOT_FOUND = problem_response(403) | problem_response(404)
@@ -125,3 +132,70 @@ def fleet_kpis(
     """Vehicles due, overdue, with trouble codes and offline now; services, cost, downtime and
     the on-time rate over the window."""
     return service.kpis(conn=conn, fleet_id=fleet_id, days=days)
+
+
+def _policy_out(found: approval.Policy) -> ApprovalPolicyOut:
+    return ApprovalPolicyOut(
+        fleet_id=found.fleet_id,
+        limit_amount=float(found.limit_amount),
+        currency=found.currency,
+        updated_at=found.updated_at,
+        updated_by=found.updated_by,
+    )
+
+
+@router.get("/{fleet_id}/approval-policy", response_model=ApprovalPolicyOut, responses=NOT_FOUND)
+def get_approval_policy(fleet_id: FleetIdDep, conn: ConnDep) -> ApprovalPolicyOut:
+    """The fleet's cost limit; null while it has none (its orders need no approval)."""
+    found = approval.get_policy(conn, fleet_id=fleet_id)
+    if found is None:
+        return ApprovalPolicyOut(
+            fleet_id=fleet_id, limit_amount=None, currency=None, updated_at=None, updated_by=None
+        )
+    return _policy_out(found)
+
+
+@router.put("/{fleet_id}/approval-policy", response_model=ApprovalPolicyOut, responses=NOT_FOUND)
+def put_approval_policy(
+    fleet_id: FleetIdDep, body: ApprovalPolicyIn, conn: ConnDep, principal: FleetRoles
+) -> ApprovalPolicyOut:
+    """Set the fleet's cost limit: orders placed from now on whose estimate is at or under it
+    are approved automatically; above it, in another currency or without a price they wait
+    for `POST /service-orders/{id}/approve` or `/reject`. Decisions taken stand."""
+    found = approval.set_policy(
+        conn,
+        fleet_id=fleet_id,
+        limit_amount=Decimal(str(body.limit_amount)).quantize(Decimal("0.01")),
+        currency=body.currency,
+        actor=principal.subject,
+        now=now(),
+    )
+    return _policy_out(found)
+
+
+@router.get("/{fleet_id}/approvals", response_model=list[ApprovalItem], responses=NOT_FOUND)
+def list_approvals(
+    fleet_id: FleetIdDep,
+    conn: ConnDep,
+    days: Annotated[int, Query(ge=1, le=400, description="Decisions of the last days")] = 30,
+) -> list[ApprovalItem]:
+    """The fleet's orders waiting for approval (oldest first), then those decided or approved
+    automatically in the last ``days`` days (newest first)."""
+    found = approval.fleet_orders(conn, fleet_id=fleet_id, since=now() - timedelta(days=days))
+    return [
+        ApprovalItem(
+            order_id=w.order_id,
+            vehicle_id=w.vehicle_id,
+            vin=w.vin,
+            issue=w.issue,
+            status=w.status,
+            approval=w.approval,  # type: ignore[arg-type]  # the table's CHECK matches
+            approval_by=w.approval_by,
+            approval_at=w.approval_at,
+            approval_note=w.approval_note,
+            shop_name=w.shop_name,
+            estimate=None if w.price is None else float(w.price),
+            currency=w.currency,
+        )
+        for w in found
+    ]

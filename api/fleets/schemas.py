@@ -203,3 +203,84 @@ class FleetVehicleAdd(BaseModel):
     model: str | None = Field(None, max_length=60)
     model_year: int | None = Field(None, ge=1980, le=2100)
     fuel_type: Literal["petrol", "diesel", "hybrid", "electric"] = "petrol"
+
+
+class ApprovalPolicyIn(BaseModel):
+    """The fleet's cost limit: its vehicles' orders estimated at or under it are approved
+    automatically, the others wait for the fleet's manager."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"limit_amount": 250, "currency": "EUR"}]}
+    )
+
+    limit_amount: float = Field(ge=0, le=99_999_999, description="In the fleet's currency")
+    currency: str = Field(pattern="^[A-Za-z]{3}$", description="ISO 4217, such as EUR")
+
+
+class ApprovalPolicyOut(BaseModel):
+    """The fleet's approval policy; without a limit (null) its orders need no approval."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fleet_id": 3,
+                    "limit_amount": 250.0,
+                    "currency": "EUR",
+                    "updated_at": "2026-12-07T09:30:00Z",
+                    "updated_by": "user:12",
+                },
+                {
+                    "fleet_id": 4,
+                    "limit_amount": None,
+                    "currency": None,
+                    "updated_at": None,
+                    "updated_by": None,
+                },
+            ]
+        }
+    )
+
+    fleet_id: int
+    limit_amount: float | None
+    currency: str | None
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+class ApprovalItem(BaseModel):
+    """An order of the fleet's as its approvals list shows it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_id": 41,
+                    "vehicle_id": 7,
+                    "vin": "WVWZZZ1JZXW000001",
+                    "issue": "Front pads 2.9 mm, about 1,200 km left",
+                    "status": "scheduled",
+                    "approval": "pending",
+                    "approval_by": "fleet-policy",
+                    "approval_at": "2026-12-07T09:31:00Z",
+                    "approval_note": None,
+                    "shop_name": "Becker Garage",
+                    "estimate": 289.0,
+                    "currency": "EUR",
+                }
+            ]
+        }
+    )
+
+    order_id: int
+    vehicle_id: int
+    vin: str
+    issue: str
+    status: str
+    approval: Literal["auto", "pending", "approved", "rejected"]
+    approval_by: str | None
+    approval_at: datetime | None
+    approval_note: str | None
+    shop_name: str | None
+    estimate: float | None = Field(description="The holding shop's price, else the best one's")
+    currency: str | None

@@ -18,8 +18,10 @@ from api.deps import VEHICLE_SIDE
 from api.problems import ProblemError
 from orders.errors import (
     AlertNotFound,
+    AwaitingApproval,
     IllegalTransition,
     ImplausibleReport,
+    NotAwaitingApproval,
     NotRebookable,
     OfferClosed,
     OfferLost,
@@ -31,6 +33,8 @@ from orders.errors import (
 # the booking, the shop's side about the work, either books or moves a slot. The API's routes
 # and the web app's order pages check these same sets.
 SHOP_SIDE: tuple[Role, ...] = ("shop_staff",)
+# The fleet's manager decides on an order over the fleet's cost limit (``orders.approval``).
+FLEET_SIDE: tuple[Role, ...] = ("fleet_manager",)
 EITHER_SIDE: tuple[Role, ...] = (*VEHICLE_SIDE, *SHOP_SIDE)
 STEP_SIDES: dict[str, tuple[Role, ...]] = {
     "propose": VEHICLE_SIDE,
@@ -44,6 +48,8 @@ STEP_SIDES: dict[str, tuple[Role, ...]] = {
     "start": SHOP_SIDE,
     "complete": SHOP_SIDE,
     "answer": SHOP_SIDE,
+    "approve": FLEET_SIDE,
+    "reject": FLEET_SIDE,
 }
 
 
@@ -77,6 +83,11 @@ def order_problems() -> Iterator[None]:
         raise ProblemError(
             422, "implausible-report", "A reading cannot be true", f"{exc}; correct and resend"
         ) from exc
+    except AwaitingApproval as exc:
+        title = "Rejected by the fleet" if exc.approval == "rejected" else "Waiting for approval"
+        raise ProblemError(409, "awaiting-approval", title, str(exc)) from exc
+    except NotAwaitingApproval as exc:
+        raise ProblemError(409, "not-awaiting-approval", "Nothing to decide", str(exc)) from exc
     except IllegalTransition as exc:
         raise ProblemError(409, "illegal-transition", "Illegal transition", str(exc)) from exc
     except OfferLost as exc:

@@ -12,6 +12,7 @@ from api.deps import ConnDep, OrderIdDep, PrincipalDep, require_roles
 from api.orders import service
 from api.orders.actions import (
     EITHER_SIDE,
+    FLEET_SIDE,
     SHOP_SIDE,
     VEHICLE_SIDE,
     may_take,
@@ -20,6 +21,7 @@ from api.orders.actions import (
 )
 from api.orders.schemas import (
     ConfirmIn,
+    DecisionIn,
     OrderDetail,
     OrderPage,
     OrderStatus,
@@ -29,9 +31,9 @@ from api.orders.schemas import (
     SurveyIn,
 )
 from api.pagination import CursorQuery, LimitQuery
-from api.problems import forbidden, problem_response
+from api.problems import ProblemError, forbidden, problem_response
 from db.rows import scalar
-from orders import attest, feedback, offers, placement, rebook
+from orders import approval, attest, feedback, offers, placement, rebook
 from orders.errors import OrderNotFound
 from orders.feedback import WorkReport
 from orders.policy import PlacementPolicy
@@ -44,6 +46,8 @@ router = APIRouter(prefix="/service-orders", tags=["service orders"])
 VehicleSide = Annotated[Principal, Depends(require_roles(*VEHICLE_SIDE))]
 ShopSide = Annotated[Principal, Depends(require_roles(*SHOP_SIDE))]
 AnySide = Annotated[Principal, Depends(require_roles(*EITHER_SIDE))]
+FleetSide = Annotated[Principal, Depends(require_roles(*FLEET_SIDE))]
+V422 = problem_response(422)
 
 
 @router.get("", response_model=OrderPage, responses=problem_response(400))
@@ -185,6 +189,42 @@ def rebook_order(conn: ConnDep, principal: VehicleSide, order_id: OrderIdDep) ->
     with order_problems():
         new = rebook.rebook(conn=conn, order_id=order_id, now=now(), actor=principal.subject)
     return _detail(conn, principal, new)
+
+
+def _decide(
+    conn: ConnDep, principal: Principal, order_id: int, approve: bool, body: DecisionIn | None
+) -> OrderDetail:
+    with order_problems():
+        try:
+            approval.decide(
+                conn,
+                order_id=order_id,
+                approve=approve,
+                actor=principal.subject,
+                note=body.note if body else "",
+                now=now(),
+            )
+        except ValueError as exc:
+            raise ProblemError(422, "note-required", "A note is needed", str(exc)) from exc
+    return _detail(conn, principal, order_id)
+
+
+@router.post("/{order_id}/approve", response_model=OrderDetail, responses=CONFLICTS)
+def approve_order(
+    conn: ConnDep, principal: FleetSide, order_id: OrderIdDep, body: DecisionIn | None = None
+) -> OrderDetail:
+    """The fleet's manager approves an order waiting for the fleet (its estimate over the
+    fleet's limit), with an optional note; 409 when the order does not wait."""
+    return _decide(conn, principal, order_id, True, body)
+
+
+@router.post("/{order_id}/reject", response_model=OrderDetail, responses=CONFLICTS | V422)
+def reject_order(
+    conn: ConnDep, principal: FleetSide, order_id: OrderIdDep, body: DecisionIn | None = None
+) -> OrderDetail:
+    """The fleet's manager rejects an order waiting for the fleet, saying why (422 without a
+    note). The shop sees the decision and its note and may not check the car in."""
+    return _decide(conn, principal, order_id, False, body)
 
 
 Step = Literal["schedule", "reschedule", "check-in", "start", "cancel"]

@@ -58,6 +58,25 @@ class Appointment(BaseModel):
     bay: int | None = Field(None, description="The shop's bay, when the slot names one")
 
 
+class Approval(BaseModel):
+    """The vehicle's fleet's approval of the order's cost (``PUT /fleets/{id}/approval-policy``):
+    ``auto`` (within the limit), ``pending`` (waits for the fleet's manager; the shop may not
+    check in), ``approved`` or ``rejected`` (by the manager, with their note)."""
+
+    state: Literal["auto", "pending", "approved", "rejected"]
+    by: str | None = Field(None, description="fleet-policy, or the manager as user:{id}")
+    at: datetime | None = None
+    note: str | None = None
+
+
+class DecisionIn(BaseModel):
+    """The fleet manager's decision; a rejection needs a note."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Needed before the tour"}]})
+
+    note: str = Field("", max_length=500)
+
+
 class OrderOut(BaseModel):
     """A pre-filled service order."""
 
@@ -89,6 +108,9 @@ class OrderOut(BaseModel):
     escalated: bool = False
     appointment: Appointment | None = Field(
         None, description="The booked visit; null until a slot is booked and after cancelling"
+    )
+    approval: Approval | None = Field(
+        None, description="The fleet's approval; null when no fleet policy applies"
     )
 
 

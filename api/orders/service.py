@@ -18,6 +18,7 @@ from api import access
 from api.auth.principal import Principal
 from api.orders.schemas import (
     Appointment,
+    Approval,
     EventOut,
     JobOut,
     OfferOut,
@@ -129,6 +130,18 @@ def _out(order: orders.Order) -> OrderOut:
         consent=order.consent,  # type: ignore[arg-type]  # CHECK matches Literal
         escalated=order.escalated,
         appointment=_appointment(order),
+        approval=_approval(order),
+    )
+
+
+def _approval(order: orders.Order) -> Approval | None:
+    if order.approval is None:
+        return None
+    return Approval(
+        state=order.approval,  # type: ignore[arg-type]  # the table's CHECK matches the Literal
+        by=order.approval_by,
+        at=order.approval_at,
+        note=order.approval_note,
     )
 
 

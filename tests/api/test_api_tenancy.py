@@ -336,6 +336,31 @@ MATRIX |= {
     ("DELETE", "/fleets/{fleet_id}/vehicles/{vehicle_id}"): Case(
         {"fleet_id": "fleet_a", "vehicle_id": "vehicle_a"}, FLEET_ROLES, FLEET_SEERS, kind="fleet"
     ),
+    # The fleet's approval policy and its decisions (revision 0022): the fleet's manager's.
+    ("GET", "/fleets/{fleet_id}/approval-policy"): Case(
+        {"fleet_id": "fleet_a"}, FLEET_ROLES, FLEET_SEERS, kind="fleet"
+    ),
+    ("PUT", "/fleets/{fleet_id}/approval-policy"): Case(
+        {"fleet_id": "fleet_a"},
+        FLEET_ROLES,
+        FLEET_SEERS,
+        body={"limit_amount": 250, "currency": "EUR"},
+        kind="fleet",
+    ),
+    ("GET", "/fleets/{fleet_id}/approvals"): Case(
+        {"fleet_id": "fleet_a"}, FLEET_ROLES, FLEET_SEERS, kind="fleet"
+    ),
+    **{
+        ("POST", f"/service-orders/{{order_id}}/{decision}"): Case(
+            ORDER_A,
+            FLEET_ROLES,
+            FLEET_SEERS,
+            body={"note": "over the budget"},
+            kind="order",
+            also_ok=CONFLICT,  # the order does not wait for the fleet
+        )
+        for decision in ("approve", "reject")
+    },
     ("POST", "/devices/{device_id}/pairing-code"): Case(
         {"device_id": "device_a"}, DEVICE_ROLES, DEVICE_SEERS, kind="device"
     ),

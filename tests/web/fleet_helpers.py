@@ -100,3 +100,40 @@ def fleet_car(
             evidence={},
         )
     return FleetCar(made.vehicle_id, made.vin)
+
+
+def fleet_order(conn, fleet_id: int, *, vin: str, now: datetime | None = None) -> int:
+    """A van of the fleet at the web tests' ``HOME`` whose oil life is 8 % (an open alert),
+    and its order proposed to the shops there (``open_shops``: the best asks 89 EUR); its id."""
+    from web_order_helpers import HOME
+
+    from orders import placement
+    from orders.policy import PlacementPolicy
+    from orders.service import create_order_for_alert
+
+    now = now or datetime.now(UTC)
+    made = vehicle(conn, vin=vin, make="Ford", model="Transit", fleet_id=fleet_id, home=HOME)
+    vehicle_state(conn, made.vehicle_id, last_seen=now - timedelta(minutes=5), odometer_km=48213.4)
+    made_prediction = prediction(
+        conn,
+        made.vehicle_id,
+        value=8.0,
+        remaining_km=344.0,
+        time=now,
+        evidence={"oil_life_pct": 8.0},
+    )
+    made_alert = alert(
+        conn,
+        made.vehicle_id,
+        message="Oil life 8 %, about 344 km left",
+        tier="change_soon",
+        prediction_id=made_prediction.prediction_id,
+        evidence={},
+    )
+    order_id = create_order_for_alert(conn=conn, alert_id=made_alert.alert_id, now=now)
+    assert order_id is not None
+    ranked = placement.propose(
+        conn=conn, order_id=order_id, now=now, policy=PlacementPolicy(mode="auto")
+    )
+    assert ranked, "no shop was matched"
+    return order_id

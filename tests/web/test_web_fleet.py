@@ -99,15 +99,15 @@ def test_the_table_is_the_apis_fleet_health_worst_first(client, conn):
     assert rows_of(text) == order_ids
     for v in api:
         assert v["vin"] in text
-        assert f'href="/app/cars/{v["vehicle_id"]}"' in text
+        assert f'href="/app/fleet/vehicles/{v["vehicle_id"]}"' in text
     assert "12.0 %" in text and "Due soon" in text  # the oil's tier in words, not colour
     assert "2.5 mm" in text and "Change now" in text
     assert "critical" in text and "P0301 P0420" in text
     assert "48,213 km" in text
     assert 'href="/app/fleet" aria-current="page">Fleet</a>' in text
     assert "5 of 5 vehicles match." in text
-    # The row's link opens the car's page, which the manager may see.
-    car = client.get(f"/app/cars/{cars['codes'].vehicle_id}")
+    # The row's link opens the vehicle's page, which the manager may see.
+    car = client.get(f"/app/fleet/vehicles/{cars['codes'].vehicle_id}")
     assert car.status_code == 200 and "WLFLT000000000004" in car.text
 
 

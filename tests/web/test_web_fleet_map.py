@@ -20,7 +20,7 @@ MUNICH = (48.137, 11.575)
 def drawn_vehicles(html: str) -> dict[int, tuple[str, float, float]]:
     """Vehicle id → (tier class, x, y) of each vehicle drawn on the map."""
     found = re.findall(
-        r'<a href="/app/cars/(\d+)" class="map-vehicle tier-([a-z_]+)">\s*'
+        r'<a href="/app/fleet/vehicles/(\d+)" class="map-vehicle tier-([a-z_]+)">\s*'
         r'<circle cx="([\d.]+)" cy="([\d.]+)"',
         html,
     )

@@ -26,6 +26,9 @@ from api.vehicles.service import service_history
 from db.registry import create_vehicle, device_vehicle, register_device
 from orders.cities import directory_near
 from orders.directory import upsert_shops
+from orders.placement import owner_confirm
+from orders.policy import PlacementPolicy
+from orders.service import get_order
 from orders.slots import open_slots
 from predictive.evaluator import evaluate_vehicle, evaluate_vehicles
 from wrenchlight import demo_world
@@ -350,3 +353,12 @@ def test_every_later_evaluation_keeps_the_stories_alerts(conn, fuels):
     ).fetchall()
     for component, value in latest:  # the lab's 8 % or the measured 3.8 mm, less the drive
         assert 5.0 < value < 8.0 if component == "oil_change" else 3.5 < value < 3.8, latest
+
+
+def test_the_order_the_fleet_confirms_waits_for_its_managers_approval(conn, world):
+    order_id = world.orders["awaiting_fleet"]
+    owner_confirm(
+        conn=conn, order_id=order_id, now=dt.datetime.now(dt.UTC), policy=PlacementPolicy()
+    )
+    order = get_order(conn=conn, order_id=order_id)
+    assert (order.status, order.approval) == ("accepted", "pending")

@@ -30,7 +30,9 @@ def _pages(request: Request) -> Pages:
     return found
 
 
-def _fleet(request: Request, conn: ConnDep, user: WebUser, asked: int | None) -> int | Response:
+def fleet_or_page(
+    request: Request, conn: ConnDep, user: WebUser, asked: int | None
+) -> int | Response:
     """The fleet to show, or the page that says why there is none."""
     pages = _pages(request)
     try:
@@ -57,7 +59,7 @@ def fleet_health(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """The fleet's health table, worst first unless sorted otherwise."""
-    chosen = _fleet(request, conn, user, fleet_id)
+    chosen = fleet_or_page(request, conn, user, fleet_id)
     if isinstance(chosen, Response):
         return chosen
     query = gather.Query.of(state, q, sort, page)
@@ -81,7 +83,7 @@ def fleet_due(
     request: Request, conn: ConnDep, user: UserDep, fleet_id: FleetQuery = None
 ) -> Response:
     """Everything due across the fleet in the next 30 days or 3,000 km, by date."""
-    chosen = _fleet(request, conn, user, fleet_id)
+    chosen = fleet_or_page(request, conn, user, fleet_id)
     if isinstance(chosen, Response):
         return chosen
     now = clock()
@@ -107,7 +109,7 @@ def fleet_health_csv(
     sort: Text = None,
 ) -> Response:
     """The table as CSV with the same state, search and order, every page of it."""
-    chosen = _fleet(request, conn, user, fleet_id)
+    chosen = fleet_or_page(request, conn, user, fleet_id)
     if isinstance(chosen, Response):
         return chosen
     query = gather.Query.of(state, q, sort, 1)

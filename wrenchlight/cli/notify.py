@@ -85,3 +85,51 @@ def run_cmd(
             + "; Ctrl-C stops it"
         )
     dispatch.run(url, config, stop=stop, poll_s=poll)
+
+
+@app.command("weekly-summary")
+def weekly_summary_cmd(
+    ctx: typer.Context,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="The moment to act at (ISO 8601; default the clock): last week is "
+            "the whole week before it.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mail last week's summary to each fleet's chosen recipients; once per fleet and week,
+    so run it as often as you like (cron: Mondays 07:00)."""
+    import db
+    from web.fleet_summary import send_due
+    from web.mail import MailError
+    from web.pages import Pages
+    from wrenchlight.api_config import notify_config
+
+    settings = settings_of(ctx)
+    config = notify_config(settings)
+    if config.smtp_url is None:
+        err.print("no WRENCHLIGHT_SMTP_URL: nothing can be mailed")
+        raise typer.Exit(2)
+    now = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    with db.connect(require_db(settings), autocommit=True) as conn:
+        try:
+            sent = send_due(
+                conn,
+                Pages(),
+                smtp_url=config.smtp_url,
+                mail_from=config.mail_from,
+                base_url=config.base_url,
+                now=now,
+            )
+        except MailError as exc:
+            err.print(f"the summary was not sent (the next run tries again): {exc}")
+            raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps({"sent": [{"fleet_id": f, "recipients": n} for f, n in sent]}))
+    else:
+        typer.echo(f"summaries sent: {len(sent)} fleets, {sum(n for _, n in sent)} messages")
