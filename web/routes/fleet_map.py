@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from web import fleet as gather
 from web import fleet_map
 from web.deps import ConnDep, UserDep, clock
-from web.routes.fleet import FleetQuery, _fleet, _pages
+from web.pages import Pages
+from web.routes.fleet import FleetQuery, fleet_or_page
 
 router = APIRouter()
 
@@ -20,11 +21,12 @@ def fleet_map_page(
     request: Request, conn: ConnDep, user: UserDep, fleet_id: FleetQuery = None
 ) -> Response:
     """The map, worst vehicles drawn on top; a list says the same in words."""
-    chosen = _fleet(request, conn, user, fleet_id)
+    chosen = fleet_or_page(request, conn, user, fleet_id)
     if isinstance(chosen, Response):
         return chosen
     rows = gather.all_rows(conn=conn, fleet_id=chosen, now=clock())
-    return _pages(request).render(
+    pages: Pages = request.app.state.pages
+    return pages.render(
         request,
         "fleet_map.html",
         fleet=gather.fleet(conn=conn, fleet_id=chosen),
