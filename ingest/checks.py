@@ -42,13 +42,10 @@ def parse_topic(*, conn: psycopg.Connection, items: list[Item]) -> None:
 
 
 def decode_payload(*, conn: psycopg.Connection, items: list[Item]) -> None:
-    """Decode the payload by kind (unless ``predecode`` did it on arrival); a batch or
-    snapshot must name the device of its topic."""
+    """Decode the payload by kind; a batch or snapshot must name the device of its topic."""
     for item in items:
         assert item.kind is not None
-        decoded = item.message.decoded
-        if decoded is None:
-            decoded = _decode(item.kind, item.message.payload)
+        decoded = _decode(item.kind, item.message.payload)
         if isinstance(decoded, DecodeError):
             item.reject(f"undecodable payload: {decoded}")
             continue
@@ -65,20 +62,6 @@ def decode_payload(*, conn: psycopg.Connection, items: list[Item]) -> None:
         # authenticated identity; a payload naming another device is spoofed or misrouted.
         if named != item.device_id:
             item.reject(f"device mismatch: payload says {named!r}, topic says {item.device_id!r}")
-
-
-def predecode(topic: str, payload: bytes) -> Decoded | None:
-    """The payload decoded by the kind its topic names, for a thread that receives messages
-    to do before the writer's: decoding is most of a worker's Python, and done on arrival it
-    overlaps the previous flush's wait on the database. ``None`` where the topic names no
-    kind (``parse_topic`` then rejects the message)."""
-    try:
-        _, kind = topics.parse(topic)
-    except DecodeError:
-        return None
-    if kind not in KINDS:
-        return None
-    return _decode(cast(Kind, kind), payload)
 
 
 def _decode(kind: Kind, payload: bytes) -> Decoded:

@@ -24,7 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 import db
-from ingest import checks, metrics
+from ingest import metrics
 from ingest.message import Message
 from ingest.stats import Stats
 from ingest.upkeep import Upkeep
@@ -222,9 +222,7 @@ class IngestWorker:
         kind = topic.rsplit("/", 1)[-1]
         metrics.MESSAGES.labels(kind if kind in topics.KINDS else "other").inc()
         metrics.QUEUE_DEPTH.inc()
-        arrived = datetime.now(UTC)
-        payload = bytes(msg.payload)
-        received = Message(topic, payload, arrived, checks.predecode(topic, payload))
+        received = Message(topic, bytes(msg.payload), datetime.now(UTC))
         self._queue.put(Received(received, msg.mid, msg.qos))
 
     def _ack(self, mid: int, qos: int) -> None:

@@ -21,13 +21,11 @@ Decoded = Batch | DtcSnapshot | DeviceStatus | DecodeError
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One MQTT message as received: topic, raw payload and the time it arrived; and its
-    payload decoded already where the receiving thread did it (``checks.predecode``)."""
+    """One MQTT message as received: topic, raw payload and the time it arrived."""
 
     topic: str
     payload: bytes
     received_at: datetime
-    decoded: Decoded | None = None
 
 
 @dataclass(frozen=True, slots=True)

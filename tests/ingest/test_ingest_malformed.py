@@ -27,7 +27,6 @@ from malformed import CRASH_REASONS, Case, Target
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ingest import IngestWorker, process_messages
-from ingest.checks import predecode
 from ingest.message import Message
 from ingest.store import MAX_DEAD_LETTER_BYTES, MAX_REASON_CHARS
 from telemetry import encode, topics
@@ -338,13 +337,7 @@ def test_structured_malformed_payloads_are_dead_lettered_with_their_reason(
     now = datetime.now(UTC)
     before = conn.execute("SELECT coalesce(max(id), 0) FROM dead_letters").fetchone()[0]
     stored = {t: table_count(conn, t) for t in written_tables(conn)}
-    # The worker decodes on arrival (checks.predecode); a message may also come undecoded.
-    on_arrival = data.draw(st.booleans(), label="decoded on arrival")
-    messages = [
-        Message(c.topic, c.payload, now, predecode(c.topic, c.payload) if on_arrival else None)
-        for c in cases
-    ]
-    outcomes = process_messages(conn, messages=messages)
+    outcomes = process_messages(conn, messages=[Message(c.topic, c.payload, now) for c in cases])
     for case, outcome in zip(cases, outcomes, strict=True):
         assert outcome.status == "dead_letter", (case.category, outcome)
         assert reason_ok(outcome.reason, case.reasons), (case.category, case.reasons, outcome)
