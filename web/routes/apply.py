@@ -20,7 +20,7 @@ from api.shops.schemas import ShopApplication
 from orders.directory import Capability
 from web.deps import ConnDep, OptionalUserDep
 from web.pages import Pages
-from web.routes.auth import _rate_limited
+from web.routes.auth import rate_limited
 
 router = APIRouter()
 CAPABILITIES: tuple[str, ...] = Capability.__args__  # type: ignore[attr-defined]
@@ -56,7 +56,7 @@ def apply(
     capabilities: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Send the application; the form again with each mistake beside its field."""
-    if (refused := _rate_limited(request, "shop-apply")) is not None:
+    if (refused := rate_limited(request, "shop-apply")) is not None:
         return refused
     form: dict[str, Any] = {
         "name": name,

@@ -89,7 +89,7 @@ def _tidy(conn: psycopg.Connection, now: datetime) -> None:
         log.warning("pruning finished sessions at sign-in failed", exc_info=True)
 
 
-def _rate_limited(request: Request, scope: str, address: str | None = None) -> Response | None:
+def rate_limited(request: Request, scope: str, address: str | None = None) -> Response | None:
     """The 429 page when this client (or, with ``address``, anyone for that address) tried too
     often, on the API's login budget; else None."""
     limiter = api_app(request).state.limiter
@@ -121,7 +121,7 @@ def signin(
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     """Sign in with email and password; counted against the client's login budget."""
-    if (refused := _rate_limited(request, "login")) is not None:
+    if (refused := rate_limited(request, "login")) is not None:
         return refused
     user_id = authenticate(conn=conn, email=email, password=password)
     if user_id is None:
@@ -163,7 +163,7 @@ def request_link(
     """Mail a one-time sign-in link to ``email`` if it is a user's; the same answer either
     way, so the page tells nobody which addresses have accounts."""
     # Per address too: nobody fills a person's inbox with links from many networks.
-    if (refused := _rate_limited(request, "signin-link", email)) is not None:
+    if (refused := rate_limited(request, "signin-link", email)) is not None:
         return refused
     cfg = config(request)
     if not cfg.links_enabled:
@@ -197,7 +197,7 @@ def use_link(
     request: Request, conn: ConnDep, token: Annotated[str, Form(max_length=128)]
 ) -> Response:
     """Sign in with a link's token: once, before it expires."""
-    if (refused := _rate_limited(request, "signin-link")) is not None:
+    if (refused := rate_limited(request, "signin-link")) is not None:
         return refused
     now = clock()
     user_id = links.redeem(conn=conn, token=token, now=now)

@@ -39,7 +39,7 @@ def _pages(request: Request) -> Pages:
     return found
 
 
-def _card(
+def card_or_refusal(
     request: Request,
     conn: ConnDep,
     user: WebUser,
@@ -83,7 +83,7 @@ def _card(
 @router.get("/shop/jobs/{order_id}")
 def job_card(request: Request, conn: ConnDep, user: UserDep, order_id: Id) -> Response:
     """The job card: the pre-diagnosis, the booking, the step to take now, or the report."""
-    return _card(request, conn, user, order_id)
+    return card_or_refusal(request, conn, user, order_id)
 
 
 def _redirect(request: Request, order_id: int, done: str) -> Response:
@@ -91,7 +91,7 @@ def _redirect(request: Request, order_id: int, done: str) -> Response:
     return RedirectResponse(f"{root}/shop/jobs/{order_id}?done={done}", status_code=303)
 
 
-def _guard(request: Request, conn: ConnDep, user: WebUser, order_id: int) -> Response | None:
+def refusal_of(request: Request, conn: ConnDep, user: WebUser, order_id: int) -> Response | None:
     """The 403 or 404 page for a caller who may not act on this job, else None."""
     if not is_shop_staff(user.principal):
         return _pages(request).render(request, "shop_forbidden.html", status=403)
@@ -133,7 +133,7 @@ def complete_job(
 ) -> Response:
     """Complete the job with the report; refused, the form comes back as typed with each
     mistake next to its field."""
-    refused = _guard(request, conn, user, order_id)
+    refused = refusal_of(request, conn, user, order_id)
     if refused is not None:
         return refused
     values = {
@@ -154,7 +154,7 @@ def complete_job(
     form, report = gather.read_form(values, rows, user.units)
     drawn = gather.read_signature(form, signature, technician)
     if report is None or drawn is None:
-        return _card(request, conn, user, order_id, status=422, form=form)
+        return card_or_refusal(request, conn, user, order_id, status=422, form=form)
     try:
         done = gather.complete(
             conn=conn,
@@ -169,21 +169,23 @@ def complete_job(
         )
     except order_pages.Refusal as refusal:
         status = 403 if refusal.why == "not_allowed" else 409
-        return _card(request, conn, user, order_id, status=status, form=form, refusal=refusal)
+        return card_or_refusal(
+            request, conn, user, order_id, status=status, form=form, refusal=refusal
+        )
     if not done:
-        return _card(request, conn, user, order_id, status=422, form=form)
+        return card_or_refusal(request, conn, user, order_id, status=422, form=form)
     return _redirect(request, order_id, "completed")
 
 
 @router.post("/shop/jobs/{order_id}/{step}")
 def job_step(request: Request, conn: ConnDep, user: UserDep, order_id: Id, step: Step) -> Response:
     """Check the vehicle in or start work."""
-    refused = _guard(request, conn, user, order_id)
+    refused = refusal_of(request, conn, user, order_id)
     if refused is not None:
         return refused
     try:
         gather.step(conn=conn, principal=user.principal, order_id=order_id, name=step, now=clock())
     except order_pages.Refusal as refusal:
         status = 403 if refusal.why == "not_allowed" else 409
-        return _card(request, conn, user, order_id, status=status, refusal=refusal)
+        return card_or_refusal(request, conn, user, order_id, status=status, refusal=refusal)
     return _redirect(request, order_id, STEPS[step])

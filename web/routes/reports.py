@@ -30,7 +30,7 @@ from orders.storage import BlobMissing
 from web import reports as gather
 from web.deps import ConnDep, OptionalUserDep, UserDep, clock
 from web.pages import Pages
-from web.routes.jobs import Id, _card, _guard
+from web.routes.jobs import Id, card_or_refusal, refusal_of
 from web.sessions import WebUser
 
 router = APIRouter()
@@ -52,7 +52,7 @@ def _redirect(request: Request, order_id: int, done: str) -> Response:
 async def upload_photos(request: Request, conn: ConnDep, user: UserDep, order_id: Id) -> Response:
     """Keep the photos sent; refused, the card says why next to the field and keeps nothing
     of the refused ones."""
-    refused = _guard(request, conn, user, order_id)
+    refused = refusal_of(request, conn, user, order_id)
     if refused is not None:
         return refused
     form = await request.form(max_files=FILES_PER_UPLOAD + 1)
@@ -95,7 +95,7 @@ async def _kept_or_refused(
         except OrderNotFound:
             why = "closed"
     if why is not None:
-        return _card(
+        return card_or_refusal(
             request,
             conn,
             user,
@@ -111,7 +111,7 @@ def delete_photo(
     request: Request, conn: ConnDep, user: UserDep, order_id: Id, file_id: Id
 ) -> Response:
     """Take a photo off the report before the job is complete."""
-    refused = _guard(request, conn, user, order_id)
+    refused = refusal_of(request, conn, user, order_id)
     if refused is not None:
         return refused
     try:
@@ -119,7 +119,7 @@ def delete_photo(
             conn=conn, evidence=gather.evidence(request), order_id=order_id, file_id=file_id
         )
     except files.EvidenceRefused as refusal:
-        return _card(
+        return card_or_refusal(
             request, conn, user, order_id, status=409, photo_error={"kind": "", "why": refusal.why}
         )
     return _redirect(request, order_id, "photo_removed")
