@@ -216,6 +216,12 @@ def assign_manager(
         raise Refused("bad_email") from exc
 
 
+def fleet_name(*, conn: psycopg.Connection, fleet_id: int) -> str | None:
+    """The fleet's name (None: no such fleet)."""
+    found = a_dict(conn, "SELECT name FROM fleets WHERE fleet_id = %s", (fleet_id,))
+    return str(found["name"]) if found else None
+
+
 # --- Users and keys ---------------------------------------------------------------------
 
 
@@ -225,6 +231,7 @@ class UserRow:
 
     user_id: int
     email: str
+    name: str | None  # given when they accepted an invitation (revision 0026)
     role: str
     fleet_id: int | None
     shop_id: int | None
@@ -235,7 +242,7 @@ class UserRow:
 
 
 _USER = (
-    "SELECT u.user_id, u.email, u.role, u.fleet_id, u.shop_id, u.disabled, u.created_at, "
+    "SELECT u.user_id, u.email, u.name, u.role, u.fleet_id, u.shop_id, u.disabled, u.created_at, "
     "(SELECT count(*) FROM api_keys k WHERE k.user_id = u.user_id AND k.revoked_at IS NULL) "
     "AS keys, (SELECT count(*) FROM web_sessions s WHERE s.user_id = u.user_id "
     "AND s.expires_at > %(now)s) AS sessions FROM users u "
