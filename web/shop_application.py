@@ -76,7 +76,7 @@ def tell(
         return None
     people = dicts(
         conn,
-        "SELECT u.email, u.language, s.name, s.rejection_reason FROM users u "
+        "SELECT u.email, u.language, s.name AS shop_name, s.rejection_reason FROM users u "
         "JOIN shops s USING (shop_id) WHERE u.shop_id = %s AND u.role = 'shop_staff' "
         "AND NOT u.disabled ORDER BY u.user_id",
         (shop_id,),
@@ -89,7 +89,7 @@ def tell(
             subject, text = _compose(
                 pages,
                 decision=decision,
-                shop_name=person["name"],
+                shop_name=person["shop_name"],
                 reason=person["rejection_reason"],
                 language=person["language"] or i18n.DEFAULT,
                 url=url,

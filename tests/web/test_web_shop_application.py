@@ -95,7 +95,8 @@ def test_rejected_then_asked_again_then_verified_each_told_by_mail(client, conn,
     details = [
         r[0]
         for r in conn.execute(
-            "SELECT detail FROM audit_log WHERE object_type = 'shop' ORDER BY id"
+            "SELECT detail FROM audit_log WHERE object_type = 'shop' AND detail IS NOT NULL "
+            "ORDER BY id"
         ).fetchall()
     ]
     assert details[0] == (
