@@ -146,6 +146,32 @@ def reject_shop(
     return shop.name
 
 
+def invite_staff(
+    *, conn: psycopg.Connection, admin: Principal, shop_id: int, email: str, now: datetime
+) -> tuple[NewInvitation, str]:
+    """Invite ``email`` into the shop's staff (``POST /auth/invitations``'s service): the
+    invitation, its token shown once, and the shop's name. Refused for an address that has an
+    account (``taken``: accounts do not change shops here) or an unknown shop."""
+    email = email.strip()
+    if not re.fullmatch(EMAIL_PATTERN, email) or len(email) > EMAIL_MAX or "\x00" in email:
+        raise Refused("bad_email")
+    found = a_dict(conn, "SELECT name FROM shops WHERE shop_id = %s", (shop_id,))
+    if found is None:
+        raise Refused("no_shop")
+    try:
+        invited = invite(
+            conn=conn,
+            email=email,
+            role="shop_staff",
+            now=now,
+            shop_id=shop_id,
+            created_by=admin.user_id,
+        )
+    except UserError as exc:
+        raise Refused("taken") from exc
+    return invited, str(found["name"])
+
+
 # --- Fleets -----------------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ def test_a_new_fleet_manager_follows_the_mailed_link_and_lands_on_the_fleet(
     expect(page.get_by_role("status")).to_contain_text("The fleet is created.")
     page.get_by_label("Manager's email for Becker Logistics").fill("kim@becker.example")
     page.get_by_role("button", name="Assign").click()
-    expect(page.get_by_role("status")).to_contain_text("we mailed them a link")
+    expect(page.get_by_role("status")).to_contain_text("We mailed them a link")
     page.screenshot(path=screenshot_dir / "admin-invitation-desktop.png", full_page=True)
 
     # The mail, in a real SMTP server; its link is at the app's configured address.

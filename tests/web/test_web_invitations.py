@@ -64,7 +64,7 @@ def test_the_admin_mails_the_link_and_the_invitee_sets_a_password_and_lands_on_t
     csrf = as_user(client, admin.email)
     answer = post(client, f"/app/admin/fleets/{fleet.fleet_id}/manager", csrf, email="kim@b.test")
     assert answer.status_code == 200
-    assert "we mailed them a link" in answer.text
+    assert "We mailed them a link" in answer.text
     message = smtp.mailbox.wait_for("kim@b.test")
     assert message["Subject"] == "Your invitation to Wrenchlight"
     text = plain(message)
@@ -231,3 +231,30 @@ def test_a_refusing_mail_server_leaves_the_admin_the_link_to_hand_over(db_url, c
         "SELECT detail FROM audit_log WHERE path LIKE '/app/admin/fleets/%' ORDER BY id DESC"
     ).fetchone()[0]
     assert detail == f"invited kim@b.test to manage fleet {fleet.fleet_id} (mail refused)"
+
+
+def test_the_console_invites_staff_into_a_verified_shop_by_mail(client, conn, admin, smtp):
+    shop = factories.shop(conn, name="Lake Street Garage")
+    taken = factories.user(conn, "owner")
+    csrf = as_user(client, admin.email)
+    listed = client.get("/app/admin/shops?state=verified").text
+    assert "Invite staff to Lake Street Garage by email" in listed
+    answer = post(client, f"/app/admin/shops/{shop.shop_id}/staff", csrf, email="kim@lakest.test")
+    assert answer.status_code == 200
+    assert "kim@lakest.test is invited to the staff of Lake Street Garage." in answer.text
+    text = plain(smtp.mailbox.wait_for("kim@lakest.test"))
+    assert "staff of the shop Lake Street Garage" in text
+    refused = post(client, f"/app/admin/shops/{shop.shop_id}/staff", csrf, email=taken.email)
+    assert refused.status_code == 409 and "has an account already" in refused.text
+    missing = post(client, "/app/admin/shops/999999/staff", csrf, email="x@y.test")
+    assert missing.status_code == 404 and "no such shop" in missing.text
+    # Only admins invite: the shop's own staff get the console's plain 403.
+    client.cookies.clear()
+    done = accept(client, invite_link(text).removeprefix("http://testserver"))
+    assert done.status_code == 303
+    assert client.get("/app/").headers["location"] == "/app/shop"
+    csrf = csrf_of(client.get("/app/settings").text)
+    again = post(client, f"/app/admin/shops/{shop.shop_id}/staff", csrf, email="more@lakest.test")
+    assert again.status_code == 403
+    emails = conn.execute("SELECT email FROM invitations ORDER BY invitation_id").fetchall()
+    assert emails == [("kim@lakest.test",)]

@@ -144,6 +144,11 @@ def _tell(request: Request, conn: ConnDep, shop_id: int, decision: str) -> bool 
     )
 
 
+def _mailed(mailed: bool | None) -> str:
+    """What the audit row says of an invitation's mail."""
+    return {True: "mailed", False: "mail refused", None: "no mail configured"}[mailed]
+
+
 def _told(told: bool | None) -> str:
     """What the audit row says of the mail to the shop's staff."""
     return {True: "; staff mailed", False: "; mail to staff refused", None: ""}[told]
@@ -186,6 +191,39 @@ def reject_shop(
     )
     done = "rejected" if told is not False else "rejected_unmailed"
     return _back(request, "/shops", done, state="rejected")
+
+
+@router.post("/shops/{shop_id}/staff")
+def invite_staff(
+    request: Request,
+    conn: ConnDep,
+    user: AdminDep,
+    shop_id: Id,
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """Invite someone into a shop's staff: mailed a link to choose their password."""
+    try:
+        invited, name = admin.invite_staff(
+            conn=conn, admin=user.principal, shop_id=shop_id, email=email, now=clock()
+        )
+    except admin.Refused as refused:
+        return _shops_page(
+            request, conn, "verified", None, status=_status(refused), refusal=refused.why
+        )
+    mailed = mail_invitation(request, invited, shop_name=name)
+    what = f"invited {invited.email} to the staff of shop {shop_id} ({_mailed(mailed)})"
+    _note(request, "shop", shop_id, what)
+    # The link is shown this once (the mail may not arrive), so this answer is the page.
+    return _shops_page(
+        request,
+        conn,
+        "verified",
+        None,
+        invitation=invited,
+        invited_to=name,
+        mailed=mailed,
+        invitation_url=invitation_link(request, invited.token),
+    )
 
 
 # --- Fleets -----------------------------------------------------------------------------
@@ -240,8 +278,8 @@ def assign_manager(
         return _back(request, "/fleets", "manager_moved")
     fleet_name = admin.fleet_name(conn=conn, fleet_id=fleet_id)
     mailed = mail_invitation(request, invited, fleet_name=fleet_name)
-    how = {True: "mailed", False: "mail refused", None: "no mail configured"}[mailed]
-    _note(request, "fleet", fleet_id, f"invited {invited.email} to manage fleet {fleet_id} ({how})")
+    what = f"invited {invited.email} to manage fleet {fleet_id} ({_mailed(mailed)})"
+    _note(request, "fleet", fleet_id, what)
     # The link is shown this once (the mail may not arrive), so this answer is the page.
     return _fleets_page(
         request,
