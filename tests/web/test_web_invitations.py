@@ -48,7 +48,9 @@ def accept(client: TestClient, path: str, **fields: str):
     page = client.get(path)
     assert page.status_code == 200, page.text
     data = {"csrf_token": csrf_of(page.text), "name": "Kim Becker", "password": NEW_PASSWORD}
-    data |= {"repeated": NEW_PASSWORD} | fields
+    # The form's hidden field carries the link's token.
+    hidden = re.search(r'<input type="hidden" name="token" value="([^"]*)">', page.text)
+    data |= {"repeated": NEW_PASSWORD, "token": hidden.group(1) if hidden else ""} | fields
     return client.post("/app/invitations/accept", data=data)
 
 

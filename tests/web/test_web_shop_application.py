@@ -64,7 +64,7 @@ def test_rejected_then_asked_again_then_verified_each_told_by_mail(client, conn,
     csrf = as_user(client, APPLICANT)
     page = client.get("/app/shop")
     assert "Your application was rejected: No street address" in page.text
-    assert "Ask for another look" in page.text and "Edit your shop&#39;s profile" in page.text
+    assert "Ask for another look" in page.text and "Edit your shop's profile" in page.text
     asked = post(client, "/app/shop/application/again", csrf)
     assert asked.headers["location"] == "/app/shop?done=again"
     page = client.get(asked.headers["location"])
@@ -99,11 +99,12 @@ def test_rejected_then_asked_again_then_verified_each_told_by_mail(client, conn,
             "ORDER BY id"
         ).fetchall()
     ]
-    assert details[0] == (
+    assert details[0] == f"shop {shop_id} applied"
+    assert details[1] == (
         f"rejected shop {shop_id} (Lake Street Garage): No street address; staff mailed"
     )
-    assert details[1] == f"shop {shop_id} asked for another look"
-    assert details[2] == f"verified shop {shop_id} (Lake Street Garage); staff mailed"
+    assert details[2] == f"shop {shop_id} asked for another look"
+    assert details[3] == f"verified shop {shop_id} (Lake Street Garage); staff mailed"
 
 
 def test_the_mail_is_in_the_applicants_language(client, conn, admin, smtp):

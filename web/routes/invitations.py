@@ -79,7 +79,12 @@ def accept(
         user_id = invitations.accept(conn=conn, token=token, name=kept, password=password, now=now)
     except invitations.FormError as wrong:
         return _form(
-            request, status=422, invitation=found, token=token, errors=wrong.errors, name=name
+            request,
+            status=422,
+            invitation=found,
+            token=token,
+            errors=wrong.errors,
+            typed_name=name,
         )
     except invitations.Unusable as unusable:
         return _unusable(request, unusable.why)
