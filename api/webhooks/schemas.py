@@ -8,7 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-EventType = Literal["alert.raised", "order.created", "order.status_changed"]
+EventType = Literal[
+    "alert.raised",
+    "order.created",
+    "order.status_changed",
+    "order.approval_decided",
+    "offer.made",
+]
 
 
 class SubscriptionIn(BaseModel):
