@@ -102,9 +102,12 @@ def fleet_car(
     return FleetCar(made.vehicle_id, made.vin)
 
 
-def fleet_order(conn, fleet_id: int, *, vin: str, now: datetime | None = None) -> int:
+def fleet_order(
+    conn, fleet_id: int, *, vin: str, now: datetime | None = None, mode: str = "auto"
+) -> int:
     """A van of the fleet at the web tests' ``HOME`` whose oil life is 8 % (an open alert),
-    and its order proposed to the shops there (``open_shops``: the best asks 89 EUR); its id."""
+    and its order proposed to the shops there (``open_shops``: the best asks 89 EUR) in
+    dispatch ``mode``; its id."""
     from web_order_helpers import HOME
 
     from orders import placement
@@ -133,7 +136,10 @@ def fleet_order(conn, fleet_id: int, *, vin: str, now: datetime | None = None) -
     order_id = create_order_for_alert(conn=conn, alert_id=made_alert.alert_id, now=now)
     assert order_id is not None
     ranked = placement.propose(
-        conn=conn, order_id=order_id, now=now, policy=PlacementPolicy(mode="auto")
+        conn=conn,
+        order_id=order_id,
+        now=now,
+        policy=PlacementPolicy(mode=mode),  # type: ignore[arg-type]
     )
     assert ranked, "no shop was matched"
     return order_id

@@ -77,7 +77,8 @@ class World:
         return self.secrets() - self.knows.get(role, set())
 
 
-def _session(conn, user_id: int) -> Session:
+def session_of(conn, user_id: int) -> Session:
+    """A new signed-in session of the user (no password typed)."""
     now = datetime.now(UTC)
     token, _ = sessions.start(conn=conn, user_id=user_id, now=now, ttl=SESSION_TTL)
     found = sessions.find(conn=conn, token=token, now=now)
@@ -157,7 +158,7 @@ def build_world(client, conn) -> World:
     world.sessions["anon"] = Session(None, f"anon-{uuid.uuid4().hex}")
     for role, person in people.items():
         channels.email_channel(conn, person.user_id)  # made on first sight of Settings
-        world.sessions[role] = _session(conn, person.user_id)
+        world.sessions[role] = session_of(conn, person.user_id)
     code, photo = _complete_with_report(client, conn, done, world.sessions["staff"])
 
     def car_of(order_id: int) -> int:

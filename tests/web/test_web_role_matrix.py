@@ -100,7 +100,9 @@ NO_TOKEN = "no-such-token-0123456789"
 CASES: tuple[Case, ...] = (
     # Signing in and out, preferences.
     get("/signin", roles(GO, anon=OK)),
-    post("/signin", roles("401", anon="401"), form={"email": "nobody@example.test", "password": "x"}),
+    post(
+        "/signin", roles("401", anon="401"), form={"email": "nobody@example.test", "password": "x"}
+    ),
     get("/signin/link", EVERYONE),
     post("/signin/link", EVERYONE, form={"email": "nobody@example.test"}),
     post("/signin/link/use", roles(GONE, anon=GONE), form={"token": NO_TOKEN}),
@@ -134,7 +136,9 @@ CASES: tuple[Case, ...] = (
         "/orders/{booked}/book",
         form={"slot_id": "{slot}"},
     ),
-    post("/orders/{order_id}/decline", OWNER_STEP, "/orders/{booked}/decline", form={"reason": "x"}),
+    post(
+        "/orders/{order_id}/decline", OWNER_STEP, "/orders/{booked}/decline", form={"reason": "x"}
+    ),
     post("/orders/{order_id}/survey", OWNER_STEP, "/orders/{done}/survey", form={"score": "9"}),
     # A report's evidence and its public check.
     get("/orders/{order_id}/files/{file_id}", EVIDENCE, "/orders/{done}/files/{photo}"),
@@ -232,7 +236,11 @@ CASES: tuple[Case, ...] = (
     # The admin's console.
     *(get(page, ADMIN) for page in ADMIN_PAGES),
     get("/admin/users/{user_id}", ADMIN, "/admin/users/{owner_id}"),
-    post("/admin/shops/{shop_id}/verify", roles(FORBIDDEN, admin=ALLOWED), "/admin/shops/{shop_b}/verify"),
+    post(
+        "/admin/shops/{shop_id}/verify",
+        roles(FORBIDDEN, admin=ALLOWED),
+        "/admin/shops/{shop_b}/verify",
+    ),
     post(
         "/admin/shops/{shop_id}/reject",
         roles(FORBIDDEN, admin=ALLOWED),
@@ -256,7 +264,9 @@ CASES: tuple[Case, ...] = (
         roles(FORBIDDEN, admin=ALLOWED),
         "/admin/users/{owner_id}/enable",
     ),
-    post("/admin/keys/{key_id}/revoke", roles(FORBIDDEN, admin=ALLOWED), "/admin/keys/{key}/revoke"),
+    post(
+        "/admin/keys/{key_id}/revoke", roles(FORBIDDEN, admin=ALLOWED), "/admin/keys/{key}/revoke"
+    ),
     # Notifications: each user's own settings; another's channel is not there.
     get("/settings", SIGNED_IN),
     post("/settings/channels", roles(ALLOWED), form={"url": "ntfy://ntfy.example.com/x"}),

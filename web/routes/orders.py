@@ -253,9 +253,10 @@ async def order_events(
     last_event_id: Annotated[int | None, Header(ge=0, le=BIGINT_MAX)] = None,
 ) -> Response:
     """The order's status changes and its fleet's decisions as server-sent events (``status``,
-    its status): the API's hub delivers only what ``api.access.events`` lets the user see, and this stream
-    only this order's. It starts after event ``after`` (the newest when the page was made, so
-    nothing between the page and the stream is missed) or ``Last-Event-ID`` on reconnection.
+    its status): the API's hub delivers only what ``api.access.events`` lets the user see, and
+    this stream only this order's. It starts after event ``after`` (the newest when the page
+    was made, so nothing between the page and the stream is missed) or ``Last-Event-ID`` on
+    reconnection.
     404 for an order the user may not see; 429 past the user's streams."""
     if not gather.is_visible(conn, user.principal, order_id):
         return Response(status_code=404)
