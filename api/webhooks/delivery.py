@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import httpx2
 import psycopg
@@ -29,19 +29,12 @@ from psycopg import sql
 
 from api.webhooks import signing
 from api.webhooks.network import UnsafeDestination, WebhookConfig, client
+from api.webhooks.schemas import EventType
 from db.rows import records, scalars
 
 log = logging.getLogger(__name__)
 
-# ``order.approval_decided``: a fleet's manager approved or rejected an order (revision 0025);
-# ``offer.made``: an order offered to a shop (revision 0021), its staff's alone.
-EVENT_TYPES = (
-    "alert.raised",
-    "order.created",
-    "order.status_changed",
-    "order.approval_decided",
-    "offer.made",
-)
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 CHANNEL = "wl_outbox"
 # Wait after failed attempt n (1-based) before attempt n + 1; after the last, give up. About
 # ten hours in all, so a receiver down for a night's maintenance still gets everything.
