@@ -10,21 +10,20 @@ subscription never gets the offers, as its live stream does not)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import factories
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from fleet_helpers import fleet_order, manager
+from fleet_helpers import fleet_order, manager, waiting_order
 from matrix_helpers import session_of
 from notify_helpers import BASE_URL, app_links, bodies, deliveries, dispatch, notify_app
 from notify_helpers import notify_config as config_for
 from psycopg import sql
 from shop_helpers import shop_of, shop_staff
 from test_web_sessions import csrf_of, sign_in
-from web_order_helpers import open_shops
 
 from api import access, webhooks
 from api.auth.principal import Principal
@@ -39,27 +38,11 @@ from web.notify.events import classify
 
 LABEL = "A fleet approves or rejects an order of your shop"
 LOOPBACK = WebhookConfig(allow_private=("127.0.0.1",))
+EVENT_WAIT_S = 20.0
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _waiting(conn, vin: str, *, mode: str = "auto") -> tuple[int, int]:
-    """A fleet whose limit is 50 EUR and its order over it (89 EUR), waiting for the manager:
-    booked at the best shop (``auto``), or offered to the shops (``broadcast``). Every event
-    so far is marked told and fanned out, so a round handles only what comes next."""
-    open_shops(conn)
-    fleet_id = factories.fleet(conn).fleet_id
-    approval.set_policy(
-        conn, fleet_id=fleet_id, limit_amount=Decimal(50), currency="EUR", actor="t", now=_now()
-    )
-    order_id = fleet_order(conn, fleet_id, vin=vin, mode=mode)
-    placement.owner_confirm(conn=conn, order_id=order_id, now=_now(), policy=PlacementPolicy())
-    if mode == "auto":
-        placement.schedule(conn=conn, order_id=order_id, now=_now(), actor="fleet")
-    conn.execute("UPDATE outbox SET notified_at = now(), fanned_out_at = now()")
-    return fleet_id, order_id
 
 
 def _decisions(conn) -> list[tuple]:
@@ -70,7 +53,7 @@ def _decisions(conn) -> list[tuple]:
 
 
 def test_only_a_managers_decision_is_an_outbox_event(conn):
-    _, order_id = _waiting(conn, "WLAPD000000000001")
+    _, order_id = waiting_order(conn, "WLAPD000000000001")
     waiting = approval.fleet_orders(conn, fleet_id=_fleet_of(conn, order_id), since=_now())
     assert [(w.order_id, w.approval) for w in waiting] == [(order_id, "pending")]
     assert _decisions(conn) == []  # "waiting for the fleet" is the policy's, not news
@@ -104,7 +87,7 @@ def _smtp(smtp) -> str:
 
 
 def test_the_shops_staff_are_mailed_the_managers_decision_and_nobody_else(db_url, conn, smtp):
-    fleet_id, order_id = _waiting(conn, "WLAPD000000000002")
+    fleet_id, order_id = waiting_order(conn, "WLAPD000000000002")
     shop_id = shop_of(conn, order_id)
     told, muted = shop_staff(conn, shop_id, "told"), shop_staff(conn, shop_id, "muted")
     rival_shop = conn.execute(
@@ -162,7 +145,7 @@ def test_the_shops_staff_are_mailed_the_managers_decision_and_nobody_else(db_url
 
 
 def test_a_decision_on_an_offered_order_goes_to_the_shops_still_asked(conn, smtp):
-    _, order_id = _waiting(conn, "WLAPD000000000003", mode="broadcast")
+    _, order_id = waiting_order(conn, "WLAPD000000000003", mode="broadcast")
     asked = conn.execute(
         "SELECT offer_id, shop_id FROM service_offers WHERE order_id = %s AND response IS NULL "
         "ORDER BY rank",
@@ -195,13 +178,16 @@ def _visible(conn, principal: Principal) -> list[str]:
 
 
 def _first_event(url: str, cookie: str) -> tuple[str, str]:
-    """The first event of a page's live stream: its name and data."""
+    """The first event of a page's live stream: its name and data (failing after
+    ``EVENT_WAIT_S``, checked at each line: pings come every 15 s)."""
     timeout = httpx2.Timeout(10, read=30)
+    deadline = time.monotonic() + EVENT_WAIT_S
     with httpx2.stream("GET", url, headers={"Cookie": cookie}, timeout=timeout) as response:
         assert response.status_code == 200, response.read()
         assert response.headers["content-type"].startswith("text/event-stream")
         name = None
         for line in response.iter_lines():
+            assert time.monotonic() < deadline, f"{url}: no event within {EVENT_WAIT_S} s"
             if line.startswith("event:"):
                 name = line.split(":", 1)[1].strip()
             elif line.startswith("data:") and name is not None:
@@ -210,7 +196,7 @@ def _first_event(url: str, cookie: str) -> tuple[str, str]:
 
 
 def test_the_inbox_and_the_job_card_refresh_live_on_the_decision(server, conn):
-    fleet_id, order_id = _waiting(conn, "WLAPD000000000004")
+    fleet_id, order_id = waiting_order(conn, "WLAPD000000000004")
     shop_id = shop_of(conn, order_id)
     staff = session_of(conn, shop_staff(conn, shop_id, "live").user_id)
     cookie = staff.cookie()
@@ -256,7 +242,7 @@ def test_webhooks_subscribe_to_decisions_and_offers_and_a_fleet_gets_no_offers(c
         webhooks.create(
             conn, url="http://127.0.0.1:9/h", event_types=["offer.taken"], config=LOOPBACK
         )
-    fleet_id, held = _waiting(conn, "WLAPD000000000005")
+    fleet_id, held = waiting_order(conn, "WLAPD000000000005")
     shop_id = shop_of(conn, held)
     wanted = ["order.approval_decided", "offer.made"]
     fleet_hook = factories.subscription(conn, event_types=wanted, fleet_id=fleet_id)

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from fleet_helpers import waiting_order
 from matrix_helpers import session_of
 from playwright.sync_api import expect
 from shop_helpers import shop_of, shop_staff
-from test_notify_approvals import _waiting
 
 from orders import approval
 from web.deps import SESSION_COOKIE
 
 
 def test_the_job_card_shows_the_fleets_decision_live(server, chromium, conn, screenshot_dir):
-    _, order_id = _waiting(conn, "WLJLV000000000001")
+    _, order_id = waiting_order(conn, "WLJLV000000000001")
     staff = session_of(conn, shop_staff(conn, shop_of(conn, order_id), "live").user_id)
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     context.set_default_timeout(15_000)
