@@ -38,8 +38,8 @@ BIGINT_MAX = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 DONE = ("accepted", "declined", "booked", "moved")
 # An offer to this shop (revision 0021) is news even when the order's status stays "offered"
-# (the next shop of a sequential cascade).
-EVENTS = frozenset({"order.status_changed", "offer.made"})
+# (the next shop of a sequential cascade); so is a fleet's decision on an order (revision 0025).
+EVENTS = frozenset({"order.status_changed", "offer.made", "order.approval_decided"})
 
 
 def _pages(request: Request) -> Pages:

@@ -6,14 +6,14 @@ accept the invitation in the web app; the admin's console shows it.
 Accounts made before, and those made through the API, stay without one (NULL).
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-07
 """
 
 from alembic import op
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
