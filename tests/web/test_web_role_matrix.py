@@ -193,6 +193,20 @@ CASES: tuple[Case, ...] = (
     get("/shop/kpis", roles(FORBIDDEN, staff=OK, other_staff=OK, admin=OK)),
     get("/shop/kpis", THE_SHOP | {"admin": OK}, "/shop/kpis?shop_id={shop_a}"),
     get("/shops/apply", EVERYONE),
+    # A shop that applied: asking again after a rejection (its own staff only).
+    post("/shop/application/again", roles(FORBIDDEN, staff=ALLOWED, other_staff=ALLOWED)),
+    # Accepting an invitation: the page for anyone; an unknown code is a plain 404.
+    get("/invitations/accept", EVERYONE),
+    post(
+        "/invitations/accept",
+        roles(MISSING, anon=MISSING),
+        form={
+            "token": NO_TOKEN,
+            "name": "X",
+            "password": "a long password",
+            "again": "a long password",
+        },
+    ),
     post("/shops/apply", roles("422", anon="422"), form={"name": ""}),
     # The fleet's dashboard: each page for the signed-in role's own fleet, then for the car's.
     *(get(page, FLEETS) for page in FLEET_PAGES),
@@ -248,6 +262,12 @@ CASES: tuple[Case, ...] = (
         form={"reason": "not a shop"},
     ),
     post("/admin/fleets", roles(FORBIDDEN, admin=ALLOWED), form={"name": "Stolen Fleet"}),
+    post(
+        "/admin/shops/{shop_id}/staff",
+        roles(FORBIDDEN, admin=ALLOWED),
+        "/admin/shops/{shop_a}/staff",
+        form={"email": "intruder@example.test"},
+    ),
     post(
         "/admin/fleets/{fleet_id}/manager",
         roles(FORBIDDEN, admin=ALLOWED),
