@@ -131,3 +131,41 @@ def test_train_then_evaluate_a_tiny_fleet_on_a_truth_from_elsewhere(tmp_path, mo
     # Another truth, another hidden wear: the same model scores differently on it.
     assert home["oil_mae_pct"] != away["oil_mae_pct"]
     assert tv.ACCELERATING_OIL.name == "accelerating_oil"
+
+
+@pytest.fixture(scope="module")
+def tiny_fleet_logs():
+    """Six training-side cars, 20 days, under every shipped variant (and the simulator's)."""
+    from modellab.drives import simulate
+
+    return {
+        name: simulate(6, 20, 3, "train", truth=truth)
+        for name, truth in [("simulator", None), *tv.VARIANTS.items()]
+    }
+
+
+@pytest.mark.parametrize("name", sorted(tv.VARIANTS))
+def test_every_variant_runs_through_a_simulated_fleet(tiny_fleet_logs, name):
+    logs, base = tiny_fleet_logs[name], tiny_fleet_logs["simulator"]
+    assert [log.vin for log in logs] == [log.vin for log in base]
+    for log, ref in zip(logs, base, strict=True):
+        assert log.truth is tv.VARIANTS[name] and ref.truth is None
+        assert log.km.tolist() == ref.km.tolist()  # the same drives, other hidden wear
+        assert log.oil_channels is not None and log.oil_channels.shape[0] == log.day.size
+        consumed = log.oil_consumed_pct(0)
+        assert np.isfinite(consumed).all() and (np.diff(consumed) >= 0).all()
+        assert (log.pad_true_mm >= 0).all()
+        if log.has_engine:
+            assert consumed[-1] > 0.0 and consumed[-1] != pytest.approx(ref.oil_true_pct.sum())
+        replay_oil(log, PolicyResult(), interval=(500.0, 10.0))  # many fills, each its own
+    assert sum(log.pad_true_mm.sum() for log in logs) > 0.0
+
+
+def test_a_variant_is_the_same_on_the_same_seed():
+    from modellab.drives import simulate
+
+    a, b = (simulate(4, 8, 5, "train", truth=tv.BrandsAndDrift()) for _ in range(2))
+    for x, y in zip(a, b, strict=True):
+        assert x.oil_true_pct.tolist() == y.oil_true_pct.tolist()
+        assert x.pad_true_mm.tolist() == y.pad_true_mm.tolist()
+        assert x.oil_consumed_pct(0, fill=1).tolist() == y.oil_consumed_pct(0, fill=1).tolist()
