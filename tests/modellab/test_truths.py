@@ -4,6 +4,7 @@ compute, --truth plugs any importable variant into train and evaluate, bad specs
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,16 @@ def test_a_bad_truth_exits_2_before_anything_is_simulated(tmp_path, command, spe
     )  # fmt: skip
     assert res.exit_code == 2 and says in res.output
     assert not (tmp_path / "m").exists()
+
+
+def test_a_truth_module_in_the_current_directory_is_found(tmp_path, monkeypatch):
+    (tmp_path / "cwd_truth_wl.py").write_text("NOT_A_TRUTH = 3\n")
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(
+        app, ["predictive", "train", "--days", "1", "--truth", "cwd_truth_wl:NOT_A_TRUTH"]
+    )
+    assert res.exit_code == 2 and "not a wear truth" in res.output  # imported, then refused
+    assert str(tmp_path) not in sys.path
 
 
 @pytest.mark.slow

@@ -291,22 +291,34 @@ TruthOpt = Annotated[
         "--truth",
         metavar="MODULE:ATTRIBUTE",
         help="The hidden wear the fleet is simulated with: any wear truth importable from the "
-        "Python path (firmware_sim.wear_truth), e.g. "
+        "Python path or the current directory (firmware_sim.wear_truth), e.g. "
         "firmware_sim.truth_variants:ACCELERATING_OIL. Default: the simulator's own.",
     ),
 ]
 
 
 def _truth(spec: str | None) -> Any:
-    """The wear truth --truth names (None: the simulator's own), or exit 2 saying why."""
+    """The wear truth --truth names (None: the simulator's own), or exit 2 saying why. The
+    current directory is searched too, as uvicorn does for an app (a console script's path
+    starts at its own directory)."""
     if spec is None:
         return None
+    import os
+    import sys
+
     from firmware_sim.wear_truth import TruthSpecError, load_truth
 
+    here = os.getcwd()
+    added = here not in sys.path
+    if added:
+        sys.path.insert(0, here)
     try:
         return load_truth(spec)
     except TruthSpecError as exc:
         raise _fail(str(exc)) from None
+    finally:
+        if added:
+            sys.path.remove(here)
 
 
 def _simulate_with_progress(
