@@ -131,6 +131,38 @@ class Result:
     detail: dict[str, np.ndarray]  # per-step internals tests check (braking energy etc.)
 
 
+def wheel_power_w(
+    v_mean: np.ndarray,
+    accel: np.ndarray,
+    mass: np.ndarray | float,
+    crr: np.ndarray | float,
+    cda_m2: np.ndarray | float,
+    grade_rad: np.ndarray | None = None,
+) -> np.ndarray:
+    """Power at the wheels per step: inertia plus road load (and climbing, on a grade)."""
+    road_n = physics.road_force_n(v_mean, mass, crr, cda_m2)
+    if grade_rad is not None:
+        road_n = road_n + mass * physics.G_MPS2 * np.sin(grade_rad)
+    return (mass * accel + road_n) * v_mean
+
+
+def braking_split_w(
+    wheel_w: np.ndarray,
+    v_mean: np.ndarray,
+    mass: np.ndarray | float,
+    regen_max_w: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(regeneration, friction) braking power per step from the wheel power."""
+    # Braking power beyond what rolling and air resistance absorb, never more than the
+    # kinetic energy shed; a traction motor takes its share before the friction brakes.
+    brake_w = np.maximum(-wheel_w, 0.0)
+    lo, hi = REGEN_FADE_MPS
+    fade = np.clip((v_mean - lo) / (hi - lo), 0.0, 1.0)
+    regen_cap_w = np.minimum(regen_max_w, mass * REGEN_MAX_DECEL_MPS2 * v_mean)
+    regen_w = np.minimum(brake_w, regen_cap_w) * fade
+    return regen_w, brake_w - regen_w
+
+
 def simulate(
     speeds_kmh: np.ndarray,
     seg: physics.Segments,
@@ -147,17 +179,9 @@ def simulate(
     v_prev = seg.shift(v, s.speed_kmh / 3.6)
     accel = (v - v_prev) / dt_s
     v_mean = 0.5 * (v + v_prev)
-    road_n = physics.road_force_n(v_mean, mass, rep(p.crr), rep(p.cda_m2))
-    wheel_w = (mass * accel + road_n) * v_mean
+    wheel_w = wheel_power_w(v_mean, accel, mass, rep(p.crr), rep(p.cda_m2))
     drive_w = np.maximum(wheel_w, 0.0)
-    # Braking power beyond what rolling and air resistance absorb, never more than the
-    # kinetic energy shed; a traction motor takes its share before the friction brakes.
-    brake_w = np.maximum(-wheel_w, 0.0)
-    lo, hi = REGEN_FADE_MPS
-    fade = np.clip((v_mean - lo) / (hi - lo), 0.0, 1.0)
-    regen_cap_w = np.minimum(rep(p.regen_max_w), mass * REGEN_MAX_DECEL_MPS2 * v_mean)
-    regen_w = np.minimum(brake_w, regen_cap_w) * fade
-    friction_w = brake_w - regen_w
+    regen_w, friction_w = braking_split_w(wheel_w, v_mean, mass, rep(p.regen_max_w))
     shed_j = 0.5 * mass * np.maximum(v_prev**2 - v**2, 0.0)
 
     idle = rep(p.idle_rpm)

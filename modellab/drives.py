@@ -14,11 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from predictive import brake_heat, brakes, learned, oil, oil_temp
+
+if TYPE_CHECKING:
+    from firmware_sim.daily_driving import FleetMember
+    from firmware_sim.vehicle_data import Trace
+    from firmware_sim.wear_truth import TripPhysics, WearTruth
 
 FloatArray = npt.NDArray[np.float64]
 FIRST_DAY = dt.date(2026, 1, 5)
@@ -44,10 +50,39 @@ class VehicleLog:
     # oil_x from the estimated oil temperature (predictive.oil_temp), as for a car without
     # PID 0x5C; held-out side only.
     oil_x_est: FloatArray | None = None
+    # A wear truth other than the simulator's own (``firmware_sim.wear_truth``): oil_true_pct
+    # is then its per-trip dose and oil_channels its per-trip oil quantities, from which it
+    # computes each fill's life (``oil_consumed_pct``).
+    truth: WearTruth | None = None
+    oil_channels: FloatArray | None = None  # (n, channels)
+    seed: int = 0  # the vehicle's seed, for the truth's hidden draws
 
     @property
     def has_engine(self) -> bool:
         return self.kind != "electric"
+
+    def oil_consumed_pct(self, start: int, stop: int | None = None, fill: int = 0) -> FloatArray:
+        """True life consumed, in points, after each trip from ``start`` to ``stop`` of the oil
+        put in just before trip ``start``, the vehicle's ``fill``-th change (0: enrollment)."""
+        dose = self.oil_true_pct[start:stop]
+        if self.truth is None:
+            return np.cumsum(dose)
+        from firmware_sim.wear_truth import OilFill
+
+        channels = dose[:, None] if self.oil_channels is None else self.oil_channels[start:stop]
+        return np.asarray(
+            self.truth.oil_consumed_pct(
+                OilFill(
+                    vehicle_seed=self.seed,
+                    number=fill,
+                    start_day=float(self.day[start - 1]) if start else 0.0,
+                    day=self.day[start:stop],
+                    km=self.km[start:stop],
+                    oil=channels,
+                )
+            ),
+            dtype=np.float64,
+        )
 
 
 def split(n_vehicles: int, seed: int) -> tuple[list[int], list[int]]:
@@ -63,11 +98,17 @@ def simulate(
     seed: int,
     side: str,
     on_day: Callable[[int], None] | None = None,
+    truth: WearTruth | None = None,
 ) -> list[VehicleLog]:
-    """Drive one side ("train" or "held_out") of the seeded fleet for ``days`` days."""
+    """Drive one side ("train" or "held_out") of the seeded fleet for ``days`` days; the
+    hidden wear is the simulator's own unless another ``truth`` is given."""
     from firmware_sim.daily_driving import make_fleet
     from firmware_sim.fleet_arrays import FleetSim
     from firmware_sim.truth import OIL_BUDGET_WEIGHTED_REVS
+    from firmware_sim.wear_truth import SIMULATOR
+
+    if truth is SIMULATOR:
+        truth = None  # the built-in wear, read as it always was
 
     train_idx, held_idx = split(n_vehicles, seed)
     fleet = make_fleet(n_vehicles, seed=seed)
@@ -81,6 +122,7 @@ def simulate(
     nx = len(learned.OIL_FEATURES)
     estimate = side != "train"
     est_carry: list[tuple[float, float] | None] = [None for _ in members]
+    channels: list[list[tuple[float, ...]]] = [[] for _ in members]
     sim = FleetSim(members, seed=seed)
     for d in range(days):
         for j, trace in sim.run_day(FIRST_DAY + dt.timedelta(days=d)):
@@ -109,8 +151,15 @@ def simulate(
                         trace.start.timestamp() + t, sig, est_carry[j]
                     )
                     x_est = learned.oil_features(rpm, est, sig["engine_load_pct"], t)
-            truth = trace.truth
+            hidden = trace.truth
             end_d = ((trace.start - epoch).total_seconds() + float(t.size)) / 86400.0
+            oil_pct = (hidden.oil_weighted_revs - prev[j]) / OIL_BUDGET_WEIGHTED_REVS * 100.0
+            pads = (prev_pads[j][0] - hidden.pad_front_mm, prev_pads[j][1] - hidden.pad_rear_mm)
+            if truth is not None:
+                trip = trip_physics(members[j], trace, len(rows[j]), end_d, oil_pct, pads)
+                dose = truth.trip(trip)
+                channels[j].append(tuple(float(c) for c in dose.oil))
+                oil_pct, pads = dose.oil[0], (dose.pad_front_mm, dose.pad_rear_mm)
             rows[j].append(
                 [
                     end_d,
@@ -119,18 +168,17 @@ def simulate(
                     float(np.count_nonzero((speed[1:] <= 0.0) & (speed[:-1] > 0.0))),
                     *x,
                     eff,
-                    (truth.oil_weighted_revs - prev[j]) / OIL_BUDGET_WEIGHTED_REVS * 100.0,
-                    prev_pads[j][0] - truth.pad_front_mm,
-                    prev_pads[j][1] - truth.pad_rear_mm,
+                    oil_pct,
+                    *pads,
                     *x_est,
                 ]
             )
-            prev[j] = truth.oil_weighted_revs
-            prev_pads[j] = (truth.pad_front_mm, truth.pad_rear_mm)
+            prev[j] = hidden.oil_weighted_revs
+            prev_pads[j] = (hidden.pad_front_mm, hidden.pad_rear_mm)
         if on_day is not None:
             on_day(d)
     logs = []
-    for m, r in zip(members, rows, strict=True):
+    for m, r, ch in zip(members, rows, channels, strict=True):
         a = np.array(r, dtype=np.float64).reshape(-1, 4 + nx + 4 + (nx if estimate else 0))
         logs.append(
             VehicleLog(
@@ -147,9 +195,58 @@ def simulate(
                 a[:, 5 + nx],
                 a[:, 6 + nx : 8 + nx],
                 a[:, 8 + nx : 8 + 2 * nx] if estimate else None,
+                truth=truth,
+                oil_channels=_channels(ch) if truth is not None else None,
+                seed=m.vehicle.seed,
             )
         )
     return logs
+
+
+def _channels(rows: list[tuple[float, ...]]) -> FloatArray:
+    """Per-trip oil quantities as one (trips, channels) array (a truth keeps their count)."""
+    width = max((len(r) for r in rows), default=1)
+    return np.array([r + (0.0,) * (width - len(r)) for r in rows], dtype=np.float64).reshape(
+        -1, width
+    )
+
+
+def trip_physics(
+    member: FleetMember,
+    trace: Trace,
+    index: int,
+    end_day: float,
+    reference_oil_pct: float,
+    reference_pad_mm: tuple[float, float],
+) -> TripPhysics:
+    """One simulated trip as a wear truth receives it (``firmware_sim.wear_truth``)."""
+    from firmware_sim.wear_truth import TripPhysics
+
+    spec, sig = member.vehicle.spec, trace.signals
+    zeros = np.zeros(trace.t_s.size)
+    ambient = sig["ambient_temp_c"]
+    assert trace.start is not None
+    return TripPhysics(
+        vin=spec.vin,
+        kind=spec.kind,
+        vehicle_seed=member.vehicle.seed,
+        trip_index=index,
+        start=trace.start,
+        day=end_day,
+        mass_kg=spec.mass_kg,
+        crr=spec.crr,
+        cda_m2=spec.cda_m2,
+        regen_max_w=spec.regen_max_w,
+        t_s=trace.t_s,
+        speed_kmh=sig["speed_kmh"],
+        engine_rpm=sig.get("engine_rpm", zeros),
+        engine_load_pct=sig.get("engine_load_pct", zeros),
+        oil_temp_c=sig.get("oil_temp_c", ambient),
+        coolant_temp_c=sig.get("coolant_temp_c", ambient),
+        ambient_c=ambient,
+        reference_oil_pct=float(reference_oil_pct),
+        reference_pad_mm=(float(reference_pad_mm[0]), float(reference_pad_mm[1])),
+    )
 
 
 def _estimated_oil_temp(

@@ -91,7 +91,8 @@ def replay_oil(
     pessimistic life left (``alerting``, spread ``log_sigma`` narrowed by the vehicle's own
     oil analyses, ``lab``) would run out within the lead at the vehicle's recent usage.
     """
-    n, start, changes = log.day.size, 0, []
+    n, start = log.day.size, 0
+    changes: list[int] = []
     observations: list[learned.OilObservation] = []  # drained-oil analyses, one per change
     rng = np.random.default_rng([lab.seed, 0x0117])
     trace: dict[str, list[float]] = {
@@ -103,7 +104,7 @@ def replay_oil(
         day0 = log.day[start - 1] if start else 0.0
         day = log.day[sl] - day0
         cum_km = np.cumsum(log.km[sl])
-        true_left = 100.0 - np.cumsum(log.oil_true_pct[sl])
+        true_left = 100.0 - log.oil_consumed_pct(start, fill=len(changes))
         if predictor is not None:
             fleet = predictor(np.cumsum(log.oil_x[sl], axis=0), np.cumsum(log.eff_mrevs[sl]))
             consumed, scale = fleet, np.ones(day.size)

@@ -29,10 +29,15 @@ def training_examples(
         changes = replay_oil(log, PolicyResult(), interval=INTERVALS[TRAINING_INTERVAL])
         bounds = [0, *(c + 1 for c in changes)]
         if log.has_engine:
-            for a, b in itertools.pairwise(bounds):
+            for fill, (a, b) in enumerate(itertools.pairwise(bounds)):
                 oil_x.append(log.oil_x[a:b].sum(axis=0))
                 # The drained oil's analysis, as the service gets it from a lab.
-                measured = float(log.oil_true_pct[a:b].sum()) + lab.normal(0.0, OIL_LAB_SD_PCT)
+                consumed = (
+                    float(log.oil_true_pct[a:b].sum())  # the simulator's own, summed as ever
+                    if log.truth is None
+                    else float(log.oil_consumed_pct(a, b, fill=fill)[-1])
+                )
+                measured = consumed + lab.normal(0.0, OIL_LAB_SD_PCT)
                 oil_y.append(max(measured, 0.0))
                 oil_g.append(g)
         visit = changes[-1] if changes else log.day.size - 1

@@ -285,9 +285,45 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Fleet, driving and split s
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Also print the report as one JSON object, last line.")
 ]
+TruthOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--truth",
+        metavar="MODULE:ATTRIBUTE",
+        help="The hidden wear the fleet is simulated with: any wear truth importable from the "
+        "Python path or the current directory (firmware_sim.wear_truth), e.g. "
+        "firmware_sim.truth_variants:ACCELERATING_OIL. Default: the simulator's own.",
+    ),
+]
 
 
-def _simulate_with_progress(vehicles: int, days: int, seed: int, side: str) -> list[Any]:
+def _truth(spec: str | None) -> Any:
+    """The wear truth --truth names (None: the simulator's own), or exit 2 saying why. The
+    current directory is searched too, as uvicorn does for an app (a console script's path
+    starts at its own directory)."""
+    if spec is None:
+        return None
+    import os
+    import sys
+
+    from firmware_sim.wear_truth import TruthSpecError, load_truth
+
+    here = os.getcwd()
+    added = here not in sys.path
+    if added:
+        sys.path.insert(0, here)
+    try:
+        return load_truth(spec)
+    except TruthSpecError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        if added:
+            sys.path.remove(here)
+
+
+def _simulate_with_progress(
+    vehicles: int, days: int, seed: int, side: str, truth: Any = None
+) -> list[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from modellab.drives import simulate, split
@@ -301,7 +337,7 @@ def _simulate_with_progress(vehicles: int, days: int, seed: int, side: str) -> l
         transient=True,
     ) as progress:
         task = progress.add_task(f"simulating {n_side} {side} vehicles, days", total=days)
-        return simulate(vehicles, days, seed, side, lambda _d: progress.advance(task))
+        return simulate(vehicles, days, seed, side, lambda _d: progress.advance(task), truth=truth)
 
 
 TRAIN_HELP = (
@@ -321,14 +357,17 @@ def train_cmd(
         "wrenchlight-models"
     ),
     as_json: JsonOpt = False,
+    truth_spec: TruthOpt = None,
 ) -> None:
     """Train the learned models on simulated training vehicles (help: TRAIN_HELP)."""
     from modellab.training import train
     from predictive.learned import save_models
 
-    logs = _simulate_with_progress(vehicles, days, seed, "train")
+    truth = _truth(truth_spec)
+    logs = _simulate_with_progress(vehicles, days, seed, "train", truth)
     manifest = {
         "fleet": {"vehicles": vehicles, "days": days, "seed": seed},
+        "truth": truth_spec or "simulator",
         "training_vins": [log.vin for log in logs],
     }
     try:
@@ -391,6 +430,7 @@ def evaluate_cmd(
         Path, typer.Option("--out", help="Directory for the figures and report.json.")
     ] = Path("wrenchlight-eval"),
     as_json: JsonOpt = False,
+    truth_spec: TruthOpt = None,
 ) -> None:
     """Evaluate on held-out simulated vehicles (help: EVALUATE_HELP)."""
     from rich.console import Console
@@ -400,11 +440,12 @@ def evaluate_cmd(
     from modellab.scoring import evaluate
     from predictive.learned import ArtifactError, load_models
 
+    truth = _truth(truth_spec)
     try:
         models = load_models(models_dir)
     except ArtifactError as exc:
         raise _fail(str(exc)) from None
-    logs = _simulate_with_progress(vehicles, days, seed, "held_out")
+    logs = _simulate_with_progress(vehicles, days, seed, "held_out", truth)
     trained = set(models.manifest.get("training_vins", []))
     kept = [log for log in logs if log.vin not in trained]
     if not kept:
@@ -412,6 +453,8 @@ def evaluate_cmd(
     report = evaluate(kept, models, seed=seed)
     report["dropped_training_vehicles"] = len(logs) - len(kept)
     report["fleet"] = {"vehicles": vehicles, "days": days, "seed": seed}
+    report["truth"] = truth_spec or "simulator"
+    report["trained_on_truth"] = models.manifest.get("truth", "simulator")
     report["model_version"] = models.manifest.get("version")
     out.mkdir(parents=True, exist_ok=True)
     figures = plot(report, out)
@@ -420,7 +463,10 @@ def evaluate_cmd(
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
 
     console = Console(stderr=False, highlight=False)
-    table = Table(title=f"held-out: {report['vehicles']} vehicles, {days} days, seed {seed}")
+    table = Table(
+        title=f"held-out: {report['vehicles']} vehicles, {days} days, seed {seed}, "
+        f"truth {report['truth']}"
+    )
     for col in ("metric", "value", "target", "met"):
         table.add_column(col, justify="left" if col == "metric" else "right")
     for key, (op, target) in TARGETS.items():
