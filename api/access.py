@@ -188,6 +188,13 @@ def _shop_sees_order(order: sql.Composable, shop: sql.Composable) -> sql.Composa
     ).format(a=order, shop=shop)
 
 
+def shop_seeing_order(shop: sql.Composable, order: sql.Composable) -> sql.Composable:
+    """SQL: shop ``shop`` may see order ``order`` now (both SQL expressions), as ``orders``
+    decides for its staff (a shop's webhook subscription gets no more of an order than its
+    staff would see)."""
+    return _shop_sees_order(order, shop)
+
+
 def staff_seeing_order(user: str = "u", order: str = "o") -> sql.Composable:
     """SQL: user ``user`` is shop staff whose shop may see order ``order`` now, as ``orders``
     decides for them (who to tell of news about the order: a fleet's decision on it)."""

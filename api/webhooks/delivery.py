@@ -27,6 +27,7 @@ import httpx2
 import psycopg
 from psycopg import sql
 
+from api import access
 from api.webhooks import signing
 from api.webhooks.network import UnsafeDestination, WebhookConfig, client
 from api.webhooks.schemas import EventType
@@ -80,6 +81,24 @@ class _Claimed:
     payload: dict[str, Any]
 
 
+# Who gets an event: an admin's unscoped subscription everything; a fleet's its vehicles' (no
+# offers); a shop's its offers, and an order's events only while its staff may see the order
+# (``api.access.shop_seeing_order``): the order's shop_id alone may be the matcher's proposal,
+# which the shop has not been offered yet. Decided when the event is fanned out.
+FAN_OUT = sql.SQL(
+    "INSERT INTO webhook_deliveries (subscription_id, event_id, next_attempt_at) "
+    "SELECT s.subscription_id, o.event_id, %s FROM outbox o "
+    "JOIN webhook_subscriptions s ON s.active AND o.event_type = ANY(s.event_types) "
+    " AND ((s.fleet_id IS NULL AND s.shop_id IS NULL) "
+    "      OR s.fleet_id = o.fleet_id OR s.shop_id = o.shop_id) "
+    " AND (o.event_type NOT LIKE 'offer.%%' OR s.fleet_id IS NULL) "
+    " AND (s.shop_id IS NULL OR o.event_type NOT LIKE 'order.%%' OR EXISTS ("
+    "      SELECT 1 FROM service_orders so "
+    "      WHERE so.order_id = (o.payload->>'order_id')::bigint AND {sees})) "
+    "WHERE o.event_id = ANY(%s) ON CONFLICT (subscription_id, event_id) DO NOTHING"
+).format(sees=access.shop_seeing_order(sql.SQL("s.shop_id"), sql.SQL("so")))
+
+
 def fan_out(conn: psycopg.Connection, *, now: datetime, limit: int = 500) -> int:
     """Turn up to ``limit`` new events into deliveries, one per matching active subscription
     (its event types, and its fleet or shop if it has one); returns the events taken. An offer
@@ -95,16 +114,7 @@ def fan_out(conn: psycopg.Connection, *, now: datetime, limit: int = 500) -> int
         )
         if not ids:
             return 0
-        conn.execute(
-            "INSERT INTO webhook_deliveries (subscription_id, event_id, next_attempt_at) "
-            "SELECT s.subscription_id, o.event_id, %s FROM outbox o "
-            "JOIN webhook_subscriptions s ON s.active AND o.event_type = ANY(s.event_types) "
-            " AND ((s.fleet_id IS NULL AND s.shop_id IS NULL) "
-            "      OR s.fleet_id = o.fleet_id OR s.shop_id = o.shop_id) "
-            " AND (o.event_type NOT LIKE 'offer.%%' OR s.fleet_id IS NULL) "
-            "WHERE o.event_id = ANY(%s) ON CONFLICT (subscription_id, event_id) DO NOTHING",
-            (now, ids),
-        )
+        conn.execute(FAN_OUT, (now, ids))
         conn.execute("UPDATE outbox SET fanned_out_at = %s WHERE event_id = ANY(%s)", (now, ids))
     return len(ids)
 

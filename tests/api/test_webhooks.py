@@ -170,6 +170,7 @@ def test_a_shop_gets_only_its_orders_and_every_status_change(conn, http, receive
         shop_id=tenants["shop_a"],
     )
     mine = _order(conn, tenants["vehicle_a"], tenants["shop_a"])
+    factories.offer(conn, mine, tenants["shop_a"], response="accepted", responded_at=T0)
     _order(conn, tenants["vehicle_b"], tenants["shop_b"])
     conn.execute("UPDATE service_orders SET issue = 'edited' WHERE order_id = %s", (mine,))
     status = conn.execute("SELECT status FROM service_orders WHERE order_id = %s", (mine,))
@@ -184,6 +185,30 @@ def test_a_shop_gets_only_its_orders_and_every_status_change(conn, http, receive
     assert docs[1]["data"]["previous_status"] == before
     assert docs[1]["data"]["status"] == "cancelled"
     assert len(webhooks.deliveries(conn, created.subscription["subscription_id"])) == 2
+
+
+def test_a_shop_gets_an_orders_events_only_while_its_staff_may_see_the_order(
+    conn, http, receiver, tenants
+):
+    """The order's shop_id may be only the matcher's proposal: the shop hears nothing of an
+    order it was not offered, nor of one it declined; an open offer or a won order, all."""
+    webhooks.create(
+        conn,
+        config=LOOPBACK,
+        url=receiver.url,
+        event_types=["order.created", "order.status_changed"],
+        shop_id=tenants["shop_a"],
+    )
+    proposed = _order(conn, tenants["vehicle_a"], tenants["shop_a"])  # not offered yet
+    declined = _order(conn, tenants["vehicle_b"], tenants["shop_a"])
+    factories.offer(conn, declined, tenants["shop_a"], response="declined", responded_at=T0)
+    offered = _order(conn, tenants["vehicle_a"], tenants["shop_a"])
+    factories.offer(conn, offered, tenants["shop_a"])
+    _cycle(conn, http, T0)
+    docs = [json.loads(body) for _, _, body in receiver.requests]
+    assert [(d["type"], d["data"]["order_id"]) for d in docs] == [("order.created", offered)]
+    assert "WLB00000000000002" not in "".join(body.decode() for _, _, body in receiver.requests)
+    assert proposed != offered
 
 
 def test_failures_are_retried_on_the_backoff_schedule_then_delivered(conn, http, receiver, tenants):
