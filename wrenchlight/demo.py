@@ -345,11 +345,17 @@ def run_demo(
             accounts=world.accounts_json(),
             claimable=world.claimable_json(),
             world_orders=world.orders,
+            applied_shop_id=world.applied_shop_id,
         )
         print_summary(console, summary, orders)
         print_accounts(console, world)
         print_sign_ins(
-            console, f"{api_url}/app", world.accounts_json(), world.orders, mailbox=demo_mailbox
+            console,
+            f"{api_url}/app",
+            world.accounts_json(),
+            world.orders,
+            mailbox=demo_mailbox,
+            applied=world.applied_shop_id is not None,
         )
         if on_ready is not None:
             on_ready(summary)
