@@ -39,8 +39,13 @@ from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
 from wrenchlight.api_config import build_app, notify_config
 from wrenchlight.apiserver import ApiServer
-from wrenchlight.demo_summary import print_sign_ins, print_summary, summary_orders
-from wrenchlight.demo_world import build_world, print_accounts
+from wrenchlight.demo_summary import (
+    print_accounts,
+    print_sign_ins,
+    print_summary,
+    summary_orders,
+)
+from wrenchlight.demo_world import build_world
 from wrenchlight.feed import Sampling, drive_fleet
 from wrenchlight.live import LiveVehicle
 from wrenchlight.mailbox import DemoMailServer

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The demo's closing summary on the terminal: its orders, its figures and the web app's
-sign-ins, within 80 columns.
+"""The demo's closing summary on the terminal: its orders, its figures, its accounts and the
+web app's sign-ins, within 80 columns.
 
 A VIN is never cut or wrapped (17 characters, its own column); a shop's name wraps at its
 words; a booked visit's time goes under its status. The orders' estimates and distances are
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from db.rows import records
+from wrenchlight.demo_world import World
 
 VIN_CHARS = 17
 # The roles a visitor signs in as, in the order they are shown, in the words people use.
@@ -155,3 +156,41 @@ def print_sign_ins(
             markup=False,
             highlight=False,
         )
+
+
+def print_accounts(console: Console, world: World) -> None:
+    """The accounts, two lines each, and the car to claim, within 80 columns, so no key or
+    code is ever wrapped."""
+    console.print(
+        "\n[bold]Demo accounts[/] (password: POST /auth/token; key: X-API-Key header)",
+        highlight=False,
+    )
+    for a in world.accounts:
+        owns = (
+            f"shop {a.shop_id}"
+            if a.shop_id is not None
+            else f"fleet {a.fleet_id}"
+            if a.fleet_id is not None
+            else "vehicles " + ",".join(map(str, a.vehicle_ids))
+            if a.vehicle_ids
+            else "everything"
+            if a.role == "admin"
+            else "nothing yet"
+        )
+        for line in (f"  {a.role:<13} {a.email:<34} {a.password}", f"    {a.api_key}"):
+            console.print(line, soft_wrap=True, markup=False, highlight=False)
+        console.print(
+            f"    owns {owns}" + (f"; {a.todo}" if a.todo else ""),
+            markup=False,
+            highlight=False,
+        )
+    car = world.claimable
+    if car is not None:
+        lines = (
+            f"\nUnclaimed car: VIN {car.vin}, dongle {car.device_id}",
+            "  claim it: POST /vehicles/claims as a new owner (an admin invites one:",
+            "  POST /auth/invitations), with the body",
+            f'  {{"vin": "{car.vin}", "pairing_code": "{car.pairing_code}"}}',
+        )
+        for line in lines:
+            console.print(line, soft_wrap=True, markup=False, highlight=False)

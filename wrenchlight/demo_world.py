@@ -43,7 +43,6 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from rich.console import Console
 
 from api.auth.accounts import create_account
 from api.auth.keys import create_key
@@ -502,41 +501,3 @@ def build_world(
     if applicant is not None:
         world.accounts.append(applicant)
     return world
-
-
-def print_accounts(console: Console, world: World) -> None:
-    """The accounts, two lines each, and the car to claim, within 80 columns, so no key or
-    code is ever wrapped."""
-    console.print(
-        "\n[bold]Demo accounts[/] (password: POST /auth/token; key: X-API-Key header)",
-        highlight=False,
-    )
-    for a in world.accounts:
-        owns = (
-            f"shop {a.shop_id}"
-            if a.shop_id is not None
-            else f"fleet {a.fleet_id}"
-            if a.fleet_id is not None
-            else "vehicles " + ",".join(map(str, a.vehicle_ids))
-            if a.vehicle_ids
-            else "everything"
-            if a.role == "admin"
-            else "nothing yet"
-        )
-        for line in (f"  {a.role:<13} {a.email:<34} {a.password}", f"    {a.api_key}"):
-            console.print(line, soft_wrap=True, markup=False, highlight=False)
-        console.print(
-            f"    owns {owns}" + (f"; {a.todo}" if a.todo else ""),
-            markup=False,
-            highlight=False,
-        )
-    car = world.claimable
-    if car is not None:
-        lines = (
-            f"\nUnclaimed car: VIN {car.vin}, dongle {car.device_id}",
-            "  claim it: POST /vehicles/claims as a new owner (an admin invites one:",
-            "  POST /auth/invitations), with the body",
-            f'  {{"vin": "{car.vin}", "pairing_code": "{car.pairing_code}"}}',
-        )
-        for line in lines:
-            console.print(line, soft_wrap=True, markup=False, highlight=False)

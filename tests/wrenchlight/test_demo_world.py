@@ -35,8 +35,8 @@ from orders.service import get_order
 from predictive.evaluator import evaluate_vehicle, evaluate_vehicles
 from wrenchlight import demo_world
 from wrenchlight.demo import DEMO_ADMIN
-from wrenchlight.demo_summary import print_summary, summary_orders
-from wrenchlight.demo_world import STORIES, build_world, print_accounts
+from wrenchlight.demo_summary import print_accounts, print_summary, summary_orders
+from wrenchlight.demo_world import STORIES, build_world
 
 # The mostly-electric world: a car per story and one to spare, nearly all with pads to change.
 ELECTRIC = ("petrol", "electric", "electric", "electric", "electric", "electric", "electric")
