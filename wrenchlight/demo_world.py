@@ -78,14 +78,15 @@ ENGINES = ("petrol", "diesel", "hybrid")
 # manager would read "in USD, the limit in EUR" rather than "over the limit".
 FLEET_COST_LIMIT = Decimal("50.00")
 FLEET_CURRENCY = "USD"
-# The stories in the order cars are handed to them: Alex's, Blair's two, the fleet's three.
+# The stories in the order cars are handed to them: Alex's, Blair's two, the fleet's three
+# (when the drive leaves fewer cars with no alert of their own, the last stories go without).
 STORIES = (
     "awaiting_owner",
     "offered",
     "scheduled",
     "completed",
-    "awaiting_fleet",
     "awaiting_approval",
+    "awaiting_fleet",
 )
 # The stories whose order waits, proposed, for the car's side to confirm it.
 PROPOSED = ("awaiting_owner", "awaiting_fleet", "awaiting_approval")
