@@ -497,7 +497,7 @@ def build_world(
             if name == "sam" and at_main:
                 jobs.append(("scheduled", "visit"))
             if name == "sam" and at(orders.get("awaiting_approval")) == shop_id:
-                jobs.append(("awaiting_approval", "visit waiting for the fleet's approval:"))
+                jobs.append(("awaiting_approval", "fleet approving visit"))
             world.accounts.append(person(name, "shop_staff", shop_id=shop_id, todo=todo(*jobs)))
     if applicant is not None:
         world.accounts.append(applicant)

@@ -103,6 +103,8 @@ def test_shop_staff_answer_the_offer_and_complete_a_verifiable_visit(
     offers = page.get_by_role("region", name=re.compile(r"^Offers to answer"))
     offer = offers.locator(f"#order-{order_id}")
     expect(offer).to_be_visible()
+    # The demo's offers stay open for three days: said in days, not in thousands of minutes.
+    expect(offer).to_contain_text(re.compile(r"Answer within [23] days"))
     first_look(page, screenshot_dir, "shop")
 
     offer.get_by_role("button", name="Accept").click()
@@ -132,7 +134,9 @@ def test_shop_staff_answer_the_offer_and_complete_a_verifiable_visit(
     form = page.get_by_role("region", name="Completion report")
     form.get_by_label("Oil changed", exact=True).check()
     form.get_by_label("Part, row 1", exact=True).fill("Engine oil 5W-30")
-    form.get_by_label("Cost", exact=True).fill("94.50")
+    # The cost starts at the shop's estimate, in the shop's currency.
+    expect(form.get_by_label("Cost", exact=True)).to_have_value(re.compile(r"^\d+\.\d\d$"))
+    expect(form.get_by_label("Currency")).to_have_value("USD")
     form.get_by_label("Technician").fill("Sam Rivera")
     form.get_by_label("Work done").fill("Oil and filter changed")
     _draw_signature(page)
@@ -157,7 +161,9 @@ def test_the_fleet_manager_approves_the_waiting_order_and_exports_the_fleets_hea
     sign_in(page, server, who, "Fleet health")
     first_look(page, screenshot_dir, "fleet")
 
-    page.get_by_role("navigation", name="Fleet").get_by_role("link", name="Approvals").click()
+    # Where the manager starts says what waits for them, with the way to it.
+    expect(page.get_by_text("Orders waiting for your approval: 1.")).to_be_visible()
+    page.get_by_role("link", name="Approve or reject them").click()
     waiting = page.get_by_role("region", name=re.compile("^Waiting for your approval"))
     item = waiting.locator(f"#order-{order_id}")
     expect(item).to_contain_text("Order")

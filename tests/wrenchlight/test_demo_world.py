@@ -343,7 +343,7 @@ def test_the_fleets_booked_order_waits_for_its_managers_approval_over_the_limit(
     assert (order.status, order.approval) == ("scheduled", "pending")
     sam = _by(world, "shop_staff", "visit")
     assert order.shop_id == sam.shop_id
-    assert "visit waiting for the fleet's approval:" in sam.todo
+    assert f"fleet approving visit {order.order_id}" in sam.todo
     manager = _by(world, "fleet_manager")
     assert order.vehicle_id in manager.vehicle_ids
     assert f"approve order {order.order_id}" in manager.todo
