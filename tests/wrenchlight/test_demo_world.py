@@ -363,15 +363,14 @@ def test_the_fleets_booked_order_waits_for_its_managers_approval_over_the_limit(
 
 
 def test_a_shop_that_applied_waits_for_the_admin(conn, world):
-    """The admin's story: a shop's application, its applicant able to sign in, unverified."""
-    applicant = next(a for a in world.accounts if a.shop_id == world.applied_shop_id)
-    assert applicant.role == "shop_staff" and "waits for the admin" in applicant.todo
-    assert _principal(conn, applicant).shop_id == world.applied_shop_id
+    """The admin's story: a shop's application with its applicant as its staff, unverified."""
     waiting = conn.execute(
-        "SELECT shop_id FROM shops WHERE verified_at IS NULL AND rejected_at IS NULL"
+        "SELECT s.shop_id, u.role FROM shops s JOIN users u USING (shop_id) "
+        "WHERE s.verified_at IS NULL AND s.rejected_at IS NULL"
     ).fetchall()
-    assert waiting == [(world.applied_shop_id,)]
+    assert waiting == [(world.applied_shop_id, "shop_staff")]
     assert _by(world, "admin").todo == f"verify shop {world.applied_shop_id}"
+    assert all(a.shop_id != world.applied_shop_id for a in world.accounts)
 
 
 def test_the_order_the_fleet_confirms_waits_for_its_managers_approval(conn, world):
@@ -381,3 +380,13 @@ def test_the_order_the_fleet_confirms_waits_for_its_managers_approval(conn, worl
     )
     order = get_order(conn=conn, order_id=order_id)
     assert (order.status, order.approval) == ("accepted", "pending")
+
+
+def test_a_car_stays_to_claim_when_cars_are_short_and_the_last_story_goes_without(conn):
+    world = build_world(
+        conn=conn, devices=demo_cars(conn, FUELS[:6]), admin_email=DEMO_ADMIN, seed=7
+    )
+    assert world.claimable is not None
+    assert set(world.orders) == set(STORIES[:5])
+    owned = {v for a in world.accounts for v in a.vehicle_ids}
+    assert world.claimable.vehicle_id not in owned
