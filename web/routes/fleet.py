@@ -67,8 +67,9 @@ def fleet_health(
     now = clock()
     found = gather.table(conn=conn, fleet_id=chosen, query=query, now=now)
     block = "table" if request.headers.get("hx-request") == "true" else None
-    # Where the manager starts: what waits for their decision is said first, with its page.
-    decided = fleet_approvals.orders(conn=conn, fleet_id=chosen, now=now)
+    # Where the manager starts: what waits for their decision is said first, with its page
+    # (not for htmx's swaps of the table alone, which leave it where it is).
+    decided = [] if block else fleet_approvals.orders(conn=conn, fleet_id=chosen, now=now)
     return _pages(request).render(
         request,
         "fleet_health.html",
