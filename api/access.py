@@ -172,18 +172,29 @@ def orders(p: Principal, alias: str = "o") -> Predicate:
     if p.role in ("owner", "fleet_manager"):
         return sql.SQL("{}.vehicle_id IN ({})").format(a, owned_vehicles(p)), _params(p)
     if p.role == "shop_staff":
-        # Offered to them and not yet answered (an offer is a pre-diagnosed booking to decide
-        # on), or won by them. Not an offer they declined, lost or let expire, and not an
-        # order whose shop_id is only the matcher's proposal, before owner or shop agreed.
-        return (
-            sql.SQL(
-                "(EXISTS (SELECT 1 FROM service_offers f WHERE f.order_id = {a}.order_id "
-                "AND f.shop_id = %(p_shop)s AND (f.response IS NULL "
-                "OR (f.response = 'accepted' AND {a}.shop_id = %(p_shop)s))))"
-            ).format(a=a),
-            _params(p),
-        )
+        return _shop_sees_order(a, sql.SQL("%(p_shop)s")), _params(p)
     return _NOTHING
+
+
+def _shop_sees_order(order: sql.Composable, shop: sql.Composable) -> sql.Composable:
+    """SQL: shop ``shop`` may see order ``order`` (both SQL expressions): offered to it and not
+    yet answered (an offer is a pre-diagnosed booking to decide on), or won by it. Not an offer
+    it declined, lost or let expire, and not an order whose shop_id is only the matcher's
+    proposal, before owner or shop agreed."""
+    return sql.SQL(
+        "(EXISTS (SELECT 1 FROM service_offers f WHERE f.order_id = {a}.order_id "
+        "AND f.shop_id = {shop} AND (f.response IS NULL "
+        "OR (f.response = 'accepted' AND {a}.shop_id = {shop}))))"
+    ).format(a=order, shop=shop)
+
+
+def staff_seeing_order(user: str = "u", order: str = "o") -> sql.Composable:
+    """SQL: user ``user`` is shop staff whose shop may see order ``order`` now, as ``orders``
+    decides for them (who to tell of news about the order: a fleet's decision on it)."""
+    u = sql.Identifier(user)
+    return sql.SQL("({u}.role = 'shop_staff' AND {sees})").format(
+        u=u, sees=_shop_sees_order(sql.Identifier(order), sql.SQL("{}.shop_id").format(u))
+    )
 
 
 def events(p: Principal, alias: str = "e") -> Predicate:

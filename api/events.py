@@ -84,7 +84,8 @@ async def events(
     ] = None,
 ) -> EventSourceResponse:
     """Server-sent events the caller may see: `alert.raised`, `order.created`,
-    `order.status_changed`, and for shop staff `offer.made` (an order offered to their shop,
+    `order.status_changed`, `order.approval_decided` (a fleet's manager approved or rejected
+    the order), and for shop staff `offer.made` (an order offered to their shop,
     with its `offer_id` and `expires_at`); each `data` is the event as webhooks deliver it. Without
     `Last-Event-ID` the stream starts with the next event. The stream ends when the caller's
     key or token is revoked or expires, or their account is disabled; at most

@@ -10,8 +10,9 @@ production (``wrenchlight api``, which mounts the web app at ``/app``); the owne
 through the sign-in form, as a browser does, and the pages are requested over HTTP by one
 client (an owner is one person with one phone) for ``--seconds`` seconds each, after a warm-up.
 A fleet manager of the first generated fleet (``bench api``'s fleets are 1,000 vehicles) signs
-in the same way for the fleet's health table, its due list and its CSV (issue 18's target:
-the health page p99 ≤ 300 ms for 1,000 vehicles).
+in the same way for the fleet's health table, its due list, its CSV, its map, one of its
+vehicles, its approvals and its reports (issue 18's target: the health page p99 ≤ 300 ms for
+1,000 vehicles; the other fleet pages are held to the same bound).
 
 Three competitors per page, side by side in the same run:
 
@@ -52,7 +53,15 @@ TARGETS = {"p99_ms": 200.0, "first_load_kb": 150.0, "fleet_p99_ms": 300.0}
 OWNER_EMAIL = "owner@bench.wrenchlight.invalid"
 MANAGER_EMAIL = "manager@bench.wrenchlight.invalid"
 # The fleet manager's pages, measured against their own target.
-FLEET_PAGES = ("fleet", "fleet_due", "fleet_csv")
+FLEET_PAGES = (
+    "fleet",
+    "fleet_due",
+    "fleet_csv",
+    "fleet_map",
+    "fleet_vehicle",
+    "fleet_approvals",
+    "fleet_reports",
+)
 # What the owner's pages link to, fetched once each for the page weight.
 ASSET_RE = re.compile(r'(?:<link[^>]+href|<script[^>]+src|<img[^>]+src)="([^"]+)"')
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -121,6 +130,9 @@ def _manager_world(conn: Any) -> dict[str, Any]:
         "password": password,
         "api_key": account.api_key,
         "fleet_id": int(fleet_id),
+        "vehicle_id": int(
+            scalar(conn, "SELECT min(vehicle_id) FROM vehicles WHERE fleet_id = %s", (fleet_id,))
+        ),
     }
 
 
@@ -221,6 +233,16 @@ def bench_web(
             f"/fleets/{boss['fleet_id']}/health.csv",
             manager,
         )
+        pages["fleet_map"] = ("/app/fleet/map", health, manager)
+        fleet_car = boss["vehicle_id"]
+        pages["fleet_vehicle"] = (
+            f"/app/fleet/vehicles/{fleet_car}",
+            f"/vehicles/{fleet_car}/health",
+            manager,
+        )
+        approvals = f"/fleets/{boss['fleet_id']}/approvals"
+        pages["fleet_approvals"] = ("/app/fleet/approvals", approvals, manager)
+        pages["fleet_reports"] = ("/app/fleet/reports", health, manager)
         report["pages"] = {}
         for name, (page, api_path, (cookie, key)) in pages.items():
             typer.echo(f"{name}: {page} …", err=True)

@@ -146,6 +146,32 @@ def reject_shop(
     return shop.name
 
 
+def invite_staff(
+    *, conn: psycopg.Connection, admin: Principal, shop_id: int, email: str, now: datetime
+) -> tuple[NewInvitation, str]:
+    """Invite ``email`` into the shop's staff (``POST /auth/invitations``'s service): the
+    invitation, its token shown once, and the shop's name. Refused for an address that has an
+    account (``taken``: accounts do not change shops here) or an unknown shop."""
+    email = email.strip()
+    if not re.fullmatch(EMAIL_PATTERN, email) or len(email) > EMAIL_MAX or "\x00" in email:
+        raise Refused("bad_email")
+    found = a_dict(conn, "SELECT name FROM shops WHERE shop_id = %s", (shop_id,))
+    if found is None:
+        raise Refused("no_shop")
+    try:
+        invited = invite(
+            conn=conn,
+            email=email,
+            role="shop_staff",
+            now=now,
+            shop_id=shop_id,
+            created_by=admin.user_id,
+        )
+    except UserError as exc:
+        raise Refused("taken") from exc
+    return invited, str(found["name"])
+
+
 # --- Fleets -----------------------------------------------------------------------------
 
 
@@ -216,6 +242,12 @@ def assign_manager(
         raise Refused("bad_email") from exc
 
 
+def fleet_name(*, conn: psycopg.Connection, fleet_id: int) -> str | None:
+    """The fleet's name (None: no such fleet)."""
+    found = a_dict(conn, "SELECT name FROM fleets WHERE fleet_id = %s", (fleet_id,))
+    return str(found["name"]) if found else None
+
+
 # --- Users and keys ---------------------------------------------------------------------
 
 
@@ -225,6 +257,7 @@ class UserRow:
 
     user_id: int
     email: str
+    name: str | None  # given when they accepted an invitation (revision 0026)
     role: str
     fleet_id: int | None
     shop_id: int | None
@@ -235,7 +268,7 @@ class UserRow:
 
 
 _USER = (
-    "SELECT u.user_id, u.email, u.role, u.fleet_id, u.shop_id, u.disabled, u.created_at, "
+    "SELECT u.user_id, u.email, u.name, u.role, u.fleet_id, u.shop_id, u.disabled, u.created_at, "
     "(SELECT count(*) FROM api_keys k WHERE k.user_id = u.user_id AND k.revoked_at IS NULL) "
     "AS keys, (SELECT count(*) FROM web_sessions s WHERE s.user_id = u.user_id "
     "AND s.expires_at > %(now)s) AS sessions FROM users u "

@@ -8,7 +8,7 @@ the web app is mounted in: one pool and one login budget per process.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -87,7 +87,7 @@ def expected_csrf(request: Request, user: WebUser | None) -> str | None:
     return user.csrf_token if user is not None else request.cookies.get(ANON_CSRF_COOKIE)
 
 
-async def csrf_protect(request: Request, user: OptionalUserDep) -> None:
+async def csrf_protect(request: Request, user: OptionalUserDep) -> AsyncIterator[None]:
     """Every unsafe request carries the form token of its session (CsrfRefused otherwise).
 
     Hand-written: the CSRF packages for Starlette check a header sent by JavaScript or keep
@@ -95,13 +95,20 @@ async def csrf_protect(request: Request, user: OptionalUserDep) -> None:
     in the server-side session, where "sign out everywhere" ends it too.
     """
     if request.method not in UNSAFE:
+        yield
         return
     path = request.url.path.removeprefix(str(request.scope.get("root_path", "")))
     if path.startswith(CSRF_EXEMPT_PREFIXES):
+        yield
         return
     form = await request.form()
-    sent = form.get(CSRF_FIELD)
-    expected = expected_csrf(request, user)
-    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
-        await form.close()  # an upload's spooled files go now, not when collected
-        raise CsrfRefused
+    try:
+        sent = form.get(CSRF_FIELD)
+        expected = expected_csrf(request, user)
+        if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+            raise CsrfRefused
+        yield
+    finally:
+        # An upload's spooled files go when the request is done, whoever refused it (this
+        # check, the sign-in a later dependency asks for, the route), not when collected.
+        await form.close()

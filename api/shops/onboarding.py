@@ -150,6 +150,20 @@ def reject(
     return summary(conn=conn, shop_id=shop_id)
 
 
+def ask_again(*, conn: psycopg.Connection, shop_id: int) -> bool:
+    """A rejected application back in the admins' queue (its staff corrected the profile):
+    the rejection and its reason are cleared, so it waits as when it applied. False when the
+    shop is not rejected (waiting already, or verified): nothing changes."""
+    again = scalar(
+        conn,
+        "UPDATE shops SET verification = 'pending', rejected_at = NULL, rejected_by = NULL, "
+        "rejection_reason = NULL WHERE shop_id = %s AND rejected_at IS NOT NULL "
+        "AND verified_at IS NULL RETURNING shop_id",
+        (shop_id,),
+    )
+    return again is not None
+
+
 def list_page(
     *,
     conn: psycopg.Connection,

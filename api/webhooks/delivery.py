@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import httpx2
 import psycopg
@@ -29,11 +29,12 @@ from psycopg import sql
 
 from api.webhooks import signing
 from api.webhooks.network import UnsafeDestination, WebhookConfig, client
+from api.webhooks.schemas import EventType
 from db.rows import records, scalars
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("alert.raised", "order.created", "order.status_changed")
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 CHANNEL = "wl_outbox"
 # Wait after failed attempt n (1-based) before attempt n + 1; after the last, give up. About
 # ten hours in all, so a receiver down for a night's maintenance still gets everything.
@@ -81,7 +82,10 @@ class _Claimed:
 
 def fan_out(conn: psycopg.Connection, *, now: datetime, limit: int = 500) -> int:
     """Turn up to ``limit`` new events into deliveries, one per matching active subscription
-    (its event types, and its fleet or shop if it has one); returns the events taken."""
+    (its event types, and its fleet or shop if it has one); returns the events taken. An offer
+    goes to its shop's subscriptions (and an admin's unscoped ones), never to the fleet's:
+    as on the live stream (``api.access.events``), which shops an order was offered to is the
+    shops' own business."""
     with conn.transaction():
         ids = scalars(
             conn,
@@ -97,6 +101,7 @@ def fan_out(conn: psycopg.Connection, *, now: datetime, limit: int = 500) -> int
             "JOIN webhook_subscriptions s ON s.active AND o.event_type = ANY(s.event_types) "
             " AND ((s.fleet_id IS NULL AND s.shop_id IS NULL) "
             "      OR s.fleet_id = o.fleet_id OR s.shop_id = o.shop_id) "
+            " AND (o.event_type NOT LIKE 'offer.%%' OR s.fleet_id IS NULL) "
             "WHERE o.event_id = ANY(%s) ON CONFLICT (subscription_id, event_id) DO NOTHING",
             (now, ids),
         )

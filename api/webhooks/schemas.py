@@ -8,7 +8,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-EventType = Literal["alert.raised", "order.created", "order.status_changed"]
+# What a subscription may ask for (``delivery.EVENT_TYPES``): ``order.approval_decided``, a
+# fleet's manager approved or rejected an order (revision 0025); ``offer.made``, an order
+# offered to a shop (revision 0021), which only that shop's subscriptions receive.
+EventType = Literal[
+    "alert.raised",
+    "order.created",
+    "order.status_changed",
+    "order.approval_decided",
+    "offer.made",
+]
 
 
 class SubscriptionIn(BaseModel):

@@ -102,9 +102,12 @@ def fleet_car(
     return FleetCar(made.vehicle_id, made.vin)
 
 
-def fleet_order(conn, fleet_id: int, *, vin: str, now: datetime | None = None) -> int:
+def fleet_order(
+    conn, fleet_id: int, *, vin: str, now: datetime | None = None, mode: str = "auto"
+) -> int:
     """A van of the fleet at the web tests' ``HOME`` whose oil life is 8 % (an open alert),
-    and its order proposed to the shops there (``open_shops``: the best asks 89 EUR); its id."""
+    and its order proposed to the shops there (``open_shops``: the best asks 89 EUR) in
+    dispatch ``mode``; its id."""
     from web_order_helpers import HOME
 
     from orders import placement
@@ -133,7 +136,36 @@ def fleet_order(conn, fleet_id: int, *, vin: str, now: datetime | None = None) -
     order_id = create_order_for_alert(conn=conn, alert_id=made_alert.alert_id, now=now)
     assert order_id is not None
     ranked = placement.propose(
-        conn=conn, order_id=order_id, now=now, policy=PlacementPolicy(mode="auto")
+        conn=conn,
+        order_id=order_id,
+        now=now,
+        policy=PlacementPolicy(mode=mode),  # type: ignore[arg-type]
     )
     assert ranked, "no shop was matched"
     return order_id
+
+
+def waiting_order(conn, vin: str, *, mode: str = "auto") -> tuple[int, int]:
+    """A fleet whose limit is 50 EUR and its order over it (89 EUR), waiting for the manager:
+    booked at the best shop (``auto``), or offered to the shops (``broadcast``); the fleet's
+    and the order's ids. Every event so far is marked told and fanned out, so a round of the
+    dispatchers handles only what comes next."""
+    from decimal import Decimal
+
+    from web_order_helpers import open_shops
+
+    from orders import approval, placement
+    from orders.policy import PlacementPolicy
+
+    now = datetime.now(UTC)
+    open_shops(conn, now)
+    fleet_id = fleet(conn).fleet_id
+    approval.set_policy(
+        conn, fleet_id=fleet_id, limit_amount=Decimal(50), currency="EUR", actor="t", now=now
+    )
+    order_id = fleet_order(conn, fleet_id, vin=vin, mode=mode, now=now)
+    placement.owner_confirm(conn=conn, order_id=order_id, now=now, policy=PlacementPolicy())
+    if mode == "auto":
+        placement.schedule(conn=conn, order_id=order_id, now=now, actor="fleet")
+    conn.execute("UPDATE outbox SET notified_at = now(), fanned_out_at = now()")
+    return fleet_id, order_id

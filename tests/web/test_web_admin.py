@@ -179,9 +179,9 @@ def test_a_shop_applies_and_the_admin_verifies_or_rejects_it(client, conn, admin
     # Who, when, what: one audit row per step, with its outcome.
     rows = audit_rows(conn)
     assert (admin.user_id, 303, "shop", str(shop_id)) == rows[0][:4]
-    assert rows[0][4] == f"verified shop {shop_id} (Lake Street Garage)"
+    assert rows[0][4] == f"verified shop {shop_id} (Lake Street Garage); staff mailed"
     assert [r[1] for r in rows] == [303, 422, 409, 404, 303]
-    assert rows[-1][4] == f"rejected shop {rust_id} (Rust Bucket): No <b>address</b>"
+    assert rows[-1][4] == f"rejected shop {rust_id} (Rust Bucket): No <b>address</b>; staff mailed"
 
 
 def test_fleets_are_made_and_given_managers(client, conn, admin):
@@ -220,7 +220,7 @@ def test_fleets_are_made_and_given_managers(client, conn, admin):
     assert details == [
         f"created fleet {fleet_id} (Becker Logistics)",
         f"made {manager.email.upper()} manager of fleet {fleet_id}",
-        f"invited kim@becker.test to manage fleet {fleet_id}",
+        f"invited kim@becker.test to manage fleet {fleet_id} (mailed)",
     ]
 
 

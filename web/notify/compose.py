@@ -58,10 +58,16 @@ class Content:
 
 def target_of(event_kind: str, payload: dict[str, Any]) -> str:
     """The page of the app a message points at: the order for order events, the shop's inbox
-    for an offer to it, else the car."""
+    for an offer to it, the job card for a fleet's decision on an order the shop holds (the
+    inbox while it is only offered), else the car."""
     order_id = payload.get("order_id")
     if event_kind == "offer_made":
         return "/shop"
+    if event_kind == "approval_decided":
+        if order_id is None:
+            return "/shop"
+        held = payload.get("shop_id") is not None
+        return f"/shop/jobs/{int(order_id)}" if held else f"/shop#order-{int(order_id)}"
     if order_id is not None and event_kind != "tier_crossed":
         return f"/orders/{int(order_id)}"
     return f"/cars/{int(payload['vehicle_id'])}"

@@ -16,7 +16,10 @@ message per Message-ID (the demo's mailbox does, by a unique key; so do the mail
 that deduplicate), so the person sees one message.
 
 Recipients of a vehicle's events: its owner and, for a fleet's vehicle, the fleet's managers;
-of an offer to a shop (``offer.made``), that shop's staff. An offer's message that could not
+of an offer to a shop (``offer.made``), that shop's staff; of a fleet's decision on an order
+(``order.approval_decided``), the staff of the shops that may see the order when the event is
+fanned out (``api.access.staff_seeing_order``: the shop holding it, or those it is offered to
+and that have not answered). An offer's message that could not
 go before the offer closed (quiet hours, retries) is skipped: there is nothing to answer.
 Messages that can wait are held during the recipient's quiet hours and go out when they end;
 urgent ones (a part to change now, a critical code) go at once.
@@ -36,6 +39,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from api.access import staff_seeing_order
 from api.webhooks.delivery import CHANNEL, RETRY_SCHEDULE
 from api.webhooks.network import UnsafeDestination, WebhookConfig
 from db.rows import a_dict, dicts
@@ -134,6 +138,28 @@ def _shop_staff(conn: psycopg.Connection, shop_id: int | None) -> list:
     )
 
 
+def _order_shops_staff(conn: psycopg.Connection, order_id: int) -> list:
+    """The staff (accounts on) of the shops that may see the order now: the shop holding it,
+    or those it is offered to (the recipients of a fleet's decision on it)."""
+    query = sql.SQL(
+        "SELECT u.user_id, u.email, coalesce(u.language, 'en') AS language, u.units, "
+        "coalesce(p.time_zone, 'UTC') AS time_zone, p.quiet_from, p.quiet_until "
+        "FROM users u LEFT JOIN notify_preferences p USING (user_id) "
+        "JOIN service_orders o ON o.order_id = %s "
+        "WHERE NOT u.disabled AND {} ORDER BY u.user_id"
+    ).format(staff_seeing_order("u", "o"))
+    return dicts(conn, query, (order_id,))
+
+
+def _people(conn: psycopg.Connection, kind: str, event: dict[str, Any]) -> list:
+    """Who is told of ``event`` (of ``kind``)."""
+    if kind == "approval_decided":
+        return _order_shops_staff(conn, int(event["payload"]["order_id"]))
+    if kind in SHOP_KINDS:
+        return _shop_staff(conn, event["shop_id"])
+    return _recipients(conn, event["vehicle_id"], event["fleet_id"])
+
+
 def _offer_open(conn: psycopg.Connection, payload: dict[str, Any], now: datetime) -> bool:
     """Whether the offer of an ``offer_made`` message still waits for the shop's answer."""
     found = a_dict(
@@ -168,12 +194,7 @@ def fan_out(conn: psycopg.Connection, *, now: datetime, mail_from: str, limit: i
             )
             if found is None:
                 continue
-            people = (
-                _shop_staff(conn, event["shop_id"])
-                if found.kind in SHOP_KINDS
-                else _recipients(conn, event["vehicle_id"], event["fleet_id"])
-            )
-            for person in people:
+            for person in _people(conn, found.kind, event):
                 hold = None if found.urgent else held_until(_quiet(person), now)
                 for channel in channels.of_user(conn, person["user_id"]):
                     if not channel.carries(found.kind):

@@ -21,10 +21,11 @@ KINDS = (
     "order_completed",
     "survey_offered",
     "offer_made",
+    "approval_decided",
 )
-# Kinds only shop staff receive (an order offered to their shop); Settings lists them first
-# for shop staff and not at all for anyone else.
-SHOP_KINDS = ("offer_made",)
+# Kinds only shop staff receive (an order offered to their shop; a fleet's decision on an
+# order of theirs); Settings lists them first for shop staff and not at all for anyone else.
+SHOP_KINDS = ("offer_made", "approval_decided")
 # Wear tiers and alert severities that mean "change now": these do not wait for the morning.
 URGENT_TIERS = frozenset({"due_now", "overdue"})
 OUTBOX_TYPES = (
@@ -34,6 +35,7 @@ OUTBOX_TYPES = (
     "order.rescheduled",
     "survey.offered",
     "offer.made",
+    "order.approval_decided",
 )
 
 
@@ -80,4 +82,8 @@ def classify(event_type: str, payload: dict[str, Any]) -> Classified | None:
         # It waits for quiet hours like the rest: staff who set them are off duty, and the
         # offer goes to the next shop when its time passes (the dispatcher then skips it).
         return Classified("offer_made", False)
+    if event_type == "order.approval_decided":
+        # Approved: the shop may do the work; rejected: it must not. Either can wait for the
+        # morning like a booking: nothing is checked in during the staff's quiet hours.
+        return Classified("approval_decided", False)
     return None

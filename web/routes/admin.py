@@ -18,9 +18,10 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.audit.log import Filters, Note
-from web import admin
+from web import admin, shop_application
 from web.deps import ConnDep, UserDep, clock
 from web.pages import Pages
+from web.routes.invitations import invitation_link, mail_invitation
 from web.sessions import WebUser
 
 router = APIRouter(prefix="/admin")
@@ -132,16 +133,39 @@ def shops(
     return _shops_page(request, conn, state, after, done=done)
 
 
+def _tell(request: Request, conn: ConnDep, shop_id: int, decision: str) -> bool | None:
+    """Mail the decision to the shop's staff (``web.shop_application.tell``)."""
+    return shop_application.tell(
+        conn=conn,
+        pages=_pages(request),
+        config=request.app.state.config,
+        shop_id=shop_id,
+        decision=decision,
+    )
+
+
+def _mailed(mailed: bool | None) -> str:
+    """What the audit row says of an invitation's mail."""
+    return {True: "mailed", False: "mail refused", None: "no mail configured"}[mailed]
+
+
+def _told(told: bool | None) -> str:
+    """What the audit row says of the mail to the shop's staff."""
+    return {True: "; staff mailed", False: "; mail to staff refused", None: ""}[told]
+
+
 @router.post("/shops/{shop_id}/verify")
 def verify_shop(request: Request, conn: ConnDep, user: AdminDep, shop_id: Id) -> Response:
-    """Verify a shop: from now on it is offered orders."""
+    """Verify a shop: from now on it is offered orders; its staff are told by mail."""
+    news = shop_application.standing(conn=conn, shop_id=shop_id) is not None
     try:
         name = admin.verify_shop(conn=conn, admin=user.principal, shop_id=shop_id, now=clock())
     except admin.Refused as refused:
         status = _status(refused)
         return _shops_page(request, conn, "pending", None, status=status, refusal=refused.why)
-    _note(request, "shop", shop_id, f"verified shop {shop_id} ({name})")
-    return _back(request, "/shops", "verified")
+    told = _tell(request, conn, shop_id, "verified") if news else None
+    _note(request, "shop", shop_id, f"verified shop {shop_id} ({name}){_told(told)}")
+    return _back(request, "/shops", "verified" if told is not False else "verified_unmailed")
 
 
 @router.post("/shops/{shop_id}/reject")
@@ -161,8 +185,45 @@ def reject_shop(
         return _shops_page(
             request, conn, "pending", None, status=_status(refused), refusal=refused.why
         )
-    _note(request, "shop", shop_id, f"rejected shop {shop_id} ({name}): {reason.strip()}")
-    return _back(request, "/shops", "rejected", state="rejected")
+    told = _tell(request, conn, shop_id, "rejected")
+    _note(
+        request, "shop", shop_id, f"rejected shop {shop_id} ({name}): {reason.strip()}{_told(told)}"
+    )
+    done = "rejected" if told is not False else "rejected_unmailed"
+    return _back(request, "/shops", done, state="rejected")
+
+
+@router.post("/shops/{shop_id}/staff")
+def invite_staff(
+    request: Request,
+    conn: ConnDep,
+    user: AdminDep,
+    shop_id: Id,
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """Invite someone into a shop's staff: mailed a link to choose their password."""
+    try:
+        invited, name = admin.invite_staff(
+            conn=conn, admin=user.principal, shop_id=shop_id, email=email, now=clock()
+        )
+    except admin.Refused as refused:
+        return _shops_page(
+            request, conn, "verified", None, status=_status(refused), refusal=refused.why
+        )
+    mailed = mail_invitation(request, invited, shop_name=name)
+    what = f"invited {invited.email} to the staff of shop {shop_id} ({_mailed(mailed)})"
+    _note(request, "shop", shop_id, what)
+    # The link is shown this once (the mail may not arrive), so this answer is the page.
+    return _shops_page(
+        request,
+        conn,
+        "verified",
+        None,
+        invitation=invited,
+        invited_to=name,
+        mailed=mailed,
+        invitation_url=invitation_link(request, invited.token),
+    )
 
 
 # --- Fleets -----------------------------------------------------------------------------
@@ -215,9 +276,20 @@ def assign_manager(
     if invited is None:
         _note(request, "fleet", fleet_id, f"made {email.strip()} manager of fleet {fleet_id}")
         return _back(request, "/fleets", "manager_moved")
-    _note(request, "fleet", fleet_id, f"invited {invited.email} to manage fleet {fleet_id}")
-    # The token is shown this once, so this answer is the page, not a redirect.
-    return _fleets_page(request, conn, user, None, invitation=invited)
+    fleet_name = admin.fleet_name(conn=conn, fleet_id=fleet_id)
+    mailed = mail_invitation(request, invited, fleet_name=fleet_name)
+    what = f"invited {invited.email} to manage fleet {fleet_id} ({_mailed(mailed)})"
+    _note(request, "fleet", fleet_id, what)
+    # The link is shown this once (the mail may not arrive), so this answer is the page.
+    return _fleets_page(
+        request,
+        conn,
+        user,
+        None,
+        invitation=invited,
+        mailed=mailed,
+        invitation_url=invitation_link(request, invited.token),
+    )
 
 
 # --- Users and keys ---------------------------------------------------------------------

@@ -6,7 +6,9 @@ Shop staff only: anyone else gets the inbox's plain 403 page, as the API's shop 
 them; an order that is not a job of the caller's shop is the API's 404. Each step is a form
 (POST, with the session's form token) answered by a redirect back to the card (``?done=``), or
 by the card saying in plain words why nothing was done. The completion form, refused, comes
-back with what was typed and each mistake next to its field (422).
+back with what was typed and each mistake next to its field (422). The card's state and next
+step are its ``live`` block, fetched again (``static/orders.js``) on each event of the order's
+stream (``/orders/{id}/events``): a status change, or the fleet's approval or rejection.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.streams import outbox_head
 from web import i18n, reports
 from web import jobs as gather
 from web import orders as order_pages
@@ -49,8 +52,10 @@ def card_or_refusal(
     form: ReportForm | None = None,
     refusal: order_pages.Refusal | None = None,
     photo_error: dict[str, object] | None = None,
+    block: str | None = None,
 ) -> Response:
-    """The job card, or the 403/404 page; ``photo_error`` names a refused upload."""
+    """The job card, or the 403/404 page; ``photo_error`` names a refused upload; ``block``:
+    one block of it alone (``live``, the state and next step the page fetches again)."""
     if not is_shop_staff(user.principal):
         return _pages(request).render(request, "shop_forbidden.html", status=403)
     try:
@@ -65,6 +70,7 @@ def card_or_refusal(
         request,
         "shop_job.html",
         status=status,
+        block=block,
         job=job,
         item=job.item,
         o=job.item.order,
@@ -74,6 +80,7 @@ def card_or_refusal(
         done=done if done in DONE else None,
         proof=reports.proof_of(conn, reports.evidence(request), user.principal, order_id),
         photo_error=photo_error,
+        events_after=outbox_head(conn),
         units=user.units,
         money=lambda amount, currency: order_pages.money(amount, currency, locale),
         local_time=lambda when: order_pages.local_time(when, job.timezone, locale),
@@ -82,8 +89,10 @@ def card_or_refusal(
 
 @router.get("/shop/jobs/{order_id}")
 def job_card(request: Request, conn: ConnDep, user: UserDep, order_id: Id) -> Response:
-    """The job card: the pre-diagnosis, the booking, the step to take now, or the report."""
-    return card_or_refusal(request, conn, user, order_id)
+    """The job card: the pre-diagnosis, the booking, the step to take now, or the report;
+    ``HX-Request``: its live block alone."""
+    block = "live" if request.headers.get("hx-request") == "true" else None
+    return card_or_refusal(request, conn, user, order_id, block=block)
 
 
 def _redirect(request: Request, order_id: int, done: str) -> Response:

@@ -20,6 +20,8 @@ from web import charts, i18n
 from web import kpis as gather
 from web.deps import ConnDep, UserDep, clock
 from web.pages import Pages
+from web.routes.shop import application_page
+from web.shop import is_shop_staff
 
 router = APIRouter()
 BIGINT_MAX = 2**63 - 1
@@ -59,6 +61,9 @@ def shop_kpis(
     }
     if chosen is None:  # an admin who has not picked a shop yet
         return pages.render(request, "shop_kpis.html", found=None, error=None, **context)
+    staff = is_shop_staff(user.principal)  # of the chosen shop: shop_for let no other through
+    if staff and (waiting := application_page(request, conn, user)) is not None:
+        return waiting  # while their shop is not verified
     chosen_bucket: Bucket = "month" if bucket == "month" else "week"
     try:
         first, last = _day(start), _day(end)

@@ -39,7 +39,8 @@ DONE = ("confirmed", "booked", "moved", "declined", "rated")
 STREAM_S = 300.0
 WAIT_S = 1.0
 PING_S = 15
-ORDER_EVENTS = frozenset({"order.status_changed"})
+# A fleet's decision (revision 0025) changes what the order's page and the job card show.
+ORDER_EVENTS = frozenset({"order.status_changed", "order.approval_decided"})
 
 
 def _pages(request: Request) -> Pages:
@@ -251,10 +252,11 @@ async def order_events(
     after: Annotated[int | None, Query(ge=0, le=BIGINT_MAX)] = None,
     last_event_id: Annotated[int | None, Header(ge=0, le=BIGINT_MAX)] = None,
 ) -> Response:
-    """The order's status changes as server-sent events (``status``, its new status): the
-    API's hub delivers only what ``api.access.events`` lets the user see, and this stream
-    only this order's. It starts after event ``after`` (the newest when the page was made, so
-    nothing between the page and the stream is missed) or ``Last-Event-ID`` on reconnection.
+    """The order's status changes and its fleet's decisions as server-sent events (``status``,
+    its status): the API's hub delivers only what ``api.access.events`` lets the user see, and
+    this stream only this order's. It starts after event ``after`` (the newest when the page
+    was made, so nothing between the page and the stream is missed) or ``Last-Event-ID`` on
+    reconnection.
     404 for an order the user may not see; 429 past the user's streams."""
     if not gather.is_visible(conn, user.principal, order_id):
         return Response(status_code=404)

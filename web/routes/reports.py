@@ -52,14 +52,14 @@ def _redirect(request: Request, order_id: int, done: str) -> Response:
 async def upload_photos(request: Request, conn: ConnDep, user: UserDep, order_id: Id) -> Response:
     """Keep the photos sent; refused, the card says why next to the field and keeps nothing
     of the refused ones."""
-    refused = refusal_of(request, conn, user, order_id)
-    if refused is not None:
-        return refused
     form = await request.form(max_files=FILES_PER_UPLOAD + 1)
     try:
+        refused = refusal_of(request, conn, user, order_id)
+        if refused is not None:
+            return refused
         return await _kept_or_refused(request, conn, user, order_id, form)
     finally:
-        await form.close()  # the spooled files go now, kept or not
+        await form.close()  # the spooled files go now, kept, refused or not looked at
 
 
 async def _kept_or_refused(

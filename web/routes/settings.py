@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.problems import ProblemError
@@ -107,15 +107,19 @@ def add_channel(
 
 @router.post("/settings/channels/{channel_id}/remove")
 def remove_channel(request: Request, conn: ConnDep, user: UserDep, channel_id: int) -> Response:
-    """Remove one of the user's Apprise channels."""
-    channels.remove(conn, user_id=user.principal.user_id, channel_id=channel_id)
+    """Remove one of the user's Apprise channels; any other channel is not there (404)."""
+    if not channels.remove(conn, user_id=user.principal.user_id, channel_id=channel_id):
+        raise HTTPException(404)
     return _back(request, "removed")
 
 
 @router.post("/settings/channels/{channel_id}/test")
 def test_channel(request: Request, conn: ConnDep, user: UserDep, channel_id: int) -> Response:
     """Send a test message to one channel now, within the login budget per user (a button
-    pressed in a loop must not flood a service, nor a person's inbox)."""
+    pressed in a loop must not flood a service, nor a person's inbox); another's channel is
+    not there (404)."""
+    if channels.find(conn, user_id=user.principal.user_id, channel_id=channel_id) is None:
+        raise HTTPException(404)
     limiter = api_app(request).state.limiter
     try:
         limiter.hit(limiter.logins_per_client, "notify-test", str(user.principal.user_id))

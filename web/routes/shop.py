@@ -22,8 +22,10 @@ from fastapi import APIRouter, Form, Header, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sse_starlette import EventSourceResponse
 
+from api.audit.log import Note
+from api.shops import onboarding
 from api.streams import EventHub, Subscriber, TooManyStreams, outbox_head
-from web import i18n
+from web import i18n, shop_application
 from web import orders as order_pages
 from web import shop as gather
 from web.deps import ConnDep, UserDep, api_app, clock
@@ -36,8 +38,8 @@ BIGINT_MAX = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 DONE = ("accepted", "declined", "booked", "moved")
 # An offer to this shop (revision 0021) is news even when the order's status stays "offered"
-# (the next shop of a sequential cascade).
-EVENTS = frozenset({"order.status_changed", "offer.made"})
+# (the next shop of a sequential cascade); so is a fleet's decision on an order (revision 0025).
+EVENTS = frozenset({"order.status_changed", "offer.made", "order.approval_decided"})
 
 
 def _pages(request: Request) -> Pages:
@@ -45,8 +47,39 @@ def _pages(request: Request) -> Pages:
     return found
 
 
+def _root(request: Request) -> str:
+    return str(request.scope.get("root_path", ""))
+
+
 def _forbidden(request: Request) -> Response:
     return _pages(request).render(request, "shop_forbidden.html", status=403)
+
+
+def application_page(request: Request, conn: ConnDep, user: WebUser) -> Response | None:
+    """Where the shop's application stands, for the staff of a shop not verified yet (instead
+    of its empty inbox, calendar or figures); None for a verified shop."""
+    assert user.principal.shop_id is not None
+    found = shop_application.standing(conn=conn, shop_id=user.principal.shop_id)
+    if found is None:
+        return None
+    done = request.query_params.get("done")
+    return _pages(request).render(
+        request, "shop_application.html", standing=found, done=done if done == "again" else None
+    )
+
+
+@router.post("/shop/application/again")
+def ask_again(request: Request, conn: ConnDep, user: UserDep) -> Response:
+    """A rejected shop's staff ask for another look: the application waits for an admin
+    again (``api.shops.onboarding.ask_again``); for a shop not rejected, nothing changes."""
+    if not gather.is_shop_staff(user.principal):
+        return _forbidden(request)
+    assert user.principal.shop_id is not None
+    if onboarding.ask_again(conn=conn, shop_id=user.principal.shop_id):
+        shop_id = user.principal.shop_id
+        request.state.audit = Note("shop", str(shop_id), f"shop {shop_id} asked for another look")
+        return RedirectResponse(f"{_root(request)}/shop?done=again", status_code=303)
+    return RedirectResponse(f"{_root(request)}/shop", status_code=303)
 
 
 def _inbox(
@@ -82,6 +115,8 @@ def shop_inbox(request: Request, conn: ConnDep, user: UserDep) -> Response:
     """The inbox; ``HX-Request``: its live block alone."""
     if not gather.is_shop_staff(user.principal):
         return _forbidden(request)
+    if (waiting := application_page(request, conn, user)) is not None:
+        return waiting
     block = "live" if request.headers.get("hx-request") == "true" else None
     return _inbox(request, conn, user, block=block)
 

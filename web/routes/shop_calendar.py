@@ -25,6 +25,7 @@ from web import i18n
 from web import orders as order_pages
 from web.deps import ConnDep, UserDep, clock
 from web.pages import Pages
+from web.routes.shop import application_page
 from web.sessions import WebUser
 from web.shop import is_shop_staff, move
 
@@ -48,6 +49,8 @@ def calendar(request: Request, conn: ConnDep, user: UserDep, week: WeekQuery = N
     """The week by bay: bookings, free slots, opening hours; the previous and next week."""
     if not is_shop_staff(user.principal):
         return _forbidden(request)
+    if (waiting := application_page(request, conn, user)) is not None:
+        return waiting
     locale = i18n.babel_locale(_pages(request).language(request, user))
     shown = gather.week(
         conn=conn, principal=user.principal, now=clock(), monday=gather.parse_week(week)
