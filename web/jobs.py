@@ -163,15 +163,25 @@ def job(*, conn: psycopg.Connection, principal: Principal, order_id: int) -> Job
 
 def blank_form(found: Job, units: str) -> ReportForm:
     """The completion form before anything is typed: the odometer at the car's last known
-    reading (in the user's units, rounded up so it is not below it), the shop's currency, the
-    oil changed when the job is an oil change."""
+    reading (in the user's units, rounded up so it is not below it), the cost at the shop's
+    estimate when it is in the shop's currency, the shop's currency, the oil changed when the
+    job is an oil change."""
+    estimate = found.item.estimate or {}
+    cost = ""
+    if estimate.get("total") is not None and estimate.get("currency") == found.currency:
+        cost = f"{Decimal(str(estimate['total'])):.2f}"
     odometer = ""
     if found.last_odometer_km is not None:
         value = found.last_odometer_km / (KM_PER_MILE if units == "imperial" else 1.0)
         odometer = str(int(-(-value // 1)))
     oil = "yes" if "OIL-CHG" in gather.jobs_of(found.item.order) else "no"
     return ReportForm(
-        values={"odometer": odometer, "currency": found.currency, "oil_changed": oil},
+        values={
+            "odometer": odometer,
+            "cost": cost,
+            "currency": found.currency,
+            "oil_changed": oil,
+        },
         parts=[],
     )
 

@@ -39,8 +39,13 @@ from predictive.evaluator import evaluate_pending
 from predictive.worker import run_evaluator
 from wrenchlight.api_config import build_app, notify_config
 from wrenchlight.apiserver import ApiServer
-from wrenchlight.demo_summary import print_sign_ins, print_summary, summary_orders
-from wrenchlight.demo_world import build_world, print_accounts
+from wrenchlight.demo_summary import (
+    print_accounts,
+    print_sign_ins,
+    print_summary,
+    summary_orders,
+)
+from wrenchlight.demo_world import build_world
 from wrenchlight.feed import Sampling, drive_fleet
 from wrenchlight.live import LiveVehicle
 from wrenchlight.mailbox import DemoMailServer
@@ -345,11 +350,17 @@ def run_demo(
             accounts=world.accounts_json(),
             claimable=world.claimable_json(),
             world_orders=world.orders,
+            applied_shop_id=world.applied_shop_id,
         )
         print_summary(console, summary, orders)
         print_accounts(console, world)
         print_sign_ins(
-            console, f"{api_url}/app", world.accounts_json(), world.orders, mailbox=demo_mailbox
+            console,
+            f"{api_url}/app",
+            world.accounts_json(),
+            world.orders,
+            mailbox=demo_mailbox,
+            applied=world.applied_shop_id is not None,
         )
         if on_ready is not None:
             on_ready(summary)

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""The demo's closing summary on the terminal: its orders, its figures and the web app's
-sign-ins, within 80 columns.
+"""The demo's closing summary on the terminal: its orders, its figures, its accounts and the
+web app's sign-ins, within 80 columns.
 
 A VIN is never cut or wrapped (17 characters, its own column); a shop's name wraps at its
 words; a booked visit's time goes under its status. The orders' estimates and distances are
 one command away (``wrenchlight orders show``), so the table leaves them out. The web app's
-address comes with one sign-in per role, the owner first: the one whose order waits for them,
-with the link to it.
+address comes with one sign-in per role, the owner first (the one whose order waits for them),
+each with what waits for that role and the page where it waits.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from db.rows import records
+from wrenchlight.demo_world import World
 
 VIN_CHARS = 17
 # The roles a visitor signs in as, in the order they are shown, in the words people use.
@@ -112,6 +113,22 @@ def sign_ins(accounts: list[dict[str, Any]], awaiting: int | None) -> list[dict[
     return chosen
 
 
+def next_steps(
+    app_url: str, orders: dict[str, int], *, applied: bool = False
+) -> dict[str, tuple[str, str]]:
+    """Role → (what waits for it, the page where it waits), for the stories the world made."""
+    steps = {}
+    if (awaiting := orders.get("awaiting_owner")) is not None:
+        steps["owner"] = ("an order to confirm", f"{app_url}/orders/{awaiting}")
+    if "offered" in orders:
+        steps["shop_staff"] = ("an offer to answer", f"{app_url}/shop")
+    if "awaiting_approval" in orders:
+        steps["fleet_manager"] = ("an order to approve", f"{app_url}/fleet/approvals")
+    if applied:
+        steps["admin"] = ("a shop's application to verify", f"{app_url}/admin/shops")
+    return steps
+
+
 def print_sign_ins(
     console: Console,
     app_url: str,
@@ -119,21 +136,19 @@ def print_sign_ins(
     orders: dict[str, int],
     *,
     mailbox: bool = False,
+    applied: bool = False,
 ) -> None:
-    """The web app's address and a sign-in (email and password) per role; the owner's order
-    to confirm as a link; the demo mailbox, where there is one."""
+    """The web app's address and a sign-in (email and password) per role, each with what
+    waits for it and where (``next_steps``); the demo mailbox, where there is one."""
     awaiting = orders.get("awaiting_owner")
+    steps = next_steps(app_url, orders, applied=applied)
     console.print(f"\n[bold]Web app[/] {app_url}/  sign in as:", highlight=False)
     for a in sign_ins(accounts, awaiting):
         line = f"  {SIGN_IN_ROLES[a['role']]:<14}{a['email']:<36}{a['password']}"
         console.print(line, soft_wrap=True, markup=False, highlight=False)
-        if a["role"] == "owner" and awaiting is not None:
-            console.print(
-                f"    an order to confirm: {app_url}/orders/{awaiting}",
-                soft_wrap=True,
-                markup=False,
-                highlight=False,
-            )
+        if a["role"] in steps:
+            what, where = steps[a["role"]]
+            console.print(f"    {what}: {where}", soft_wrap=True, markup=False, highlight=False)
     if mailbox:
         console.print(
             f"  the mail they were sent, once signed in: {app_url}/demo/mail",
@@ -141,3 +156,41 @@ def print_sign_ins(
             markup=False,
             highlight=False,
         )
+
+
+def print_accounts(console: Console, world: World) -> None:
+    """The accounts, two lines each, and the car to claim, within 80 columns, so no key or
+    code is ever wrapped."""
+    console.print(
+        "\n[bold]Demo accounts[/] (password: POST /auth/token; key: X-API-Key header)",
+        highlight=False,
+    )
+    for a in world.accounts:
+        owns = (
+            f"shop {a.shop_id}"
+            if a.shop_id is not None
+            else f"fleet {a.fleet_id}"
+            if a.fleet_id is not None
+            else "vehicles " + ",".join(map(str, a.vehicle_ids))
+            if a.vehicle_ids
+            else "everything"
+            if a.role == "admin"
+            else "nothing yet"
+        )
+        for line in (f"  {a.role:<13} {a.email:<34} {a.password}", f"    {a.api_key}"):
+            console.print(line, soft_wrap=True, markup=False, highlight=False)
+        console.print(
+            f"    owns {owns}" + (f"; {a.todo}" if a.todo else ""),
+            markup=False,
+            highlight=False,
+        )
+    car = world.claimable
+    if car is not None:
+        lines = (
+            f"\nUnclaimed car: VIN {car.vin}, dongle {car.device_id}",
+            "  claim it: POST /vehicles/claims as a new owner (an admin invites one:",
+            "  POST /auth/invitations), with the body",
+            f'  {{"vin": "{car.vin}", "pairing_code": "{car.pairing_code}"}}',
+        )
+        for line in lines:
+            console.print(line, soft_wrap=True, markup=False, highlight=False)

@@ -7,10 +7,14 @@ order of their own yet. It makes
 - owners with their cars: Alex's car has an order waiting for Alex's confirmation; Blair's
   first car has an order offered (broadcast) to shops and waiting for one to accept, the
   second a booked visit;
-- a fleet with its manager: one fleet car's service is completed with the shop's report,
-  another's order waits for the manager's confirmation, the rest of the cars are the fleet's;
+- a fleet with its manager and a cost limit: one fleet car's service is completed with the
+  shop's report, another's order waits for the manager's confirmation, a third's was confirmed
+  and booked and, costing more than the limit, waits for the manager's approval before the
+  shop may work on it; the rest of the cars are the fleet's;
 - staff for the shop that got the broadcast offer and the booked visit (and for another shop
   the offer went to, so two shops can race for it), and the demo's admin;
+- a shop that applied by itself (``api.shops.onboarding.apply``), waiting for the admin to
+  verify it;
 - one car nobody holds, with its dongle's pairing code, for a newcomer to claim as a new owner.
 
 Every account gets a random password (``POST /auth/token``) and an API key, printed once.
@@ -39,7 +43,6 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from rich.console import Console
 
 from api.auth.accounts import create_account
 from api.auth.keys import create_key
@@ -48,6 +51,8 @@ from api.devices.pairing import claim, issue_codes
 from api.fleets.members import add_vehicle, create_fleet
 from api.fleets.schemas import FleetVehicleAdd
 from api.problems import ProblemError
+from api.shops.onboarding import apply
+from api.shops.schemas import ShopApplication
 from db.registry import device_vehicle
 from db.rows import dicts, scalar
 from orders.approval import set_policy
@@ -68,9 +73,36 @@ FLEET_NAME = "Lakeshore Deliveries"
 OFFER_POLICY = PlacementPolicy(mode="broadcast", k=3, shop_response=timedelta(days=3))
 BOOK_POLICY = PlacementPolicy(mode="auto")
 ENGINES = ("petrol", "diesel", "hybrid")
-FLEET_COST_LIMIT = Decimal("50.00")  # the demo fleet's approval policy, in EUR
-# The stories in the order cars are handed to them: Alex's, Blair's two, the fleet's two.
-STORIES = ("awaiting_owner", "offered", "scheduled", "completed", "awaiting_fleet")
+# The demo fleet's approval policy. Its currency is the demo's shops' (they are around Chicago):
+# an estimate in another currency would wait for the manager whatever its amount, and the
+# manager would read "in USD, the limit in EUR" rather than "over the limit".
+FLEET_COST_LIMIT = Decimal("50.00")
+FLEET_CURRENCY = "USD"
+# The stories in the order cars are handed to them: Alex's, Blair's two, the fleet's three
+# (when the drive leaves fewer cars with no alert of their own, the last stories go without).
+STORIES = (
+    "awaiting_owner",
+    "offered",
+    "scheduled",
+    "completed",
+    "awaiting_approval",
+    "awaiting_fleet",
+)
+# The stories whose order waits, proposed, for the car's side to confirm it.
+PROPOSED = ("awaiting_owner", "awaiting_fleet", "awaiting_approval")
+# The shop that applies by itself and waits for the admin (fictional: a 555-01xx number).
+APPLICANT_SHOP = {
+    "name": "Riverbend Auto Works",
+    "address": "48 Mill Lane",
+    "phone": "+1 555-0199",
+    "city": "Chicago",
+    "country": "US",
+    "timezone": "America/Chicago",
+    "lat": 41.91,
+    "lon": -87.68,
+    "capabilities": ["oil_change", "brake_pads"],
+    "currency": "USD",
+}
 # What the stories' cars genuinely need, so the models themselves hold each alert at every
 # evaluation: the lab says 8 % of the oil's life is left (below the 15 % "change soon", above
 # the 5 % "due now"), or the front pads measure 3.8 mm (below 4 mm, above 3.5 mm; rear 6 mm).
@@ -109,12 +141,14 @@ class Claimable:
 
 @dataclass
 class World:
-    """The accounts, the id of the order of each story (those that could be made) and the
-    car nobody holds yet (None when every car went to a story)."""
+    """The accounts, the id of the order of each story (those that could be made), the car
+    nobody holds yet (None when every car went to a story) and the shop waiting for the
+    admin's verification (None when its application failed)."""
 
     accounts: list[Account] = field(default_factory=list)
     orders: dict[str, int] = field(default_factory=dict)
     claimable: Claimable | None = None
+    applied_shop_id: int | None = None
 
     def accounts_json(self) -> list[dict[str, Any]]:
         """The accounts as the demo prints them with ``--json``."""
@@ -301,7 +335,7 @@ def _story(
         if story == "offered":
             main = ids[0]
             shops["main"], shops["second"] = main, ids[1] if len(ids) > 1 else None
-        if story not in ("awaiting_owner", "awaiting_fleet"):
+        if story not in PROPOSED:
             owner_confirm(conn=conn, order_id=order_id, now=now, policy=policy, shop_id=main)
         if story in ("scheduled", "completed"):
             schedule(conn=conn, order_id=order_id, now=now, actor="owner")
@@ -331,6 +365,35 @@ def _stories(
     return shops
 
 
+def _fleet_confirms(conn: psycopg.Connection, order_id: int, shop_id: int | None) -> None:
+    """The fleet confirms the order, at the shop with staff when it was proposed, and the
+    visit is booked: the fleet's policy sees the shop's price over its limit, so the order
+    waits for the manager's approval, and the shop may not start until then."""
+    with conn.transaction():
+        now = datetime.now(UTC)
+        match = get_order(conn=conn, order_id=order_id).match or {}
+        proposed = {r["shop_id"] for r in match.get("ranked", [])}
+        shop = shop_id if shop_id in proposed else None
+        owner_confirm(conn=conn, order_id=order_id, now=now, policy=BOOK_POLICY, shop_id=shop)
+        schedule(conn=conn, order_id=order_id, now=now, actor="owner")
+
+
+def _application(conn: psycopg.Connection, seed: int) -> int | None:
+    """A shop that applies by itself, as ``POST /auth/shop-applications`` does; its id. The
+    applicant's account is made with it, and left out of the printed accounts: the admin's
+    story is the shop, and every account printed is one more sign-in a visitor sorts through."""
+    email = f"river.s{seed}@{DOMAIN}"
+    body = ShopApplication.model_validate(
+        APPLICANT_SHOP | {"contact_email": email, "password": secrets.token_urlsafe(12)}
+    )
+    try:
+        shop, _ = apply(conn=conn, body=body)
+    except ProblemError as exc:  # a world half made is still one to walk in
+        log.warning("demo world: the shop's application was refused: %s", exc)
+        return None
+    return shop.shop_id
+
+
 def _fleet_cars(conn: psycopg.Connection, fleet_id: int, vins: list[str]) -> list[int]:
     """The cars the fleet's manager adds by VIN, as ``POST /fleets/{id}/vehicles`` does."""
     added = []
@@ -349,7 +412,8 @@ def build_world(
 ) -> World:
     """Accounts, ownership and orders in every state on the devices' cars (see the module)."""
     world = World()
-    cars = _candidates(conn, devices)
+    # One car always stays out of the stories, for a newcomer's claim.
+    cars = _candidates(conn, devices)[: max(len(devices) - 1, 0)]
     by_story = dict(zip(STORIES, cars, strict=False))
     shops = _stories(conn, cars, world)
     orders = world.orders
@@ -392,63 +456,45 @@ def build_world(
         conn,
         fleet_id=fleet_id,
         limit_amount=FLEET_COST_LIMIT,
-        currency="EUR",
+        currency=FLEET_CURRENCY,
         actor="demo",
         now=datetime.now(UTC),
     )
+    rest = [vin_of[v] for v in sorted(device_of) if v not in taken]
+    fleet_cars = _fleet_cars(conn, fleet_id, rest)
+    if "awaiting_approval" in orders:  # its car is the fleet's now: the policy applies
+        try:
+            _fleet_confirms(conn, orders["awaiting_approval"], shops["main"])
+        except OrdersError as exc:  # a world half made is still one to walk in
+            log.warning("demo world: the fleet's order could not be booked: %s", exc)
+            del orders["awaiting_approval"]
     manager = person(
         "morgan",
         "fleet_manager",
         fleet_id=fleet_id,
-        todo=todo(("awaiting_fleet", "confirm order"), ("completed", "report of order")),
+        vehicle_ids=fleet_cars,
+        todo=todo(
+            ("awaiting_approval", "approve order"),
+            ("awaiting_fleet", "confirm order"),
+            ("completed", "report of order"),
+        ),
     )
-    rest = [vin_of[v] for v in sorted(device_of) if v not in taken]
-    manager = replace(manager, vehicle_ids=_fleet_cars(conn, fleet_id, rest))
-    world.accounts = [_admin(conn, admin_email), alex, blair, manager]
-    visit = orders.get("scheduled")
-    at_main = visit is not None and get_order(conn=conn, order_id=visit).shop_id == shops["main"]
+    world.applied_shop_id = _application(conn, seed)
+    admin = _admin(conn, admin_email)
+    if world.applied_shop_id is not None:
+        admin = replace(admin, todo=f"verify shop {world.applied_shop_id}")
+    world.accounts = [admin, alex, blair, manager]
+
+    def at(order_id: int | None) -> int | None:
+        return None if order_id is None else get_order(conn=conn, order_id=order_id).shop_id
+
+    at_main = at(orders.get("scheduled")) == shops["main"]
     for name, shop_id in (("sam", shops["main"]), ("kim", shops["second"])):
         if shop_id is not None:
             jobs = [("offered", "accept the offer of order")]
             if name == "sam" and at_main:
                 jobs.append(("scheduled", "visit"))
+            if name == "sam" and at(orders.get("awaiting_approval")) == shop_id:
+                jobs.append(("awaiting_approval", "fleet approving visit"))
             world.accounts.append(person(name, "shop_staff", shop_id=shop_id, todo=todo(*jobs)))
     return world
-
-
-def print_accounts(console: Console, world: World) -> None:
-    """The accounts, two lines each, and the car to claim, within 80 columns, so no key or
-    code is ever wrapped."""
-    console.print(
-        "\n[bold]Demo accounts[/] (password: POST /auth/token; key: X-API-Key header)",
-        highlight=False,
-    )
-    for a in world.accounts:
-        owns = (
-            f"shop {a.shop_id}"
-            if a.shop_id is not None
-            else f"fleet {a.fleet_id}"
-            if a.fleet_id is not None
-            else "vehicles " + ",".join(map(str, a.vehicle_ids))
-            if a.vehicle_ids
-            else "everything"
-            if a.role == "admin"
-            else "nothing yet"
-        )
-        for line in (f"  {a.role:<13} {a.email:<34} {a.password}", f"    {a.api_key}"):
-            console.print(line, soft_wrap=True, markup=False, highlight=False)
-        console.print(
-            f"    owns {owns}" + (f"; {a.todo}" if a.todo else ""),
-            markup=False,
-            highlight=False,
-        )
-    car = world.claimable
-    if car is not None:
-        lines = (
-            f"\nUnclaimed car: VIN {car.vin}, dongle {car.device_id}",
-            "  claim it: POST /vehicles/claims as a new owner (an admin invites one:",
-            "  POST /auth/invitations), with the body",
-            f'  {{"vin": "{car.vin}", "pairing_code": "{car.pairing_code}"}}',
-        )
-        for line in lines:
-            console.print(line, soft_wrap=True, markup=False, highlight=False)

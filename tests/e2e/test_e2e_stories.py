@@ -67,7 +67,8 @@ def demo(postgres_server_url: str, mqtt_url: str, tmp_path_factory) -> Iterator[
         "WRENCHLIGHT_API_PORT": "0",  # a free port, picked by the demo's API server
         "WRENCHLIGHT_DATA_DIR": str(tmp),
     }
-    args = ["demo", "--vehicles", "6", "--days", "20", "--live-seconds", "3", "--json"]
+    # A car per story of the demo's world (wrenchlight.demo_world.STORIES), one to claim.
+    args = ["demo", "--vehicles", "7", "--days", "20", "--live-seconds", "3", "--json"]
     with (tmp / "stderr.log").open("w") as stderr:
         proc = subprocess.Popen(
             [WRENCHLIGHT, *args], env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=stderr, text=True

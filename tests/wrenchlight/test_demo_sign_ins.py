@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: MIT
 """The demo's summary names the web app and one sign-in per role, the owner first, the one
-whose order waits for them with its link; every line within 80 columns."""
+whose order waits for them, each with what waits for it and its link; every line within 80
+columns."""
 
 from __future__ import annotations
 
 import io
 import re
 
+from demo_cars import FUELS, demo_cars
 from fastapi.testclient import TestClient
 from rich.console import Console
-from test_demo_world import FUELS, _cars
 
 import web
 from api import create_app
@@ -50,7 +51,8 @@ def test_the_summary_prints_the_app_and_the_sign_ins_within_80_columns():
     out = io.StringIO()
     console = Console(file=out, width=80, color_system=None)
     app = "http://127.0.0.1:8000/app"
-    print_sign_ins(console, app, ACCOUNTS, {"awaiting_owner": 12, "scheduled": 14}, mailbox=True)
+    orders = {"awaiting_owner": 12, "offered": 13, "scheduled": 14, "awaiting_approval": 17}
+    print_sign_ins(console, app, ACCOUNTS, orders, mailbox=True, applied=True)
     lines = out.getvalue().splitlines()
     assert "Web app http://127.0.0.1:8000/app/  sign in as:" in lines
     assert all(len(line) <= 80 for line in lines), lines
@@ -58,12 +60,20 @@ def test_the_summary_prints_the_app_and_the_sign_ins_within_80_columns():
     for role, name in (("owner", "alex"), ("shop staff", "sam"), ("fleet manager", "morgan")):
         assert f"  {role:<14}{name}.s7@{DOMAIN}" in text and f"pw-{name}" in text
     assert f"{'admin':<14}admin.s7@{DOMAIN}" in text
-    assert "    an order to confirm: http://127.0.0.1:8000/app/orders/12" in lines
+    # Each role's sign-in says what waits for it and where, right under it.
+    for role, step in (
+        ("owner", "    an order to confirm: http://127.0.0.1:8000/app/orders/12"),
+        ("shop staff", "    an offer to answer: http://127.0.0.1:8000/app/shop"),
+        ("fleet manager", "    an order to approve: http://127.0.0.1:8000/app/fleet/approvals"),
+        ("admin", "    a shop's application to verify: http://127.0.0.1:8000/app/admin/shops"),
+    ):
+        (at,) = [i for i, line in enumerate(lines) if line.startswith(f"  {role:<14}")]
+        assert lines[at + 1] == step, lines
     assert "  the mail they were sent, once signed in: http://127.0.0.1:8000/app/demo/mail" in lines
 
 
 def test_the_demo_owner_signs_in_to_cars_and_an_order_to_confirm(conn, db_url):
-    world = build_world(conn=conn, devices=_cars(conn, FUELS), admin_email=DEMO_ADMIN, seed=7)
+    world = build_world(conn=conn, devices=demo_cars(conn, FUELS), admin_email=DEMO_ADMIN, seed=7)
     awaiting = world.orders["awaiting_owner"]
     alex = sign_ins(world.accounts_json(), awaiting)[0]
     auth = AuthConfig(jwt_secret="demo-sign-in-tests-only-secret-of-48-bytes-0123")

@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 import pytest
+from demo_cars import FUELS, demo_cars
+from psycopg.rows import dict_row
 from rich.console import Console
 
 from api import access
@@ -23,48 +25,27 @@ from api.problems import ProblemError
 from api.shops.service import pending_offers
 from api.vehicles.registry import list_page as vehicle_page
 from api.vehicles.service import service_history
-from db.registry import create_vehicle, device_vehicle, register_device
-from orders.cities import directory_near
-from orders.directory import upsert_shops
+from db.registry import device_vehicle
+from orders.approval import get_policy, price_of
+from orders.errors import AwaitingApproval
+from orders.feedback import check_in
 from orders.placement import owner_confirm
 from orders.policy import PlacementPolicy
 from orders.service import get_order
-from orders.slots import open_slots
 from predictive.evaluator import evaluate_vehicle, evaluate_vehicles
 from wrenchlight import demo_world
-from wrenchlight.demo import CENTER_LAT, CENTER_LON, DEMO_ADMIN
-from wrenchlight.demo_summary import print_summary, summary_orders
-from wrenchlight.demo_world import STORIES, build_world, print_accounts
+from wrenchlight.demo import DEMO_ADMIN
+from wrenchlight.demo_summary import print_accounts, print_summary, summary_orders
+from wrenchlight.demo_world import STORIES, build_world
 
-FUELS = ("petrol", "electric", "diesel", "petrol", "hybrid", "petrol")
-
-
-def _cars(conn, fuels):
-    """Shops around Chicago with slots, and simulated cars of these fuels with devices."""
-    upsert_shops(conn=conn, records=directory_near(lat=CENTER_LAT, lon=CENTER_LON, count=24))
-    open_slots(conn=conn, start=dt.datetime.now(dt.UTC), days=30)
-    devices = []
-    for i, fuel in enumerate(fuels):
-        vehicle_id = create_vehicle(
-            conn,
-            vin=f"1WLTEST{i:010d}",
-            fuel_type=fuel,
-            home_lat=CENTER_LAT + 0.01 * i,
-            home_lon=CENTER_LON - 0.01 * i,
-            oil_changed_odometer_km=40_000.0 + i,
-            pads_measured_odometer_km=40_000.0 + i,
-        )
-        register_device(conn, device_id=f"sim-{i:03d}", vehicle_id=vehicle_id)
-        devices.append(f"sim-{i:03d}")
-    # As the demo makes its admin when the API starts: API keys only, no password yet.
-    create_user(conn=conn, email=DEMO_ADMIN, role="admin")
-    return devices
+# The mostly-electric world: a car per story and one to spare, nearly all with pads to change.
+ELECTRIC = ("petrol", "electric", "electric", "electric", "electric", "electric", "electric")
 
 
 @pytest.fixture
 def world(conn):
     """Six simulated cars and the world built on them."""
-    devices = _cars(conn, FUELS)
+    devices = demo_cars(conn, FUELS)
     return build_world(conn=conn, devices=devices, admin_email=DEMO_ADMIN, seed=7)
 
 
@@ -292,14 +273,14 @@ def _story_states(conn, world):
 
 @pytest.mark.parametrize(
     "fuels",
-    [FUELS, ("petrol", "electric", "electric", "electric", "electric", "electric")],
+    [FUELS, ELECTRIC],
     ids=["mostly-engines", "mostly-electric"],
 )
 def test_every_later_evaluation_keeps_the_stories_alerts(conn, fuels):
     """The models themselves hold each story's alert: the world's cars genuinely need their
     service, so the demo's background evaluator, driving on and evaluating later, never
     resolves an alert an order waits on (issue 14: a cancelled order could not be rebooked)."""
-    devices = _cars(conn, fuels)
+    devices = demo_cars(conn, fuels)
     cars = [device_vehicle(conn, d)[0] for d in devices]
     now = dt.datetime.now(dt.UTC)
     odometers = {}
@@ -355,6 +336,43 @@ def test_every_later_evaluation_keeps_the_stories_alerts(conn, fuels):
         assert 5.0 < value < 8.0 if component == "oil_change" else 3.5 < value < 3.8, latest
 
 
+def test_the_fleets_booked_order_waits_for_its_managers_approval_over_the_limit(conn, world):
+    """The manager's story: an order the fleet confirmed, booked at the shop with staff, that
+    costs more than the fleet's limit in the limit's own currency; the shop may not start."""
+    order = get_order(conn=conn, order_id=world.orders["awaiting_approval"])
+    assert (order.status, order.approval) == ("scheduled", "pending")
+    sam = _by(world, "shop_staff", "visit")
+    assert order.shop_id == sam.shop_id
+    assert f"fleet approving visit {order.order_id}" in sam.todo
+    manager = _by(world, "fleet_manager")
+    assert order.vehicle_id in manager.vehicle_ids
+    assert f"approve order {order.order_id}" in manager.todo
+    policy = get_policy(conn, fleet_id=manager.fleet_id)
+    held = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "SELECT status, shop_id, match, estimate FROM service_orders WHERE order_id = %s",
+            (order.order_id,),
+        )
+        .fetchone()
+    )
+    price, currency = price_of(held)
+    assert currency == policy.currency and price > policy.limit_amount
+    with pytest.raises(AwaitingApproval):
+        check_in(conn=conn, order_id=order.order_id, now=dt.datetime.now(dt.UTC), actor="shop")
+
+
+def test_a_shop_that_applied_waits_for_the_admin(conn, world):
+    """The admin's story: a shop's application with its applicant as its staff, unverified."""
+    waiting = conn.execute(
+        "SELECT s.shop_id, u.role FROM shops s JOIN users u USING (shop_id) "
+        "WHERE s.verified_at IS NULL AND s.rejected_at IS NULL"
+    ).fetchall()
+    assert waiting == [(world.applied_shop_id, "shop_staff")]
+    assert _by(world, "admin").todo == f"verify shop {world.applied_shop_id}"
+    assert all(a.shop_id != world.applied_shop_id for a in world.accounts)
+
+
 def test_the_order_the_fleet_confirms_waits_for_its_managers_approval(conn, world):
     order_id = world.orders["awaiting_fleet"]
     owner_confirm(
@@ -362,3 +380,13 @@ def test_the_order_the_fleet_confirms_waits_for_its_managers_approval(conn, worl
     )
     order = get_order(conn=conn, order_id=order_id)
     assert (order.status, order.approval) == ("accepted", "pending")
+
+
+def test_a_car_stays_to_claim_when_cars_are_short_and_the_last_story_goes_without(conn):
+    world = build_world(
+        conn=conn, devices=demo_cars(conn, FUELS[:6]), admin_email=DEMO_ADMIN, seed=7
+    )
+    assert world.claimable is not None
+    assert set(world.orders) == set(STORIES[:5])
+    owned = {v for a in world.accounts for v in a.vehicle_ids}
+    assert world.claimable.vehicle_id not in owned

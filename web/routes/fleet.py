@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from web import fleet as gather
+from web import fleet_approvals
 from web.deps import ConnDep, UserDep, clock
 from web.pages import Pages
 from web.sessions import WebUser
@@ -63,14 +64,19 @@ def fleet_health(
     if isinstance(chosen, Response):
         return chosen
     query = gather.Query.of(state, q, sort, page)
-    found = gather.table(conn=conn, fleet_id=chosen, query=query, now=clock())
+    now = clock()
+    found = gather.table(conn=conn, fleet_id=chosen, query=query, now=now)
     block = "table" if request.headers.get("hx-request") == "true" else None
+    # Where the manager starts: what waits for their decision is said first, with its page
+    # (not for htmx's swaps of the table alone, which leave it where it is).
+    decided = [] if block else fleet_approvals.orders(conn=conn, fleet_id=chosen, now=now)
     return _pages(request).render(
         request,
         "fleet_health.html",
         block=block,
         fleet=gather.fleet(conn=conn, fleet_id=chosen),
         asked=fleet_id,
+        waiting=sum(1 for w in decided if w.approval == "pending"),
         table=found,
         query=query,
         filters=list(gather.FILTERS),
