@@ -54,6 +54,10 @@ def enforce_retention(conn: psycopg.Connection, *, now: datetime) -> int:
     return int(dropped) if dropped is not None else 0
 
 
+# How often ``stop`` repeats its cancel while the refresh has not ended.
+CANCEL_AGAIN_S = 0.5
+
+
 class Upkeep:
     """The upkeep thread of one worker process (plain PostgreSQL only)."""
 
@@ -74,11 +78,15 @@ class Upkeep:
     def stop(self, timeout_s: float = 10.0) -> None:
         """Stop, cancelling a refresh in progress (it is redone from the queue next time)."""
         self._stop.set()
-        conn = self._conn
-        if conn is not None and not conn.closed:
-            with contextlib.suppress(psycopg.Error):  # already gone: nothing to cancel
-                conn.cancel_safe()
-        self._thread.join(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while self._thread.is_alive() and (left := deadline - time.monotonic()) > 0:
+            conn = self._conn
+            if conn is not None and not conn.closed:
+                # Again until the thread ends: a cancel that reaches the server before the
+                # refresh's query does cancels nothing, and the query then runs its course.
+                with contextlib.suppress(psycopg.Error):  # already gone: nothing to cancel
+                    conn.cancel_safe()
+            self._thread.join(min(CANCEL_AGAIN_S, left))
 
     def _run(self) -> None:
         retention_at = 0.0

@@ -118,7 +118,9 @@ def test_a_shops_webhooks_carry_no_alerts(conn):
     owner = make_caller(conn, "owner")
     car = factories.vehicle(conn, vin=VIN, owner_user_id=owner.user_id, vin_proven=True).vehicle_id
     shop = _shop(conn, "Hooked")
-    _order(conn, car, shop, "oil_change", "OIL-CHG", "accepted")
+    order = _order(conn, car, shop, "oil_change", "OIL-CHG", "accepted")
+    # Won as an order is won: its accepted offer (a shop's hook hears of an order it may see).
+    factories.offer(conn, order, shop, response="accepted", responded_at=dt.datetime.now(dt.UTC))
     hook = factories.subscription(
         conn, event_types=["alert.raised", "order.status_changed"], secret="s", shop_id=shop
     ).subscription_id

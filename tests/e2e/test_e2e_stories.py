@@ -27,6 +27,7 @@ from typing import Any
 import httpx2
 import psycopg
 import pytest
+from private_servers import MOSQUITTO, PrivateMosquitto
 from psycopg import sql
 
 from db.migrate import with_database
@@ -54,8 +55,24 @@ def _json_line(proc: subprocess.Popen[str], timeout_s: float) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def demo(postgres_server_url: str, mqtt_url: str, tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """A running demo on a database of its own: its JSON line; stopped with SIGINT after."""
+def demo_broker(mqtt_url: str) -> Iterator[str]:
+    """A Mosquitto of the demo's own where one can run (else the shared broker): on a broker
+    other tests use, their ingest workers join the same shared group and take a share of the
+    demo's batches, which the demo then waits for in vain."""
+    if MOSQUITTO is None:
+        yield mqtt_url
+        return
+    broker = PrivateMosquitto()
+    try:
+        yield broker.start()
+    finally:
+        broker.close()
+
+
+@pytest.fixture(scope="module")
+def demo(postgres_server_url: str, demo_broker: str, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    """A running demo on a database and broker of its own: its JSON line; stopped with SIGINT
+    after."""
     name = f"wl_e2e_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(postgres_server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -63,7 +80,7 @@ def demo(postgres_server_url: str, mqtt_url: str, tmp_path_factory) -> Iterator[
     env = {
         **os.environ,
         "WRENCHLIGHT_DATABASE_URL": with_database(postgres_server_url, name),
-        "WRENCHLIGHT_MQTT_URL": mqtt_url,
+        "WRENCHLIGHT_MQTT_URL": demo_broker,
         "WRENCHLIGHT_API_PORT": "0",  # a free port, picked by the demo's API server
         "WRENCHLIGHT_DATA_DIR": str(tmp),
     }
@@ -84,6 +101,8 @@ def demo(postgres_server_url: str, mqtt_url: str, tmp_path_factory) -> Iterator[
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()  # else a failed start leaves the pipe to the collector
             with psycopg.connect(postgres_server_url, autocommit=True) as conn:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

@@ -252,6 +252,9 @@ def test_stopping_upkeep_cancels_a_long_refresh_quietly(db_url, monkeypatch, cap
 
     def slow_refresh(conn):
         started.set()
+        # The stop's first cancel comes before the query reaches the server (as on a loaded
+        # machine), so cancelling once is not enough.
+        time.sleep(0.3)
         conn.execute("SELECT pg_sleep(60)")
         return 0
 
