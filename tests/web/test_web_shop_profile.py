@@ -243,7 +243,7 @@ def test_a_manager_changes_a_role_but_never_leaves_the_shop_without_one(client, 
     done = change(tech.user_id, "manager")
     assert done.status_code == 303 and done.headers["location"].endswith("?done=role")
     assert role_of(conn, tech.user_id) == "manager"
-    assert "The role was changed." in client.get("/app/shop/profile").text
+    assert "The role was changed." in client.get("/app/shop/profile?done=role").text
     # Another shop's person is not on this staff: a 404 and nothing changes.
     assert change(rival.user_id, "technician").status_code == 404
     assert role_of(conn, rival.user_id) == "manager"
