@@ -22,7 +22,7 @@ import psycopg
 from api.audit import log
 from api.auth import keys, users
 from api.auth.invitations import NewInvitation, invite
-from api.auth.principal import Principal
+from api.auth.principal import Principal, ShopRole
 from api.auth.schemas import EMAIL_PATTERN
 from api.auth.users import UserError
 from api.fleets import members
@@ -147,11 +147,18 @@ def reject_shop(
 
 
 def invite_staff(
-    *, conn: psycopg.Connection, admin: Principal, shop_id: int, email: str, now: datetime
+    *,
+    conn: psycopg.Connection,
+    admin: Principal,
+    shop_id: int,
+    email: str,
+    now: datetime,
+    shop_role: ShopRole | None = None,
 ) -> tuple[NewInvitation, str]:
-    """Invite ``email`` into the shop's staff (``POST /auth/invitations``'s service): the
-    invitation, its token shown once, and the shop's name. Refused for an address that has an
-    account (``taken``: accounts do not change shops here) or an unknown shop."""
+    """Invite ``email`` into the shop's staff (``POST /auth/invitations``'s service) as
+    ``shop_role`` (None: manager while the shop has none, else technician): the invitation,
+    its token shown once, and the shop's name. Refused for an address that has an account
+    (``taken``: accounts do not change shops here) or an unknown shop."""
     email = email.strip()
     if not re.fullmatch(EMAIL_PATTERN, email) or len(email) > EMAIL_MAX or "\x00" in email:
         raise Refused("bad_email")
@@ -166,6 +173,7 @@ def invite_staff(
             now=now,
             shop_id=shop_id,
             created_by=admin.user_id,
+            shop_role=shop_role,
         )
     except UserError as exc:
         raise Refused("taken") from exc

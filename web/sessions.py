@@ -54,7 +54,8 @@ def find(*, conn: psycopg.Connection, token: str, now: datetime) -> WebUser | No
     """The enabled user whose unexpired session ``token`` opens, or None."""
     row = a_dict(
         conn,
-        "SELECT s.session_id, s.csrf_token, u.user_id, u.role, u.fleet_id, u.shop_id, u.email, "
+        "SELECT s.session_id, s.csrf_token, u.user_id, u.role, u.fleet_id, u.shop_id, u.shop_role, "
+        "u.email, "
         "u.units, u.language FROM web_sessions s JOIN users u USING (user_id) "
         "WHERE s.token_hash = %s AND s.expires_at > %s AND NOT u.disabled",
         (token_hash(token), now),
@@ -62,7 +63,11 @@ def find(*, conn: psycopg.Connection, token: str, now: datetime) -> WebUser | No
     if row is None:
         return None
     principal = Principal(
-        user_id=row["user_id"], role=row["role"], fleet_id=row["fleet_id"], shop_id=row["shop_id"]
+        user_id=row["user_id"],
+        role=row["role"],
+        fleet_id=row["fleet_id"],
+        shop_id=row["shop_id"],
+        shop_role=row["shop_role"],
     )
     return WebUser(
         principal=principal,

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from api.auth.principal import ROLES, Role
-from api.auth.users import UserError, check_tenancy, create_user
+from api.auth.principal import ROLES, SHOP_ROLES, Role, ShopRole
+from api.auth.users import UserError, check_tenancy, create_user, default_shop_role
 from api.problems import ProblemError
 from db.rows import record, scalar
 
@@ -37,6 +37,7 @@ class NewInvitation:
     fleet_id: int | None
     shop_id: int | None
     expires_at: datetime
+    shop_role: ShopRole | None = None
 
 
 def _digest(token: str) -> str:
@@ -53,8 +54,12 @@ def invite(
     shop_id: int | None = None,
     created_by: int | None = None,
     ttl: timedelta = INVITATION_TTL,
+    shop_role: ShopRole | None = None,
 ) -> NewInvitation:
-    """Invite ``email`` into ``role``; UserError when the role, tenancy or email is wrong."""
+    """Invite ``email`` into ``role``; UserError when the role, tenancy or email is wrong.
+
+    Shop staff are invited as ``shop_role``; without one, as the shop's manager while it has
+    none (an admin's first invitation to a new shop), else as a technician."""
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "fleet_manager" and fleet_id is None:
@@ -62,6 +67,13 @@ def invite(
     if role == "shop_staff" and shop_id is None:
         raise UserError("shop staff are invited into a shop: give shop_id")
     check_tenancy(conn=conn, fleet_id=fleet_id, shop_id=shop_id)
+    if role != "shop_staff":
+        shop_role = None
+    elif shop_role is None:
+        assert shop_id is not None
+        shop_role = default_shop_role(conn=conn, shop_id=shop_id)
+    elif shop_role not in SHOP_ROLES:
+        raise UserError(f"shop_role must be one of {', '.join(SHOP_ROLES)}, not {shop_role!r}")
     taken = conn.execute("SELECT 1 FROM users WHERE lower(email) = lower(%s)", (email,))
     if taken.fetchone() is not None:
         raise UserError(
@@ -73,12 +85,14 @@ def invite(
     invitation_id = scalar(
         conn,
         "INSERT INTO invitations (token_sha256, email, role, fleet_id, shop_id, created_by, "
-        "created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+        "created_at, expires_at, shop_role) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "RETURNING invitation_id",
-        (_digest(token), email, role, fleet_id, shop_id, created_by, now, expires_at),
+        (_digest(token), email, role, fleet_id, shop_id, created_by, now, expires_at, shop_role),
     )
     assert invitation_id is not None
-    return NewInvitation(int(invitation_id), token, email, role, fleet_id, shop_id, expires_at)
+    return NewInvitation(
+        int(invitation_id), token, email, role, fleet_id, shop_id, expires_at, shop_role
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,7 @@ class _Stored:
     shop_id: int | None
     expires_at: datetime
     accepted_at: datetime | None
+    shop_role: ShopRole | None
 
 
 def _gone(detail: str) -> ProblemError:
@@ -107,8 +122,8 @@ def accept(*, conn: psycopg.Connection, token: str, password: str, now: datetime
         row = record(
             conn,
             _Stored,
-            "SELECT invitation_id, email, role, fleet_id, shop_id, expires_at, accepted_at "
-            "FROM invitations WHERE token_sha256 = %s FOR UPDATE",
+            "SELECT invitation_id, email, role, fleet_id, shop_id, expires_at, accepted_at, "
+            "shop_role FROM invitations WHERE token_sha256 = %s FOR UPDATE",
             (_digest(token),),
         )
         if row is None:
@@ -137,6 +152,7 @@ def accept(*, conn: psycopg.Connection, token: str, password: str, now: datetime
                 password=password,
                 fleet_id=row.fleet_id,
                 shop_id=row.shop_id,
+                shop_role=row.shop_role,
             )
         except UserError as exc:
             raise ProblemError(409, "user-exists", "Cannot create the user", str(exc)) from exc

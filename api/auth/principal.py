@@ -8,6 +8,10 @@ from typing import Literal, get_args
 
 Role = Literal["owner", "shop_staff", "fleet_manager", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
+# Within shop staff: a manager keeps the shop's profile and staff roles; a technician works
+# the inbox, calendar and job cards (as a manager does) and sees the profile read-only.
+ShopRole = Literal["manager", "technician"]
+SHOP_ROLES: tuple[ShopRole, ...] = get_args(ShopRole)
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,7 @@ class Principal:
     fleet_id: int | None = None
     shop_id: int | None = None
     key_id: int | None = None
+    shop_role: ShopRole | None = None
 
     @property
     def subject(self) -> str:
@@ -29,3 +34,8 @@ class Principal:
     def is_admin(self) -> bool:
         """Admins see and may do everything."""
         return self.role == "admin"
+
+    @property
+    def keeps_shop(self) -> bool:
+        """May change the shop's profile and staff roles: its managers (and admins)."""
+        return self.is_admin or (self.role == "shop_staff" and self.shop_role == "manager")

@@ -122,6 +122,7 @@ def create_invitation(
             role=body.role,
             fleet_id=body.fleet_id,
             shop_id=body.shop_id,
+            shop_role=body.shop_role,
             created_by=principal.user_id,
             now=now(),
         )
@@ -139,6 +140,7 @@ def create_invitation(
         role=new.role,
         fleet_id=new.fleet_id,
         shop_id=new.shop_id,
+        shop_role=new.shop_role,
         expires_at=new.expires_at,
         token=new.token,
         accept_url=str(request.url_for("accept_invitation")),

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth.principal import Role
+from api.auth.principal import Role, ShopRole
 
 # What the users table accepts; the address is proven by the invitation or mail, not a regex.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
@@ -121,6 +121,11 @@ class InvitationCreate(BaseModel):
     role: Role
     fleet_id: int | None = Field(None, ge=1, description="A fleet manager's fleet")
     shop_id: int | None = Field(None, ge=1, description="Shop staff's shop")
+    shop_role: ShopRole | None = Field(
+        None,
+        description="Shop staff's role: manager (keeps the profile and staff roles) or "
+        "technician; by default manager while the shop has none, else technician",
+    )
 
 
 class InvitationOut(BaseModel):
@@ -148,6 +153,7 @@ class InvitationOut(BaseModel):
     role: Role
     fleet_id: int | None
     shop_id: int | None
+    shop_role: ShopRole | None = None
     expires_at: datetime
     token: str = Field(description="The one-time secret the invitee redeems")
     accept_url: str = Field(description="Where the invitee POSTs the token and a password")

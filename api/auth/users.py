@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from api.auth.hashing import hash_password, verify_password
-from api.auth.principal import ROLES, Principal, Role
+from api.auth.principal import ROLES, SHOP_ROLES, Principal, Role, ShopRole
 from api.auth.schemas import PASSWORD_MIN
 from db.rows import record, scalar
 
@@ -21,6 +21,7 @@ class _Tenancy:
     role: Role
     fleet_id: int | None
     shop_id: int | None
+    shop_role: ShopRole | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,18 @@ class UserError(ValueError):
     """A user cannot be created as asked (bad role, tenancy, or a taken email)."""
 
 
+def default_shop_role(*, conn: psycopg.Connection, shop_id: int) -> ShopRole:
+    """A new staff account's role: manager while the shop has no enabled manager, so every
+    shop's first staff can keep its profile; technician after that."""
+    found = scalar(
+        conn,
+        "SELECT count(*) FROM users WHERE shop_id = %s AND role = 'shop_staff' "
+        "AND shop_role = 'manager' AND NOT disabled",
+        (shop_id,),
+    )
+    return "technician" if found else "manager"
+
+
 def create_user(
     *,
     conn: psycopg.Connection,
@@ -43,8 +56,12 @@ def create_user(
     password: str | None = None,
     fleet_id: int | None = None,
     shop_id: int | None = None,
+    shop_role: ShopRole | None = None,
 ) -> int:
-    """Insert a user and return their id; ``password`` None means API keys only."""
+    """Insert a user and return their id; ``password`` None means API keys only.
+
+    Shop staff get ``shop_role``; without one, the shop's first manager-less staff account
+    becomes its manager and later ones technicians (``default_shop_role``)."""
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "fleet_manager" and fleet_id is None:
@@ -52,12 +69,26 @@ def create_user(
     if role == "shop_staff" and shop_id is None:
         raise UserError("shop staff need a shop")
     check_tenancy(conn=conn, fleet_id=fleet_id, shop_id=shop_id)
+    if role != "shop_staff":
+        shop_role = None
+    elif shop_role is None:
+        assert shop_id is not None
+        shop_role = default_shop_role(conn=conn, shop_id=shop_id)
+    elif shop_role not in SHOP_ROLES:
+        raise UserError(f"shop_role must be one of {', '.join(SHOP_ROLES)}, not {shop_role!r}")
     try:
         user_id = scalar(
             conn,
-            "INSERT INTO users (email, password_hash, role, fleet_id, shop_id) "
-            "VALUES (%s, %s, %s, %s, %s) RETURNING user_id",
-            (email, hash_password(password) if password else None, role, fleet_id, shop_id),
+            "INSERT INTO users (email, password_hash, role, fleet_id, shop_id, shop_role) "
+            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING user_id",
+            (
+                email,
+                hash_password(password) if password else None,
+                role,
+                fleet_id,
+                shop_id,
+                shop_role,
+            ),
         )
     except psycopg.errors.UniqueViolation as exc:
         raise UserError(f"a user with email {email!r} exists") from exc
@@ -132,13 +163,18 @@ def principal_of(
     row = record(
         conn,
         _Tenancy,
-        "SELECT role, fleet_id, shop_id FROM users WHERE user_id = %s AND NOT disabled",
+        "SELECT role, fleet_id, shop_id, shop_role FROM users WHERE user_id = %s AND NOT disabled",
         (user_id,),
     )
     if row is None:
         return None
     return Principal(
-        user_id=user_id, role=row.role, fleet_id=row.fleet_id, shop_id=row.shop_id, key_id=key_id
+        user_id=user_id,
+        role=row.role,
+        fleet_id=row.fleet_id,
+        shop_id=row.shop_id,
+        key_id=key_id,
+        shop_role=row.shop_role,
     )
 
 

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 """A shop's own profile, as its staff keep it: address, hours, bays, capabilities, brands,
-labour rate, price list and currency; and the staff themselves (read-only: shop staff have one
-role, and accounts are invited by an admin).
+labour rate, price list and currency; and the staff themselves with their shop roles.
+
+Only the shop's managers (and admins) change the profile or a colleague's role
+(``require_keeper``); technicians read it. A role change never leaves the shop without an
+enabled manager. Accounts are invited by an admin (``POST /auth/invitations``).
 
 Editing validates with the directory's own checks (``ShopCreate``'s, so hours, currency and
 prices mean the same whichever way they come in), writes the shop row and its price list in
@@ -19,8 +22,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from api.auth.principal import Principal, ShopRole
+from api.problems import ProblemError
 from api.shops.schemas import ShopCreate
-from db.rows import records
+from db.rows import a_dict, records, scalar
 from orders.directory import Capability
 from orders.placement import CAPABILITY_OF_JOB
 from orders.slots import fit_slots
@@ -97,6 +102,7 @@ class StaffMember(BaseModel):
                     "user_id": 12,
                     "email": "sam@oakparkauto.example",
                     "role": "shop_staff",
+                    "shop_role": "manager",
                     "disabled": False,
                     "created_at": "2026-11-20T10:00:00Z",
                 }
@@ -107,8 +113,31 @@ class StaffMember(BaseModel):
     user_id: int
     email: str
     role: str
+    shop_role: ShopRole
     disabled: bool
     created_at: datetime
+
+
+class StaffRoleUpdate(BaseModel):
+    """A staff member's new shop role."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"shop_role": "manager"}]}
+    )
+
+    shop_role: ShopRole
+
+
+def require_keeper(principal: Principal) -> None:
+    """ProblemError 403 unless ``principal`` may change the shop's profile and staff roles."""
+    if not principal.keeps_shop:
+        raise ProblemError(
+            403,
+            "shop-manager-only",
+            "Only the shop's managers",
+            "Technicians see the shop's profile and staff but cannot change them; ask one of "
+            "the shop's managers.",
+        )
 
 
 def update(*, conn: psycopg.Connection, shop_id: int, body: ProfileUpdate, now: datetime) -> None:
@@ -141,7 +170,58 @@ def staff(*, conn: psycopg.Connection, shop_id: int) -> list[StaffMember]:
     return records(
         conn,
         StaffMember,
-        "SELECT user_id, email, role, disabled, created_at FROM users "
+        "SELECT user_id, email, role, shop_role, disabled, created_at FROM users "
         "WHERE shop_id = %s AND role = 'shop_staff' ORDER BY created_at, user_id",
         (shop_id,),
     )
+
+
+def set_role(
+    *, conn: psycopg.Connection, shop_id: int, user_id: int, shop_role: ShopRole
+) -> StaffMember:
+    """Give one of the shop's staff ``shop_role``; ProblemError 404 when they are not its
+    staff, 409 when it would leave the shop without an enabled manager."""
+    with conn.transaction():
+        # Lock the shop's staff so two managers demoting each other cannot both succeed.
+        conn.execute(
+            "SELECT user_id FROM users WHERE shop_id = %s AND role = 'shop_staff' "
+            "ORDER BY user_id FOR UPDATE",
+            (shop_id,),
+        )
+        found = a_dict(
+            conn,
+            "SELECT shop_role FROM users WHERE user_id = %s AND shop_id = %s "
+            "AND role = 'shop_staff'",
+            (user_id, shop_id),
+        )
+        if found is None:
+            raise ProblemError(
+                404,
+                "not-found",
+                "Staff member not found",
+                f"The shop has no staff member with user id {user_id}.",
+            )
+        if shop_role != "manager":
+            others = scalar(
+                conn,
+                "SELECT count(*) FROM users WHERE shop_id = %s AND role = 'shop_staff' "
+                "AND shop_role = 'manager' AND NOT disabled AND user_id <> %s",
+                (shop_id, user_id),
+            )
+            if not others:
+                raise ProblemError(
+                    409,
+                    "last-manager",
+                    "The shop needs a manager",
+                    "This is the shop's only manager: make a colleague manager first, so "
+                    "someone can still change the profile and the staff's roles.",
+                )
+        conn.execute("UPDATE users SET shop_role = %s WHERE user_id = %s", (shop_role, user_id))
+    member = records(
+        conn,
+        StaffMember,
+        "SELECT user_id, email, role, shop_role, disabled, created_at FROM users "
+        "WHERE user_id = %s",
+        (user_id,),
+    )
+    return member[0]

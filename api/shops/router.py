@@ -147,7 +147,9 @@ def update_profile(
 ) -> ShopOut:
     """The shop's staff: replace its address, hours, bays, capabilities, brands, labour rate,
     currency and price list (the whole list: a job left out is removed). Free slots are made
-    anew from the new hours and bays; booked visits keep theirs."""
+    anew from the new hours and bays; booked visits keep theirs. The shop's managers only: a
+    technician gets a 403."""
+    profile.require_keeper(principal)
     profile.update(conn=conn, shop_id=shop_id, body=body, now=now())
     return service.shop(conn=conn, shop_id=shop_id)
 
@@ -160,5 +162,24 @@ def update_profile(
 def shop_staff(
     conn: ConnDep, principal: ShopStaff, shop_id: ShopIdDep
 ) -> list[profile.StaffMember]:
-    """The shop's staff accounts (one role; admins invite them with `POST /auth/invitations`)."""
+    """The shop's staff accounts with their shop role (manager or technician; admins invite
+    them with `POST /auth/invitations`)."""
     return profile.staff(conn=conn, shop_id=shop_id)
+
+
+@router.put(
+    "/{shop_id}/staff/{user_id}",
+    response_model=profile.StaffMember,
+    responses=problem_response(403) | problem_response(404) | problem_response(409),
+)
+def set_staff_role(
+    user_id: int,
+    body: profile.StaffRoleUpdate,
+    conn: ConnDep,
+    principal: ShopStaff,
+    shop_id: ShopIdDep,
+) -> profile.StaffMember:
+    """The shop's managers: make a staff member manager or technician. Refused (409) when it
+    would leave the shop without an enabled manager; technicians get a 403."""
+    profile.require_keeper(principal)
+    return profile.set_role(conn=conn, shop_id=shop_id, user_id=user_id, shop_role=body.shop_role)

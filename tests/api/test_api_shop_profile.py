@@ -76,3 +76,83 @@ def test_other_shops_and_roles_are_refused(client, conn):
         assert client.get(f"/shops/{shop_id}/staff", headers=caller.headers).status_code == 403
     address = conn.execute("SELECT address FROM shops WHERE shop_id = %s", (shop_id,))
     assert address.fetchone()[0] != PROFILE["address"]
+
+
+def test_a_technician_reads_the_profile_but_may_not_change_it_or_roles(client, conn):
+    shop_id = factories.shop(conn, name="Roles Garage").shop_id
+    manager = make_caller(conn, "shop_staff", shop_id=shop_id)  # the shop's first: manager
+    tech = make_caller(conn, "shop_staff", shop_id=shop_id)  # later ones: technicians
+    listed = client.get(f"/shops/{shop_id}/staff", headers=tech.headers).json()
+    assert {s["user_id"]: s["shop_role"] for s in listed} == {
+        manager.user_id: "manager",
+        tech.user_id: "technician",
+    }
+    refused = client.put(f"/shops/{shop_id}/profile", json=PROFILE, headers=tech.headers)
+    assert refused.status_code == 403
+    problem = refused.json()
+    assert problem["type"].endswith("/shop-manager-only") and "ask one of" in problem["detail"]
+    assert client.get(f"/shops/{shop_id}", headers=tech.headers).json()["bays"] != 3
+    grab = client.put(
+        f"/shops/{shop_id}/staff/{tech.user_id}",
+        json={"shop_role": "manager"},
+        headers=tech.headers,
+    )
+    assert grab.status_code == 403
+    # The technician still works the shop's inbox.
+    assert client.get(f"/shops/{shop_id}/offers", headers=tech.headers).status_code == 200
+
+
+def test_a_manager_sets_roles_and_the_shop_keeps_a_manager(client, conn):
+    shop_id = factories.shop(conn, name="Roles Garage").shop_id
+    manager = make_caller(conn, "shop_staff", shop_id=shop_id)
+    tech = make_caller(conn, "shop_staff", shop_id=shop_id)
+    rival = make_caller(conn, "shop_staff", shop_id=factories.shop(conn, name="Rival").shop_id)
+    url = f"/shops/{shop_id}/staff"
+    last = client.put(
+        f"{url}/{manager.user_id}", json={"shop_role": "technician"}, headers=manager.headers
+    )
+    assert last.status_code == 409 and last.json()["type"].endswith("/last-manager")
+    assert "only manager" in last.json()["detail"]
+    up = client.put(f"{url}/{tech.user_id}", json={"shop_role": "manager"}, headers=manager.headers)
+    assert up.status_code == 200 and up.json()["shop_role"] == "manager", up.text
+    # With two managers, one may step down; the new manager now edits the profile.
+    down = client.put(
+        f"{url}/{manager.user_id}", json={"shop_role": "technician"}, headers=manager.headers
+    )
+    assert down.status_code == 200 and down.json()["shop_role"] == "technician"
+    assert client.put(f"/shops/{shop_id}/profile", json=PROFILE, headers=tech.headers).is_success
+    # Another shop's person is not this shop's staff; a made-up role is a 422.
+    other = client.put(
+        f"{url}/{rival.user_id}", json={"shop_role": "manager"}, headers=tech.headers
+    )
+    assert other.status_code == 404
+    odd = client.put(f"{url}/{manager.user_id}", json={"shop_role": "boss"}, headers=tech.headers)
+    assert odd.status_code == 422
+
+
+def test_invited_staff_get_a_role(client, conn):
+    admin = make_caller(conn, "admin")
+    shop_id = factories.shop(conn, name="Invite Garage").shop_id
+
+    def invite(email: str, **extra) -> dict:
+        body = {"email": email, "role": "shop_staff", "shop_id": shop_id} | extra
+        made = client.post("/auth/invitations", json=body, headers=admin.headers)
+        assert made.status_code == 201, made.text
+        doc = made.json()
+        done = client.post(doc["accept_url"], json={"token": doc["token"], "password": "x" * 12})
+        assert done.status_code == 201, done.text
+        return doc
+
+    # The first into a shop without a manager is its manager; after that technicians,
+    # unless the admin says otherwise.
+    assert invite("first@roles.example")["shop_role"] == "manager"
+    assert invite("second@roles.example")["shop_role"] == "technician"
+    assert invite("third@roles.example", shop_role="manager")["shop_role"] == "manager"
+    roles = dict(
+        conn.execute("SELECT email, shop_role FROM users WHERE shop_id = %s", (shop_id,)).fetchall()
+    )
+    assert roles == {
+        "first@roles.example": "manager",
+        "second@roles.example": "technician",
+        "third@roles.example": "manager",
+    }

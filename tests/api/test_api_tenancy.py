@@ -72,6 +72,7 @@ def world(conn) -> World:
             f"alert_{t}": alert,
             f"device_{t}": device,
             f"key_{t}": create_key(conn=conn, user_id=owner.user_id).key_id,
+            f"staff_{t}": w.callers[f"shop_staff_{t}"].user_id,
         }
     w.callers["admin"] = make_caller(conn, "admin")
     return w
@@ -317,6 +318,14 @@ MATRIX |= {
     ),
     ("GET", "/shops/{shop_id}/staff"): Case(
         {"shop_id": "shop_a"}, SHOP_SIDE, SHOP_SIDE_A, kind="shop"
+    ),
+    # A staff member's shop role (its managers, and admins); shop A's staff is its manager.
+    ("PUT", "/shops/{shop_id}/staff/{user_id}"): Case(
+        {"shop_id": "shop_a", "user_id": "staff_a"},
+        SHOP_SIDE,
+        SHOP_SIDE_A,
+        body={"shop_role": "manager"},
+        kind="shop",
     ),
     # Onboarding (revision 0011): admins make tenants and invite people; a fleet adds cars.
     ("POST", "/auth/invitations"): Case(

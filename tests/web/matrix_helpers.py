@@ -183,6 +183,7 @@ def build_world(client, conn) -> World:
         "shop_a": shop_a,
         "shop_b": shop_b,
         "owner_id": owner.user_id,
+        "staff_user": people["staff"].user_id,
         "slot": free_slot(conn, shop_a),
         "channel": conn.execute(
             "INSERT INTO notify_channels (user_id, kind, url, label) "

@@ -244,6 +244,8 @@ def test_the_console_invites_staff_into_a_verified_shop_by_mail(client, conn, ad
     answer = post(client, f"/app/admin/shops/{shop.shop_id}/staff", csrf, email="kim@lakest.test")
     assert answer.status_code == 200
     assert "kim@lakest.test is invited to the staff of Lake Street Garage." in answer.text
+    # The shop's first invitation, its role left to the platform: its manager.
+    assert "They will be its manager." in answer.text
     text = plain(smtp.mailbox.wait_for("kim@lakest.test"))
     assert "staff of the shop Lake Street Garage" in text
     refused = post(client, f"/app/admin/shops/{shop.shop_id}/staff", csrf, email=taken.email)
@@ -258,5 +260,26 @@ def test_the_console_invites_staff_into_a_verified_shop_by_mail(client, conn, ad
     csrf = csrf_of(client.get("/app/settings").text)
     again = post(client, f"/app/admin/shops/{shop.shop_id}/staff", csrf, email="more@lakest.test")
     assert again.status_code == 403
-    emails = conn.execute("SELECT email FROM invitations ORDER BY invitation_id").fetchall()
-    assert emails == [("kim@lakest.test",)]
+    emails = conn.execute(
+        "SELECT email, shop_role FROM invitations ORDER BY invitation_id"
+    ).fetchall()
+    assert emails == [("kim@lakest.test", "manager")]
+
+
+def test_the_console_invites_staff_as_the_role_picked(client, conn, admin, smtp):
+    shop = factories.shop(conn, name="Role Garage")
+    csrf = as_user(client, admin.email)
+    url = f"/app/admin/shops/{shop.shop_id}/staff"
+    answer = post(client, url, csrf, email="tech@role.test", shop_role="technician")
+    assert answer.status_code == 200 and "They will be a technician." in answer.text
+    post(client, url, csrf, email="boss@role.test", shop_role="manager")
+    post(client, url, csrf, email="odd@role.test", shop_role="owner")  # not a shop role
+    roles = conn.execute(
+        "SELECT email, shop_role FROM invitations ORDER BY invitation_id"
+    ).fetchall()
+    # A role that is none of the shop's is the default: manager while the shop has none.
+    assert roles == [
+        ("tech@role.test", "technician"),
+        ("boss@role.test", "manager"),
+        ("odd@role.test", "manager"),
+    ]

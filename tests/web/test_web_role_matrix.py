@@ -190,6 +190,13 @@ CASES: tuple[Case, ...] = (
     ),
     get("/shop/profile", SHOPS),
     post("/shop/profile", roles(FORBIDDEN, staff=ALLOWED, other_staff=ALLOWED)),
+    # A colleague's role: the caller's own shop's staff (another shop's person is a 404).
+    post(
+        "/shop/profile/staff/{user_id}",
+        roles(FORBIDDEN, staff=ALLOWED, other_staff=MISSING),
+        "/shop/profile/staff/{staff_user}",
+        form={"shop_role": "manager"},
+    ),
     get("/shop/kpis", roles(FORBIDDEN, staff=OK, other_staff=OK, admin=OK)),
     get("/shop/kpis", THE_SHOP | {"admin": OK}, "/shop/kpis?shop_id={shop_a}"),
     get("/shops/apply", EVERYONE),

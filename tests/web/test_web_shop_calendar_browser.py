@@ -178,3 +178,34 @@ def test_the_calendar_and_profile_have_no_serious_accessibility_violation(
     expect(page.get_by_text("A whole number of bays, from 1 to 100.")).to_be_visible()
     found["profile"] = violations(page)
     assert found == {"calendar": [], "move": [], "profile": []}
+
+
+def test_a_manager_changes_a_role_and_a_technician_sees_the_profile_read_only(
+    server, page: Page, owner, conn, screenshot_dir
+):
+    order_id, staff = booked(conn, owner, "WLCBR000000000005")
+    tech = shop_staff(conn, shop_of(conn, order_id), "tech")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, server, staff.email, lands_on="Inbox")
+    page.goto(f"{server}/app/shop/profile")
+    role = page.get_by_label(f"Role of {tech.email}")
+    expect(role).to_have_value("technician")
+    role.select_option("manager")
+    page.get_by_role("button", name="Change the role").click()
+    expect(page.get_by_role("status")).to_contain_text("The role was changed.")
+    expect(page.get_by_label(f"Role of {tech.email}")).to_have_value("manager")
+    page.get_by_label(f"Role of {tech.email}").select_option("technician")
+    page.get_by_role("button", name="Change the role").click()
+    expect(page.get_by_role("status")).to_contain_text("The role was changed.")
+    page.screenshot(path=screenshot_dir / "shop-profile-roles-desktop.png", full_page=True)
+    page.context.clear_cookies()
+    sign_in(page, server, tech.email, lands_on="Inbox")
+    page.goto(f"{server}/app/shop/profile")
+    expect(page.get_by_text("You see the profile read-only")).to_be_visible()
+    expect(page.get_by_label("Bays")).to_be_disabled()
+    expect(page.get_by_role("button", name="Save the profile")).to_have_count(0)
+    expect(page.get_by_role("button", name="Change the role")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "shop-profile-technician-desktop.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.screenshot(path=screenshot_dir / "shop-profile-technician-phone.png", full_page=True)

@@ -191,3 +191,75 @@ def test_every_other_role_is_refused_and_nothing_changes(client, owner, conn):
     assert conn.execute("SELECT bays FROM shops WHERE shop_id = %s", (shop_id,)).fetchone()[0] == 2
     nav = client.get("/app/cars").text
     assert not re.search(r'href="/app/shop/(calendar|profile)"', nav)
+
+
+def role_of(conn, user_id: int) -> str:
+    return conn.execute("SELECT shop_role FROM users WHERE user_id = %s", (user_id,)).fetchone()[0]
+
+
+def test_a_technician_sees_the_profile_read_only_and_cannot_save(client, conn):
+    open_shops(conn)
+    shop_id = shop_named(conn, "Becker Garage")
+    boss = shop_staff(conn, shop_id, "boss")
+    tech = shop_staff(conn, shop_id, "tech")
+    assert (role_of(conn, boss.user_id), role_of(conn, tech.user_id)) == ("manager", "technician")
+    sign_in(client, tech.email)
+    page = client.get("/app/shop/profile")
+    assert page.status_code == 200
+    assert "You see the profile read-only" in page.text
+    assert re.search(r'<fieldset class="profile-all" disabled>', page.text)
+    assert "Save the profile" not in page.text and "Change the role" not in page.text
+    assert "Manager" in page.text and "Technician" in page.text
+    token = csrf_of(page.text)
+    refused = client.post("/app/shop/profile", data=form(token, bays="9"))
+    assert refused.status_code == 403 and "you are a technician" in refused.text
+    assert conn.execute("SELECT bays FROM shops WHERE shop_id = %s", (shop_id,)).fetchone()[0] == 2
+    promote = client.post(
+        f"/app/shop/profile/staff/{tech.user_id}",
+        data={"csrf_token": token, "shop_role": "manager"},
+    )
+    assert promote.status_code == 403 and role_of(conn, tech.user_id) == "technician"
+    # The technician's work is unchanged: the inbox and calendar open.
+    assert client.get("/app/shop/calendar").status_code == 200
+
+
+def test_a_manager_changes_a_role_but_never_leaves_the_shop_without_one(client, conn):
+    open_shops(conn)
+    shop_id = shop_named(conn, "Becker Garage")
+    boss = shop_staff(conn, shop_id, "boss")
+    tech = shop_staff(conn, shop_id, "tech")
+    rival = shop_staff(conn, shop_named(conn, "Isar Auto Service"), "rival")
+    sign_in(client, boss.email)
+    page = client.get("/app/shop/profile")
+    assert "Change the role" in page.text and "read-only" not in page.text
+    token = csrf_of(page.text)
+
+    def change(user_id: int, shop_role: str):
+        return client.post(
+            f"/app/shop/profile/staff/{user_id}",
+            data={"csrf_token": token, "shop_role": shop_role},
+        )
+
+    done = change(tech.user_id, "manager")
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=role")
+    assert role_of(conn, tech.user_id) == "manager"
+    assert "The role was changed." in client.get("/app/shop/profile?done=role").text
+    # Another shop's person is not on this staff: a 404 and nothing changes.
+    assert change(rival.user_id, "technician").status_code == 404
+    assert role_of(conn, rival.user_id) == "manager"
+    # Back to technician: then the boss is the only manager left...
+    assert change(tech.user_id, "technician").status_code == 303
+    # ...and the last manager cannot be made technician (through the API, since the page
+    # offers no form for oneself).
+    token_api = issue_access_token(AUTH, boss.user_id)
+    last = client.put(
+        f"/shops/{shop_id}/staff/{boss.user_id}",
+        json={"shop_role": "technician"},
+        headers={"Authorization": f"Bearer {token_api}"},
+    )
+    assert last.status_code == 409 and "only manager" in last.json()["detail"]
+    assert role_of(conn, boss.user_id) == "manager"
+    # The web form refuses the same in words.
+    refused = change(boss.user_id, "technician")
+    assert refused.status_code == 409 and "the shop's only manager" in refused.text
+    assert role_of(conn, boss.user_id) == "manager"

@@ -200,11 +200,22 @@ def invite_staff(
     user: AdminDep,
     shop_id: Id,
     email: Annotated[str, Form(max_length=254)] = "",
+    shop_role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Invite someone into a shop's staff: mailed a link to choose their password."""
+    """Invite someone into a shop's staff as manager or technician (empty: manager while the
+    shop has none, else technician): mailed a link to choose their password."""
     try:
         invited, name = admin.invite_staff(
-            conn=conn, admin=user.principal, shop_id=shop_id, email=email, now=clock()
+            conn=conn,
+            admin=user.principal,
+            shop_id=shop_id,
+            email=email,
+            now=clock(),
+            shop_role="manager"
+            if shop_role == "manager"
+            else "technician"
+            if shop_role == "technician"
+            else None,
         )
     except admin.Refused as refused:
         return _shops_page(

@@ -5,8 +5,11 @@ currency, and its staff.
 Shop staff only, and only their own shop (the address names none): anyone else gets the
 inbox's plain 403 page. Saving is a form (POST with the session's form token) answered by a
 redirect back to the page (``?done=saved``); with a mistake the form comes back as typed, each
-mistake next to its field (422). The staff are listed, not edited: shop staff have one role,
-and their accounts are invited by the platform's admins (``POST /auth/invitations``).
+mistake next to its field (422). The staff are listed with their shop role; a manager changes
+a colleague's role (``POST /shop/profile/staff/{user_id}``, ``?done=role``), never leaving the
+shop without a manager (409, said in words). Technicians see the form read-only, and a save
+or role change they send anyway is refused (403) with the page saying why. Accounts are
+invited by the platform's admins (``POST /auth/invitations``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.auth.principal import SHOP_ROLES
+from api.problems import ProblemError
 from api.shops import profile as service
 from orders.directory import DAYS
 from web import i18n
@@ -43,6 +48,7 @@ def _page(
     *,
     status: int = 200,
     form: gather.ProfileForm | None = None,
+    refusal: str | None = None,
 ) -> Response:
     assert user.principal.shop_id is not None
     found = gather.profile(conn=conn, shop_id=user.principal.shop_id)
@@ -57,7 +63,10 @@ def _page(
         days=DAYS,
         capabilities=gather.CAPABILITIES,
         jobs=gather.JOBS,
-        done=done == "saved" and form is None,
+        done=done if done in ("saved", "role") and form is None and refusal is None else None,
+        can_edit=user.principal.keeps_shop,
+        refusal=refusal,
+        shop_roles=SHOP_ROLES,
         money=lambda amount, currency: order_pages.money(amount, currency, locale),
     )
 
@@ -96,6 +105,8 @@ def save_profile(
     """Save the profile; with a mistake, the form as typed with each mistake by its field."""
     if not is_shop_staff(user.principal):
         return _pages(request).render(request, "shop_forbidden.html", status=403)
+    if not user.principal.keeps_shop:
+        return _page(request, conn, user, status=403, refusal="technician")
     assert user.principal.shop_id is not None
     values = {
         "address": address,
@@ -119,3 +130,34 @@ def save_profile(
     service.update(conn=conn, shop_id=user.principal.shop_id, body=update, now=clock())
     root = str(request.scope.get("root_path", ""))
     return RedirectResponse(f"{root}/shop/profile?done=saved", status_code=303)
+
+
+@router.post("/shop/profile/staff/{user_id}")
+def change_role(
+    request: Request,
+    conn: ConnDep,
+    user: UserDep,
+    user_id: int,
+    shop_role: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """A manager gives a colleague another shop role; the page says why when refused."""
+    if not is_shop_staff(user.principal):
+        return _pages(request).render(request, "shop_forbidden.html", status=403)
+    if not user.principal.keeps_shop:
+        return _page(request, conn, user, status=403, refusal="technician")
+    assert user.principal.shop_id is not None
+    if shop_role not in SHOP_ROLES:
+        return _page(request, conn, user, status=422, refusal="shop_role")
+    try:
+        service.set_role(
+            conn=conn,
+            shop_id=user.principal.shop_id,
+            user_id=user_id,
+            shop_role="manager" if shop_role == "manager" else "technician",
+        )
+    except ProblemError as refused:
+        status = refused.problem.status
+        why = "last_manager" if status == 409 else "not_staff"
+        return _page(request, conn, user, status=status, refusal=why)
+    root = str(request.scope.get("root_path", ""))
+    return RedirectResponse(f"{root}/shop/profile?done=role", status_code=303)
