@@ -9,6 +9,18 @@ and tenant, the API key unrevoked, the token unexpired) and ends the streams tha
 the outbox after the slowest subscriber's cursor; and, per subscriber with candidate events,
 asks once which of them it may see now, with ``api.access.events`` (the REST routes' own
 predicates). Streams past ``per_caller`` for one user are refused.
+
+Event ids come from a sequence, so they are not committed in order: a transaction holding id
+10 may commit after another's 11. A cursor that moved past 11 would skip 10 for good. So the
+hub only moves cursors up to what is *settled*: every id at or below it is committed or will
+never be. Each read notes the highest id it saw (M) and, one read later, the snapshot's xmax
+(the first transaction id not yet assigned); once a later snapshot's xmin reaches that xmax,
+every transaction that could hold an id up to M has ended, and what it committed was read.
+(One read later, not the same read: a sequence value is drawn a moment before the inserting
+transaction may first get its id.) Above the settled point the hub remembers which ids it has
+read, and so does each subscriber for what it was sent, so a late commit is delivered once and
+nothing twice. A new stream starts at the settled point with what the hub already read marked
+as seen: it gets every event committed after it subscribed, and at most the last tick's before.
 """
 
 from __future__ import annotations
@@ -56,6 +68,33 @@ class _Event:
     vehicle_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """One row of a hub read: the statement's snapshot bounds, and an event when there is one
+    (a read that finds none still returns the snapshot)."""
+
+    snap_xmin: int
+    snap_xmax: int
+    event_id: int | None
+    event_type: str | None
+    occurred_at: datetime | None
+    payload: dict[str, Any] | None
+    vehicle_id: int | None
+
+
+# The events after a cursor, minus those the hub already read, with the snapshot they were read
+# in (one statement, one snapshot: an id settled by that snapshot's xmin was visible to it).
+_READ = (
+    "SELECT pg_snapshot_xmin(s.snap)::text::bigint AS snap_xmin, "
+    "pg_snapshot_xmax(s.snap)::text::bigint AS snap_xmax, "
+    "e.event_id, e.event_type, e.occurred_at, e.payload, e.vehicle_id "
+    "FROM (SELECT pg_current_snapshot() AS snap) s LEFT JOIN LATERAL ("
+    "SELECT event_id, event_type, occurred_at, payload, vehicle_id FROM outbox "
+    "WHERE event_id > %(low)s AND NOT event_id = ANY(%(read)s::bigint[]) "
+    "ORDER BY event_id LIMIT %(limit)s) e ON true ORDER BY e.event_id"
+)
+
+
 def outbox_head(conn: psycopg.Connection) -> int:
     """The newest event's id (0 for none): a page rendered now streams what comes after it."""
     head = scalar(conn, "SELECT COALESCE(max(event_id), 0) FROM outbox")
@@ -72,7 +111,7 @@ class Subscriber:
 
     principal: Principal
     loop: asyncio.AbstractEventLoop
-    after: int | None  # None: from the next event on
+    after: int | None  # every id up to here is handled; None: from the next event on
     vehicle_id: int | None = None
     types: frozenset[str] | None = None
     expires_at: float | None = None  # a token's expiry (epoch seconds)
@@ -80,6 +119,7 @@ class Subscriber:
         default_factory=lambda: asyncio.Queue(QUEUE_MAX)
     )
     ended: str | None = None  # why the hub ended it
+    seen: set[int] = field(default_factory=set)  # ids above ``after`` already handled
 
 
 class EventHub:
@@ -91,10 +131,22 @@ class EventHub:
         self._subs: list[Subscriber] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wl-api-events", daemon=True)
+        # Read state, under the lock: every id up to ``_settled`` is final; ``_read`` holds the
+        # ids above it already read; ``_pending`` the highest id read by a read whose snapshot
+        # bound is not known yet; ``_marks`` (xmax, highest id) pairs waiting to settle.
+        self._settled: int | None = None
+        self._read: set[int] = set()
+        self._pending: int | None = None
+        self._marks: list[tuple[int, int]] = []
 
-    def start(self) -> None:
+    def start(self, *, ready_s: float = 5.0) -> None:
+        """Start reading; returns once the hub knows where the outbox stands (or after
+        ``ready_s`` when the database is slow to answer: streams opened before then start at
+        the hub's first read)."""
         self._thread.start()
+        self._ready.wait(ready_s)
 
     def stop(self) -> None:
         self._stop.set()
@@ -106,6 +158,8 @@ class EventHub:
             mine = sum(1 for s in self._subs if s.principal.user_id == sub.principal.user_id)
             if mine >= self.per_caller:
                 raise TooManyStreams
+            if sub.after is None and self._settled is not None:
+                sub.after, sub.seen = self._settled, set(self._read)
             self._subs.append(sub)
         return sub
 
@@ -124,6 +178,10 @@ class EventHub:
                     self.conninfo, autocommit=True, application_name="wl-api-events"
                 ) as conn:
                     conn.execute("LISTEN wl_outbox")
+                    with self._lock:
+                        if self._settled is None:  # events before the hub are not streamed
+                            self._settled = outbox_head(conn)
+                    self._ready.set()
                     while not self._stop.is_set():
                         if not self._tick(conn):  # caught up: wait for news or the next tick
                             for _ in conn.notifies(timeout=TICK_S, stop_after=1):
@@ -136,29 +194,52 @@ class EventHub:
         """One round; True when a full batch was read (more is waiting)."""
         with self._lock:
             subs = list(self._subs)
-        if not subs:
-            return False
-        self._recheck(conn, subs)
-        subs = [s for s in subs if s.ended is None]
-        head = outbox_head(conn)
-        for s in subs:
-            if s.after is None:
-                s.after = head
-        if not subs:
-            return False
-        low = min(s.after or 0 for s in subs)
-        rows = records(
-            conn,
-            _Event,
-            "SELECT event_id, event_type, occurred_at, payload, vehicle_id FROM outbox "
-            "WHERE event_id > %s ORDER BY event_id LIMIT %s",
-            (low, BATCH),
-        )
-        if not rows:
-            return False
+        if subs:
+            self._recheck(conn, subs)
+            subs = [s for s in subs if s.ended is None]
+        with self._lock:
+            settled = self._settled or 0
+            for s in subs:
+                if s.after is None:  # opened before the hub's first read
+                    s.after, s.seen = settled, set(self._read)
+            low = min([settled, *(s.after or 0 for s in subs)])
+            # Ids every stream has handled need no second read.
+            done = [i for i in self._read if all(i <= (s.after or 0) or i in s.seen for s in subs)]
+        got = records(conn, _Read, _READ, {"low": low, "read": done, "limit": BATCH})
+        rows = [
+            _Event(r.event_id, r.event_type, r.occurred_at, r.payload, r.vehicle_id)  # type: ignore[arg-type]
+            for r in got
+            if r.event_id is not None
+        ]
+        top = rows[-1].event_id if rows else None
+        cut = len(rows) == BATCH
         for s in subs:
             self._deliver(conn, s, rows)
-        return len(rows) == BATCH
+        with self._lock:
+            self._read.update(r.event_id for r in rows if r.event_id > settled)
+            if not cut:  # a cut read may have left a late commit unread: settle after the rest
+                self._settle(got[0].snap_xmin)
+            if self._pending is not None:  # the previous read's highest id gets this bound
+                self._marks.append((got[0].snap_xmax, self._pending))
+            self._pending = top
+            settled = self._settled or 0
+            self._read = {i for i in self._read if i > settled}
+            for s in subs:
+                # Up to the settled point, and no further than this read reached when it was
+                # cut at BATCH: every visible id in between was read for this stream.
+                reach = min(settled, top) if cut and top is not None else settled
+                if reach > (s.after or 0):
+                    s.after = reach
+                    s.seen = {i for i in s.seen if i > reach}
+        return cut
+
+    def _settle(self, xmin: int) -> None:
+        """Settle the marks whose transactions have all ended by a snapshot with this xmin
+        (under the lock)."""
+        while self._marks and self._marks[0][0] <= xmin:
+            _, highest = self._marks.pop(0)
+            if self._settled is None or highest > self._settled:
+                self._settled = highest
 
     def _recheck(self, conn: psycopg.Connection, subs: list[Subscriber]) -> None:
         """End the streams whose key, token or user no longer authenticates as it did."""
@@ -184,30 +265,33 @@ class EventHub:
                 self._end(s, "revoked")
 
     def _deliver(self, conn: psycopg.Connection, s: Subscriber, rows: list[_Event]) -> None:
+        """Queue the stream's share of ``rows`` that it has not handled yet; each is handled
+        once (sent, or passed over as not its to see)."""
         after = s.after or 0
+        fresh = [r for r in rows if r.event_id > after and r.event_id not in s.seen]
+        s.seen.update(r.event_id for r in fresh)
         wanted = [
             r
-            for r in rows
-            if r.event_id > after
-            and (s.vehicle_id is None or r.vehicle_id == s.vehicle_id)
+            for r in fresh
+            if (s.vehicle_id is None or r.vehicle_id == s.vehicle_id)
             and (s.types is None or r.event_type in s.types)
         ]
-        if wanted:
-            where, params = access.events(s.principal, "e")
-            query = sql.SQL(
-                "SELECT e.event_id FROM outbox e WHERE e.event_id = ANY(%(ids)s) AND {}"
-            ).format(where)
-            ids = [r.event_id for r in wanted]
-            visible = {int(i) for i in scalars(conn, query, {**params, "ids": ids})}
-            for r in wanted:
-                if r.event_id in visible:
-                    body = {
-                        "type": r.event_type,
-                        "timestamp": r.occurred_at.isoformat(),
-                        "data": r.payload,
-                    }
-                    s.loop.call_soon_threadsafe(self._put, s, (r.event_id, r.event_type, body))
-        s.after = max(after, rows[-1].event_id)
+        if not wanted:
+            return
+        where, params = access.events(s.principal, "e")
+        query = sql.SQL(
+            "SELECT e.event_id FROM outbox e WHERE e.event_id = ANY(%(ids)s) AND {}"
+        ).format(where)
+        ids = [r.event_id for r in wanted]
+        visible = {int(i) for i in scalars(conn, query, {**params, "ids": ids})}
+        for r in wanted:
+            if r.event_id in visible:
+                body = {
+                    "type": r.event_type,
+                    "timestamp": r.occurred_at.isoformat(),
+                    "data": r.payload,
+                }
+                s.loop.call_soon_threadsafe(self._put, s, (r.event_id, r.event_type, body))
 
     def _put(self, s: Subscriber, item: Any) -> None:
         """On the stream's event loop: queue one event, or end a stream that cannot keep up."""

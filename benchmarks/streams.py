@@ -157,6 +157,7 @@ def bench_streams(
         event_delivery_ms={"p50": round(cuts[49], 1), "p99": round(cuts[98], 1)},
         target_healthz_p99_ms=TARGET_HEALTHZ_P99_MS,
         target_met=report["healthz_with_streams"]["p99_ms"] <= TARGET_HEALTHZ_P99_MS,
+        every_event_delivered=len(delays) == len(sent),
     )
     for name in ("healthz_no_streams", "healthz_with_streams"):
         r = report[name]
@@ -172,3 +173,6 @@ def bench_streams(
     )
     if as_json:
         typer.echo(json.dumps(report))
+    if len(delays) != len(sent):
+        typer.echo(f"error: {len(sent) - len(delays)} events never reached their stream", err=True)
+        raise typer.Exit(1)

@@ -13,10 +13,12 @@ from contextlib import ExitStack
 
 import factories
 import httpx2
+import psycopg
 import pytest
 import uvicorn
 from api_helpers import AUTH, make_caller
 from private_servers import free_port
+from psycopg.types.json import Jsonb
 
 from api import create_app
 from api.auth.keys import create_key
@@ -229,3 +231,77 @@ def test_streams_past_the_cap_per_caller_get_429(live, conn):
         time.sleep(0.1)
     with httpx2.stream("GET", f"{base}/events", headers=owner.headers) as response:
         assert response.status_code == 200
+
+
+def _alert_event(conn, vehicle: int, n: int) -> int:
+    """An alert event in the outbox for ``vehicle`` (the caller's own car); its id."""
+    return int(
+        conn.execute(
+            "INSERT INTO outbox (event_type, vehicle_id, payload) VALUES ('alert.raised', %s, %s) "
+            "RETURNING event_id",
+            (vehicle, Jsonb({"alert_id": n, "vehicle_id": vehicle})),
+        ).fetchone()[0]
+    )
+
+
+class _Listener:
+    """A stream read on a thread: the event ids it got, and whether it answered 200."""
+
+    def __init__(self, base: str, headers: dict[str, str], *, max_events: int) -> None:
+        self.ids: list[int] = []
+        self.opened = threading.Event()
+        self.status: int | None = None
+        self._thread = threading.Thread(
+            target=self._read, args=(base, headers, max_events), daemon=True
+        )
+        self._thread.start()
+
+    def _read(self, base: str, headers: dict[str, str], max_events: int) -> None:
+        timeout = httpx2.Timeout(10, read=30)
+        params = {"max_events": max_events}  # the stream ends after them, freeing its place
+        with httpx2.stream(
+            "GET", f"{base}/events", params=params, headers=headers, timeout=timeout
+        ) as r:
+            self.status = r.status_code
+            self.opened.set()
+            for line in r.iter_lines():
+                if line.startswith("id:"):
+                    self.ids.append(int(line[3:]))
+
+    def wait_for(self, ids: set[int], timeout_s: float = 15.0) -> None:
+        _wait_for(lambda: ids <= set(self.ids), f"events {sorted(ids)} (got {self.ids})", timeout_s)
+
+
+def test_an_event_written_right_after_a_stream_opens_reaches_it(live, conn):
+    """A stream without Last-Event-ID gets every event committed once it is open (the hub
+    used to fix its starting point on its next read, after the event that woke it)."""
+    base, _app = live
+    owner = make_caller(conn, "owner")
+    car = _vehicle(conn, "WSTREAMF1RST00001", owner.user_id)
+    for n in range(5):
+        listener = _Listener(base, owner.headers, max_events=1)
+        assert listener.opened.wait(15) and listener.status == 200
+        event = _alert_event(conn, car, n)  # at once: before the hub's next round
+        listener.wait_for({event})
+        assert listener.ids.count(event) == 1
+
+
+def test_an_event_committed_after_a_later_one_still_reaches_the_stream(live, conn, db_url):
+    """Ids are drawn before commit: one committed after a higher id is delivered too, once."""
+    base, app = live
+    owner = make_caller(conn, "owner")
+    car = _vehicle(conn, "WSTREAMLATE000001", owner.user_id)
+    listener = _Listener(base, owner.headers, max_events=3)
+    assert listener.opened.wait(15) and listener.status == 200
+    _wait_for(lambda: app.state.event_hub.open_streams(), "the stream to open")
+    with psycopg.connect(db_url) as slow:  # a transaction that draws its id first
+        early = _alert_event(slow, car, 1)
+        late = _alert_event(conn, car, 2)  # commits at once (autocommit)
+        assert early < late
+        listener.wait_for({late})
+        time.sleep(1.5)  # a few of the hub's rounds pass while the early one is still open
+        slow.commit()
+    listener.wait_for({early})
+    unrelated = _alert_event(conn, car, 3)
+    listener.wait_for({unrelated})
+    assert sorted(listener.ids) == [early, late, unrelated]
