@@ -6,10 +6,11 @@ The events are the outbox's (revision 0007), so each has a stable id: a client t
 reconnects sends ``Last-Event-ID`` and gets what it missed (what it may still see). Ids are
 drawn before their transactions commit, so an event may arrive after one with a higher id; the
 hub waits for every such late commit (``api.streams``) and never sends an event twice on one
-stream, but a client resuming from that late id gets the higher ones again. A stream holds no database connection: the process's ``EventHub``
-(``api.streams``) reads the outbox for all of them on a connection of its own, checks each
-event against ``api.access.events`` for each caller, and ends a stream when its key, token or
-user is revoked or disabled. A caller may hold ``STREAMS_PER_CALLER`` streams at once.
+stream, but a client resuming from that late id gets the higher ones again. A stream holds no
+database connection: the process's ``EventHub`` (``api.streams``) reads the outbox for all of
+them on a connection of its own, checks each event against ``api.access.events`` for each
+caller, and ends a stream when its key, token or user is revoked or disabled. A caller may
+hold ``STREAMS_PER_CALLER`` streams at once.
 """
 
 from __future__ import annotations
