@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from modellab import stats
 from modellab.drives import FloatArray, VehicleLog
 from modellab.outcomes import LifeOutcome, first_due, life_outcome
 from modellab.policy import (
@@ -32,9 +33,16 @@ class PolicyResult:
     outcomes: list[LifeOutcome] = field(default_factory=list)
     first_life: list[bool] = field(default_factory=list)  # per outcome: before any change
     abs_err: list[FloatArray] = field(default_factory=list)
+    # Per trip of each life: the truth inside the model's 10-90 % band (1/0), and the pinball
+    # loss of its 10/50/90 % life left (points).
+    band_hits: list[FloatArray] = field(default_factory=list)
+    pinball: list[FloatArray] = field(default_factory=list)
     traces: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     samples: int = 0  # part-way oil analyses taken (``OilLab.sample_at_pct``)
 
+
+# The quantiles of the models' life left that are scored (a band of 80 % and its median).
+BAND_TAUS = (0.1, 0.5, 0.9)
 
 # (cumulative oil features, cumulative effective Mrevs) -> (n, 3) consumed at 10/50/90 %
 OilPredictor = Callable[[FloatArray, FloatArray], FloatArray]
@@ -170,7 +178,12 @@ def replay_oil(
         if predictor is not None:
             result.outcomes.append(out)
             result.first_life.append(start == 0)
-            result.abs_err.append(np.abs(left[:end, 1] - np.maximum(true_left[:end], 0.0)))
+            truth = np.maximum(true_left[:end], 0.0)
+            result.abs_err.append(np.abs(left[:end, 1] - truth))
+            # Life left at 10/50/90 % is the consumption's 90/50/10 %: columns low, mid, high.
+            ordered = left[:end, ::-1]
+            result.band_hits.append(stats.inside(truth, ordered[:, 0], ordered[:, 2]))
+            result.pinball.append(stats.pinball(truth, ordered, BAND_TAUS))
             if keep_trace:
                 trace["day"] += log.day[start : start + end].tolist()
                 trace["true"] += np.maximum(true_left[:end], 0.0).tolist()

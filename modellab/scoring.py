@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from modellab import stats
 from modellab.drives import FloatArray, VehicleLog
 from modellab.oil_replay import OilLab, PolicyResult, physics_consumed, replay_oil
 from modellab.outcomes import LifeOutcome
@@ -121,6 +122,7 @@ def evaluate(
             keep_trace=log.vin in shown or (not shown and log is logs[0]),
         )
     oil_lead = _lead_summary(learned_oil.outcomes)
+    obd_lead = _lead_summary(obd_only.outcomes)
     by_life = {
         name: _lead_summary(
             [
@@ -132,38 +134,72 @@ def evaluate(
         for name, first in (("first_life", True), ("later_lives", False))
     }
     pad_lead = _lead_summary(pads.outcomes)
-    crossings = oil_lead["crossings"] + pad_lead["crossings"]
-    in_time = oil_lead["alerted_in_time"] + pad_lead["alerted_in_time"]
-    alerts = oil_lead["alerts"] + pad_lead["alerts"]
-    early = oil_lead["early_alerts"] + pad_lead["early_alerts"]
+
+    def recall(oil_part: dict[str, Any]) -> dict[str, Any]:
+        return stats.rate(
+            oil_part["alerted_in_time"] + pad_lead["alerted_in_time"],
+            oil_part["crossings"] + pad_lead["crossings"],
+        )
+
+    def early(oil_part: dict[str, Any]) -> dict[str, Any]:
+        return stats.rate(
+            oil_part["early_alerts"] + pad_lead["early_alerts"],
+            oil_part["alerts"] + pad_lead["alerts"],
+        )
 
     def wasted(r: PolicyResult) -> float | None:
         return round(float(np.mean(r.wasted_pct)), 2) if r.wasted_pct else None
 
     interval_waste = {k: wasted(r) for k, r in intervals.items()}
     best = min((v for v in interval_waste.values() if v is not None), default=None)
-    model_waste = wasted(learned_oil)
+
+    def waste_ratio(r: PolicyResult) -> float | None:
+        w = wasted(r)
+        return round(w / best, 3) if w is not None and best else None
+
+    # The headline is what a car gets with nothing but its dongle (issue 19): the OBD-only
+    # policy; the lab's rows come beneath it.
+    recall_obd, recall_lab = recall(obd_lead), recall(oil_lead)
+    early_obd, early_lab = early(obd_lead), early(oil_lead)
     return {
         "vehicles": len(logs),
         "vins": [log.vin for log in logs],
         "engine_vehicles": len(engines),
         "trips": int(sum(log.day.size for log in logs)),
         "km": round(float(sum(log.km.sum() for log in logs)), 0),
-        "oil_mae_pct": _mean(learned_oil.abs_err),
+        "oil_mae_pct": _mean(obd_only.abs_err),
+        "oil_mae_pct_with_lab": _mean(learned_oil.abs_err),
         "oil_mae_pct_physics": _mean(physics_oil.abs_err),
         "oil_mae_pct_estimated_oil_temp": _mean(estimated_oil.abs_err),
         "pad_mae_mm_prior": _mean(pads.err_prior),
         "pad_mae_mm_calibrated": _mean(pads.err_calibrated),
         "pad_mae_mm_physics": _mean(pads.err_physics),
-        "alert_recall": round(in_time / crossings, 4) if crossings else None,
-        "early_alert_rate": round(early / alerts, 4) if alerts else None,
-        "wasted_life_vs_best_interval": (
-            round(model_waste / best, 3) if model_waste is not None and best else None
-        ),
+        "alert_recall": recall_obd["rate"],
+        "alert_recall_lower95": recall_obd["low95"],
+        "early_alert_rate_obd_only": early_obd["rate"],
+        "early_alert_rate": early_lab["rate"],
+        "wasted_life_vs_best_interval": waste_ratio(obd_only),
+        "wasted_life_vs_best_interval_with_lab": waste_ratio(learned_oil),
+        "band_coverage_80": _mean(obd_only.band_hits),
+        "band_coverage_80_with_lab": _mean(learned_oil.band_hits),
+        "oil_pinball_pct": _mean(obd_only.pinball),
+        "oil_pinball_pct_with_lab": _mean(learned_oil.pinball),
+        "rates": {
+            "alert_recall_obd_only": recall_obd,
+            "alert_recall_with_lab": recall_lab,
+            "early_alert_rate_obd_only": early_obd,
+            "early_alert_rate_with_lab": early_lab,
+        },
         "oil": {
+            "model_obd_only": {
+                "changes": obd_only.changes,
+                "wasted_pct": wasted(obd_only),
+                "missed": obd_only.missed,
+                **obd_lead,
+            },
             "model": {
                 "changes": learned_oil.changes,
-                "wasted_pct": model_waste,
+                "wasted_pct": wasted(learned_oil),
                 "missed": learned_oil.missed,
                 "lab_sd_pct": OIL_LAB_SD_PCT,
                 "first_interval_samples": learned_oil.samples,
@@ -172,12 +208,6 @@ def evaluate(
                     k: {"crossings": v["crossings"], "alerted_in_time": v["alerted_in_time"]}
                     for k, v in by_life.items()
                 },
-            },
-            "model_obd_only": {
-                "changes": obd_only.changes,
-                "wasted_pct": wasted(obd_only),
-                "missed": obd_only.missed,
-                **_lead_summary(obd_only.outcomes),
             },
             **{
                 f"model_lab_sd_{sd:g}_pct": {

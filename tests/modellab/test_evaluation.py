@@ -21,7 +21,10 @@ REQUIRED = (
     "pad_mae_mm_prior",
     "pad_mae_mm_calibrated",
     "alert_recall",
+    "alert_recall_lower95",
     "early_alert_rate",
+    "early_alert_rate_obd_only",
+    "band_coverage_80",
     "wasted_life_vs_best_interval",
 )
 
@@ -234,7 +237,15 @@ def test_train_then_evaluate_a_tiny_fleet(tmp_path):
     assert len(report["vins"]) == 5 and not set(manifest["training_vins"]) & set(report["vins"])
     assert report["dropped_training_vehicles"] == 0 and report["vehicles"] == 5
     assert 0.0 < report["oil_mae_pct"] < 15.0
-    assert report["oil_mae_pct"] < report["oil_mae_pct_physics"]
+    assert report["oil_mae_pct_with_lab"] < report["oil_mae_pct_physics"]
+    # The headline is OBD only, with intervals; the lab's policy sits beneath it.
+    recall = report["rates"]["alert_recall_obd_only"]
+    assert report["alert_recall"] == recall["rate"] and recall["n"] > 0
+    assert report["alert_recall_lower95"] == recall["low95"] < recall["rate"] or recall["k"] == 0
+    early = report["rates"]["early_alert_rate_obd_only"]
+    assert report["early_alert_rate_obd_only"] == early["rate"]
+    assert report["early_alert_rate"] == report["rates"]["early_alert_rate_with_lab"]["rate"]
+    assert 0.0 < report["band_coverage_80"] <= 1.0 and report["oil_pinball_pct"] > 0.0
     # The same model on features from the estimated oil temperature (no PID 0x5C).
     assert 0.0 < report["oil_mae_pct_estimated_oil_temp"] < report["oil_mae_pct_physics"]
     assert 0.0 < report["pad_mae_mm_prior"] < 2.0
