@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from modellab import observe
 from predictive import brake_heat, brakes, learned, oil, oil_temp
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ class VehicleLog:
     truth: WearTruth | None = None
     oil_channels: FloatArray | None = None  # (n, channels)
     seed: int = 0  # the vehicle's seed, for the truth's hidden draws
+    # Which PIDs the car answers (``observe.PROFILES``), "clean" for the simulator's signals.
+    make_profile: str = "clean"
 
     @property
     def has_engine(self) -> bool:
@@ -99,9 +102,15 @@ def simulate(
     side: str,
     on_day: Callable[[int], None] | None = None,
     truth: WearTruth | None = None,
+    signals: str = "obd",
 ) -> list[VehicleLog]:
     """Drive one side ("train" or "held_out") of the seeded fleet for ``days`` days; the
-    hidden wear is the simulator's own unless another ``truth`` is given."""
+    hidden wear is the simulator's own unless another ``truth`` is given.
+
+    ``signals="obd"`` (the default) gives the models what production would have stored for
+    each drive (``observe``: the agent's rates, OBD resolution, unanswered polls, gaps, the
+    car's make profile) and computes their inputs with production's own running totals
+    (``predictive.totals``); ``"clean"`` reads the simulator's 1 Hz floats directly."""
     from firmware_sim.daily_driving import make_fleet
     from firmware_sim.fleet_arrays import FleetSim
     from firmware_sim.truth import OIL_BUDGET_WEIGHTED_REVS
@@ -124,11 +133,34 @@ def simulate(
     est_carry: list[tuple[float, float] | None] = [None for _ in members]
     channels: list[list[tuple[float, ...]]] = [[] for _ in members]
     sim = FleetSim(members, seed=seed)
+    seen = [
+        observe.ObservedVehicle(m.vehicle.spec, m.vehicle.seed, estimate)
+        if signals == "obd"
+        else None
+        for m in members
+    ]
     for d in range(days):
         for j, trace in sim.run_day(FIRST_DAY + dt.timedelta(days=d)):
             spec = members[j].vehicle.spec
             t, sig = trace.t_s, trace.signals
             speed = sig["speed_kmh"]
+            hidden = trace.truth
+            assert trace.start is not None
+            end_d = ((trace.start - epoch).total_seconds() + float(t.size)) / 86400.0
+            oil_pct = (hidden.oil_weighted_revs - prev[j]) / OIL_BUDGET_WEIGHTED_REVS * 100.0
+            pads = (prev_pads[j][0] - hidden.pad_front_mm, prev_pads[j][1] - hidden.pad_rear_mm)
+            if truth is not None:
+                trip = trip_physics(members[j], trace, len(rows[j]), end_d, oil_pct, pads)
+                dose = truth.trip(trip)
+                channels[j].append(tuple(float(c) for c in dose.oil))
+                oil_pct, pads = dose.oil[0], (dose.pad_front_mm, dose.pad_rear_mm)
+            prev[j] = hidden.oil_weighted_revs
+            prev_pads[j] = (hidden.pad_front_mm, hidden.pad_rear_mm)
+            observed = seen[j]
+            if observed is not None:
+                seen_row, seen_est = observed.trip(trace, len(rows[j]))
+                rows[j].append([end_d, *seen_row, oil_pct, *pads, *seen_est])
+                continue
             # The pad model's energy, as the evaluator's totals count it (discs start each
             # trip at ambient: trips follow parking).
             wear_j, _ = brake_heat.wear_energy_j(
@@ -141,7 +173,6 @@ def simulate(
             )
             mj = float(wear_j.sum()) / 1e6
             x, eff, x_est = np.zeros(nx), 0.0, np.zeros(nx if estimate else 0)
-            assert trace.start is not None
             if spec.has_engine:
                 rpm, temp = sig["engine_rpm"], sig["oil_temp_c"]
                 x = learned.oil_features(rpm, temp, sig["engine_load_pct"], t)
@@ -151,15 +182,6 @@ def simulate(
                         trace.start.timestamp() + t, sig, est_carry[j]
                     )
                     x_est = learned.oil_features(rpm, est, sig["engine_load_pct"], t)
-            hidden = trace.truth
-            end_d = ((trace.start - epoch).total_seconds() + float(t.size)) / 86400.0
-            oil_pct = (hidden.oil_weighted_revs - prev[j]) / OIL_BUDGET_WEIGHTED_REVS * 100.0
-            pads = (prev_pads[j][0] - hidden.pad_front_mm, prev_pads[j][1] - hidden.pad_rear_mm)
-            if truth is not None:
-                trip = trip_physics(members[j], trace, len(rows[j]), end_d, oil_pct, pads)
-                dose = truth.trip(trip)
-                channels[j].append(tuple(float(c) for c in dose.oil))
-                oil_pct, pads = dose.oil[0], (dose.pad_front_mm, dose.pad_rear_mm)
             rows[j].append(
                 [
                     end_d,
@@ -173,12 +195,10 @@ def simulate(
                     *x_est,
                 ]
             )
-            prev[j] = hidden.oil_weighted_revs
-            prev_pads[j] = (hidden.pad_front_mm, hidden.pad_rear_mm)
         if on_day is not None:
             on_day(d)
     logs = []
-    for m, r, ch in zip(members, rows, channels, strict=True):
+    for m, r, ch, observed in zip(members, rows, channels, seen, strict=True):
         a = np.array(r, dtype=np.float64).reshape(-1, 4 + nx + 4 + (nx if estimate else 0))
         logs.append(
             VehicleLog(
@@ -198,6 +218,7 @@ def simulate(
                 truth=truth,
                 oil_channels=_channels(ch) if truth is not None else None,
                 seed=m.vehicle.seed,
+                make_profile="clean" if observed is None else observed.profile.name,
             )
         )
     return logs
