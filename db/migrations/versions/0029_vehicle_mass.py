@@ -9,15 +9,15 @@ default, else a wide unknown default. The 1,400 kg that only the old default put
 no registration: it becomes null. Masses outside the new range (none a person could have
 set) become null too.
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-08
 """
 
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
