@@ -77,40 +77,32 @@ def _attack(
 ) -> None:
     """Every second: take over a worker's session, log in as a service, join the group, read
     everything."""
+
+    def login(what: str, username: str, client_id: str) -> None:
+        """One attempt to take a session (kept: clean_start off), counted refused or granted."""
+        p = Probe(
+            mosquitto.port,
+            username=username,
+            password=secret,
+            client_id=client_id,
+            clean_start=False,
+            session_expiry_s=3600,
+        )
+        report.attacker_attempts += 1
+        if p.refused:
+            report.attacker_refused += 1
+        else:
+            report.attacker_granted.append(what)
+        p.close()
+
     while not stop.is_set():
         for service in SERVICE_LOGINS:
             # Under a worker's client id, to take its session too if the login were accepted.
             client_id = targets[0] if service != broker.API_USER else f"wl-api-{uuid.uuid4().hex}"
-            p = Probe(
-                mosquitto.port,
-                username=service,
-                password=secret,
-                client_id=client_id,
-                clean_start=False,
-                session_expiry_s=3600,
-            )
-            report.attacker_attempts += 1
             report.attacker_service_logins += 1
-            if p.refused:
-                report.attacker_refused += 1
-            else:
-                report.attacker_granted.append(f"login {service}")
-            p.close()
+            login(f"login {service}", service, client_id)
         for client_id in targets:
-            p = Probe(
-                mosquitto.port,
-                username=who,
-                password=secret,
-                client_id=client_id,
-                clean_start=False,
-                session_expiry_s=3600,
-            )
-            report.attacker_attempts += 1
-            if p.refused:
-                report.attacker_refused += 1
-            else:
-                report.attacker_granted.append(f"session {client_id}")
-            p.close()
+            login(f"session {client_id}", who, client_id)
         p = Probe(
             mosquitto.port, username=who, password=secret, client_id=broker.device_client_id(who)
         )

@@ -294,6 +294,17 @@ def _active_credentials(conn, device_id: str) -> int:
     return n
 
 
+def _assert_cut_off(online: Probe, mosquitto: ConfiguredMosquitto, conn, own: dict) -> None:
+    """The device's open connection was closed by the broker, which now refuses its password,
+    and no credential of it is active."""
+    assert online.disconnected.wait(5)
+    online.close()
+    stale = connect(mosquitto, own["device_id"], own["password"])
+    assert stale.refused
+    stale.close()
+    assert _active_credentials(conn, own["device_id"]) == 0
+
+
 def test_an_owner_displaced_by_a_pairing_code_loses_their_devices_broker_logins(
     api, conn, mosquitto
 ):
@@ -312,12 +323,7 @@ def test_an_owner_displaced_by_a_pairing_code_loses_their_devices_broker_logins(
     )
     assert claimed.status_code == 201, claimed.text
     # The squatter's device was connected; the broker closed it and refuses its password.
-    assert online.disconnected.wait(5)
-    online.close()
-    stale = connect(mosquitto, own["device_id"], own["password"])
-    assert stale.refused
-    stale.close()
-    assert _active_credentials(conn, own["device_id"]) == 0
+    _assert_cut_off(online, mosquitto, conn, own)
     (detail,) = conn.execute(
         "SELECT detail FROM audit_log WHERE user_id = %s AND object_type = 'vehicle'",
         (squatter,),
@@ -342,12 +348,7 @@ def test_a_fleet_taking_a_typed_vin_revokes_the_owners_devices_on_the_broker(api
         headers={"Authorization": f"Bearer {issue_access_token(AUTH, manager)}"},
     )
     assert added.status_code == 200, added.text
-    assert online.disconnected.wait(5)
-    online.close()
-    stale = connect(mosquitto, own["device_id"], own["password"])
-    assert stale.refused
-    stale.close()
-    assert _active_credentials(conn, own["device_id"]) == 0
+    _assert_cut_off(online, mosquitto, conn, own)
 
 
 def test_a_takeover_the_broker_does_not_confirm_changes_nothing(api, conn, mosquitto):
