@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from api.auth.config import AuthConfig
 from api.auth.router import public_router as auth_public_router
 from api.auth.router import router as auth_router
 from api.deps import ConnDep, current_principal, rate_limited
+from api.devices.broker import DeviceBroker
 from api.devices.router import router as devices_router
 from api.docs import add_docs, declare_problems
 from api.events import router as events_router
@@ -39,6 +41,8 @@ from api.webhooks.router import router as webhooks_router
 from orders.evidence import Evidence
 from orders.signing import Signer
 from orders.storage import LocalStore
+
+log = logging.getLogger(__name__)
 
 # Every domain router answers only authenticated callers; an unauthenticated call gets 401
 # whatever the route, so a new route cannot be public by forgetting a dependency.
@@ -80,6 +84,7 @@ def create_app(
     webhooks: WebhookConfig | None = None,
     trusted_proxies: tuple[str, ...] = (),
     evidence: Evidence | None = None,
+    broker: DeviceBroker | None = None,
 ) -> FastAPI:
     """The API application for the database at ``database_url``.
 
@@ -90,10 +95,16 @@ def create_app(
     none, so a client cannot choose the address its login attempts are counted under).
     ``evidence`` says where reports' photos go and which key signs reports; without it, a
     temporary directory of this process holds both (tests, a single process).
+    ``broker`` says how device credential changes reach the MQTT broker; without it they
+    reach none (mode ``none``), which is logged as a warning when the app starts.
     """
+    device_broker = broker or DeviceBroker()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warning = device_broker.warning()
+        if warning:
+            log.warning("%s", warning)
         # Built here, not at import time, so tests and the CLI choose the database.
         app.state.pool = db.make_pool(database_url, name="wl-api")
         try:
@@ -116,6 +127,7 @@ def create_app(
     app.state.webhooks = webhooks or WebhookConfig()
     app.state.evidence = evidence or temporary_evidence()
     app.state.limiter = Limiter(rate_limits or RateLimits())
+    app.state.device_broker = device_broker
     install_problem_handlers(app)
     app.add_exception_handler(psycopg.DataError, handle_data_error)
     app.middleware("http")(audit_writes)

@@ -103,3 +103,48 @@ def set_pads_measured(
         (measured_at, front_mm, rear_mm, odometer_km, vehicle_id),
     ).fetchone()
     return row is not None
+
+
+# A hand-read odometer may be rounded to the km, telemetry's is an estimate to a tenth.
+ODOMETER_SLACK_KM = 1.0
+
+# Every odometer the car is known to have shown, each with when: its telemetry's latest (and
+# the ends of its trips, which stay behind as it drives on), its last oil change and pad
+# measurement, its lab samples. ``%(at)s`` keeps those read at or before a time.
+_LAST_ODOMETER_SQL = (
+    "SELECT GREATEST("
+    "(SELECT s.odometer_km FROM vehicle_state s "
+    "WHERE s.vehicle_id = v.vehicle_id AND s.last_seen <= %(at)s), "
+    "(SELECT max(t.end_odometer_km) FROM trips t "
+    "WHERE t.vehicle_id = v.vehicle_id AND t.ended_at <= %(at)s), "
+    "CASE WHEN coalesce(v.oil_changed_at, '-infinity') <= %(at)s "
+    "THEN v.oil_changed_odometer_km END, "
+    "CASE WHEN coalesce(v.pads_measured_at, '-infinity') <= %(at)s "
+    "THEN v.pads_measured_odometer_km END, "
+    "(SELECT max(a.odometer_km) FROM oil_analyses a "
+    "WHERE a.vehicle_id = v.vehicle_id AND a.sampled_at <= %(at)s)"
+    ") FROM vehicles v WHERE v.vehicle_id = %(vehicle)s"
+)
+
+
+def last_odometer(
+    conn: psycopg.Connection, *, vehicle_id: int, at: datetime | None = None
+) -> float | None:
+    """The car's last known odometer (its telemetry, a trip, a service, a lab sample), read at
+    or before ``at`` when given (a reading taken then may not be below it, though the car has
+    driven on since); None when nothing is known."""
+    last = scalar(
+        conn,
+        _LAST_ODOMETER_SQL,
+        {"vehicle": vehicle_id, "at": "infinity" if at is None else at},
+    )
+    return None if last is None else float(last)
+
+
+def odometer_below(
+    conn: psycopg.Connection, *, vehicle_id: int, odometer_km: float, at: datetime | None = None
+) -> float | None:
+    """The last known odometer (``last_odometer``) when ``odometer_km`` is below it by more
+    than ``ODOMETER_SLACK_KM`` (a reading that cannot be true), else None."""
+    last = last_odometer(conn, vehicle_id=vehicle_id, at=at)
+    return last if last is not None and odometer_km < last - ODOMETER_SLACK_KM else None

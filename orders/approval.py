@@ -241,8 +241,8 @@ class Waiting:
 def fleet_orders(
     conn: psycopg.Connection, *, fleet_id: int, since: datetime, limit: int = 200
 ) -> list[Waiting]:
-    """The fleet's orders waiting for approval (oldest first), then those decided or approved
-    automatically since ``since`` (newest first)."""
+    """The fleet's open orders waiting for approval (oldest first), then those decided or
+    approved automatically since ``since`` (newest first)."""
     rows = dicts(
         conn,
         "SELECT o.order_id, o.vehicle_id, o.vin, o.issue, o.status, o.shop_id, o.match, "
@@ -251,11 +251,13 @@ def fleet_orders(
         "FROM service_orders o JOIN vehicles v USING (vehicle_id) "
         "LEFT JOIN shops s ON s.shop_id = o.shop_id "
         "WHERE v.fleet_id = %(fleet)s AND o.approval IS NOT NULL "
-        "AND (o.approval = 'pending' OR o.approval_at >= %(since)s) "
+        # An order that ended while it waited (released, cancelled) waits for nobody.
+        "AND ((o.approval = 'pending' AND o.status <> ALL(%(ended)s)) "
+        "OR (o.approval <> 'pending' AND o.approval_at >= %(since)s)) "
         "ORDER BY o.approval = 'pending' DESC, "
         "CASE WHEN o.approval = 'pending' THEN o.approval_at END ASC, o.approval_at DESC "
         "LIMIT %(limit)s",
-        {"fleet": fleet_id, "since": since, "limit": limit},
+        {"fleet": fleet_id, "since": since, "limit": limit, "ended": list(TERMINAL)},
     )
     found = []
     for r in rows:

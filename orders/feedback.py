@@ -30,7 +30,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from db.rows import a_dict, record, scalar, scalars
+from db.registry import odometer_below
+from db.rows import a_dict, record, scalars
 from orders.approval import require_approved
 from orders.errors import IllegalTransition, ImplausibleReport, OrderNotFound, OrdersError
 from orders.lifecycle import record_event, transition
@@ -43,8 +44,6 @@ COMMENT_MAX = 500  # characters of a survey's comment, as long as a cancellation
 # How long a job is expected to take when its slot gives no end: in-service overdue after.
 DEFAULT_SERVICE_TIME = timedelta(hours=2)
 TECHNICIAN_MAX = 120  # characters of the technician's name (the column's check)
-# A hand-read odometer may be rounded to the km, telemetry's is an estimate to a tenth.
-ODOMETER_SLACK_KM = 1.0
 
 
 class WorkReport(BaseModel):
@@ -214,25 +213,13 @@ def _check_plausible(conn: psycopg.Connection, *, vehicle_id: int, report: WorkR
             )
     if report.odometer_km is None:
         return
-    last = last_odometer(conn, vehicle_id=vehicle_id)
-    if last is not None and report.odometer_km < last - ODOMETER_SLACK_KM:
+    last = odometer_below(conn, vehicle_id=vehicle_id, odometer_km=report.odometer_km)
+    if last is not None:
         raise ImplausibleReport(
             f"odometer {report.odometer_km:,.1f} km is below the car's last known {last:,.1f} km",
             field="odometer_km",
             limit=last,
         )
-
-
-def last_odometer(conn: psycopg.Connection, *, vehicle_id: int) -> float | None:
-    """The car's last known odometer (its telemetry or an earlier service), which a report's
-    reading may not be below; None when nothing is known."""
-    last = scalar(
-        conn,
-        "SELECT GREATEST(s.odometer_km, v.oil_changed_odometer_km, v.pads_measured_odometer_km) "
-        "FROM vehicles v LEFT JOIN vehicle_state s USING (vehicle_id) WHERE v.vehicle_id = %s",
-        (vehicle_id,),
-    )
-    return None if last is None else float(last)
 
 
 def _feed_vehicle(

@@ -39,6 +39,12 @@ class PlacementPolicy:
     owner_reminder: timedelta = timedelta(days=2)
     unmatched_escalation: timedelta = timedelta(days=1)
     no_show_grace: timedelta = timedelta(days=1)
+    # An order waiting for its fleet's approval is released (expires) this long after it
+    # began to wait, or this long before its appointment, whichever comes first; the manager
+    # is reminded after ``approval_reminder``, or halfway to the release if that is sooner.
+    approval_max_wait: timedelta = timedelta(days=3)
+    approval_lead: timedelta = timedelta(hours=2)
+    approval_reminder: timedelta = timedelta(days=1)
     weights: MatchWeights = field(default_factory=MatchWeights)
 
 

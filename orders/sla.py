@@ -9,9 +9,12 @@
 | owner_reminder | ``owner_reminder`` (2 days) after a proposal the owner has not answered | a ``reminder`` event on the order, NOTIFY |
 | unmatched | ``unmatched_escalation`` (1 day) after an order no shop was matched to | escalated to an operator |
 | no_show | ``no_show_grace`` (1 day) after the end of a slot the car did not come to | the order expires |
+| approval_reminder | ``approval_reminder`` (1 day) after an order began to wait for its fleet's approval, or halfway to its release if sooner | an ``sla_breach`` event asking the manager again, NOTIFY |
+| approval_expiry | ``approval_max_wait`` (3 days) after it began to wait, or ``approval_lead`` (2 hours) before its appointment, whichever is first | the order expires, its slot freed and offers withdrawn |
 
 Nothing waits forever for a person: a proposal the owner never confirmed, and an order never
-matched, expire at the due date; an accepted order nobody booked a slot for expires at the
+matched, expire at the due date; an order the fleet's manager neither approved nor rejected
+expires before its slot (or after the longest wait); an accepted order nobody booked a slot for expires at the
 end of its booking window; a missed appointment expires. Each is a status change, so the
 owner hears of it through ``order.status_changed`` (webhooks and live events), and the alert
 stays open: ordering books it again (``service.REBOOK_AFTER``), or the owner rebooks or
@@ -32,7 +35,7 @@ from db.rows import dicts
 from orders.lifecycle import record_event
 from orders.offers import cascade
 from orders.policy import PlacementPolicy
-from orders.waiting import move_on, remind
+from orders.waiting import approvals, move_on, remind
 
 CHANNEL = "wl_order_sla"
 
@@ -143,6 +146,7 @@ def check_timers(
         reminded = remind(conn, now=now, policy=policy)
         found += [Breach(int(r.order_id), "owner_reminder", r.due_at) for r in reminded]
         found += move_on(conn, now=now, policy=policy, breach=_breach)
+        found += approvals(conn, now=now, policy=policy, breach=_breach)
     for order_id in sorted({int(offer["order_id"]) for offer in expired}):
         cascade(conn=conn, order_id=order_id, now=now, policy=policy)
     return found

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Orders waiting for a person, moved on by ``sla.check_timers``: reminders and expiries.
 
-See the table in ``sla.py``. Each step is recorded once (``sla_breaches``) or is a status
-change, which the outbox carries to the owner as ``order.status_changed``.
+See the table in ``sla.py``. The owner's proposals and the fleet's approvals each have a
+reminder and a release (``remind``, ``approvals``). Each step is recorded once
+(``sla_breaches``) or is a status change, which the outbox carries to the owner as
+``order.status_changed``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import psycopg
 from psycopg import sql
 
 from db.rows import dicts, records, scalars
-from orders.lifecycle import record_event, transition
+from orders.lifecycle import HELD, record_event, transition
+from orders.placement import NO_APPOINTMENT
 from orders.policy import PlacementPolicy
+from orders.slots import release_slot
 
 # The end of an order's booking window, as placement reads it (policy.window_end).
 WINDOW_END = sql.SQL("COALESCE((match -> 'request' ->> 'before')::timestamptz, due_by)")
@@ -130,4 +134,103 @@ def move_on(
             transition(
                 conn, order_id=order_id, to="expired", actor="system", now=now, reason=reason
             )
+    return found
+
+
+# When an order waiting for its fleet's approval is released: ``approval_max_wait`` after it
+# began to wait, or ``approval_lead`` before its appointment (LEAST skips a missing one); the
+# reminder comes ``approval_reminder`` after it began to wait, or halfway to the release.
+APPROVAL_DEADLINE = sql.SQL("LEAST(approval_at + %(max_wait)s, appointment_starts_at - %(lead)s)")
+APPROVAL_REMINDER = sql.SQL(
+    "LEAST(approval_at + %(remind)s, approval_at + ({deadline} - approval_at) / 2)"
+).format(deadline=APPROVAL_DEADLINE)
+APPROVAL_RELEASED = (
+    "the fleet did not approve or reject it in time: the order is released, its alert stays "
+    "open to book again or dismiss"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An order waiting for its fleet's approval, and its timers."""
+
+    order_id: int
+    status: str
+    shop_id: int | None
+    remind_at: datetime
+    release_at: datetime
+
+
+def approvals(
+    conn: psycopg.Connection,
+    *,
+    now: datetime,
+    policy: PlacementPolicy,
+    breach: Callable[..., Any],
+) -> list[Any]:
+    """Remind the fleet's manager once of each order still waiting for approval, and release
+    the ones whose wait is over: the order expires (its slot freed, its offers withdrawn), so
+    the owner hears of it (``order.status_changed``) and the alert can be booked again. The
+    breaches recorded (``approval_reminder``, ``approval_expiry``)."""
+    found: list[Any] = []
+    waiting = records(
+        conn,
+        _Pending,
+        sql.SQL(
+            "SELECT order_id, status, shop_id, {remind} AS remind_at, {deadline} AS release_at "
+            "FROM service_orders WHERE approval = 'pending' AND bundle_id IS NULL "
+            "AND status IN ('proposed', 'offered', 'accepted', 'scheduled') "
+            "AND {remind} <= %(now)s ORDER BY order_id FOR UPDATE"
+        ).format(remind=APPROVAL_REMINDER, deadline=APPROVAL_DEADLINE),
+        {
+            "now": now,
+            "max_wait": policy.approval_max_wait,
+            "lead": policy.approval_lead,
+            "remind": policy.approval_reminder,
+        },
+    )
+    for order in waiting:
+        held = order.shop_id if order.status in HELD else None
+        if order.release_at > now:
+            b = breach(
+                conn,
+                order_id=order.order_id,
+                timer="approval_reminder",
+                due_at=order.remind_at,
+                now=now,
+                note=(
+                    "the fleet's manager was asked again to approve or reject it before "
+                    f"{order.release_at.isoformat(timespec='minutes')}"
+                ),
+                status=order.status,
+                shop_id=held,
+            )
+            found += [b] if b else []
+            continue
+        b = breach(
+            conn,
+            order_id=order.order_id,
+            timer="approval_expiry",
+            due_at=order.release_at,
+            now=now,
+            note="no decision of the fleet by its deadline",
+            status=order.status,
+            shop_id=held,
+        )
+        found += [b] if b else []
+        transition(
+            conn,
+            order_id=order.order_id,
+            to="expired",
+            actor="system",
+            now=now,
+            reason=APPROVAL_RELEASED,
+            set_fields=NO_APPOINTMENT,
+        )
+        release_slot(conn=conn, order_id=order.order_id)
+        conn.execute(
+            "UPDATE service_offers SET response = 'withdrawn', responded_at = %s "
+            "WHERE order_id = %s AND response IS NULL",
+            (now, order.order_id),
+        )
     return found

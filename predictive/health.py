@@ -33,7 +33,43 @@ PAD_DUE_NOW_MM = 3.5
 PAD_OVERDUE_MM = brakes.MIN_PAD_MM
 TIER_SEVERITY = {"change_soon": "warning", "due_now": "critical", "overdue": "critical"}
 
-Band = Literal["good", "due_soon", "overdue"]
+# The band people see is the alert tier the same value raises (``oil_levels``/``pad_levels``,
+# the thresholds of both): "due_soon" where the change-soon alert is, "due_now" and "overdue"
+# where theirs are, "good" below every threshold.
+Band = Literal["good", "due_soon", "due_now", "overdue"]
+BAND_OF_TIER: dict[str | None, Band] = {
+    None: "good",
+    "change_soon": "due_soon",
+    "due_now": "due_now",
+    "overdue": "overdue",
+}
+
+
+def oil_levels(change_soon_pct: float = OIL_DUE_SOON_PCT) -> tuple[tuple[str, float], ...]:
+    """The oil's tiers and the life (%) at or below which each applies, least severe first."""
+    return (
+        ("change_soon", change_soon_pct),
+        ("due_now", OIL_DUE_NOW_PCT),
+        ("overdue", OIL_OVERDUE_PCT),
+    )
+
+
+def pad_levels(change_soon_mm: float = PAD_DUE_SOON_MM) -> tuple[tuple[str, float], ...]:
+    """The pads' tiers and the thinner pad's mm at or below which each applies."""
+    return (
+        ("change_soon", change_soon_mm),
+        ("due_now", PAD_DUE_NOW_MM),
+        ("overdue", PAD_OVERDUE_MM),
+    )
+
+
+def tier_of(value: float, levels: tuple[tuple[str, float], ...]) -> str | None:
+    """The most severe tier whose level ``value`` is at or below; None if none applies."""
+    tier = None
+    for name, level in levels:
+        if value <= level:
+            tier = name
+    return tier
 
 
 class PredictiveError(Exception):
@@ -80,14 +116,10 @@ def latest_predictions(*, conn: psycopg.Connection, vehicle_id: int) -> dict[str
 
 
 def oil_band(oil_life_pct: float, due_soon_pct: float = OIL_DUE_SOON_PCT) -> Band:
-    """good / due_soon / overdue for an oil life."""
-    if oil_life_pct <= 0.0:
-        return "overdue"
-    return "due_soon" if oil_life_pct <= due_soon_pct else "good"
+    """The band of an oil life: the alert tier it raises (``BAND_OF_TIER``)."""
+    return BAND_OF_TIER[tier_of(oil_life_pct, oil_levels(due_soon_pct))]
 
 
 def pad_band(pad_mm: float, due_soon_mm: float = PAD_DUE_SOON_MM) -> Band:
-    """good / due_soon / overdue for the thinner pad."""
-    if pad_mm <= brakes.MIN_PAD_MM:
-        return "overdue"
-    return "due_soon" if pad_mm <= due_soon_mm else "good"
+    """The band of the thinner pad: the alert tier it raises (``BAND_OF_TIER``)."""
+    return BAND_OF_TIER[tier_of(pad_mm, pad_levels(due_soon_mm))]

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import psycopg
 
-from db.registry import set_pads_measured
+from db.registry import odometer_below, set_pads_measured
 from predictive import brakes, oil_analysis
 from predictive.evaluator import evaluate_vehicle
 from predictive.health import (
@@ -34,7 +34,8 @@ from predictive.learned import LearnedModels
 
 
 class PadMeasurementError(PredictiveError, ValueError):
-    """A pad thickness that cannot be true (below zero, thicker than a new pad)."""
+    """A measurement that cannot be true: a pad below zero or thicker than a new one, an
+    odometer below the car's last known reading (``db.registry.last_odometer``)."""
 
 
 def record_analysis(
@@ -95,6 +96,16 @@ def record_pad_measurement(
             raise PadMeasurementError(
                 f"{axle} pads measured {mm} mm: a pad is 0 to {brakes.NEW_PAD_MM} mm thick"
             )
+    last = (
+        None
+        if odometer_km is None
+        else odometer_below(conn, vehicle_id=vehicle_id, odometer_km=odometer_km, at=now)
+    )
+    if last is not None:
+        raise PadMeasurementError(
+            f"odometer {odometer_km:,.1f} km is below the car's last known {last:,.1f} km: "
+            "check the reading, or leave it out"
+        )
     with conn.transaction():
         if not set_pads_measured(
             conn,

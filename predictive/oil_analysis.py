@@ -21,13 +21,16 @@ than any model of it, so the oil life is the life it measured less what the mode
 consumed since (from the totals of the prediction it was compared with). ``lab_results``
 records an analysis and publishes that oil life at once.
 
-Errors: ``OilAnalysisError`` (a ``ValueError``) for an unknown vehicle or impossible figures.
+Errors: ``OilAnalysisError`` (a ``ValueError``) for an unknown vehicle or impossible figures:
+a life or sd out of range, a sample dated in the future, a part-way sample dated before the
+last oil change, an odometer below the car's last known reading at the sample's time
+(``db.registry.last_odometer``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -35,12 +38,15 @@ from psycopg import sql
 
 # ``rows.record``: this module's own ``record`` stores an analysis.
 from db import rows
+from db.registry import odometer_below
 from predictive import learned
 from predictive.health import OIL_MODEL
 
 # A lab's figure for the life left, from base number, oxidation and viscosity, is good to about
 # this many percentage points (one standard deviation) unless the lab says otherwise.
 DEFAULT_SD_PCT = 5.0
+# How far after now a sample may be dated: a lab's or a phone's clock a little ahead.
+CLOCK_SLACK = timedelta(minutes=10)
 
 # The observations the evaluator uses, as one column of the ``vehicles`` row: measured and
 # predicted consumption and the lab's sd of every drained-oil analysis, and of the samples
@@ -170,6 +176,43 @@ def _fleet_prediction(
     return int(found.prediction_id), None if consumed is None else float(consumed)
 
 
+def _check_plausible(
+    conn: psycopg.Connection,
+    *,
+    vehicle_id: int,
+    sampled_at: datetime,
+    drained: bool,
+    odometer_km: float | None,
+    oil_changed_at: datetime | None,
+    now: datetime,
+) -> None:
+    """OilAnalysisError for a sample that cannot be true: taken in the future (beyond
+    ``CLOCK_SLACK``), a part-way sample of the current oil taken before it was put in, an
+    odometer below what the car had already shown when the sample was taken."""
+    if sampled_at > now + CLOCK_SLACK:
+        raise OilAnalysisError(
+            f"the sample is dated {sampled_at.isoformat(timespec='seconds')}, after now "
+            f"({now.isoformat(timespec='seconds')}): give the time it was drawn, with its "
+            "time zone"
+        )
+    if not drained and oil_changed_at is not None and sampled_at < oil_changed_at:
+        raise OilAnalysisError(
+            f"the sample is dated {sampled_at.isoformat(timespec='seconds')}, before the "
+            f"last oil change ({oil_changed_at.isoformat(timespec='seconds')}), and a sample "
+            "of the current oil is drawn after it: check its date, or record it as the "
+            "drained oil of that change (drained)"
+        )
+    if odometer_km is None:
+        return
+    last = odometer_below(conn, vehicle_id=vehicle_id, odometer_km=odometer_km, at=sampled_at)
+    if last is not None:
+        raise OilAnalysisError(
+            f"odometer {odometer_km:,.1f} km is below the {last:,.1f} km the car had already "
+            "shown when the sample was drawn: check the reading on the lab's report, or leave "
+            "it out"
+        )
+
+
 _INSERT_SQL = sql.SQL(
     "INSERT INTO oil_analyses (vehicle_id, sampled_at, drained, life_left_pct, sd_pct, "
     "odometer_km, predicted_consumed_pct, prediction_id, lab, recorded_by, created_at) "
@@ -199,12 +242,21 @@ def record(
         raise OilAnalysisError(f"the lab's uncertainty must be 0-50 points, got {sd_pct}")
     vehicle = rows.a_dict(
         conn,
-        "SELECT extract(epoch FROM oil_changed_at)::float8 AS oil_base_s FROM vehicles "
-        "WHERE vehicle_id = %s",
-        (vehicle_id,),
+        "SELECT extract(epoch FROM oil_changed_at)::float8 AS oil_base_s, oil_changed_at, "
+        "COALESCE(%s, now()) AS now FROM vehicles WHERE vehicle_id = %s",
+        (now, vehicle_id),
     )
     if vehicle is None:
         raise OilAnalysisError(f"no vehicle {vehicle_id}")
+    _check_plausible(
+        conn,
+        vehicle_id=vehicle_id,
+        sampled_at=sampled_at,
+        drained=drained,
+        odometer_km=odometer_km,
+        oil_changed_at=vehicle["oil_changed_at"],
+        now=vehicle["now"],
+    )
     prediction_id, predicted = _fleet_prediction(
         conn, vehicle_id, sampled_at, drained, vehicle["oil_base_s"]
     )

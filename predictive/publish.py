@@ -20,19 +20,17 @@ from db.rows import record, scalar
 from predictive import brakes, learned, learned_oil, oil, oil_anchor
 from predictive.health import (
     BRAKE_MODEL,
-    OIL_DUE_NOW_PCT,
     OIL_DUE_SOON_PCT,
     OIL_MODEL,
-    OIL_OVERDUE_PCT,
-    PAD_DUE_NOW_MM,
     PAD_DUE_SOON_MM,
-    PAD_OVERDUE_MM,
     PREDICTION_COLUMNS,
     TIER_SEVERITY,
     TIERS,
     Prediction,
     oil_band,
+    oil_levels,
     pad_band,
+    pad_levels,
 )
 from predictive.mass import REGISTERED_REL_SD, VehicleMass
 from predictive.oil_analysis import OilAnchor
@@ -172,21 +170,15 @@ def store(
 
 
 def oil_thresholds(change_soon_pct: float = OIL_DUE_SOON_PCT) -> list[Threshold]:
-    """The oil tiers: change soon (configurable), due now, overdue."""
-    return [
-        Threshold("change_soon", change_soon_pct),
-        Threshold("due_now", OIL_DUE_NOW_PCT),
-        Threshold("overdue", OIL_OVERDUE_PCT),
-    ]
+    """The oil tiers: change soon (configurable), due now, overdue (``health.oil_levels``,
+    which the health's band reads too)."""
+    return [Threshold(tier, pct) for tier, pct in oil_levels(change_soon_pct)]
 
 
 def pad_thresholds(change_soon_mm: float = PAD_DUE_SOON_MM) -> list[Threshold]:
-    """The pad tiers in mm of the thinner pad: change soon (configurable), due now, overdue."""
-    return [
-        Threshold("change_soon", change_soon_mm),
-        Threshold("due_now", PAD_DUE_NOW_MM),
-        Threshold("overdue", PAD_OVERDUE_MM),
-    ]
+    """The pad tiers in mm of the thinner pad: change soon (configurable), due now, overdue
+    (``health.pad_levels``, which the health's band reads too)."""
+    return [Threshold(tier, mm) for tier, mm in pad_levels(change_soon_mm)]
 
 
 # What raising an alert that is already open does with ``refresh``: take the new message and

@@ -37,7 +37,12 @@ from predictive.health import BRAKE_MODEL, TIERS
 from web import trouble
 
 # The API's bands in the words people read: "overdue" means the part must be changed now.
-TIER_OF_BAND = {"good": "good", "due_soon": "due_soon", "overdue": "change_now"}
+TIER_OF_BAND = {
+    "good": "good",
+    "due_soon": "due_soon",
+    "due_now": "change_now",
+    "overdue": "change_now",
+}
 PAGE = 100
 DAY = timedelta(days=1)
 # Past this many days a projection is said in months.

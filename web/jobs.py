@@ -38,6 +38,7 @@ from api.orders.actions import may_take
 from api.shops.service import shop as shop_profile
 from api.vehicles.schemas import ServiceRecord
 from api.vehicles.service import service_report
+from db.registry import last_odometer
 from orders import attest, feedback
 from orders import evidence as report_files
 from orders.approval import BLOCKING
@@ -155,7 +156,7 @@ def job(*, conn: psycopg.Connection, principal: Principal, order_id: int) -> Job
         report=service_report(conn=conn, order_id=order_id)
         if order.status == "completed"
         else None,
-        last_odometer_km=feedback.last_odometer(conn, vehicle_id=order.vehicle_id),
+        last_odometer_km=last_odometer(conn, vehicle_id=order.vehicle_id),
         currency=profile.currency,
         timezone=profile.timezone,
     )

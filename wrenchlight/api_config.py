@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from api.auth import AuthConfig
+    from api.devices.broker import DeviceBroker
     from api.ratelimit import RateLimits
     from api.webhooks.network import WebhookConfig
     from orders.evidence import Evidence
@@ -47,6 +48,18 @@ def webhook_config(settings: Settings) -> WebhookConfig:
     from api.webhooks.network import WebhookConfig
 
     return WebhookConfig(allow_private=tuple(settings.webhook_allow_private))
+
+
+def device_broker(settings: Settings) -> DeviceBroker:
+    """How device credential changes reach the broker (``WRENCHLIGHT_BROKER_MODE``).
+
+    ValueError, in one line fit to show an operator, for ``dynsec`` without the control URL
+    or a control URL with another mode."""
+    from api.devices.broker import BrokerControl, DeviceBroker
+
+    url = settings.mqtt_control_url
+    mode = settings.broker_mode or ("dynsec" if url else "file")
+    return DeviceBroker(mode, BrokerControl(url) if url else None)
 
 
 def web_config(settings: Settings, *, demo_mailbox: bool = False) -> WebConfig:
@@ -119,8 +132,9 @@ def notify_config(settings: Settings, *, claim_s: float | None = None) -> Notify
 
 def build_app(settings: Settings, database_url: str, *, demo_mailbox: bool = False) -> FastAPI:
     """The API for ``database_url`` with every setting applied: tokens, limits, webhook
-    network, trusted proxies and, when configured, the broker's live device credentials; with
-    the web app at ``/app`` (showing the demo's mailbox when ``demo_mailbox``)."""
+    network, trusted proxies, the broker's mode for device credentials (ValueError, see
+    ``device_broker``); with the web app at ``/app`` (showing the demo's mailbox when
+    ``demo_mailbox``)."""
     import web
     from api.main import create_app
 
@@ -131,11 +145,8 @@ def build_app(settings: Settings, database_url: str, *, demo_mailbox: bool = Fal
         webhooks=webhook_config(settings),
         trusted_proxies=tuple(settings.trusted_proxies),
         evidence=evidence_config(settings),
+        broker=device_broker(settings),
     )
-    if settings.mqtt_control_url:
-        from api.devices.broker import BrokerControl
-
-        app.state.broker_control = BrokerControl(settings.mqtt_control_url)
     return web.mount(app, web_config(settings, demo_mailbox=demo_mailbox))
 
 

@@ -250,12 +250,15 @@ def run_demo(
             thread = threading.Thread(target=target, args=args, kwargs=kwargs, daemon=True)
             thread.start()
             helpers.append(thread)
+        # The demo's dongles connect with the broker URL, not passwords of their own: its broker
+        # checks no device passwords, and the API has none to tell (unless configured to).
+        broker_mode = settings.broker_mode or (None if settings.mqtt_control_url else "none")
         api = ApiServer(
             services.database_url,
             settings.api_host,
             settings.api_port,
             app_for_port=lambda port: build_app(
-                settings.model_copy(update={"api_port": port}),
+                settings.model_copy(update={"api_port": port, "broker_mode": broker_mode}),
                 services.database_url,
                 demo_mailbox=demo_mailbox,
             ),

@@ -47,6 +47,7 @@ import psycopg
 from api.auth.accounts import create_account
 from api.auth.keys import create_key
 from api.auth.users import UserError, set_password
+from api.devices.broker import DeviceBroker
 from api.devices.pairing import claim, issue_codes
 from api.fleets.members import add_vehicle, create_fleet
 from api.fleets.schemas import FleetVehicleAdd
@@ -65,6 +66,9 @@ from predictive.health import OIL_MODEL, latest_predictions
 from predictive.lab_results import record_analysis, record_pad_measurement
 
 log = logging.getLogger(__name__)
+# The demo's dongles connect with the broker's URL, not passwords of their own: nothing of
+# theirs to revoke on its broker when a claim or a fleet takes a car.
+DEMO_BROKER = DeviceBroker("none")
 
 DOMAIN = "demo.wrenchlight.invalid"
 FLEET_NAME = "Lakeshore Deliveries"
@@ -191,7 +195,12 @@ def _claims(conn: psycopg.Connection, user_id: int, codes: dict[str, str]) -> li
     for device_id, code in codes.items():
         try:
             car = claim(
-                conn=conn, user_id=user_id, code=code, now=datetime.now(UTC), device_id=device_id
+                conn=conn,
+                user_id=user_id,
+                code=code,
+                now=datetime.now(UTC),
+                device_broker=DEMO_BROKER,
+                device_id=device_id,
             )
         except ProblemError as exc:  # a world half made is still one to walk in
             log.warning("demo world: the claim of dongle %s was refused: %s", device_id, exc)
@@ -399,7 +408,12 @@ def _fleet_cars(conn: psycopg.Connection, fleet_id: int, vins: list[str]) -> lis
     added = []
     for vin in vins:
         try:
-            vehicle, _ = add_vehicle(conn=conn, fleet_id=fleet_id, body=FleetVehicleAdd(vin=vin))
+            vehicle, _ = add_vehicle(
+                conn=conn,
+                fleet_id=fleet_id,
+                body=FleetVehicleAdd(vin=vin),
+                device_broker=DEMO_BROKER,
+            )
         except ProblemError as exc:  # a world half made is still one to walk in
             log.warning("demo world: the fleet could not add VIN %s: %s", vin, exc)
             continue

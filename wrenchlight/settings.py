@@ -30,6 +30,14 @@ class Settings(BaseSettings):
         description="the API's broker user (wl~api, from broker-config's api.env): set, device "
         "credential changes apply on the broker at once (dynamic-security plugin)",
     )
+    broker_mode: Literal["dynsec", "file", "none"] | None = Field(
+        None,
+        description="how device credential changes reach the broker: dynsec (at once, through "
+        "MQTT_CONTROL_URL, without which the API refuses to start), file (an operator rebuilds "
+        "the password file and signals the broker; the API's answers say so), none (the "
+        "broker checks no device passwords, like the demo's embedded one); unset: dynsec when "
+        "MQTT_CONTROL_URL is set, otherwise file",
+    )
     data_dir: Path = Field(Path(".wrenchlight"), description="embedded services keep data here")
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)

@@ -13,6 +13,12 @@ With the plugin, the API applies every credential change on the broker before it
 (``BrokerControl``): a rotated or revoked password stops working at once and the device's
 open connection is closed. Errors: ``BrokerControlError`` (broker unreachable, or a command
 refused), which the routes turn into 503 and a rolled-back change.
+
+``DeviceBroker`` says how this deployment's broker learns of credential changes
+(``WRENCHLIGHT_BROKER_MODE``): ``dynsec`` through ``BrokerControl`` at once, ``file`` only
+when an operator rebuilds the password file and signals the broker (``OPERATOR_STEP``; the
+API says so in its answers), ``none`` never (a broker that checks no device passwords, such
+as the demo's embedded one).
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ import json
 import secrets
 import threading
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -41,6 +48,15 @@ UPLINK_KINDS: tuple[topics.Kind, ...] = ("telemetry", "dtc", "status")
 DOWNLINK_KINDS: tuple[topics.Kind, ...] = ("config", "alerts")
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
 CONTROL_RESPONSE_TOPIC = f"{CONTROL_TOPIC}/response"
+
+BrokerMode = Literal["dynsec", "file", "none"]
+BROKER_MODES: tuple[BrokerMode, ...] = ("dynsec", "file", "none")
+# What an operator of a file-mode broker runs after a device credential changed.
+OPERATOR_STEP = (
+    "rebuild the broker's password file (wrenchlight admin broker-config --mode file --out "
+    "DIR, or wrenchlight admin mqtt-passwd --out FILE) and signal the broker "
+    "(kill -HUP <mosquitto's pid>); until then the broker still accepts the old password"
+)
 
 
 class BrokerControlError(RuntimeError):
@@ -207,3 +223,46 @@ class BrokerControl:
         if errors:
             raise BrokerControlError("; ".join(errors))
         return responses
+
+
+@dataclass(frozen=True)
+class DeviceBroker:
+    """How device credential changes reach this deployment's broker (see the module)."""
+
+    mode: BrokerMode = "none"
+    control: BrokerControl | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in BROKER_MODES:
+            raise ValueError(f"broker mode {self.mode!r} is not one of {', '.join(BROKER_MODES)}")
+        if self.mode == "dynsec" and self.control is None:
+            raise ValueError(
+                "WRENCHLIGHT_BROKER_MODE=dynsec needs WRENCHLIGHT_MQTT_CONTROL_URL (the wl~api "
+                "user's URL in the api.env that wrenchlight admin broker-config wrote); without "
+                "it rotated and revoked device passwords would keep working on the broker"
+            )
+        if self.mode != "dynsec" and self.control is not None:
+            raise ValueError(
+                f"WRENCHLIGHT_MQTT_CONTROL_URL is set but WRENCHLIGHT_BROKER_MODE is "
+                f"{self.mode}: set the mode to dynsec, or unset the URL"
+            )
+
+    @property
+    def live(self) -> bool:
+        """True when every change reaches the broker before the API answers."""
+        return self.mode == "dynsec"
+
+    def warning(self) -> str | None:
+        """What an operator should hear at startup when changes do not reach the broker."""
+        if self.mode == "file":
+            return (
+                "WRENCHLIGHT_BROKER_MODE=file: device credentials issued, rotated or revoked "
+                f"through the API reach the broker only when an operator acts: {OPERATOR_STEP}"
+            )
+        if self.mode == "none":
+            return (
+                "WRENCHLIGHT_BROKER_MODE=none: device credentials issued, rotated or revoked "
+                "through the API never reach the broker; fine for a broker that checks no "
+                "device passwords (the demo's), never for one devices on the internet reach"
+            )
+        return None

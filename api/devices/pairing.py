@@ -12,8 +12,9 @@ A claim never moves a car between people who proved it: a car with a proven owne
 theirs until they release it (which issues fresh codes for them to hand over with the car),
 and a fleet's car stays the fleet's. Only a provisioned dongle's code proves a car (one an
 owner registered themselves proves nothing), and it beats an owner's unproven registration: the
-registration loses the car, its own devices are detached, and the change is recorded. Every
-attempt is recorded in ``pairing_attempts``.
+registration loses the car, its own devices are detached and their MQTT credentials revoked
+(on the broker too, as its mode allows: ``api.devices.sync``), and the change is recorded.
+Every attempt is recorded in ``pairing_attempts``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from api.audit.log import DETAIL_MAX
 from api.auth.hashing import hash_key_secret, verify_key_secret
+from api.devices import broker, credentials, sync
 from api.problems import ProblemError
 from db.rows import records, scalar, scalars
 
@@ -117,6 +120,7 @@ def claim(
     user_id: int,
     code: str,
     now: datetime,
+    device_broker: broker.DeviceBroker,
     vin: str | None = None,
     device_id: str | None = None,
 ) -> Claimed:
@@ -124,7 +128,9 @@ def claim(
 
     ProblemError 429 past ``MAX_FAILURES``, 403 for a code that matches no unused code of the
     named car or device, 409 when a fleet or a proven owner holds the car. Commits the attempt's
-    record before refusing, so call it outside any open ``conn.transaction()`` block.
+    record before refusing, so call it outside any open ``conn.transaction()`` block. Taking
+    the car from an unproven owner revokes their devices' credentials on ``device_broker``:
+    ProblemError 503, and the takeover undone, if a dynamic-security broker does not confirm.
     """
     failures = scalar(
         conn,
@@ -183,14 +189,18 @@ def claim(
         _record(conn, user_id, vin, found_device, "already_yours", now)
         return Claimed(vehicle_id, found_device, newly_claimed=False)
     if owner is not None and fleet is None and proves and not proven:
-        # The registration was a typed VIN; the code is the dongle in the car: it wins.
-        conn.execute(
-            "UPDATE devices SET vehicle_id = NULL WHERE vehicle_id = %s AND NOT provisioned",
-            (vehicle_id,),
-        )
-        record_displaced(conn, vehicle_id=vehicle_id, user_id=owner, route="/vehicles/claims")
-        _prove(conn, vehicle_id, found_device, user_id, now)
-        _record(conn, user_id, vin, found_device, "took_over", now, displaced=owner)
+        # The registration was a typed VIN; the code is the dongle in the car: it wins. All of
+        # it or none: a broker that refuses the revocation leaves the car where it was.
+        with conn.transaction():
+            displace(
+                conn,
+                vehicle_id=vehicle_id,
+                user_id=owner,
+                route="/vehicles/claims",
+                device_broker=device_broker,
+            )
+            _prove(conn, vehicle_id, found_device, user_id, now)
+            _record(conn, user_id, vin, found_device, "took_over", now, displaced=owner)
         return Claimed(vehicle_id, found_device, newly_claimed=True)
     if owner is not None or fleet is not None:
         outcome = "owned" if owner is not None else "in_fleet"
@@ -238,14 +248,45 @@ def _prove(
     _use_code(conn, device_id, user_id, now)
 
 
+def displace(
+    conn: psycopg.Connection,
+    *,
+    vehicle_id: int,
+    user_id: int,
+    route: str,
+    device_broker: broker.DeviceBroker,
+) -> list[str]:
+    """An owner's unproven registration loses the car: their own (unprovisioned) devices are
+    detached from it and their MQTT credentials revoked, in the database and on the broker
+    (``sync.apply``: ProblemError 503 if a dynamic-security broker does not confirm), and an
+    audit row names the owner. The detached devices' ids."""
+    detached = scalars(
+        conn,
+        "UPDATE devices SET vehicle_id = NULL WHERE vehicle_id = %s AND NOT provisioned "
+        "RETURNING device_id",
+        (vehicle_id,),
+    )
+    detached.sort()
+    commands: list[dict] = []
+    for device in detached:
+        credentials.revoke(conn=conn, device_id=device)
+        commands += broker.revoke_commands(device)
+    outcome = sync.apply(device_broker, commands)
+    revoked = f"credentials revoked of {', '.join(detached)}; {outcome.note()}" if detached else ""
+    record_displaced(
+        conn, vehicle_id=vehicle_id, user_id=user_id, route=route, detail=revoked[:DETAIL_MAX]
+    )
+    return detached
+
+
 def record_displaced(
-    conn: psycopg.Connection, *, vehicle_id: int, user_id: int, route: str
+    conn: psycopg.Connection, *, vehicle_id: int, user_id: int, route: str, detail: str = ""
 ) -> None:
     """An audit row naming an owner whose unproven registration lost the car, and how."""
     conn.execute(
-        "INSERT INTO audit_log (user_id, method, route, path, status, object_type, object_id) "
-        "VALUES (%s, 'POST', %s, %s, 200, 'vehicle', %s)",
-        (user_id, route, f"unproven registration lost: {route}", str(vehicle_id)),
+        "INSERT INTO audit_log (user_id, method, route, path, status, object_type, object_id, "
+        "detail) VALUES (%s, 'POST', %s, %s, 200, 'vehicle', %s, %s)",
+        (user_id, route, f"unproven registration lost: {route}", str(vehicle_id), detail or None),
     )
 
 

@@ -2,9 +2,11 @@
 """Routes of the devices domain: register a device, read it, rotate or revoke its MQTT
 credentials, issue its pairing code.
 
-When the app has a ``broker_control`` (Mosquitto's dynamic-security plugin, docs/security.md),
-every credential change is applied on the broker before the response, inside the request's
-transaction: if the broker does not take it, the database change is rolled back too (503).
+Every credential change goes to the broker as the app's broker mode says (``api.devices.sync``):
+with Mosquitto's dynamic-security plugin (``dynsec``, docs/security.md) it is applied on the
+broker before the response, inside the request's transaction, and if the broker does not take
+it the database change is rolled back too (503); with a password file (``file``) the answer
+and the audit row say which operator step is pending.
 """
 
 from __future__ import annotations
@@ -13,13 +15,20 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from psycopg import sql
 
 from api import access
 from api.auth.principal import Principal
 from api.deps import DEVICE_ROLES, ConnDep, DeviceIdDep, PrincipalDep, require_roles
-from api.devices import broker, credentials, pairing
-from api.devices.schemas import DeviceCreate, DeviceOut, MqttCredentials, PairingCode
+from api.devices import broker, credentials, pairing, sync
+from api.devices.schemas import (
+    CredentialsRevoked,
+    DeviceCreate,
+    DeviceOut,
+    MqttCredentials,
+    PairingCode,
+)
 from api.problems import ProblemError, not_found, problem_response
 from db.rows import record, scalar
 
@@ -28,29 +37,20 @@ router = APIRouter(prefix="/devices", tags=["devices"])
 DeviceRoleDep = Annotated[Principal, Depends(require_roles(*DEVICE_ROLES))]
 
 
-def _apply_on_broker(request: Request, commands: list[dict]) -> None:
-    control: broker.BrokerControl | None = getattr(request.app.state, "broker_control", None)
-    if control is None:  # file mode: the operator rebuilds the password file (docs/security.md)
-        return
-    try:
-        control.execute(commands)
-    except broker.BrokerControlError as e:
-        raise ProblemError(
-            503,
-            "broker-unavailable",
-            "Broker did not apply the change",
-            f"The MQTT broker did not take the credential change ({e}); nothing was changed. "
-            "Try again in a minute; if it persists, the operator should check the broker.",
-            {"Retry-After": "60"},
-        ) from e
+def _apply_on_broker(request: Request, device_id: str, commands: list[dict]) -> sync.Outcome:
+    outcome = sync.apply(sync.device_broker(request.app), commands)
+    sync.record(request, device_id, outcome)
+    return outcome
 
 
-def _credentials_out(new: credentials.NewCredential) -> MqttCredentials:
+def _credentials_out(new: credentials.NewCredential, outcome: sync.Outcome) -> MqttCredentials:
     return MqttCredentials(
         device_id=new.device_id,
         username=new.username,
         password=new.password,
         topic_prefix=f"wl/v1/{new.device_id}/",
+        broker=outcome.broker,
+        operator_step=outcome.operator_step,
     )
 
 
@@ -112,8 +112,10 @@ def register_device(
             409, "device-exists", "Device exists", f"Device id {device_id} is taken."
         )
     new = credentials.issue(conn=conn, device_id=device_id, created_by=principal.user_id)
-    _apply_on_broker(request, broker.issue_commands(new.username, new.password))
-    out = _credentials_out(new)
+    outcome = _apply_on_broker(
+        request, device_id, broker.issue_commands(new.username, new.password)
+    )
+    out = _credentials_out(new, outcome)
     out.pairing_code = pairing.issue_code(conn=conn, device_id=device_id)
     return out
 
@@ -145,21 +147,40 @@ def rotate_credentials(
     device_id: DeviceIdDep, principal: PrincipalDep, conn: ConnDep, request: Request
 ) -> MqttCredentials:
     """New MQTT credentials for the device; the old ones stop working (at once, and its open
-    connection is closed, when the broker runs the dynamic-security plugin)."""
+    connection is closed, when the broker runs the dynamic-security plugin; once an operator
+    rebuilt the password file when it runs on one: ``broker`` is then ``pending``)."""
     new = credentials.issue(conn=conn, device_id=device_id, created_by=principal.user_id)
-    _apply_on_broker(request, broker.issue_commands(new.username, new.password))
-    return _credentials_out(new)
+    outcome = _apply_on_broker(
+        request, device_id, broker.issue_commands(new.username, new.password)
+    )
+    return _credentials_out(new, outcome)
 
 
 @router.delete(
     "/{device_id}/credentials",
     status_code=204,
-    responses=problem_response(404) | problem_response(503),
+    responses={
+        202: {
+            "model": CredentialsRevoked,
+            "description": "Revoked in the database; the broker (a password file) still "
+            "accepts the password until an operator does `operator_step`",
+        }
+    }
+    | problem_response(404)
+    | problem_response(503),
 )
 def revoke_credentials(device_id: DeviceIdDep, conn: ConnDep, request: Request) -> Response:
-    """Revoke the device's MQTT credentials (a lost or stolen dongle); rotate to issue new."""
+    """Revoke the device's MQTT credentials (a lost or stolen dongle); rotate to issue new.
+
+    204 when that is all there is to it; 202 with the operator's pending step when the broker
+    runs on a password file."""
     credentials.revoke(conn=conn, device_id=device_id)
-    _apply_on_broker(request, broker.revoke_commands(device_id))
+    outcome = _apply_on_broker(request, device_id, broker.revoke_commands(device_id))
+    if outcome.broker == "pending":
+        body = CredentialsRevoked(
+            device_id=device_id, broker=outcome.broker, operator_step=outcome.operator_step
+        )
+        return JSONResponse(body.model_dump(), status_code=202)
     return Response(status_code=204)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -46,6 +47,7 @@ class MqttCredentials(BaseModel):
                     "username": "dongle-0001",
                     "password": "N3b0...",
                     "topic_prefix": "wl/v1/dongle-0001/",
+                    "broker": "applied",
                 }
             ]
         }
@@ -60,6 +62,37 @@ class MqttCredentials(BaseModel):
         description="Set when the device is registered: print it on the dongle's label; whoever "
         "holds the dongle claims the car with it (POST /vehicles/claims), once",
     )
+    broker: Literal["applied", "pending", "unmanaged"] = Field(
+        "applied",
+        description="applied: the broker took the change before this answer; pending: the "
+        "broker runs on a password file and takes it only once an operator does "
+        "operator_step (until then the old password works and the new one does not); "
+        "unmanaged: this deployment's broker checks no device passwords",
+    )
+    operator_step: str | None = Field(
+        None, description="When broker is pending: what the operator must do"
+    )
+
+
+class CredentialsRevoked(BaseModel):
+    """A revocation the broker does not know of yet (it runs on a password file)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "device_id": "dongle-0001",
+                    "broker": "pending",
+                    "operator_step": "rebuild the broker's password file (...) and signal "
+                    "the broker (kill -HUP <mosquitto's pid>)",
+                }
+            ]
+        }
+    )
+
+    device_id: str
+    broker: Literal["pending"]
+    operator_step: str | None = Field(description="What the operator must do, and until when")
 
 
 class DeviceOut(BaseModel):

@@ -6,7 +6,7 @@ only if nobody holds it: a car an owner claimed with proof, or one in another fl
 with the reason, because moving a car between tenants takes its current holder's consent. An
 owner's unproven registration (a typed VIN, ``vehicles.vin_proven`` false) does not hold the
 car against a fleet, a tenant an admin vouched for: the fleet takes it, the owner's own devices
-are detached, and an audit row names the owner.
+are detached and their MQTT credentials revoked, and an audit row names the owner.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from psycopg import sql
 
 from api import access
 from api.auth.principal import Principal
-from api.devices.pairing import record_displaced
+from api.devices.broker import DeviceBroker
+from api.devices.pairing import displace
 from api.fleets.schemas import FleetOut, FleetPage, FleetVehicleAdd
 from api.pagination import decode_cursor, next_cursor
 from api.problems import ProblemError, not_found
@@ -76,11 +77,13 @@ def list_page(
 
 
 def add_vehicle(
-    *, conn: psycopg.Connection, fleet_id: int, body: FleetVehicleAdd
+    *, conn: psycopg.Connection, fleet_id: int, body: FleetVehicleAdd, device_broker: DeviceBroker
 ) -> tuple[VehicleOut, bool]:
     """Add a vehicle to the fleet by VIN: (vehicle, True if it was registered just now).
 
-    ProblemError 409 when an owner holds the car with proof or another fleet has it.
+    ProblemError 409 when an owner holds the car with proof or another fleet has it; 503 when
+    taking it from an unproven owner needs their devices revoked on a dynamic-security broker
+    that does not confirm (nothing changed).
     """
     with conn.transaction():
         vehicle_id = scalar(
@@ -91,13 +94,13 @@ def add_vehicle(
         )
         created = vehicle_id is not None
         if vehicle_id is None:
-            vehicle_id = _join(conn, fleet_id, body.vin)
+            vehicle_id = _join(conn, fleet_id, body.vin, device_broker)
     vehicle = get_vehicle(conn=conn, vehicle_id=int(vehicle_id))
     assert vehicle is not None
     return vehicle, created
 
 
-def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> int:
+def _join(conn: psycopg.Connection, fleet_id: int, vin: str, device_broker: DeviceBroker) -> int:
     """A known vehicle joins the fleet if it is free (its id); the row locked while deciding."""
     row = record(
         conn,
@@ -127,15 +130,12 @@ def _join(conn: psycopg.Connection, fleet_id: int, vin: str) -> int:
             "(POST /vehicles/{vehicle_id}/release) before a fleet can add it.",
         )
     if row.owner_user_id is not None:  # an unproven registration: the fleet vouches for its cars
-        conn.execute(
-            "UPDATE devices SET vehicle_id = NULL WHERE vehicle_id = %s AND NOT provisioned",
-            (row.vehicle_id,),
-        )
-        record_displaced(
+        displace(
             conn,
             vehicle_id=row.vehicle_id,
             user_id=row.owner_user_id,
             route="/fleets/{fleet_id}/vehicles",
+            device_broker=device_broker,
         )
     conn.execute(
         "UPDATE vehicles SET fleet_id = %s, owner_user_id = NULL, vin_proven = true "

@@ -7,11 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.auth.principal import Principal
 from api.deps import ConnDep, FleetIdDep, require_roles
+from api.devices import sync
 from api.fleets import members, service
 from api.fleets.schemas import (
     ApprovalItem,
@@ -69,11 +70,17 @@ def get_fleet(fleet_id: FleetIdDep, conn: ConnDep) -> FleetOut:
     | problem_response(409),
 )
 def add_fleet_vehicle(
-    fleet_id: FleetIdDep, body: FleetVehicleAdd, conn: ConnDep, response: Response
+    fleet_id: FleetIdDep,
+    body: FleetVehicleAdd,
+    conn: ConnDep,
+    response: Response,
+    request: Request,
 ) -> VehicleOut:
     """Add a vehicle to the fleet by VIN: registered if new (201), joined if known and free
     (200); refused (409, with the reason) if an owner or another fleet holds it."""
-    vehicle, created = members.add_vehicle(conn=conn, fleet_id=fleet_id, body=body)
+    vehicle, created = members.add_vehicle(
+        conn=conn, fleet_id=fleet_id, body=body, device_broker=sync.device_broker(request.app)
+    )
     response.status_code = 201 if created else 200
     return vehicle
 

@@ -17,7 +17,7 @@ from api.deps import (
     VehicleIdDep,
     require_roles,
 )
-from api.devices import pairing
+from api.devices import pairing, sync
 from api.devices.schemas import ClaimRequest, PairingCode, ReleaseOut
 from api.orders.actions import now
 from api.pagination import CursorQuery, LimitQuery
@@ -105,6 +105,7 @@ def claim_vehicle(
         user_id=principal.user_id,
         code=body.pairing_code,
         now=now(),
+        device_broker=sync.device_broker(request.app),
         vin=body.vin,
         device_id=body.device_id,
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.figures import InCurrency, Km, Mm, Money, Pct, Reading
+from predictive.health import Band  # good / due_soon / due_now / overdue: the alert tier
 from predictive.mass import MAX_MASS_KG, MIN_MASS_KG, BodyType
 from predictive.oil_analysis import DEFAULT_SD_PCT
 
@@ -28,7 +29,6 @@ BODY_TYPE_DESCRIPTION = (
     "band) stands in for a mass not given. Null: not known"
 )
 
-Band = Literal["good", "due_soon", "overdue"]
 # The parts of a car's health: oil (its life and oil-sample requests), brake pads, trouble codes.
 HealthComponent = Literal["brake_pads", "oil", "trouble_codes"]
 HEALTH_COMPONENTS: tuple[HealthComponent, ...] = ("brake_pads", "oil", "trouble_codes")

@@ -45,6 +45,7 @@ from predictive import (
     oil_band,
     pad_band,
 )
+from predictive.health import OIL_DUE_SOON_PCT, PAD_DUE_SOON_MM, Prediction
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
         oil = OilHealth(
             oil_life_pct=round(p.value, 1),
             remaining_km=p.remaining_km,
-            band=oil_band(p.value),
+            band=oil_band(p.value, _change_soon(p, OIL_DUE_SOON_PCT)),
             as_of=p.time,
             life_band_pct=None if band is None else (band[0], band[1]),
             projection=p.evidence.get("projection") or {},
@@ -85,7 +86,7 @@ def get_health(*, conn: psycopg.Connection, vehicle_id: int) -> VehicleHealth | 
             pad_front_mm=front,
             pad_rear_mm=rear,
             remaining_km=p.remaining_km,
-            band=pad_band(min(front, rear)),
+            band=pad_band(min(front, rear), _change_soon(p, PAD_DUE_SOON_MM)),
             as_of=p.time,
         )
     alerts = records(
@@ -215,6 +216,13 @@ def service_history(
         items=[_service_record(r) for r in rows],
         next_cursor=cursor_after,
     )
+
+
+def _change_soon(prediction: Prediction, default: float) -> float:
+    """The change-soon threshold the prediction's alert was raised at (the configured one, in
+    its projection), so the band says what the alert says."""
+    change_soon = (prediction.evidence.get("projection") or {}).get("change_soon") or {}
+    return float(change_soon.get("threshold", default))
 
 
 def service_report(*, conn: psycopg.Connection, order_id: int) -> ServiceRecord | None:

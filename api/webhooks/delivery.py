@@ -50,8 +50,9 @@ TIMEOUT_S = 5.0
 # connection failed: both would let a subscriber read, or map the ports of, whatever the URL
 # points at. The receiver's own logs have the details.
 UNREACHABLE = "the receiver could not be reached or did not answer in time"
+# The same words whatever the reason (api.webhooks.network.NOT_PUBLIC); the reason is logged.
 REFUSED = (
-    "refused: the destination is not on the public internet ({reason}); an operator can "
+    "refused: the destination is not on the public internet; an operator can "
     "allow it with WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE"
 )
 
@@ -155,7 +156,8 @@ def _post(
         with client.stream("POST", url, content=body, headers=headers, timeout=TIMEOUT_S) as r:
             code = r.status_code
     except UnsafeDestination as exc:
-        return None, REFUSED.format(reason=exc)
+        log.info("webhook delivery to %r refused: %s", url, exc.detail)
+        return None, REFUSED
     except httpx2.InvalidURL:
         return None, "refused: the URL is not valid"
     except httpx2.HTTPError:

@@ -13,6 +13,10 @@ Deliveries connect to the address that was checked (``PinnedBackend`` resolves, 
 connects in one step inside the HTTP client), so a name that resolves to a public address at
 the check and to 127.0.0.1 at the connection (DNS rebinding) gets nowhere. Redirects are not
 followed, and environment proxies are ignored (a proxy would connect on our behalf unchecked).
+
+A refusal says the same words (``NOT_PUBLIC``) whatever the reason: "resolves to a private
+address" against "is loopback" would tell a tenant which internal names exist and where they
+point. The reason stays in ``UnsafeDestination.detail``, for the operator's log.
 """
 
 from __future__ import annotations
@@ -42,8 +46,18 @@ LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
 WELL_KNOWN_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
+NOT_PUBLIC = "the destination is not on the public internet"
+
+
 class UnsafeDestination(ValueError):
-    """A webhook URL whose host is, or resolves to, an address webhooks may not reach."""
+    """A webhook URL whose host is, or resolves to, an address webhooks may not reach.
+
+    Its text is ``message``: ``NOT_PUBLIC`` for every non-public destination, so what a tenant
+    reads does not depend on what a name resolves to; ``detail`` is the reason, for logs."""
+
+    def __init__(self, detail: str, message: str = NOT_PUBLIC) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 def _entry(text: str) -> IPNetwork | str:
@@ -144,9 +158,11 @@ def check_url(url: str, config: WebhookConfig) -> None:
     try:
         parsed = httpx2.URL(url)
     except httpx2.InvalidURL as exc:
-        raise UnsafeDestination(f"the URL is not valid ({exc})") from exc
+        invalid = f"the URL is not valid ({exc})"
+        raise UnsafeDestination(invalid, invalid) from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise UnsafeDestination("the URL needs an http(s) scheme and a host")
+        malformed = "the URL needs an http(s) scheme and a host"
+        raise UnsafeDestination(malformed, malformed)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     with contextlib.suppress(OSError):  # does not resolve (yet): deliveries check again
         resolve(parsed.host, port, config)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,8 @@ from api.webhooks.delivery import EVENT_TYPES
 from api.webhooks.network import UnsafeDestination, WebhookConfig, check_url
 from api.webhooks.signing import new_secret
 from db.rows import a_dict, dicts, scalar
+
+log = logging.getLogger(__name__)
 
 
 class InvalidSubscription(ValueError):
@@ -56,6 +59,9 @@ def create(
     try:
         check_url(url, config or WebhookConfig())
     except UnsafeDestination as exc:
+        # The same words for every non-public destination (``NOT_PUBLIC``): which class of
+        # address a name resolves to is the operator's to read, in the log, not the tenant's.
+        log.info("webhook URL %r refused: %s", url, exc.detail)
         raise InvalidSubscription(
             f"refused {url!r}: {exc}. Webhooks go to the public internet only: use a public "
             "receiver (an operator can allow private ones with WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE)"

@@ -235,8 +235,9 @@ def test_oil_analyses_are_recorded_against_the_fleet_model_and_listed(conn, clie
     stored = res.json()
     assert stored["predicted_consumed_pct"] == 47.5 and stored["prediction_id"] is not None
     assert stored["recorded_by"] == f"user:{owner.user_id}" and stored["odometer_km"] is None
-    # A second one, drained at the change, with the lab's default uncertainty.
-    later = {**body, "sampled_at": (START + timedelta(days=30)).isoformat(), "drained": True}
+    # A second one, drained at the change, with the lab's default uncertainty (dated before
+    # now: a sample from the future is refused).
+    later = {**body, "sampled_at": (START + timedelta(days=10)).isoformat(), "drained": True}
     del later["sd_pct"]
     assert client.post(f"/vehicles/{vehicle_id}/oil-analyses", json=later).status_code == 201
     page = client.get(f"/vehicles/{vehicle_id}/oil-analyses", params={"limit": 1}).json()

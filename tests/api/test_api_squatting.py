@@ -55,6 +55,13 @@ def test_the_dongles_code_beats_an_unproven_registration(client, conn):
     assert client.get(f"/vehicles/{vehicle_id}", headers=squatter.headers).status_code == 404
     assert client.get("/vehicles", headers=squatter.headers).json()["items"] == []
     assert registry.device_vehicle(conn, own["device_id"]) is None
+    # Nor logs in to the broker: its credentials are revoked (on a dynsec broker too:
+    # tests/security/test_broker_credentials.py).
+    active = conn.execute(
+        "SELECT count(*) FROM device_credentials WHERE device_id = %s AND revoked_at IS NULL",
+        (own["device_id"],),
+    ).fetchone()
+    assert active == (0,)
     attempt = conn.execute(
         "SELECT user_id, displaced_user_id FROM pairing_attempts WHERE outcome = 'took_over'"
     ).fetchall()

@@ -315,3 +315,99 @@ def test_an_allowed_ipv6_receiver_is_reached_and_refused_without_the_list(conn):
     finally:
         service.server.shutdown()
         service.server.server_close()
+
+
+# Names an internal DNS might hold, and what they resolve to. No resolver on this machine can
+# be made to answer for them without editing its configuration (a hosts file or resolv.conf
+# is the machine's, not a test's), so the tests below replace ``socket.getaddrinfo``, the one
+# function api.webhooks.network resolves with, as the rebinding test above does.
+INTERNAL_DNS = {
+    "hook.example": ["10.0.0.1"],
+    "db.example": ["127.0.0.1"],
+    "meta.example": ["169.254.169.254"],
+    "mixed.example": ["93.184.215.14", "192.168.1.10"],
+    "v6.example": ["fd00::5"],
+    "public.example": ["93.184.215.14"],
+}
+
+
+@pytest.fixture
+def internal_dns(monkeypatch) -> None:
+    real = socket.getaddrinfo
+
+    def answer(host, port, *args, **kwargs):
+        if host not in INTERNAL_DNS:
+            return real(host, port, *args, **kwargs)
+        return [
+            (
+                socket.AF_INET6 if ":" in a else socket.AF_INET,
+                socket.SOCK_STREAM,
+                6,
+                "",
+                (a, port, 0, 0) if ":" in a else (a, port),
+            )
+            for a in INTERNAL_DNS[host]
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", answer)
+
+
+REFUSED_URLS = [
+    "http://hook.example/h",
+    "http://db.example:5432/h",
+    "http://meta.example/latest/meta-data/",
+    "http://mixed.example/h",
+    "http://v6.example/h",
+    "http://127.0.0.1/h",
+    "http://localhost/h",
+    "http://hooks.internal/h",
+]
+
+
+def test_every_refusal_of_a_non_public_destination_reads_the_same(conn, internal_dns, caplog):
+    """Registration is no DNS oracle: whether a name is loopback, private, link-local, an
+    IPv6 unique-local address or one of several answers, the tenant reads the same words."""
+    messages = set()
+    for url in REFUSED_URLS:
+        with caplog.at_level("INFO"), pytest.raises(InvalidSubscription) as refused:
+            webhooks.create(conn, url=url, event_types=["alert.raised"])
+        text = str(refused.value).replace(repr(url), "URL")
+        # The reason, before the fixed advice: no address class, no address.
+        reason = text.split(". Webhooks go")[0]
+        assert reason == "refused URL: the destination is not on the public internet", text
+        messages.add(text)
+    assert len(messages) == 1, messages
+    # The operator's log keeps the reason.
+    assert any("resolves to a private address" in r.getMessage() for r in caplog.records)
+    # A public name still registers.
+    created = webhooks.create(conn, url="https://public.example/h", event_types=["alert.raised"])
+    assert created.subscription["url"] == "https://public.example/h"
+
+
+def test_the_api_gives_one_problem_for_every_non_public_destination(db_url, conn, internal_dns):
+    fleet = factories.fleet(conn, name="oracle").fleet_id
+    manager = make_caller(conn, "fleet_manager", fleet_id=fleet).headers
+    details = set()
+    with TestClient(create_app(db_url, auth=AUTH)) as client:
+        for url in REFUSED_URLS:
+            body = {"url": url, "event_types": ["alert.raised"]}
+            response = client.post("/webhooks", json=body, headers=manager)
+            assert response.status_code == 400, (url, response.text)
+            problem = response.json()
+            details.add((problem["type"], problem["title"], problem["detail"].replace(url, "URL")))
+    assert len(details) == 1, details
+    assert conn.execute("SELECT count(*) FROM webhook_subscriptions").fetchone() == (0,)
+
+
+def test_a_delivery_to_a_name_turned_private_is_refused_in_the_same_words(conn, internal_dns):
+    for url in ("http://hook.example/h", "http://db.example/h"):
+        conn.execute(
+            "INSERT INTO webhook_subscriptions (url, event_types, secret) "
+            "VALUES (%s, '{alert.raised}', %s)",
+            (url, new_secret()),
+        )
+    _raise_alert(conn)
+    webhook_delivery.fan_out(conn, now=NOW)
+    with webhooks.client(WebhookConfig()) as http:
+        attempts = webhook_delivery.deliver_due(conn, http, now=NOW)
+    assert [a.error for a in attempts] == [webhook_delivery.REFUSED] * 2

@@ -285,8 +285,14 @@ def test_fleet_manager_gets_the_health_table_and_its_csv(demo):
         assert response.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(response.text)))
         assert {int(r["vehicle_id"]) for r in rows} == set(morgan["vehicle_ids"])
-        # The fleet's completed service shows in its figures.
-        assert _ok(api.get(f"/fleets/{fleet_id}/kpis"))
+        # The fleet's completed service shows in its figures: counted, and its cost.
+        completed = _orders(api, status="completed")
+        assert completed, "the demo's fleet has a completed visit"
+        kpis = _ok(api.get(f"/fleets/{fleet_id}/kpis"))
+        assert kpis["services_completed"] >= len(completed) >= 1, kpis
+        assert kpis["maintenance_cost"] and all(
+            cost > 0 for cost in kpis["maintenance_cost"].values()
+        ), kpis
 
 
 def test_a_cancelled_order_is_rebooked(demo):
@@ -297,10 +303,13 @@ def test_a_cancelled_order_is_rebooked(demo):
             f"/service-orders/{order['order_id']}/cancel", json={"reason": "the van is away"}
         )
         assert _ok(cancelled)["status"] == "cancelled"
-        # The rebook action (issue 14, "lifecycle that stays true"): written against the most
-        # plausible route until it lands.
         rebooked = api.post(f"/service-orders/{order['order_id']}/rebook", json={})
-        assert rebooked.status_code in (200, 201), rebooked.text
+        assert rebooked.status_code == 201, rebooked.text
+        # A new order for the same alert, not the cancelled one brought back.
+        new = rebooked.json()
+        assert new["order_id"] != order["order_id"], new
+        assert new["alert_id"] == order["alert_id"] is not None, (new, order)
+        assert new["vehicle_id"] == order["vehicle_id"] and new["status"] in OPEN, new
         again = _orders(api, vehicle_id=order["vehicle_id"])
         assert any(o["status"] in OPEN and o["component"] == order["component"] for o in again), (
             again

@@ -2,8 +2,12 @@
 """A fleet's approval policy: an order estimated within the fleet's limit goes through by
 itself, one over it (or priced in another currency) waits for the manager, who approves or
 rejects it with a note; the shop cannot check in, start or complete an order that waits or
-was rejected; every step is an event naming who, when and why; a person's decision stands."""
+was rejected; every step is an event naming who, when and why; a person's decision stands.
+Nothing waits forever for the manager: a reminder, then the order is released before its slot
+(or after the longest wait) and its alert can be booked again. Times are relative to when the
+suite runs (``T0``, the Monday after now)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factories
@@ -16,8 +20,11 @@ from orders.errors import AwaitingApproval, NotAwaitingApproval
 from orders.feedback import check_in, start_service
 from orders.lifecycle import history
 from orders.offers import respond
-from orders.placement import owner_confirm, propose, schedule
+from orders.placement import free_slots, owner_confirm, propose, schedule
+from orders.rebook import rebook
 from orders.service import get_order
+from orders.sla import check_timers
+from orders.waiting import APPROVAL_RELEASED
 
 MANAGER = "user:4242"
 
@@ -163,3 +170,115 @@ def test_a_shop_with_a_higher_price_taking_the_order_makes_it_wait(conn):
         "estimate 101.00 EUR over the fleet's limit 100.50"
         in approval_events(conn, order_id)[-1][2]
     )
+
+
+def _approval_breaches(breaches):
+    return [(b.order_id, b.timer) for b in breaches if b.timer.startswith("approval_")]
+
+
+def test_an_undecided_approval_reminds_the_manager_then_releases_the_order_before_its_slot(
+    conn,
+):
+    berlin_shops(conn)
+    p = policy(mode="auto")
+    order_id = fleet_order(conn, "50")
+    propose(conn=conn, order_id=order_id, now=T0, policy=p)
+    owner_confirm(conn=conn, order_id=order_id, now=T0, policy=p)
+    # The visit two days on: released two hours before it, the manager reminded after a day.
+    slot = next(
+        s
+        for s in free_slots(conn=conn, order_id=order_id, now=T0, limit=500)
+        if s.starts_at >= T0 + DAY2
+    )
+    schedule(conn=conn, order_id=order_id, now=T0, actor="owner", slot_id=slot.slot_id)
+    order = get_order(conn=conn, order_id=order_id)
+    assert (order.status, order.approval, order.approval_at) == ("scheduled", "pending", T0)
+    release = slot.starts_at - p.approval_lead
+    assert release < T0 + p.approval_max_wait
+    remind = min(T0 + p.approval_reminder, T0 + (release - T0) / 2)
+
+    assert _approval_breaches(check_timers(conn=conn, now=remind - MIN, policy=p)) == []
+    assert _approval_breaches(check_timers(conn=conn, now=remind, policy=p)) == [
+        (order_id, "approval_reminder")
+    ]
+    assert _approval_breaches(check_timers(conn=conn, now=remind + MIN, policy=p)) == []  # once
+    *_, (_, kind, _, status, actor, note) = history(conn, order_id)
+    assert (kind, status, actor) == ("sla_breach", "scheduled", "system")
+    assert note.startswith("approval_reminder: the fleet's manager was asked again")
+    assert approval.fleet_orders(conn, fleet_id=_fleet(conn, order_id), since=T0)[0].order_id == (
+        order_id
+    )
+
+    check_timers(conn=conn, now=release - MIN, policy=p)
+    assert get_order(conn=conn, order_id=order_id).status == "scheduled"
+    assert _approval_breaches(check_timers(conn=conn, now=release, policy=p)) == [
+        (order_id, "approval_expiry")
+    ]
+    order = get_order(conn=conn, order_id=order_id)
+    assert order.status == "expired"
+    # The shop gets its bay back, the order its appointment cleared; the owner hears of it
+    # through the status change, whose reason says why and what is left to do.
+    assert (order.appointment_starts_at, order.appointment_bay) == (None, None)
+    held = "SELECT count(*) FROM shop_slots WHERE order_id = %s"
+    assert conn.execute(held, (order_id,)).fetchone()[0] == 0
+    *_, (_, kind, before, status, actor, note) = history(conn, order_id)
+    assert (kind, before, status, actor, note) == (
+        "transition",
+        "scheduled",
+        "expired",
+        "system",
+        APPROVAL_RELEASED,
+    )
+    outbox = conn.execute(
+        "SELECT count(*) FROM outbox WHERE event_type = 'order.status_changed' "
+        "AND payload->>'status' = 'expired' AND (payload->>'order_id')::bigint = %s",
+        (order_id,),
+    ).fetchone()[0]
+    assert outbox == 1
+    # The manager's list no longer waits on it; its alert is booked again by the owner's side.
+    assert approval.fleet_orders(conn, fleet_id=_fleet(conn, order_id), since=T0) == []
+    again = rebook(conn=conn, order_id=order_id, now=release + MIN, actor="owner")
+    assert again != order_id
+    assert get_order(conn=conn, order_id=again).alert_id == order.alert_id
+
+
+def test_an_approval_without_a_slot_is_released_after_the_longest_wait(conn):
+    berlin_shops(conn)
+    p = policy(mode="auto")
+    order_id = fleet_order(conn, "50")
+    propose(conn=conn, order_id=order_id, now=T0, policy=p)
+    owner_confirm(conn=conn, order_id=order_id, now=T0, policy=p)
+    order = get_order(conn=conn, order_id=order_id)
+    assert (order.status, order.approval) == ("accepted", "pending")
+    # Half the wait is the reminder's when it is sooner than approval_reminder.
+    short = policy(mode="auto", approval_max_wait=timedelta(hours=6))
+    assert _approval_breaches(check_timers(conn=conn, now=T0 + timedelta(hours=3), policy=short))
+    assert get_order(conn=conn, order_id=order_id).status == "accepted"
+    assert _approval_breaches(
+        check_timers(conn=conn, now=T0 + timedelta(hours=6), policy=short)
+    ) == [(order_id, "approval_expiry")]
+    assert get_order(conn=conn, order_id=order_id).status == "expired"
+
+
+def test_a_decided_approval_has_no_timer(conn):
+    berlin_shops(conn)
+    p = policy(mode="auto")
+    order_id = fleet_order(conn, "50")
+    propose(conn=conn, order_id=order_id, now=T0, policy=p)
+    booked(conn, order_id)
+    approval.decide(conn, order_id=order_id, approve=True, actor=MANAGER, note="", now=T0 + MIN)
+    # At the slot's start an undecided order would have been released: this one stays.
+    starts = get_order(conn=conn, order_id=order_id).appointment_starts_at
+    assert _approval_breaches(check_timers(conn=conn, now=starts, policy=p)) == []
+    assert get_order(conn=conn, order_id=order_id).status == "scheduled"
+
+
+DAY2 = timedelta(days=2)
+
+
+def _fleet(conn, order_id):
+    return conn.execute(
+        "SELECT v.fleet_id FROM service_orders o JOIN vehicles v USING (vehicle_id) "
+        "WHERE o.order_id = %s",
+        (order_id,),
+    ).fetchone()[0]

@@ -4,7 +4,7 @@ with no analysis of the vehicle's own, a recorded analysis scales the learned oi
 that engine and narrows its band, and a part-way sample counts for its interval only."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import psycopg
@@ -176,6 +176,44 @@ def test_impossible_analyses_are_refused(conn, vehicle):
     assert conn.execute("SELECT count(*) FROM oil_analyses").fetchone()[0] == 0
 
 
+def test_a_sample_that_cannot_be_true_is_refused_with_what_to_do(conn, vehicle):
+    # Serviced at START at 10,000 km; its dongle read 12,000 km three days later.
+    conn.execute(
+        "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km) VALUES (%s, %s, %s)",
+        (vehicle, START + 3 * DAY, 12_000.0),
+    )
+    now = START + 5 * DAY
+
+    def record(**kw):
+        args = {"sampled_at": START + DAY, "life_left_pct": 60.0, "drained": False, **kw}
+        return oil_analysis.record(conn, vehicle_id=vehicle, now=now, **args)
+
+    refused = [
+        ({"sampled_at": now + DAY}, r"after now .*: give the time it was drawn"),
+        (
+            {"sampled_at": START - DAY},
+            r"before the last oil change .*check its date, or record it as the drained oil",
+        ),
+        ({"odometer_km": 5.0}, r"odometer 5\.0 km is below the 10,000\.0 km .*check the reading"),
+        # Drawn after the dongle's 12,000 km: it cannot have read less.
+        (
+            {"sampled_at": START + 4 * DAY, "odometer_km": 11_500.0},
+            r"below the 12,000\.0 km the car had already shown",
+        ),
+    ]
+    for kw, why in refused:
+        with pytest.raises(oil_analysis.OilAnalysisError, match=why):
+            record(**kw)
+    assert conn.execute("SELECT count(*) FROM oil_analyses").fetchone()[0] == 0
+
+    # What can be true is taken: a clock a few minutes ahead, a reading from before the car
+    # drove on to 12,000 km, the drained oil of the change at START sampled the day before.
+    record(sampled_at=now + oil_analysis.CLOCK_SLACK / 2)
+    record(odometer_km=10_500.0)
+    record(sampled_at=START - DAY, drained=True, odometer_km=9_990.0)
+    assert conn.execute("SELECT count(*) FROM oil_analyses").fetchone()[0] == 3
+
+
 def test_revision_0010_goes_down_and_up_again(scratch_database):
     url = scratch_database
     # Pinned to 0010: later revisions have their own round trips.
@@ -217,10 +255,14 @@ def test_the_command_line_records_an_analysis_by_vin(conn, vehicle, db_url, monk
     assert doc["drained"] is False and doc["recorded_by"] == "cli"
     text = runner.invoke(app, [*args, "--drained"])
     assert text.exit_code == 0 and "does not calibrate the model" in text.stdout
+    tomorrow = (datetime.now(UTC) + DAY).isoformat()
     for bad, why in (
         (["predictive", "oil-analysis", "WLNOSUCH000000000", "--life-left", "5"], "no vehicle"),
         ([*args, "--sampled-at", "2026-11-20T09:30:00"], "time zone"),
         ([*args, "--sampled-at", "yesterday"], "not an ISO 8601"),
+        ([*args, "--sampled-at", tomorrow], "after now"),
+        ([*args, "--sampled-at", "2026-10-20T09:30:00+00:00"], "before the last oil change"),
+        ([*args, "--odometer-km", "5"], "below the 10,000.0 km"),
     ):
         res = runner.invoke(app, bad)
         assert res.exit_code == 2 and why in res.output, res.output

@@ -55,7 +55,7 @@ def test_a_lab_figure_is_the_oil_life_at_once_and_raises_its_alert(conn, vehicle
     )
     assert stored.prediction_id == model.prediction_id and stored.predicted_consumed_pct is None
     assert pred is not None and pred.value == pytest.approx(3.0)
-    assert pred.evidence["band"] == "due_soon"
+    assert pred.evidence["band"] == "due_now"  # the tier of the alert it raises
     assert pred.evidence["analysis"]["oil_analyses"] == 1
     health = get_health(conn=conn, vehicle_id=vehicle)
     assert health is not None and health.oil is not None

@@ -79,6 +79,25 @@ def test_a_thickness_that_cannot_be_true_is_refused(conn, vehicle, front, rear):
     ).fetchone() == (4.75, 6.0)
 
 
+def test_an_odometer_below_the_last_known_reading_is_refused(conn, vehicle):
+    # Pads measured at START at 10,000 km (the fixture): a later reading cannot be 9,000 km.
+    with pytest.raises(
+        lab_results.PadMeasurementError,
+        match=r"odometer 9,000\.0 km is below the car's last known 10,000\.0 km: check the",
+    ):
+        lab_results.record_pad_measurement(
+            conn, vehicle_id=vehicle, front_mm=8.0, rear_mm=8.0, odometer_km=9_000.0, now=START
+        )
+    stored = "SELECT pad_front_mm, pads_measured_odometer_km FROM vehicles WHERE vehicle_id = %s"
+    assert conn.execute(stored, (vehicle,)).fetchone() == (4.75, 10_000.0)
+    assert conn.execute("SELECT count(*) FROM predictions").fetchone()[0] == 0
+    # A hand-read odometer rounded down by less than a km is taken.
+    lab_results.record_pad_measurement(
+        conn, vehicle_id=vehicle, front_mm=8.0, rear_mm=8.0, odometer_km=9_999.5, now=START + DAY
+    )
+    assert conn.execute(stored, (vehicle,)).fetchone() == (8.0, 9_999.5)
+
+
 def test_an_unknown_vehicle_is_refused(conn):
     with pytest.raises(VehicleNotFound):
         lab_results.record_pad_measurement(

@@ -272,7 +272,7 @@ def test_tiers_raise_one_alert_each_with_evidence_and_projections(conn, vehicle)
 
     # The prediction's output: band, trend, recent usage and the projection to each tier.
     ev = oil.evidence
-    assert ev["band"] == "due_soon"
+    assert ev["band"] == "due_now"  # the band is the tier of its open alert
     # Driving around the clock at 58.3 km/h since START.
     assert ev["recent_km_per_day"] == pytest.approx(58.333 * 24, rel=0.01)
     per_km = ev["trend_pct"]["per_1000_km"] / 1000

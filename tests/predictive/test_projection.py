@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from predictive.health import BAND_OF_TIER, oil_band, pad_band
 from predictive.projection import (
     DAY_S,
     MAX_PROJECTION_DAYS,
@@ -131,3 +132,20 @@ def test_trend_per_1000_km_and_per_day():
     assert trend(0.008, 50.0) == {"per_1000_km": 8.0, "per_day": 0.4}
     assert trend(0.008, None) == {"per_1000_km": 8.0, "per_day": None}
     assert trend(None, 50.0) == {"per_1000_km": None, "per_day": None}
+
+
+@pytest.mark.parametrize("change_soon", [15.0, 25.0])
+def test_the_oil_band_is_the_tier_its_alert_is_raised_at(change_soon):
+    # 3 % raised a due_now alert but showed "due_soon" before: the band and the tier agree
+    # at every level, at the configured change-soon threshold too.
+    assert oil_band(3.0) == "due_now"
+    for life in (100.0, 30.0, 25.0, 20.0, 15.0, 10.0, 5.0, 4.9, 3.0, 0.0, -1.0):
+        assert (
+            oil_band(life, change_soon) == BAND_OF_TIER[tier_for(life, oil_thresholds(change_soon))]
+        ), life
+
+
+def test_the_pad_band_is_the_tier_its_alert_is_raised_at():
+    assert (pad_band(3.4), pad_band(3.0)) == ("due_now", "overdue")
+    for mm in (12.0, 5.0, 4.0, 3.6, 3.5, 3.2, 3.0, 1.0):
+        assert pad_band(mm) == BAND_OF_TIER[tier_for(mm, pad_thresholds())], mm

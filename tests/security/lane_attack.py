@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
 """A publish run with an attacker in the broker: honest edge agents publish batches through
 the generated configuration while a registered device keeps trying to join the ingest group,
-read every tenant's topics and take over the ingest workers' sessions. At the end every batch
-an agent was told was delivered (PUBACK success, so it left the agent's outbox) must be stored.
+read every tenant's topics, take over the ingest workers' sessions and log in under the
+services' names with its own password. At the end every batch an agent was told was delivered
+(PUBACK success, so it left the agent's outbox) must be stored.
 
-Run alone for the issue's 10-minute run (a migrated database, e.g. from ``wrenchlight db
-migrate``)::
+The issue's 10-minute run is ``make soak`` (``test_ten_minute_run_with_an_attacker``), or this
+script alone on a migrated database (e.g. from ``wrenchlight db migrate``)::
 
     PYTHONPATH=. python tests/security/lane_attack.py --minutes 10 \\
         --database-url postgresql://postgres@127.0.0.1:5432/wl_attack
@@ -38,6 +39,9 @@ from ingest.main import default_client_id, service_group  # noqa: E402
 from wrenchlight.cli.broker import active_devices  # noqa: E402
 
 ESCAPES = ("$share/ingest/wl/v1/+/telemetry", "wl/v1/+/telemetry", "#")
+# Service names a device might log in under with its own password: the service users, and the
+# bare word a device registered as ``ingest`` got before names were reserved (finding 9).
+SERVICE_LOGINS = (broker.INGEST_USER, "ingest", broker.API_USER)
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Report:
     still_buffered: int = 0
     lost: list[str] = field(default_factory=list)
     attacker_attempts: int = 0
+    attacker_service_logins: int = 0
     attacker_refused: int = 0
     attacker_granted: list[str] = field(default_factory=list)
 
@@ -70,23 +75,34 @@ def _attack(
     stop: threading.Event,
     report: Report,
 ) -> None:
-    """Every second: take over a worker's session, join the group, read everything."""
+    """Every second: take over a worker's session, log in as a service, join the group, read
+    everything."""
+
+    def login(what: str, username: str, client_id: str) -> None:
+        """One attempt to take a session (kept: clean_start off), counted refused or granted."""
+        p = Probe(
+            mosquitto.port,
+            username=username,
+            password=secret,
+            client_id=client_id,
+            clean_start=False,
+            session_expiry_s=3600,
+        )
+        report.attacker_attempts += 1
+        if p.refused:
+            report.attacker_refused += 1
+        else:
+            report.attacker_granted.append(what)
+        p.close()
+
     while not stop.is_set():
+        for service in SERVICE_LOGINS:
+            # Under a worker's client id, to take its session too if the login were accepted.
+            client_id = targets[0] if service != broker.API_USER else f"wl-api-{uuid.uuid4().hex}"
+            report.attacker_service_logins += 1
+            login(f"login {service}", service, client_id)
         for client_id in targets:
-            p = Probe(
-                mosquitto.port,
-                username=who,
-                password=secret,
-                client_id=client_id,
-                clean_start=False,
-                session_expiry_s=3600,
-            )
-            report.attacker_attempts += 1
-            if p.refused:
-                report.attacker_refused += 1
-            else:
-                report.attacker_granted.append(f"session {client_id}")
-            p.close()
+            login(f"session {client_id}", who, client_id)
         p = Probe(
             mosquitto.port, username=who, password=secret, client_id=broker.device_client_id(who)
         )

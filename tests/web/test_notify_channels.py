@@ -77,7 +77,10 @@ def test_a_private_apprise_url_is_refused_in_plain_words(conn, client, owner):
     )
     assert answer.status_code == 400
     assert "This address is not on the public internet" in answer.text
-    assert "loopback" in answer.text
+    # The same words for loopback as for a name resolving to a private address: the form is no
+    # oracle of what internal names resolve to (issue 15).
+    assert "the destination is not on the public internet" in answer.text
+    assert "loopback" not in answer.text
     assert [c.kind for c in channels.of_user(conn, owner.user_id)] == ["email"]
     for url in ("ntfy://localhost/alerts", "gotify://10.1.2.3/token", "json://[::1]:80/"):
         with pytest.raises(ChannelError) as refused:
@@ -112,7 +115,8 @@ def test_a_url_that_turns_private_is_refused_at_the_send(conn, smtp, receiver):
         "SELECT d.status, a.error FROM notify_deliveries d JOIN notify_attempts a "
         "USING (delivery_id) JOIN notify_channels c USING (channel_id) WHERE c.kind = 'apprise'"
     ).fetchone()
-    assert row[0] == "failed" and row[1].startswith("Refused") and "loopback" in row[1]
+    assert row[0] == "failed" and row[1].startswith("Refused") and "loopback" not in row[1]
+    assert "the destination is not on the public internet" in row[1]
 
 
 def test_settings_add_a_channel_send_a_test_choose_kinds_and_quiet_hours(

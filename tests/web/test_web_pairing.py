@@ -13,8 +13,11 @@ from web_helpers import AUTH, PASSWORD, make_owner, web_app
 
 from api.auth.tokens import issue_access_token
 from api.devices import pairing
+from api.devices.broker import DeviceBroker
 from db import registry
 from web.deps import clock
+
+NO_BROKER = DeviceBroker("none")
 
 VIN = "WLPARK00000000001"
 
@@ -80,7 +83,9 @@ def test_the_dongles_id_names_the_car_too(client, owner, conn):
 def test_a_used_code_is_refused_in_plain_words(client, owner, conn):
     vehicle_id, code = dongle_car(conn)
     first = make_owner(conn, "first")
-    pairing.claim(conn=conn, user_id=first.user_id, code=code, now=clock(), vin=VIN)
+    pairing.claim(
+        conn=conn, user_id=first.user_id, code=code, now=clock(), device_broker=NO_BROKER, vin=VIN
+    )
     sign_in(client, owner.email)
     refused = add_car(client, VIN, code)
     assert refused.status_code == 403
@@ -94,7 +99,9 @@ def test_a_used_code_is_refused_in_plain_words(client, owner, conn):
 def test_another_owners_car_is_not_claimable_even_with_a_right_code(client, owner, conn):
     vehicle_id, code = dongle_car(conn)
     first = make_owner(conn, "first")
-    pairing.claim(conn=conn, user_id=first.user_id, code=code, now=clock(), vin=VIN)
+    pairing.claim(
+        conn=conn, user_id=first.user_id, code=code, now=clock(), device_broker=NO_BROKER, vin=VIN
+    )
     fresh = pairing.issue_code(conn=conn, device_id="sim-pair-1")  # a new label, say
     sign_in(client, owner.email)
     refused = add_car(client, VIN, fresh)

@@ -36,7 +36,7 @@ from predictive.evaluator import evaluate_vehicle, evaluate_vehicles
 from wrenchlight import demo_world
 from wrenchlight.demo import DEMO_ADMIN
 from wrenchlight.demo_summary import print_accounts, print_summary, summary_orders
-from wrenchlight.demo_world import STORIES, build_world
+from wrenchlight.demo_world import DEMO_BROKER, STORIES, build_world
 
 # The mostly-electric world: a car per story and one to spare, nearly all with pads to change.
 ELECTRIC = ("petrol", "electric", "electric", "electric", "electric", "electric", "electric")
@@ -169,10 +169,24 @@ def test_the_claimable_car_goes_to_the_first_newcomer_with_its_code_and_no_one_e
     newcomer = create_user(conn=conn, email="new@example.com", role="owner", password="p4ssword!")
     other = create_user(conn=conn, email="late@example.com", role="owner", password="p4ssword!")
     now = dt.datetime.now(dt.UTC)
-    claimed = claim(conn=conn, user_id=newcomer, code=car.pairing_code, now=now, vin=car.vin)
+    claimed = claim(
+        conn=conn,
+        user_id=newcomer,
+        code=car.pairing_code,
+        now=now,
+        device_broker=DEMO_BROKER,
+        vin=car.vin,
+    )
     assert (claimed.vehicle_id, claimed.newly_claimed) == (car.vehicle_id, True)
     with pytest.raises(ProblemError) as refused:
-        claim(conn=conn, user_id=other, code=car.pairing_code, now=now, vin=car.vin)
+        claim(
+            conn=conn,
+            user_id=other,
+            code=car.pairing_code,
+            now=now,
+            device_broker=DEMO_BROKER,
+            vin=car.vin,
+        )
     assert refused.value.problem.status == 403  # the code works once
     owner = conn.execute(
         "SELECT owner_user_id FROM vehicles WHERE vehicle_id = %s", (car.vehicle_id,)

@@ -31,8 +31,13 @@ TEMPLATES = {
     "html": "notify/mail.html",
     "short": "notify/short.txt",
 }
-# The API's bands in the words people read ("overdue" means: change it now).
-TIER_OF_BAND = {"good": "good", "due_soon": "due_soon", "overdue": "change_now"}
+# The API's bands in the words people read ("due_now" and "overdue" mean: change it now).
+TIER_OF_BAND = {
+    "good": "good",
+    "due_soon": "due_soon",
+    "due_now": "change_now",
+    "overdue": "change_now",
+}
 
 
 @dataclass(frozen=True)

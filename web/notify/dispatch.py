@@ -62,7 +62,7 @@ MOUNT = "/app"
 OFFER_CLOSED = "the offer was answered or closed before the message could go"
 UNREACHABLE = "the service could not be reached or did not accept the message"
 REFUSED = (
-    "refused: the destination is not on the public internet ({reason}); an operator can "
+    "refused: the destination is not on the public internet; an operator can "
     "allow it with WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE"
 )
 
@@ -294,7 +294,8 @@ def send_apprise(url: str, content: Content, network: WebhookConfig) -> str | No
     except guard.RefusedChannel as exc:
         return str(exc)
     except UnsafeDestination as exc:
-        return REFUSED.format(reason=exc)
+        log.info("notification to a non-public destination refused: %s", exc.detail)
+        return REFUSED
     except Exception:  # a plugin's own failure must not stop the dispatcher
         log.exception("apprise send failed")
         return UNREACHABLE

@@ -122,7 +122,7 @@ def check(url: str, config: WebhookConfig) -> Any:
         except UnsafeDestination as exc:
             raise RefusedChannel(
                 "private",
-                f"Refused: {exc}, which is not on the public internet. Notifications go only "
+                "Refused: the destination is not on the public internet. Notifications go only "
                 "to public addresses unless the operator allows more "
                 "(WRENCHLIGHT_WEBHOOK_ALLOW_PRIVATE).",
             ) from exc

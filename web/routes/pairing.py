@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.devices import pairing
+from api.devices import pairing, sync
 from api.devices.schemas import DEVICE_ID_PATTERN, VIN_PATTERN
 from api.problems import ProblemError
 from web.deps import ConnDep, UserDep, api_app, clock
@@ -104,6 +104,7 @@ def add_car(
             user_id=principal.user_id,
             code=code,
             now=clock(),
+            device_broker=sync.device_broker(api_app(request)),
             vin=vin,
             device_id=device_id,
         )

@@ -143,11 +143,16 @@ def api_cmd(
     ] = 1,
 ) -> None:
     """Serve the HTTP API with uvicorn (OpenAPI at /docs)."""
-    from wrenchlight.api_config import build_app
+    from wrenchlight.api_config import build_app, device_broker
     from wrenchlight.apiserver import port_free
     from wrenchlight.embedded import free_port
 
     settings = settings_of(ctx)
+    try:
+        device_broker(settings)  # dynsec without its control URL: refuse, in one line
+    except ValueError as e:
+        err.print(f"error: {e}", soft_wrap=True, highlight=False, markup=False)
+        raise typer.Exit(2) from None
     host = host or settings.api_host
     if port is not None and not port_free(host, port):
         err.print(
