@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from modellab import observe
+from modellab.registration import production_mass
 from predictive import brake_heat, brakes, learned, oil, oil_temp
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class VehicleLog:
     vin: str
     kind: str
     profile: str
-    mass_kg: float
+    mass_kg: float  # as production would know it (``registration.production_mass``)
     day: FloatArray  # trip end, days since FIRST_DAY
     km: FloatArray
     braking_mj: FloatArray
@@ -59,6 +60,9 @@ class VehicleLog:
     seed: int = 0  # the vehicle's seed, for the truth's hidden draws
     # Which PIDs the car answers (``observe.PROFILES``), "clean" for the simulator's signals.
     make_profile: str = "clean"
+    # The relative spread of mass_kg and where it came from (``predictive.mass``).
+    mass_rel_sd: float = 0.0
+    mass_source: str = "exact"
 
     @property
     def has_engine(self) -> bool:
@@ -139,6 +143,8 @@ def simulate(
         else None
         for m in members
     ]
+    # The mass the models get is what production would know (the truth keeps the spec's).
+    masses = [production_mass(m.vehicle.spec, m.vehicle.seed) for m in members]
     for d in range(days):
         for j, trace in sim.run_day(FIRST_DAY + dt.timedelta(days=d)):
             spec = members[j].vehicle.spec
@@ -166,7 +172,7 @@ def simulate(
             wear_j, _ = brake_heat.wear_energy_j(
                 t,
                 speed,
-                mass_kg=spec.mass_kg,
+                mass_kg=masses[j].mass_kg,
                 engine_braking=spec.kind in brakes.ENGINE_BRAKING_FUELS,
                 ambient_c=sig["ambient_temp_c"],
                 friction_share=brakes.REGEN_FRICTION_SHARE.get(spec.kind, 1.0),
@@ -198,14 +204,14 @@ def simulate(
         if on_day is not None:
             on_day(d)
     logs = []
-    for m, r, ch, observed in zip(members, rows, channels, seen, strict=True):
+    for m, r, ch, observed, mass in zip(members, rows, channels, seen, masses, strict=True):
         a = np.array(r, dtype=np.float64).reshape(-1, 4 + nx + 4 + (nx if estimate else 0))
         logs.append(
             VehicleLog(
                 m.vehicle.spec.vin,
                 m.vehicle.spec.kind,
                 m.profile.name,
-                m.vehicle.spec.mass_kg,
+                mass.mass_kg,
                 a[:, 0],
                 a[:, 1],
                 a[:, 2],
@@ -219,6 +225,8 @@ def simulate(
                 oil_channels=_channels(ch) if truth is not None else None,
                 seed=m.vehicle.seed,
                 make_profile="clean" if observed is None else observed.profile.name,
+                mass_rel_sd=mass.rel_sd,
+                mass_source=mass.source,
             )
         )
     return logs

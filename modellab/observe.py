@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge_agent.agent import Schedule
+from modellab.registration import production_mass
 from predictive import brakes, learned
 from predictive.totals import BrakeTotals, OilTotals, advance_brakes, advance_oil
 from telemetry import by_name
@@ -141,6 +142,8 @@ class ObservedVehicle:
         self.spec = spec
         self.seed = seed
         self.profile = profile_of(seed)
+        # The mass production would model the car with: its registration's, never the spec's.
+        self.mass = production_mass(spec, seed)
         self._oil = OilTotals()
         self._brakes = BrakeTotals()
         # The same oil model as for a car without PID 0x5C (held-out side only).
@@ -164,7 +167,7 @@ class ObservedVehicle:
         brakes_now = advance_brakes(
             self._brakes,
             speed=speed,
-            mass_kg=self.spec.mass_kg,
+            mass_kg=self.mass.mass_kg,
             through_s=end,
             friction_share=brakes.REGEN_FRICTION_SHARE.get(self.spec.kind, 1.0),
             engine_braking=self.spec.kind in brakes.ENGINE_BRAKING_FUELS,

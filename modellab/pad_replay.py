@@ -87,6 +87,8 @@ def replay_pads(
     """
     n, start = log.day.size, 0
     k_post: FloatArray | None = None
+    # The fleet prior's spread for this car: wider where its mass is only a class default.
+    prior_sd = learned.pad_wear_rel_sd(log.mass_rel_sd)
     trace: dict[str, Any] = {"day": [], "true": [], "pred": [], "visit_day": None}
     while start < n:
         sl = slice(start, n)
@@ -105,7 +107,10 @@ def replay_pads(
             k_post = np.array(
                 [
                     learned.calibrate_pad_coeff(
-                        float(base[a]), NEW_PAD_MM - float(measured[a]), float(cum_mj[m])
+                        float(base[a]),
+                        NEW_PAD_MM - float(measured[a]),
+                        float(cum_mj[m]),
+                        prior_rel_sd=prior_sd if k_post is None else learned.PRIOR_REL_SD,
                     )
                     for a in range(2)
                 ]

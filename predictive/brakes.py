@@ -45,6 +45,7 @@ MAX_DT_S = 30.0
 # at the friction energy of typical mixed driving (UDDS/HWFET 55/45 by distance, 1,400 kg,
 # engine braking subtracted: see the tests).
 NOMINAL_MJ_PER_KM = 0.078
+NOMINAL_MASS_KG = 1400.0  # the car NOMINAL_MJ_PER_KM is for; other masses scale it
 # Hybrids and battery-electric cars recover most braking energy in the motor; measured on
 # simulated UDDS/HWFET driving, their friction brakes take about a quarter of what a
 # combustion car's take, so the pad model scales their braking energy by this share.

@@ -116,7 +116,8 @@ _CODES_SQL = (
 _LATEST_SQL = (
     "SELECT p.vehicle_id, p.model, p.model_version, p.evidence->'state' AS state, "
     "p.evidence->'baseline_s' AS baseline_s, p.evidence ? 'first_reading_s' AS has_first, "
-    "p.evidence->'first_reading_s' AS first_reading_s "
+    "p.evidence->'first_reading_s' AS first_reading_s, "
+    "(p.evidence->>'mass_kg')::float8 AS mass_kg "
     "FROM unnest(%s::bigint[]) AS v(id) CROSS JOIN unnest(%s::text[]) AS m(model) "
     "CROSS JOIN LATERAL (SELECT * FROM predictions p WHERE p.vehicle_id = v.id "
     "                    AND p.model = m.model ORDER BY p.prediction_id DESC LIMIT 1) p"
@@ -173,6 +174,7 @@ class _LatestTotals:
     baseline_s: float | None
     has_first: bool
     first_reading_s: float | None
+    mass_kg: float | None  # the brake totals' mass (VehiclePass.begin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +234,8 @@ def _latest(conn: psycopg.Connection, ids: list[int]) -> dict[int, dict[str, Pre
         evidence = {"state": latest.state, "baseline_s": latest.baseline_s}
         if latest.has_first:
             evidence["first_reading_s"] = latest.first_reading_s
+        if latest.mass_kg is not None:
+            evidence["mass_kg"] = latest.mass_kg
         # Only model_version and evidence are read (VehiclePass.begin); the rest is filler.
         out.setdefault(latest.vehicle_id, {})[latest.model] = Prediction(
             0,

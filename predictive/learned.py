@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from predictive import oil
+from predictive.mass import combined_rel_sd
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -318,16 +319,28 @@ MEASUREMENT_SD_MM = 0.2
 PRIOR_REL_SD = 0.15
 
 
-def calibrate_pad_coeff(prior: float, worn_mm: float, braking_mj: float) -> float:
+def pad_wear_rel_sd(mass_rel_sd: float) -> float:
+    """Relative spread of a car's pad wear before any measurement of it: the coefficient's
+    spread between cars of known mass (``PRIOR_REL_SD``) and the spread of the mass the
+    braking energy was computed with (``predictive.mass``), in quadrature: wear is
+    proportional to both."""
+    return combined_rel_sd(PRIOR_REL_SD, mass_rel_sd)
+
+
+def calibrate_pad_coeff(
+    prior: float, worn_mm: float, braking_mj: float, prior_rel_sd: float = PRIOR_REL_SD
+) -> float:
     """Coefficient after a measurement showed ``worn_mm`` of wear over ``braking_mj``.
 
-    Precision-weighted mean of the prior and the measured coefficient (normal approximation).
+    Precision-weighted mean of the prior (relative spread ``prior_rel_sd``, e.g.
+    ``pad_wear_rel_sd`` of the car's mass) and the measured coefficient (normal
+    approximation).
     """
     if braking_mj <= 0:
         return prior
     measured = worn_mm / braking_mj
     var_measured = (MEASUREMENT_SD_MM / braking_mj) ** 2
-    var_prior = (PRIOR_REL_SD * prior) ** 2
+    var_prior = (prior_rel_sd * prior) ** 2
     return float((measured * var_prior + prior * var_measured) / (var_prior + var_measured))
 
 

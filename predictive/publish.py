@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from statistics import NormalDist
 from typing import Any
 
 import psycopg
@@ -30,6 +32,7 @@ from predictive.health import (
     pad_band,
     pad_levels,
 )
+from predictive.mass import REGISTERED_REL_SD, VehicleMass
 from predictive.oil_analysis import OilAnchor
 from predictive.projection import Threshold, project, tier_for, trend, usage_km_per_day
 from predictive.totals import MIN_RATE_KM, BrakeTotals, OilTotals
@@ -463,6 +466,7 @@ def brake_prediction(
     measured_mm: tuple[float, float],
     alert_mm: float,
     first_s: float | None = None,
+    vehicle_mass: VehicleMass | None = None,
 ) -> Prediction:
     """Store the brake-pad prediction from these totals; raise the pad alert of its tier."""
     pub = brake_publication(
@@ -472,6 +476,7 @@ def brake_prediction(
         measured_mm=measured_mm,
         alert_mm=alert_mm,
         first_s=first_s,
+        vehicle_mass=vehicle_mass,
     )
     return store(conn, vehicle_id=vehicle_id, now=now, pub=pub)
 
@@ -484,9 +489,16 @@ def brake_publication(
     measured_mm: tuple[float, float],
     alert_mm: float,
     first_s: float | None = None,
+    vehicle_mass: VehicleMass | None = None,
 ) -> Publication:
-    """The brake-pad prediction from these totals, and its alert (see ``brake_prediction``)."""
-    braking_mj = t.braking_mj + t.unobserved_km * brakes.NOMINAL_MJ_PER_KM
+    """The brake-pad prediction from these totals, and its alert (see ``brake_prediction``).
+
+    ``vehicle_mass`` is the mass the totals were integrated with (``predictive.mass``; None:
+    a registered mass); its spread widens the 10-90 % band of the thinner pad.
+    """
+    # Km before the first reading are charged at typical driving, scaled to the car's mass.
+    mass_scale = 1.0 if vehicle_mass is None else vehicle_mass.mass_kg / brakes.NOMINAL_MASS_KG
+    braking_mj = t.braking_mj + t.unobserved_km * brakes.NOMINAL_MJ_PER_KM * mass_scale
     wear_front, wear_rear = brakes.pad_wear_mm(braking_mj)
     front = max(0.0, measured_mm[0] - wear_front)
     rear = max(0.0, measured_mm[1] - wear_rear)
@@ -512,6 +524,11 @@ def brake_publication(
         "pad_front_mm": round(front, 2),
         "pad_rear_mm": round(rear, 2),
         "band": pad_band(thinner, alert_mm),
+        **_pad_spread(
+            measured_mm[0] if axle == "front" else measured_mm[1],
+            wear_front if axle == "front" else wear_rear,
+            vehicle_mass,
+        ),
         "km_since_pads_measured": round(t.km, 1),
         "braking_energy_mj": round(braking_mj, 3),
         "km_before_first_reading": round(t.unobserved_km, 1),
@@ -539,6 +556,25 @@ def brake_publication(
         message=f"{axle.capitalize()} brake pads {thinner:.1f} mm{_km_text(remaining)}",
         alert_evidence={"tier": tier, "axle": axle, "model_version": BRAKE_VERSION, **outlook},
     )
+
+
+def _pad_spread(
+    measured_mm: float, wear_mm: float, vehicle_mass: VehicleMass | None
+) -> dict[str, Any]:
+    """The evidence of a pad's uncertainty: the mass used, its source and spread, and the
+    10-90 % band of the pad's thickness (log-normal wear around the prediction)."""
+    vm = vehicle_mass or VehicleMass(0.0, REGISTERED_REL_SD, "registered")
+    rel_sd = learned.pad_wear_rel_sd(vm.rel_sd)
+    z = NormalDist().inv_cdf(0.9)
+    low = max(0.0, measured_mm - wear_mm * math.exp(z * rel_sd))
+    high = max(0.0, measured_mm - wear_mm * math.exp(-z * rel_sd))
+    return {
+        "pad_band_mm": [round(low, 2), round(high, 2)],
+        "wear_rel_sd": round(rel_sd, 4),
+        "mass_kg": round(vm.mass_kg, 1) if vm.mass_kg else None,
+        "mass_source": vm.source,
+        "mass_rel_sd": round(vm.rel_sd, 4),
+    }
 
 
 # Trouble-code alert tiers: the urgency of the worst finding, least urgent first.

@@ -28,6 +28,7 @@ from psycopg.rows import kwargs_row
 from predictive import brakes
 from predictive.health import BRAKE_MODEL, OIL_MODEL, Prediction
 from predictive.learned import LearnedModels, OilObservation
+from predictive.mass import VehicleMass, vehicle_mass
 from predictive.oil_analysis import (
     ANCHOR_SQL,
     OBSERVATIONS_SQL,
@@ -87,8 +88,8 @@ SETTLE_S = 60.0
 VEHICLE_COLUMNS = sql.SQL(", ").join(
     [
         sql.SQL(
-            "vehicle_id, mass_kg, oil_changed_at, pads_measured_at, pad_front_mm, pad_rear_mm, "
-            "oil_changed_odometer_km, pads_measured_odometer_km, fuel_type"
+            "vehicle_id, mass_kg, body_type, oil_changed_at, pads_measured_at, pad_front_mm, "
+            "pad_rear_mm, oil_changed_odometer_km, pads_measured_odometer_km, fuel_type"
         ),
         sql.SQL("{} AS oil_observations").format(sql.SQL(OBSERVATIONS_SQL)),
         sql.SQL("{} AS oil_sample_asked").format(sql.SQL(SAMPLE_ASKED_SQL)),
@@ -104,10 +105,15 @@ def epoch(ts: datetime | None) -> float | None:
 
 @dataclass(frozen=True)
 class VehicleRow:
-    """What the models need of a ``vehicles`` row (selected with ``VEHICLE_COLUMNS``)."""
+    """What the models need of a ``vehicles`` row (selected with ``VEHICLE_COLUMNS``).
+
+    ``mass`` is what the registration says of the car's mass (``predictive.mass``: the
+    registered mass, else its body type's default, else the unknown default), the same
+    function the model lab calls.
+    """
 
     vehicle_id: int
-    mass_kg: float
+    mass: VehicleMass
     oil_base_s: float | None
     pad_base_s: float | None
     pad_front_mm: float
@@ -124,7 +130,8 @@ class VehicleRow:
         cls,
         *,
         vehicle_id: int,
-        mass_kg: float,
+        mass_kg: float | None,
+        body_type: str | None,
         oil_changed_at: datetime | None,
         pads_measured_at: datetime | None,
         pad_front_mm: float,
@@ -139,7 +146,7 @@ class VehicleRow:
         """From the columns of ``VEHICLE_COLUMNS``, by name."""
         return cls(
             vehicle_id=int(vehicle_id),
-            mass_kg=float(mass_kg),
+            mass=vehicle_mass(registered_kg=mass_kg, body_type=body_type, fuel_type=fuel_type),
             oil_base_s=epoch(oil_changed_at),
             pad_base_s=epoch(pads_measured_at),
             pad_front_mm=float(pad_front_mm),
@@ -209,6 +216,16 @@ def _state(
     return state, None if first is None else float(first)
 
 
+# The mass every brake prediction was integrated with before the registration said any.
+_FORMER_DEFAULT_KG = 1400.0
+
+
+def _mass_of(pred: Prediction) -> float:
+    """The mass a brake prediction's totals were integrated with."""
+    mass = pred.evidence.get("mass_kg")
+    return round(float(_FORMER_DEFAULT_KG if mass is None else mass), 1)
+
+
 def _first(current: float | None, *series: Series) -> float | None:
     if current is not None:
         return current
@@ -257,7 +274,10 @@ class VehiclePass:
     ) -> VehiclePass:
         """Continue from the latest predictions' totals (or from the last service)."""
         oil_state, oil_first = _state(latest.get(OIL_MODEL), vehicle.oil_base_s, rebuild)
-        brake_state, brake_first = _state(latest.get(BRAKE_MODEL), vehicle.pad_base_s, rebuild)
+        brake = latest.get(BRAKE_MODEL)
+        # Totals integrated with another mass (the registration changed) start afresh.
+        remassed = brake is not None and _mass_of(brake) != round(vehicle.mass.mass_kg, 1)
+        brake_state, brake_first = _state(brake, vehicle.pad_base_s, rebuild or remassed)
         return cls(
             vehicle,
             OilTotals.from_json(oil_state),
@@ -317,7 +337,7 @@ class VehiclePass:
             self.brake = advance_brakes(
                 self.brake,
                 speed=speed,
-                mass_kg=self.vehicle.mass_kg,
+                mass_kg=self.vehicle.mass.mass_kg,
                 through_s=self.brake_since,
                 friction_share=brakes.REGEN_FRICTION_SHARE.get(self.vehicle.fuel_type, 1.0),
                 engine_braking=self.vehicle.fuel_type in brakes.ENGINE_BRAKING_FUELS,
@@ -360,6 +380,7 @@ class VehiclePass:
                     measured_mm=(self.vehicle.pad_front_mm, self.vehicle.pad_rear_mm),
                     alert_mm=pad_alert_mm,
                     first_s=self.brake_first,
+                    vehicle_mass=self.vehicle.mass,
                 )
             )
         return out

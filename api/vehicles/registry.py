@@ -15,8 +15,8 @@ from db.rows import record, records, scalar
 
 # A registration as VehicleOut names it.
 _SELECT = sql.SQL(
-    "SELECT v.vehicle_id, v.vin, v.make, v.model, v.model_year, v.fuel_type, v.fleet_id, "
-    "v.owner_user_id, v.vin_proven FROM vehicles v "
+    "SELECT v.vehicle_id, v.vin, v.make, v.model, v.model_year, v.fuel_type, v.mass_kg, "
+    "v.body_type, v.fleet_id, v.owner_user_id, v.vin_proven FROM vehicles v "
 )
 
 
@@ -94,8 +94,8 @@ def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCre
     owner, fleet = _tenancy(conn, principal, body)
     vehicle_id = scalar(
         conn,
-        "INSERT INTO vehicles (vin, make, model, model_year, fuel_type, fleet_id, owner_user_id, "
-        "vin_proven) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+        "INSERT INTO vehicles (vin, make, model, model_year, fuel_type, mass_kg, body_type, "
+        "fleet_id, owner_user_id, vin_proven) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (vin) DO NOTHING RETURNING vehicle_id",
         (
             body.vin,
@@ -103,6 +103,8 @@ def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCre
             body.model,
             body.model_year,
             body.fuel_type,
+            body.mass_kg,
+            body.body_type,
             fleet,
             owner,
             principal.role != "owner",
@@ -125,14 +127,29 @@ def register(*, conn: psycopg.Connection, principal: Principal, body: VehicleCre
 def update_settings(
     *, conn: psycopg.Connection, vehicle_id: int, body: VehicleSettings
 ) -> VehicleSettings:
-    """Store the owner's sharing choices for one vehicle; the settings as stored."""
+    """Store the owner's choices for one vehicle; the settings as stored.
+
+    A field left out keeps its value; ``mass_kg`` or ``body_type`` sent as null is cleared
+    (not known: the pad model falls back to the body type's or the unknown default).
+    """
+    given = body.model_fields_set
     stored = record(
         conn,
         VehicleSettings,
         "UPDATE vehicles SET share_history_with_shops = "
-        "COALESCE(%s, share_history_with_shops) WHERE vehicle_id = %s "
-        "RETURNING share_history_with_shops",
-        (body.share_history_with_shops, vehicle_id),
+        "COALESCE(%(share)s, share_history_with_shops), "
+        "mass_kg = CASE WHEN %(set_mass)s THEN %(mass)s::real ELSE mass_kg END, "
+        "body_type = CASE WHEN %(set_body)s THEN %(body)s::text ELSE body_type END "
+        "WHERE vehicle_id = %(vehicle_id)s "
+        "RETURNING share_history_with_shops, mass_kg, body_type",
+        {
+            "share": body.share_history_with_shops,
+            "set_mass": "mass_kg" in given,
+            "mass": body.mass_kg,
+            "set_body": "body_type" in given,
+            "body": body.body_type,
+            "vehicle_id": vehicle_id,
+        },
     )
     if stored is None:  # deleted between the check and the write
         raise not_found("vehicle", vehicle_id)

@@ -148,7 +148,8 @@ def update_vehicle_settings(
     vehicle_id: OwnVehicleIdDep, body: VehicleSettings, conn: ConnDep
 ) -> VehicleSettings:
     """Owners and fleet managers: whether the shops working on the car see its service history
-    (other shops' reports and costs, oil analyses); off by default."""
+    (other shops' reports and costs, oil analyses; off by default), and the car's registered
+    mass and body type, which the brake-pad model uses (null clears one: not known)."""
     return registry.update_settings(conn=conn, vehicle_id=vehicle_id, body=body)
 
 

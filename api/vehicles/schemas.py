@@ -4,13 +4,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.figures import InCurrency, Km, Mm, Money, Pct, Reading
 from predictive.health import Band  # good / due_soon / due_now / overdue: the alert tier
+from predictive.mass import MAX_MASS_KG, MIN_MASS_KG, BodyType
 from predictive.oil_analysis import DEFAULT_SD_PCT
+
+# What a registration says of the car's mass (predictive.mass: the pad model takes the
+# registered mass, else the body type's default, else a wide unknown default).
+MassKg = Annotated[
+    float,
+    Field(
+        ge=MIN_MASS_KG,
+        le=MAX_MASS_KG,
+        description="Kerb mass in kg from the registration papers (500-4,000); null: not "
+        "known, the body type's typical mass is used",
+    ),
+]
+BODY_TYPE_DESCRIPTION = (
+    "Body class: small, compact, midsize, suv, pickup or van; its typical mass (and a wider "
+    "band) stands in for a mass not given. Null: not known"
+)
 
 # The parts of a car's health: oil (its life and oil-sample requests), brake pads, trouble codes.
 HealthComponent = Literal["brake_pads", "oil", "trouble_codes"]
@@ -457,6 +474,8 @@ class VehicleOut(BaseModel):
                     "model": "Golf",
                     "model_year": 2019,
                     "fuel_type": "petrol",
+                    "mass_kg": 1290.0,
+                    "body_type": "compact",
                     "fleet_id": None,
                     "owner_user_id": 3,
                     "vin_proven": True,
@@ -471,6 +490,8 @@ class VehicleOut(BaseModel):
     model: str | None
     model_year: int | None
     fuel_type: str
+    mass_kg: MassKg | None = None
+    body_type: BodyType | None = Field(None, description=BODY_TYPE_DESCRIPTION)
     fleet_id: int | None = Field(
         description="Null for shop staff: a shop sees the car, not its holder"
     )
@@ -494,6 +515,8 @@ class VehicleCreate(BaseModel):
                     "make": "Volkswagen",
                     "model": "Golf",
                     "model_year": 2019,
+                    "mass_kg": 1290,
+                    "body_type": "compact",
                 }
             ]
         }
@@ -504,6 +527,8 @@ class VehicleCreate(BaseModel):
     model: str | None = Field(None, max_length=60)
     model_year: int | None = Field(None, ge=1980, le=2100)
     fuel_type: Literal["petrol", "diesel", "hybrid", "electric"] = "petrol"
+    mass_kg: MassKg | None = None
+    body_type: BodyType | None = Field(None, description=BODY_TYPE_DESCRIPTION)
     fleet_id: int | None = Field(
         None, ge=1, description="Fleet managers: their fleet (the default); admins: any"
     )
@@ -527,6 +552,8 @@ class VehiclePage(BaseModel):
                             "model": "Golf",
                             "model_year": 2019,
                             "fuel_type": "petrol",
+                            "mass_kg": None,
+                            "body_type": "suv",
                             "fleet_id": None,
                             "owner_user_id": 3,
                             "vin_proven": True,
@@ -545,10 +572,17 @@ class VehiclePage(BaseModel):
 
 
 class VehicleSettings(BaseModel):
-    """The owner's choices for one vehicle; a field left out of a PATCH keeps its value."""
+    """The owner's choices for one vehicle; a field left out of a PATCH keeps its value
+    (``mass_kg`` and ``body_type`` set to null are cleared: not known)."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"share_history_with_shops": True}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"share_history_with_shops": True},
+                {"mass_kg": 1620, "body_type": "suv"},
+            ]
+        },
     )
 
     share_history_with_shops: bool | None = Field(
@@ -556,3 +590,5 @@ class VehicleSettings(BaseModel):
         description="Whether a shop holding an active order for the car sees its service "
         "history (other shops' reports and costs, oil analyses); false until the owner says so",
     )
+    mass_kg: MassKg | None = None
+    body_type: BodyType | None = Field(None, description=BODY_TYPE_DESCRIPTION)

@@ -133,3 +133,74 @@ def vehicles_show(
         alerts.add_row(str(a.alert_id), a.kind, a.severity, when(a.created_at), a.message)
     out.print(alerts if health.open_alerts else "no open alerts")
     out.print(orders_table(open_orders) if open_orders else "no open orders")
+
+
+@app.command("mass")
+def vehicles_mass(
+    ctx: typer.Context,
+    vin_or_id: Annotated[str, typer.Argument(help="The vehicle's VIN or numeric id.")],
+    mass_kg: Annotated[
+        float | None,
+        typer.Option("--mass-kg", help="Kerb mass from the registration papers, 500-4,000 kg."),
+    ] = None,
+    body_type: Annotated[
+        str | None,
+        typer.Option(help="Body class: small, compact, midsize, suv, pickup or van."),
+    ] = None,
+    clear_mass: Annotated[
+        bool, typer.Option("--clear-mass", help="Forget the mass (not known).")
+    ] = False,
+    clear_body_type: Annotated[
+        bool, typer.Option("--clear-body-type", help="Forget the body type (not known).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set what the registration says of a vehicle's mass (as PATCH /vehicles/{id} does): the
+    brake-pad model uses the mass, else the body type's typical mass, else a wide default.
+    Without options, show them and the mass the model uses."""
+    from pydantic import ValidationError
+
+    import db
+    from api.vehicles.registry import get_vehicle, update_settings
+    from api.vehicles.schemas import VehicleSettings
+    from predictive.mass import vehicle_mass
+
+    given: dict[str, Any] = {}
+    if mass_kg is not None or clear_mass:
+        given["mass_kg"] = None if clear_mass else mass_kg
+    if body_type is not None or clear_body_type:
+        given["body_type"] = None if clear_body_type else body_type
+    try:
+        body = VehicleSettings(**given)
+    except ValidationError as exc:
+        for e in exc.errors():
+            err.print(f"{e['loc'][0]}: {e['msg']}")
+        raise typer.Exit(2) from None
+    with db.connect(require_db(settings_of(ctx)), autocommit=True) as conn:
+        vehicle_id = vehicle_id_of(conn, vin_or_id)
+        if given:
+            update_settings(conn=conn, vehicle_id=vehicle_id, body=body)
+        vehicle = get_vehicle(conn=conn, vehicle_id=vehicle_id)
+    if vehicle is None:
+        err.print(f"no vehicle {vin_or_id} (`wrenchlight vehicles list` shows them)")
+        raise typer.Exit(1)
+    used = vehicle_mass(
+        registered_kg=vehicle.mass_kg, body_type=vehicle.body_type, fuel_type=vehicle.fuel_type
+    )
+    doc = {
+        "vehicle_id": vehicle.vehicle_id,
+        "vin": vehicle.vin,
+        "mass_kg": vehicle.mass_kg,
+        "body_type": vehicle.body_type,
+        "model_mass_kg": used.mass_kg,
+        "model_mass_rel_sd": round(used.rel_sd, 4),
+        "model_mass_source": used.source,
+    }
+    if as_json:
+        typer.echo(json.dumps(doc))
+        return
+    Console().print(
+        f"{vehicle.vin}: registered mass {num(vehicle.mass_kg, ',.0f')} kg, body type "
+        f"{vehicle.body_type or '-'}; the pad model uses {used.mass_kg:,.0f} kg "
+        f"± {100 * used.rel_sd:.0f} % ({used.source})"
+    )
