@@ -112,7 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
     lets it tick, while sleeps, timeouts and ``time.monotonic`` stay real and the database's
     ``now()`` stays today: exactly the mix a flow with two clocks would get wrong. (libfaketime
     moves the C library's clocks instead, which bends timed waits and the servers the tests
-    start, so it proves less.) Subprocesses the tests start keep the real clock.
+    start, so it proves less.) Processes the tests start keep the real clock, except those of a
+    test marked ``child_clock``, which start with the same shift (the ``child_clock`` fixture).
     """
     shift = os.environ.get("WL_CLOCK_SHIFT_DAYS")
     if not shift:
@@ -126,18 +127,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)  # after pytest-random-order has shuffled
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``WL_CLOCK_SHIFT_DAYS``, skip the tests whose own process and a worker they start
-    (ingest or the API in a subprocess, the benches) would read two different dates: there the
-    shift itself, not the code, would split the flow's clock. Under pytest-xdist, start the
-    long tests first on every worker."""
+    """Under pytest-xdist, start the long tests first on every worker."""
     module_fixtures_together(items)
     long_first(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+
+
+# Its sitecustomize applies WL_CLOCK_SHIFT_DAYS in every Python process that has it on its path.
+CLOCK_SHIFT_DIR = Path(__file__).resolve().parent / "clockshift"
+
+
+@pytest.fixture(autouse=True)
+def child_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under ``WL_CLOCK_SHIFT_DAYS``, a test marked ``child_clock`` starts its processes on its
+    own clock: tests/clockshift goes first on ``PYTHONPATH``, so every Python process the test
+    starts (and each one those start: ingest's workers, multiprocessing pools) applies the same
+    shift before its entry point runs. Otherwise the shift would split the flow's clock between
+    the test and the process, which no deployment does."""
     if not os.environ.get("WL_CLOCK_SHIFT_DAYS"):
         return
-    skip = pytest.mark.skip(reason="real_clock: a process it starts keeps today's date")
-    for item in items:
-        if "real_clock" in item.keywords:
-            item.add_marker(skip)
+    if request.node.get_closest_marker("child_clock") is None:
+        return
+    path = [str(CLOCK_SHIFT_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path))
 
 
 def module_fixtures_together(items: list[pytest.Item]) -> None:
