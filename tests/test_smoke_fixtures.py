@@ -4,8 +4,8 @@ import sys
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
-import pytest
 import psycopg
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from psycopg import sql
 
