@@ -48,13 +48,16 @@ HYPERTABLES_SQL = (
     "WHERE hypertable_schema = 'public'"
 )
 # The sequences those tables own (serial and identity columns) that have handed out a value
-# since they were last restarted: TRUNCATE ... RESTART IDENTITY would restart them.
+# since they were last restarted: TRUNCATE ... RESTART IDENTITY would restart them. The CASE
+# keeps pg_sequence_last_value to sequences: PostgreSQL 18 plans the condition onto the scan of
+# pg_class, before the join with pg_sequence, and the function fails on any other relation.
 USED_SEQUENCES_SQL = """
 SELECT s.oid::regclass::text, q.seqstart FROM pg_class s
 JOIN pg_sequence q ON q.seqrelid = s.oid
 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i')
 JOIN pg_class t ON t.oid = d.refobjid
-WHERE t.relname = ANY(%s) AND pg_sequence_last_value(s.oid) IS NOT NULL
+WHERE t.relname = ANY(%s) AND s.relkind = 'S'
+  AND CASE WHEN s.relkind = 'S' THEN pg_sequence_last_value(s.oid) END IS NOT NULL
 """
 # A table holding more rows than this is truncated; fewer are deleted (see empty_data_tables).
 DELETE_AT_MOST = 10_000
