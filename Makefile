@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: demo test soak test-future lint bench install clean
+.PHONY: demo test soak test-future test-embedded test-timescale lint bench install clean
 
 # Reinstall only when the project's dependency list changes; editable install keeps code live.
 $(STAMP): pyproject.toml
@@ -50,6 +50,26 @@ FUTURE_DAYS ?= 365
 test-future: $(STAMP)
 	@echo "test order seed: WL_ORDER_SEED=$(WL_ORDER_SEED)"
 	WL_CLOCK_SHIFT_DAYS=$(FUTURE_DAYS) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(SHUFFLE) \
+	  $(ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# The storage `make demo` uses when no URL is set: the database, ingest and orders tests with
+# TEST_DATABASE_URL unset, so each worker starts the embedded PostgreSQL 18 (tests/conftest.py),
+# required to take the plain-PostgreSQL path. Two workers: each runs a server of its own.
+EMBEDDED_TESTS   ?= tests/db tests/ingest tests/orders
+EMBEDDED_WORKERS ?= 2
+test-embedded: $(STAMP)
+	@echo "test order seed: WL_ORDER_SEED=$(WL_ORDER_SEED)"
+	env -u TEST_DATABASE_URL WL_EXPECT_TIMESCALEDB=0 $(BIN)/python -m pytest -n $(EMBEDDED_WORKERS) \
+	  --dist worksteal $(SHUFFLE) $(EMBEDDED_TESTS) $(ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# The whole suite against a real TimescaleDB (TEST_DATABASE_URL; README's Testing section has a
+# recipe): tests/db/test_migrations.py fails unless the migrations took the TimescaleDB path.
+test-timescale: $(STAMP)
+	@test -n "$$TEST_DATABASE_URL" || { echo "set TEST_DATABASE_URL to a TimescaleDB server" >&2; exit 2; }
+	@echo "test order seed: WL_ORDER_SEED=$(WL_ORDER_SEED)"
+	WL_EXPECT_TIMESCALEDB=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(SHUFFLE) \
 	  $(ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

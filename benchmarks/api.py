@@ -55,11 +55,19 @@ MIN_REQUESTS_PER_CLIENT = 3
 
 
 def _generate(
-    conn: Any, *, vehicles: int, fleet_size: int, days: int, drive_minutes: int
+    conn: Any,
+    *,
+    vehicles: int,
+    fleet_size: int,
+    days: int,
+    drive_minutes: int,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Fill the bench database; returns row counts and seconds taken."""
+    """Fill the bench database as of ``now`` (default: the current time), the one clock of
+    every row it writes; returns row counts and seconds taken."""
     started = time.perf_counter()
-    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = now or dt.datetime.now(dt.UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     first_day = today - dt.timedelta(days=days)
     fleets = -(-vehicles // fleet_size)
     conn.execute(
@@ -77,9 +85,10 @@ def _generate(
     )
     conn.execute(
         "INSERT INTO vehicle_state (vehicle_id, last_seen, odometer_km, latest) "
-        "SELECT vehicle_id, now() - random() * INTERVAL '30 hours', 10000 + random() * 90000, "
+        "SELECT vehicle_id, %s - random() * INTERVAL '30 hours', 10000 + random() * 90000, "
         " jsonb_build_object('speed_kmh', 0, 'coolant_temp_c', 40, 'fuel_level_pct', 55.3) "
-        "FROM vehicles"
+        "FROM vehicles",
+        (now,),
     )
     # One prediction per model per day, evidence of a realistic size (the running totals).
     conn.execute(
@@ -90,11 +99,11 @@ def _generate(
         "  ELSE 12 - d * 0.05 - (v.vehicle_id %% 80) * 0.1 END, m.unit, 5000 - d * 100, "
         " jsonb_build_object('pad_front_mm', 12 - d * 0.05, 'pad_rear_mm', 10 - d * 0.04, "
         "  'trend_per_day', -0.4, 'km_per_day', 42.0, 'state', jsonb_build_object("
-        "   'through_s', extract(epoch FROM now()), 'effective_revs', 1.2e7, 'km', 4000.0, "
+        "   'through_s', extract(epoch FROM %(now)s), 'effective_revs', 1.2e7, 'km', 4000.0, "
         "   'recent_km', 1200.0, 'last_rpm', jsonb_build_array(1.7e9, 800))) "
         "FROM vehicles v CROSS JOIN generate_series(0, %(days)s - 1) d "
         "CROSS JOIN (VALUES ('oil_life', '%%'), ('brake_pads', 'mm')) m(model, unit)",
-        {"first": first_day, "days": days},
+        {"first": first_day, "days": days, "now": now},
     )
     conn.execute(
         "INSERT INTO alerts (vehicle_id, kind, severity, message, tier) "
@@ -272,6 +281,9 @@ def bench_api(
     with ExitStack() as stack:
         url = host.database(stack)
         typer.echo(f"generating {vehicles:,} vehicles × {days} days …", err=True)
+        # One clock for the data and the days asked for: the generator's (Python's), not
+        # the database's now() as well.
+        now = dt.datetime.now(dt.UTC)
         with db.connect(url, autocommit=True) as conn:
             report["data"] = _generate(
                 conn,
@@ -279,6 +291,7 @@ def bench_api(
                 fleet_size=fleet_size,
                 days=days,
                 drive_minutes=drive_minutes,
+                now=now,
             )
             keys = _credentials(conn)
             fleet_of: dict[int, int] = {
@@ -292,7 +305,8 @@ def bench_api(
                 for r in dicts(
                     conn,
                     "SELECT vehicle_id, max(date_trunc('day', bucket)) AS last_day "
-                    "FROM readings_1m WHERE bucket < date_trunc('day', now()) GROUP BY 1",
+                    "FROM readings_1m WHERE bucket < %s GROUP BY 1",
+                    (now.replace(hour=0, minute=0, second=0, microsecond=0),),
                 )
             }
         typer.echo(f"data: {json.dumps(report['data'])}", err=True)

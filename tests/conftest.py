@@ -48,13 +48,16 @@ HYPERTABLES_SQL = (
     "WHERE hypertable_schema = 'public'"
 )
 # The sequences those tables own (serial and identity columns) that have handed out a value
-# since they were last restarted: TRUNCATE ... RESTART IDENTITY would restart them.
+# since they were last restarted: TRUNCATE ... RESTART IDENTITY would restart them. The CASE
+# keeps pg_sequence_last_value to sequences: PostgreSQL 18 plans the condition onto the scan of
+# pg_class, before the join with pg_sequence, and the function fails on any other relation.
 USED_SEQUENCES_SQL = """
 SELECT s.oid::regclass::text, q.seqstart FROM pg_class s
 JOIN pg_sequence q ON q.seqrelid = s.oid
 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i')
 JOIN pg_class t ON t.oid = d.refobjid
-WHERE t.relname = ANY(%s) AND pg_sequence_last_value(s.oid) IS NOT NULL
+WHERE t.relname = ANY(%s) AND s.relkind = 'S'
+  AND CASE WHEN s.relkind = 'S' THEN pg_sequence_last_value(s.oid) END IS NOT NULL
 """
 # A table holding more rows than this is truncated; fewer are deleted (see empty_data_tables).
 DELETE_AT_MOST = 10_000
@@ -112,7 +115,8 @@ def pytest_configure(config: pytest.Config) -> None:
     lets it tick, while sleeps, timeouts and ``time.monotonic`` stay real and the database's
     ``now()`` stays today: exactly the mix a flow with two clocks would get wrong. (libfaketime
     moves the C library's clocks instead, which bends timed waits and the servers the tests
-    start, so it proves less.) Subprocesses the tests start keep the real clock.
+    start, so it proves less.) Processes the tests start keep the real clock, except those of a
+    test marked ``child_clock``, which start with the same shift (the ``child_clock`` fixture).
     """
     shift = os.environ.get("WL_CLOCK_SHIFT_DAYS")
     if not shift:
@@ -126,18 +130,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)  # after pytest-random-order has shuffled
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``WL_CLOCK_SHIFT_DAYS``, skip the tests whose own process and a worker they start
-    (ingest or the API in a subprocess, the benches) would read two different dates: there the
-    shift itself, not the code, would split the flow's clock. Under pytest-xdist, start the
-    long tests first on every worker."""
+    """Under pytest-xdist, start the long tests first on every worker."""
     module_fixtures_together(items)
     long_first(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+
+
+# Its sitecustomize applies WL_CLOCK_SHIFT_DAYS in every Python process that has it on its path.
+CLOCK_SHIFT_DIR = Path(__file__).resolve().parent / "clockshift"
+
+
+@pytest.fixture(autouse=True)
+def child_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under ``WL_CLOCK_SHIFT_DAYS``, a test marked ``child_clock`` starts its processes on its
+    own clock: tests/clockshift goes first on ``PYTHONPATH``, so every Python process the test
+    starts (and each one those start: ingest's workers, multiprocessing pools) applies the same
+    shift before its entry point runs. Otherwise the shift would split the flow's clock between
+    the test and the process, which no deployment does."""
     if not os.environ.get("WL_CLOCK_SHIFT_DAYS"):
         return
-    skip = pytest.mark.skip(reason="real_clock: a process it starts keeps today's date")
-    for item in items:
-        if "real_clock" in item.keywords:
-            item.add_marker(skip)
+    if request.node.get_closest_marker("child_clock") is None:
+        return
+    path = [str(CLOCK_SHIFT_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path))
 
 
 def module_fixtures_together(items: list[pytest.Item]) -> None:

@@ -1,6 +1,11 @@
 # SPDX-License-Identifier: MIT
+import subprocess
+import sys
+from datetime import UTC, datetime
+
 import paho.mqtt.client as mqtt
 import psycopg
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from psycopg import sql
 
@@ -70,3 +75,31 @@ def test_db_url_empties_big_and_small_tables_and_restarts_their_sequences(databa
         assert c.execute(fleet).fetchone() == (1,)
         vehicle = "INSERT INTO vehicles (vin) VALUES ('WLSEX0000000000A2') RETURNING vehicle_id"
         assert c.execute(vehicle).fetchone() == (1,)
+
+
+# A child that prints its date, and the date of a child it spawns through multiprocessing (as
+# ingest starts its workers and the benches their pools).
+PRINT_DATES = """
+import multiprocessing, sys
+from datetime import UTC, datetime
+
+def main():
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        spawned = pool.apply(datetime.now, (UTC,))
+    print(datetime.now(UTC).isoformat(), spawned.isoformat())
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+@pytest.mark.child_clock
+def test_processes_a_child_clock_test_starts_read_its_date(tmp_path):
+    # Under WL_CLOCK_SHIFT_DAYS the test's date is a year ahead; its children's must be too.
+    script = tmp_path / "dates.py"
+    script.write_text(PRINT_DATES)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    ours = datetime.now(UTC)
+    for theirs in map(datetime.fromisoformat, out.stdout.split()):
+        assert abs((theirs - ours).total_seconds()) < 60, (theirs, ours)

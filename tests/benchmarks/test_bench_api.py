@@ -18,7 +18,7 @@ from wrenchlight.cli import build_app
 app = build_app()
 
 
-@pytest.mark.real_clock
+@pytest.mark.child_clock
 @pytest.mark.timeout(180)
 def test_bench_api_measures_each_endpoint_at_each_client_count(database_url, monkeypatch):
     # The bench only takes the server from the URL: it creates and drops a database of its own.

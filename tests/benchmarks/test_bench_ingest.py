@@ -42,7 +42,7 @@ def _run(args: list[str], database_url: str, mqtt_url: str, monkeypatch, tmp_pat
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.real_clock
+@pytest.mark.child_clock
 @pytest.mark.timeout(120)
 def test_bench_ingest_reports_every_competitor(database_url, mqtt_url, monkeypatch, tmp_path):
     f = _run(

@@ -20,7 +20,7 @@ from wrenchlight.cli import build_app
 app = build_app()
 
 
-@pytest.mark.real_clock
+@pytest.mark.child_clock
 @pytest.mark.timeout(300)
 def test_bench_web_measures_every_page(database_url, monkeypatch):
     monkeypatch.setenv("WRENCHLIGHT_DATABASE_URL", database_url)

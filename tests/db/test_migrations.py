@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: MIT
 """The migrations on real servers: TimescaleDB available but not loadable falls back to plain
-PostgreSQL with a log line, and every revision goes down to base and up to head again."""
+PostgreSQL with a log line, and every revision goes down to base and up to head again, on
+the storage path the server gives (``WL_EXPECT_TIMESCALEDB=1`` or ``0`` requires one: a run
+against a real TimescaleDB then fails rather than pass on the plain fallback)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import uuid
@@ -18,9 +21,13 @@ from psycopg import sql
 
 import db
 from db.migrate import MIGRATIONS, with_database
+from db.timescale import has_timescaledb
 from wrenchlight.embedded import EmbeddedPostgres
 
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+# "1": the suite's server must install TimescaleDB (a TimescaleDB run, see db/README.md);
+# "0": it must take the plain-PostgreSQL path (CI's PostgreSQL 15, the embedded 18).
+EXPECT_TIMESCALEDB = os.environ.get("WL_EXPECT_TIMESCALEDB", "")
 
 # Install scripts of a fake TimescaleDB that pg_available_extensions lists but that cannot be
 # installed: its library is missing (an ERROR), or its backend dies the way TimescaleDB's does
@@ -114,10 +121,70 @@ def test_timescaledb_available_but_not_loadable_falls_back_to_plain_postgres(
         _drop_database(pg18, url)
 
 
+def storage_path(conn: psycopg.Connection) -> str:
+    """``timescaledb`` or ``plain``, after checking that the storage objects are that path's:
+    a hypertable with continuous aggregates, or a partitioned table with rollup tables kept
+    through ``rollup_queue``."""
+    if has_timescaledb(conn):
+        assert conn.execute(
+            "SELECT 1 FROM timescaledb_information.hypertables "
+            "WHERE hypertable_schema = 'public' AND hypertable_name = 'readings'"
+        ).fetchone() == (1,)
+        aggregates = conn.execute(
+            "SELECT view_name FROM timescaledb_information.continuous_aggregates "
+            "WHERE view_schema = 'public' ORDER BY view_name"
+        ).fetchall()
+        assert aggregates == [("readings_1h",), ("readings_1m",)]
+        assert conn.execute("SELECT to_regclass('rollup_queue')").fetchone() == (None,)
+        return "timescaledb"
+    kinds = conn.execute(
+        "SELECT relname, relkind FROM pg_class "
+        "WHERE relname IN ('readings', 'readings_1m', 'readings_1h', 'rollup_queue') "
+        "AND relnamespace = 'public'::regnamespace ORDER BY relname"
+    ).fetchall()
+    assert kinds == [
+        ("readings", "p"),
+        ("readings_1h", "r"),
+        ("readings_1m", "r"),
+        ("rollup_queue", "r"),
+    ]
+    return "plain"
+
+
+def expected_path() -> str | None:
+    """The path ``WL_EXPECT_TIMESCALEDB`` requires, None when it is unset."""
+    if EXPECT_TIMESCALEDB not in ("", "0", "1"):
+        raise pytest.UsageError(f"WL_EXPECT_TIMESCALEDB={EXPECT_TIMESCALEDB!r}: use 1 or 0")
+    return {"1": "timescaledb", "0": "plain"}.get(EXPECT_TIMESCALEDB)
+
+
+def test_the_suite_runs_on_the_storage_path_it_expects(database_url):
+    """The path the suite's own database took, required by ``WL_EXPECT_TIMESCALEDB`` (or
+    reported as a skip, shown in the summary, when nothing is required)."""
+    with psycopg.connect(database_url, autocommit=True) as c:
+        path = storage_path(c)
+        version = c.execute("SHOW server_version").fetchone()
+        preload = c.execute("SHOW shared_preload_libraries").fetchone()
+    expected = expected_path()
+    where = f"PostgreSQL {version[0] if version else '?'}, path {path}"
+    if expected is None:
+        pytest.skip(f"storage path: {where} (WL_EXPECT_TIMESCALEDB=1 or 0 requires one)")
+    assert path == expected, (
+        f"{where}, but WL_EXPECT_TIMESCALEDB={EXPECT_TIMESCALEDB} requires {expected}; "
+        f"shared_preload_libraries = {preload[0] if preload else '?'!r} (TimescaleDB needs "
+        "'timescaledb' there and a restart: db/README.md)"
+    )
+
+
 def test_every_revision_goes_down_to_base_and_up_to_head_again(postgres_server_url):
     url = _new_database(postgres_server_url)
     try:
         db.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as c:
+            path = storage_path(c)
+        # A TimescaleDB run proves the TimescaleDB branch of every revision, not the fallback.
+        expected = expected_path()
+        assert expected in (None, path), f"migrated on the {path} path, {expected} required"
         db.downgrade(url, "base")
         assert db.current_revision(url) is None
         with psycopg.connect(url, autocommit=True) as c:
@@ -129,5 +196,7 @@ def test_every_revision_goes_down_to_base_and_up_to_head_again(postgres_server_u
             assert left == []
         db.upgrade(url)
         assert db.current_revision(url) == HEAD
+        with psycopg.connect(url, autocommit=True) as c:
+            assert storage_path(c) == path  # back up the same path
     finally:
         _drop_database(postgres_server_url, url)

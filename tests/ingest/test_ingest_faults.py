@@ -481,7 +481,7 @@ def devices(conn: psycopg.Connection, unique_id: str, n: int = 4) -> list[Device
 # --- 1. a worker killed mid-flush ----------------------------------------------------------
 
 
-@pytest.mark.real_clock
+@pytest.mark.child_clock
 @pytest.mark.slow
 @pytest.mark.parametrize("kill", ["worker", "supervisor", "service"])
 def test_sigkill_mid_flush_stores_every_batch_exactly_once(
@@ -685,7 +685,7 @@ def metric(port: int, name: str) -> float:
     return 0.0
 
 
-@pytest.mark.real_clock
+@pytest.mark.child_clock
 @pytest.mark.slow
 def test_service_with_two_workers_splits_the_load(
     db_url, conn, quiet_broker: str, service_dir: Path, unique_id

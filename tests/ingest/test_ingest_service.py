@@ -75,7 +75,7 @@ def service(
             proc.wait()
 
 
-@pytest.mark.real_clock
+@pytest.mark.child_clock
 def test_service_counts_in_metrics_and_stops_on_sigterm(
     service, conn, device: Device, quiet_broker: str, unique_id: str
 ):

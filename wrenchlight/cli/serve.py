@@ -33,8 +33,8 @@ def demo(
         bool,
         typer.Option(
             "--json",
-            help="Print one JSON line (API URL, accounts, summary): when the API is up, or "
-            "with --exit at the end.",
+            help="Print one JSON line (API URL, accounts, summary): once the API is up and "
+            "the demo world is built after the drive, or with --exit at the end.",
         ),
     ] = False,
 ) -> None:
@@ -45,6 +45,8 @@ def demo(
 
     console = Console(stderr=as_json)
     # Serving: the one JSON line comes as soon as the API and the world are up, not at exit.
+    # Not before the world: the cars each account holds and the shops its staff work at are
+    # chosen from what the drive leaves (README, "wrenchlight demo --json").
     serving_json = as_json and not exit_after
     try:
         with stop_on_signals():
