@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -125,6 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=float(shift)), tick=True)
     traveller.start()
+    time.time()  # ticking starts at the first reading (see tests/clockshift/sitecustomize.py)
     config.add_cleanup(traveller.stop)
 
 
