@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -103,3 +104,16 @@ def test_processes_a_child_clock_test_starts_read_its_date(tmp_path):
     ours = datetime.now(UTC)
     for theirs in map(datetime.fromisoformat, out.stdout.split()):
         assert abs((theirs - ours).total_seconds()) < 60, (theirs, ours)
+
+
+@pytest.mark.child_clock
+def test_a_childs_shifted_clock_ticks_from_its_start(tmp_path):
+    # A child that first reads the clock seconds after starting must not run behind: under
+    # WL_CLOCK_SHIFT_DAYS time-machine ticks from the first reading unless anchored at start.
+    script = tmp_path / "late_reader.py"
+    script.write_text("import time\ntime.sleep(4)\nprint(time.time())\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    ours = time.time()
+    assert out.returncode == 0, out.stderr
+    behind = ours - float(out.stdout)
+    assert 0.0 <= behind < 3.0, f"the child's clock is {behind:.1f} s behind the test's"
