@@ -23,7 +23,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -232,3 +232,19 @@ class PrivatePostgres:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def broker_of_its_own(shared_url: str) -> Iterator[str]:
+    """The URL of a Mosquitto only the caller publishes to, stopped afterwards; the shared
+    broker's URL where no Mosquitto can be started. Ingest workers subscribe to every
+    device's topics in one shared group, so on the shared broker other tests' workers would
+    take a share of the caller's batches (and the caller's workers theirs)."""
+    if MOSQUITTO is None:
+        yield shared_url
+        return
+    broker = PrivateMosquitto()
+    try:
+        yield broker.start()
+    finally:
+        broker.close()

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from api.auth.principal import ROLES, SHOP_ROLES, Role, ShopRole
-from api.auth.users import UserError, check_tenancy, create_user, default_shop_role
+from api.auth.principal import ROLES, Role, ShopRole
+from api.auth.users import UserError, check_tenancy, create_user, shop_role_of
 from api.problems import ProblemError
 from db.rows import record, scalar
 
@@ -67,13 +67,7 @@ def invite(
     if role == "shop_staff" and shop_id is None:
         raise UserError("shop staff are invited into a shop: give shop_id")
     check_tenancy(conn=conn, fleet_id=fleet_id, shop_id=shop_id)
-    if role != "shop_staff":
-        shop_role = None
-    elif shop_role is None:
-        assert shop_id is not None
-        shop_role = default_shop_role(conn=conn, shop_id=shop_id)
-    elif shop_role not in SHOP_ROLES:
-        raise UserError(f"shop_role must be one of {', '.join(SHOP_ROLES)}, not {shop_role!r}")
+    shop_role = shop_role_of(conn=conn, role=role, shop_id=shop_id, shop_role=shop_role)
     taken = conn.execute("SELECT 1 FROM users WHERE lower(email) = lower(%s)", (email,))
     if taken.fetchone() is not None:
         raise UserError(

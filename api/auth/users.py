@@ -48,6 +48,21 @@ def default_shop_role(*, conn: psycopg.Connection, shop_id: int) -> ShopRole:
     return "technician" if found else "manager"
 
 
+def shop_role_of(
+    *, conn: psycopg.Connection, role: str, shop_id: int | None, shop_role: ShopRole | None
+) -> ShopRole | None:
+    """The shop role a new account gets: none outside a shop; the one asked for, if it is one
+    (callers may pass what a request said, unchecked); else the shop's default."""
+    if role != "shop_staff":
+        return None
+    if shop_role is None:
+        assert shop_id is not None
+        return default_shop_role(conn=conn, shop_id=shop_id)
+    if shop_role not in SHOP_ROLES:
+        raise UserError(f"shop_role must be one of {', '.join(SHOP_ROLES)}, not {shop_role!r}")
+    return shop_role
+
+
 def create_user(
     *,
     conn: psycopg.Connection,
@@ -69,13 +84,7 @@ def create_user(
     if role == "shop_staff" and shop_id is None:
         raise UserError("shop staff need a shop")
     check_tenancy(conn=conn, fleet_id=fleet_id, shop_id=shop_id)
-    if role != "shop_staff":
-        shop_role = None
-    elif shop_role is None:
-        assert shop_id is not None
-        shop_role = default_shop_role(conn=conn, shop_id=shop_id)
-    elif shop_role not in SHOP_ROLES:
-        raise UserError(f"shop_role must be one of {', '.join(SHOP_ROLES)}, not {shop_role!r}")
+    shop_role = shop_role_of(conn=conn, role=role, shop_id=shop_id, shop_role=shop_role)
     try:
         user_id = scalar(
             conn,

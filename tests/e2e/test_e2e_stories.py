@@ -27,7 +27,7 @@ from typing import Any
 import httpx2
 import psycopg
 import pytest
-from private_servers import MOSQUITTO, PrivateMosquitto
+from private_servers import broker_of_its_own
 from psycopg import sql
 
 from db.migrate import with_database
@@ -59,14 +59,8 @@ def demo_broker(mqtt_url: str) -> Iterator[str]:
     """A Mosquitto of the demo's own where one can run (else the shared broker): on a broker
     other tests use, their ingest workers join the same shared group and take a share of the
     demo's batches, which the demo then waits for in vain."""
-    if MOSQUITTO is None:
-        yield mqtt_url
-        return
-    broker = PrivateMosquitto()
-    try:
-        yield broker.start()
-    finally:
-        broker.close()
+    with broker_of_its_own(mqtt_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

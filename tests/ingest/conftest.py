@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from ingest_support import Device, register
-from private_servers import MOSQUITTO, PrivateMosquitto
+from private_servers import broker_of_its_own
 
 
 @pytest.fixture
@@ -25,11 +25,5 @@ def quiet_broker(mqtt_url: str) -> Iterator[str]:
     also take whatever other test runs publish, and a stalled worker's queue would fill
     with it (Mosquitto drops QoS 1 messages beyond ``max_queued_messages``).
     """
-    if MOSQUITTO is None:
-        yield mqtt_url
-        return
-    broker = PrivateMosquitto()
-    try:
-        yield broker.start()
-    finally:
-        broker.close()
+    with broker_of_its_own(mqtt_url) as url:
+        yield url

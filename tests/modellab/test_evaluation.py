@@ -5,9 +5,10 @@ import json
 
 import numpy as np
 import pytest
+from hand_made import vehicle_log
 from typer.testing import CliRunner
 
-from modellab.drives import VehicleLog, split
+from modellab.drives import split
 from modellab.oil_replay import OilLab, PolicyResult, physics_consumed, replay_oil
 from modellab.outcomes import LifeOutcome, life_outcome
 from modellab.pad_replay import PadResult, replay_pads, shop_visits
@@ -68,20 +69,7 @@ def test_late_and_early_alerts():
 
 
 def _log(n=20):
-    return VehicleLog(
-        vin="WLTEST00000000001",
-        kind="petrol",
-        profile="commuter",
-        mass_kg=1400.0,
-        day=np.arange(1.0, n + 1),
-        km=np.full(n, 1000.0),
-        braking_mj=np.full(n, 100.0),
-        stops=np.full(n, 10.0),
-        oil_x=np.zeros((n, len(learned.OIL_FEATURES))),
-        eff_mrevs=np.full(n, 3.0),
-        oil_true_pct=np.full(n, 10.0),  # 10 points per 1,000 km: empty after 10,000 km
-        pad_true_mm=np.full((n, 2), 0.1),
-    )
+    return vehicle_log(n)
 
 
 def test_fixed_interval_wasted_life_and_missed_thresholds():

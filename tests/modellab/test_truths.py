@@ -9,14 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hand_made import vehicle_log
 from typer.testing import CliRunner
 
 from firmware_sim import truth_variants as tv
 from firmware_sim.wear_truth import OilFill, TripDose
-from modellab.drives import VehicleLog
 from modellab.oil_replay import PolicyResult, replay_oil
 from modellab.training import training_examples
-from predictive import learned
 from wrenchlight.cli import build_app
 
 app = build_app()
@@ -40,19 +39,8 @@ class RecordingTruth:
 
 
 def _log(truth, n=30):
-    return VehicleLog(
-        vin="WLTEST00000000001",
-        kind="petrol",
-        profile="commuter",
-        mass_kg=1400.0,
-        day=np.arange(1.0, n + 1),
-        km=np.full(n, 1000.0),
-        braking_mj=np.full(n, 100.0),
-        stops=np.full(n, 10.0),
-        oil_x=np.zeros((n, len(learned.OIL_FEATURES))),
-        eff_mrevs=np.full(n, 3.0),
-        oil_true_pct=np.full(n, 10.0),
-        pad_true_mm=np.full((n, 2), 0.1),
+    return vehicle_log(
+        n,
         truth=truth,
         oil_channels=np.column_stack([np.full(n, 10.0), np.arange(n, dtype=float)]),
         seed=77,

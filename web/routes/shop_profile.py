@@ -79,6 +79,16 @@ def shop_profile(request: Request, conn: ConnDep, user: UserDep) -> Response:
     return _page(request, conn, user)
 
 
+def _refused_unless_manager(request: Request, conn: ConnDep, user: WebUser) -> Response | None:
+    """The page a change gets when its sender does not keep the shop's profile: another role's
+    plain refusal, or the profile read-only for a technician; None for a manager."""
+    if not is_shop_staff(user.principal):
+        return _pages(request).render(request, "shop_forbidden.html", status=403)
+    if not user.principal.keeps_shop:
+        return _page(request, conn, user, status=403, refusal="technician")
+    return None
+
+
 @router.post("/shop/profile")
 def save_profile(
     request: Request,
@@ -103,10 +113,9 @@ def save_profile(
     price_amount: Column = [],  # noqa: B006
 ) -> Response:
     """Save the profile; with a mistake, the form as typed with each mistake by its field."""
-    if not is_shop_staff(user.principal):
-        return _pages(request).render(request, "shop_forbidden.html", status=403)
-    if not user.principal.keeps_shop:
-        return _page(request, conn, user, status=403, refusal="technician")
+    refused = _refused_unless_manager(request, conn, user)
+    if refused is not None:
+        return refused
     assert user.principal.shop_id is not None
     values = {
         "address": address,
@@ -141,10 +150,9 @@ def change_role(
     shop_role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """A manager gives a colleague another shop role; the page says why when refused."""
-    if not is_shop_staff(user.principal):
-        return _pages(request).render(request, "shop_forbidden.html", status=403)
-    if not user.principal.keeps_shop:
-        return _page(request, conn, user, status=403, refusal="technician")
+    refused = _refused_unless_manager(request, conn, user)
+    if refused is not None:
+        return refused
     assert user.principal.shop_id is not None
     if shop_role not in SHOP_ROLES:
         return _page(request, conn, user, status=422, refusal="shop_role")
@@ -155,8 +163,8 @@ def change_role(
             user_id=user_id,
             shop_role="manager" if shop_role == "manager" else "technician",
         )
-    except ProblemError as refused:
-        status = refused.problem.status
+    except ProblemError as problem:
+        status = problem.problem.status
         why = "last_manager" if status == 409 else "not_staff"
         return _page(request, conn, user, status=status, refusal=why)
     root = str(request.scope.get("root_path", ""))
